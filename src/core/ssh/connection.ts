@@ -1,0 +1,451 @@
+import { finished, type Readable } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+import { NodeSSH } from 'node-ssh'
+import ssh2 from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
+import { CommandTimeoutError, ConfigurationError, HostKeyError, SshConnectionError } from '../errors.js'
+import { CommonInputs, type SshSettings } from '../inputs/common.js'
+import type { Logger } from '../log.js'
+import { redact } from '../secrets.js'
+import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOfBlob, knownHostsLine } from './host-key.js'
+import { buildRemoteCommand } from './quote.js'
+import type { ExecOptions, ExecResult, RemoteExecutor, RemoteShell } from './types.js'
+
+export interface ConnectOptions {
+  logger: Logger
+  /** Time allowed for TCP connect + SSH handshake + authentication (ssh2 readyTimeout). */
+  connectTimeoutMs?: number
+  keepaliveIntervalMs?: number
+  /** Further attempts after the first, for connection-establishment failures only. */
+  retries?: number
+  /** First retry delay; doubled for each further retry. */
+  backoffMs?: number
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000
+const KEEPALIVE_COUNT_MAX = 4
+const DEFAULT_RETRIES = 3
+const DEFAULT_BACKOFF_MS = 1_000
+const CLOSE_TIMEOUT_MS = 5_000
+const MAX_STDERR_BYTES = 4 * 1024 * 1024
+
+// Failures that happen before the server could have run anything and that a later attempt may not meet.
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE'])
+
+/**
+ * Opens the run's one SSH connection. The host key is checked during key exchange, before any
+ * authentication; only failures to establish the connection are retried, never a host key
+ * mismatch or a refused key.
+ */
+export async function connectSsh(settings: SshSettings, options: ConnectOptions): Promise<SshExecutor> {
+  const retries = options.retries ?? DEFAULT_RETRIES
+  const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS
+  const target = `${settings.user}@${settings.host}:${settings.port}`
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(settings, options)
+    } catch (error) {
+      if (!(error instanceof SshConnectionError)) throw error
+      if (!error.retryable) throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error })
+      if (attempt >= retries)
+        throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error })
+      const delay = backoffMs * 2 ** attempt
+      options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
+      await sleep(delay)
+    }
+  }
+}
+
+async function connectOnce(settings: SshSettings, options: ConnectOptions): Promise<SshExecutor> {
+  const target = `${settings.user}@${settings.host}:${settings.port}`
+  const pins = settings.hostKey.mode === 'pinned' ? settings.hostKey.pins : undefined
+  let presentedKey: Buffer | undefined
+  let hostKeyRefused = false
+  const algorithms = pins ? hostKeyAlgorithmsFor(pins) : undefined
+
+  const config: ConnectConfig = {
+    host: settings.host,
+    port: settings.port,
+    username: settings.user,
+    privateKey: settings.privateKey,
+    passphrase: settings.passphrase,
+    readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    // Only the key: no "none" probe, no password or keyboard prompts that could never be answered in CI.
+    authHandler: ['publickey'],
+    // Called during key exchange, before ssh2 sends any authentication request.
+    hostVerifier: (key: Buffer): boolean => {
+      presentedKey = key
+      if (!pins) return true
+      const fingerprint = fingerprintOf(key)
+      hostKeyRefused = !pins.some((pin) => pin.fingerprint === fingerprint)
+      return !hostKeyRefused
+    },
+    ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {})
+  }
+
+  const ssh = new NodeSSH()
+  const connecting = ssh.connect(config as Parameters<NodeSSH['connect']>[0])
+  // node-ssh creates the client synchronously; listen for errors before its own listener goes
+  // away at 'ready', so a late error (keepalive timeout, reset) never becomes an uncaught exception.
+  const client = ssh.connection
+  let lastError: Error | undefined
+  client?.on('error', (error: Error) => {
+    lastError = error
+  })
+  try {
+    await connecting
+  } catch (error) {
+    client?.end()
+    throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins })
+  }
+  if (!client || !ssh.connection) throw new SshConnectionError('the connection closed right after it opened', true)
+  const key = presentedKey ?? Buffer.alloc(0)
+  const keyType = keyTypeOfBlob(key)
+  const hostKey: VerifiedHostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` }
+  if (settings.hostKey.mode === 'accept-new') {
+    options.logger.warning(
+      `The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+        `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
+        `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+        `and remove ${CommonInputs.sshAcceptNewHostKey}.`
+    )
+  } else {
+    const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint)
+    options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`)
+  }
+  return new SshExecutor(client, settings.shell, target, hostKey, () => lastError)
+}
+
+interface ConnectFailure {
+  settings: SshSettings
+  target: string
+  presentedKey: Buffer | undefined
+  hostKeyRefused: boolean
+  pins: readonly { fingerprint: string; keyType: string | undefined; source: string }[] | undefined
+}
+
+function classifyConnectError(error: unknown, f: ConnectFailure): Error {
+  const err = error instanceof Error ? error : new Error(String(error))
+  const { settings } = f
+  const code = (err as { code?: unknown }).code
+  const level = (err as { level?: unknown }).level
+  const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n')
+  const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`
+
+  if (f.hostKeyRefused && f.presentedKey) {
+    return new HostKeyError(
+      `Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
+        `which is not pinned. Pinned keys:\n${pinList}\n` +
+        `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
+        `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`
+    )
+  }
+  if (/no matching host key/i.test(err.message) && f.pins) {
+    return new HostKeyError(
+      `${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
+        `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`
+    )
+  }
+  if (level === 'client-authentication') {
+    return new ConfigurationError(
+      `${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+        (settings.user === 'dokku'
+          ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
+          : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
+        `Check also that "${CommonInputs.sshUser}" is the right user.`,
+      CommonInputs.sshPrivateKey
+    )
+  }
+  if (code === 'ENOTFOUND')
+    return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err })
+  const reason = redact(err.message)
+  const retryable =
+    (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
+    (level === 'client-timeout' && /handshake/i.test(err.message)) ||
+    // A socket closed before the server's banner (ssh2) or before the handshake finished (node-ssh):
+    // what a server dropping excess connections (MaxStartups) or still starting looks like.
+    /Connection lost before handshake|No response from server/.test(err.message)
+  return new SshConnectionError(`${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`, retryable, { cause: err })
+}
+
+function publicFingerprint(settings: SshSettings): string {
+  const parsed = ssh2.utils.parseKey(settings.privateKey, settings.passphrase)
+  const key = Array.isArray(parsed) ? parsed[0] : parsed
+  if (!key || key instanceof Error) return ''
+  return ` (public key ${fingerprintOf(key.getPublicSSH())})`
+}
+
+/** The key the host presented on this connection (and that matched a pin, in pinned mode). */
+export interface VerifiedHostKey {
+  fingerprint: string
+  keyType: string | undefined
+  /** `<type> <base64>`: a known_hosts entry for other SSH clients (git push) to pin the same key. */
+  publicKey: string
+}
+
+/** One SSH connection: commands run on exec channels, without a pty, one channel per command. */
+export class SshExecutor implements RemoteExecutor {
+  readonly shell: RemoteShell
+  readonly hostKey: VerifiedHostKey
+  readonly #client: Client
+  readonly #target: string
+  readonly #lastError: () => Error | undefined
+  #socketClosed = false
+  #closing: Promise<void> | undefined
+
+  constructor(client: Client, shell: RemoteShell, target: string, hostKey: VerifiedHostKey, lastError: () => Error | undefined) {
+    this.shell = shell
+    this.hostKey = hostKey
+    this.#client = client
+    this.#target = target
+    this.#lastError = lastError
+    client.once('close', () => {
+      this.#socketClosed = true
+    })
+  }
+
+  /** Quotes argv for the remote shell (see quote.ts) and runs it; an unsendable argument rejects before anything is sent. */
+  async run(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(buildRemoteCommand(this.shell, argv), options)
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (this.#closing || this.#socketClosed) {
+      const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${redact(this.#lastError()?.message ?? '')})` : ''}`
+      return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false))
+    }
+    return runOnChannel(this.#client, command, options, this.#target, this.#lastError)
+  }
+
+  /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      if (this.#socketClosed) return resolve()
+      const timer = setTimeout(() => {
+        // The server did not answer the disconnect; drop the socket.
+        this.#client.destroy()
+        resolve()
+      }, CLOSE_TIMEOUT_MS)
+      timer.unref()
+      this.#client.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      this.#client.end()
+    })
+    return this.#closing
+  }
+}
+
+function runOnChannel(client: Client, command: string, options: ExecOptions, target: string, lastError: () => Error | undefined): Promise<ExecResult> {
+  const shown = shortCommand(redact(command))
+  return new Promise<ExecResult>((resolve, reject) => {
+    let settled = false
+    let channel: ClientChannel | undefined
+    let timer: NodeJS.Timeout | undefined
+    const sink = options.stdout
+    const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined
+
+    // A command that ends before reading all its input leaves the stream paused for good; destroy
+    // it so that whatever feeds it (a download, a dump) ends with an error instead of waiting.
+    const releaseSource = (): void => {
+      if (!source) return
+      if (channel) source.unpipe(channel)
+      if (!source.readableEnded && !source.destroyed) source.destroy()
+    }
+    const stop = (): void => {
+      if (!channel) return
+      sendKill(channel)
+      channel.close()
+      if (sink) {
+        channel.unpipe(sink)
+        channel.resume() // drain what is buffered so ssh2 can finish closing the channel
+      }
+    }
+    const fail = (error: Error, options_: { stopCommand: boolean }): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (options_.stopCommand) stop()
+      releaseSource()
+      // Destroyed, never ended: a consumer must not take truncated output for the whole of it.
+      if (sink && !sink.destroyed) sink.destroy(error)
+      reject(error)
+    }
+
+    const stderr = new TailBuffer(MAX_STDERR_BYTES)
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs)
+    }
+
+    client.exec(command, (error, opened) => {
+      if (error) {
+        fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false })
+        return
+      }
+      channel = opened
+      if (settled) {
+        // Timed out while the channel was opening.
+        stop()
+        return
+      }
+      let exit: { code: number | null; signal: string | null } | undefined
+      let stdoutEnded = false
+      let stderrEnded = false
+      let channelClosed = false
+      const stdoutChunks: Buffer[] = []
+      const stdoutDecoder = new StringDecoder('utf8')
+      const stderrDecoder = new StringDecoder('utf8')
+
+      const finish = (): void => {
+        if (settled || !stdoutEnded || !stderrEnded || !channelClosed) return
+        releaseSource()
+        // A character split across the last chunk is still owed to the callbacks.
+        const stdoutRest = stdoutDecoder.end()
+        const stderrRest = stderrDecoder.end()
+        if (stdoutRest && options.onStdout && !sink) options.onStdout(stdoutRest)
+        if (stderrRest && options.onStderr) options.onStderr(stderrRest)
+        if (exit === undefined) {
+          fail(
+            new SshConnectionError(
+              `The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`,
+              false,
+              { cause: lastError() }
+            ),
+            { stopCommand: false }
+          )
+          return
+        }
+        const result: ExecResult = { code: exit.code, signal: exit.signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text() }
+        if (!sink) {
+          settled = true
+          clearTimeout(timer)
+          resolve(result)
+          return
+        }
+        sink.end()
+        finished(sink, (sinkError) => {
+          if (settled) return
+          if (sinkError) return fail(sinkError, { stopCommand: false })
+          settled = true
+          clearTimeout(timer)
+          resolve(result)
+        })
+      }
+
+      opened.on('exit', (code: number | null, signal?: string) => {
+        exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null }
+      })
+      opened.on('close', () => {
+        channelClosed = true
+        finish()
+      })
+      // Writes after the remote side closed are dropped by ssh2; errors here never mean lost output.
+      opened.on('error', () => undefined)
+
+      opened.stderr.on('data', (chunk: Buffer) => {
+        stderr.push(chunk)
+        if (options.onStderr) options.onStderr(stderrDecoder.write(chunk))
+      })
+      opened.stderr.on('end', () => {
+        stderrEnded = true
+        finish()
+      })
+
+      if (sink) {
+        sink.on('error', (sinkError: Error) => fail(sinkError, { stopCommand: true }))
+        opened.pipe(sink, { end: false })
+      } else {
+        opened.on('data', (chunk: Buffer) => {
+          stdoutChunks.push(chunk)
+          if (options.onStdout) options.onStdout(stdoutDecoder.write(chunk))
+        })
+      }
+      opened.on('end', () => {
+        stdoutEnded = true
+        finish()
+      })
+
+      const stdin = options.stdin
+      if (stdin === undefined) opened.end()
+      else if (isBufferLike(stdin)) opened.end(stdin)
+      else {
+        stdin.once('error', (stdinError: Error) =>
+          // No EOF: the command must not mistake a cut-off input for a complete one. A forced
+          // command cannot be signalled (sshd refuses), so closing the channel is all we can do.
+          fail(new Error(`Reading the input of \`${shown}\` failed, so the command was stopped before its input was complete: ${stdinError.message}`, { cause: stdinError }), { stopCommand: true })
+        )
+        stdin.pipe(opened)
+      }
+    })
+  })
+}
+
+const SHOWN_COMMAND_LENGTH = 300
+
+/** Commands may carry 100 KiB of quoted data; messages show their start. */
+function shortCommand(command: string): string {
+  return command.length <= SHOWN_COMMAND_LENGTH ? command : `${command.slice(0, SHOWN_COMMAND_LENGTH)}… (${command.length} characters)`
+}
+
+function isBufferLike(value: Readable | Buffer | string): value is Buffer | string {
+  return typeof value === 'string' || Buffer.isBuffer(value)
+}
+
+/**
+ * ssh2's channel.signal() does nothing once our side has sent EOF (it checks `writable`), which
+ * is exactly when a command that consumed its stdin hangs; send the request on the protocol then.
+ * OpenSSH delivers it to the session's process group, except for forced commands, where it refuses.
+ */
+function sendKill(channel: ClientChannel): void {
+  const internals = channel as unknown as {
+    outgoing?: { state?: string; id?: number }
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } }
+  }
+  const state = internals.outgoing?.state
+  const id = internals.outgoing?.id
+  const protocol = internals._client?._protocol
+  try {
+    if ((state === 'open' || state === 'eof') && id !== undefined && typeof protocol?.signal === 'function') protocol.signal(id, 'KILL')
+    else channel.signal('KILL')
+  } catch {
+    // The channel or connection is already gone.
+  }
+}
+
+/** Keeps the last `limit` bytes, so a command that floods stderr cannot exhaust memory. */
+class TailBuffer {
+  readonly #limit: number
+  #chunks: Buffer[] = []
+  #size = 0
+  #dropped = false
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#size += chunk.length
+    while (this.#size > this.#limit && this.#chunks.length > 1) {
+      this.#size -= (this.#chunks.shift() as Buffer).length
+      this.#dropped = true
+    }
+  }
+
+  text(): string {
+    const text = Buffer.concat(this.#chunks).toString('utf8')
+    return this.#dropped ? `[earlier output dropped]\n${text}` : text
+  }
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
