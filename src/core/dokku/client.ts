@@ -1,0 +1,157 @@
+import type { Writable } from 'node:stream'
+import type { Logger } from '../log.js'
+import type { RemoteExecutor } from '../ssh/types.js'
+import { AppsCommands } from './commands/apps.js'
+import { BuildsCommands, LogsCommands } from './commands/builds.js'
+import { CaddyCommands } from './commands/caddy.js'
+import { ChecksCommands } from './commands/checks.js'
+import { ConfigCommands } from './commands/config.js'
+import { DockerOptionsCommands } from './commands/docker-options.js'
+import { GitCommands } from './commands/git.js'
+import { NetworkCommands } from './commands/network.js'
+import { PluginCommands } from './commands/plugins.js'
+import { PsCommands } from './commands/ps.js'
+import { ResourceCommands } from './commands/resource.js'
+import { DomainsCommands, PortsCommands, ProxyCommands } from './commands/routing.js'
+import { ServiceCommands } from './commands/services.js'
+import { StorageCommands } from './commands/storage.js'
+import { DokkuArgumentError, DokkuCommandError } from './errors.js'
+import { mentions, sanitizeOutput } from './output.js'
+import { checkApp, DokkuRunner, type Invocation, type StreamOptions } from './runner.js'
+import { assertSupportedVersion, featuresOf, parseDokkuVersion, type DokkuFeatures, type DokkuVersion } from './version.js'
+
+export interface ContainerCommandOptions extends StreamOptions {
+  /** Pipe the container's stdout here instead of collecting it (large output). */
+  stdout?: Writable
+  timeoutMs?: number
+}
+
+export interface ContainerCommandResult {
+  /** The container command's exit code. */
+  readonly exitCode: number
+  /** Collected stdout ('' when streamed to `stdout`), as the command printed it. */
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Which running container `enter` goes into. */
+export type EnterTarget = { processType: string; index?: number } | { containerId: string }
+
+/**
+ * The typed Dokku client: one method per command the actions use, in the form the host's
+ * version expects, with each command's exit codes mapped to results or typed errors.
+ *
+ * ```ts
+ * const dokku = await DokkuClient.create(executor, logger)
+ * await dokku.apps.ensure('web')
+ * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
+ * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
+ * ```
+ */
+export class DokkuClient {
+  readonly version: DokkuVersion
+  readonly features: DokkuFeatures
+  readonly apps: AppsCommands
+  readonly config: ConfigCommands
+  readonly git: GitCommands
+  readonly ps: PsCommands
+  readonly ports: PortsCommands
+  readonly domains: DomainsCommands
+  readonly proxy: ProxyCommands
+  readonly caddy: CaddyCommands
+  readonly storage: StorageCommands
+  readonly network: NetworkCommands
+  readonly dockerOptions: DockerOptionsCommands
+  readonly checks: ChecksCommands
+  readonly resource: ResourceCommands
+  readonly plugins: PluginCommands
+  readonly postgres: ServiceCommands
+  readonly redis: ServiceCommands
+  readonly logs: LogsCommands
+  readonly builds: BuildsCommands
+  private readonly dokku: DokkuRunner
+
+  /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
+  static async create(executor: RemoteExecutor, logger: Logger): Promise<DokkuClient> {
+    const result = await executor.run(['version'])
+    if (result.code !== 0)
+      throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) })
+    const version = parseDokkuVersion(result.stdout)
+    assertSupportedVersion(version)
+    logger.info(`Dokku ${version.raw} on the host`)
+    return new DokkuClient(executor, logger, version)
+  }
+
+  /** For a version already known; `create` is the usual way in. */
+  constructor(executor: RemoteExecutor, logger: Logger, version: DokkuVersion) {
+    this.version = version
+    this.features = featuresOf(version)
+    const dokku = new DokkuRunner(executor, logger, this.features)
+    this.dokku = dokku
+    this.apps = new AppsCommands(dokku)
+    this.config = new ConfigCommands(dokku)
+    this.git = new GitCommands(dokku)
+    this.ps = new PsCommands(dokku)
+    this.ports = new PortsCommands(dokku)
+    this.domains = new DomainsCommands(dokku)
+    this.proxy = new ProxyCommands(dokku)
+    this.caddy = new CaddyCommands(dokku)
+    this.storage = new StorageCommands(dokku)
+    this.network = new NetworkCommands(dokku)
+    this.dockerOptions = new DockerOptionsCommands(dokku)
+    this.checks = new ChecksCommands(dokku)
+    this.resource = new ResourceCommands(dokku)
+    this.plugins = new PluginCommands(dokku)
+    this.postgres = new ServiceCommands(dokku, 'postgres')
+    this.redis = new ServiceCommands(dokku, 'redis')
+    this.logs = new LogsCommands(dokku)
+    this.builds = new BuildsCommands(dokku)
+  }
+
+  /**
+   * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
+   * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
+   * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
+   */
+  async run(app: string, command: readonly string[], options: ContainerCommandOptions & { env?: Readonly<Record<string, string>> } = {}): Promise<ContainerCommandResult> {
+    if (command.length === 0) throw new DokkuArgumentError('dokku run needs a command.')
+    const env = Object.entries(options.env ?? {})
+    for (const [key] of env) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
+    const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command]
+    const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command]
+    return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m)
+  }
+
+  /**
+   * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
+   * container and returns its exit code.
+   */
+  async enter(app: string, target: EnterTarget, command: readonly string[], options: ContainerCommandOptions = {}): Promise<ContainerCommandResult> {
+    if (command.length === 0) throw new DokkuArgumentError('dokku enter needs a command.')
+    const where =
+      'containerId' in target
+        ? ['--container-id', checkId(target.containerId)]
+        : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`]
+    const argv = ['enter', checkApp(app), ...where, ...command]
+    return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m)
+  }
+
+  private async containerCommand(invocation: Invocation, dokkuFailure: RegExp): Promise<ContainerCommandResult> {
+    const result = await this.dokku.run(invocation)
+    if (result.code === null || result.code === 20 || (result.code === 1 && mentions(result, dokkuFailure))) throw this.dokku.failure(invocation, result)
+    return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr }
+  }
+}
+
+function streamOptions(options: ContainerCommandOptions): Partial<Invocation> {
+  const out: { stdout?: Writable; timeoutMs?: number; onOutput?: (line: string) => void } = {}
+  if (options.stdout !== undefined) out.stdout = options.stdout
+  if (options.timeoutMs !== undefined) out.timeoutMs = options.timeoutMs
+  if (options.onOutput !== undefined) out.onOutput = options.onOutput
+  return out
+}
+
+function checkId(value: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new DokkuArgumentError(`"${value}" is not a process type or container id.`)
+  return value
+}

@@ -1,0 +1,58 @@
+import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
+import { mentions, sanitizeOutput } from '../output.js'
+import { parseBuildsReport, type BuildSummary } from '../parse/builds.js'
+import { checkApp, type DokkuRunner } from '../runner.js'
+
+/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
+export class BuildsCommands {
+  private readonly dokku: DokkuRunner
+  constructor(dokku: DokkuRunner) {
+    this.dokku = dokku
+  }
+
+  /** The most recent build record (`builds:report <app>`). */
+  async report(app: string): Promise<BuildSummary> {
+    this.require()
+    return parseBuildsReport(await this.dokku.report('builds', checkApp(app)))
+  }
+
+  /**
+   * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
+   * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
+   * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
+   */
+  async output(app: string, buildId: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    this.require()
+    if (!/^[a-z0-9]+$/.test(buildId)) throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`)
+    const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 })
+    return sanitizeOutput(result.stdout)
+  }
+
+  private require(): void {
+    if (!this.dokku.features.builds) throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw)
+  }
+}
+
+/** `logs:failed` (addendum §A.7). */
+export class LogsCommands {
+  private readonly dokku: DokkuRunner
+  constructor(dokku: DokkuRunner) {
+    this.dokku = dokku
+  }
+
+  /**
+   * The logs of containers that failed their checks during the last deploy (docker-local only), URL
+   * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
+   * Build failures leave nothing here: read `builds.output` for those.
+   */
+  async failed(app: string): Promise<string> {
+    const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app })
+    if (mentions(result, 'No failed containers found')) return ''
+    return sanitizeOutput(
+      result.stdout
+        .split('\n')
+        .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
+        .join('\n')
+    ).trim()
+  }
+}

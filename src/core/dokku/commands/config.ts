@@ -1,0 +1,108 @@
+import { DokkuArgumentError, DokkuFeatureUnavailableError, UnfulfilledCommandError } from '../errors.js'
+import { mentions } from '../output.js'
+import { parseConfigJson, storedConfigValue } from '../parse/config.js'
+import { parseSingleValue } from '../parse/report.js'
+import { CHANGED, checkApp, checkConfigKey, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
+
+export type ConfigValues = Readonly<Record<string, string>>
+
+export interface RestartOptions extends StreamOptions {
+  /**
+   * Let Dokku restart a deployed app after the change (Dokku's default). Off by default here:
+   * Dokku restarts even when nothing changed (§10.7); compare first, then restart once with `ps.restart`.
+   */
+  restart?: boolean
+}
+
+/**
+ * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
+ * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
+ */
+export function configSetArgv(app: string, values: ConfigValues, options: { restart?: boolean } = {}): { argv: string[]; shown: string[] } {
+  const keys = Object.keys(values).map(checkConfigKey)
+  if (keys.length === 0) throw new DokkuArgumentError('config:set needs at least one value.')
+  const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)]
+  return {
+    argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key] as string, 'utf8').toString('base64')}`)],
+    shown: [...head, ...keys.map((key) => `${key}=***`)]
+  }
+}
+
+/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
+export class ConfigCommands {
+  private readonly dokku: DokkuRunner
+  constructor(dokku: DokkuRunner) {
+    this.dokku = dokku
+  }
+
+  /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
+  async export(app: string): Promise<Record<string, string>> {
+    const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app })
+    return parseConfigJson(result.stdout)
+  }
+
+  /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
+  async get(app: string, key: string): Promise<string | undefined> {
+    const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app }
+    const result = await this.dokku.run(invocation)
+    if (result.code === 0) return parseSingleValue(result.stdout)
+    if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '') return undefined
+    throw this.dokku.failure(invocation, result)
+  }
+
+  /**
+   * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
+   * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
+   * that is raised as UnfulfilledCommandError (the values are saved).
+   */
+  async set(app: string, values: ConfigValues, options: RestartOptions = {}): Promise<Outcome> {
+    if (Object.keys(values).length === 0) return unchanged('up-to-date')
+    const { argv, shown } = configSetArgv(app, values, options)
+    return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
+  }
+
+  /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
+  async unset(app: string, keys: readonly string[], options: RestartOptions = {}): Promise<Outcome> {
+    if (keys.length === 0) return unchanged('up-to-date')
+    const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)]
+    return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
+  }
+
+  /**
+   * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
+   * values too large for an argument. `replace` drops every key not given. Dokku 0.37+.
+   */
+  async import(app: string, values: ConfigValues, options: RestartOptions & { replace?: boolean } = {}): Promise<Outcome> {
+    if (!this.dokku.features.configImport) throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw)
+    for (const key of Object.keys(values)) checkConfigKey(key)
+    if (Object.keys(values).length === 0 && !options.replace) return unchanged('up-to-date')
+    const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-']
+    return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
+  }
+
+  /**
+   * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
+   * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
+   * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
+   */
+  async ensure(app: string, desired: ConfigValues): Promise<Outcome & { readonly keys: readonly string[] }> {
+    const current = await this.export(app)
+    const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key] as string))
+    for (const key of keys) {
+      const value = desired[key] as string
+      if (storedConfigValue(value) !== value)
+        this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`)
+    }
+    if (keys.length === 0) return { ...unchanged('up-to-date'), keys }
+    await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key] as string])))
+    return { ...CHANGED, keys }
+  }
+
+  private async runConfigChange(invocation: Invocation): Promise<Outcome> {
+    const result = await this.dokku.run(invocation)
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+      throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result))
+    return CHANGED
+  }
+}

@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream'
+import { DokkuArgumentError } from '../errors.js'
+import { targetArg, type Target } from '../forms.js'
+import { mentions } from '../output.js'
+import type { Report } from '../parse/report.js'
+import { CHANGED, checkApp, checkNotFlag, checkTarget, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
+
+export const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'] as const
+export type GitKey = (typeof GIT_KEYS)[number]
+
+/**
+ * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
+ * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
+ * arguments before sending. All deploy commands take the deploy lock and fail at once if another
+ * deploy holds it (DeployLockedError).
+ */
+export class GitCommands {
+  private readonly dokku: DokkuRunner
+  constructor(dokku: DokkuRunner) {
+    this.dokku = dokku
+  }
+
+  /**
+   * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
+   * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
+   * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
+   * immutable tags or digests, or `ps.rebuild` to redeploy.
+   */
+  async fromImage(app: string, image: string, options: { force?: boolean } & StreamOptions = {}): Promise<Outcome> {
+    const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)]
+    return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput })
+  }
+
+  /**
+   * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
+   * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
+   */
+  async fromArchive(app: string, archive: Readable, options: { archiveType?: 'tar' | 'tar.gz' | 'zip' } & StreamOptions = {}): Promise<Outcome> {
+    const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--']
+    return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput })
+  }
+
+  /**
+   * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
+   * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
+   * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
+   * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
+   */
+  async sync(app: string, repository: string, options: { ref?: string; build?: 'always' | 'if-changed' | 'never' } & StreamOptions = {}): Promise<Outcome> {
+    const build = options.build ?? 'always'
+    const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : []
+    const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)]
+    if (options.ref !== undefined) argv.push(checkNotFlag('Git ref', options.ref))
+    const invocation: Invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput }
+    const result = await this.dokku.run(invocation)
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected')) return unchanged('build-skipped')
+    return CHANGED
+  }
+
+  /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
+  async set(target: Target, key: GitKey, value?: string): Promise<void> {
+    if (!GIT_KEYS.includes(key)) throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`)
+    const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])]
+    await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv })
+  }
+
+  /**
+   * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
+   * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
+   */
+  async report(target: Target): Promise<Report> {
+    return this.dokku.report('git', checkTarget(target))
+  }
+
+  private async deploy(invocation: Invocation): Promise<Outcome> {
+    const result = await this.dokku.run(invocation)
+    if (result.code === 1 && mentions(result, 'No changes detected')) return unchanged('no-changes')
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    return CHANGED
+  }
+}

@@ -1,0 +1,79 @@
+import { DokkuArgumentError } from '../errors.js'
+import {
+  STORAGE_ROOT,
+  storageCreateArgv,
+  storageListArgv,
+  storageMountArgv,
+  storageUnmountArgv,
+  type StorageChown
+} from '../forms.js'
+import { mentions } from '../output.js'
+import type { Report } from '../parse/report.js'
+import { parseStorageListJson, type StorageMount } from '../parse/storage.js'
+import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
+
+/**
+ * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
+ * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
+ * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
+ * or `ps:restart` / `ps:rebuild`.
+ */
+export class StorageCommands {
+  private readonly dokku: DokkuRunner
+  constructor(dokku: DokkuRunner) {
+    this.dokku = dokku
+  }
+
+  /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
+  async ensureDirectory(name: string, options: { chown?: StorageChown } = {}): Promise<void> {
+    await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) })
+  }
+
+  /**
+   * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
+   * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
+   */
+  async mount(app: string, name: string, containerDir: string): Promise<Outcome> {
+    const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app }
+    const result = await this.dokku.run(invocation)
+    if (result.code === 1 && mentions(result, 'Mount path already exists')) return unchanged('exists')
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    return CHANGED
+  }
+
+  /** Unmounts storage `name` from `containerDir`; `unchanged('absent')` for "Mount path does not exist." */
+  async unmount(app: string, name: string, containerDir: string): Promise<Outcome> {
+    const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app }
+    const result = await this.dokku.run(invocation)
+    if (result.code === 1 && mentions(result, 'Mount path does not exist')) return unchanged('absent')
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    return CHANGED
+  }
+
+  /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
+  async list(app: string): Promise<StorageMount[]> {
+    const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app })
+    return parseStorageListJson(result.stdout)
+  }
+
+  /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
+  async report(app: string): Promise<Report> {
+    return this.dokku.report('storage', checkApp(app))
+  }
+
+  /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
+  async ensureMount(app: string, name: string, containerDir: string, options: { chown?: StorageChown } = {}): Promise<Outcome> {
+    await this.ensureDirectory(name, options)
+    const mounts = await this.list(app)
+    const present = mounts.some(
+      (m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir
+    )
+    if (present) return unchanged('up-to-date')
+    return this.mount(app, name, containerDir)
+  }
+}
+
+function checkContainerDir(dir: string): string {
+  if (!dir.startsWith('/') || /[\s:]/.test(dir)) throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`)
+  return dir
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest'
+import { pluginNameFromUrl } from '../../../src/core/dokku/commands/plugins.js'
+import { resourceLimitArgv } from '../../../src/core/dokku/commands/resource.js'
+import { serviceCreateArgv } from '../../../src/core/dokku/commands/services.js'
+import { DokkuArgumentError } from '../../../src/core/dokku/errors.js'
+import { buildRemoteCommand } from '../../../src/core/ssh/quote.js'
+
+describe('service create argv (contract §5, addendum §A.3)', () => {
+  it('uses long flags only, so nothing is swallowed by the forced command', () => {
+    const { argv, shown } = serviceCreateArgv('postgres', 'db', {
+      image: 'postgres',
+      imageVersion: '18.4',
+      customEnv: { POSTGRES_INITDB_ARGS: '--data-checksums', TZ: 'UTC' },
+      memory: 1024,
+      shmSize: '256m'
+    })
+    expect(argv).toEqual([
+      'postgres:create',
+      'db',
+      '--image',
+      'postgres',
+      '--image-version',
+      '18.4',
+      '--custom-env',
+      'POSTGRES_INITDB_ARGS=--data-checksums;TZ=UTC',
+      '--memory',
+      '1024',
+      '--shm-size',
+      '256m'
+    ])
+    expect(shown).toContain('***')
+    expect(shown.join(' ')).not.toContain('data-checksums')
+    expect(argv.filter((word) => /^-[A-Za-z]$/.test(word))).toEqual([])
+    expect(buildRemoteCommand('dokku-forced-command', argv)).toBe(
+      'postgres:create db --image postgres --image-version 18.4 --custom-env \'POSTGRES_INITDB_ARGS=--data-checksums;TZ=UTC\' --memory 1024 --shm-size 256m'
+    )
+  })
+
+  it('passes redis config options through as one argument', () => {
+    const { argv } = serviceCreateArgv('redis', 'cache', { configOptions: '--maxmemory 100mb' })
+    expect(argv).toEqual(['redis:create', 'cache', '--config-options', '--maxmemory 100mb'])
+    expect(() => buildRemoteCommand('dokku-forced-command', argv)).not.toThrow()
+  })
+
+  it('refuses what the plugin would misread', () => {
+    expect(() => serviceCreateArgv('postgres', 'd.erp')).toThrow(DokkuArgumentError)
+    expect(() => serviceCreateArgv('postgres', 'db', { customEnv: { A: 'x;y' } })).toThrow(/may not contain ";"/)
+    expect(() => serviceCreateArgv('postgres', 'db', { memory: 1.5 })).toThrow(/megabytes/)
+    expect(() => serviceCreateArgv('postgres', 'db', { image: '-i' })).toThrow(/cannot start with "-"/)
+  })
+})
+
+describe('resource:limit argv (contract §4.16)', () => {
+  it('puts the flags before the app', () => {
+    expect(resourceLimitArgv('crdb', { memory: '2g', cpu: '1.5' })).toEqual(['resource:limit', '--cpu', '1.5', '--memory', '2g', 'crdb'])
+    expect(resourceLimitArgv('web', { memory: 'clear' }, 'worker')).toEqual(['resource:limit', '--process-type', 'worker', '--memory', 'clear', 'web'])
+  })
+
+  it('refuses an empty or malformed limit', () => {
+    expect(() => resourceLimitArgv('web', {})).toThrow(/at least one limit/)
+    expect(() => resourceLimitArgv('web', { memory: '512 m' })).toThrow(DokkuArgumentError)
+  })
+})
+
+describe('plugin names (contract §4.19)', () => {
+  it.each([
+    ['https://github.com/dokku/dokku-postgres.git', 'postgres'],
+    ['https://github.com/dokku/dokku-redis', 'redis'],
+    ['git@github.com:dokku/dokku-letsencrypt.git', 'letsencrypt'],
+    ['https://example.com/dokku-thing.tar.gz', 'thing']
+  ])('%s installs as %s', (url, name) => {
+    expect(pluginNameFromUrl(url)).toBe(name)
+  })
+})
