@@ -1,0 +1,403 @@
+import * as core from '@actions/core'
+import { DokkuClient } from '../../core/dokku/client.js'
+import { DeployLockedError } from '../../core/dokku/errors.js'
+import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { LocalGit } from '../../core/git/local-git.js'
+import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
+import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
+import type { Logger } from '../../core/log.js'
+import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import type { DeployConfig } from './inputs.js'
+import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
+
+/** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
+export const State = {
+  isPost: 'isPost',
+  lockedApp: 'lockedApp'
+} as const
+
+export interface DeployResult {
+  app: string
+  plan: DeployPlan
+  dryRun: boolean
+  changed: boolean
+  /** What the host runs at the end (the previous release after a rollback). */
+  running: Deployed | undefined
+  url: string | undefined
+  health: HealthCheckResult | undefined
+  rolledBack: boolean
+  rollbackHealth: HealthCheckResult | undefined
+  /** One line per step that ran. */
+  done: string[]
+  durationMs: number
+  failure: Error | undefined
+}
+
+const LOCK_POLL_MS = 3000
+
+export class DeployFailedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DeployFailedError'
+  }
+}
+
+export interface DeployHooks {
+  /** Called once the plan is known and before anything changes (not in dry-run, not when nothing changes). */
+  beforeApply?: (plan: DeployPlan) => Promise<void>
+}
+
+export async function deploy(config: DeployConfig, logger: Logger, hooks: DeployHooks = {}): Promise<DeployResult> {
+  const started = Date.now()
+  const git = config.source.kind === 'git' && config.reviewApp !== 'destroy' ? new LocalGit(config.source.workdir) : undefined
+  // Everything that can be checked on the runner is checked before the first connection.
+  const targetSha = git && config.source.kind === 'git' ? await prepareCheckout(git, config.source.ref, logger) : undefined
+
+  const executor = await connectSsh(config.ssh, { logger })
+  try {
+    const dokku = await DokkuClient.create(executor, logger)
+    const observed = await observe(dokku, config, targetSha)
+    let plan: DeployPlan
+    try {
+      plan = planDeploy(config, observed)
+    } catch (error) {
+      if (error instanceof PlanError) throw new ConfigurationError(error.message)
+      throw error
+    }
+    await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+      for (const line of renderPlan(config.app, plan)) logger.info(line)
+    })
+    const result: DeployResult = {
+      app: config.app,
+      plan,
+      dryRun: config.dryRun,
+      changed: false,
+      running: plan.previous,
+      url: undefined,
+      health: undefined,
+      rolledBack: false,
+      rollbackHealth: undefined,
+      done: [],
+      durationMs: 0,
+      failure: undefined
+    }
+    if (!config.dryRun && plan.steps.length > 0) {
+      await hooks.beforeApply?.(plan)
+      await apply({ dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false })
+    }
+    if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists)) result.url = await appUrl(dokku, config)
+    result.durationMs = Date.now() - started
+    return result
+  } finally {
+    await executor.close()
+  }
+}
+
+async function prepareCheckout(git: LocalGit, ref: string, logger: Logger): Promise<string> {
+  if (!(await git.isRepository()))
+    throw new ConfigurationError(`${git.workdir} is not a git checkout. Add actions/checkout before this step (with fetch-depth: 0), or set path to the checkout.`, 'path')
+  if (await git.isShallow()) {
+    logger.info('The checkout is shallow; fetching its full history so the host receives every commit it needs.')
+    const deepened = await git.unshallow('origin')
+    if (deepened.code !== 0 || (await git.isShallow()))
+      throw new ConfigurationError(
+        `The checkout is shallow and could not be deepened (git fetch --unshallow origin: ${deepened.stderr.trim() || `exit ${deepened.code}`}). ` +
+          'Dokku refuses pushes from shallow clones, so the deploy stopped before anything was sent. Set fetch-depth: 0 on actions/checkout.',
+        'ref'
+      )
+  }
+  const sha = await git.resolveCommit(ref)
+  if (!sha) throw new ConfigurationError(`Input "ref" names no commit in the checkout; got ${JSON.stringify(ref)}. Use a commit SHA, branch or tag that actions/checkout fetched.`, 'ref')
+  return sha
+}
+
+async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: string | undefined): Promise<DeployObservation> {
+  const appExists = await dokku.apps.exists(config.app)
+  const baseAppExists = config.reviewApp === 'create' && !appExists ? await dokku.apps.exists(config.baseApp) : true
+  // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (addendum §A.1).
+  const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined
+  if (!source || config.reviewApp === 'destroy')
+    return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, targetSha }
+  const [report, gitReport, env] = await Promise.all([dokku.apps.report(source), dokku.git.report(source), dokku.config.export(source)])
+  return {
+    appExists,
+    baseAppExists,
+    deploySource: appExists ? report.deploySource || undefined : undefined,
+    deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
+    deployBranch: gitReport['deploy-branch'] || undefined,
+    config: env,
+    targetSha
+  }
+}
+
+/** The state of one apply: what changed so far, so that a failure can put it back. */
+interface DeployRun {
+  dokku: DokkuClient
+  executor: SshExecutor
+  config: DeployConfig
+  plan: DeployPlan
+  observed: DeployObservation
+  logger: Logger
+  git: LocalGit | undefined
+  result: DeployResult
+  /** Config values before this run changed them (undefined: the key did not exist). */
+  previousConfig: Map<string, string | undefined>
+  lockHeld: boolean
+}
+
+async function apply(run: DeployRun): Promise<void> {
+  const { config, plan, result, logger } = run
+  try {
+    for (const step of plan.steps) {
+      if (step.kind === 'create-app' || step.kind === 'clone-review-app' || step.kind === 'destroy-review-app') {
+        await runStep(run, step)
+        continue
+      }
+      if (!run.lockHeld) await acquireLock(run)
+      await runStep(run, step)
+    }
+    result.changed = true
+  } catch (error) {
+    result.changed = result.done.length > 0
+    result.failure = error instanceof Error ? error : new Error(String(error))
+    logger.warning(`Deploy of ${config.app} failed: ${errorMessage(error)}`)
+    if (config.rollback && config.reviewApp !== 'destroy') await rollBack(run)
+  } finally {
+    if (run.lockHeld) await releaseLock(run)
+  }
+}
+
+async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
+  const { dokku, config, logger, result } = run
+  const app = config.app
+  const stream = { onOutput: (line: string) => logger.info(line) }
+  switch (step.kind) {
+    case 'create-app':
+      await dokku.apps.create(app)
+      break
+    case 'clone-review-app':
+      await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }))
+      logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`)
+      break
+    case 'destroy-review-app':
+      await dokku.apps.destroy(app)
+      break
+    case 'set-deploy-branch':
+      await dokku.git.set(app, 'deploy-branch', step.branch)
+      break
+    case 'set-config': {
+      for (const key of step.keys) run.previousConfig.set(key, run.observed.config[key])
+      await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key) as string])), { restart: false })
+      break
+    }
+    case 'restart':
+      await logger.group(`Restarting ${app}`, () => dokku.ps.restart(app, stream))
+      result.running = run.plan.target
+      break
+    case 'push':
+      await logger.group(`Deploying commit ${step.sha.slice(0, 12)} to ${app}`, () => pushCommit(run, step.sha, step.branch))
+      result.running = run.plan.target
+      break
+    case 'deploy-image':
+      await logger.group(`Deploying image ${step.image} to ${app}`, () => deployImage(run, step.image))
+      result.running = run.plan.target
+      break
+    case 'healthcheck': {
+      const health = await checkHealth(run)
+      result.health = health
+      if (!health.healthy) throw new DeployFailedError(`${step.url} did not answer ${step.expectedStatus} within ${config.healthcheck?.timeoutMs ?? 0} ms (${describeHealth(health)})`)
+      break
+    }
+  }
+  result.done.push(`${step.kind}: ${step.reason}`)
+}
+
+async function pushCommit(run: DeployRun, sha: string, branch: string, force = true): Promise<void> {
+  const { dokku, config, logger } = run
+  if (!run.git) throw new Error('a git deploy needs the checkout')
+  const credentials: PushCredentials = { ...config.ssh, verifiedHostKey: run.executor.hostKey.publicKey }
+  const deadline = Date.now() + config.lockTimeoutMs
+  for (;;) {
+    const pushed = await pushToDokku(run.git, credentials, { app: config.app, sha, branch, force, onRemoteLine: (line) => logger.info(line) })
+    // Dokku's deploy deletes the lock file when it finishes (addendum §A.5): take our marker back at once.
+    await relock(run)
+    switch (pushed.outcome) {
+      case 'locked':
+        if (Date.now() >= deadline) throw new DeployFailedError(`${config.app} stayed locked by another deploy for longer than lock-timeout`)
+        logger.info(`Another deploy of ${config.app} holds Dokku's build lock; waiting to try again.`)
+        await sleep(LOCK_POLL_MS)
+        continue
+      case 'deployed':
+      case 'pushed':
+      case 'up-to-date': {
+        const report = await dokku.apps.report(config.app)
+        if (report.deploySource === 'git-push' && report.deploySourceMetadata === sha) return
+        if (pushed.outcome === 'up-to-date') {
+          // The deploy branch already points at the commit, yet the host records another deploy:
+          // build the branch head. Dokku records no deploy source for rebuilds (addendum §A.6).
+          logger.info(`The host already has ${sha.slice(0, 12)} on ${branch} but records ${report.deploySourceMetadata || 'no deploy'}; rebuilding it.`)
+          await dokku.ps.rebuild(config.app, { onOutput: (line) => logger.info(line) })
+          return
+        }
+        throw new DeployFailedError(
+          `git push exited ${pushed.exitCode}, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata || ''} as deployed, not ${sha}. Nothing was deployed.`
+        )
+      }
+      case 'not-deploy-branch':
+        throw new DeployFailedError(`Dokku accepted the push but did not deploy it: ${branch} is not ${config.app}'s deploy branch (${lastRemoteLine(pushed.lines)}).`)
+      case 'shallow-refused':
+        throw new DeployFailedError('the host refused the push from a shallow history ("shallow update not allowed"). Set fetch-depth: 0 on actions/checkout.')
+      case 'build-failed':
+        throw new DeployFailedError(`the build failed on the host and the push was rejected; the previous release keeps running. Last lines:\n${lastLines(pushed.lines)}`)
+      case 'rejected':
+      case 'failed':
+        throw new DeployFailedError(`git push to the host failed (exit ${pushed.exitCode}):\n${lastLines(pushed.lines)}`)
+    }
+  }
+}
+
+async function deployImage(run: DeployRun, image: string): Promise<void> {
+  const { dokku, config, logger } = run
+  const deadline = Date.now() + config.lockTimeoutMs
+  const stream = { onOutput: (line: string) => logger.info(line) }
+  for (;;) {
+    try {
+      const outcome = await dokku.git.fromImage(config.app, image, stream)
+      await relock(run)
+      // "No changes detected": the repository already names this image (for example after a lock
+      // collision left it advanced, addendum §A.5) while something else runs. Build what it names.
+      if (!outcome.changed) await dokku.ps.rebuild(config.app, stream)
+      break
+    } catch (error) {
+      await relock(run)
+      if (!(error instanceof DeployLockedError) || Date.now() >= deadline) throw error
+      logger.info(`Another deploy of ${config.app} holds Dokku's build lock; waiting to try again.`)
+      await sleep(LOCK_POLL_MS)
+    }
+  }
+  const report = await dokku.apps.report(config.app)
+  if (report.deploySource !== 'docker-image' || report.deploySourceMetadata !== image)
+    throw new DeployFailedError(`git:from-image finished, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata} as deployed, not ${image}.`)
+}
+
+async function checkHealth(run: DeployRun): Promise<HealthCheckResult> {
+  const check = run.config.healthcheck
+  if (!check) throw new Error('no health check configured')
+  return run.logger.group(`Checking ${check.url}`, () =>
+    waitForHealthy({
+      url: check.url,
+      expectedStatus: check.expectedStatus,
+      timeoutMs: check.timeoutMs,
+      onAttempt: (a) => run.logger.info(`attempt ${a.attempt}: ${a.status ?? a.error}`)
+    })
+  )
+}
+
+/** Brings back what ran before: the config keys this run changed, then the previous release, checked like the new one. */
+async function rollBack(run: DeployRun): Promise<void> {
+  const { dokku, config, plan, logger, result } = run
+  await logger.group(`Rolling back ${config.app}`, async () => {
+    try {
+      if (run.previousConfig.size > 0) {
+        const restore = [...run.previousConfig].filter(([, v]) => v !== undefined) as [string, string][]
+        const remove = [...run.previousConfig].filter(([, v]) => v === undefined).map(([k]) => k)
+        if (restore.length > 0) await dokku.config.set(config.app, Object.fromEntries(restore), { restart: false })
+        if (remove.length > 0) await dokku.config.unset(config.app, remove, { restart: false })
+        logger.info(`Restored the previous values of ${[...run.previousConfig.keys()].join(', ')}.`)
+      }
+      const report = await dokku.apps.report(config.app)
+      const previous = plan.previous
+      const runningNow: Deployed | undefined =
+        report.deploySource === 'git-push' ? { kind: 'git', sha: report.deploySourceMetadata } : report.deploySource === 'docker-image' ? { kind: 'image', image: report.deploySourceMetadata } : undefined
+      if (!previous) {
+        logger.warning(`Nothing ran on ${config.app} before this deploy, so there is nothing to roll back to.`)
+        result.running = runningNow
+        return
+      }
+      if (runningNow && describe(runningNow) === describe(previous)) {
+        logger.info(`The host still runs ${describe(previous)}: the failed deploy never replaced it.`)
+        result.running = previous
+        if (run.previousConfig.size === 0) return
+        await dokku.ps.restart(config.app, { onOutput: (line) => logger.info(line) })
+      } else if (previous.kind === 'git') {
+        if (!run.git) throw new Error(`rolling back to commit ${previous.sha} needs the checkout`)
+        if (!(await run.git.hasCommit(previous.sha)) && (await run.git.fetchCommit('origin', previous.sha)).code !== 0)
+          throw new Error(`commit ${previous.sha} is not in the checkout and could not be fetched from origin`)
+        if (!run.lockHeld) await acquireLock(run)
+        await pushCommit(run, previous.sha, config.branch)
+      } else {
+        if (!run.lockHeld) await acquireLock(run)
+        await deployImage(run, previous.image)
+      }
+      result.running = previous
+      result.rolledBack = true
+      if (config.healthcheck) {
+        result.rollbackHealth = await checkHealth(run)
+        if (!result.rollbackHealth.healthy) logger.warning(`After the rollback, ${config.healthcheck.url} is still unhealthy (${describeHealth(result.rollbackHealth)}).`)
+      }
+      logger.info(`Rolled back ${config.app} to ${describe(previous)}.`)
+    } catch (error) {
+      logger.warning(`Rollback of ${config.app} failed: ${errorMessage(error)}. Check the app by hand: dokku ps:report ${config.app}`)
+    }
+  })
+}
+
+async function acquireLock(run: DeployRun): Promise<void> {
+  const { dokku, config, logger } = run
+  const deadline = Date.now() + config.lockTimeoutMs
+  let waiting = false
+  while (await dokku.apps.locked(config.app)) {
+    if (Date.now() >= deadline)
+      throw new DeployFailedError(
+        `${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s). If no deploy is running, release it with: dokku apps:unlock ${config.app}`
+      )
+    if (!waiting) logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`)
+    waiting = true
+    await sleep(LOCK_POLL_MS)
+  }
+  await dokku.apps.lock(config.app)
+  run.lockHeld = true
+  core.saveState(State.lockedApp, config.app)
+}
+
+async function relock(run: DeployRun): Promise<void> {
+  if (run.lockHeld) await run.dokku.apps.lock(run.config.app)
+}
+
+async function releaseLock(run: DeployRun): Promise<void> {
+  try {
+    await run.dokku.apps.unlock(run.config.app)
+  } catch (error) {
+    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`)
+  }
+  run.lockHeld = false
+  core.saveState(State.lockedApp, '')
+}
+
+/** The URL the app answers on: the health-check URL's origin, else its first domain (https when it maps 443). */
+async function appUrl(dokku: DokkuClient, config: DeployConfig): Promise<string | undefined> {
+  if (config.healthcheck && config.reviewApp === undefined) return config.healthcheck.url.origin
+  if (!(await dokku.apps.exists(config.app))) return undefined
+  const domains = await dokku.domains.report(config.app)
+  const host = domains.appEnabled ? domains.appVhosts[0] : undefined
+  if (!host) return undefined
+  const ports = await dokku.ports.report(config.app)
+  const https = [...ports.map, ...ports.detected].some((map) => map.scheme === 'https')
+  return `${https ? 'https' : 'http'}://${host}`
+}
+
+export function describeHealth(health: HealthCheckResult): string {
+  return `${health.attempts} attempt${health.attempts === 1 ? '' : 's'}, last ${health.lastStatus !== undefined ? `status ${health.lastStatus}` : (health.lastError ?? 'no answer')}`
+}
+
+function lastLines(lines: readonly string[], n = 15): string {
+  return lines.slice(-n).join('\n')
+}
+
+function lastRemoteLine(lines: readonly string[]): string {
+  return [...lines].reverse().find((line) => line.includes('deploy did not complete')) ?? lines.at(-1) ?? ''
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

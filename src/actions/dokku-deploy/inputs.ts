@@ -1,0 +1,137 @@
+import { ConfigurationError } from '../../core/errors.js'
+import type { RunContext } from '../../core/github/context.js'
+import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
+import { checkAppName, invalid, type InputReader } from '../../core/inputs/readers.js'
+
+export const Inputs = {
+  app: 'app',
+  source: 'source',
+  image: 'image',
+  branch: 'branch',
+  ref: 'ref',
+  config: 'config',
+  createApp: 'create-app',
+  healthcheckUrl: 'healthcheck-url',
+  healthcheckStatus: 'healthcheck-status',
+  healthcheckTimeout: 'healthcheck-timeout',
+  rollback: 'rollback',
+  lockTimeout: 'lock-timeout',
+  reviewApp: 'review-app',
+  reviewAppName: 'review-app-name',
+  githubToken: 'github-token',
+  environment: 'environment',
+  path: 'path'
+} as const
+
+export const Outputs = {
+  deployedSha: 'deployed-sha',
+  deployedImage: 'deployed-image',
+  previousSha: 'previous-sha',
+  previousImage: 'previous-image',
+  url: 'url',
+  changed: 'changed',
+  rolledBack: 'rolled-back',
+  app: 'app'
+} as const
+
+export type DeploySource = { kind: 'git'; ref: string; workdir: string } | { kind: 'image'; image: string }
+
+export interface DeployConfig extends CommonSettings {
+  /** The app that receives the deploy (the review app's name for review-app: create). */
+  app: string
+  /** The app a review app is cloned from. */
+  baseApp: string
+  source: DeploySource
+  /** The app's deploy branch on the host (git:set deploy-branch when it differs). */
+  branch: string
+  config: Map<string, string>
+  createApp: boolean
+  healthcheck: { url: URL; expectedStatus: number; timeoutMs: number } | undefined
+  rollback: boolean
+  lockTimeoutMs: number
+  reviewApp: 'create' | 'destroy' | undefined
+  githubToken: string | undefined
+  environment: string
+}
+
+/** The facts of the run the defaults depend on. */
+export type EventContext = Pick<RunContext, 'eventName' | 'sha' | 'pullRequest' | 'workspace'>
+
+const MAX_APP_NAME = 63
+
+export function readDeployInputs(inputs: InputReader, event: EventContext): DeployConfig {
+  // Secrets first: masked before any other input can fail and print an error.
+  const githubToken = inputs.secret(Inputs.githubToken)
+  const appConfig = inputs.keyValues(Inputs.config, { secret: true })
+  const common = readCommonInputs(inputs)
+  const baseApp = inputs.appName(Inputs.app, { required: true })
+  const reviewValue = inputs.optional(Inputs.reviewApp)
+  const reviewApp = reviewValue === undefined ? undefined : inputs.oneOf(Inputs.reviewApp, ['create', 'destroy'] as const, 'create')
+  const app = reviewApp ? reviewAppName(inputs, baseApp, event) : baseApp
+
+  const sourceKind = inputs.oneOf(Inputs.source, ['git', 'image'] as const, 'git')
+  let source: DeploySource
+  if (sourceKind === 'image') {
+    const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).')
+    // It travels as a git:from-image argument, which Dokku splits on whitespace (contract §1.1).
+    const [name, digest, extra] = image.split('@')
+    if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
+      throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.')
+    source = { kind: 'image', image }
+  } else {
+    if (inputs.optional(Inputs.image) !== undefined)
+      throw new ConfigurationError(`Input "${Inputs.image}" is set but source is git. Set source: image to deploy the image, or remove image.`, Inputs.image)
+    const ref = inputs.optional(Inputs.ref) ?? (event.pullRequest ? event.pullRequest.headSha : event.sha)
+    if (ref === undefined)
+      throw new ConfigurationError(`Input "${Inputs.ref}" has no default outside GitHub Actions (GITHUB_SHA is unset). Set ref to the commit to deploy, e.g. HEAD.`, Inputs.ref)
+    if (/\s/.test(ref) || ref.startsWith('-')) throw invalid(Inputs.ref, ref, 'must be a commit, branch or tag', 'For example HEAD or a full commit SHA.')
+    source = { kind: 'git', ref, workdir: inputs.string(Inputs.path, event.workspace) }
+  }
+
+  const url = inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] })
+  const healthcheck = url
+    ? {
+        url,
+        expectedStatus: inputs.integer(Inputs.healthcheckStatus, { fallback: 200, min: 100, max: 599 }),
+        timeoutMs: inputs.duration(Inputs.healthcheckTimeout, { fallbackMs: 120_000, maxMs: 3_600_000 })
+      }
+    : undefined
+
+  return {
+    ...common,
+    app,
+    baseApp,
+    source,
+    branch: deployBranch(inputs),
+    config: appConfig,
+    createApp: inputs.boolean(Inputs.createApp, true),
+    healthcheck,
+    rollback: inputs.boolean(Inputs.rollback, true),
+    lockTimeoutMs: inputs.duration(Inputs.lockTimeout, { fallbackMs: 300_000, maxMs: 3_600_000 }),
+    reviewApp,
+    githubToken,
+    environment: inputs.string(Inputs.environment, reviewApp ? `review/${app}` : 'production')
+  }
+}
+
+function deployBranch(inputs: InputReader): string {
+  const branch = inputs.string(Inputs.branch, 'main')
+  // The branch travels in `git:set` and in a push refspec: no whitespace, nothing git refuses in a ref name.
+  if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock'))
+    throw invalid(Inputs.branch, branch, 'must be a branch name', 'For example main or master.')
+  return branch
+}
+
+/** `<app>-pr-<n>` by default, cut to a DNS label (the app name becomes `<app>.<domain>`). */
+function reviewAppName(inputs: InputReader, baseApp: string, event: EventContext): string {
+  const explicit = inputs.optional(Inputs.reviewAppName)
+  if (explicit !== undefined) return checkAppName(Inputs.reviewAppName, explicit)
+  if (!event.pullRequest)
+    throw new ConfigurationError(
+      `Input "${Inputs.reviewApp}" needs a pull request to name the review app, and this run (${event.eventName ?? 'outside GitHub'}) has none. Run it on pull_request events, or set ${Inputs.reviewAppName}.`,
+      Inputs.reviewAppName
+    )
+  const suffix = `-pr-${event.pullRequest.number}`
+  const name = `${baseApp.slice(0, MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`
+  return checkAppName(Inputs.reviewAppName, name)
+}

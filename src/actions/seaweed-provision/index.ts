@@ -1,0 +1,5 @@
+import '../../core/esm-shim.js'
+import { runAction } from '../../core/action.js'
+import { run } from './main.js'
+
+void runAction('seaweed-provision', () => run())

@@ -1,0 +1,3 @@
+import { notYetImplemented } from '../../core/action.js'
+
+export const run = notYetImplemented('stack')
