@@ -56,14 +56,8 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
   const executor = await connectSsh(config.ssh, { logger })
   try {
     const dokku = await DokkuClient.create(executor, logger)
-    const observed = await observe(dokku, config, targetSha)
-    let plan: DeployPlan
-    try {
-      plan = planDeploy(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw new ConfigurationError(error.message)
-      throw error
-    }
+    let observed = await observe(dokku, config, targetSha)
+    let plan = makePlan(config, observed)
     await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
       for (const line of renderPlan(config.app, plan)) logger.info(line)
     })
@@ -82,8 +76,30 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
       failure: undefined
     }
     if (!config.dryRun && plan.steps.length > 0) {
+      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false }
       await hooks.beforeApply?.(plan)
-      await apply({ dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false })
+      try {
+        // Creating (or cloning) the app needs no lock; everything after it runs under ours.
+        for (const step of plan.steps.filter(isCreation)) await runStep(run, step)
+        const waited = await acquireLock(run)
+        if (waited || plan.steps.some(isCreation)) {
+          // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
+          observed = await observe(dokku, config, targetSha)
+          const fresh = makePlan(config, observed)
+          if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
+            await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
+              for (const line of renderPlan(config.app, fresh)) logger.info(line)
+            })
+          plan = fresh
+          Object.assign(run, { plan, observed })
+          Object.assign(result, { plan, running: plan.previous })
+        }
+        await apply(run, plan.steps.filter((step) => !isCreation(step)))
+      } catch (error) {
+        result.failure = error instanceof Error ? error : new Error(String(error))
+      } finally {
+        if (run.lockHeld) await releaseLock(run)
+      }
     }
     if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists)) result.url = await appUrl(dokku, config)
     result.durationMs = Date.now() - started
@@ -91,6 +107,19 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
   } finally {
     await executor.close()
   }
+}
+
+function makePlan(config: DeployConfig, observed: DeployObservation): DeployPlan {
+  try {
+    return planDeploy(config, observed)
+  } catch (error) {
+    if (error instanceof PlanError) throw new ConfigurationError(error.message)
+    throw error
+  }
+}
+
+function isCreation(step: DeployStep): boolean {
+  return step.kind === 'create-app' || step.kind === 'clone-review-app'
 }
 
 async function prepareCheckout(git: LocalGit, ref: string, logger: Logger): Promise<string> {
@@ -145,25 +174,16 @@ interface DeployRun {
   lockHeld: boolean
 }
 
-async function apply(run: DeployRun): Promise<void> {
-  const { config, plan, result, logger } = run
+async function apply(run: DeployRun, steps: readonly DeployStep[]): Promise<void> {
+  const { config, result, logger } = run
   try {
-    for (const step of plan.steps) {
-      if (step.kind === 'create-app' || step.kind === 'clone-review-app' || step.kind === 'destroy-review-app') {
-        await runStep(run, step)
-        continue
-      }
-      if (!run.lockHeld) await acquireLock(run)
-      await runStep(run, step)
-    }
+    for (const step of steps) await runStep(run, step)
     result.changed = true
   } catch (error) {
     result.changed = result.done.length > 0
     result.failure = error instanceof Error ? error : new Error(String(error))
     logger.warning(`Deploy of ${config.app} failed: ${errorMessage(error)}`)
     if (config.rollback && config.reviewApp !== 'destroy') await rollBack(run)
-  } finally {
-    if (run.lockHeld) await releaseLock(run)
   }
 }
 
@@ -342,7 +362,8 @@ async function rollBack(run: DeployRun): Promise<void> {
   })
 }
 
-async function acquireLock(run: DeployRun): Promise<void> {
+/** Waits for other deploys' locks, then takes ours (apps:lock). Returns whether it had to wait. */
+async function acquireLock(run: DeployRun): Promise<boolean> {
   const { dokku, config, logger } = run
   const deadline = Date.now() + config.lockTimeoutMs
   let waiting = false
@@ -358,6 +379,7 @@ async function acquireLock(run: DeployRun): Promise<void> {
   await dokku.apps.lock(config.app)
   run.lockHeld = true
   core.saveState(State.lockedApp, config.app)
+  return waiting
 }
 
 async function relock(run: DeployRun): Promise<void> {
@@ -366,7 +388,8 @@ async function relock(run: DeployRun): Promise<void> {
 
 async function releaseLock(run: DeployRun): Promise<void> {
   try {
-    await run.dokku.apps.unlock(run.config.app)
+    // A destroyed review app takes its lock with it.
+    if (await run.dokku.apps.exists(run.config.app)) await run.dokku.apps.unlock(run.config.app)
   } catch (error) {
     run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`)
   }

@@ -145,6 +145,9 @@ async function releaseLockAfterCancel(inputs: InputReader, logger: Logger): Prom
   const executor = await connectSsh(common.ssh, { logger })
   try {
     const dokku = await DokkuClient.create(executor, logger)
+    // The cancelled run's build may still be running on the host: stop it first, or unlocking
+    // under it would let the next deploy run beside it (addendum §A.5).
+    if (dokku.features.builds && (await dokku.builds.cancel(app)).changed) logger.info(`Cancelled the build the cancelled run had started on ${app}.`)
     if (await dokku.apps.locked(app)) {
       await dokku.apps.unlock(app)
       logger.info(`Released the deploy lock on ${app} left by the cancelled run.`)

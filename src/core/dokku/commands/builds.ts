@@ -1,7 +1,7 @@
 import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { mentions, sanitizeOutput } from '../output.js'
 import { parseBuildsReport, type BuildSummary } from '../parse/builds.js'
-import { checkApp, type DokkuRunner } from '../runner.js'
+import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
 /** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
 export class BuildsCommands {
@@ -26,6 +26,17 @@ export class BuildsCommands {
     if (!/^[a-z0-9]+$/.test(buildId)) throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`)
     const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 })
     return sanitizeOutput(result.stdout)
+  }
+
+  /**
+   * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
+   * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
+   * build had already ended (addendum §A.7).
+   */
+  async cancel(app: string): Promise<Outcome> {
+    this.require()
+    const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app })
+    return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent')
   }
 
   private require(): void {

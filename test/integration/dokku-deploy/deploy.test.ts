@@ -1,0 +1,311 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { run } from '../../../src/actions/dokku-deploy/main.js'
+import { ConfigurationError } from '../../../src/core/errors.js'
+import { sharedSandbox } from '../../sandbox/global-setup.ts'
+import { runAction } from '../../support/action-run.js'
+import { runBundle } from '../../support/bundle-run.js'
+import { FakeGitHub } from '../../support/fake-github.js'
+import { repoRoot } from '../../support/actions.js'
+import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+
+const sandbox = sharedSandbox()
+const repos: TestRepo[] = []
+afterAll(async () => Promise.all(repos.map((r) => r.cleanup())))
+
+async function repo(options?: Parameters<typeof makeTestRepo>[0]): Promise<TestRepo> {
+  const made = await makeTestRepo(options)
+  repos.push(made)
+  return made
+}
+
+function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    host: sandbox.host,
+    'ssh-port': String(sandbox.port),
+    'ssh-private-key': sandbox.users.dokku.privateKey,
+    'ssh-host-key': sandbox.knownHostsLine,
+    app,
+    ...extra
+  }
+}
+
+/** What the app's container answers: the deployed commit or image is in a response header. */
+async function answering(app: string): Promise<{ status: number; deployed: string | null }> {
+  const response = await fetch(`${await sandbox.appUrl(app)}/`)
+  await response.body?.cancel()
+  return { status: response.status, deployed: response.headers.get('x-sandbox-deployed') }
+}
+
+async function healthUrl(app: string): Promise<string> {
+  return `${await sandbox.appUrl(app)}/health`
+}
+
+async function containerPid(app: string): Promise<number> {
+  return (JSON.parse(await readFile(join(sandbox.root, 'state', 'apps', app, 'container.json'), 'utf8')) as { pid: number }).pid
+}
+
+async function dokku(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return sandbox.ssh('dokku', command)
+}
+
+describe('dokku-deploy against the sandbox host', () => {
+  it('deploys a commit, then treats a redeploy of it as a no-op that restarts nothing', async () => {
+    const app = 'dd-basic'
+    const checkout = await repo()
+    const sha = await checkout.commit({ 'index.txt': 'one' })
+    const first = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, 'healthcheck-url': await healthUrl(app) }))
+    expect(first.error).toBeUndefined()
+    expect(first.outputs).toMatchObject({ app, changed: 'true', 'rolled-back': 'false', 'deployed-sha': sha })
+    expect(await answering(app)).toEqual({ status: 200, deployed: sha })
+    expect(first.summary).toContain('dokku-deploy: dd-basic')
+    expect(first.summary).toMatch(/healthy \(1 attempt/)
+
+    const pid = await containerPid(app)
+    const again = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, 'healthcheck-url': await healthUrl(app) }))
+    expect(again.error).toBeUndefined()
+    expect(again.outputs).toMatchObject({ changed: 'false', 'deployed-sha': sha, 'previous-sha': sha })
+    expect(again.log).toContain('dd-basic: nothing to do; the host already runs commit')
+    expect(await containerPid(app)).toBe(pid)
+  })
+
+  it('fails the job when the build fails, and the previous release keeps answering', async () => {
+    const app = 'dd-buildfail'
+    const checkout = await repo()
+    const good = await checkout.commit({ 'index.txt': 'good' })
+    expect((await runAction(run, inputs(app, { ref: good, path: checkout.dir }))).error).toBeUndefined()
+    const bad = await checkout.commit({ '.sandbox/fail-build': '' })
+    const result = await runAction(run, inputs(app, { ref: bad, path: checkout.dir }))
+    expect(result.error?.message).toMatch(/the build failed on the host and the push was rejected; the previous release keeps running/)
+    expect(result.outputs).toMatchObject({ 'deployed-sha': good, 'rolled-back': 'false', 'previous-sha': good })
+    expect(await answering(app)).toEqual({ status: 200, deployed: good })
+    expect((await dokku(`apps:locked ${app}`)).code).toBe(1)
+  })
+
+  it('rolls back to the previous commit when the health check fails, proven by the app answering', async () => {
+    const app = 'dd-rollback'
+    const checkout = await repo()
+    const good = await checkout.commit({ 'index.txt': 'good' })
+    const health = await healthUrl(app)
+    expect((await runAction(run, inputs(app, { ref: good, path: checkout.dir, 'healthcheck-url': health, config: 'MODE=stable' }))).error).toBeUndefined()
+    const broken = await checkout.commit({ '.sandbox/unhealthy': '' })
+    const result = await runAction(run, inputs(app, { ref: broken, path: checkout.dir, 'healthcheck-url': health, 'healthcheck-timeout': '3s', config: 'MODE=experimental' }))
+    expect(result.error?.message).toMatch(/did not answer 200 within 3000 ms/)
+    expect(result.outputs).toMatchObject({ 'rolled-back': 'true', 'deployed-sha': good, 'previous-sha': good, changed: 'true' })
+    expect(await answering(app)).toEqual({ status: 200, deployed: good })
+    // The config this run changed is put back too.
+    expect((await dokku(`config:get ${app} MODE`)).stdout.trim()).toBe('stable')
+    expect(result.summary).toContain('failed, rolled back')
+    expect((await dokku(`apps:locked ${app}`)).code).toBe(1)
+  })
+
+  it('sets config values byte for byte without ever printing them', async () => {
+    const app = 'dd-config'
+    const checkout = await repo()
+    const sha = await checkout.commit({ 'index.txt': 'config' })
+    const values: Record<string, string> = {
+      SPACES: '  value with  spaces  ',
+      QUOTES: `it's "quoted" here`,
+      DOLLAR: '$HOME and $(id) and `id`',
+      BACKSLASH: 'C:\\path\\to\\thing \\n not a newline',
+      MULTILINE: 'line one\nline two\n\nline four',
+      UNICODE: 'héllo wörld ✓ 🚀'
+    }
+    const config = Object.entries(values)
+      .map(([k, v]) => (v.includes('\n') ? `${k}<<EOF\n${v}\nEOF` : `${k}=${v}`))
+      .join('\n')
+    const result = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, config }))
+    expect(result.error).toBeUndefined()
+    const env = (await (await fetch(`${await sandbox.appUrl(app)}/__sandbox/env`)).json()) as Record<string, string>
+    for (const [key, value] of Object.entries(values)) expect(env[key], key).toBe(value)
+    for (const value of Object.values(values)) for (const part of value.split('\n').filter((p) => p.trim().length >= 6)) expect(result.everything).not.toContain(part.trim())
+    expect(result.log).toContain('set config SPACES, QUOTES, DOLLAR, BACKSLASH, MULTILINE, UNICODE without restarting (values not shown)')
+  })
+
+  it('waits for a deploy that holds the lock, then deploys (two runs of the bundle at once)', async () => {
+    const app = 'dd-lock'
+    const checkout = await repo()
+    const slow = await checkout.commit({ '.sandbox/build-seconds': '4' }, 'slow build')
+    const fast = await checkout.commit({ '.sandbox/build-seconds': null, 'index.txt': 'second' }, 'second')
+    const common = { path: checkout.dir, 'lock-timeout': '90s', 'healthcheck-url': await healthUrl(app) }
+    const firstRun = runBundle('dokku-deploy', inputs(app, { ...common, ref: slow }))
+    // Start the second run once the first holds the app's lock.
+    for (let i = 0; i < 200 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+    const second = await runBundle('dokku-deploy', inputs(app, { ...common, ref: fast }))
+    const first = await firstRun
+    expect(first.code, first.stdout).toBe(0)
+    expect(second.code, second.stdout).toBe(0)
+    expect(second.stdout).toContain(`${app} is locked by another deploy; waiting up to 90 s for it to finish.`)
+    expect(second.outputs).toMatchObject({ 'deployed-sha': fast, 'previous-sha': slow })
+    expect(await answering(app)).toEqual({ status: 200, deployed: fast })
+  })
+
+  it('deepens a shallow checkout before pushing', async () => {
+    const app = 'dd-shallow'
+    const origin = await repo()
+    await origin.commit({ 'a.txt': '1' })
+    await origin.commit({ 'a.txt': '2' })
+    const head = await origin.commit({ 'a.txt': '3' })
+    const shallow = await repo({ cloneFrom: origin.dir, depth: 1 })
+    expect(await shallow.git('rev-parse', '--is-shallow-repository')).toBe('true')
+    const result = await runAction(run, inputs(app, { ref: head, path: shallow.dir }))
+    expect(result.error).toBeUndefined()
+    expect(result.log).toContain('The checkout is shallow; fetching its full history')
+    expect(await answering(app)).toEqual({ status: 200, deployed: head })
+  })
+
+  it('refuses a shallow checkout it cannot deepen before touching the host', async () => {
+    const app = 'dd-shallow-stuck'
+    const origin = await repo()
+    await origin.commit({ 'a.txt': '1' })
+    const head = await origin.commit({ 'a.txt': '2' })
+    const shallow = await repo({ cloneFrom: origin.dir, depth: 1 })
+    await rm(origin.dir, { recursive: true, force: true })
+    const result = await runAction(run, inputs(app, { ref: head, path: shallow.dir }))
+    expect(result.error).toBeInstanceOf(ConfigurationError)
+    expect(result.error?.message).toMatch(/The checkout is shallow and could not be deepened .* Set fetch-depth: 0 on actions\/checkout\./s)
+    expect((await dokku(`apps:exists ${app}`)).code).toBe(20)
+  })
+
+  it('refuses a bad app name before connecting anywhere', async () => {
+    let connections = 0
+    const server = createServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const result = await runAction(run, { ...inputs('My_App'), 'ssh-port': String(port) })
+    server.close()
+    expect(result.error).toBeInstanceOf(ConfigurationError)
+    expect(result.error?.message).toBe(
+      'Input "app" must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit; got "My_App". For example "my-app".'
+    )
+    expect(connections).toBe(0)
+  })
+
+  it('prints the plan in dry-run and changes nothing', async () => {
+    const app = 'dd-dry'
+    const checkout = await repo()
+    const sha = await checkout.commit({ 'index.txt': 'dry' })
+    const result = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, 'dry-run': 'true', config: 'A=1' }))
+    expect(result.error).toBeUndefined()
+    expect(result.log).toContain('Plan for dd-dry (dry run: nothing will change)')
+    expect(result.log).toContain(`push commit ${sha.slice(0, 12)} to main`)
+    expect((await dokku(`apps:exists ${app}`)).code).toBe(20)
+  })
+
+  it('deploys images, treats the running image as a no-op, and rolls back to the previous image', async () => {
+    const app = 'dd-image'
+    const good = `registry.example/acme/web@sha256:${'1'.repeat(64)}`
+    const bad = `registry.example/acme/unhealthy@sha256:${'2'.repeat(64)}`
+    const health = await healthUrl(app)
+    const first = await runAction(run, inputs(app, { source: 'image', image: good, 'healthcheck-url': health }))
+    expect(first.error).toBeUndefined()
+    expect(first.outputs).toMatchObject({ 'deployed-image': good, changed: 'true' })
+    const again = await runAction(run, inputs(app, { source: 'image', image: good, 'healthcheck-url': health }))
+    expect(again.error).toBeUndefined()
+    expect(again.outputs).toMatchObject({ changed: 'false', 'deployed-image': good })
+    const broken = await runAction(run, inputs(app, { source: 'image', image: bad, 'healthcheck-url': health, 'healthcheck-timeout': '3s' }))
+    expect(broken.error?.message).toMatch(/did not answer 200/)
+    expect(broken.outputs).toMatchObject({ 'rolled-back': 'true', 'deployed-image': good, 'previous-image': good })
+    expect(await answering(app)).toEqual({ status: 200, deployed: good })
+  })
+
+  it('creates a review app, records a GitHub Deployment and a sticky comment, then destroys it', async () => {
+    const base = 'dd-review'
+    const checkout = await repo()
+    const mainSha = await checkout.commit({ 'index.txt': 'main' })
+    expect((await runAction(run, inputs(base, { ref: mainSha, path: checkout.dir }))).error).toBeUndefined()
+    const headSha = await checkout.commit({ 'index.txt': 'feature' })
+    const github = new FakeGitHub()
+    const apiUrl = await github.start()
+    const token = 'ghs_reviewapptoken1234567890'
+    const context = { eventName: 'pull_request', repository: { owner: 'acme', repo: 'uro' }, pullRequest: { number: 5, headSha, headRef: 'feature' }, apiUrl, workspace: checkout.dir }
+    try {
+      const created = await runAction(run, inputs(base, { 'review-app': 'create', 'github-token': token }), context)
+      expect(created.error).toBeUndefined()
+      expect(created.outputs).toMatchObject({ app: 'dd-review-pr-5', 'deployed-sha': headSha, url: 'http://dd-review-pr-5.sandbox.test' })
+      expect(await answering('dd-review-pr-5')).toEqual({ status: 200, deployed: headSha })
+      expect(await answering(base)).toEqual({ status: 200, deployed: mainSha })
+      const deployment = github.requests.find((r) => r.method === 'POST' && r.path === '/repos/acme/uro/deployments')
+      expect(deployment?.body).toMatchObject({ ref: headSha, environment: 'review/dd-review-pr-5', required_contexts: [], auto_merge: false, transient_environment: true })
+      const states = github.requests.filter((r) => r.path.endsWith('/statuses')).map((r) => r.body?.state)
+      expect(states).toEqual(['in_progress', 'success'])
+      expect(github.requests.filter((r) => r.path.endsWith('/statuses')).at(-1)?.body).toMatchObject({ environment_url: 'http://dd-review-pr-5.sandbox.test' })
+
+      // A second push to the PR updates the same comment instead of adding one.
+      const nextSha = await checkout.commit({ 'index.txt': 'feature 2' })
+      const updated = await runAction(run, inputs(base, { 'review-app': 'create', 'github-token': token }), { ...context, pullRequest: { number: 5, headSha: nextSha, headRef: 'feature' } })
+      expect(updated.error).toBeUndefined()
+      expect(github.commentsOn(5)).toHaveLength(1)
+      expect(github.commentsOn(5)[0]?.body).toContain(`is up at http://dd-review-pr-5.sandbox.test with commit ${nextSha.slice(0, 12)}`)
+
+      const destroyed = await runAction(run, inputs(base, { 'review-app': 'destroy', 'github-token': token }), context)
+      expect(destroyed.error).toBeUndefined()
+      expect((await dokku('apps:exists dd-review-pr-5')).code).toBe(20)
+      expect((await dokku(`apps:exists ${base}`)).code).toBe(0)
+      expect(github.requests.filter((r) => r.body?.state === 'inactive').length).toBeGreaterThan(0)
+      expect(github.commentsOn(5)[0]?.body).toContain('was destroyed')
+      for (const run of [created, updated, destroyed]) expect(run.everything).not.toContain(token)
+    } finally {
+      await github.stop()
+    }
+  })
+
+  it('deploys to the branch it was given even when the host has another deploy branch', async () => {
+    const app = 'dd-branch'
+    const checkout = await repo()
+    const first = await checkout.commit({ 'index.txt': 'one' })
+    expect((await runAction(run, inputs(app, { ref: first, path: checkout.dir }))).error).toBeUndefined()
+    // Someone changed the deploy branch by hand: a push to main would now "succeed" and deploy nothing.
+    expect((await dokku(`git:set ${app} deploy-branch master`)).code).toBe(0)
+    const second = await checkout.commit({ 'index.txt': 'two' })
+    const result = await runAction(run, inputs(app, { ref: second, path: checkout.dir }))
+    expect(result.error).toBeUndefined()
+    expect(result.log).toContain('set the deploy branch to main (the deploy branch is master)')
+    expect(await answering(app)).toEqual({ status: 200, deployed: second })
+  })
+
+  it('cancels the build and releases the lock of a cancelled run in the post step', async () => {
+    const app = 'dd-cancel'
+    const checkout = await repo()
+    const slow = await checkout.commit({ '.sandbox/build-seconds': '5' })
+    const dir = await mkdtemp(join(tmpdir(), 'cancel-'))
+    const stateFile = join(dir, 'state')
+    await writeFile(stateFile, '')
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, RUNNER_TEMP: dir, GITHUB_STATE: stateFile, GITHUB_OUTPUT: join(dir, 'out') }
+    for (const [k, v] of Object.entries(inputs(app, { ref: slow, path: checkout.dir }))) env[`INPUT_${k.toUpperCase()}`] = v
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/dokku-deploy/index.js')], { env, stdio: 'ignore' })
+    try {
+      for (let i = 0; i < 200 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+      expect((await dokku(`apps:locked ${app}`)).code).toBe(0)
+    } finally {
+      // The runner cancels the job: the main step dies mid-deploy.
+      child.kill('SIGKILL')
+      await new Promise((r) => child.once('close', r))
+    }
+    // The runner hands the main step's saved state to the post step as STATE_* variables.
+    const state = Object.fromEntries(
+      [...(await readFile(stateFile, 'utf8')).matchAll(/^(\w+)<<(\S+)\n([\s\S]*?)\n\2$/gm)].map((m) => [`STATE_${m[1]}`, m[3] as string])
+    )
+    expect(state).toMatchObject({ STATE_isPost: 'true', STATE_lockedApp: app })
+    // The host still runs the cancelled run's build, holding Dokku's lock.
+    expect((await dokku(`builds:list ${app} --status running --format json`)).stdout).toContain('"status":"running"')
+    const post = await runBundle('dokku-deploy', inputs(app), state as Record<string, string>)
+    await rm(dir, { recursive: true, force: true })
+    expect(post.code, post.stdout).toBe(0)
+    expect(post.stdout).toContain(`Cancelled the build the cancelled run had started on ${app}.`)
+    expect((await dokku(`apps:locked ${app}`)).code).toBe(1)
+    expect((await dokku(`builds:list ${app} --status running --format json`)).stdout).not.toContain('"status":"running"')
+    // The next deploy is not blocked.
+    const next = await checkout.commit({ '.sandbox/build-seconds': null, 'index.txt': 'after cancel' })
+    const after = await runAction(run, inputs(app, { ref: next, path: checkout.dir, 'lock-timeout': '0' }))
+    expect(after.error).toBeUndefined()
+    expect(await answering(app)).toEqual({ status: 200, deployed: next })
+  })
+})

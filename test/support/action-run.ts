@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { RunContext } from '../../src/core/github/context.js'
+import { InputReader } from '../../src/core/inputs/readers.js'
+import { RecordingLogger, type Logger } from '../../src/core/log.js'
+import { htmlToText, parseOutputFile } from '../sandbox/workflow-runner.ts'
+
+export interface ActionRun {
+  error: Error | undefined
+  /** What the action logged (through the Logger). */
+  log: string
+  /** Everything written to stdout meanwhile (workflow commands), without ::add-mask:: lines. */
+  stdout: string
+  outputs: Record<string, string>
+  summary: string
+  /** All of it together: what a secret must never appear in. */
+  everything: string
+}
+
+type RunFn = (inputs: InputReader, context: RunContext, logger: Logger) => Promise<void>
+
+/**
+ * Runs an action's `run()` in this process the way the runner would call it: inputs by name,
+ * GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_STATE files, stdout captured.
+ */
+export async function runAction(run: RunFn, inputs: Record<string, string>, context: Partial<RunContext> = {}): Promise<ActionRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'action-run-'))
+  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary'), GITHUB_STATE: join(dir, 'state') }
+  await Promise.all(Object.values(files).map((f) => writeFile(f, '')))
+  const saved = Object.fromEntries(Object.keys(files).map((k) => [k, process.env[k]]))
+  Object.assign(process.env, files)
+  const chunks: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
+    return true
+  }) as typeof process.stdout.write
+  const logger = new RecordingLogger()
+  const fullContext: RunContext = {
+    eventName: 'push',
+    sha: undefined,
+    repository: undefined,
+    pullRequest: undefined,
+    workspace: process.cwd(),
+    runUrl: undefined,
+    apiUrl: 'http://127.0.0.1:9',
+    ...context
+  }
+  let error: Error | undefined
+  try {
+    await run(new InputReader((name) => inputs[name] ?? ''), fullContext, logger)
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e))
+  } finally {
+    process.stdout.write = write
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+  const outputs = parseOutputFile(await readFile(files.GITHUB_OUTPUT, 'utf8'))
+  const summary = htmlToText(await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'))
+  await rm(dir, { recursive: true, force: true })
+  const stdout = chunks.join('').split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+  const log = logger.text()
+  return { error, log, stdout, outputs, summary, everything: [log, stdout, JSON.stringify(outputs), summary, error?.message ?? ''].join('\n') }
+}

@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseOutputFile } from '../sandbox/workflow-runner.ts'
+import { repoRoot } from './actions.js'
+
+export interface BundleRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+}
+
+/** Spawns dist/<action>/index.js as the runner does: INPUT_* environment and a GITHUB_OUTPUT file. */
+export async function runBundle(action: string, inputs: Record<string, string>, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<BundleRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'bundle-run-'))
+  const outputFile = join(dir, 'output')
+  await writeFile(outputFile, '')
+  const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, RUNNER_TEMP: dir, GITHUB_OUTPUT: outputFile, ...env }
+  for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.toUpperCase()}`] = value
+  try {
+    return await new Promise<BundleRun>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+      child.on('error', reject)
+      child.on('close', async (code) => {
+        clearTimeout(timer)
+        resolve({ code, stdout, stderr, outputs: parseOutputFile(await readFile(outputFile, 'utf8')) })
+      })
+    })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
