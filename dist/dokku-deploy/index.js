@@ -59615,6 +59615,16 @@ class BuildsCommands {
         const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
         return sanitizeOutput(result.stdout);
     }
+    /**
+     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
+     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
+     * build had already ended (addendum §A.7).
+     */
+    async cancel(app) {
+        this.require();
+        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
+        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
+    }
     require() {
         if (!this.dokku.features.builds)
             throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
@@ -66405,21 +66415,27 @@ class GitHubDeployments {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/core/github/summary.ts
 
 
+
 /**
- * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is
- * usually unset and `write()` would throw). Every cell passes through redaction.
+ * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
+ * unset). The builder renders the HTML; the file is appended here rather than by
+ * `summary.write()`, which caches the first path it saw for the life of the process. Every
+ * cell passes through redaction.
  */
 async function writeJobSummary(build) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file)
         return;
     summary.emptyBuffer();
     build(summary);
-    const text = secrets_redact(summary.stringify());
+    const html = secrets_redact(summary.stringify());
     summary.emptyBuffer();
-    await summary.addRaw(text).write();
+    await (0,promises_namespaceObject.appendFile)(file, `${html}\n`);
 }
 
 ;// CONCATENATED MODULE: ./src/core/log.ts
@@ -67792,8 +67808,6 @@ class LocalGit {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/core/git/push.ts
@@ -68071,16 +68085,8 @@ async function deploy(config, logger, hooks = {}) {
     const executor = await connectSsh(config.ssh, { logger });
     try {
         const dokku = await DokkuClient.create(executor, logger);
-        const observed = await observe(dokku, config, targetSha);
-        let plan;
-        try {
-            plan = planDeploy(config, observed);
-        }
-        catch (error) {
-            if (error instanceof PlanError)
-                throw new ConfigurationError(error.message);
-            throw error;
-        }
+        let observed = await observe(dokku, config, targetSha);
+        let plan = makePlan(config, observed);
         await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
             for (const line of renderPlan(config.app, plan))
                 logger.info(line);
@@ -68100,8 +68106,35 @@ async function deploy(config, logger, hooks = {}) {
             failure: undefined
         };
         if (!config.dryRun && plan.steps.length > 0) {
+            const run = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false };
             await hooks.beforeApply?.(plan);
-            await apply({ dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false });
+            try {
+                // Creating (or cloning) the app needs no lock; everything after it runs under ours.
+                for (const step of plan.steps.filter(isCreation))
+                    await runStep(run, step);
+                const waited = await acquireLock(run);
+                if (waited || plan.steps.some(isCreation)) {
+                    // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
+                    observed = await observe(dokku, config, targetSha);
+                    const fresh = makePlan(config, observed);
+                    if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
+                        await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
+                            for (const line of renderPlan(config.app, fresh))
+                                logger.info(line);
+                        });
+                    plan = fresh;
+                    Object.assign(run, { plan, observed });
+                    Object.assign(result, { plan, running: plan.previous });
+                }
+                await apply(run, plan.steps.filter((step) => !isCreation(step)));
+            }
+            catch (error) {
+                result.failure = error instanceof Error ? error : new Error(String(error));
+            }
+            finally {
+                if (run.lockHeld)
+                    await releaseLock(run);
+            }
         }
         if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists))
             result.url = await appUrl(dokku, config);
@@ -68111,6 +68144,19 @@ async function deploy(config, logger, hooks = {}) {
     finally {
         await executor.close();
     }
+}
+function makePlan(config, observed) {
+    try {
+        return planDeploy(config, observed);
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw new ConfigurationError(error.message);
+        throw error;
+    }
+}
+function isCreation(step) {
+    return step.kind === 'create-app' || step.kind === 'clone-review-app';
 }
 async function prepareCheckout(git, ref, logger) {
     if (!(await git.isRepository()))
@@ -68145,18 +68191,11 @@ async function observe(dokku, config, targetSha) {
         targetSha
     };
 }
-async function apply(run) {
-    const { config, plan, result, logger } = run;
+async function apply(run, steps) {
+    const { config, result, logger } = run;
     try {
-        for (const step of plan.steps) {
-            if (step.kind === 'create-app' || step.kind === 'clone-review-app' || step.kind === 'destroy-review-app') {
-                await runStep(run, step);
-                continue;
-            }
-            if (!run.lockHeld)
-                await acquireLock(run);
+        for (const step of steps)
             await runStep(run, step);
-        }
         result.changed = true;
     }
     catch (error) {
@@ -68165,10 +68204,6 @@ async function apply(run) {
         logger.warning(`Deploy of ${config.app} failed: ${errorMessage(error)}`);
         if (config.rollback && config.reviewApp !== 'destroy')
             await rollBack(run);
-    }
-    finally {
-        if (run.lockHeld)
-            await releaseLock(run);
     }
 }
 async function runStep(run, step) {
@@ -68355,6 +68390,7 @@ async function rollBack(run) {
         }
     });
 }
+/** Waits for other deploys' locks, then takes ours (apps:lock). Returns whether it had to wait. */
 async function acquireLock(run) {
     const { dokku, config, logger } = run;
     const deadline = Date.now() + config.lockTimeoutMs;
@@ -68370,6 +68406,7 @@ async function acquireLock(run) {
     await dokku.apps.lock(config.app);
     run.lockHeld = true;
     saveState(State.lockedApp, config.app);
+    return waiting;
 }
 async function relock(run) {
     if (run.lockHeld)
@@ -68377,7 +68414,9 @@ async function relock(run) {
 }
 async function releaseLock(run) {
     try {
-        await run.dokku.apps.unlock(run.config.app);
+        // A destroyed review app takes its lock with it.
+        if (await run.dokku.apps.exists(run.config.app))
+            await run.dokku.apps.unlock(run.config.app);
     }
     catch (error) {
         run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`);
@@ -68669,6 +68708,10 @@ async function releaseLockAfterCancel(inputs, logger) {
     const executor = await connectSsh(common.ssh, { logger });
     try {
         const dokku = await DokkuClient.create(executor, logger);
+        // The cancelled run's build may still be running on the host: stop it first, or unlocking
+        // under it would let the next deploy run beside it (addendum §A.5).
+        if (dokku.features.builds && (await dokku.builds.cancel(app)).changed)
+            logger.info(`Cancelled the build the cancelled run had started on ${app}.`);
         if (await dokku.apps.locked(app)) {
             await dokku.apps.unlock(app);
             logger.info(`Released the deploy lock on ${app} left by the cancelled run.`);
