@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
+import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import { LocalGit } from '../../core/git/local-git.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
@@ -206,7 +207,11 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       await dokku.git.set(app, 'deploy-branch', step.branch)
       break
     case 'set-config': {
-      for (const key of step.keys) run.previousConfig.set(key, run.observed.config[key])
+      for (const key of step.keys) {
+        run.previousConfig.set(key, run.observed.config[key])
+        const value = config.config.get(key) as string
+        if (storedConfigValue(value) !== value) logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${storedConfigValue(value)}.`)
+      }
       await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key) as string])), { restart: false })
       break
     }

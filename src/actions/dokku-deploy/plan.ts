@@ -1,3 +1,4 @@
+import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import type { DeployConfig } from './inputs.js'
 
 /** What one batch of reads told us about the host before anything changes. */
@@ -75,7 +76,8 @@ export function planDeploy(config: DeployConfig, observed: DeployObservation): D
       reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set (Dokku would fall back to master)'
     })
 
-  const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== value).map(([key]) => key)
+  // Compared as Dokku stores them: purely numeric values are re-serialised (007 becomes 7, contract §4.5).
+  const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value)).map(([key]) => key)
   if (changedKeys.length > 0)
     steps.push({ kind: 'set-config', keys: changedKeys, reason: `${changedKeys.length === 1 ? 'this key differs' : 'these keys differ'} from the app's environment` })
 

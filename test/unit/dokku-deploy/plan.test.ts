@@ -49,6 +49,11 @@ describe('planDeploy', () => {
     ])
   })
 
+  it('compares numeric values the way Dokku stores them, so 007 is not a change on every run', () => {
+    const plan = planDeploy(config({ config: 'PIN=007\nA=1' }), observed({ deploySourceMetadata: SHA_B, config: { A: '1', PIN: '7' } }))
+    expect(plan.steps).toEqual([])
+  })
+
   it('records the previous commit as the rollback target and checks health after a change', () => {
     const plan = planDeploy(config({ 'healthcheck-url': 'https://uro.example.com/health' }), observed())
     expect(plan.previous).toEqual({ kind: 'git', sha: SHA_A })
