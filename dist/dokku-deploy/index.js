@@ -67944,6 +67944,7 @@ function describeFetchError(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/plan.ts
+
 class PlanError extends Error {
     constructor(message) {
         super(message);
@@ -67979,7 +67980,8 @@ function planDeploy(config, observed) {
             branch: config.branch,
             reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set (Dokku would fall back to master)'
         });
-    const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== value).map(([key]) => key);
+    // Compared as Dokku stores them: purely numeric values are re-serialised (007 becomes 7, contract §4.5).
+    const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value)).map(([key]) => key);
     if (changedKeys.length > 0)
         steps.push({ kind: 'set-config', keys: changedKeys, reason: `${changedKeys.length === 1 ? 'this key differs' : 'these keys differ'} from the app's environment` });
     const target = targetOf(config, observed);
@@ -68056,6 +68058,7 @@ function stepTitle(step) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/deploy.ts
+
 
 
 
@@ -68225,8 +68228,12 @@ async function runStep(run, step) {
             await dokku.git.set(app, 'deploy-branch', step.branch);
             break;
         case 'set-config': {
-            for (const key of step.keys)
+            for (const key of step.keys) {
                 run.previousConfig.set(key, run.observed.config[key]);
+                const value = config.config.get(key);
+                if (storedConfigValue(value) !== value)
+                    logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${storedConfigValue(value)}.`);
+            }
             await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key)])), { restart: false });
             break;
         }
