@@ -12,6 +12,8 @@ export interface ActionRun {
   log: string
   /** Everything written to stdout meanwhile (workflow commands), without ::add-mask:: lines. */
   stdout: string
+  /** The same with the ::add-mask:: lines: proof that a secret was masked. */
+  rawStdout: string
   outputs: Record<string, string>
   summary: string
   /** All of it together: what a secret must never appear in. */
@@ -60,7 +62,8 @@ export async function runAction(run: RunFn, inputs: Record<string, string>, cont
   const outputs = parseOutputFile(await readFile(files.GITHUB_OUTPUT, 'utf8'))
   const summary = htmlToText(await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'))
   await rm(dir, { recursive: true, force: true })
-  const stdout = chunks.join('').split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+  const rawStdout = chunks.join('')
+  const stdout = rawStdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
   const log = logger.text()
-  return { error, log, stdout, outputs, summary, everything: [log, stdout, JSON.stringify(outputs), summary, error?.message ?? ''].join('\n') }
+  return { error, log, stdout, rawStdout, outputs, summary, everything: [log, stdout, JSON.stringify(outputs), summary, error?.message ?? ''].join('\n') }
 }

@@ -1,4 +1,4 @@
-import { DokkuArgumentError } from '../errors.js'
+import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import {
   STORAGE_ROOT,
   storageCreateArgv,
@@ -11,6 +11,7 @@ import { mentions } from '../output.js'
 import type { Report } from '../parse/report.js'
 import { parseStorageListJson, type StorageMount } from '../parse/storage.js'
 import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
+import { atLeast } from '../version.js'
 
 /**
  * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
@@ -61,6 +62,22 @@ export class StorageCommands {
     return this.dokku.report('storage', checkApp(app))
   }
 
+  /**
+   * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
+   * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
+   * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
+   * no such entry.
+   */
+  async destroy(name: string, options: { destroyHostDir?: boolean } = {}): Promise<Outcome & { readonly hostDirRemoved: boolean }> {
+    if (!this.dokku.features.namedStorage) throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw)
+    const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27')
+    const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] }
+    const result = await this.dokku.run(invocation)
+    if (result.code === 1 && mentions(result, 'does not exist')) return { ...unchanged('absent'), hostDirRemoved: false }
+    if (result.code !== 0) throw this.dokku.failure(invocation, result)
+    return { ...CHANGED, hostDirRemoved: hostDir }
+  }
+
   /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
   async ensureMount(app: string, name: string, containerDir: string, options: { chown?: StorageChown } = {}): Promise<Outcome> {
     await this.ensureDirectory(name, options)
@@ -76,4 +93,9 @@ export class StorageCommands {
 function checkContainerDir(dir: string): string {
   if (!dir.startsWith('/') || /[\s:]/.test(dir)) throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`)
   return dir
+}
+
+function checkStorageEntry(name: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`)
+  return name
 }
