@@ -61115,6 +61115,7 @@ function parseStorageListText(stdout) {
 
 
 
+
 /**
  * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
  * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
@@ -61162,6 +61163,24 @@ class StorageCommands {
     async report(app) {
         return this.dokku.report('storage', checkApp(app));
     }
+    /**
+     * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
+     * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
+     * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
+     * no such entry.
+     */
+    async destroy(name, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw);
+        const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27');
+        const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return { ...unchanged('absent'), hostDirRemoved: false };
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return { ...CHANGED, hostDirRemoved: hostDir };
+    }
     /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
     async ensureMount(app, name, containerDir, options = {}) {
         await this.ensureDirectory(name, options);
@@ -61176,6 +61195,11 @@ function checkContainerDir(dir) {
     if (!dir.startsWith('/') || /[\s:]/.test(dir))
         throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
     return dir;
+}
+function checkStorageEntry(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+    return name;
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts

@@ -1293,6 +1293,204 @@ module.exports = binding.getCPUInfo;
 
 /***/ }),
 
+/***/ 6543:
+/***/ ((module) => {
+
+
+
+const isStream = stream =>
+	stream !== null &&
+	typeof stream === 'object' &&
+	typeof stream.pipe === 'function';
+
+isStream.writable = stream =>
+	isStream(stream) &&
+	stream.writable !== false &&
+	typeof stream._write === 'function' &&
+	typeof stream._writableState === 'object';
+
+isStream.readable = stream =>
+	isStream(stream) &&
+	stream.readable !== false &&
+	typeof stream._read === 'function' &&
+	typeof stream._readableState === 'object';
+
+isStream.duplex = stream =>
+	isStream.writable(stream) &&
+	isStream.readable(stream);
+
+isStream.transform = stream =>
+	isStream.duplex(stream) &&
+	typeof stream._transform === 'function';
+
+module.exports = isStream;
+
+
+/***/ }),
+
+/***/ 6512:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const fs = __nccwpck_require__(9896);
+const path = __nccwpck_require__(6928);
+const {promisify} = __nccwpck_require__(9023);
+const semver = __nccwpck_require__(9318);
+
+const useNativeRecursiveOption = semver.satisfies(process.version, '>=10.12.0');
+
+// https://github.com/nodejs/node/issues/8987
+// https://github.com/libuv/libuv/pull/1088
+const checkPath = pth => {
+	if (process.platform === 'win32') {
+		const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path.parse(pth).root, ''));
+
+		if (pathHasInvalidWinCharacters) {
+			const error = new Error(`Path contains invalid characters: ${pth}`);
+			error.code = 'EINVAL';
+			throw error;
+		}
+	}
+};
+
+const processOptions = options => {
+	// https://github.com/sindresorhus/make-dir/issues/18
+	const defaults = {
+		mode: 0o777,
+		fs
+	};
+
+	return {
+		...defaults,
+		...options
+	};
+};
+
+const permissionError = pth => {
+	// This replicates the exception of `fs.mkdir` with native the
+	// `recusive` option when run on an invalid drive under Windows.
+	const error = new Error(`operation not permitted, mkdir '${pth}'`);
+	error.code = 'EPERM';
+	error.errno = -4048;
+	error.path = pth;
+	error.syscall = 'mkdir';
+	return error;
+};
+
+const makeDir = async (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	const mkdir = promisify(options.fs.mkdir);
+	const stat = promisify(options.fs.stat);
+
+	if (useNativeRecursiveOption && options.fs.mkdir === fs.mkdir) {
+		const pth = path.resolve(input);
+
+		await mkdir(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = async pth => {
+		try {
+			await mkdir(pth, options.mode);
+
+			return pth;
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				await make(path.dirname(pth));
+
+				return make(pth);
+			}
+
+			try {
+				const stats = await stat(pth);
+				if (!stats.isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch (_) {
+				throw error;
+			}
+
+			return pth;
+		}
+	};
+
+	return make(path.resolve(input));
+};
+
+module.exports = makeDir;
+
+module.exports.sync = (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	if (useNativeRecursiveOption && options.fs.mkdirSync === fs.mkdirSync) {
+		const pth = path.resolve(input);
+
+		fs.mkdirSync(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = pth => {
+		try {
+			options.fs.mkdirSync(pth, options.mode);
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				make(path.dirname(pth));
+				return make(pth);
+			}
+
+			try {
+				if (!options.fs.statSync(pth).isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch (_) {
+				throw error;
+			}
+		}
+
+		return pth;
+	};
+
+	return make(path.resolve(input));
+};
+
+
+/***/ }),
+
 /***/ 2803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -1373,6 +1571,1885 @@ if (!safer.constants) {
 }
 
 module.exports = safer
+
+
+/***/ }),
+
+/***/ 9318:
+/***/ ((module, exports) => {
+
+exports = module.exports = SemVer
+
+var debug
+/* istanbul ignore next */
+if (typeof process === 'object' &&
+    process.env &&
+    process.env.NODE_DEBUG &&
+    /\bsemver\b/i.test(process.env.NODE_DEBUG)) {
+  debug = function () {
+    var args = Array.prototype.slice.call(arguments, 0)
+    args.unshift('SEMVER')
+    console.log.apply(console, args)
+  }
+} else {
+  debug = function () {}
+}
+
+// Note: this is the semver.org version of the spec that it implements
+// Not necessarily the package version of this code.
+exports.SEMVER_SPEC_VERSION = '2.0.0'
+
+var MAX_LENGTH = 256
+var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
+  /* istanbul ignore next */ 9007199254740991
+
+// Max safe segment length for coercion.
+var MAX_SAFE_COMPONENT_LENGTH = 16
+
+var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
+
+// The actual regexps go on exports.re
+var re = exports.re = []
+var safeRe = exports.safeRe = []
+var src = exports.src = []
+var t = exports.tokens = {}
+var R = 0
+
+function tok (n) {
+  t[n] = R++
+}
+
+var LETTERDASHNUMBER = '[a-zA-Z0-9-]'
+
+// Replace some greedy regex tokens to prevent regex dos issues. These regex are
+// used internally via the safeRe object since all inputs in this library get
+// normalized first to trim and collapse all extra whitespace. The original
+// regexes are exported for userland consumption and lower level usage. A
+// future breaking change could export the safer regex only with a note that
+// all input should have extra whitespace removed.
+var safeRegexReplacements = [
+  ['\\s', 1],
+  ['\\d', MAX_LENGTH],
+  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
+]
+
+function makeSafeRe (value) {
+  for (var i = 0; i < safeRegexReplacements.length; i++) {
+    var token = safeRegexReplacements[i][0]
+    var max = safeRegexReplacements[i][1]
+    value = value
+      .split(token + '*').join(token + '{0,' + max + '}')
+      .split(token + '+').join(token + '{1,' + max + '}')
+  }
+  return value
+}
+
+// The following Regular Expressions can be used for tokenizing,
+// validating, and parsing SemVer version strings.
+
+// ## Numeric Identifier
+// A single `0`, or a non-zero digit followed by zero or more digits.
+
+tok('NUMERICIDENTIFIER')
+src[t.NUMERICIDENTIFIER] = '0|[1-9]\\d*'
+tok('NUMERICIDENTIFIERLOOSE')
+src[t.NUMERICIDENTIFIERLOOSE] = '\\d+'
+
+// ## Non-numeric Identifier
+// Zero or more digits, followed by a letter or hyphen, and then zero or
+// more letters, digits, or hyphens.
+
+tok('NONNUMERICIDENTIFIER')
+src[t.NONNUMERICIDENTIFIER] = '\\d*[a-zA-Z-]' + LETTERDASHNUMBER + '*'
+
+// ## Main Version
+// Three dot-separated numeric identifiers.
+
+tok('MAINVERSION')
+src[t.MAINVERSION] = '(' + src[t.NUMERICIDENTIFIER] + ')\\.' +
+                   '(' + src[t.NUMERICIDENTIFIER] + ')\\.' +
+                   '(' + src[t.NUMERICIDENTIFIER] + ')'
+
+tok('MAINVERSIONLOOSE')
+src[t.MAINVERSIONLOOSE] = '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')\\.' +
+                        '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')\\.' +
+                        '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')'
+
+// ## Pre-release Version Identifier
+// A numeric identifier, or a non-numeric identifier.
+
+tok('PRERELEASEIDENTIFIER')
+src[t.PRERELEASEIDENTIFIER] = '(?:' + src[t.NUMERICIDENTIFIER] +
+                            '|' + src[t.NONNUMERICIDENTIFIER] + ')'
+
+tok('PRERELEASEIDENTIFIERLOOSE')
+src[t.PRERELEASEIDENTIFIERLOOSE] = '(?:' + src[t.NUMERICIDENTIFIERLOOSE] +
+                                 '|' + src[t.NONNUMERICIDENTIFIER] + ')'
+
+// ## Pre-release Version
+// Hyphen, followed by one or more dot-separated pre-release version
+// identifiers.
+
+tok('PRERELEASE')
+src[t.PRERELEASE] = '(?:-(' + src[t.PRERELEASEIDENTIFIER] +
+                  '(?:\\.' + src[t.PRERELEASEIDENTIFIER] + ')*))'
+
+tok('PRERELEASELOOSE')
+src[t.PRERELEASELOOSE] = '(?:-?(' + src[t.PRERELEASEIDENTIFIERLOOSE] +
+                       '(?:\\.' + src[t.PRERELEASEIDENTIFIERLOOSE] + ')*))'
+
+// ## Build Metadata Identifier
+// Any combination of digits, letters, or hyphens.
+
+tok('BUILDIDENTIFIER')
+src[t.BUILDIDENTIFIER] = LETTERDASHNUMBER + '+'
+
+// ## Build Metadata
+// Plus sign, followed by one or more period-separated build metadata
+// identifiers.
+
+tok('BUILD')
+src[t.BUILD] = '(?:\\+(' + src[t.BUILDIDENTIFIER] +
+             '(?:\\.' + src[t.BUILDIDENTIFIER] + ')*))'
+
+// ## Full Version String
+// A main version, followed optionally by a pre-release version and
+// build metadata.
+
+// Note that the only major, minor, patch, and pre-release sections of
+// the version string are capturing groups.  The build metadata is not a
+// capturing group, because it should not ever be used in version
+// comparison.
+
+tok('FULL')
+tok('FULLPLAIN')
+src[t.FULLPLAIN] = 'v?' + src[t.MAINVERSION] +
+                  src[t.PRERELEASE] + '?' +
+                  src[t.BUILD] + '?'
+
+src[t.FULL] = '^' + src[t.FULLPLAIN] + '$'
+
+// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
+// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
+// common in the npm registry.
+tok('LOOSEPLAIN')
+src[t.LOOSEPLAIN] = '[v=\\s]*' + src[t.MAINVERSIONLOOSE] +
+                  src[t.PRERELEASELOOSE] + '?' +
+                  src[t.BUILD] + '?'
+
+tok('LOOSE')
+src[t.LOOSE] = '^' + src[t.LOOSEPLAIN] + '$'
+
+tok('GTLT')
+src[t.GTLT] = '((?:<|>)?=?)'
+
+// Something like "2.*" or "1.2.x".
+// Note that "x.x" is a valid xRange identifer, meaning "any version"
+// Only the first item is strictly required.
+tok('XRANGEIDENTIFIERLOOSE')
+src[t.XRANGEIDENTIFIERLOOSE] = src[t.NUMERICIDENTIFIERLOOSE] + '|x|X|\\*'
+tok('XRANGEIDENTIFIER')
+src[t.XRANGEIDENTIFIER] = src[t.NUMERICIDENTIFIER] + '|x|X|\\*'
+
+tok('XRANGEPLAIN')
+src[t.XRANGEPLAIN] = '[v=\\s]*(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:\\.(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:\\.(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:' + src[t.PRERELEASE] + ')?' +
+                   src[t.BUILD] + '?' +
+                   ')?)?'
+
+tok('XRANGEPLAINLOOSE')
+src[t.XRANGEPLAINLOOSE] = '[v=\\s]*(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:\\.(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:\\.(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:' + src[t.PRERELEASELOOSE] + ')?' +
+                        src[t.BUILD] + '?' +
+                        ')?)?'
+
+tok('XRANGE')
+src[t.XRANGE] = '^' + src[t.GTLT] + '\\s*' + src[t.XRANGEPLAIN] + '$'
+tok('XRANGELOOSE')
+src[t.XRANGELOOSE] = '^' + src[t.GTLT] + '\\s*' + src[t.XRANGEPLAINLOOSE] + '$'
+
+// Coercion.
+// Extract anything that could conceivably be a part of a valid semver
+tok('COERCE')
+src[t.COERCE] = '(^|[^\\d])' +
+              '(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '})' +
+              '(?:\\.(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '}))?' +
+              '(?:\\.(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '}))?' +
+              '(?:$|[^\\d])'
+tok('COERCERTL')
+re[t.COERCERTL] = new RegExp(src[t.COERCE], 'g')
+safeRe[t.COERCERTL] = new RegExp(makeSafeRe(src[t.COERCE]), 'g')
+
+// Tilde ranges.
+// Meaning is "reasonably at or greater than"
+tok('LONETILDE')
+src[t.LONETILDE] = '(?:~>?)'
+
+tok('TILDETRIM')
+src[t.TILDETRIM] = '(\\s*)' + src[t.LONETILDE] + '\\s+'
+re[t.TILDETRIM] = new RegExp(src[t.TILDETRIM], 'g')
+safeRe[t.TILDETRIM] = new RegExp(makeSafeRe(src[t.TILDETRIM]), 'g')
+var tildeTrimReplace = '$1~'
+
+tok('TILDE')
+src[t.TILDE] = '^' + src[t.LONETILDE] + src[t.XRANGEPLAIN] + '$'
+tok('TILDELOOSE')
+src[t.TILDELOOSE] = '^' + src[t.LONETILDE] + src[t.XRANGEPLAINLOOSE] + '$'
+
+// Caret ranges.
+// Meaning is "at least and backwards compatible with"
+tok('LONECARET')
+src[t.LONECARET] = '(?:\\^)'
+
+tok('CARETTRIM')
+src[t.CARETTRIM] = '(\\s*)' + src[t.LONECARET] + '\\s+'
+re[t.CARETTRIM] = new RegExp(src[t.CARETTRIM], 'g')
+safeRe[t.CARETTRIM] = new RegExp(makeSafeRe(src[t.CARETTRIM]), 'g')
+var caretTrimReplace = '$1^'
+
+tok('CARET')
+src[t.CARET] = '^' + src[t.LONECARET] + src[t.XRANGEPLAIN] + '$'
+tok('CARETLOOSE')
+src[t.CARETLOOSE] = '^' + src[t.LONECARET] + src[t.XRANGEPLAINLOOSE] + '$'
+
+// A simple gt/lt/eq thing, or just "" to indicate "any version"
+tok('COMPARATORLOOSE')
+src[t.COMPARATORLOOSE] = '^' + src[t.GTLT] + '\\s*(' + src[t.LOOSEPLAIN] + ')$|^$'
+tok('COMPARATOR')
+src[t.COMPARATOR] = '^' + src[t.GTLT] + '\\s*(' + src[t.FULLPLAIN] + ')$|^$'
+
+// An expression to strip any whitespace between the gtlt and the thing
+// it modifies, so that `> 1.2.3` ==> `>1.2.3`
+tok('COMPARATORTRIM')
+src[t.COMPARATORTRIM] = '(\\s*)' + src[t.GTLT] +
+                      '\\s*(' + src[t.LOOSEPLAIN] + '|' + src[t.XRANGEPLAIN] + ')'
+
+// this one has to use the /g flag
+re[t.COMPARATORTRIM] = new RegExp(src[t.COMPARATORTRIM], 'g')
+safeRe[t.COMPARATORTRIM] = new RegExp(makeSafeRe(src[t.COMPARATORTRIM]), 'g')
+
+// Something like `1.2.3 - 1.2.4`
+// Note that these all use the loose form, because they'll be
+// checked against either the strict or loose comparator form
+// later.
+tok('HYPHENRANGE')
+src[t.HYPHENRANGE] = '^\\s*(' + src[t.XRANGEPLAIN] + ')' +
+                   '\\s+-\\s+' +
+                   '(' + src[t.XRANGEPLAIN] + ')' +
+                   '\\s*$'
+
+tok('HYPHENRANGELOOSE')
+src[t.HYPHENRANGELOOSE] = '^\\s*(' + src[t.XRANGEPLAINLOOSE] + ')' +
+                        '\\s+-\\s+' +
+                        '(' + src[t.XRANGEPLAINLOOSE] + ')' +
+                        '\\s*$'
+
+// Star ranges basically just allow anything at all.
+tok('STAR')
+src[t.STAR] = '(<|>)?=?\\s*\\*'
+
+// Compile to actual regexp objects.
+// All are flag-free, unless they were created above with a flag.
+for (var i = 0; i < R; i++) {
+  debug(i, src[i])
+  if (!re[i]) {
+    re[i] = new RegExp(src[i])
+
+    // Replace all greedy whitespace to prevent regex dos issues. These regex are
+    // used internally via the safeRe object since all inputs in this library get
+    // normalized first to trim and collapse all extra whitespace. The original
+    // regexes are exported for userland consumption and lower level usage. A
+    // future breaking change could export the safer regex only with a note that
+    // all input should have extra whitespace removed.
+    safeRe[i] = new RegExp(makeSafeRe(src[i]))
+  }
+}
+
+exports.parse = parse
+function parse (version, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  if (version.length > MAX_LENGTH) {
+    return null
+  }
+
+  var r = options.loose ? safeRe[t.LOOSE] : safeRe[t.FULL]
+  if (!r.test(version)) {
+    return null
+  }
+
+  try {
+    return new SemVer(version, options)
+  } catch (er) {
+    return null
+  }
+}
+
+exports.valid = valid
+function valid (version, options) {
+  var v = parse(version, options)
+  return v ? v.version : null
+}
+
+exports.clean = clean
+function clean (version, options) {
+  var s = parse(version.trim().replace(/^[=v]+/, ''), options)
+  return s ? s.version : null
+}
+
+exports.SemVer = SemVer
+
+function SemVer (version, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+  if (version instanceof SemVer) {
+    if (version.loose === options.loose) {
+      return version
+    } else {
+      version = version.version
+    }
+  } else if (typeof version !== 'string') {
+    throw new TypeError('Invalid Version: ' + version)
+  }
+
+  if (version.length > MAX_LENGTH) {
+    throw new TypeError('version is longer than ' + MAX_LENGTH + ' characters')
+  }
+
+  if (!(this instanceof SemVer)) {
+    return new SemVer(version, options)
+  }
+
+  debug('SemVer', version, options)
+  this.options = options
+  this.loose = !!options.loose
+
+  var m = version.trim().match(options.loose ? safeRe[t.LOOSE] : safeRe[t.FULL])
+
+  if (!m) {
+    throw new TypeError('Invalid Version: ' + version)
+  }
+
+  this.raw = version
+
+  // these are actually numbers
+  this.major = +m[1]
+  this.minor = +m[2]
+  this.patch = +m[3]
+
+  if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+    throw new TypeError('Invalid major version')
+  }
+
+  if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+    throw new TypeError('Invalid minor version')
+  }
+
+  if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+    throw new TypeError('Invalid patch version')
+  }
+
+  // numberify any prerelease numeric ids
+  if (!m[4]) {
+    this.prerelease = []
+  } else {
+    this.prerelease = m[4].split('.').map(function (id) {
+      if (/^[0-9]+$/.test(id)) {
+        var num = +id
+        if (num >= 0 && num < MAX_SAFE_INTEGER) {
+          return num
+        }
+      }
+      return id
+    })
+  }
+
+  this.build = m[5] ? m[5].split('.') : []
+  this.format()
+}
+
+SemVer.prototype.format = function () {
+  this.version = this.major + '.' + this.minor + '.' + this.patch
+  if (this.prerelease.length) {
+    this.version += '-' + this.prerelease.join('.')
+  }
+  return this.version
+}
+
+SemVer.prototype.toString = function () {
+  return this.version
+}
+
+SemVer.prototype.compare = function (other) {
+  debug('SemVer.compare', this.version, this.options, other)
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  return this.compareMain(other) || this.comparePre(other)
+}
+
+SemVer.prototype.compareMain = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  return compareIdentifiers(this.major, other.major) ||
+         compareIdentifiers(this.minor, other.minor) ||
+         compareIdentifiers(this.patch, other.patch)
+}
+
+SemVer.prototype.comparePre = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  // NOT having a prerelease is > having one
+  if (this.prerelease.length && !other.prerelease.length) {
+    return -1
+  } else if (!this.prerelease.length && other.prerelease.length) {
+    return 1
+  } else if (!this.prerelease.length && !other.prerelease.length) {
+    return 0
+  }
+
+  var i = 0
+  do {
+    var a = this.prerelease[i]
+    var b = other.prerelease[i]
+    debug('prerelease compare', i, a, b)
+    if (a === undefined && b === undefined) {
+      return 0
+    } else if (b === undefined) {
+      return 1
+    } else if (a === undefined) {
+      return -1
+    } else if (a === b) {
+      continue
+    } else {
+      return compareIdentifiers(a, b)
+    }
+  } while (++i)
+}
+
+SemVer.prototype.compareBuild = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  var i = 0
+  do {
+    var a = this.build[i]
+    var b = other.build[i]
+    debug('prerelease compare', i, a, b)
+    if (a === undefined && b === undefined) {
+      return 0
+    } else if (b === undefined) {
+      return 1
+    } else if (a === undefined) {
+      return -1
+    } else if (a === b) {
+      continue
+    } else {
+      return compareIdentifiers(a, b)
+    }
+  } while (++i)
+}
+
+// preminor will bump the version up to the next minor release, and immediately
+// down to pre-release. premajor and prepatch work the same way.
+SemVer.prototype.inc = function (release, identifier) {
+  switch (release) {
+    case 'premajor':
+      this.prerelease.length = 0
+      this.patch = 0
+      this.minor = 0
+      this.major++
+      this.inc('pre', identifier)
+      break
+    case 'preminor':
+      this.prerelease.length = 0
+      this.patch = 0
+      this.minor++
+      this.inc('pre', identifier)
+      break
+    case 'prepatch':
+      // If this is already a prerelease, it will bump to the next version
+      // drop any prereleases that might already exist, since they are not
+      // relevant at this point.
+      this.prerelease.length = 0
+      this.inc('patch', identifier)
+      this.inc('pre', identifier)
+      break
+    // If the input is a non-prerelease version, this acts the same as
+    // prepatch.
+    case 'prerelease':
+      if (this.prerelease.length === 0) {
+        this.inc('patch', identifier)
+      }
+      this.inc('pre', identifier)
+      break
+
+    case 'major':
+      // If this is a pre-major version, bump up to the same major version.
+      // Otherwise increment major.
+      // 1.0.0-5 bumps to 1.0.0
+      // 1.1.0 bumps to 2.0.0
+      if (this.minor !== 0 ||
+          this.patch !== 0 ||
+          this.prerelease.length === 0) {
+        this.major++
+      }
+      this.minor = 0
+      this.patch = 0
+      this.prerelease = []
+      break
+    case 'minor':
+      // If this is a pre-minor version, bump up to the same minor version.
+      // Otherwise increment minor.
+      // 1.2.0-5 bumps to 1.2.0
+      // 1.2.1 bumps to 1.3.0
+      if (this.patch !== 0 || this.prerelease.length === 0) {
+        this.minor++
+      }
+      this.patch = 0
+      this.prerelease = []
+      break
+    case 'patch':
+      // If this is not a pre-release version, it will increment the patch.
+      // If it is a pre-release it will bump up to the same patch version.
+      // 1.2.0-5 patches to 1.2.0
+      // 1.2.0 patches to 1.2.1
+      if (this.prerelease.length === 0) {
+        this.patch++
+      }
+      this.prerelease = []
+      break
+    // This probably shouldn't be used publicly.
+    // 1.0.0 "pre" would become 1.0.0-0 which is the wrong direction.
+    case 'pre':
+      if (this.prerelease.length === 0) {
+        this.prerelease = [0]
+      } else {
+        var i = this.prerelease.length
+        while (--i >= 0) {
+          if (typeof this.prerelease[i] === 'number') {
+            this.prerelease[i]++
+            i = -2
+          }
+        }
+        if (i === -1) {
+          // didn't increment anything
+          this.prerelease.push(0)
+        }
+      }
+      if (identifier) {
+        // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
+        // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
+        if (this.prerelease[0] === identifier) {
+          if (isNaN(this.prerelease[1])) {
+            this.prerelease = [identifier, 0]
+          }
+        } else {
+          this.prerelease = [identifier, 0]
+        }
+      }
+      break
+
+    default:
+      throw new Error('invalid increment argument: ' + release)
+  }
+  this.format()
+  this.raw = this.version
+  return this
+}
+
+exports.inc = inc
+function inc (version, release, loose, identifier) {
+  if (typeof (loose) === 'string') {
+    identifier = loose
+    loose = undefined
+  }
+
+  try {
+    return new SemVer(version, loose).inc(release, identifier).version
+  } catch (er) {
+    return null
+  }
+}
+
+exports.diff = diff
+function diff (version1, version2) {
+  if (eq(version1, version2)) {
+    return null
+  } else {
+    var v1 = parse(version1)
+    var v2 = parse(version2)
+    var prefix = ''
+    if (v1.prerelease.length || v2.prerelease.length) {
+      prefix = 'pre'
+      var defaultResult = 'prerelease'
+    }
+    for (var key in v1) {
+      if (key === 'major' || key === 'minor' || key === 'patch') {
+        if (v1[key] !== v2[key]) {
+          return prefix + key
+        }
+      }
+    }
+    return defaultResult // may be undefined
+  }
+}
+
+exports.compareIdentifiers = compareIdentifiers
+
+var numeric = /^[0-9]+$/
+function compareIdentifiers (a, b) {
+  var anum = numeric.test(a)
+  var bnum = numeric.test(b)
+
+  if (anum && bnum) {
+    a = +a
+    b = +b
+  }
+
+  return a === b ? 0
+    : (anum && !bnum) ? -1
+    : (bnum && !anum) ? 1
+    : a < b ? -1
+    : 1
+}
+
+exports.rcompareIdentifiers = rcompareIdentifiers
+function rcompareIdentifiers (a, b) {
+  return compareIdentifiers(b, a)
+}
+
+exports.major = major
+function major (a, loose) {
+  return new SemVer(a, loose).major
+}
+
+exports.minor = minor
+function minor (a, loose) {
+  return new SemVer(a, loose).minor
+}
+
+exports.patch = patch
+function patch (a, loose) {
+  return new SemVer(a, loose).patch
+}
+
+exports.compare = compare
+function compare (a, b, loose) {
+  return new SemVer(a, loose).compare(new SemVer(b, loose))
+}
+
+exports.compareLoose = compareLoose
+function compareLoose (a, b) {
+  return compare(a, b, true)
+}
+
+exports.compareBuild = compareBuild
+function compareBuild (a, b, loose) {
+  var versionA = new SemVer(a, loose)
+  var versionB = new SemVer(b, loose)
+  return versionA.compare(versionB) || versionA.compareBuild(versionB)
+}
+
+exports.rcompare = rcompare
+function rcompare (a, b, loose) {
+  return compare(b, a, loose)
+}
+
+exports.sort = sort
+function sort (list, loose) {
+  return list.sort(function (a, b) {
+    return exports.compareBuild(a, b, loose)
+  })
+}
+
+exports.rsort = rsort
+function rsort (list, loose) {
+  return list.sort(function (a, b) {
+    return exports.compareBuild(b, a, loose)
+  })
+}
+
+exports.gt = gt
+function gt (a, b, loose) {
+  return compare(a, b, loose) > 0
+}
+
+exports.lt = lt
+function lt (a, b, loose) {
+  return compare(a, b, loose) < 0
+}
+
+exports.eq = eq
+function eq (a, b, loose) {
+  return compare(a, b, loose) === 0
+}
+
+exports.neq = neq
+function neq (a, b, loose) {
+  return compare(a, b, loose) !== 0
+}
+
+exports.gte = gte
+function gte (a, b, loose) {
+  return compare(a, b, loose) >= 0
+}
+
+exports.lte = lte
+function lte (a, b, loose) {
+  return compare(a, b, loose) <= 0
+}
+
+exports.cmp = cmp
+function cmp (a, op, b, loose) {
+  switch (op) {
+    case '===':
+      if (typeof a === 'object')
+        a = a.version
+      if (typeof b === 'object')
+        b = b.version
+      return a === b
+
+    case '!==':
+      if (typeof a === 'object')
+        a = a.version
+      if (typeof b === 'object')
+        b = b.version
+      return a !== b
+
+    case '':
+    case '=':
+    case '==':
+      return eq(a, b, loose)
+
+    case '!=':
+      return neq(a, b, loose)
+
+    case '>':
+      return gt(a, b, loose)
+
+    case '>=':
+      return gte(a, b, loose)
+
+    case '<':
+      return lt(a, b, loose)
+
+    case '<=':
+      return lte(a, b, loose)
+
+    default:
+      throw new TypeError('Invalid operator: ' + op)
+  }
+}
+
+exports.Comparator = Comparator
+function Comparator (comp, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (comp instanceof Comparator) {
+    if (comp.loose === !!options.loose) {
+      return comp
+    } else {
+      comp = comp.value
+    }
+  }
+
+  if (!(this instanceof Comparator)) {
+    return new Comparator(comp, options)
+  }
+
+  comp = comp.trim().split(/\s+/).join(' ')
+  debug('comparator', comp, options)
+  this.options = options
+  this.loose = !!options.loose
+  this.parse(comp)
+
+  if (this.semver === ANY) {
+    this.value = ''
+  } else {
+    this.value = this.operator + this.semver.version
+  }
+
+  debug('comp', this)
+}
+
+var ANY = {}
+Comparator.prototype.parse = function (comp) {
+  var r = this.options.loose ? safeRe[t.COMPARATORLOOSE] : safeRe[t.COMPARATOR]
+  var m = comp.match(r)
+
+  if (!m) {
+    throw new TypeError('Invalid comparator: ' + comp)
+  }
+
+  this.operator = m[1] !== undefined ? m[1] : ''
+  if (this.operator === '=') {
+    this.operator = ''
+  }
+
+  // if it literally is just '>' or '' then allow anything.
+  if (!m[2]) {
+    this.semver = ANY
+  } else {
+    this.semver = new SemVer(m[2], this.options.loose)
+  }
+}
+
+Comparator.prototype.toString = function () {
+  return this.value
+}
+
+Comparator.prototype.test = function (version) {
+  debug('Comparator.test', version, this.options.loose)
+
+  if (this.semver === ANY || version === ANY) {
+    return true
+  }
+
+  if (typeof version === 'string') {
+    try {
+      version = new SemVer(version, this.options)
+    } catch (er) {
+      return false
+    }
+  }
+
+  return cmp(version, this.operator, this.semver, this.options)
+}
+
+Comparator.prototype.intersects = function (comp, options) {
+  if (!(comp instanceof Comparator)) {
+    throw new TypeError('a Comparator is required')
+  }
+
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  var rangeTmp
+
+  if (this.operator === '') {
+    if (this.value === '') {
+      return true
+    }
+    rangeTmp = new Range(comp.value, options)
+    return satisfies(this.value, rangeTmp, options)
+  } else if (comp.operator === '') {
+    if (comp.value === '') {
+      return true
+    }
+    rangeTmp = new Range(this.value, options)
+    return satisfies(comp.semver, rangeTmp, options)
+  }
+
+  var sameDirectionIncreasing =
+    (this.operator === '>=' || this.operator === '>') &&
+    (comp.operator === '>=' || comp.operator === '>')
+  var sameDirectionDecreasing =
+    (this.operator === '<=' || this.operator === '<') &&
+    (comp.operator === '<=' || comp.operator === '<')
+  var sameSemVer = this.semver.version === comp.semver.version
+  var differentDirectionsInclusive =
+    (this.operator === '>=' || this.operator === '<=') &&
+    (comp.operator === '>=' || comp.operator === '<=')
+  var oppositeDirectionsLessThan =
+    cmp(this.semver, '<', comp.semver, options) &&
+    ((this.operator === '>=' || this.operator === '>') &&
+    (comp.operator === '<=' || comp.operator === '<'))
+  var oppositeDirectionsGreaterThan =
+    cmp(this.semver, '>', comp.semver, options) &&
+    ((this.operator === '<=' || this.operator === '<') &&
+    (comp.operator === '>=' || comp.operator === '>'))
+
+  return sameDirectionIncreasing || sameDirectionDecreasing ||
+    (sameSemVer && differentDirectionsInclusive) ||
+    oppositeDirectionsLessThan || oppositeDirectionsGreaterThan
+}
+
+exports.Range = Range
+function Range (range, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (range instanceof Range) {
+    if (range.loose === !!options.loose &&
+        range.includePrerelease === !!options.includePrerelease) {
+      return range
+    } else {
+      return new Range(range.raw, options)
+    }
+  }
+
+  if (range instanceof Comparator) {
+    return new Range(range.value, options)
+  }
+
+  if (!(this instanceof Range)) {
+    return new Range(range, options)
+  }
+
+  this.options = options
+  this.loose = !!options.loose
+  this.includePrerelease = !!options.includePrerelease
+
+  // First reduce all whitespace as much as possible so we do not have to rely
+  // on potentially slow regexes like \s*. This is then stored and used for
+  // future error messages as well.
+  this.raw = range
+    .trim()
+    .split(/\s+/)
+    .join(' ')
+
+  // First, split based on boolean or ||
+  this.set = this.raw.split('||').map(function (range) {
+    return this.parseRange(range.trim())
+  }, this).filter(function (c) {
+    // throw out any that are not relevant for whatever reason
+    return c.length
+  })
+
+  if (!this.set.length) {
+    throw new TypeError('Invalid SemVer Range: ' + this.raw)
+  }
+
+  this.format()
+}
+
+Range.prototype.format = function () {
+  this.range = this.set.map(function (comps) {
+    return comps.join(' ').trim()
+  }).join('||').trim()
+  return this.range
+}
+
+Range.prototype.toString = function () {
+  return this.range
+}
+
+function isWhitespace (char) {
+  var code = char && char.charCodeAt(0)
+  return (code >= 0x0009 && code <= 0x000d) ||
+    code === 0x0020 || code === 0x00a0 || code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f ||
+    code === 0x205f || code === 0x3000 || code === 0xfeff
+}
+
+function isVersionPrefix (char) {
+  return char === 'v' || char === '=' || isWhitespace(char)
+}
+
+function isDigit (char) {
+  return char !== undefined && char >= '0' && char <= '9'
+}
+
+function isLetter (char) {
+  return char !== undefined &&
+    ((char >= 'a' && char <= 'z') || (char >= 'A' && char <= 'Z'))
+}
+
+function isIdentifierCharacter (char) {
+  return isDigit(char) || isLetter(char) || char === '-'
+}
+
+function isVersionStart (char) {
+  return isDigit(char) || char === 'x' || char === 'X' || char === '*'
+}
+
+function findDigitsEndIndex (range, start, limit, digitRuns) {
+  if (!isDigit(range[start])) {
+    return start
+  }
+  if (start >= digitRuns.start && start < digitRuns.end) {
+    return Math.min(start + limit, digitRuns.end)
+  }
+  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+    return Math.min(start + limit, digitRuns.previousEnd)
+  }
+  var end = start + 1
+  while (isDigit(range[end])) {
+    end++
+  }
+  // A failed full version can rewind from its second digit run to its first.
+  digitRuns.previousStart = digitRuns.start
+  digitRuns.previousEnd = digitRuns.end
+  digitRuns.start = start
+  digitRuns.end = end
+  return Math.min(start + limit, end)
+}
+
+function findVersionNumberEndIndex (range, start, loose, digitRuns) {
+  if (!loose && range[start] === '0') {
+    return start + 1
+  }
+  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
+}
+
+function findPrereleaseIdentifierEndIndex (range, start, loose, digitRuns) {
+  // Unlike v7, the legacy regex tries numeric identifiers before nonnumeric ones.
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, loose, digitRuns)
+  }
+  if (!isLetter(range[start]) && range[start] !== '-') {
+    return start
+  }
+  var end = start + 1
+  var limit = end + MAX_SAFE_BUILD_LENGTH
+  while (end < limit && isIdentifierCharacter(range[end])) {
+    end++
+  }
+  return end
+}
+
+function findPrereleaseEndIndex (range, start, loose, digitRuns) {
+  var hyphen = range[start] === '-'
+  if (!loose && !hyphen) {
+    return start
+  }
+  var identifierStart = start + (hyphen ? 1 : 0)
+  var end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
+  if (end === identifierStart) {
+    if (!loose || !hyphen) {
+      return start
+    }
+    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
+  }
+  while (range[end] === '.') {
+    var next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+function findBuildEndIndex (range, start) {
+  if (range[start] !== '+') {
+    return start
+  }
+  var end = start + 1
+  do {
+    var identifierStart = end
+    while (end - identifierStart < MAX_SAFE_BUILD_LENGTH &&
+        isIdentifierCharacter(range[end])) {
+      end++
+    }
+    if (end === identifierStart) {
+      return identifierStart === start + 1 ? start : end - 1
+    }
+    if (range[end] !== '.') {
+      return end
+    }
+    end++
+  } while (true)
+}
+
+function findLooseFullVersionEndIndex (range, start, digitRuns) {
+  var end = start
+  for (var component = 0; component < 3; component++) {
+    var next = findVersionNumberEndIndex(range, end, true, digitRuns)
+    if (next === end) {
+      return start
+    }
+    end = next
+    if (component < 2) {
+      if (range[end] !== '.') {
+        return start
+      }
+      end++
+    }
+  }
+  return findBuildEndIndex(range, findPrereleaseEndIndex(range, end, true, digitRuns))
+}
+
+function findPartialVersionComponentEndIndex (range, start, digitRuns) {
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, false, digitRuns)
+  }
+  return isVersionStart(range[start]) ? start + 1 : start
+}
+
+function findVersionEndIndex (range, start, digitRuns) {
+  var end = findLooseFullVersionEndIndex(range, start, digitRuns)
+  if (end !== start) {
+    return end
+  }
+  end = findPartialVersionComponentEndIndex(range, start, digitRuns)
+  for (var component = 0; component < 2; component++) {
+    if (range[end] !== '.') {
+      return end
+    }
+    var next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
+    if (next === end + 1) {
+      return end
+    }
+    end = next
+  }
+  return findBuildEndIndex(range, findPrereleaseEndIndex(range, end, false, digitRuns))
+}
+
+function findRemovableWhitespaceIndex (range, position) {
+  if (isWhitespace(range[position])) {
+    position++
+  }
+  if (range[position] === '<' || range[position] === '>') {
+    position++
+  }
+  if (range[position] === '=') {
+    position++
+  }
+  return isWhitespace(range[position]) ? position : -1
+}
+
+function trimComparatorWhitespace (range) {
+  var result = ''
+  var copyFrom = 0
+  var cursor = 0
+  var digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
+  while (cursor < range.length) {
+    var matchStart = cursor
+    if (range[cursor] === '<' || range[cursor] === '>') {
+      cursor++
+    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+      cursor++
+      continue
+    }
+    while (cursor < range.length && isVersionPrefix(range[cursor])) {
+      cursor++
+    }
+    if (!isVersionStart(range[cursor])) {
+      continue
+    }
+    var whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
+    if (whitespacePosition !== -1) {
+      result += range.slice(copyFrom, whitespacePosition)
+      copyFrom = whitespacePosition + 1
+    }
+    // Preserve match boundaries inside prerelease and build identifiers.
+    cursor = findVersionEndIndex(range, cursor, digitRuns)
+  }
+  return result + range.slice(copyFrom)
+}
+
+Range.prototype.parseRange = function (range) {
+  var loose = this.options.loose
+  // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
+  var hr = loose ? safeRe[t.HYPHENRANGELOOSE] : safeRe[t.HYPHENRANGE]
+  range = range.replace(hr, hyphenReplace)
+  debug('hyphen replace', range)
+  // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
+  range = trimComparatorWhitespace(range)
+  debug('comparator trim', range)
+
+  // `~ 1.2.3` => `~1.2.3`
+  range = range.replace(safeRe[t.TILDETRIM], tildeTrimReplace)
+
+  // `^ 1.2.3` => `^1.2.3`
+  range = range.replace(safeRe[t.CARETTRIM], caretTrimReplace)
+
+  // normalize spaces
+  range = range.split(/\s+/).join(' ')
+
+  // At this point, the range is completely trimmed and
+  // ready to be split into comparators.
+
+  var compRe = loose ? safeRe[t.COMPARATORLOOSE] : safeRe[t.COMPARATOR]
+  var set = range.split(' ').map(function (comp) {
+    return parseComparator(comp, this.options)
+  }, this).join(' ').split(/\s+/)
+  if (this.options.loose) {
+    // in loose mode, throw out any that are not valid comparators
+    set = set.filter(function (comp) {
+      return !!comp.match(compRe)
+    })
+  }
+  set = set.map(function (comp) {
+    return new Comparator(comp, this.options)
+  }, this)
+
+  return set
+}
+
+Range.prototype.intersects = function (range, options) {
+  if (!(range instanceof Range)) {
+    throw new TypeError('a Range is required')
+  }
+
+  return this.set.some(function (thisComparators) {
+    return (
+      isSatisfiable(thisComparators, options) &&
+      range.set.some(function (rangeComparators) {
+        return (
+          isSatisfiable(rangeComparators, options) &&
+          thisComparators.every(function (thisComparator) {
+            return rangeComparators.every(function (rangeComparator) {
+              return thisComparator.intersects(rangeComparator, options)
+            })
+          })
+        )
+      })
+    )
+  })
+}
+
+// take a set of comparators and determine whether there
+// exists a version which can satisfy it
+function isSatisfiable (comparators, options) {
+  var result = true
+  var remainingComparators = comparators.slice()
+  var testComparator = remainingComparators.pop()
+
+  while (result && remainingComparators.length) {
+    result = remainingComparators.every(function (otherComparator) {
+      return testComparator.intersects(otherComparator, options)
+    })
+
+    testComparator = remainingComparators.pop()
+  }
+
+  return result
+}
+
+// Mostly just for testing and legacy API reasons
+exports.toComparators = toComparators
+function toComparators (range, options) {
+  return new Range(range, options).set.map(function (comp) {
+    return comp.map(function (c) {
+      return c.value
+    }).join(' ').trim().split(' ')
+  })
+}
+
+// comprised of xranges, tildes, stars, and gtlt's at this point.
+// already replaced the hyphen ranges
+// turn into a set of JUST comparators.
+function parseComparator (comp, options) {
+  debug('comp', comp, options)
+  comp = replaceCarets(comp, options)
+  debug('caret', comp)
+  comp = replaceTildes(comp, options)
+  debug('tildes', comp)
+  comp = replaceXRanges(comp, options)
+  debug('xrange', comp)
+  comp = replaceStars(comp, options)
+  debug('stars', comp)
+  return comp
+}
+
+function isX (id) {
+  return !id || id.toLowerCase() === 'x' || id === '*'
+}
+
+// ~, ~> --> * (any, kinda silly)
+// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0
+// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0
+// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0
+// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0
+// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0
+function replaceTildes (comp, options) {
+  return comp.trim().split(/\s+/).map(function (comp) {
+    return replaceTilde(comp, options)
+  }).join(' ')
+}
+
+function replaceTilde (comp, options) {
+  var r = options.loose ? safeRe[t.TILDELOOSE] : safeRe[t.TILDE]
+  return comp.replace(r, function (_, M, m, p, pr) {
+    debug('tilde', comp, _, M, m, p, pr)
+    var ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = '>=' + M + '.0.0 <' + (+M + 1) + '.0.0'
+    } else if (isX(p)) {
+      // ~1.2 == >=1.2.0 <1.3.0
+      ret = '>=' + M + '.' + m + '.0 <' + M + '.' + (+m + 1) + '.0'
+    } else if (pr) {
+      debug('replaceTilde pr', pr)
+      ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+            ' <' + M + '.' + (+m + 1) + '.0'
+    } else {
+      // ~1.2.3 == >=1.2.3 <1.3.0
+      ret = '>=' + M + '.' + m + '.' + p +
+            ' <' + M + '.' + (+m + 1) + '.0'
+    }
+
+    debug('tilde return', ret)
+    return ret
+  })
+}
+
+// ^ --> * (any, kinda silly)
+// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0
+// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0
+// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0
+// ^1.2.3 --> >=1.2.3 <2.0.0
+// ^1.2.0 --> >=1.2.0 <2.0.0
+function replaceCarets (comp, options) {
+  return comp.trim().split(/\s+/).map(function (comp) {
+    return replaceCaret(comp, options)
+  }).join(' ')
+}
+
+function replaceCaret (comp, options) {
+  debug('caret', comp, options)
+  var r = options.loose ? safeRe[t.CARETLOOSE] : safeRe[t.CARET]
+  return comp.replace(r, function (_, M, m, p, pr) {
+    debug('caret', comp, _, M, m, p, pr)
+    var ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = '>=' + M + '.0.0 <' + (+M + 1) + '.0.0'
+    } else if (isX(p)) {
+      if (M === '0') {
+        ret = '>=' + M + '.' + m + '.0 <' + M + '.' + (+m + 1) + '.0'
+      } else {
+        ret = '>=' + M + '.' + m + '.0 <' + (+M + 1) + '.0.0'
+      }
+    } else if (pr) {
+      debug('replaceCaret pr', pr)
+      if (M === '0') {
+        if (m === '0') {
+          ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+                ' <' + M + '.' + m + '.' + (+p + 1)
+        } else {
+          ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+                ' <' + M + '.' + (+m + 1) + '.0'
+        }
+      } else {
+        ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+              ' <' + (+M + 1) + '.0.0'
+      }
+    } else {
+      debug('no pr')
+      if (M === '0') {
+        if (m === '0') {
+          ret = '>=' + M + '.' + m + '.' + p +
+                ' <' + M + '.' + m + '.' + (+p + 1)
+        } else {
+          ret = '>=' + M + '.' + m + '.' + p +
+                ' <' + M + '.' + (+m + 1) + '.0'
+        }
+      } else {
+        ret = '>=' + M + '.' + m + '.' + p +
+              ' <' + (+M + 1) + '.0.0'
+      }
+    }
+
+    debug('caret return', ret)
+    return ret
+  })
+}
+
+function replaceXRanges (comp, options) {
+  debug('replaceXRanges', comp, options)
+  return comp.split(/\s+/).map(function (comp) {
+    return replaceXRange(comp, options)
+  }).join(' ')
+}
+
+function replaceXRange (comp, options) {
+  comp = comp.trim()
+  var r = options.loose ? safeRe[t.XRANGELOOSE] : safeRe[t.XRANGE]
+  return comp.replace(r, function (ret, gtlt, M, m, p, pr) {
+    debug('xRange', comp, ret, gtlt, M, m, p, pr)
+    var xM = isX(M)
+    var xm = xM || isX(m)
+    var xp = xm || isX(p)
+    var anyX = xp
+
+    if (gtlt === '=' && anyX) {
+      gtlt = ''
+    }
+
+    // if we're including prereleases in the match, then we need
+    // to fix this to -0, the lowest possible prerelease value
+    pr = options.includePrerelease ? '-0' : ''
+
+    if (xM) {
+      if (gtlt === '>' || gtlt === '<') {
+        // nothing is allowed
+        ret = '<0.0.0-0'
+      } else {
+        // nothing is forbidden
+        ret = '*'
+      }
+    } else if (gtlt && anyX) {
+      // we know patch is an x, because we have any x at all.
+      // replace X with 0
+      if (xm) {
+        m = 0
+      }
+      p = 0
+
+      if (gtlt === '>') {
+        // >1 => >=2.0.0
+        // >1.2 => >=1.3.0
+        // >1.2.3 => >= 1.2.4
+        gtlt = '>='
+        if (xm) {
+          M = +M + 1
+          m = 0
+          p = 0
+        } else {
+          m = +m + 1
+          p = 0
+        }
+      } else if (gtlt === '<=') {
+        // <=0.7.x is actually <0.8.0, since any 0.7.x should
+        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
+        gtlt = '<'
+        if (xm) {
+          M = +M + 1
+        } else {
+          m = +m + 1
+        }
+      }
+
+      ret = gtlt + M + '.' + m + '.' + p + pr
+    } else if (xm) {
+      ret = '>=' + M + '.0.0' + pr + ' <' + (+M + 1) + '.0.0' + pr
+    } else if (xp) {
+      ret = '>=' + M + '.' + m + '.0' + pr +
+        ' <' + M + '.' + (+m + 1) + '.0' + pr
+    }
+
+    debug('xRange return', ret)
+
+    return ret
+  })
+}
+
+// Because * is AND-ed with everything else in the comparator,
+// and '' means "any version", just remove the *s entirely.
+function replaceStars (comp, options) {
+  debug('replaceStars', comp, options)
+  // Looseness is ignored here.  star is always as loose as it gets!
+  return comp.trim().replace(safeRe[t.STAR], '')
+}
+
+// This function is passed to string.replace(re[t.HYPHENRANGE])
+// M, m, patch, prerelease, build
+// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
+// 1.2.3 - 3.4 => >=1.2.0 <3.5.0 Any 3.4.x will do
+// 1.2 - 3.4 => >=1.2.0 <3.5.0
+function hyphenReplace ($0,
+  from, fM, fm, fp, fpr, fb,
+  to, tM, tm, tp, tpr, tb) {
+  if (isX(fM)) {
+    from = ''
+  } else if (isX(fm)) {
+    from = '>=' + fM + '.0.0'
+  } else if (isX(fp)) {
+    from = '>=' + fM + '.' + fm + '.0'
+  } else {
+    from = '>=' + from
+  }
+
+  if (isX(tM)) {
+    to = ''
+  } else if (isX(tm)) {
+    to = '<' + (+tM + 1) + '.0.0'
+  } else if (isX(tp)) {
+    to = '<' + tM + '.' + (+tm + 1) + '.0'
+  } else if (tpr) {
+    to = '<=' + tM + '.' + tm + '.' + tp + '-' + tpr
+  } else {
+    to = '<=' + to
+  }
+
+  return (from + ' ' + to).trim()
+}
+
+// if ANY of the sets match ALL of its comparators, then pass
+Range.prototype.test = function (version) {
+  if (!version) {
+    return false
+  }
+
+  if (typeof version === 'string') {
+    try {
+      version = new SemVer(version, this.options)
+    } catch (er) {
+      return false
+    }
+  }
+
+  for (var i = 0; i < this.set.length; i++) {
+    if (testSet(this.set[i], version, this.options)) {
+      return true
+    }
+  }
+  return false
+}
+
+function testSet (set, version, options) {
+  for (var i = 0; i < set.length; i++) {
+    if (!set[i].test(version)) {
+      return false
+    }
+  }
+
+  if (version.prerelease.length && !options.includePrerelease) {
+    // Find the set of versions that are allowed to have prereleases
+    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
+    // That should allow `1.2.3-pr.2` to pass.
+    // However, `1.2.4-alpha.notready` should NOT be allowed,
+    // even though it's within the range set by the comparators.
+    for (i = 0; i < set.length; i++) {
+      debug(set[i].semver)
+      if (set[i].semver === ANY) {
+        continue
+      }
+
+      if (set[i].semver.prerelease.length > 0) {
+        var allowed = set[i].semver
+        if (allowed.major === version.major &&
+            allowed.minor === version.minor &&
+            allowed.patch === version.patch) {
+          return true
+        }
+      }
+    }
+
+    // Version has a -pre, but it's not one of the ones we like.
+    return false
+  }
+
+  return true
+}
+
+exports.satisfies = satisfies
+function satisfies (version, range, options) {
+  try {
+    range = new Range(range, options)
+  } catch (er) {
+    return false
+  }
+  return range.test(version)
+}
+
+exports.maxSatisfying = maxSatisfying
+function maxSatisfying (versions, range, options) {
+  var max = null
+  var maxSV = null
+  try {
+    var rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach(function (v) {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!max || maxSV.compare(v) === -1) {
+        // compare(max, v, true)
+        max = v
+        maxSV = new SemVer(max, options)
+      }
+    }
+  })
+  return max
+}
+
+exports.minSatisfying = minSatisfying
+function minSatisfying (versions, range, options) {
+  var min = null
+  var minSV = null
+  try {
+    var rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach(function (v) {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!min || minSV.compare(v) === 1) {
+        // compare(min, v, true)
+        min = v
+        minSV = new SemVer(min, options)
+      }
+    }
+  })
+  return min
+}
+
+exports.minVersion = minVersion
+function minVersion (range, loose) {
+  range = new Range(range, loose)
+
+  var minver = new SemVer('0.0.0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = new SemVer('0.0.0-0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = null
+  for (var i = 0; i < range.set.length; ++i) {
+    var comparators = range.set[i]
+
+    comparators.forEach(function (comparator) {
+      // Clone to avoid manipulating the comparator's semver object.
+      var compver = new SemVer(comparator.semver.version)
+      switch (comparator.operator) {
+        case '>':
+          if (compver.prerelease.length === 0) {
+            compver.patch++
+          } else {
+            compver.prerelease.push(0)
+          }
+          compver.raw = compver.format()
+          /* fallthrough */
+        case '':
+        case '>=':
+          if (!minver || gt(minver, compver)) {
+            minver = compver
+          }
+          break
+        case '<':
+        case '<=':
+          /* Ignore maximum versions */
+          break
+        /* istanbul ignore next */
+        default:
+          throw new Error('Unexpected operation: ' + comparator.operator)
+      }
+    })
+  }
+
+  if (minver && range.test(minver)) {
+    return minver
+  }
+
+  return null
+}
+
+exports.validRange = validRange
+function validRange (range, options) {
+  try {
+    // Return '*' instead of '' so that truthiness works.
+    // This will throw if it's invalid anyway
+    return new Range(range, options).range || '*'
+  } catch (er) {
+    return null
+  }
+}
+
+// Determine if version is less than all the versions possible in the range
+exports.ltr = ltr
+function ltr (version, range, options) {
+  return outside(version, range, '<', options)
+}
+
+// Determine if version is greater than all the versions possible in the range.
+exports.gtr = gtr
+function gtr (version, range, options) {
+  return outside(version, range, '>', options)
+}
+
+exports.outside = outside
+function outside (version, range, hilo, options) {
+  version = new SemVer(version, options)
+  range = new Range(range, options)
+
+  var gtfn, ltefn, ltfn, comp, ecomp
+  switch (hilo) {
+    case '>':
+      gtfn = gt
+      ltefn = lte
+      ltfn = lt
+      comp = '>'
+      ecomp = '>='
+      break
+    case '<':
+      gtfn = lt
+      ltefn = gte
+      ltfn = gt
+      comp = '<'
+      ecomp = '<='
+      break
+    default:
+      throw new TypeError('Must provide a hilo val of "<" or ">"')
+  }
+
+  // If it satisifes the range it is not outside
+  if (satisfies(version, range, options)) {
+    return false
+  }
+
+  // From now on, variable terms are as if we're in "gtr" mode.
+  // but note that everything is flipped for the "ltr" function.
+
+  for (var i = 0; i < range.set.length; ++i) {
+    var comparators = range.set[i]
+
+    var high = null
+    var low = null
+
+    comparators.forEach(function (comparator) {
+      if (comparator.semver === ANY) {
+        comparator = new Comparator('>=0.0.0')
+      }
+      high = high || comparator
+      low = low || comparator
+      if (gtfn(comparator.semver, high.semver, options)) {
+        high = comparator
+      } else if (ltfn(comparator.semver, low.semver, options)) {
+        low = comparator
+      }
+    })
+
+    // If the edge version comparator has a operator then our version
+    // isn't outside it
+    if (high.operator === comp || high.operator === ecomp) {
+      return false
+    }
+
+    // If the lowest version comparator has an operator and our version
+    // is less than it then it isn't higher than the range
+    if ((!low.operator || low.operator === comp) &&
+        ltefn(version, low.semver)) {
+      return false
+    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+      return false
+    }
+  }
+  return true
+}
+
+exports.prerelease = prerelease
+function prerelease (version, options) {
+  var parsed = parse(version, options)
+  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
+}
+
+exports.intersects = intersects
+function intersects (r1, r2, options) {
+  r1 = new Range(r1, options)
+  r2 = new Range(r2, options)
+  return r1.intersects(r2)
+}
+
+exports.coerce = coerce
+function coerce (version, options) {
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version === 'number') {
+    version = String(version)
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  options = options || {}
+
+  var match = null
+  if (!options.rtl) {
+    match = version.match(safeRe[t.COERCE])
+  } else {
+    // Find the right-most coercible string that does not share
+    // a terminus with a more left-ward coercible string.
+    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
+    //
+    // Walk through the string checking with a /g regexp
+    // Manually set the index so as to pick up overlapping matches.
+    // Stop when we get a match that ends at the string end, since no
+    // coercible string can be more right-ward without the same terminus.
+    var next
+    while ((next = safeRe[t.COERCERTL].exec(version)) &&
+      (!match || match.index + match[0].length !== version.length)
+    ) {
+      if (!match ||
+          next.index + next[0].length !== match.index + match[0].length) {
+        match = next
+      }
+      safeRe[t.COERCERTL].lastIndex = next.index + next[1].length + next[2].length
+    }
+    // leave it in a clean state
+    safeRe[t.COERCERTL].lastIndex = -1
+  }
+
+  if (match === null) {
+    return null
+  }
+
+  return parse(match[2] +
+    '.' + (match[3] || '0') +
+    '.' + (match[4] || '0'), options)
+}
+
+
+/***/ }),
+
+/***/ 4646:
+/***/ ((module) => {
+
+module.exports = shellescape;
+
+// return a shell compatible format
+function shellescape(a) {
+  var ret = [];
+
+  a.forEach(function(s) {
+    if (!/^[A-Za-z0-9_\/-]+$/.test(s)) {
+      s = "'"+s.replace(/'/g,"'\\''")+"'";
+      s = s.replace(/^(?:'')+/g, '') // unduplicate single-quote at the beginning
+        .replace(/\\'''/g, "\\'" ); // remove non-escaped single-quote if there are enclosed between 2 escaped
+    }
+    ret.push(s);
+  });
+
+  return ret.join(' ');
+}
 
 
 /***/ }),
@@ -52409,16 +54486,16 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!fs.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -52428,7 +54505,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
@@ -53658,7 +55735,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -55050,10 +57127,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    process.stdout.write(external_os_namespaceObject.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -55105,7 +57182,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -55120,7 +57197,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + os.EOL);
+    process.stdout.write(message + external_os_namespaceObject.EOL);
 }
 /**
  * Begin an output group.
@@ -55130,13 +57207,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    issue('group', name);
+    command_issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    issue('endgroup');
+    command_issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -55227,7 +57304,7 @@ function registerSecret(value) {
         core_setSecret(form);
     }
 }
-function redact(text) {
+function secrets_redact(text) {
     if (known.size === 0 || !text)
         return text;
     let out = text;
@@ -55277,9 +57354,9 @@ class RemoteCommandError extends Error {
     stderrTail;
     stdoutTail;
     constructor(params) {
-        const command = redact(params.command);
-        const stderrTail = tail(redact(params.stderr));
-        const stdoutTail = tail(redact(params.stdout ?? ''));
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
         const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
         const detail = stderrTail || stdoutTail;
         super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
@@ -55298,14 +57375,14 @@ class CommandTimeoutError extends RemoteCommandError {
     }
 }
 /** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
-class NotImplementedError extends Error {
+class errors_NotImplementedError extends Error {
     constructor(action) {
         super(`${action} is not implemented yet in this version of dokku-stack; no change was made to the host.`);
         this.name = 'NotImplementedError';
     }
 }
 function errorMessage(error) {
-    return redact(error instanceof Error ? error.message : String(error));
+    return secrets_redact(error instanceof Error ? error.message : String(error));
 }
 const TAIL_LINES = 20;
 function tail(text, lines = TAIL_LINES) {
@@ -55564,7 +57641,7 @@ const FALSE_VALUES = ['false', 'False', 'FALSE'];
  * Reads and validates inputs into typed values. Every error is a ConfigurationError that
  * names the input, shows the bad value (never for secrets) and says how to fix it.
  */
-class InputReader {
+class readers_InputReader {
     get;
     constructor(get = runnerInputs) {
         this.get = get;
@@ -55777,7 +57854,7 @@ const CommonInputs = {
     dryRun: 'dry-run'
 };
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-function readCommonInputs(inputs) {
+function common_readCommonInputs(inputs) {
     // Secrets first: masked before any other input can fail and print an error.
     const privateKey = inputs.secret(CommonInputs.sshPrivateKey, {
         required: true,
@@ -55827,7 +57904,7 @@ async function runAction(name, run) {
     }
     catch (error) {
         if (error instanceof Error && error.stack)
-            core_debug(redact(error.stack));
+            core_debug(secrets_redact(error.stack));
         const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
         setFailed(`${prefix}: ${errorMessage(error)}`);
     }
@@ -55843,9 +57920,5032 @@ function notYetImplemented(name) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/core/github/summary.ts
+
+
+
+/**
+ * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
+ * unset). The builder renders the HTML; the file is appended here rather than by
+ * `summary.write()`, which caches the first path it saw for the life of the process. Every
+ * cell passes through redaction.
+ */
+async function writeJobSummary(build) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file)
+        return;
+    summary.emptyBuffer();
+    build(summary);
+    const html = secrets_redact(summary.stringify());
+    summary.emptyBuffer();
+    await (0,promises_namespaceObject.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/log.ts
+
+
+/** Logs through the runner's workflow commands; every line passes through redaction first. */
+const actionsLogger = {
+    info: (m) => info(secrets_redact(m)),
+    warning: (m) => warning(secrets_redact(m)),
+    debug: (m) => core_debug(secrets_redact(m)),
+    group: (title, fn) => group(secrets_redact(title), fn)
+};
+/** Collects lines in memory: for tests that assert what was (and was not) logged. */
+class RecordingLogger {
+    lines = [];
+    info(m) { this.lines.push(redact(m)); }
+    warning(m) { this.lines.push(`warning: ${redact(m)}`); }
+    debug(m) { this.lines.push(`debug: ${redact(m)}`); }
+    async group(title, fn) {
+        this.lines.push(`group: ${redact(title)}`);
+        return fn();
+    }
+    text() { return this.lines.join('\n'); }
+}
+
+;// CONCATENATED MODULE: ./src/core/services/cockroach.ts
+// CockroachDB as a plain Dokku app, the recipe of contract §6.2: there is no official plugin (§6.1),
+// so the service is an app deployed from an image with persistent storage, a single-node start
+// command, no zero-downtime checks, no HTTP proxy and a private network the linked apps join.
+// Everything here is pure: the names, paths and values the recipe derives from a service name.
+/**
+ * The default image. Same release line as Oxide's fork (v22.1.22 + Oxide patches, uro notes §3.1),
+ * so a store written by one can be opened by the other; published by Cockroach Labs with immutable
+ * version tags; and older than the 24.3 licence change. actions/dokku-service/README.md says more.
+ */
+const COCKROACH_DEFAULT_IMAGE = 'cockroachdb/cockroach';
+const COCKROACH_DEFAULT_VERSION = 'v22.1.22';
+const COCKROACH_SQL_PORT = 26257;
+const COCKROACH_DATA_DIR = '/cockroach/cockroach-data';
+const COCKROACH_CERTS_DIR = '/cockroach/certs';
+/** The app's one process type; other apps on its network reach it as `<app>.web` (§4.14). */
+const COCKROACH_PROCESS = 'web';
+/** The container comes back after a host reboot but not after an operator's `ps:stop` (§6.2 step 3). */
+const COCKROACH_RESTART_POLICY = 'unless-stopped';
+/**
+ * A secure node (certificates created by the image's entrypoint on first start, §6.2) that accepts
+ * password logins over plain SQL connections: Postgrex connects without TLS options, as Uro's own
+ * compose file runs it (uro notes §3.2). The entrypoint word-splits this value (§6.2).
+ */
+const COCKROACH_START = ['start-single-node', '--accept-sql-without-tls'];
+/** Config keys the recipe owns on the service app; custom env may not set them. */
+const COCKROACH_KEYS = {
+    args: 'COCKROACH_ARGS',
+    database: 'COCKROACH_DATABASE',
+    user: 'COCKROACH_USER',
+    password: 'COCKROACH_PASSWORD'
+};
+/** SQL user names CockroachDB reserves or grants more than an app should have. */
+const RESERVED_USERS = new Set(['root', 'admin', 'public', 'node', 'none', 'current_user', 'session_user']);
+/**
+ * Service names that work everywhere the recipe uses them: a Dokku app name, a storage name
+ * (`[A-Za-z0-9_-]`, so no dots), and after `-` → `_` an unquoted SQL identifier (the entrypoint
+ * runs `CREATE DATABASE $COCKROACH_DATABASE` unquoted, so it must start with a letter).
+ */
+const COCKROACH_SERVICE_NAME = /^[a-z][a-z0-9-]*$/;
+function cockroachNames(service) {
+    const sql = service.replace(/-/g, '_');
+    return {
+        app: service,
+        dataStorage: `${service}-data`,
+        certsStorage: `${service}-certs`,
+        network: `${service}-net`,
+        database: sql,
+        user: sql
+    };
+}
+/** Why `service` cannot name a CockroachDB service, or undefined when it can. */
+function cockroachNameProblem(service) {
+    if (!COCKROACH_SERVICE_NAME.test(service))
+        return 'must be a lowercase name of letters, digits and hyphens starting with a letter (it names a Dokku app, its storage and the SQL database and user)';
+    if (service.length > 50)
+        return 'must be at most 50 characters (it also names the storage and the network)';
+    if (RESERVED_USERS.has(cockroachNames(service).user))
+        return `names a reserved CockroachDB user (${[...RESERVED_USERS].join(', ')})`;
+    return undefined;
+}
+/** The entrypoint's command: the single-node start plus extra flags (`--cache=.25 --max-sql-memory=.25`). */
+function cockroachArgs(extraFlags) {
+    return [...COCKROACH_START, ...extraFlags].join(' ');
+}
+/**
+ * The name apps on the private network resolve: `<app>.web`, with the network's TLD when one is
+ * set (§4.14).
+ */
+function cockroachHost(service, tld) {
+    return tld ? `${service}.${COCKROACH_PROCESS}.${tld.replace(/^\./, '')}` : `${service}.${COCKROACH_PROCESS}`;
+}
+/**
+ * `DATABASE_URL` in the form Ecto/Postgrex reads (uro notes §1.5, §3.4): no libpq parameters such
+ * as `sslmode` (Postgrex ignores them; TLS is configured with `ssl:` options, not the URL). The
+ * password is hex, so nothing needs percent-encoding.
+ */
+function cockroachUrl(parts) {
+    const base = `postgresql://${parts.user}:${parts.password}@${parts.host}:${COCKROACH_SQL_PORT}/${parts.database}`;
+    return parts.querystring ? `${base}?${parts.querystring}` : base;
+}
+
+;// CONCATENATED MODULE: ./src/core/services/image.ts
+// Image references as the service inputs take them: a repository (`postgres`, `ghcr.io/v-sekai/cockroach`)
+// and, apart, a tag (`18.4`) — the split dokku-postgres/dokku-redis use for `--image` / `--image-version`.
+// A digest (`@sha256:…`) may follow the repository where a tag is not used.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
+const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
+function parseImageName(value) {
+    const [repository = '', digest, extra] = value.split('@');
+    if (extra !== undefined || !REPOSITORY.test(repository))
+        return undefined;
+    if (digest !== undefined && !DIGEST.test(digest))
+        return undefined;
+    return { repository, digest };
+}
+/** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
+function hasTag(value) {
+    return (value.split('@')[0]?.split('/').at(-1) ?? '').includes(':');
+}
+function isTag(value) {
+    return TAG.test(value);
+}
+/** `repository:tag` or `repository@digest`, the form `git:from-image` and the reports use. */
+function imageReference(name, tag) {
+    if (name.digest)
+        return `${name.repository}@${name.digest}`;
+    return tag ? `${name.repository}:${tag}` : name.repository;
+}
+/** Splits a report's `image:tag` (postgres:info --version) into its parts; the registry port is not a tag. */
+function splitImageReference(reference) {
+    const at = reference.indexOf('@');
+    if (at >= 0)
+        return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+    return { repository: reference, tag: '' };
+}
+
+;// CONCATENATED MODULE: ./src/core/services/plugins.ts
+const SERVICE_PLUGIN_SOURCES = {
+    postgres: {
+        plugin: 'postgres',
+        label: 'dokku-postgres',
+        url: 'https://github.com/dokku/dokku-postgres.git',
+        committish: '1.48.0',
+        defaultAlias: 'DATABASE',
+        schemeKey: 'POSTGRES_DATABASE_SCHEME'
+    },
+    redis: {
+        plugin: 'redis',
+        label: 'dokku-redis',
+        url: 'https://github.com/dokku/dokku-redis.git',
+        committish: '1.43.0',
+        defaultAlias: 'REDIS',
+        schemeKey: 'REDIS_DATABASE_SCHEME'
+    }
+};
+/** The command a root user runs on the host to install the plugin (plugin:* is root only, contract §1.2, §4.19). */
+function pluginInstallCommand(plugin) {
+    const source = SERVICE_PLUGIN_SOURCES[plugin];
+    return `sudo dokku plugin:install ${source.url} --committish ${source.committish} --name ${source.plugin}`;
+}
+/**
+ * The docker option `<plugin>:link` adds to the app's build, deploy and run phases: the service
+ * container under its DNS alias, the container name with `.` and `_` turned into `-` (§5, §A.3).
+ */
+function serviceLinkOption(plugin, service) {
+    const container = `dokku.${plugin}.${service}`;
+    return ['--link', `${container}:${container.replace(/[._]/g, '-')}`];
+}
+/**
+ * Link aliases the way the plugins read `--alias`: upper-cased, a trailing `_URL` dropped
+ * (`blue_db_url` → `BLUE_DB`), so the variable is `<ALIAS>_URL`.
+ */
+function normaliseAlias(alias) {
+    return alias.toUpperCase().replace(/_URL$/, '');
+}
+/** Replaces the scheme of a service URL, as link does when the app sets `<PLUGIN>_DATABASE_SCHEME`. */
+function withScheme(url, scheme) {
+    if (!scheme)
+        return url;
+    return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, `${scheme}://`);
+}
+/** `url?querystring` (a leading `?` in the querystring is not doubled). */
+function withQuerystring(url, querystring) {
+    return querystring ? `${url}?${querystring.replace(/^\?/, '')}` : url;
+}
+/**
+ * Whether two database URLs name the same server, database and user (scheme, password and
+ * querystring aside): a value left by an earlier link of this same service, stale or not.
+ */
+function sameTarget(a, b) {
+    const left = parseTarget(a);
+    const right = parseTarget(b);
+    return left !== undefined && right !== undefined && left === right;
+}
+function parseTarget(url) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]*)(?::[^@/]*)?@([^:/?]+)(?::(\d+))?(\/[^?]*)?(?:\?.*)?$/i.exec(url);
+    if (!match)
+        return undefined;
+    return `${match[1] ?? ''}@${(match[2] ?? '').toLowerCase()}:${match[3] ?? ''}${match[4] ?? ''}`;
+}
+/** Where a URL points, without its credentials or querystring: for plans and messages (`dokku-postgres-db:5432/db`). */
+function describeTarget(url) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?]+)(\/[^?]*)?/i.exec(url);
+    return match ? `${match[1] ?? ''}${match[2] ?? ''}` : 'another value';
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-service/inputs.ts
+
+
+
+
+
+
+const Inputs = {
+    engine: 'engine',
+    service: 'service',
+    app: 'app',
+    createApp: 'create-app',
+    image: 'image',
+    imageVersion: 'image-version',
+    linkAlias: 'link-alias',
+    querystring: 'querystring',
+    customEnv: 'custom-env',
+    memory: 'memory',
+    shmSize: 'shm-size',
+    configOptions: 'config-options',
+    upgrade: 'upgrade',
+    installPlugins: 'install-plugins',
+    destroy: 'destroy',
+    confirmDestroy: 'confirm-destroy'
+};
+const Outputs = {
+    service: 'service',
+    url: 'url',
+    changed: 'changed'
+};
+const ENGINES = ['postgres', 'redis', 'cockroach'];
+/** Memory limits above 1 TiB are a typo, not a plan. */
+const MAX_MEMORY_MB = 1024 * 1024;
+/**
+ * Reads and checks every input before anything connects: a bad name, a mutable cockroach tag or an
+ * unconfirmed destroy fails here, with the host untouched.
+ */
+function readServiceInputs(inputs) {
+    const common = common_readCommonInputs(inputs);
+    if (inputs.optional(Inputs.engine) === undefined)
+        throw new ConfigurationError(`Input "${Inputs.engine}" is required and was not supplied. Set it to one of: ${ENGINES.join(', ')}.`, Inputs.engine);
+    const engine = inputs.oneOf(Inputs.engine, ENGINES, 'postgres');
+    const service = readServiceName(inputs, engine);
+    const app = inputs.appName(Inputs.app);
+    if (engine === 'cockroach' && app === service)
+        throw invalid(Inputs.app, app, `must not be the service itself: CockroachDB service ${service} is a Dokku app of that name`, 'Name the app that uses the database.');
+    const destroy = inputs.boolean(Inputs.destroy, false);
+    const confirm = inputs.optional(Inputs.confirmDestroy);
+    if (destroy && confirm !== service)
+        throw new ConfigurationError(confirm === undefined
+            ? `Input "${Inputs.destroy}" is true, which deletes ${engine} service ${service} and its data. To confirm, also set ${Inputs.confirmDestroy}: ${service}.`
+            : `Input "${Inputs.confirmDestroy}" must name the service being destroyed (${service}); got ${JSON.stringify(confirm)}. Nothing was deleted.`, Inputs.confirmDestroy);
+    if (!destroy && confirm !== undefined)
+        throw new ConfigurationError(`Input "${Inputs.confirmDestroy}" is set but ${Inputs.destroy} is not true. Remove ${Inputs.confirmDestroy}, or set ${Inputs.destroy}: true to delete the service.`, Inputs.confirmDestroy);
+    const image = readImage(inputs, engine);
+    const upgrade = inputs.boolean(Inputs.upgrade, false);
+    if (upgrade && engine !== 'cockroach' && image.version === undefined)
+        throw new ConfigurationError(`Input "${Inputs.upgrade}" is true but ${Inputs.imageVersion} is empty: say which version to upgrade to, e.g. ${Inputs.imageVersion}: 18.4.`, Inputs.imageVersion);
+    return {
+        ...common,
+        engine,
+        service,
+        app,
+        createApp: inputs.boolean(Inputs.createApp, true),
+        image: engine === 'cockroach' ? undefined : image.repository,
+        imageVersion: engine === 'cockroach' ? undefined : image.version,
+        imageReference: engine === 'cockroach' ? image.reference : undefined,
+        alias: readAlias(inputs, engine),
+        querystring: readQuerystring(inputs),
+        customEnv: readCustomEnv(inputs, engine),
+        memory: readMemory(inputs),
+        shmSize: readShmSize(inputs, engine),
+        configOptions: readConfigOptions(inputs, engine),
+        upgrade,
+        installPlugins: inputs.boolean(Inputs.installPlugins, false),
+        destroy
+    };
+}
+function readServiceName(inputs, engine) {
+    if (engine !== 'cockroach')
+        return inputs.serviceName(Inputs.service, { required: true });
+    const value = inputs.required(Inputs.service);
+    const problem = cockroachNameProblem(value);
+    if (problem)
+        throw invalid(Inputs.service, value, problem, 'For example "crdb" or "uro-db".');
+    return value;
+}
+function readImage(inputs, engine) {
+    const raw = inputs.optional(Inputs.image);
+    const version = inputs.optional(Inputs.imageVersion);
+    const example = engine === 'cockroach' ? 'ghcr.io/v-sekai/cockroach' : engine === 'postgres' ? 'postgis/postgis' : 'redis';
+    if (version !== undefined && !isTag(version))
+        throw invalid(Inputs.imageVersion, version, 'must be an image tag', 'Letters, digits, ".", "_" and "-", e.g. 18.4 or v22.1.22.');
+    if (raw !== undefined && hasTag(raw))
+        throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}.`);
+    const name = raw === undefined ? undefined : parseImageName(raw);
+    if (raw !== undefined && name === undefined)
+        throw invalid(Inputs.image, raw, 'must be an image repository (registry/name), optionally with @sha256:<digest>', `For example ${example}.`);
+    if (engine !== 'cockroach') {
+        if (name?.digest)
+            throw invalid(Inputs.image, raw, `cannot carry a digest for ${engine}: the plugin takes a repository and a tag`, `Use ${Inputs.image} and ${Inputs.imageVersion}.`);
+        return { repository: name?.repository, version, reference: undefined };
+    }
+    // cockroach: an immutable reference, because git:from-image treats an unchanged reference as
+    // "No changes detected" and never redeploys a moved tag (§6.2 step 6, addendum §A.10).
+    const chosen = name ?? { repository: COCKROACH_DEFAULT_IMAGE, digest: undefined };
+    if (chosen.digest && version !== undefined)
+        throw new ConfigurationError(`Inputs "${Inputs.image}" (with a digest) and "${Inputs.imageVersion}" cannot both pin the image. Keep one of them.`, Inputs.imageVersion);
+    const tag = chosen.digest ? undefined : (version ?? (name === undefined ? COCKROACH_DEFAULT_VERSION : undefined));
+    if (!chosen.digest && tag === undefined)
+        throw new ConfigurationError(`Input "${Inputs.imageVersion}" is required with image ${chosen.repository}: CockroachDB is deployed from an immutable reference. ` +
+            `Set ${Inputs.imageVersion} to a release or commit tag, or give ${Inputs.image} as ${chosen.repository}@sha256:<digest>.`, Inputs.imageVersion);
+    if (tag === 'latest')
+        throw invalid(Inputs.imageVersion, tag, 'must be an immutable tag: "latest" moves, and Dokku does not redeploy an unchanged reference', `Use a release or commit tag (e.g. ${COCKROACH_DEFAULT_VERSION}, or ghcr.io/v-sekai/cockroach's <commit sha> tag), or a digest.`);
+    return { repository: chosen.repository, version: tag, reference: imageReference(chosen, tag) };
+}
+function readAlias(inputs, engine) {
+    const fallback = engine === 'redis' ? SERVICE_PLUGIN_SOURCES.redis.defaultAlias : SERVICE_PLUGIN_SOURCES.postgres.defaultAlias;
+    const value = inputs.optional(Inputs.linkAlias);
+    if (value === undefined)
+        return fallback;
+    const alias = normaliseAlias(value);
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(alias) || alias === '')
+        throw invalid(Inputs.linkAlias, value, 'must be a variable name prefix (letters, digits and underscores)', `For example ${fallback} (the app gets ${fallback}_URL).`);
+    return alias;
+}
+function readQuerystring(inputs) {
+    const value = inputs.optional(Inputs.querystring);
+    if (value === undefined)
+        return undefined;
+    const query = value.replace(/^\?/, '');
+    // It travels as a plugin argument and ends in a URL: plain URL query characters only.
+    if (!/^[A-Za-z0-9_.~%=&+,:-]+$/.test(query) || query.startsWith('-'))
+        throw invalid(Inputs.querystring, value, 'must be a URL query string (key=value pairs joined by &)', 'For example pool_size=10 (percent-encode anything else).');
+    return query;
+}
+function readCustomEnv(inputs, engine) {
+    const env = inputs.keyValues(Inputs.customEnv);
+    for (const [key, value] of env) {
+        if (engine !== 'cockroach' && /[;\n]/.test(value))
+            throw new ConfigurationError(`Input "${Inputs.customEnv}": the value of ${key} contains ";" or a newline, which the ${engine} plugin cannot store (it splits the list on ";").`, Inputs.customEnv);
+        if (engine === 'cockroach' && Object.values(COCKROACH_KEYS).includes(key))
+            throw new ConfigurationError(`Input "${Inputs.customEnv}" sets ${key}, which the CockroachDB recipe manages itself. Remove it; use ${Inputs.configOptions} for extra start flags.`, Inputs.customEnv);
+        if (!CONFIG_KEY.test(key))
+            throw invalid(Inputs.customEnv, key, 'has an invalid key', 'Keys start with a letter or underscore.');
+    }
+    return env;
+}
+function readMemory(inputs) {
+    if (inputs.optional(Inputs.memory) === undefined)
+        return undefined;
+    return inputs.integer(Inputs.memory, { fallback: 1024, min: 16, max: MAX_MEMORY_MB, unit: 'MB' });
+}
+function readShmSize(inputs, engine) {
+    const value = inputs.optional(Inputs.shmSize);
+    if (value === undefined)
+        return undefined;
+    if (engine === 'cockroach')
+        throw new ConfigurationError(`Input "${Inputs.shmSize}" applies to the postgres and redis plugins only; CockroachDB does not use shared memory this way. Remove it.`, Inputs.shmSize);
+    if (!/^\d+[bkmg]?$/i.test(value))
+        throw invalid(Inputs.shmSize, value, 'must be a size', 'For example 256m or 1g.');
+    return value;
+}
+function readConfigOptions(inputs, engine) {
+    const value = inputs.optional(Inputs.configOptions);
+    if (value === undefined)
+        return undefined;
+    if (/\n/.test(value))
+        throw invalid(Inputs.configOptions, value, 'must be on one line', 'Separate the options with spaces.');
+    if (engine === 'cockroach') {
+        // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (§6.2): plain flags only,
+        // nothing a shell would glob or quote.
+        for (const word of value.split(/\s+/).filter((w) => w !== ''))
+            if (!/^--?[A-Za-z0-9][A-Za-z0-9_.=:/,%+-]*$/.test(word))
+                throw invalid(Inputs.configOptions, value, `has ${JSON.stringify(word)}, which is not a plain start flag`, 'For example --cache=.25 --max-sql-memory=.25 (no quotes, spaces inside values or globs).');
+    }
+    return value.trim();
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/output.ts
+// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
+// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
+// §4.5, §5.1). Everything the client shows (errors, streamed build output) passes through here first;
+// registered secrets are redacted afterwards by the logger and RemoteCommandError.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
+/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
+function maskUrlCredentials(text) {
+    return text.replace(URL_CREDENTIALS, '$1$2:***@');
+}
+// The log prefixes of contract §3.1; the echoed entries of a config:set are the indented lines
+// between "Setting config vars" and the next prefixed line (a multi-line value spans several).
+const PREFIXED = /^\s*(-----> |=====> | ! {5})/;
+const SET_HEADER = /Setting config vars\s*$/;
+const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
+/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
+class ConfigEchoFilter {
+    skipping = false;
+    /** The line to show, or undefined to drop it. */
+    line(line) {
+        if (this.skipping && !PREFIXED.test(line))
+            return undefined;
+        this.skipping = false;
+        const entry = IMPORT_ENTRY.exec(line);
+        if (entry) {
+            this.skipping = true;
+            return `${entry[1]}${entry[2]}=***`;
+        }
+        if (SET_HEADER.test(line))
+            this.skipping = true;
+        return line;
+    }
+}
+/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
+function sanitizeOutput(text, options = {}) {
+    if (!text)
+        return text;
+    let out = text;
+    if (options.echoesConfig) {
+        const filter = new ConfigEchoFilter();
+        const final = out.endsWith('\n') ? '\n' : '';
+        const kept = (final ? out.slice(0, -1) : out)
+            .split('\n')
+            .map((l) => filter.line(l))
+            .filter((l) => l !== undefined);
+        out = kept.length === 0 ? '' : kept.join('\n') + final;
+    }
+    return maskUrlCredentials(out);
+}
+/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
+class LineEmitter {
+    buffer = '';
+    emit;
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        this.buffer += chunk;
+        let newline = this.buffer.indexOf('\n');
+        while (newline !== -1) {
+            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
+            this.buffer = this.buffer.slice(newline + 1);
+            newline = this.buffer.indexOf('\n');
+        }
+    }
+    flush() {
+        if (this.buffer !== '')
+            this.emit(this.buffer.replace(/\r$/, ''));
+        this.buffer = '';
+    }
+}
+/**
+ * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
+ * from 0.38 the build capture moves a deploy's stderr onto stdout (contract §3.3), and which
+ * lines are printed before the capture starts differs per command.
+ */
+function mentions(result, needle) {
+    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
+    return test(result.stderr) || test(result.stdout);
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
+
+
+
+/**
+ * A dokku command failed, or exited 0 without doing what was asked. The message holds the
+ * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
+ */
+class DokkuCommandError extends RemoteCommandError {
+    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
+    failureText;
+    constructor(params) {
+        super(params);
+        this.name = 'DokkuCommandError';
+        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
+    }
+}
+/** Exit code 20: the app does not exist (contract §3.2). */
+class AppNotFoundError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
+        this.name = 'AppNotFoundError';
+        this.app = app;
+    }
+}
+/** A dokku-postgres / dokku-redis service does not exist (exit code 1, contract §5, addendum §A.3). */
+class ServiceNotFoundError extends DokkuCommandError {
+    plugin;
+    service;
+    constructor(plugin, service, params) {
+        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
+        this.name = 'ServiceNotFoundError';
+        this.plugin = plugin;
+        this.service = service;
+    }
+}
+/** Another deploy holds the app's deploy lock; Dokku does not wait (contract §4.23, addendum §A.5). */
+class DeployLockedError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({
+            ...params,
+            reason: params.reason ??
+                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
+        });
+        this.name = 'DeployLockedError';
+        this.app = app;
+    }
+}
+/** The command exited 0 but did not do what was asked (contract §10 item 5). */
+class UnfulfilledCommandError extends DokkuCommandError {
+    constructor(reason, params) {
+        super({ ...params, reason });
+        this.name = 'UnfulfilledCommandError';
+    }
+}
+/** The host runs a Dokku older than the toolkit supports. */
+class UnsupportedDokkuVersionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnsupportedDokkuVersionError';
+    }
+}
+/** A command or form that the host's Dokku version does not have. */
+class DokkuFeatureUnavailableError extends Error {
+    constructor(what, needed, found) {
+        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
+        this.name = 'DokkuFeatureUnavailableError';
+    }
+}
+/** A root-only command (contract §1.2) was asked of a connection that runs as the dokku user. */
+class RootRequiredError extends Error {
+    constructor(command) {
+        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
+            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
+        this.name = 'RootRequiredError';
+    }
+}
+/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
+class DokkuArgumentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DokkuArgumentError';
+    }
+}
+/** Dokku printed something the parser does not recognise. */
+class errors_DokkuParseError extends Error {
+    constructor(what, output, expected) {
+        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
+        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
+        this.name = 'DokkuParseError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
+
+
+/**
+ * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
+ * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
+ * and so is every whole value that carries one.
+ */
+function parseConfigJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    const config = {};
+    for (const [key, value] of Object.entries(data)) {
+        if (typeof value !== 'string')
+            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
+        registerUrlCredentials(value);
+        config[key] = value;
+    }
+    return config;
+}
+/** Registers the password of every `scheme://user:password@` URL in `value`, and the value itself when it has one. */
+function registerUrlCredentials(value) {
+    let found = false;
+    for (const match of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
+        found = true;
+        registerSecret(match[1]);
+        try {
+            registerSecret(decodeURIComponent(match[1]));
+        }
+        catch {
+            // not percent-encoded: the raw form is registered already
+        }
+    }
+    if (found)
+        registerSecret(value);
+}
+/**
+ * The value godotenv stores for `value` (contract §4.5 "storage quirk", §10.13): anything Go's
+ * `strconv.Atoi` accepts is re-written with `%d`, so `007`, `+5`, `-0` come back as `7`, `5`, `0`.
+ */
+function storedConfigValue(value) {
+    if (!/^[+-]?\d+$/.test(value))
+        return value;
+    const n = BigInt(value);
+    if (n > 9223372036854775807n || n < -9223372036854775808n)
+        return value;
+    return n.toString();
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-service/plan.ts
+
+
+
+
+
+/** The inputs ask for something the host's state rules out; `input` names the input to change, if one fixes it. */
+class PlanError extends Error {
+    input;
+    constructor(message, input) {
+        super(message);
+        this.name = 'PlanError';
+        this.input = input;
+    }
+}
+/** Pure: the steps that take the host from what was observed to what the inputs ask for. */
+function planService(config, observed) {
+    if (observed.kind === 'cockroach')
+        return config.destroy ? planCockroachDestroy(config, observed) : planCockroach(config, observed);
+    return config.destroy ? planPluginDestroy(config, observed) : planPlugin(config, observed);
+}
+// ---- postgres / redis ----------------------------------------------------------------------------
+function pluginOf(config) {
+    if (config.engine === 'cockroach')
+        throw new Error('cockroach has no plugin');
+    return config.engine;
+}
+/** The host name link writes into URLs: `dokku-postgres-<svc>` (`.` and `_` become `-`). */
+function pluginHost(plugin, service) {
+    return `dokku-${plugin}-${service}`.replace(/[._]/g, '-');
+}
+function pointsAt(value, host) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
+    return match !== null && match[1].toLowerCase() === host.toLowerCase();
+}
+function planPlugin(config, observed) {
+    const plugin = pluginOf(config);
+    const source = SERVICE_PLUGIN_SOURCES[plugin];
+    const steps = [];
+    const notices = [];
+    const notes = [];
+    if (observed.plugin === 'disabled')
+        throw new PlanError(`The ${source.label} plugin is installed on the host but disabled. Enable it as root: \`sudo dokku plugin:enable ${plugin}\`.`);
+    if (observed.plugin === 'missing') {
+        if (!config.installPlugins)
+            throw new PlanError(`The ${source.label} plugin is not installed on the host, so there is no ${plugin} service to provision. ` +
+                `Install it as root on the host: \`${pluginInstallCommand(plugin)}\` — or run this step with ssh-user: root and ${Inputs.installPlugins}: true.`);
+        if (!observed.canInstallPlugins)
+            throw new PlanError(`The ${source.label} plugin is not installed, and ${Inputs.installPlugins}: true cannot install it over the dokku user (plugin:install must run as root). ` +
+                `Set ssh-user: root (or a user allowed to run dokku through sudo), or install it on the host: \`${pluginInstallCommand(plugin)}\`.`, 'ssh-user');
+        steps.push({ kind: 'install-plugin', plugin, reason: `${source.label} is not installed; pinned to ${source.committish}, the release this toolkit was checked against` });
+    }
+    const service = observed.service;
+    if (!service) {
+        steps.push({ kind: 'create-service', reason: `${plugin} service ${config.service} does not exist yet` });
+    }
+    else {
+        const wanted = wantedVersion(config, service.version);
+        if (wanted && service.version !== wanted.reference) {
+            if (service.version === '')
+                notices.push(`${config.service}'s container is gone (status ${service.status}), so its version cannot be compared with ${wanted.reference}; start it with \`dokku ${plugin}:start ${config.service}\`.`);
+            else if (config.upgrade)
+                steps.push({ kind: 'upgrade-service', image: wanted.image, imageVersion: wanted.version, reason: `it runs ${service.version} and upgrade is true` });
+            else
+                notices.push(`${config.service} runs ${service.version}, not ${wanted.reference}: left as it is. Set ${Inputs.upgrade}: true to switch the image` +
+                    (plugin === 'postgres' ? ' (a new Postgres major version does not migrate the data: export, create a new service and import instead).' : '.'));
+        }
+        if (config.configOptions !== undefined && service.configOptions.trim() !== config.configOptions)
+            notices.push(`${config.service} was created with config options ${JSON.stringify(service.configOptions.trim())}, not ${JSON.stringify(config.configOptions)}: ` +
+                `the plugin applies them at creation only, so they are left as they are.`);
+        if (service.status !== 'running' && service.version !== '')
+            notices.push(`${config.service} is ${service.status}, not running; start it with \`dokku ${plugin}:start ${config.service}\`.`);
+    }
+    let url = service ? withQuerystring(service.dsn, config.querystring) : undefined;
+    let variable;
+    const app = observed.app;
+    if (config.app !== undefined && app !== undefined) {
+        variable = `${config.alias}_URL`;
+        if (!app.exists)
+            steps.push(createAppStep(config, config.app));
+        const base = service ? withScheme(service.dsn, app.config[source.schemeKey]) : undefined;
+        const desired = base === undefined ? undefined : withQuerystring(base, config.querystring);
+        url = desired;
+        const host = pluginHost(plugin, config.service);
+        const entries = Object.entries(app.config);
+        // "Linked", as the plugin decides it: some value contains the service URL (§5.1 postgres:linked).
+        const holders = base === undefined ? [] : entries.filter(([, value]) => value.includes(base)).map(([key]) => key);
+        // Values pointing at this service that are no longer its URL (an old password after a re-create).
+        const stale = entries.filter(([key, value]) => !holders.includes(key) && pointsAt(value, host)).map(([key]) => key);
+        const inLinks = service?.links.includes(app.name) ?? false;
+        const wired = app.dockerLink && inLinks && stale.length === 0;
+        const current = app.config[variable];
+        const appSteps = [];
+        if (wired && holders.length > 0) {
+            if (current !== desired) {
+                if (current !== undefined && !holders.includes(variable))
+                    throw aliasTaken(variable, current, `${config.app} already holds another URL in ${variable}; ${config.service} is linked to it as ${holders.join(', ')}`);
+                appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.service} is linked as ${holders.join(', ')} but not as ${variable}` : `${variable} differs from the wanted URL (querystring)` });
+            }
+        }
+        else {
+            // Not linked, or linked half-way (a run that stopped inside link, or a manual change): clean
+            // up what is there, so that link sees a clean app and adds each part once.
+            const unlink = app.dockerLink || inLinks || holders.length > 0;
+            if (unlink || stale.length > 0) {
+                const parts = [
+                    ...(holders.length > 0 ? [`${holders.join(', ')} set`] : []),
+                    ...(app.dockerLink ? ['the --link docker option present'] : []),
+                    ...(inLinks ? ['the app in the service links'] : []),
+                    ...(stale.length > 0 ? [`stale ${stale.join(', ')} (an earlier URL of this service)`] : [])
+                ];
+                appSteps.push({ kind: 'clean-link', unlink, unset: stale, reason: `the link is incomplete: ${parts.join('; ')}` });
+            }
+            const remaining = entries.filter(([key]) => !holders.includes(key) && !stale.includes(key));
+            const blocking = remaining.filter(([key, value]) => key.includes(variable) || value.includes(variable));
+            if (blocking.length > 0) {
+                const exact = blocking.find(([key]) => key === variable);
+                if (exact)
+                    throw aliasTaken(variable, exact[1], `${config.app} already has ${variable} for something else`);
+                throw new PlanError(`Cannot link ${config.service} to ${config.app} as ${variable}: ${blocking.map(([key]) => key).join(', ')} contain${blocking.length === 1 ? 's' : ''} "${variable}", ` +
+                    `and ${source.label} refuses an alias whose name appears anywhere in the app's config (it matches substrings). Set ${Inputs.linkAlias} to another name.`, Inputs.linkAlias);
+            }
+            appSteps.push({ kind: 'link', variable, reason: holders.length > 0 || unlink ? 'to finish the incomplete link' : `${config.app} is not linked to ${config.service}` });
+        }
+        steps.push(...appSteps);
+        const upgrading = steps.some((s) => s.kind === 'upgrade-service');
+        if ((appSteps.length > 0 || (upgrading && inLinks)) && app.exists && app.deployed)
+            steps.push({ kind: 'restart-app', app: config.app, reason: appSteps.length > 0 ? `${config.app} runs with its old environment` : `the ${plugin} container was replaced` });
+        else if (appSteps.length > 0)
+            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
+    }
+    if (service && steps.some((s) => s.kind === 'upgrade-service'))
+        for (const other of service.links)
+            if (other !== config.app)
+                steps.push({ kind: 'restart-app', app: other, reason: `linked to ${config.service}, whose container was replaced` });
+    return { steps, notices, notes, variable, url, serviceConfig: undefined };
+}
+/** The image:tag the inputs ask for, filling what they leave out from what runs; undefined when they ask for nothing. */
+function wantedVersion(config, running) {
+    if (config.image === undefined && config.imageVersion === undefined)
+        return undefined;
+    const current = splitImageReference(running);
+    const image = config.image ?? current.repository;
+    const version = config.imageVersion ?? current.tag;
+    return { image, version, reference: `${image}:${version}` };
+}
+function planPluginDestroy(config, observed) {
+    const plugin = pluginOf(config);
+    const service = observed.service;
+    const base = { notices: [], notes: [], variable: undefined, url: undefined, serviceConfig: undefined };
+    if (observed.plugin !== 'enabled' || !service)
+        return { ...base, steps: [], notes: [`${plugin} service ${config.service} does not exist; nothing to destroy.`] };
+    const others = service.links.filter((app) => app !== config.app);
+    if (others.length > 0)
+        throw new PlanError(`${plugin} service ${config.service} is still linked to ${others.join(', ')}; nothing was deleted. ` +
+            `Unlink ${others.length === 1 ? 'it' : 'them'} first (\`dokku ${plugin}:unlink ${config.service} <app>\`), or destroy ${others.length === 1 ? 'that app' : 'those apps'}.`, Inputs.app);
+    const steps = [];
+    const app = observed.app;
+    const holders = app ? Object.values(app.config).some((value) => value.includes(withScheme(service.dsn, app.config[SERVICE_PLUGIN_SOURCES[plugin].schemeKey]))) : false;
+    if (config.app !== undefined && app?.exists && (service.links.includes(config.app) || holders || app.dockerLink))
+        steps.push({ kind: 'unlink', reason: `${config.app} is linked to it (unlinked without a restart)` });
+    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
+    const notes = steps.some((s) => s.kind === 'unlink') ? [`${config.app} keeps its running containers until its next deploy or restart; its ${plugin} URL variable is gone.`] : [];
+    return { ...base, steps, notes };
+}
+// ---- cockroach -------------------------------------------------------------------------------------
+function planCockroach(config, observed) {
+    const names = cockroachNames(config.service);
+    const service = observed.service;
+    const image = config.imageReference;
+    const steps = [];
+    const notices = [];
+    const notes = [];
+    // Steps that change how the node runs: applied by a deploy, or by a restart of a deployed node.
+    const nodeSteps = [];
+    if (!service)
+        steps.push(createAppStep(config, names.app, `CockroachDB service ${config.service} (a Dokku app) does not exist yet`));
+    for (const [storage, containerDir] of [
+        [names.dataStorage, COCKROACH_DATA_DIR],
+        [names.certsStorage, COCKROACH_CERTS_DIR]
+    ]) {
+        if (!service?.mounts.some((m) => isMount(m, storage, containerDir)))
+            nodeSteps.push({ kind: 'mount-storage', storage, containerDir, reason: `${containerDir} must outlive the container` });
+    }
+    const password = service?.config[COCKROACH_KEYS.password] || observed.newPassword;
+    if (service?.deployed) {
+        // The image applies COCKROACH_DATABASE/USER/PASSWORD only when it initialises an empty store (§6.2).
+        const recorded = { database: service.config[COCKROACH_KEYS.database], user: service.config[COCKROACH_KEYS.user] };
+        if (!service.config[COCKROACH_KEYS.password] || recorded.database !== names.database || recorded.user !== names.user)
+            throw new PlanError(`CockroachDB service ${config.service} is deployed, but its store was not initialised by this recipe ` +
+                `(its config says database ${recorded.database ?? '(none)'}, user ${recorded.user ?? '(none)'}${service.config[COCKROACH_KEYS.password] ? '' : ', no password'}; expected ${names.database} and ${names.user}). ` +
+                `The image only creates the database and user on its first start, so this cannot be repaired by setting config. ` +
+                `Create them by hand (\`dokku enter ${names.app} web ./cockroach sql --certs-dir=certs\`) and set ${Object.values(COCKROACH_KEYS).slice(1).join(', ')} to match, or destroy the service and let this action create it.`);
+    }
+    const serviceConfig = {
+        [COCKROACH_KEYS.args]: cockroachArgs(config.configOptions ? config.configOptions.split(/\s+/) : []),
+        [COCKROACH_KEYS.database]: names.database,
+        [COCKROACH_KEYS.user]: names.user,
+        [COCKROACH_KEYS.password]: password,
+        ...Object.fromEntries(config.customEnv)
+    };
+    const configKeys = Object.keys(serviceConfig).filter((key) => service?.config[key] !== storedConfigValue(serviceConfig[key]));
+    if (configKeys.length > 0)
+        nodeSteps.push({ kind: 'set-service-config', keys: configKeys, reason: service ? 'these values differ on the service app' : 'the start command, database, user and generated password' });
+    if (!service?.checksDisabled)
+        nodeSteps.push({ kind: 'disable-checks', reason: 'the old node must stop before a new one opens the same store' });
+    if (service?.restartPolicy !== COCKROACH_RESTART_POLICY)
+        nodeSteps.push({ kind: 'set-restart-policy', policy: COCKROACH_RESTART_POLICY, reason: `the restart policy is ${service?.restartPolicy || 'the default'}` });
+    if (service?.proxyEnabled !== false)
+        nodeSteps.push({ kind: 'disable-proxy', reason: 'pgwire must not be routed as HTTP' });
+    if (config.memory !== undefined && service?.memoryLimit !== `${config.memory}m`)
+        nodeSteps.push({ kind: 'limit-memory', memory: `${config.memory}m`, reason: service?.memoryLimit ? `the limit is ${service.memoryLimit}` : 'no memory limit is set' });
+    if (!observed.networkExists)
+        nodeSteps.push({ kind: 'create-network', network: names.network, reason: 'the private network apps reach the node on does not exist' });
+    if (!attachedTo(service?.networks, names.network))
+        nodeSteps.push({ kind: 'attach-network', app: names.app, networks: [...(service?.networks.postCreate ?? []), names.network], reason: `the node is not on ${names.network}` });
+    steps.push(...nodeSteps);
+    if (!service?.deployed)
+        steps.push({ kind: 'deploy-image', image, reason: 'the node has not been deployed yet' });
+    else if (service.deployedImage !== image) {
+        if (config.upgrade)
+            steps.push({ kind: 'deploy-image', image, reason: `it runs ${service.deployedImage ?? 'something else'} and upgrade is true` });
+        else
+            notices.push(`${config.service} runs ${service.deployedImage ?? 'an image not deployed by this action'}, not ${image}: left as it is. Set ${Inputs.upgrade}: true to deploy ${image} (check CockroachDB's upgrade path between the two versions first).`);
+    }
+    if (service?.deployed && nodeSteps.length > 0 && !steps.some((s) => s.kind === 'deploy-image'))
+        steps.push({ kind: 'restart-service', reason: 'the node runs with its old settings' });
+    const host = cockroachHost(config.service, service?.tld ?? '');
+    const url = cockroachUrl({ user: names.user, password, host, database: names.database, querystring: config.querystring });
+    let variable;
+    const app = observed.app;
+    if (config.app !== undefined && app !== undefined) {
+        variable = `${config.alias}_URL`;
+        const appSteps = [];
+        if (!app.exists)
+            steps.push(createAppStep(config, config.app));
+        const current = app.config[variable];
+        if (current !== url) {
+            if (current !== undefined && !sameTarget(current, url))
+                throw aliasTaken(variable, current, `${config.app} already has ${variable} for something else`);
+            appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.app} has no ${variable}` : `${variable} holds an older URL of this service` });
+        }
+        if (!attachedTo(app.networks, names.network))
+            appSteps.push({ kind: 'attach-network', app: config.app, networks: [...app.networks.postCreate, names.network], reason: `${config.app} must join ${names.network} to resolve ${host}` });
+        steps.push(...appSteps);
+        if (appSteps.length > 0 && app.exists && app.deployed)
+            steps.push({ kind: 'restart-app', app: config.app, reason: `${config.app} runs with its old environment and networks` });
+        else if (appSteps.length > 0)
+            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
+    }
+    return { steps, notices, notes, variable, url, serviceConfig };
+}
+function planCockroachDestroy(config, observed) {
+    const names = cockroachNames(config.service);
+    const service = observed.service;
+    const steps = [];
+    const notes = [];
+    const app = observed.app;
+    if (config.app !== undefined && app?.exists) {
+        const holders = Object.entries(app.config)
+            .filter(([, value]) => pointsAt(value, cockroachHost(config.service, service?.tld ?? '')))
+            .map(([key]) => key);
+        if (holders.length > 0)
+            steps.push({ kind: 'unset-url', variables: holders, reason: `${config.app} holds this service's URL (unset without a restart)` });
+        if (attachedTo(app.networks, names.network))
+            steps.push({ kind: 'attach-network', app: config.app, networks: app.networks.postCreate.filter((n) => n !== names.network), reason: `${config.app} no longer needs ${names.network}` });
+    }
+    if (!service) {
+        notes.push(`CockroachDB service ${config.service} does not exist; nothing to destroy.`);
+        return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
+    }
+    if (service.deployed)
+        steps.push({ kind: 'stop-service', reason: 'the node must stop before its store is deleted' });
+    for (const [storage, containerDir] of [
+        [names.dataStorage, COCKROACH_DATA_DIR],
+        [names.certsStorage, COCKROACH_CERTS_DIR]
+    ]) {
+        const mounted = service.mounts.some((m) => isMount(m, storage, containerDir));
+        steps.push({ kind: 'destroy-storage', storage, containerDir: mounted ? containerDir : undefined, reason: containerDir === COCKROACH_DATA_DIR ? 'the data' : 'the node certificates' });
+    }
+    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
+    if (steps.some((s) => s.kind === 'unset-url'))
+        notes.push(`${config.app} keeps its running containers until its next deploy or restart.`);
+    notes.push(`The network ${names.network} is left in place (other apps may use it); remove it with \`dokku network:destroy --force ${names.network}\` when nothing is attached.`);
+    return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
+}
+// ---- helpers ----------------------------------------------------------------------------------------
+function createAppStep(config, app, reason) {
+    if (app === config.app && !config.createApp)
+        throw new PlanError(`App ${app} does not exist on the host and ${Inputs.createApp} is false. Create it (\`dokku apps:create ${app}\`) or set ${Inputs.createApp}: true.`, Inputs.createApp);
+    return { kind: 'create-app', app, reason: reason ?? `${app} does not exist yet; it is created so the service can be linked before its first deploy` };
+}
+function isMount(mount, storage, containerDir) {
+    return mount.containerPath === containerDir && (mount.entryName === storage || mount.hostPath.replace(/\/+$/, '').endsWith(`/${storage}`));
+}
+function attachedTo(networks, network) {
+    return networks !== undefined && (networks.postCreate.includes(network) || networks.postDeploy.includes(network));
+}
+function aliasTaken(variable, value, what) {
+    return new PlanError(`Alias collision: ${what} (pointing at ${describeTarget(value)}); nothing was changed. ` +
+        `Set ${Inputs.linkAlias} to another name (the app then gets <ALIAS>_URL), or remove ${variable} from the app if it is no longer used.`, Inputs.linkAlias);
+}
+// ---- rendering ----------------------------------------------------------------------------------------
+function renderPlan(config, plan) {
+    const subject = `${config.engine} service ${config.service}${config.app ? ` (linked to ${config.app})` : ''}`;
+    const lines = plan.steps.length === 0
+        ? [`${subject}: nothing to do; the host is already as asked.`]
+        : plan.steps.map((step, i) => `${i + 1}. ${stepTitle(config, step)} (${step.reason})`);
+    return [...lines, ...plan.notes.map((note) => `note: ${note}`)];
+}
+function stepTitle(config, step) {
+    const svc = config.service;
+    switch (step.kind) {
+        case 'install-plugin':
+            return `install the ${SERVICE_PLUGIN_SOURCES[step.plugin].label} plugin ${SERVICE_PLUGIN_SOURCES[step.plugin].committish} (plugin:install, as root)`;
+        case 'create-service': {
+            const options = [
+                config.image ? `image ${config.image}` : undefined,
+                config.imageVersion ? `version ${config.imageVersion}` : undefined,
+                config.memory ? `memory ${config.memory} MB` : undefined,
+                config.shmSize ? `shm ${config.shmSize}` : undefined,
+                config.customEnv.size > 0 ? `env ${[...config.customEnv.keys()].join(', ')} (values not shown)` : undefined,
+                config.configOptions ? `config options ${config.configOptions}` : undefined
+            ].filter((o) => o !== undefined);
+            return `create ${config.engine} service ${svc}${options.length > 0 ? ` with ${options.join(', ')}` : ''}`;
+        }
+        case 'upgrade-service':
+            return `upgrade ${svc} to ${step.image}:${step.imageVersion} (${config.engine}:upgrade)`;
+        case 'create-app':
+            return `create the app ${step.app}`;
+        case 'clean-link':
+            return [step.unlink ? `unlink ${svc} from ${config.app} without a restart` : undefined, step.unset.length > 0 ? `unset ${step.unset.join(', ')}` : undefined]
+                .filter((p) => p !== undefined)
+                .join(', then ');
+        case 'link':
+            return `link ${svc} to ${config.app} as ${step.variable}${config.querystring ? ` with ?${config.querystring}` : ''}, without a restart`;
+        case 'set-url':
+            return `set ${step.variable} on ${config.app} without a restart (value not shown)`;
+        case 'unlink':
+            return `unlink ${svc} from ${config.app} without a restart`;
+        case 'unset-url':
+            return `unset ${step.variables.join(', ')} on ${config.app} without a restart`;
+        case 'destroy-service':
+            return config.engine === 'cockroach' ? `destroy the app ${svc} (apps:destroy)` : `destroy ${config.engine} service ${svc} and its data`;
+        case 'mount-storage':
+            return `create storage ${step.storage} (owned by root) and mount it at ${step.containerDir}`;
+        case 'set-service-config':
+            return `set ${step.keys.join(', ')} on ${svc} without a restart (values not shown)`;
+        case 'disable-checks':
+            return `disable zero-downtime checks on ${svc}`;
+        case 'set-restart-policy':
+            return `set ${svc}'s restart policy to ${step.policy}`;
+        case 'disable-proxy':
+            return `disable the HTTP proxy for ${svc}`;
+        case 'limit-memory':
+            return `limit ${svc}'s memory to ${step.memory}`;
+        case 'create-network':
+            return `create the network ${step.network}`;
+        case 'attach-network':
+            return step.networks.length > 0 ? `attach ${step.app} to ${step.networks.join(', ')} after container creation` : `detach ${step.app} from every post-create network`;
+        case 'deploy-image':
+            return `deploy ${step.image} to ${svc} (git:from-image)`;
+        case 'restart-service':
+            return `restart ${svc} (ps:restart)`;
+        case 'stop-service':
+            return `stop ${svc} (ps:stop)`;
+        case 'destroy-storage':
+            return `${step.containerDir ? `unmount and ` : ''}destroy storage ${step.storage} with its files`;
+        case 'restart-app':
+            return `restart ${step.app} once (ps:restart)`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
+
+/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (contract §4.3). */
+function parseAppsListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    }
+    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    return data;
+}
+/**
+ * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
+ * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (contract §4.3),
+ * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
+ */
+function parseAppsListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
+
+/**
+ * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
+ * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
+ * layouts (contract §3.4, §5.1, addendum §A.3). Header lines (`=====> …`) are skipped; padding
+ * and trailing spaces are dropped, so an empty value reads as ''.
+ */
+function parseReportText(text, prefix) {
+    const report = {};
+    for (const line of text.split('\n')) {
+        if (/^\s*=====> /.test(line))
+            continue;
+        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const label = match[1].trim();
+        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
+        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
+    }
+    return report;
+}
+/** Parses `X:report <app> --format json`: one object of strings (contract §3.4). */
+function parseReportJson(text, prefix, style) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    const entries = Object.entries(data);
+    const keys = new Set(entries.map(([key]) => key));
+    const report = {};
+    for (const [key, value] of entries) {
+        let name;
+        if (style === 'legacy')
+            name = stripPrefix(key, prefix);
+        else {
+            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
+            const rest = stripPrefix(key, prefix);
+            if (rest !== key && keys.has(rest))
+                continue;
+            name = key;
+        }
+        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return report;
+}
+/**
+ * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
+ * the raw value plus `\n`, or nothing at all for an empty value in bash reports (§3.4).
+ */
+function parseSingleValue(text) {
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+function stripPrefix(key, prefix) {
+    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
+}
+function canonicalKey(key) {
+    return key.replaceAll('.', '-');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
+
+// Contract §4.21: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
+// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
+const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
+/** Parses the output of `dokku version`. */
+function parseDokkuVersion(output) {
+    const match = VERSION_LINE.exec(output);
+    if (!match)
+        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
+    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/version.ts
+
+
+/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (contract §9). */
+const MIN_SUPPORTED_VERSION = '0.32.0';
+function compareVersions(a, b) {
+    const other = typeof b === 'string' ? toVersion(b) : b;
+    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
+}
+function atLeast(version, minimum) {
+    return compareVersions(version, minimum) >= 0;
+}
+/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
+function assertSupportedVersion(version) {
+    if (!atLeast(version, MIN_SUPPORTED_VERSION))
+        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
+            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
+}
+function toVersion(text) {
+    const [major, minor, patch] = text.split('.').map(Number);
+    return { major, minor, patch, raw: text };
+}
+function featuresOf(version) {
+    const since = (minimum) => atLeast(version, minimum);
+    return {
+        version,
+        buildCapture: since('0.38.0'),
+        appsListJson: since('0.38.21'),
+        psScaleJson: since('0.38.21'),
+        namedStorage: since('0.38.0'),
+        dockerOptionsKeepDuplicates: since('0.38.0'),
+        dockerOptionsProcess: since('0.38.0'),
+        globalReports: since('0.38.0'),
+        caddyLabels: since('0.37.0'),
+        caddyGlobalTlsInternal: since('0.38.5'),
+        caddyComputedReport: since('0.38.6'),
+        pluginListJson: since('0.38.22'),
+        builds: since('0.38.0'),
+        resourceBuildProcess: since('0.38.0'),
+        configImport: since('0.37.0')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
+// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
+// from output to values. The client calls these; tests table-test them without any host.
+
+
+
+
+/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
+const GLOBAL = Symbol('dokku --global');
+function targetArg(target) {
+    return target === GLOBAL ? '--global' : target;
+}
+const REPORT_KINDS = {
+    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
+    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
+    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
+    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
+    network: { command: 'network:report', prefix: 'network', impl: 'go' },
+    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
+    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
+    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
+    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
+    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
+    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
+    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
+    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' }
+};
+/** The argv to read a whole report, and how to read its output. */
+function reportRequest(kind, target, features) {
+    const info = REPORT_KINDS[kind];
+    if (info.since && !atLeast(features.version, info.since))
+        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
+    if (target === GLOBAL && !features.globalReports)
+        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
+    const json = info.impl === 'go' || atLeast(features.version, '0.38.0');
+    const keyStyle = info.impl === 'bash-json-from-0.38.0' || atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
+    const argv = [info.command, targetArg(target)];
+    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
+}
+function parseReport(stdout, request) {
+    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
+}
+// ---------------------------------------------------------------------------------------------
+// apps:list (contract §4.3)
+/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
+function appsListArgv(features) {
+    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
+}
+function parseAppsList(stdout, features) {
+    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
+}
+/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
+const STORAGE_ROOT = '/var/lib/dokku/data/storage';
+/**
+ * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
+ * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
+ * Both are idempotent.
+ */
+function storageCreateArgv(name, chown, features) {
+    checkStorageName(name);
+    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
+        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
+    return features.namedStorage
+        ? ['storage:create', name, '--chown', String(chown)]
+        : ['storage:ensure-directory', '--chown', String(chown), name];
+}
+/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
+function storageMountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:mount', app, name, '--container-dir', containerDir]
+        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function storageUnmountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:unmount', app, name, '--container-dir', containerDir]
+        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function checkStorageName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+}
+/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
+function storageListArgv(app) {
+    return ['storage:list', app, '--format', 'json'];
+}
+// ---------------------------------------------------------------------------------------------
+// caddy (contract §4.12)
+const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
+/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
+const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
+function caddySetArgv(target, key, value, features) {
+    if (!CADDY_KEYS.includes(key))
+        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
+    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
+        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
+    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
+        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
+    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
+}
+/**
+ * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
+ * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
+ * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
+ * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
+ */
+function caddySettingsFromReport(report, target, features) {
+    if (target === GLOBAL && !features.caddyComputedReport)
+        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
+    return {
+        image: read('image'),
+        letsencryptEmail: read('letsencrypt-email'),
+        letsencryptServer: read('letsencrypt-server'),
+        logLevel: read('log-level'),
+        pollingInterval: read('polling-interval'),
+        tlsInternal: read('tls-internal')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
+/**
+ * Builds the command string that makes the remote side see exactly `argv`.
+ *
+ * The `dokku` user's forced command (contract §1.1, dokku entry script) re-parses the
+ * string: when the first command word contains "git" it is split on whitespace with no
+ * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
+ * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
+ * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
+ * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
+ * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
+ * other builds may not), so none may rely on it.
+ *
+ * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
+ */
+function buildRemoteCommand(shell, argv) {
+    const command = joinForShell(shell, argv);
+    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
+    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
+    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
+        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
+    }
+    return command;
+}
+/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
+const MAX_COMMAND_BYTES = 128 * 1024 - 64;
+function joinForShell(shell, argv) {
+    if (argv.length === 0)
+        throw new UnsendableArgumentError('no command given', 0);
+    switch (shell) {
+        case 'dokku-forced-command': {
+            // The entry script routes on the words the login shell splits the string into; those
+            // equal argv only where the words are plain, so the global options it shifts must be.
+            const { flagCount } = entryScriptShift(argv);
+            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
+            if (quoted !== -1)
+                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
+            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
+        }
+        case 'root-shell':
+            checkNoNul(argv);
+            return ['dokku', ...argv].map(posixQuote).join(' ');
+        case 'sudo-shell':
+            checkNoNul(argv);
+            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
+    }
+}
+/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
+class UnsendableArgumentError extends Error {
+    position;
+    constructor(reason, position) {
+        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
+        this.name = 'UnsendableArgumentError';
+        this.position = position;
+    }
+}
+/** Largest single argument sent through the forced command; larger values go over stdin. */
+const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
+const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
+/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
+function isGitCommand(argv) {
+    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
+}
+/**
+ * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
+ * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
+ * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
+ * many leading words the loop examined before it stopped.
+ */
+function entryScriptShift(argv) {
+    if (!argv[0]?.startsWith('--'))
+        return { commandIndex: 0, flagCount: 0 };
+    let shifts = 0;
+    let skip = false;
+    let index = 0;
+    for (; index < argv.length; index++) {
+        const word = argv[index];
+        if (skip) {
+            skip = false;
+            continue;
+        }
+        if (word === '--version')
+            continue;
+        if (word === '--app') {
+            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
+            if (argv.length - shifts >= 2) {
+                shifts += 2;
+                skip = true;
+            }
+        }
+        else if (word.startsWith('--'))
+            shifts += 1;
+        else
+            break;
+    }
+    return { commandIndex: shifts, flagCount: index };
+}
+function checkNoNul(argv) {
+    const position = argv.findIndex((arg) => arg.includes('\0'));
+    if (position !== -1)
+        throw new UnsendableArgumentError('it contains a NUL byte', position);
+}
+function joinForXargs(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
+        if (arg.includes('\0'))
+            throw new UnsendableArgumentError('it contains a NUL byte', i);
+        if (arg.includes('\n'))
+            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
+        if (ECHO_OPTION.test(arg))
+            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
+        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
+            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
+        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
+    })
+        .join(' ');
+}
+function joinForWhitespaceSplit(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
+        if (/[\s\0]/.test(arg))
+            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
+        return arg;
+    })
+        .join(' ');
+}
+/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
+function posixQuote(arg) {
+    if (arg.includes('\0'))
+        throw new UnsendableArgumentError('it contains a NUL byte', 0);
+    if (arg !== '' && BARE_SAFE.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
+
+
+
+
+
+const CHANGED = Object.freeze({ changed: true });
+function unchanged(reason) {
+    return { changed: false, reason };
+}
+/** Runs dokku commands for the client and turns their failures into typed errors. */
+class DokkuRunner {
+    features;
+    logger;
+    executor;
+    constructor(executor, logger, features) {
+        this.executor = executor;
+        this.logger = logger;
+        this.features = features;
+    }
+    /** Runs the command; never throws for an exit code (callers decide what each code means). */
+    async run(invocation) {
+        if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
+            throw new RootRequiredError(invocation.argv.join(' '));
+        this.logger.debug(`running ${this.display(invocation)}`);
+        const options = {};
+        if (invocation.stdin !== undefined)
+            options.stdin = invocation.stdin;
+        if (invocation.stdout !== undefined)
+            options.stdout = invocation.stdout;
+        if (invocation.timeoutMs !== undefined)
+            options.timeoutMs = invocation.timeoutMs;
+        const emitters = [];
+        const onOutput = invocation.onOutput;
+        if (onOutput) {
+            const filter = invocation.echoesConfig ? new ConfigEchoFilter() : undefined;
+            const emit = (line) => {
+                const shown = filter ? filter.line(line) : line;
+                if (shown !== undefined)
+                    onOutput(secrets_redact(maskUrlCredentials(shown)));
+            };
+            const out = new LineEmitter(emit);
+            const err = new LineEmitter(emit);
+            emitters.push(out, err);
+            options.onStdout = (chunk) => out.push(chunk);
+            options.onStderr = (chunk) => err.push(chunk);
+        }
+        try {
+            return await this.executor.run([...invocation.argv], options);
+        }
+        finally {
+            for (const emitter of emitters)
+                emitter.flush();
+        }
+    }
+    /** Runs the command and throws unless it exits 0. */
+    async runOk(invocation) {
+        const result = await this.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result);
+        return result;
+    }
+    /** The typed error for a failed command: AppNotFoundError for exit 20, DeployLockedError for a lock collision. */
+    failure(invocation, result, reason) {
+        const params = this.errorParams(invocation, result, reason);
+        if (result.code === 20 && invocation.app !== undefined)
+            return new AppNotFoundError(invocation.app, params);
+        if (invocation.deploy && invocation.app !== undefined && mentions(result, 'currently has a deploy lock in place'))
+            return new DeployLockedError(invocation.app, params);
+        return new DokkuCommandError(params);
+    }
+    errorParams(invocation, result, reason) {
+        const sanitize = (text) => sanitizeOutput(text, { echoesConfig: invocation.echoesConfig ?? false });
+        const params = {
+            command: this.display(invocation),
+            exitCode: result.code,
+            stdout: sanitize(result.stdout),
+            stderr: sanitize(result.stderr),
+            failureOnStdout: (invocation.deploy ?? false) && this.features.buildCapture
+        };
+        if (reason !== undefined)
+            params.reason = reason;
+        return params;
+    }
+    /** Reads a whole `:report` in the form the host's version prints best (forms.ts). */
+    async report(kind, target) {
+        const request = reportRequest(kind, target, this.features);
+        const invocation = target === GLOBAL ? { argv: request.argv } : { argv: request.argv, app: target };
+        const result = await this.runOk(invocation);
+        return parseReport(result.stdout, request);
+    }
+    /** `dokku …` as people should see it: quoted, secrets elided, redacted. */
+    display(invocation) {
+        return secrets_redact(['dokku', ...(invocation.shown ?? invocation.argv)].map(posixQuote).join(' '));
+    }
+}
+// Names are checked before anything is sent, so that a bad name fails with a clear message
+// instead of an argument Dokku would read differently.
+function checkApp(app) {
+    if (!APP_NAME.test(app))
+        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    return app;
+}
+function checkService(service) {
+    if (!SERVICE_NAME.test(service))
+        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    return service;
+}
+function checkConfigKey(key) {
+    if (!CONFIG_KEY.test(key))
+        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    return key;
+}
+function checkTarget(target) {
+    return target === GLOBAL ? target : checkApp(target);
+}
+/** Rejects an argument Dokku would read as a flag of its own (a value starting with `-`). */
+function checkNotFlag(what, value) {
+    if (value.startsWith('-'))
+        throw new DokkuArgumentError(`${what} "${value}" cannot start with "-": Dokku would read it as a flag.`);
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/apps.ts
+
+
+
+/** `apps:*` (contract §4.1–§4.4, §4.23; addendum §A.1, §A.5). */
+class AppsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `apps:exists`: exit 0 = yes, 20 = no. */
+    async exists(app) {
+        const invocation = { argv: ['apps:exists', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 20)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** Every app, sorted as Dokku sorts them; `[]` when there are none (which Dokku reports on stderr with exit 0). */
+    async list() {
+        const result = await this.dokku.runOk({ argv: appsListArgv(this.dokku.features) });
+        return parseAppsList(result.stdout, this.dokku.features);
+    }
+    /** `apps:create`; `unchanged('exists')` for Dokku's "Name is already taken" (exit 1). */
+    async create(app) {
+        const invocation = { argv: ['apps:create', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the app unless it exists (checks first, so no failure is logged on the host). */
+    async ensure(app) {
+        return (await this.exists(app)) ? unchanged('up-to-date') : this.create(app);
+    }
+    /** `apps:destroy --force`: linked services survive and lose the app from their links. Missing app → AppNotFoundError. */
+    async destroy(app) {
+        await this.dokku.runOk({ argv: ['apps:destroy', '--force', checkApp(app)], app });
+    }
+    async report(app) {
+        const report = await this.dokku.report('apps', checkApp(app));
+        const createdAt = report['created-at'] ?? '';
+        return {
+            createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : undefined,
+            deploySource: report['deploy-source'] ?? '',
+            deploySourceMetadata: report['deploy-source-metadata'] ?? '',
+            dir: report['dir'] ?? '',
+            locked: report['locked'] === 'true'
+        };
+    }
+    /**
+     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (addendum §A.1). The clone shares
+     * the source's linked services and storage, and gets default domains. `unchanged('exists')`
+     * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
+     */
+    async clone(source, target, options = {}) {
+        const argv = ['apps:clone'];
+        if (options.skipDeploy)
+            argv.push('--skip-deploy');
+        if (options.ignoreExisting)
+            argv.push('--ignore-existing');
+        argv.push(checkApp(source), checkApp(target));
+        const invocation = { argv, app: source, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if ((result.code === 0 || result.code === 1) && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (addendum §A.5). */
+    async lock(app) {
+        await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
+    }
+    /** `apps:unlock`; `unchanged('absent')` when there was no lock ("Unable to remove deploy lock", exit 1). */
+    async unlock(app) {
+        const invocation = { argv: ['apps:unlock', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Unable to remove deploy lock'))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:locked`: exit 0 = a lock file exists, 1 = none ("Deploy lock does not exist"), 20 = no such app. */
+    async locked(app) {
+        const invocation = { argv: ['apps:locked', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
+function parseBuildsReport(report) {
+    const exitCode = report['build-exit-code'] ?? '';
+    return {
+        id: report['build-id'] ?? '',
+        kind: report['build-kind'] ?? '',
+        status: report['build-status'] ?? '',
+        source: report['build-source'] ?? '',
+        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
+        startedAt: report['build-started-at'] ?? '',
+        finishedAt: report['build-finished-at'] ?? ''
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
+
+
+
+
+/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
+class BuildsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The most recent build record (`builds:report <app>`). */
+    async report(app) {
+        this.require();
+        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
+    }
+    /**
+     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
+     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
+     * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
+     */
+    async output(app, buildId, options = {}) {
+        this.require();
+        if (!/^[a-z0-9]+$/.test(buildId))
+            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
+        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
+        return sanitizeOutput(result.stdout);
+    }
+    /**
+     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
+     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
+     * build had already ended (addendum §A.7).
+     */
+    async cancel(app) {
+        this.require();
+        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
+        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
+    }
+    require() {
+        if (!this.dokku.features.builds)
+            throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
+    }
+}
+/** `logs:failed` (addendum §A.7). */
+class LogsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
+     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
+     * Build failures leave nothing here: read `builds.output` for those.
+     */
+    async failed(app) {
+        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
+        if (mentions(result, 'No failed containers found'))
+            return '';
+        return sanitizeOutput(result.stdout
+            .split('\n')
+            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
+            .join('\n')).trim();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
+/**
+ * `caddy:labels:show <app>` (0.37+, contract §4.12): `=====> web caddy labels` then `       label=value`
+ * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
+ */
+function parseCaddyLabels(stdout) {
+    const labels = {};
+    for (const line of stdout.split('\n')) {
+        if (/^\s*(=====>|-----> | !)/.test(line))
+            continue;
+        const trimmed = line.trim();
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0)
+            continue;
+        labels[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
+    }
+    return labels;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
+
+
+
+
+
+/**
+ * The built-in caddy proxy (contract §4.12). Routes are labels on web containers, applied at
+ * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
+ * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
+ */
+class CaddyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `caddy:set <app>|--global <key> [<value>]`; no value unsets. Global-only keys are refused for
+     * an app before anything is sent (Dokku < 0.38.3 would accept and ignore them).
+     */
+    async set(target, key, value) {
+        const argv = caddySetArgv(checkTarget(target), key, value, this.dokku.features);
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** The settings in effect for an app, or (`GLOBAL`, 0.38.6+) the raw global values ('' when unset). */
+    async report(target) {
+        const features = this.dokku.features;
+        if (target === GLOBAL && !features.caddyComputedReport)
+            throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+        const report = await this.dokku.report('caddy', checkTarget(target));
+        return caddySettingsFromReport(report, target, features);
+    }
+    /**
+     * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
+     * deploy. An empty value cannot pass the dokku user's forced command (§1.1) and is refused by the transport.
+     */
+    async addLabel(app, label, value) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:add', checkApp(app), checkLabel(label), value], app });
+    }
+    /** `caddy:labels:remove <app> <label>` (0.37+), idempotent. */
+    async removeLabel(app, label) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:remove', checkApp(app), checkLabel(label)], app });
+    }
+    /** `caddy:labels:show <app>` (0.37+): label → value; `{}` when none are set. */
+    async labels(app) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
+        return parseCaddyLabels(result.stdout);
+    }
+    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
+    async label(app, label) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
+        return parseSingleValue(result.stdout);
+    }
+    /**
+     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
+     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
+     */
+    async ensureLabels(app, desired, options = {}) {
+        const current = await this.labels(app);
+        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
+        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
+        for (const [label, value] of stale)
+            await this.addLabel(app, label, value);
+        for (const label of extra)
+            await this.removeLabel(app, label);
+        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
+    async start() {
+        await this.dokku.runOk({ argv: ['caddy:start'] });
+    }
+    /** `caddy:stop` (idempotent). */
+    async stop() {
+        await this.dokku.runOk({ argv: ['caddy:stop'] });
+    }
+    requireLabels() {
+        if (!this.dokku.features.caddyLabels)
+            throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
+    }
+}
+function checkLabel(label) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(label) || label.startsWith('-'))
+        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_" and "-" (e.g. caddy.handle_path).`);
+    return label;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
+
+
+
+function processList(processTypes) {
+    for (const type of processTypes)
+        if (!/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+    return processTypes.length === 0 ? [] : [processTypes.join(',')];
+}
+/** `checks:*` (contract §4.17). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
+class ChecksCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
+     * singletons holding a data directory, such as a single-node database (§6.2).
+     */
+    async disable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:enable <app> [types]` (idempotent). */
+    async enable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
+    async set(target, key, value) {
+        if (key !== 'wait-to-retire')
+            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (contract §4.17).');
+        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
+        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('checks', checkApp(app));
+        const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        return {
+            disabled: list(raw['disabled-list']),
+            skipped: list(raw['skipped-list']),
+            waitToRetire: raw['computed-wait-to-retire'] ?? raw['wait-to-retire'] ?? '',
+            raw
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
+
+
+
+
+
+/**
+ * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
+ * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
+ */
+function configSetArgv(app, values, options = {}) {
+    const keys = Object.keys(values).map(checkConfigKey);
+    if (keys.length === 0)
+        throw new DokkuArgumentError('config:set needs at least one value.');
+    const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+    return {
+        argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key], 'utf8').toString('base64')}`)],
+        shown: [...head, ...keys.map((key) => `${key}=***`)]
+    };
+}
+/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
+class ConfigCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
+    async export(app) {
+        const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
+        return parseConfigJson(result.stdout);
+    }
+    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
+    async get(app, key) {
+        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return parseSingleValue(result.stdout);
+        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
+            return undefined;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
+     * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
+     * that is raised as UnfulfilledCommandError (the values are saved).
+     */
+    async set(app, values, options = {}) {
+        if (Object.keys(values).length === 0)
+            return unchanged('up-to-date');
+        const { argv, shown } = configSetArgv(app, values, options);
+        return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
+    async unset(app, keys, options = {}) {
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)];
+        return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
+     * values too large for an argument. `replace` drops every key not given. Dokku 0.37+.
+     */
+    async import(app, values, options = {}) {
+        if (!this.dokku.features.configImport)
+            throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
+        for (const key of Object.keys(values))
+            checkConfigKey(key);
+        if (Object.keys(values).length === 0 && !options.replace)
+            return unchanged('up-to-date');
+        const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
+        return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
+     * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
+     * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
+     */
+    async ensure(app, desired) {
+        const current = await this.export(app);
+        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key]));
+        for (const key of keys) {
+            const value = desired[key];
+            if (storedConfigValue(value) !== value)
+                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
+        }
+        if (keys.length === 0)
+            return { ...unchanged('up-to-date'), keys };
+        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
+        return { ...CHANGED, keys };
+    }
+    async runConfigChange(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
+
+const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
+/**
+ * Reads the docker-options report (contract §4.15). The JSON report of recent 0.38 releases
+ * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
+ * entries joined by spaces, which is split back into entries at flag boundaries, as
+ * `docker-options:add` itself splits them.
+ */
+function parseDockerOptionsReport(report) {
+    return { build: dockerOptionEntries(report, 'build'), deploy: dockerOptionEntries(report, 'deploy'), run: dockerOptionEntries(report, 'run') };
+}
+/** The entries stored under one report key: a phase, or `deploy-<process>` for per-process options (0.38+). */
+function dockerOptionEntries(report, key) {
+    const list = report[`${key}-list`];
+    if (list === undefined)
+        return splitDockerOptionEntries(report[key] ?? '');
+    let entries;
+    try {
+        entries = JSON.parse(list);
+    }
+    catch {
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    }
+    if (entries === null)
+        return [];
+    if (!Array.isArray(entries))
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    return entries.map((entry) => splitShellWords(String(entry)));
+}
+/**
+ * Splits an option string into entries the way `docker-options:add` stores them: shell words
+ * (quotes honoured, nothing expanded), a new entry at every word that starts with `-`.
+ * `"--label a=b --label c=d"` → `[["--label","a=b"],["--label","c=d"]]`.
+ */
+function splitDockerOptionEntries(text) {
+    const entries = [];
+    for (const word of splitShellWords(text)) {
+        const current = entries.at(-1);
+        if (word.startsWith('-') || current === undefined)
+            entries.push([word]);
+        else
+            current.push(word);
+    }
+    return entries;
+}
+/** POSIX shell word splitting without any expansion: single quotes, double quotes and backslashes. */
+function splitShellWords(text) {
+    const words = [];
+    let word = '';
+    let inWord = false;
+    let quote = null;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quote === "'") {
+            if (c === "'")
+                quote = null;
+            else
+                word += c;
+        }
+        else if (quote === '"') {
+            if (c === '"')
+                quote = null;
+            else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]))
+                word += text[++i];
+            else
+                word += c;
+        }
+        else if (c === "'" || c === '"') {
+            quote = c;
+            inWord = true;
+        }
+        else if (c === '\\' && i + 1 < text.length) {
+            word += text[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(word);
+            word = '';
+            inWord = false;
+        }
+        else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (quote !== null)
+        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
+    if (inWord)
+        words.push(word);
+    return words;
+}
+/** Whether `entry` (shell words) is stored in `entries`, comparing word by word so quoting differences do not matter. */
+function hasDockerOption(entries, entry) {
+    return entries.some((stored) => stored.length === entry.length && stored.every((word, i) => word === entry[i]));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
+
+
+
+
+/**
+ * `docker-options:*` (contract §4.15). Changes apply to containers created afterwards (deploy or
+ * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
+ * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
+ */
+class DockerOptionsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, §2.2). */
+    async add(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
+    }
+    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
+    async remove(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
+    }
+    /** The stored entries per phase, as shell words. */
+    async report(app) {
+        return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
+    }
+    /** Adds, per phase, only the entries of `option` that are not stored yet. */
+    async ensure(app, phases, option, scope = {}) {
+        const missing = await this.diff(app, phases, option, scope, false);
+        for (const [phase, entries] of missing)
+            await this.add(app, [phase], render(entries), scope);
+        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Removes, per phase, the entries of `option` that are stored. */
+    async ensureAbsent(app, phases, option, scope = {}) {
+        const present = await this.diff(app, phases, option, scope, true);
+        for (const [phase, entries] of present)
+            await this.remove(app, [phase], render(entries), scope);
+        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Per phase, the entries of `option` whose presence equals `stored`. */
+    async diff(app, phases, option, scope, stored) {
+        const wanted = splitDockerOptionEntries(option);
+        const report = await this.dokku.report('dockerOptions', checkApp(app));
+        const result = [];
+        for (const phase of checkPhases(phases, scope)) {
+            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
+            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
+            if (entries.length > 0)
+                result.push([phase, entries]);
+        }
+        return result;
+    }
+    argv(command, app, phases, option, scope) {
+        if (option.trim() === '')
+            throw new DokkuArgumentError('A docker option is required.');
+        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
+        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
+    }
+}
+function checkPhases(phases, scope) {
+    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
+        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
+    if (scope.process && phases.some((p) => p !== 'deploy'))
+        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
+    return phases;
+}
+function checkProcess(process, available, version) {
+    if (!available)
+        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
+    if (!/^[A-Za-z0-9_-]+$/.test(process))
+        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
+    return process;
+}
+/** Entries back to one option string that Dokku tokenises into the same words. */
+function render(entries) {
+    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
+
+
+
+
+const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
+/**
+ * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
+ * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
+ * arguments before sending. All deploy commands take the deploy lock and fail at once if another
+ * deploy holds it (DeployLockedError).
+ */
+class GitCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
+     * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
+     * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
+     * immutable tags or digests, or `ps.rebuild` to redeploy.
+     */
+    async fromImage(app, image, options = {}) {
+        const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)];
+        return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
+     * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
+     */
+    async fromArchive(app, archive, options = {}) {
+        const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
+        return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
+     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
+     * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
+     * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
+     */
+    async sync(app, repository, options = {}) {
+        const build = options.build ?? 'always';
+        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
+        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
+        if (options.ref !== undefined)
+            argv.push(checkNotFlag('Git ref', options.ref));
+        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
+            return unchanged('build-skipped');
+        return CHANGED;
+    }
+    /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
+    async set(target, key, value) {
+        if (!GIT_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
+        const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /**
+     * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
+     * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
+     */
+    async report(target) {
+        return this.dokku.report('git', checkTarget(target));
+    }
+    async deploy(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'No changes detected'))
+            return unchanged('no-changes');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/network.ts
+
+
+
+
+const NETWORK_KEYS = ['attach-post-create', 'attach-post-deploy', 'initial-network', 'bind-all-interfaces', 'static-web-listener', 'tld'];
+function checkNetwork(network) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
+        throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
+    return network;
+}
+/** `network:*` (contract §4.14). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
+class NetworkCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `network:exists`: exit 0 = yes, 1 = no ("Network does not exist"). */
+    async exists(network) {
+        const invocation = { argv: ['network:exists', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `network:create`; `unchanged('exists')` when Docker reports the network already exists (exit 1 in Dokku). */
+    async create(network) {
+        const invocation = { argv: ['network:create', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the network unless it exists. */
+    async ensure(network) {
+        return (await this.exists(network)) ? unchanged('up-to-date') : this.create(network);
+    }
+    /**
+     * `network:set <app>|--global <key> [<value>…]`: `attach-post-create` / `attach-post-deploy` take several
+     * networks. No values unsets. Existence is not checked by Dokku; applies on the next deploy.
+     */
+    async set(target, key, ...values) {
+        if (!NETWORK_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown network property "${String(key)}"; valid: ${NETWORK_KEYS.join(', ')}.`);
+        const argv = ['network:set', targetArg(checkTarget(target)), key, ...values];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `network:report`: keys such as `attach-post-create`, `computed-attach-post-create` (0.38+), `web-listeners`. */
+    async report(app) {
+        return this.dokku.report('network', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
+
+// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (contract §4.19).
+// Long names and versions overflow their columns, so the columns are found by the
+// enabled|disabled word rather than by position.
+const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
+/** `plugin:list` text output; lines that are not plugin rows (such as a `plugn: dev` header) are skipped. */
+function parsePluginListText(stdout) {
+    const plugins = [];
+    for (const line of stdout.split('\n')) {
+        const match = PLUGIN_LINE.exec(line);
+        if (!match)
+            continue;
+        plugins.push({ name: match[1], version: match[2], enabled: match[3] === 'enabled', description: match[4].trim() });
+    }
+    return plugins;
+}
+/** `plugin:list --format json` (0.38.22+): `[{"name","version","enabled":bool,"core":bool,"description",…}]`. */
+function parsePluginListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    }
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.name !== 'string')
+            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
+        return {
+            name: item.name,
+            version: typeof item.version === 'string' ? item.version : '',
+            enabled: item.enabled === true,
+            description: typeof item.description === 'string' ? item.description : ''
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/plugins.ts
+
+
+
+
+/**
+ * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
+ * `dokku-` prefix (contract §4.19). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
+ */
+function pluginNameFromUrl(url) {
+    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
+    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
+}
+function checkPluginName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
+    return name;
+}
+/** `plugin:*` (contract §4.19). Everything but `list` must run as root and is refused up front over the dokku user. */
+class PluginCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `plugin:list` (works as the dokku user); JSON from 0.38.22. */
+    async list() {
+        const json = this.dokku.features.pluginListJson;
+        const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
+        return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
+    }
+    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
+    async installed(name) {
+        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !mentions(result, 'must be run as root'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
+     * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
+     */
+    async install(url, options = {}) {
+        if (!/^(https:|git|ssh:|file:)|\.(tar\.gz|tgz)$/.test(url))
+            throw new DokkuArgumentError(`"${url}" is not a plugin URL Dokku accepts (https:, git…, ssh:, file:, or a .tar.gz/.tgz).`);
+        const argv = ['plugin:install', url];
+        if (options.committish !== undefined)
+            argv.push('--committish', options.committish);
+        if (options.name !== undefined)
+            argv.push('--name', checkPluginName(options.name));
+        const invocation = { argv, rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Installs the plugin unless `plugin:installed` says it is there. */
+    async ensureInstalled(url, options = {}) {
+        const name = options.name ?? pluginNameFromUrl(url);
+        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
+
+/** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
+function parseScaleJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return {};
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    const scale = {};
+    for (const entry of data) {
+        const item = (entry ?? {});
+        if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
+            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
+        scale[item.process_type] = item.quantity;
+    }
+    return scale;
+}
+/**
+ * `ps:scale <app>` text (contract §4.8): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
+ * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
+ */
+function parseScaleText(stdout) {
+    const scale = {};
+    for (const line of stdout.split('\n')) {
+        const match = /^\s*([A-Za-z0-9_.-]+):\s+(\d+)\s*$/.exec(line);
+        if (match)
+            scale[match[1]] = Number(match[2]);
+    }
+    return scale;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/ps.ts
+
+
+
+
+
+const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
+/** `ps:*` (contract §4.8). rebuild/restart/start deploy: their output streams through `onOutput`. */
+class PsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
+     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, §4.8).
+     */
+    async rebuild(app, options = {}) {
+        const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (result.stdout.trim() === '' && result.stderr.trim() === '')
+            return unchanged('no-source');
+        return CHANGED;
+    }
+    /** `ps:restart <app> [<process-type>]`; `unchanged('not-deployed')` for an app never deployed (a warning and exit 0 in Dokku). */
+    async restart(app, options = {}) {
+        const type = options.processType;
+        if (type !== undefined && !/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+        const argv = ['ps:restart', checkApp(app), ...(type === undefined ? [] : [type])];
+        return this.lifecycle({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
+    async stop(app) {
+        return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
+    }
+    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
+    async start(app, options = {}) {
+        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
+    async scale(app, counts, options = {}) {
+        const tuples = Object.entries(counts).map(([type, count]) => {
+            if (!/^[A-Za-z0-9_-]+$/.test(type) || !Number.isInteger(count) || count < 0)
+                throw new DokkuArgumentError(`Invalid scale ${type}=${count}: use a process type name and a whole number of at least 0.`);
+            return `${type}=${count}`;
+        });
+        if (tuples.length === 0)
+            throw new DokkuArgumentError('ps:scale needs at least one process type.');
+        const argv = ['ps:scale', ...(options.skipDeploy ? ['--skip-deploy'] : []), checkApp(app), ...tuples];
+        await this.dokku.runOk({ argv, app, deploy: !options.skipDeploy, onOutput: options.onOutput });
+    }
+    /** The stored scale per process type (`ps:scale <app>`; JSON from 0.38.21). */
+    async getScale(app) {
+        const json = this.dokku.features.psScaleJson;
+        const argv = json ? ['ps:scale', checkApp(app), '--format', 'json'] : ['--quiet', 'ps:scale', checkApp(app)];
+        const result = await this.dokku.runOk({ argv, app });
+        return json ? parseScaleJson(result.stdout) : parseScaleText(result.stdout);
+    }
+    /** `ps:set <app>|--global <key> [<value>]`: takes effect on the next deploy. */
+    async set(target, key, value) {
+        if (!PS_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown ps property "${String(key)}"; valid: ${PS_KEYS.join(', ')}.`);
+        const argv = ['ps:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('ps', checkApp(app));
+        return { deployed: raw['deployed'] === 'true', running: raw['running'] ?? '', processes: Number(raw['processes'] ?? 0) || 0, raw };
+    }
+    async lifecycle(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (mentions(result, 'has not been deployed'))
+            return unchanged('not-deployed');
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/resource.ts
+
+
+const LIMIT_FLAGS = {
+    cpu: '--cpu',
+    memory: '--memory',
+    memorySwap: '--memory-swap',
+    network: '--network',
+    networkIngress: '--network-ingress',
+    networkEgress: '--network-egress',
+    nvidiaGpu: '--nvidia-gpu'
+};
+/** `resource:limit [--process-type P] [--<key> value]… <app>`. */
+function resourceLimitArgv(app, limits, processType) {
+    const argv = ['resource:limit'];
+    if (processType !== undefined) {
+        if (!/^[A-Za-z0-9_-]+$/.test(processType))
+            throw new DokkuArgumentError(`"${processType}" is not a process type name.`);
+        argv.push('--process-type', processType);
+    }
+    for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
+        const value = limits[key];
+        if (value === undefined)
+            continue;
+        if (!/^[A-Za-z0-9.]+$/.test(value))
+            throw new DokkuArgumentError(`Resource limit ${key} "${value}" is invalid: use a number with an optional unit (e.g. 512m, 1.5) or "clear".`);
+        argv.push(flag, value);
+    }
+    if (argv.length === (processType === undefined ? 1 : 3))
+        throw new DokkuArgumentError('resource:limit needs at least one limit.');
+    argv.push(checkApp(app));
+    return argv;
+}
+/** `resource:*` (contract §4.16). Limits apply to containers created afterwards. */
+class ResourceCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Sets limits (idempotent); `processType: 'build'` (the build container) needs Dokku 0.38. */
+    async limit(app, limits, options = {}) {
+        if (options.processType === 'build' && !this.dokku.features.resourceBuildProcess)
+            throw new DokkuFeatureUnavailableError('`resource:limit --process-type build`', '0.38.0', this.dokku.features.version.raw);
+        await this.dokku.runOk({ argv: resourceLimitArgv(app, limits, options.processType), app });
+    }
+    /**
+     * `resource:report`: only keys that are set appear, e.g. `_default_-limit-memory`, `web-reserve-cpu`
+     * (the flags' `.` read as `-`, see report.ts).
+     */
+    async report(app) {
+        return this.dokku.report('resource', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ports.ts
+
+function formatPortMap(map) {
+    return `${map.scheme}:${map.hostPort}:${map.containerPort}`;
+}
+function parsePortMap(text) {
+    const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
+    if (!match)
+        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
+    return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
+}
+/** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
+function parsePortMaps(text) {
+    const trimmed = text.trim();
+    return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
+}
+/**
+ * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
+ * with integer ports; an empty configured map is `null` (or `[]`) (contract §4.9).
+ */
+function parsePortMapsJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? 'null' : text);
+    }
+    catch {
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        const hostPort = Number(item.host_port);
+        const containerPort = Number(item.container_port);
+        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
+            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
+        return { scheme: item.scheme, hostPort, containerPort };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/routing.ts
+
+
+
+
+
+function toPortMap(input) {
+    return typeof input === 'string' ? parsePortMap(input) : input;
+}
+function sameSet(a, b) {
+    const left = [...new Set(a)].sort();
+    const right = [...new Set(b)].sort();
+    return left.length === right.length && left.every((item, i) => item === right[i]);
+}
+/** `ports:*` (contract §4.9; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
+class PortsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const report = await this.dokku.report('ports', checkApp(app));
+        return { map: parsePortMaps(report['map'] ?? ''), detected: parsePortMaps(report['map-detected'] ?? '') };
+    }
+    /** `ports:set`: replaces the whole list (idempotent). */
+    async set(app, maps) {
+        if (maps.length === 0)
+            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
+    }
+    /**
+     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (§4.9). That returns
+     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
+     * when the host port is mapped to a different container port.
+     */
+    async add(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return CHANGED;
+        if (result.code === 1 && mentions(result, 'is being reused')) {
+            const current = (await this.report(app)).map.map(formatPortMap);
+            if (wanted.every((map) => current.includes(map)))
+                return unchanged('exists');
+        }
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
+    async remove(app, maps) {
+        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
+        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
+    }
+    /** Sets exactly `maps` unless they are already configured (order does not matter). */
+    async ensure(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const current = (await this.report(app)).map.map(formatPortMap);
+        if (sameSet(wanted, current))
+            return unchanged('up-to-date');
+        if (wanted.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, wanted);
+        return CHANGED;
+    }
+}
+function checkDomains(domains) {
+    return domains.map((domain) => {
+        if (/\s/.test(domain) || domain === '')
+            throw new DokkuArgumentError(`"${domain}" is not a domain name.`);
+        return checkNotFlag('Domain', domain);
+    });
+}
+/** `domains:*` (contract §4.10). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
+class DomainsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(target) {
+        const report = await this.dokku.report('domains', checkTarget(target));
+        const list = (value) => (value ?? '').split(/\s+/).filter((d) => d !== '');
+        return {
+            appEnabled: report['app-enabled'] === 'true',
+            appVhosts: list(report['app-vhosts']),
+            globalEnabled: report['global-enabled'] === 'true',
+            globalVhosts: list(report['global-vhosts'])
+        };
+    }
+    /** `domains:add` (idempotent: "Skipping: … already added"). */
+    async add(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:set`: replaces the app's list. */
+    async set(app, domains) {
+        if (domains.length === 0)
+            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (§10.5). */
+    async remove(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
+    }
+    /** Makes the app's domains exactly `domains` (order does not matter). */
+    async ensure(app, domains) {
+        const current = (await this.report(app)).appVhosts;
+        if (sameSet(checkDomains(domains), current))
+            return unchanged('up-to-date');
+        if (domains.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, domains);
+        return CHANGED;
+    }
+}
+const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
+/** `proxy:*` (contract §4.11). Switching the proxy type starts or stops nothing: rebuild the app. */
+class ProxyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const raw = await this.dokku.report('proxy', checkApp(app));
+        return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
+    }
+    /** `proxy:set <app>|--global <key> [<value>]` (always the key form; the two-argument legacy form misreads maps). */
+    async set(target, key, value) {
+        if (!PROXY_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
+        const argv = ['proxy:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `proxy:enable` (idempotent). */
+    async enable(app) {
+        await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
+    }
+    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (§6.2). */
+    async disable(app) {
+        await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
+    }
+    /** Sets the app's proxy type unless it is already in effect. */
+    async ensureType(app, type) {
+        if ((await this.report(app)).type === type)
+            return unchanged('up-to-date');
+        await this.set(app, 'type', type);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
+
+
+
+/** Parses the full `postgres:info <svc>` / `redis:info <svc>` block (bash `printf "%-20s %-25s"` layout). */
+function parseServiceInfo(text) {
+    const report = parseReportText(text, null);
+    const get = (key) => {
+        const value = report[key];
+        if (value === undefined)
+            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
+        return value;
+    };
+    const dsn = get('dsn');
+    registerDsn(dsn);
+    return {
+        configDir: get('config-dir'),
+        configOptions: get('config-options'),
+        dataDir: get('data-dir'),
+        dsn,
+        exposedPorts: parseDashList(get('exposed-ports')),
+        id: get('id'),
+        internalIp: get('internal-ip'),
+        initialNetwork: report['initial-network'] ?? '',
+        links: parseDashList(get('links')),
+        postCreateNetwork: report['post-create-network'] ?? '',
+        postStartNetwork: report['post-start-network'] ?? '',
+        serviceRoot: get('service-root'),
+        status: get('status'),
+        version: report['version'] ?? ''
+    };
+}
+/**
+ * `--links` / `--exposed-ports`: `-` for none, otherwise space-joined with a trailing space
+ * (`app1 app2 `, `5432->12345 `).
+ */
+function parseDashList(value) {
+    const trimmed = parseSingleValue(value).trim();
+    return trimmed === '-' || trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+/** Parses `postgres:info <svc> --dsn` / `redis:info <svc> --dsn` and registers the DSN and its password at once. */
+function parseServiceDsn(text) {
+    const dsn = parseSingleValue(text).trim();
+    registerDsn(dsn);
+    const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
+    if (!match)
+        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
+    return {
+        dsn,
+        scheme: match[1],
+        user: match[2],
+        password: match[3],
+        host: match[4],
+        port: Number(match[5]),
+        database: match[6] ?? ''
+    };
+}
+/** Registers the DSN and the password inside it, before anything could print them. */
+function registerDsn(dsn) {
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/i.exec(dsn)?.[1];
+    if (password === undefined)
+        return;
+    registerSecret(password);
+    registerSecret(dsn);
+}
+/**
+ * `--quiet postgres:list` / `--quiet redis:list`: one name a line. With no services the plugin
+ * prints ` !     There are no … services` on stderr and exits 0, so stdout is empty.
+ */
+function parseServiceList(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/services.ts
+
+
+
+
+/** The dokku-postgres (contract §5) and dokku-redis (addendum §A.3) plugins share their command code. */
+const SERVICE_PLUGINS = {
+    postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
+    // redis:export polls LASTSAVE and can wait forever (addendum §A.3): always bounded.
+    redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
+};
+/**
+ * `<plugin>:create <svc> [flags]` with the long flag forms only: the short forms include `-n`, which
+ * the dokku user's forced command swallows (it passes every argument through echo). No
+ * `--password`: it would travel as a plain argument; the plugin's generated password is stronger.
+ */
+function serviceCreateArgv(plugin, service, options = {}) {
+    const argv = [`${SERVICE_PLUGINS[plugin].command}:create`, checkService(service)];
+    const shown = [...argv];
+    const flag = (name, value, secret = false) => {
+        if (value === undefined)
+            return;
+        argv.push(name, value);
+        shown.push(name, secret ? '***' : value);
+    };
+    flag('--image', options.image === undefined ? undefined : checkNotFlag('Image', options.image));
+    flag('--image-version', options.imageVersion === undefined ? undefined : checkNotFlag('Image version', options.imageVersion));
+    flag('--custom-env', options.customEnv === undefined ? undefined : customEnv(options.customEnv), true);
+    if (options.memory !== undefined && !(Number.isInteger(options.memory) && options.memory > 0))
+        throw new DokkuArgumentError(`Service memory must be a whole number of megabytes; got ${options.memory}.`);
+    flag('--memory', options.memory === undefined ? undefined : String(options.memory));
+    flag('--shm-size', options.shmSize);
+    flag('--config-options', options.configOptions);
+    flag('--initial-network', options.initialNetwork);
+    flag('--post-create-network', options.postCreateNetwork);
+    flag('--post-start-network', options.postStartNetwork);
+    return { argv, shown };
+}
+function customEnv(env) {
+    return Object.entries(env)
+        .map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        if (/[;\n]/.test(value))
+            throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
+        return `${key}=${value}`;
+    })
+        .join(';');
+}
+/**
+ * `postgres:*` / `redis:*`. Service errors exit 1 (never 20) and become ServiceNotFoundError for a
+ * missing service; a missing app still exits 20 (AppNotFoundError).
+ */
+class ServiceCommands {
+    plugin;
+    dokku;
+    constructor(dokku, plugin) {
+        this.dokku = dokku;
+        this.plugin = plugin;
+    }
+    /** `<plugin>:exists`: exit 0 = yes, 1 = "… service <svc> does not exist". */
+    async exists(service) {
+        const invocation = { argv: [this.command('exists'), checkService(service)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && this.isMissing(result, service))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `<plugin>:create`; `unchanged('exists')` for "… already exists" (exit 1). Its output (with the DSN) is never shown unmasked. */
+    async create(service, options = {}) {
+        const { argv, shown } = serviceCreateArgv(this.plugin, service, options);
+        const invocation = { argv, shown };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, `service ${service} already exists`))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the service unless it exists. An existing service keeps its image and settings. */
+    async ensure(service, options = {}) {
+        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
+    }
+    /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
+    async info(service) {
+        return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
+    }
+    /** `<plugin>:info <svc> --dsn`, parsed; registered as a secret at once. */
+    async dsn(service) {
+        return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
+    }
+    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
+    async links(service) {
+        return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
+    }
+    /**
+     * `<plugin>:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`. `unchanged('linked')`
+     * for "Already linked as …" (exit 1). An alias already used by another value stays an error.
+     */
+    async link(service, app, options = {}) {
+        const argv = [this.command('link'), checkService(service), checkApp(app)];
+        if (options.alias !== undefined) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.alias))
+                throw new DokkuArgumentError(`"${options.alias}" is not a valid alias: use letters, digits and underscores.`);
+            argv.push('--alias', options.alias);
+        }
+        if (options.querystring !== undefined)
+            argv.push('--querystring', checkNotFlag('Query string', options.querystring));
+        if (!options.restart)
+            argv.push('--no-restart');
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Already linked as'))
+            return unchanged('linked');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
+    async linked(service, app) {
+        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !this.isMissing(result, service))
+            return false;
+        throw this.failure(invocation, result, service);
+    }
+    /** Links unless `linked` says so already (so no failure is logged on the host). */
+    async ensureLinked(service, app, options = {}) {
+        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
+    }
+    /**
+     * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
+     * after Dokku already removed the docker option and the LINKS entry).
+     */
+    async unlink(service, app, options = {}) {
+        const argv = [this.command('unlink'), checkService(service), checkApp(app), ...(options.restart ? [] : ['--no-restart'])];
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Not linked to app'))
+            return unchanged('absent');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
+    async promote(service, app, options = {}) {
+        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already promoted'))
+            return unchanged('up-to-date');
+        return this.restartingChange(invocation, result, service);
+    }
+    /**
+     * Streams `<plugin>:export <svc>` into `sink` in constant memory: a `pg_dump -Fc` archive for
+     * postgres, an RDB snapshot of the whole instance for redis (bounded by a timeout, 30 min by default).
+     */
+    async export(service, sink, options = {}) {
+        const timeoutMs = options.timeoutMs ?? SERVICE_PLUGINS[this.plugin].exportTimeoutMs;
+        const invocation = { argv: [this.command('export'), checkService(service)], stdout: sink, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /**
+     * Streams `source` into `<plugin>:import <svc>`: `pg_restore --clean --if-exists` of a custom-format
+     * dump for postgres; for redis it replaces the whole dataset and recreates the container.
+     */
+    async import(service, source, options = {}) {
+        const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
+    async destroy(service) {
+        await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
+    }
+    /** Every service name; `[]` when there are none. */
+    async list() {
+        const result = await this.dokku.runOk({ argv: ['--quiet', this.command('list')] });
+        return parseServiceList(result.stdout);
+    }
+    /**
+     * `<plugin>:upgrade <svc> [--image I] [--image-version V] [--restart-apps true|false]`;
+     * `unchanged('up-to-date')` when the service already runs that image. No data migration
+     * between major versions (export, create, import instead).
+     */
+    async upgrade(service, options = {}) {
+        const argv = [this.command('upgrade'), checkService(service)];
+        if (options.image !== undefined)
+            argv.push('--image', checkNotFlag('Image', options.image));
+        if (options.imageVersion !== undefined)
+            argv.push('--image-version', checkNotFlag('Image version', options.imageVersion));
+        if (options.restartApps !== undefined)
+            argv.push('--restart-apps', String(options.restartApps));
+        const invocation = { argv };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return mentions(result, `Service ${service} already running`) ? unchanged('up-to-date') : CHANGED;
+    }
+    command(sub) {
+        return `${SERVICE_PLUGINS[this.plugin].command}:${sub}`;
+    }
+    isMissing(result, service) {
+        return mentions(result, `service ${service} does not exist`);
+    }
+    failure(invocation, result, service) {
+        if (result.code === 1 && this.isMissing(result, service))
+            return new ServiceNotFoundError(SERVICE_PLUGINS[this.plugin].label, service, this.dokku.errorParams(invocation, result));
+        return this.dokku.failure(invocation, result);
+    }
+    async serviceOk(invocation, service) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return result;
+    }
+    restartingChange(invocation, result, service) {
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/storage.ts
+
+/**
+ * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
+ * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
+ * and always carry `volume_options` (contract §4.13).
+ */
+function parseStorageListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? '[]' : text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
+            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
+        const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
+        return {
+            entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
+            hostPath: item.host_path,
+            containerPath: item.container_path,
+            readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
+            volumeOptions
+        };
+    });
+}
+/**
+ * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (contract §4.13).
+ * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
+ */
+function parseStorageListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
+        .map((line) => {
+        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
+        if (hostPath === '' || containerPath === '')
+            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
+        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/storage.ts
+
+
+
+
+
+
+/**
+ * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
+ * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
+ * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
+ * or `ps:restart` / `ps:rebuild`.
+ */
+class StorageCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
+    async ensureDirectory(name, options = {}) {
+        await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) });
+    }
+    /**
+     * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
+     * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
+     */
+    async mount(app, name, containerDir) {
+        const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Mount path already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Unmounts storage `name` from `containerDir`; `unchanged('absent')` for "Mount path does not exist." */
+    async unmount(app, name, containerDir) {
+        const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Mount path does not exist'))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
+    async list(app) {
+        const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
+        return parseStorageListJson(result.stdout);
+    }
+    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
+    async report(app) {
+        return this.dokku.report('storage', checkApp(app));
+    }
+    /**
+     * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
+     * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
+     * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
+     * no such entry.
+     */
+    async destroy(name, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw);
+        const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27');
+        const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return { ...unchanged('absent'), hostDirRemoved: false };
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return { ...CHANGED, hostDirRemoved: hostDir };
+    }
+    /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
+    async ensureMount(app, name, containerDir, options = {}) {
+        await this.ensureDirectory(name, options);
+        const mounts = await this.list(app);
+        const present = mounts.some((m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir);
+        if (present)
+            return unchanged('up-to-date');
+        return this.mount(app, name, containerDir);
+    }
+}
+function checkContainerDir(dir) {
+    if (!dir.startsWith('/') || /[\s:]/.test(dir))
+        throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
+    return dir;
+}
+function checkStorageEntry(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+    return name;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The typed Dokku client: one method per command the actions use, in the form the host's
+ * version expects, with each command's exit codes mapped to results or typed errors.
+ *
+ * ```ts
+ * const dokku = await DokkuClient.create(executor, logger)
+ * await dokku.apps.ensure('web')
+ * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
+ * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
+ * ```
+ */
+class DokkuClient {
+    version;
+    features;
+    apps;
+    config;
+    git;
+    ps;
+    ports;
+    domains;
+    proxy;
+    caddy;
+    storage;
+    network;
+    dockerOptions;
+    checks;
+    resource;
+    plugins;
+    postgres;
+    redis;
+    logs;
+    builds;
+    dokku;
+    /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
+    static async create(executor, logger) {
+        const result = await executor.run(['version']);
+        if (result.code !== 0)
+            throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) });
+        const version = parseDokkuVersion(result.stdout);
+        assertSupportedVersion(version);
+        logger.info(`Dokku ${version.raw} on the host`);
+        return new DokkuClient(executor, logger, version);
+    }
+    /** For a version already known; `create` is the usual way in. */
+    constructor(executor, logger, version) {
+        this.version = version;
+        this.features = featuresOf(version);
+        const dokku = new DokkuRunner(executor, logger, this.features);
+        this.dokku = dokku;
+        this.apps = new AppsCommands(dokku);
+        this.config = new ConfigCommands(dokku);
+        this.git = new GitCommands(dokku);
+        this.ps = new PsCommands(dokku);
+        this.ports = new PortsCommands(dokku);
+        this.domains = new DomainsCommands(dokku);
+        this.proxy = new ProxyCommands(dokku);
+        this.caddy = new CaddyCommands(dokku);
+        this.storage = new StorageCommands(dokku);
+        this.network = new NetworkCommands(dokku);
+        this.dockerOptions = new DockerOptionsCommands(dokku);
+        this.checks = new ChecksCommands(dokku);
+        this.resource = new ResourceCommands(dokku);
+        this.plugins = new PluginCommands(dokku);
+        this.postgres = new ServiceCommands(dokku, 'postgres');
+        this.redis = new ServiceCommands(dokku, 'redis');
+        this.logs = new LogsCommands(dokku);
+        this.builds = new BuildsCommands(dokku);
+    }
+    /**
+     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
+     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
+     * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
+     */
+    async run(app, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku run needs a command.');
+        const env = Object.entries(options.env ?? {});
+        for (const [key] of env)
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
+        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
+        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
+    }
+    /**
+     * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
+     * container and returns its exit code.
+     */
+    async enter(app, target, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku enter needs a command.');
+        const where = 'containerId' in target
+            ? ['--container-id', checkId(target.containerId)]
+            : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`];
+        const argv = ['enter', checkApp(app), ...where, ...command];
+        return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
+    }
+    async containerCommand(invocation, dokkuFailure) {
+        const result = await this.dokku.run(invocation);
+        if (result.code === null || result.code === 20 || (result.code === 1 && mentions(result, dokkuFailure)))
+            throw this.dokku.failure(invocation, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+}
+function streamOptions(options) {
+    const out = {};
+    if (options.stdout !== undefined)
+        out.stdout = options.stdout;
+    if (options.timeoutMs !== undefined)
+        out.timeoutMs = options.timeoutMs;
+    if (options.onOutput !== undefined)
+        out.onOutput = options.onOutput;
+    return out;
+}
+function checkId(value) {
+    if (!/^[A-Za-z0-9_-]+$/.test(value))
+        throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
+    return value;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: ./node_modules/is-stream/index.js
+var is_stream = __nccwpck_require__(6543);
+// EXTERNAL MODULE: ./node_modules/make-dir/index.js
+var make_dir = __nccwpck_require__(6512);
+;// CONCATENATED MODULE: ./node_modules/sb-promise-queue/lib/esm/index.mjs
+class PromiseQueue {
+    constructor({ concurrency = 1 } = {}) {
+        this.options = { concurrency };
+        this.running = 0;
+        this.queue = [];
+        this.idleCallbacks = [];
+    }
+    clear() {
+        this.queue = [];
+    }
+    onIdle(callback) {
+        this.idleCallbacks.push(callback);
+        return () => {
+            const index = this.idleCallbacks.indexOf(callback);
+            if (index !== -1) {
+                this.idleCallbacks.splice(index, 1);
+            }
+        };
+    }
+    waitTillIdle() {
+        return new Promise((resolve) => {
+            if (this.running === 0) {
+                resolve();
+                return;
+            }
+            const dispose = this.onIdle(() => {
+                dispose();
+                resolve();
+            });
+        });
+    }
+    add(callback) {
+        return new Promise((resolve, reject) => {
+            const runCallback = () => {
+                this.running += 1;
+                try {
+                    Promise.resolve(callback()).then((val) => {
+                        resolve(val);
+                        this.processNext();
+                    }, (err) => {
+                        reject(err);
+                        this.processNext();
+                    });
+                }
+                catch (err) {
+                    reject(err);
+                    this.processNext();
+                }
+            };
+            if (this.running >= this.options.concurrency) {
+                this.queue.push(runCallback);
+            }
+            else {
+                runCallback();
+            }
+        });
+    }
+    // Internal function, don't use
+    processNext() {
+        this.running -= 1;
+        const callback = this.queue.shift();
+        if (callback) {
+            callback();
+        }
+        else if (this.running === 0) {
+            this.idleCallbacks.forEach((item) => item());
+        }
+    }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/sb-scandir/lib/esm/index.mjs
+/* @flow */
+
+
+
+
+const defaultFilesystem = {
+    join(pathA, pathB) {
+        return external_path_.join(pathA, pathB);
+    },
+    basename(path) {
+        return external_path_.basename(path);
+    },
+    stat(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
+    readdir(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.readdir(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
+};
+async function scanDirectoryInternal({ path, recursive, validate, result, fileSystem, queue, reject, }) {
+    const itemStat = await fileSystem.stat(path);
+    if (itemStat.isFile()) {
+        result.files.push(path);
+    }
+    else if (itemStat.isDirectory()) {
+        result.directories.push(path);
+    }
+    if (!itemStat.isDirectory() || recursive === 'none') {
+        return;
+    }
+    const contents = await fileSystem.readdir(path);
+    contents.forEach((item) => {
+        const itemPath = fileSystem.join(path, item);
+        if (!validate(itemPath)) {
+            return;
+        }
+        queue
+            .add(() => scanDirectoryInternal({
+            path: itemPath,
+            recursive: recursive === 'shallow' ? 'none' : 'deep',
+            validate,
+            result,
+            fileSystem,
+            queue,
+            reject,
+        }))
+            .catch(reject);
+    });
+}
+async function scanDirectory(path, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem, } = {}) {
+    external_assert_(path && typeof path === 'string', 'path must be a valid string');
+    external_assert_(typeof recursive === 'boolean', 'options.recursive must be a valid boolean');
+    external_assert_(validate === null || typeof validate === 'function', 'options.validate must be a valid function');
+    external_assert_(typeof concurrency === 'number', 'options.concurrency must be a valid number');
+    external_assert_(fileSystem !== null && typeof fileSystem === 'object', 'options.fileSystem must be a valid object');
+    const queue = new PromiseQueue({
+        concurrency,
+    });
+    const result = { files: [], directories: [] };
+    const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
+    await new Promise((resolve, reject) => {
+        scanDirectoryInternal({
+            path,
+            recursive: recursive ? 'deep' : 'shallow',
+            validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== '.',
+            result,
+            fileSystem: mergedFileSystem,
+            queue,
+            reject,
+        })
+            .then(() => queue.waitTillIdle())
+            .then(resolve, reject);
+    });
+    return result;
+}
+/* harmony default export */ const esm = (scanDirectory);
+
+// EXTERNAL MODULE: ./node_modules/shell-escape/shell-escape.js
+var shell_escape = __nccwpck_require__(4646);
+;// CONCATENATED MODULE: ./node_modules/node-ssh/lib/esm/index.mjs
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONCURRENCY = 1;
+const DEFAULT_VALIDATE = (path) => !external_path_.basename(path).startsWith('.');
+const DEFAULT_TICK = () => {
+    /* No Op */
+};
+class SSHError extends Error {
+    constructor(message, code = null) {
+        super(message);
+        this.code = code;
+    }
+}
+function unixifyPath(path) {
+    if (path.includes('\\')) {
+        return path.split('\\').join('/');
+    }
+    return path;
+}
+async function readFile(filePath) {
+    return new Promise((resolve, reject) => {
+        external_fs_.readFile(filePath, 'utf8', (err, res) => {
+            if (err) {
+                reject(err);
+            }
+            else {
+                resolve(res);
+            }
+        });
+    });
+}
+const SFTP_MKDIR_ERR_CODE_REGEXP = /Error: (E[\S]+): /;
+async function makeDirectoryWithSftp(path, sftp) {
+    let stats = null;
+    try {
+        stats = await new Promise((resolve, reject) => {
+            sftp.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    catch (_) {
+        /* No Op */
+    }
+    if (stats) {
+        if (stats.isDirectory()) {
+            // Already exists, nothing to worry about
+            return;
+        }
+        throw new Error('mkdir() failed, target already exists and is not a directory');
+    }
+    try {
+        await new Promise((resolve, reject) => {
+            sftp.mkdir(path, (err) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve();
+                }
+            });
+        });
+    }
+    catch (err) {
+        if (err != null && typeof err.stack === 'string') {
+            const matches = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
+            if (matches != null) {
+                throw new SSHError(err.message, matches[1]);
+            }
+            throw err;
+        }
+    }
+}
+class NodeSSH {
+    constructor() {
+        this.connection = null;
+    }
+    getConnection() {
+        const { connection } = this;
+        if (connection == null) {
+            throw new Error('Not connected to server');
+        }
+        return connection;
+    }
+    async connect(givenConfig) {
+        external_assert_(givenConfig != null && typeof givenConfig === 'object', 'config must be a valid object');
+        const config = { ...givenConfig };
+        external_assert_(config.username != null && typeof config.username === 'string', 'config.username must be a valid string');
+        if (config.host != null) {
+            external_assert_(typeof config.host === 'string', 'config.host must be a valid string');
+        }
+        else if (config.sock != null) {
+            external_assert_(typeof config.sock === 'object', 'config.sock must be a valid object');
+        }
+        else {
+            throw new external_assert_.AssertionError({ message: 'Either config.host or config.sock must be provided' });
+        }
+        if (config.privateKey != null || config.privateKeyPath != null) {
+            if (config.privateKey != null) {
+                external_assert_(typeof config.privateKey === 'string', 'config.privateKey must be a valid string');
+                external_assert_(config.privateKeyPath == null, 'config.privateKeyPath must not be specified when config.privateKey is specified');
+            }
+            else if (config.privateKeyPath != null) {
+                external_assert_(typeof config.privateKeyPath === 'string', 'config.privateKeyPath must be a valid string');
+                external_assert_(config.privateKey == null, 'config.privateKey must not be specified when config.privateKeyPath is specified');
+            }
+            external_assert_(config.passphrase == null || typeof config.passphrase === 'string', 'config.passphrase must be null or a valid string');
+            if (config.privateKeyPath != null) {
+                // Must be an fs path
+                try {
+                    config.privateKey = await readFile(config.privateKeyPath);
+                }
+                catch (err) {
+                    if (err != null && err.code === 'ENOENT') {
+                        throw new external_assert_.AssertionError({ message: 'config.privateKeyPath does not exist at given fs path' });
+                    }
+                    throw err;
+                }
+            }
+        }
+        else if (config.password != null) {
+            external_assert_(typeof config.password === 'string', 'config.password must be a valid string');
+        }
+        if (config.tryKeyboard != null) {
+            external_assert_(typeof config.tryKeyboard === 'boolean', 'config.tryKeyboard must be a valid boolean');
+        }
+        if (config.tryKeyboard) {
+            const { password } = config;
+            if (config.onKeyboardInteractive != null) {
+                external_assert_(typeof config.onKeyboardInteractive === 'function', 'config.onKeyboardInteractive must be a valid function');
+            }
+            else if (password != null) {
+                config.onKeyboardInteractive = (name, instructions, instructionsLang, prompts, finish) => {
+                    if (prompts.length > 0 && prompts[0].prompt.toLowerCase().includes('password')) {
+                        finish([password]);
+                    }
+                };
+            }
+        }
+        const connection = new lib.Client();
+        this.connection = connection;
+        await new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            if (config.onKeyboardInteractive) {
+                connection.on('keyboard-interactive', config.onKeyboardInteractive);
+            }
+            connection.on('ready', () => {
+                connection.removeListener('error', reject);
+                resolve();
+            });
+            connection.on('end', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+            });
+            connection.on('close', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+                reject(new SSHError('No response from server', 'ETIMEDOUT'));
+            });
+            connection.connect(config);
+        });
+        return this;
+    }
+    isConnected() {
+        return this.connection != null;
+    }
+    async requestShell(options) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            const callback = (err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            };
+            if (options == null) {
+                connection.shell(callback);
+            }
+            else {
+                connection.shell(options, callback);
+            }
+        });
+    }
+    async withShell(callback, options) {
+        external_assert_(typeof callback === 'function', 'callback must be a valid function');
+        const shell = await this.requestShell(options);
+        try {
+            await callback(shell);
+        }
+        finally {
+            shell.destroy();
+        }
+    }
+    async requestSFTP() {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.sftp((err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    async withSFTP(callback) {
+        external_assert_(typeof callback === 'function', 'callback must be a valid function');
+        const sftp = await this.requestSFTP();
+        try {
+            await callback(sftp);
+        }
+        finally {
+            sftp.end();
+        }
+    }
+    async execCommand(givenCommand, options = {}) {
+        external_assert_(typeof givenCommand === 'string', 'command must be a valid string');
+        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
+        external_assert_(options.cwd == null || typeof options.cwd === 'string', 'options.cwd must be a valid string');
+        external_assert_(options.stdin == null || typeof options.stdin === 'string' || is_stream.readable(options.stdin), 'options.stdin must be a valid string or readable stream');
+        external_assert_(options.execOptions == null || typeof options.execOptions === 'object', 'options.execOptions must be a valid object');
+        external_assert_(options.encoding == null || typeof options.encoding === 'string', 'options.encoding must be a valid string');
+        external_assert_(options.onChannel == null || typeof options.onChannel === 'function', 'options.onChannel must be a valid function');
+        external_assert_(options.onStdout == null || typeof options.onStdout === 'function', 'options.onStdout must be a valid function');
+        external_assert_(options.onStderr == null || typeof options.onStderr === 'function', 'options.onStderr must be a valid function');
+        external_assert_(options.noTrim == null || typeof options.noTrim === 'boolean', 'options.noTrim must be a boolean');
+        let command = givenCommand;
+        if (options.cwd) {
+            command = `cd ${shell_escape([options.cwd])} ; ${command}`;
+        }
+        const connection = this.getConnection();
+        const output = { stdout: [], stderr: [] };
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.exec(command, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                    return;
+                }
+                if (options.onChannel) {
+                    options.onChannel(channel);
+                }
+                channel.on('data', (chunk) => {
+                    if (options.onStdout)
+                        options.onStdout(chunk);
+                    output.stdout.push(chunk.toString(options.encoding));
+                });
+                channel.stderr.on('data', (chunk) => {
+                    if (options.onStderr)
+                        options.onStderr(chunk);
+                    output.stderr.push(chunk.toString(options.encoding));
+                });
+                if (options.stdin != null) {
+                    if (is_stream.readable(options.stdin)) {
+                        options.stdin.pipe(channel, {
+                            end: true,
+                        });
+                    }
+                    else {
+                        channel.write(options.stdin);
+                        channel.end();
+                    }
+                }
+                else {
+                    channel.end();
+                }
+                let code = null;
+                let signal = null;
+                channel.on('exit', (code_, signal_) => {
+                    code = code_ !== null && code_ !== void 0 ? code_ : null;
+                    signal = signal_ !== null && signal_ !== void 0 ? signal_ : null;
+                });
+                channel.on('close', () => {
+                    let stdout = output.stdout.join('');
+                    let stderr = output.stderr.join('');
+                    if (options.noTrim !== true) {
+                        stdout = stdout.trim();
+                        stderr = stderr.trim();
+                    }
+                    resolve({
+                        code: code != null ? code : null,
+                        signal: signal != null ? signal : null,
+                        stdout,
+                        stderr,
+                    });
+                });
+            });
+        });
+    }
+    async exec(command, parameters, options = {}) {
+        external_assert_(typeof command === 'string', 'command must be a valid string');
+        external_assert_(Array.isArray(parameters), 'parameters must be a valid array');
+        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
+        external_assert_(options.stream == null || ['both', 'stdout', 'stderr'].includes(options.stream), 'options.stream must be one of both, stdout, stderr');
+        for (let i = 0, { length } = parameters; i < length; i += 1) {
+            external_assert_(typeof parameters[i] === 'string', `parameters[${i}] must be a valid string`);
+        }
+        const completeCommand = `${command}${parameters.length > 0 ? ` ${shell_escape(parameters)}` : ''}`;
+        const response = await this.execCommand(completeCommand, options);
+        if (options.stream == null || options.stream === 'stdout') {
+            if (response.stderr) {
+                throw new Error(response.stderr);
+            }
+            return response.stdout;
+        }
+        if (options.stream === 'stderr') {
+            return response.stderr;
+        }
+        return response;
+    }
+    async mkdir(path, method = 'sftp', givenSftp = null) {
+        external_assert_(typeof path === 'string', 'path must be a valid string');
+        external_assert_(typeof method === 'string' && (method === 'sftp' || method === 'exec'), 'method must be either sftp or exec');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        if (method === 'exec') {
+            await this.exec('mkdir', ['-p', unixifyPath(path)]);
+            return;
+        }
+        const sftp = givenSftp || (await this.requestSFTP());
+        const makeSftpDirectory = async (retry) => makeDirectoryWithSftp(unixifyPath(path), sftp).catch(async (error) => {
+            if (!retry || error == null || (error.message !== 'No such file' && error.code !== 'ENOENT')) {
+                throw error;
+            }
+            await this.mkdir(external_path_.dirname(path), 'sftp', sftp);
+            await makeSftpDirectory(false);
+        });
+        try {
+            await makeSftpDirectory(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async getFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
+        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        const sftp = givenSftp || (await this.requestSFTP());
+        try {
+            await new Promise((resolve, reject) => {
+                sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
+                    if (err) {
+                        reject(err);
+                    }
+                    else {
+                        resolve();
+                    }
+                });
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
+        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        external_assert_(await new Promise((resolve) => {
+            external_fs_.access(localFile, external_fs_.constants.R_OK, (err) => {
+                resolve(err === null);
+            });
+        }), `localFile does not exist at ${localFile}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const putFile = (retry) => {
+            return new Promise((resolve, reject) => {
+                sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
+                    if (err == null) {
+                        resolve();
+                        return;
+                    }
+                    if (err.message === 'No such file' && retry) {
+                        resolve(this.mkdir(external_path_.dirname(remoteFile), 'sftp', sftp).then(() => putFile(false)));
+                    }
+                    else {
+                        reject(err);
+                    }
+                });
+            });
+        };
+        try {
+            await putFile(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFiles(files, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {} } = {}) {
+        external_assert_(Array.isArray(files), 'files must be an array');
+        for (let i = 0, { length } = files; i < length; i += 1) {
+            const file = files[i];
+            external_assert_(file, 'files items must be valid objects');
+            external_assert_(file.local && typeof file.local === 'string', `files[${i}].local must be a string`);
+            external_assert_(file.remote && typeof file.remote === 'string', `files[${i}].remote must be a string`);
+        }
+        const transferred = [];
+        const sftp = givenSftp || (await this.requestSFTP());
+        const queue = new PromiseQueue({ concurrency });
+        try {
+            await new Promise((resolve, reject) => {
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        await this.putFile(file.local, file.remote, sftp, transferOptions);
+                        transferred.push(file);
+                    })
+                        .catch(reject);
+                });
+                queue.waitTillIdle().then(resolve);
+            });
+        }
+        catch (error) {
+            if (error != null) {
+                error.transferred = transferred;
+            }
+            throw error;
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            external_fs_.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await esm(localDirectory, {
+            recursive,
+            validate,
+        });
+        const files = scanned.files.map((item) => external_path_.relative(localDirectory, item));
+        const directories = scanned.directories.map((item) => external_path_.relative(localDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await this.mkdir(external_path_.join(remoteDirectory, directory), 'sftp', sftp);
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = external_path_.join(localDirectory, file);
+                        const remoteFile = external_path_.join(remoteDirectory, file);
+                        try {
+                            await this.putFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            external_fs_.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await esm(remoteDirectory, {
+            recursive,
+            validate,
+            concurrency,
+            fileSystem: {
+                basename(path) {
+                    return external_path_.posix.basename(path);
+                },
+                join(pathA, pathB) {
+                    return external_path_.posix.join(pathA, pathB);
+                },
+                readdir(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.readdir(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                resolve(res.map((item) => item.filename));
+                            }
+                        });
+                    });
+                },
+                stat(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.stat(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                                resolve(res);
+                            }
+                        });
+                    });
+                },
+            },
+        });
+        const files = scanned.files.map((item) => external_path_.relative(remoteDirectory, item));
+        const directories = scanned.directories.map((item) => external_path_.relative(remoteDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await make_dir(external_path_.join(localDirectory, directory));
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = external_path_.join(localDirectory, file);
+                        const remoteFile = external_path_.join(remoteDirectory, file);
+                        try {
+                            await this.getFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    forwardIn(remoteAddr, remotePort, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardIn(remoteAddr, remotePort, (error, port) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.destIP === remoteAddr && details.destPort === port) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('tcp connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('tcp connection', handler);
+                        connection.unforwardIn(remoteAddr, port, (_error) => {
+                            if (_error) {
+                                _reject(error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ port, dispose });
+            });
+        });
+    }
+    forwardOut(srcIP, srcPort, dstIP, dstPort) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    forwardInStreamLocal(socketPath, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardInStreamLocal(socketPath, (error) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.socketPath === socketPath) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('unix connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('unix connection', handler);
+                        connection.openssh_unforwardInStreamLocal(socketPath, (_error) => {
+                            if (_error) {
+                                _reject(_error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ dispose });
+            });
+        });
+    }
+    forwardOutStreamLocal(socketPath) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    dispose() {
+        if (this.connection) {
+            this.connection.end();
+            this.connection = null;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 4;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+const MAX_STDERR_BYTES = 4 * 1024 * 1024;
+// Failures that happen before the server could have run anything and that a later attempt may not meet.
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * Opens the run's one SSH connection. The host key is checked during key exchange, before any
+ * authentication; only failures to establish the connection are retried, never a host key
+ * mismatch or a refused key.
+ */
+async function connectSsh(settings, options) {
+    const retries = options.retries ?? DEFAULT_RETRIES;
+    const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    for (let attempt = 0;; attempt++) {
+        try {
+            return await connectOnce(settings, options);
+        }
+        catch (error) {
+            if (!(error instanceof SshConnectionError))
+                throw error;
+            if (!error.retryable)
+                throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error });
+            if (attempt >= retries)
+                throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
+            const delay = backoffMs * 2 ** attempt;
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay);
+        }
+    }
+}
+async function connectOnce(settings, options) {
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const pins = settings.hostKey.mode === 'pinned' ? settings.hostKey.pins : undefined;
+    let presentedKey;
+    let hostKeyRefused = false;
+    const algorithms = pins ? hostKeyAlgorithmsFor(pins) : undefined;
+    const config = {
+        host: settings.host,
+        port: settings.port,
+        username: settings.user,
+        privateKey: settings.privateKey,
+        passphrase: settings.passphrase,
+        readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        // Only the key: no "none" probe, no password or keyboard prompts that could never be answered in CI.
+        authHandler: ['publickey'],
+        // Called during key exchange, before ssh2 sends any authentication request.
+        hostVerifier: (key) => {
+            presentedKey = key;
+            if (!pins)
+                return true;
+            const fingerprint = fingerprintOf(key);
+            hostKeyRefused = !pins.some((pin) => pin.fingerprint === fingerprint);
+            return !hostKeyRefused;
+        },
+        ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {})
+    };
+    const ssh = new NodeSSH();
+    const connecting = ssh.connect(config);
+    // node-ssh creates the client synchronously; listen for errors before its own listener goes
+    // away at 'ready', so a late error (keepalive timeout, reset) never becomes an uncaught exception.
+    const client = ssh.connection;
+    let lastError;
+    client?.on('error', (error) => {
+        lastError = error;
+    });
+    try {
+        await connecting;
+    }
+    catch (error) {
+        client?.end();
+        throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
+    }
+    if (!client || !ssh.connection)
+        throw new SshConnectionError('the connection closed right after it opened', true);
+    const key = presentedKey ?? Buffer.alloc(0);
+    const keyType = keyTypeOfBlob(key);
+    const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
+    if (settings.hostKey.mode === 'accept-new') {
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+            `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
+            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+    }
+    else {
+        const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+    }
+    return new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+}
+function classifyConnectError(error, f) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const { settings } = f;
+    const code = err.code;
+    const level = err.level;
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
+    if (f.hostKeyRefused && f.presentedKey) {
+        return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
+            `which is not pinned. Pinned keys:\n${pinList}\n` +
+            `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (/no matching host key/i.test(err.message) && f.pins) {
+        return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
+            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (level === 'client-authentication') {
+        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+            (settings.user === 'dokku'
+                ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
+                : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
+            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+    }
+    if (code === 'ENOTFOUND')
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+    const reason = secrets_redact(err.message);
+    const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
+        (level === 'client-timeout' && /handshake/i.test(err.message)) ||
+        // A socket closed before the server's banner (ssh2) or before the handshake finished (node-ssh):
+        // what a server dropping excess connections (MaxStartups) or still starting looks like.
+        /Connection lost before handshake|No response from server/.test(err.message);
+    return new SshConnectionError(`${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`, retryable, { cause: err });
+}
+function publicFingerprint(settings) {
+    const parsed = lib_default().utils.parseKey(settings.privateKey, settings.passphrase);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key instanceof Error)
+        return '';
+    return ` (public key ${fingerprintOf(key.getPublicSSH())})`;
+}
+/** One SSH connection: commands run on exec channels, without a pty, one channel per command. */
+class SshExecutor {
+    shell;
+    hostKey;
+    #client;
+    #target;
+    #lastError;
+    #socketClosed = false;
+    #closing;
+    constructor(client, shell, target, hostKey, lastError) {
+        this.shell = shell;
+        this.hostKey = hostKey;
+        this.#client = client;
+        this.#target = target;
+        this.#lastError = lastError;
+        client.once('close', () => {
+            this.#socketClosed = true;
+        });
+    }
+    /** Quotes argv for the remote shell (see quote.ts) and runs it; an unsendable argument rejects before anything is sent. */
+    async run(argv, options = {}) {
+        return this.exec(buildRemoteCommand(this.shell, argv), options);
+    }
+    exec(command, options = {}) {
+        if (this.#closing || this.#socketClosed) {
+            const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
+            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+        }
+        return runOnChannel(this.#client, command, options, this.#target, this.#lastError);
+    }
+    /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
+    close() {
+        this.#closing ??= new Promise((resolve) => {
+            if (this.#socketClosed)
+                return resolve();
+            const timer = setTimeout(() => {
+                // The server did not answer the disconnect; drop the socket.
+                this.#client.destroy();
+                resolve();
+            }, CLOSE_TIMEOUT_MS);
+            timer.unref();
+            this.#client.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+            this.#client.end();
+        });
+        return this.#closing;
+    }
+}
+function runOnChannel(client, command, options, target, lastError) {
+    const shown = shortCommand(secrets_redact(command));
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        let channel;
+        let timer;
+        const sink = options.stdout;
+        const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+        // A command that ends before reading all its input leaves the stream paused for good; destroy
+        // it so that whatever feeds it (a download, a dump) ends with an error instead of waiting.
+        const releaseSource = () => {
+            if (!source)
+                return;
+            if (channel)
+                source.unpipe(channel);
+            if (!source.readableEnded && !source.destroyed)
+                source.destroy();
+        };
+        const stop = () => {
+            if (!channel)
+                return;
+            sendKill(channel);
+            channel.close();
+            if (sink) {
+                channel.unpipe(sink);
+                channel.resume(); // drain what is buffered so ssh2 can finish closing the channel
+            }
+        };
+        const fail = (error, options_) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            if (options_.stopCommand)
+                stop();
+            releaseSource();
+            // Destroyed, never ended: a consumer must not take truncated output for the whole of it.
+            if (sink && !sink.destroyed)
+                sink.destroy(error);
+            reject(error);
+        };
+        const stderr = new TailBuffer(MAX_STDERR_BYTES);
+        if (options.timeoutMs !== undefined) {
+            timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
+        }
+        client.exec(command, (error, opened) => {
+            if (error) {
+                fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
+                return;
+            }
+            channel = opened;
+            if (settled) {
+                // Timed out while the channel was opening.
+                stop();
+                return;
+            }
+            let exit;
+            let stdoutEnded = false;
+            let stderrEnded = false;
+            let channelClosed = false;
+            const stdoutChunks = [];
+            const stdoutDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+            const stderrDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+            const finish = () => {
+                if (settled || !stdoutEnded || !stderrEnded || !channelClosed)
+                    return;
+                releaseSource();
+                // A character split across the last chunk is still owed to the callbacks.
+                const stdoutRest = stdoutDecoder.end();
+                const stderrRest = stderrDecoder.end();
+                if (stdoutRest && options.onStdout && !sink)
+                    options.onStdout(stdoutRest);
+                if (stderrRest && options.onStderr)
+                    options.onStderr(stderrRest);
+                if (exit === undefined) {
+                    fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
+                    return;
+                }
+                const result = { code: exit.code, signal: exit.signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text() };
+                if (!sink) {
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                    return;
+                }
+                sink.end();
+                (0,external_node_stream_.finished)(sink, (sinkError) => {
+                    if (settled)
+                        return;
+                    if (sinkError)
+                        return fail(sinkError, { stopCommand: false });
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                });
+            };
+            opened.on('exit', (code, signal) => {
+                exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
+            });
+            opened.on('close', () => {
+                channelClosed = true;
+                finish();
+            });
+            // Writes after the remote side closed are dropped by ssh2; errors here never mean lost output.
+            opened.on('error', () => undefined);
+            opened.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (options.onStderr)
+                    options.onStderr(stderrDecoder.write(chunk));
+            });
+            opened.stderr.on('end', () => {
+                stderrEnded = true;
+                finish();
+            });
+            if (sink) {
+                sink.on('error', (sinkError) => fail(sinkError, { stopCommand: true }));
+                opened.pipe(sink, { end: false });
+            }
+            else {
+                opened.on('data', (chunk) => {
+                    stdoutChunks.push(chunk);
+                    if (options.onStdout)
+                        options.onStdout(stdoutDecoder.write(chunk));
+                });
+            }
+            opened.on('end', () => {
+                stdoutEnded = true;
+                finish();
+            });
+            const stdin = options.stdin;
+            if (stdin === undefined)
+                opened.end();
+            else if (isBufferLike(stdin))
+                opened.end(stdin);
+            else {
+                stdin.once('error', (stdinError) => 
+                // No EOF: the command must not mistake a cut-off input for a complete one. A forced
+                // command cannot be signalled (sshd refuses), so closing the channel is all we can do.
+                fail(new Error(`Reading the input of \`${shown}\` failed, so the command was stopped before its input was complete: ${stdinError.message}`, { cause: stdinError }), { stopCommand: true }));
+                stdin.pipe(opened);
+            }
+        });
+    });
+}
+const SHOWN_COMMAND_LENGTH = 300;
+/** Commands may carry 100 KiB of quoted data; messages show their start. */
+function shortCommand(command) {
+    return command.length <= SHOWN_COMMAND_LENGTH ? command : `${command.slice(0, SHOWN_COMMAND_LENGTH)}… (${command.length} characters)`;
+}
+function isBufferLike(value) {
+    return typeof value === 'string' || Buffer.isBuffer(value);
+}
+/**
+ * ssh2's channel.signal() does nothing once our side has sent EOF (it checks `writable`), which
+ * is exactly when a command that consumed its stdin hangs; send the request on the protocol then.
+ * OpenSSH delivers it to the session's process group, except for forced commands, where it refuses.
+ */
+function sendKill(channel) {
+    const internals = channel;
+    const state = internals.outgoing?.state;
+    const id = internals.outgoing?.id;
+    const protocol = internals._client?._protocol;
+    try {
+        if ((state === 'open' || state === 'eof') && id !== undefined && typeof protocol?.signal === 'function')
+            protocol.signal(id, 'KILL');
+        else
+            channel.signal('KILL');
+    }
+    catch {
+        // The channel or connection is already gone.
+    }
+}
+/** Keeps the last `limit` bytes, so a command that floods stderr cannot exhaust memory. */
+class TailBuffer {
+    #limit;
+    #chunks = [];
+    #size = 0;
+    #dropped = false;
+    constructor(limit) {
+        this.#limit = limit;
+    }
+    push(chunk) {
+        this.#chunks.push(chunk);
+        this.#size += chunk.length;
+        while (this.#size > this.#limit && this.#chunks.length > 1) {
+            this.#size -= this.#chunks.shift().length;
+            this.#dropped = true;
+        }
+    }
+    text() {
+        const text = Buffer.concat(this.#chunks).toString('utf8');
+        return this.#dropped ? `[earlier output dropped]\n${text}` : text;
+    }
+}
+function formatDelay(ms) {
+    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-service/service.ts
+
+
+
+
+
+
+
+
+
+
+/** Observes the host, plans, prints the plan and, unless this is a dry run, applies it. */
+async function provisionService(config, logger) {
+    const started = Date.now();
+    const executor = await connectSsh(config.ssh, { logger });
+    try {
+        const dokku = await DokkuClient.create(executor, logger);
+        const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, executor.shell !== 'dokku-forced-command');
+        let plan;
+        try {
+            plan = planService(config, observed);
+        }
+        catch (error) {
+            if (error instanceof PlanError)
+                throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message);
+            throw error;
+        }
+        await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+            for (const line of renderPlan(config, plan))
+                logger.info(line);
+        });
+        for (const notice of plan.notices)
+            logger.warning(notice);
+        const result = { plan, observed, changed: false, url: undefined, done: [], notices: [...plan.notices], notes: plan.notes, failure: undefined, durationMs: 0 };
+        if (!config.dryRun && plan.steps.length > 0) {
+            const ran = new Set();
+            try {
+                for (const step of plan.steps) {
+                    const changed = await logger.group(stepTitle(config, step), () => runStep({ dokku, config, plan, observed, logger, result }, step));
+                    ran.add(step);
+                    if (changed) {
+                        result.changed = true;
+                        result.done.push(stepTitle(config, step));
+                    }
+                }
+            }
+            catch (error) {
+                result.failure = error instanceof Error ? error : new Error(String(error));
+                logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
+                // The one thing a next run cannot see: an app whose environment changed but that was never
+                // restarted runs on with the old one, and looks converged.
+                const owed = plan.steps.find((s) => s.kind === 'restart-app' && !ran.has(s) && s.app === config.app);
+                if (owed && plan.steps.some((s) => ran.has(s) && touchesApp(s, config.app))) {
+                    const notice = `${config.app}'s config changed but it was not restarted, and a next run cannot tell: run \`dokku ps:restart ${config.app}\`.`;
+                    result.notices.push(notice);
+                    logger.warning(notice);
+                }
+            }
+        }
+        if (!config.destroy && !result.failure)
+            result.url = await finalUrl(dokku, config, plan, observed);
+        if (result.url)
+            registerSecret(result.url);
+        result.durationMs = Date.now() - started;
+        return result;
+    }
+    finally {
+        await executor.close();
+    }
+}
+/** Steps that change what the linked app runs with (its environment, links or networks). */
+function touchesApp(step, app) {
+    return step.kind === 'clean-link' || step.kind === 'link' || step.kind === 'set-url' || step.kind === 'upgrade-service' || (step.kind === 'attach-network' && step.app === app);
+}
+// ---- observe: few reads, in parallel over the one connection -------------------------------------
+function pluginCommands(dokku, config) {
+    if (config.engine === 'cockroach')
+        throw new Error('cockroach has no plugin');
+    return dokku[config.engine];
+}
+async function observePlugin(dokku, config, canInstallPlugins) {
+    const commands = pluginCommands(dokku, config);
+    const app = config.app;
+    const [plugins, appExists] = await Promise.all([dokku.plugins.list(), app === undefined ? Promise.resolve(false) : dokku.apps.exists(app)]);
+    const entry = plugins.find((p) => p.name === commands.plugin);
+    const plugin = entry === undefined ? 'missing' : entry.enabled ? 'enabled' : 'disabled';
+    const exists = plugin === 'enabled' ? await commands.exists(config.service) : false;
+    const [info, appConfig, dockerOptions, ps] = await Promise.all([
+        exists ? commands.info(config.service) : undefined,
+        app !== undefined && appExists ? dokku.config.export(app) : {},
+        app !== undefined && appExists ? dokku.dockerOptions.report(app) : undefined,
+        app !== undefined && appExists ? dokku.ps.report(app) : undefined
+    ]);
+    return {
+        kind: 'plugin',
+        plugin,
+        canInstallPlugins,
+        service: info ? { dsn: info.dsn, version: info.version, status: info.status, links: info.links, configOptions: info.configOptions } : undefined,
+        app: app === undefined
+            ? undefined
+            : {
+                name: app,
+                exists: appExists,
+                deployed: ps?.deployed ?? false,
+                config: appConfig,
+                dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
+            }
+    };
+}
+async function observeCockroach(dokku, config) {
+    const names = cockroachNames(config.service);
+    const app = config.app;
+    const [serviceExists, appExists, networkExists] = await Promise.all([
+        dokku.apps.exists(names.app),
+        app === undefined ? Promise.resolve(false) : dokku.apps.exists(app),
+        dokku.network.exists(names.network)
+    ]);
+    const service = serviceExists
+        ? await Promise.all([
+            dokku.config.export(names.app),
+            dokku.storage.list(names.app),
+            dokku.checks.report(names.app),
+            dokku.proxy.report(names.app),
+            dokku.ps.report(names.app),
+            dokku.network.report(names.app),
+            dokku.resource.report(names.app),
+            dokku.apps.report(names.app)
+        ])
+        : undefined;
+    const appState = app !== undefined && appExists ? await Promise.all([dokku.config.export(app), dokku.network.report(app), dokku.ps.report(app)]) : undefined;
+    if (service)
+        registerSecret(service[0][COCKROACH_KEYS.password]);
+    const newPassword = (0,external_node_crypto_.randomBytes)(24).toString('hex');
+    registerSecret(newPassword);
+    return {
+        kind: 'cockroach',
+        networkExists,
+        newPassword,
+        service: service
+            ? (([cfg, mounts, checks, proxy, ps, network, resource, report]) => ({
+                config: cfg,
+                mounts,
+                checksDisabled: checks.disabled.includes('_all_') || checks.disabled.includes('web'),
+                proxyEnabled: proxy.enabled,
+                restartPolicy: ps.raw['computed-restart-policy'] || ps.raw['restart-policy'] || '',
+                networks: attachedNetworks(network),
+                tld: network['computed-tld'] ?? network['tld'] ?? '',
+                memoryLimit: resource['_default_-limit-memory'] ?? '',
+                deployed: ps.deployed,
+                deployedImage: report.deploySource === 'docker-image' && report.deploySourceMetadata ? report.deploySourceMetadata : undefined
+            }))(service)
+            : undefined,
+        app: app === undefined
+            ? undefined
+            : {
+                name: app,
+                exists: appExists,
+                deployed: appState?.[2].deployed ?? false,
+                config: appState?.[0] ?? {},
+                networks: appState ? attachedNetworks(appState[1]) : { postCreate: [], postDeploy: [] }
+            }
+    };
+}
+/** `network:report`: attach-post-create / attach-post-deploy are stored comma-joined (§4.14). */
+function attachedNetworks(report) {
+    const list = (value) => (value ?? '').split(/[,\s]+/).filter((n) => n !== '');
+    return { postCreate: list(report['attach-post-create']), postDeploy: list(report['attach-post-deploy']) };
+}
+/** Runs one step; returns whether it changed the host. */
+async function runStep(run, step) {
+    const { dokku, config, plan, logger } = run;
+    const stream = { onOutput: (line) => logger.info(line) };
+    const svc = config.service;
+    const app = config.app;
+    const changed = (outcome) => outcome.changed;
+    switch (step.kind) {
+        case 'install-plugin': {
+            const source = SERVICE_PLUGIN_SOURCES[step.plugin];
+            return changed(await dokku.plugins.install(source.url, { name: source.plugin, committish: source.committish }));
+        }
+        case 'create-service':
+            // Its output prints the DSN: the client neither streams nor shows it.
+            return changed(await pluginCommands(dokku, config).create(svc, {
+                ...(config.image === undefined ? {} : { image: config.image }),
+                ...(config.imageVersion === undefined ? {} : { imageVersion: config.imageVersion }),
+                ...(config.customEnv.size === 0 ? {} : { customEnv: Object.fromEntries(config.customEnv) }),
+                ...(config.memory === undefined ? {} : { memory: config.memory }),
+                ...(config.shmSize === undefined ? {} : { shmSize: config.shmSize }),
+                ...(config.configOptions === undefined ? {} : { configOptions: config.configOptions })
+            }));
+        case 'upgrade-service':
+            // Linked apps are restarted by this plan (once each), not by the plugin.
+            return changed(await pluginCommands(dokku, config).upgrade(svc, { image: step.image, imageVersion: step.imageVersion, restartApps: false }));
+        case 'create-app':
+            return changed(await dokku.apps.create(step.app));
+        case 'clean-link': {
+            // unlink removes the docker option and the LINKS entry before it finds no URL to unset and
+            // exits 1 (§5.1): that cleanup is what this step is for, so "absent" is fine here.
+            if (step.unlink)
+                await pluginCommands(dokku, config).unlink(svc, app, { restart: false });
+            if (step.unset.length > 0)
+                await dokku.config.unset(app, step.unset, { restart: false });
+            return true;
+        }
+        case 'link':
+            return changed(await pluginCommands(dokku, config).link(svc, app, { alias: config.alias, ...(config.querystring ? { querystring: config.querystring } : {}), restart: false }));
+        case 'set-url': {
+            if (plan.url === undefined)
+                throw new Error(`the URL of ${svc} is not known yet`);
+            return changed(await dokku.config.set(app, { [step.variable]: plan.url }, { restart: false }));
+        }
+        case 'unlink':
+            return changed(await pluginCommands(dokku, config).unlink(svc, app, { restart: false }));
+        case 'unset-url':
+            return changed(await dokku.config.unset(app, step.variables, { restart: false }));
+        case 'destroy-service':
+            if (config.engine === 'cockroach')
+                await dokku.apps.destroy(svc);
+            else
+                await pluginCommands(dokku, config).destroy(svc);
+            return true;
+        case 'mount-storage':
+            // Owned by root: the image runs as root and the entrypoint writes certificates there (§6.2).
+            return changed(await dokku.storage.ensureMount(svc, step.storage, step.containerDir, { chown: 'root' }));
+        case 'set-service-config': {
+            const values = plan.serviceConfig ?? {};
+            return changed(await dokku.config.set(svc, Object.fromEntries(step.keys.map((key) => [key, values[key]])), { restart: false }));
+        }
+        case 'disable-checks':
+            await dokku.checks.disable(svc);
+            return true;
+        case 'set-restart-policy':
+            await dokku.ps.set(svc, 'restart-policy', step.policy);
+            return true;
+        case 'disable-proxy':
+            await dokku.proxy.disable(svc);
+            return true;
+        case 'limit-memory':
+            await dokku.resource.limit(svc, { memory: step.memory });
+            return true;
+        case 'create-network':
+            return changed(await dokku.network.ensure(step.network));
+        case 'attach-network':
+            await dokku.network.set(step.app, 'attach-post-create', ...step.networks);
+            return true;
+        case 'deploy-image':
+            return deployImage(run, step.image, stream);
+        case 'restart-service':
+            return changed(await dokku.ps.restart(svc, stream));
+        case 'stop-service':
+            return changed(await dokku.ps.stop(svc));
+        case 'destroy-storage':
+            return destroyStorage(run, step.storage, step.containerDir);
+        case 'restart-app': {
+            const outcome = await dokku.ps.restart(step.app, stream);
+            if (!outcome.changed)
+                logger.info(`${step.app} has not been deployed; nothing to restart.`);
+            return outcome.changed;
+        }
+    }
+}
+async function deployImage(run, image, stream) {
+    const { dokku, config, logger } = run;
+    const outcome = await dokku.git.fromImage(config.service, image, stream);
+    // "No changes detected": the app's repository already names this image (a deploy that failed
+    // after the commit, addendum §A.10): build what it names.
+    if (!outcome.changed) {
+        logger.info(`${config.service}'s repository already names ${image} but it is not what runs; rebuilding it.`);
+        await dokku.ps.rebuild(config.service, stream);
+    }
+    const report = await dokku.apps.report(config.service);
+    if (report.deploySource !== 'docker-image' || report.deploySourceMetadata !== image)
+        throw new UnfulfilledCommandError(`finished, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata} as deployed, not ${image}`, {
+            command: `dokku git:from-image ${config.service} ${image}`,
+            exitCode: 0,
+            stdout: '',
+            stderr: ''
+        });
+    return true;
+}
+async function destroyStorage(run, storage, containerDir) {
+    const { dokku, config, result } = run;
+    const path = `/var/lib/dokku/data/storage/${storage}`;
+    let changed = false;
+    if (containerDir !== undefined)
+        changed = (await dokku.storage.unmount(config.service, storage, containerDir)).changed;
+    if (!dokku.features.namedStorage) {
+        result.notices.push(`Dokku ${dokku.version.raw} has no storage:destroy: remove ${path} as root (\`rm -rf ${path}\`) before a service of this name is created again.`);
+        return changed;
+    }
+    const destroyed = await dokku.storage.destroy(storage, { destroyHostDir: true });
+    if (destroyed.changed && !destroyed.hostDirRemoved)
+        result.notices.push(`Dokku ${dokku.version.raw} keeps ${path} after storage:destroy (--destroy-host-dir needs 0.38.27): remove it as root (\`rm -rf ${path}\`) before a service of this name is created again.`);
+    return changed || destroyed.changed;
+}
+/** The URL to report: the one the app holds, or the service's own; read back for a service created just now. */
+async function finalUrl(dokku, config, plan, observed) {
+    if (observed.kind === 'cockroach')
+        return config.dryRun && !observed.service ? undefined : plan.url;
+    if (plan.url !== undefined || config.dryRun)
+        return plan.url;
+    const commands = pluginCommands(dokku, config);
+    const dsn = (await commands.dsn(config.service)).dsn;
+    const scheme = observed.app?.config[SERVICE_PLUGIN_SOURCES[commands.plugin].schemeKey];
+    return withQuerystring(withScheme(dsn, scheme), config.querystring);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/main.ts
 
-const run = notYetImplemented('dokku-service');
+
+
+
+
+
+
+
+
+async function run(inputs = new readers_InputReader(), _context, logger = actionsLogger) {
+    const config = readServiceInputs(inputs);
+    const result = await provisionService(config, logger);
+    setOutputs(config, result);
+    await writeSummary(config, result);
+    if (result.failure)
+        throw result.failure;
+}
+function setOutputs(config, result) {
+    setOutput(Outputs.service, config.service);
+    setOutput(Outputs.changed, String(result.changed));
+    if (result.url) {
+        // Registered once more right here: the output must never be the first place the runner sees it.
+        registerSecret(result.url);
+        setOutput(Outputs.url, result.url);
+    }
+}
+async function writeSummary(config, result) {
+    const outcome = result.failure
+        ? 'failed'
+        : config.dryRun
+            ? result.plan.steps.length > 0
+                ? `dry run: ${result.plan.steps.length} step(s) planned`
+                : 'dry run: nothing to do'
+            : config.destroy
+                ? result.changed
+                    ? 'destroyed'
+                    : 'already absent'
+                : result.changed
+                    ? 'changed'
+                    : 'unchanged';
+    await writeJobSummary((summary) => summary
+        .addHeading(`dokku-service: ${config.engine} ${config.service}`, 2)
+        .addTable([
+        [
+            { data: 'service', header: true },
+            { data: 'engine', header: true },
+            { data: 'linked app', header: true },
+            { data: 'variable', header: true },
+            { data: 'outcome', header: true },
+            { data: 'duration', header: true }
+        ],
+        [config.service, config.engine, config.app ?? '—', result.plan.variable ?? '—', outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
+    ])
+        .addList([
+        ...result.notices.map((notice) => `warning: ${notice}`),
+        ...result.notes.map((note) => `note: ${note}`),
+        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
+    ])
+        .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? result.plan.steps.map((step) => stepTitle(config, step)) : result.done)));
+}
+function listOrNothing(lines) {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing';
+}
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/index.ts
 

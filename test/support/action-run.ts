@@ -16,7 +16,7 @@ export interface ActionRun {
   rawStdout: string
   outputs: Record<string, string>
   summary: string
-  /** All of it together: what a secret must never appear in. */
+  /** Log, stdout without mask commands, summary and error: where no secret may appear. Outputs are apart: a masked output may be a secret by design (a DSN). */
   everything: string
 }
 
@@ -65,5 +65,5 @@ export async function runAction(run: RunFn, inputs: Record<string, string>, cont
   const rawStdout = chunks.join('')
   const stdout = rawStdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
   const log = logger.text()
-  return { error, log, stdout, rawStdout, outputs, summary, everything: [log, stdout, JSON.stringify(outputs), summary, error?.message ?? ''].join('\n') }
+  return { error, log, stdout, rawStdout, outputs, summary, everything: [log, stdout, summary, error?.message ?? ''].join('\n') }
 }

@@ -122,7 +122,8 @@ describe('dokku-deploy against the sandbox host', () => {
     expect(result.error).toBeUndefined()
     const env = (await (await fetch(`${await sandbox.appUrl(app)}/__sandbox/env`)).json()) as Record<string, string>
     for (const [key, value] of Object.entries(values)) expect(env[key], key).toBe(value)
-    for (const value of Object.values(values)) for (const part of value.split('\n').filter((p) => p.trim().length >= 6)) expect(result.everything).not.toContain(part.trim())
+    const shown = `${result.everything}\n${JSON.stringify(result.outputs)}`
+    for (const value of Object.values(values)) for (const part of value.split('\n').filter((p) => p.trim().length >= 6)) expect(shown).not.toContain(part.trim())
     expect(result.log).toContain('set config SPACES, QUOTES, DOLLAR, BACKSLASH, MULTILINE, UNICODE without restarting (values not shown)')
   })
 
@@ -251,7 +252,7 @@ describe('dokku-deploy against the sandbox host', () => {
       expect((await dokku(`apps:exists ${base}`)).code).toBe(0)
       expect(github.requests.filter((r) => r.body?.state === 'inactive').length).toBeGreaterThan(0)
       expect(github.commentsOn(5)[0]?.body).toContain('was destroyed')
-      for (const run of [created, updated, destroyed]) expect(run.everything).not.toContain(token)
+      for (const run of [created, updated, destroyed]) expect(`${run.everything}\n${JSON.stringify(run.outputs)}`).not.toContain(token)
     } finally {
       await github.stop()
     }
