@@ -23,6 +23,8 @@ export interface StepRecord {
   kind: 'action' | 'run' | 'skipped'
   exitCode: number
   outputs: Record<string, string>
+  /** The outputs as the runner would show them in a log: masks applied. */
+  shownOutputs: Record<string, string>
   /** What the runner would show in the log, masks applied. */
   log: string
   /** The job summary the step wrote, as text. */
@@ -65,7 +67,7 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
       const evaluate = (text: string) => substitute(text, options.context, stepOutputs)
       const match = step.uses ? /\/actions\/([a-z-]+)@/.exec(step.uses) : null
       if (step.uses && !match) {
-        records.push({ id: step.id, name, kind: 'skipped', exitCode: 0, outputs: {}, log: `(${step.uses}: stood in for by the prepared workspace)`, summary: '' })
+        records.push({ id: step.id, name, kind: 'skipped', exitCode: 0, outputs: {}, shownOutputs: {}, log: `(${step.uses}: stood in for by the prepared workspace)`, summary: '' })
         options.print?.(`▶ ${name}: stood in for by the prepared workspace`)
         continue
       }
@@ -95,7 +97,8 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
       const outputs = parseOutputFile(await readFile(outputFile, 'utf8'))
       if (step.id) stepOutputs[step.id] = outputs
       const summary = htmlToText(await readFile(summaryFile, 'utf8'))
-      records.push({ id: step.id, name, kind: match ? 'action' : 'run', exitCode, outputs, log, summary: mask(summary, masks) })
+      const shownOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, mask(v, masks)]))
+      records.push({ id: step.id, name, kind: match ? 'action' : 'run', exitCode, outputs, shownOutputs, log, summary: mask(summary, masks) })
       if (exitCode !== 0) break
     }
   } finally {
