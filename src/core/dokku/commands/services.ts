@@ -201,6 +201,15 @@ export class ServiceCommands {
     await this.serviceOk(invocation, service)
   }
 
+  /**
+   * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
+   * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
+   */
+  async connect(service: string, input: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    const invocation: Invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
+    return (await this.serviceOk(invocation, service)).stdout
+  }
+
   /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
   async destroy(service: string): Promise<void> {
     await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service)

@@ -1,0 +1,225 @@
+import { Readable, type Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { checkRdbHeader, parsePgDumpHeader, parseRedisInfo, parseRowCounts, REDIS_INFO_SCRIPT, rowCountScript, type PgDumpHeader, type RowCounts } from '../../core/backup/databases.js'
+import { backupId, dataKey, manifestKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import { MANIFEST_FORMAT, serializeManifest, type Manifest, type StoredObjectEntry } from '../../core/backup/manifest.js'
+import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
+import { compressionSuffix, describeEncryption, HeaderPeek, type Compression } from '../../core/backup/streams.js'
+import { errorMessage } from '../../core/errors.js'
+import { mirrorBucket } from './bucket.js'
+import { cockroachUnsupported } from './cockroach.js'
+import type { Runtime, TaskResult } from './runtime.js'
+
+export const TOOL_NAME = 'dokku-stack backup-run'
+export const TOOL_VERSION = '0.1.0'
+/** redis:export polls LASTSAVE and can wait forever (addendum §A.3): never longer than this. */
+export const REDIS_EXPORT_LIMIT_MS = 30 * 60_000
+
+export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
+  const results: TaskResult[] = []
+  for (const source of rt.config.sources) {
+    const label = sourceLabel(source)
+    if (rt.config.dryRun) {
+      results.push({ source: label, outcome: 'would back up', detail: `into s3://${rt.config.destination.bucket}/${rt.config.prefix}${source.kind}/${source.name}/<time>/` })
+      continue
+    }
+    const started = Date.now()
+    try {
+      const result = await rt.logger.group(`Backing up ${label}`, () => backupOne(rt, source))
+      results.push({ ...result, durationMs: Date.now() - started })
+    } catch (error) {
+      rt.logger.warning(`Backup of ${label} failed: ${errorMessage(error)}`)
+      results.push({ source: label, outcome: 'failed', detail: errorMessage(error), failed: true, durationMs: Date.now() - started })
+    }
+  }
+  return results
+}
+
+async function backupOne(rt: Runtime, source: SourceRef): Promise<TaskResult> {
+  switch (source.kind) {
+    case 'postgres':
+      return backupPostgres(rt, source)
+    case 'redis':
+      return backupRedis(rt, source)
+    case 'config':
+      return backupConfig(rt, source)
+    case 'bucket':
+      return mirrorBucket(rt, source)
+    case 'cockroach':
+      throw cockroachUnsupported(source.name)
+  }
+}
+
+function encryptionSuffix(rt: Runtime): string {
+  return rt.config.encryption.kind === 'none' ? '' : '.age'
+}
+
+/** What every manifest records about the tools that made it. */
+async function toolVersions(rt: Runtime, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const dokku = await rt.dokku().catch(() => undefined)
+  return { [TOOL_NAME]: TOOL_VERSION, node: process.version, ...(dokku ? { dokku: dokku.version.raw } : {}), ...extra }
+}
+
+export function objectEntry(stored: StoredObject, content: string, compression: Compression, rt: Runtime): StoredObjectEntry {
+  return {
+    key: stored.key,
+    content,
+    plaintextBytes: stored.plaintextBytes,
+    plaintextSha256: stored.plaintextSha256,
+    storedBytes: stored.storedBytes,
+    storedSha256: stored.storedSha256,
+    parts: stored.parts,
+    compression,
+    encryption: describeEncryption(rt.config.encryption)
+  }
+}
+
+function progressFor(rt: Runtime, label: string): Progress {
+  return new Progress(label, (line) => rt.logger.info(line), rt.options.progressIntervalMs)
+}
+
+/** The manifest goes last: its presence is what makes the backup complete. */
+async function writeManifest(rt: Runtime, manifest: Manifest): Promise<string> {
+  const key = manifestKey(rt.config.prefix, manifest.source, manifest.id)
+  await rt.store.put(key, serializeManifest(manifest), { contentType: 'application/json' })
+  return key
+}
+
+function done(label: string, id: string, stored: StoredObject, detail: string): TaskResult {
+  const ratio = stored.plaintextBytes > 0 ? ` (${((stored.storedBytes / stored.plaintextBytes) * 100).toFixed(0)}% of ${formatBytes(stored.plaintextBytes)})` : ''
+  return {
+    source: label,
+    id,
+    outcome: 'backed up',
+    detail: `${formatBytes(stored.storedBytes)} stored${ratio}${detail ? `; ${detail}` : ''}`,
+    bytes: stored.storedBytes,
+    plaintextBytes: stored.plaintextBytes,
+    key: stored.key
+  }
+}
+
+async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResult> {
+  const dokku = await rt.dokku()
+  const label = sourceLabel(source)
+  // No postgres:exists first: a missing service fails the export at once with "does not exist",
+  // and one command less is one round trip less before the dump starts.
+  const startedAt = rt.now()
+  const id = backupId(startedAt)
+  const key = dataKey(rt.config.prefix, source, id, `${source.name}.dump${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
+  rt.logger.info(`${label} → s3://${rt.config.destination.bucket}/${key}`)
+
+  // Counted in their own REPEATABLE READ snapshot, started together with the dump so that both
+  // snapshots are taken within moments of each other.
+  const countStarted = Date.now()
+  const counting: Promise<{ counts: RowCounts; ms: number } | Error | undefined> = rt.config.rowCounts
+    ? dokku.postgres
+        .connect(source.name, rowCountScript(), { timeoutMs: rt.config.timeoutMs })
+        .then((out) => ({ counts: parseRowCounts(out), ms: Date.now() - countStarted }), (error: Error) => error)
+    : Promise.resolve(undefined)
+  let header: PgDumpHeader | undefined
+  const peek = new HeaderPeek(4096, (head) => {
+    header = parsePgDumpHeader(head)
+  })
+  const dumpStarted = Date.now()
+  const stored = await storeStream((sink: Writable) => dokku.postgres.export(source.name, sink, { timeoutMs: rt.config.timeoutMs }), {
+    store: rt.store,
+    key,
+    compression: rt.config.compression,
+    encryption: rt.config.encryption,
+    inspect: [peek],
+    progress: progressFor(rt, label),
+    ...(rt.options.upload ? { upload: rt.options.upload } : {})
+  })
+  const transferMs = Date.now() - dumpStarted
+  const counted = await counting
+  if (counted instanceof Error) rt.logger.warning(`Counting the rows of ${label} failed, so this backup has no row counts to check a restore against: ${errorMessage(counted)}`)
+  const counts = counted instanceof Error ? undefined : counted?.counts
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    id,
+    source,
+    startedAt: startedAt.toISOString(),
+    completedAt: rt.now().toISOString(),
+    object: objectEntry(stored, 'pg_dump-custom', rt.config.compression, rt),
+    database: {
+      ...(counts?.serverVersion ? { serverVersion: counts.serverVersion } : {}),
+      ...(counts ? { tables: counts.tables } : {}),
+      ...(header ? { dump: { ...header } } : {})
+    },
+    tools: await toolVersions(rt, header ? { pg_dump: header.pgDumpVersion } : {}),
+    timings: { transferMs, ...(counted instanceof Error || counted === undefined ? {} : { countMs: counted.ms }) }
+  }
+  const manifestAt = await writeManifest(rt, manifest)
+  rt.logger.info(`${label}: manifest ${manifestAt} written; the backup is complete`)
+  const rows = counts ? counts.tables.reduce((n, t) => n + t.rows, 0) : undefined
+  return done(label, id, stored, counts ? `${counts.tables.length} tables, ${rows} rows` : rt.config.rowCounts ? 'row counting failed' : 'row counts off')
+}
+
+async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> {
+  const dokku = await rt.dokku()
+  const label = sourceLabel(source)
+  if (!(await dokku.redis.exists(source.name))) throw new Error(`Redis service ${source.name} does not exist on the host (dokku redis:list shows the services).`)
+  const startedAt = rt.now()
+  const id = backupId(startedAt)
+  const key = dataKey(rt.config.prefix, source, id, `${source.name}.rdb${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
+  const timeoutMs = Math.min(rt.config.timeoutMs, REDIS_EXPORT_LIMIT_MS)
+  const info = parseRedisInfo(await dokku.redis.connect(source.name, REDIS_INFO_SCRIPT, { timeoutMs: 60_000 }))
+  let rdbVersion: string | undefined
+  const peek = new HeaderPeek(9, (head) => {
+    rdbVersion = checkRdbHeader(head)
+  })
+  const transferStarted = Date.now()
+  const stored = await storeStream((sink) => dokku.redis.export(source.name, sink, { timeoutMs }), {
+    store: rt.store,
+    key,
+    compression: rt.config.compression,
+    encryption: rt.config.encryption,
+    inspect: [peek],
+    progress: progressFor(rt, label),
+    ...(rt.options.upload ? { upload: rt.options.upload } : {})
+  })
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    id,
+    source,
+    startedAt: startedAt.toISOString(),
+    completedAt: rt.now().toISOString(),
+    object: objectEntry(stored, 'redis-rdb', rt.config.compression, rt),
+    database: { ...(info.version ? { serverVersion: info.version } : {}), keyspace: info.keyspace, ...(rdbVersion ? { dump: { rdbVersion } } : {}) },
+    tools: await toolVersions(rt),
+    timings: { transferMs: Date.now() - transferStarted }
+  }
+  await writeManifest(rt, manifest)
+  const keys = Object.values(info.keyspace).reduce((a, b) => a + b, 0)
+  return done(label, id, stored, `${keys} keys`)
+}
+
+async function backupConfig(rt: Runtime, source: SourceRef): Promise<TaskResult> {
+  if (rt.config.encryption.kind === 'none') throw new Error('App config holds secrets and is always encrypted: set age-recipients or passphrase.')
+  const dokku = await rt.dokku()
+  const label = sourceLabel(source)
+  const startedAt = rt.now()
+  const id = backupId(startedAt)
+  const key = dataKey(rt.config.prefix, source, id, `${source.name}.config.json${compressionSuffix(rt.config.compression)}.age`)
+  const values = await dokku.config.export(source.name)
+  const json = Buffer.from(JSON.stringify(values), 'utf8')
+  const stored = await storeStream((sink) => pipeline(Readable.from([json]), sink), {
+    store: rt.store,
+    key,
+    compression: rt.config.compression,
+    encryption: rt.config.encryption
+  })
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    id,
+    source,
+    startedAt: startedAt.toISOString(),
+    completedAt: rt.now().toISOString(),
+    object: objectEntry(stored, 'dokku-config-json', rt.config.compression, rt),
+    config: { keys: Object.keys(values).length },
+    tools: await toolVersions(rt),
+    timings: {}
+  }
+  await writeManifest(rt, manifest)
+  return done(label, id, stored, `${Object.keys(values).length} keys, encrypted`)
+}

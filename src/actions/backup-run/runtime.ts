@@ -1,0 +1,77 @@
+import { DokkuClient } from '../../core/dokku/client.js'
+import type { Logger } from '../../core/log.js'
+import { ObjectStore } from '../../core/s3/client.js'
+import type { UploadOptions } from '../../core/s3/multipart.js'
+import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import type { BackupConfig } from './inputs.js'
+
+/** Knobs for tests and the benchmark; the action itself uses the defaults. */
+export interface RunOptions {
+  now?: () => Date
+  upload?: Omit<UploadOptions, 'commitGate'>
+  progressIntervalMs?: number
+}
+
+/** One row of the job summary and of the `backups` output. */
+export interface TaskResult {
+  source: string
+  /** The backup the row is about. */
+  id?: string
+  outcome: string
+  detail: string
+  /** Stored bytes, when the row is about one backup object. */
+  bytes?: number
+  plaintextBytes?: number
+  durationMs?: number
+  /** Seconds between the backup's start and now (verify: the recovery point). */
+  ageSeconds?: number
+  key?: string
+  failed?: boolean
+}
+
+/**
+ * What every mode works with: the destination bucket, the Dokku host (connected on first use only:
+ * list, prune and plain verify never need it) and the source S3 store for buckets.
+ */
+export class Runtime {
+  readonly config: BackupConfig
+  readonly logger: Logger
+  readonly store: ObjectStore
+  readonly options: RunOptions
+  private executor: SshExecutor | undefined
+  private client: Promise<DokkuClient> | undefined
+  private source: ObjectStore | undefined
+
+  constructor(config: BackupConfig, logger: Logger, options: RunOptions = {}) {
+    this.config = config
+    this.logger = logger
+    this.options = options
+    this.store = new ObjectStore(config.destination, { maxSockets: Math.max(32, config.concurrency * 2) })
+  }
+
+  now(): Date {
+    return this.options.now?.() ?? new Date()
+  }
+
+  dokku(): Promise<DokkuClient> {
+    this.client ??= (async () => {
+      this.executor = await connectSsh(this.config.ssh, { logger: this.logger })
+      return DokkuClient.create(this.executor, this.logger)
+    })()
+    return this.client
+  }
+
+  /** The S3 store `bucket:` sources are read from and restored to. */
+  sourceStore(bucket: string): ObjectStore {
+    const settings = this.config.sourceS3
+    if (!settings) throw new Error('bucket: sources need the source-s3-* inputs')
+    this.source ??= new ObjectStore({ ...settings, bucket }, { maxSockets: Math.max(32, this.config.concurrency * 2) })
+    return this.source.bucket === bucket ? this.source : new ObjectStore({ ...settings, bucket }, { client: this.source.client })
+  }
+
+  async close(): Promise<void> {
+    await this.executor?.close()
+    this.store.destroy()
+    this.source?.destroy()
+  }
+}

@@ -1,0 +1,162 @@
+// What the backup needs to know about the data it carries, read with what the Dokku plugins
+// offer: the pg_dump custom-format header (versions, pg_dump's own compression), exact row counts
+// through `postgres:connect` (SQL on stdin, contract §5.1), Redis `INFO` through `redis:connect`.
+// Pure functions: building the scripts and parsing what comes back.
+import type { TableCount } from './manifest.js'
+
+export interface PgDumpHeader {
+  /** Archive format version, e.g. `1.14.0` (PostgreSQL 15) or `1.16.0` (17+). */
+  archiveVersion: string
+  /** pg_dump's own compression of the table data: `gzip` (-Fc default), `none`, `lz4`, `zstd`. */
+  compression: string
+  database: string
+  serverVersion: string
+  pgDumpVersion: string
+}
+
+const PG_COMPRESSION = ['none', 'gzip', 'lz4', 'zstd']
+
+/** Reads the header `pg_dump -Fc` writes first (WriteHead in pg_backup_archiver.c); throws for anything else. */
+export function parsePgDumpHeader(head: Buffer): PgDumpHeader {
+  if (head.length < 5 || head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
+    const shown = JSON.stringify(head.subarray(0, 60).toString('utf8'))
+    throw new Error(`postgres:export did not produce a pg_dump custom-format archive (it starts with ${shown})`)
+  }
+  let pos = 5
+  const byte = (): number => {
+    if (pos >= head.length) throw new Error('the pg_dump archive header is cut short')
+    return head[pos++] as number
+  }
+  const [major, minor, rev] = [byte(), byte(), byte()]
+  const intSize = byte()
+  byte() // offSize
+  const format = byte()
+  if (format !== 1) throw new Error(`the pg_dump archive is not in custom format (format ${format})`)
+  const readInt = (): number => {
+    const negative = byte() !== 0
+    let value = 0
+    for (let i = 0; i < intSize; i++) value += byte() * 2 ** (8 * i)
+    return negative ? -value : value
+  }
+  const readStr = (): string => {
+    const length = readInt()
+    if (length < 0) return ''
+    if (pos + length > head.length) throw new Error('the pg_dump archive header is cut short')
+    const text = head.subarray(pos, pos + length).toString('utf8')
+    pos += length
+    return text
+  }
+  const version = major * 10_000 + minor * 100 + rev
+  let compression: string
+  if (version >= 11_500) compression = PG_COMPRESSION[byte()] ?? 'unknown'
+  else {
+    const level = readInt()
+    compression = level === 0 ? 'none' : level === -1 ? 'gzip' : `gzip level ${level}`
+  }
+  for (let i = 0; i < 7; i++) readInt() // creation time
+  const database = readStr()
+  const serverVersion = version >= 11_000 ? readStr() : ''
+  const pgDumpVersion = version >= 11_000 ? readStr() : ''
+  return { archiveVersion: `${major}.${minor}.${rev}`, compression, database, serverVersion, pgDumpVersion }
+}
+
+const MARK = 'dokku-stack'
+
+/**
+ * psql script for `postgres:connect`: the server version and an exact `count(*)` of every user
+ * table, all in one REPEATABLE READ snapshot. Names come back as JSON strings (any character is
+ * safe) on lines that carry a marker, so psql's own chatter is ignored.
+ */
+export function rowCountScript(): string {
+  return [
+    '\\pset format unaligned',
+    '\\pset tuples_only on',
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;',
+    `SELECT '${MARK}-version' || chr(9) || current_setting('server_version');`,
+    `SELECT '${MARK}-table' || chr(9) || to_json(n.nspname::text)::text || chr(9) || to_json(c.relname::text)::text || chr(9) ||`,
+    `  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text`,
+    'FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace',
+    "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'",
+    "  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')",
+    'ORDER BY n.nspname, c.relname;',
+    'COMMIT;',
+    ''
+  ].join('\n')
+}
+
+export interface RowCounts {
+  serverVersion: string | undefined
+  tables: TableCount[]
+}
+
+export function parseRowCounts(output: string): RowCounts {
+  let serverVersion: string | undefined
+  const tables: TableCount[] = []
+  for (const line of output.split('\n')) {
+    const fields = line.replace(/\r$/, '').split('\t')
+    if (fields[0] === `${MARK}-version`) serverVersion = fields[1]
+    if (fields[0] === `${MARK}-table` && fields.length === 4) {
+      tables.push({ schema: JSON.parse(fields[1] as string) as string, name: JSON.parse(fields[2] as string) as string, rows: Number(fields[3]) })
+    }
+  }
+  return { serverVersion, tables }
+}
+
+/** psql script: how many user relations the database has (0 = empty, safe to restore into). */
+export function relationCountScript(): string {
+  return [
+    '\\pset format unaligned',
+    '\\pset tuples_only on',
+    `SELECT '${MARK}-relations' || chr(9) || count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace`,
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%';",
+    ''
+  ].join('\n')
+}
+
+export function parseRelationCount(output: string): number {
+  const line = output.split('\n').find((l) => l.startsWith(`${MARK}-relations\t`))
+  if (!line) throw new Error(`postgres:connect did not answer the relation count (got ${JSON.stringify(output.slice(0, 200))})`)
+  return Number(line.split('\t')[1])
+}
+
+/** Compares restored counts with the manifest's; returns one line per difference. */
+export function compareTableCounts(expected: readonly TableCount[], actual: readonly TableCount[]): string[] {
+  const name = (t: TableCount) => `${t.schema}.${t.name}`
+  const got = new Map(actual.map((t) => [name(t), t.rows]))
+  const differences: string[] = []
+  for (const table of expected) {
+    const rows = got.get(name(table))
+    if (rows === undefined) differences.push(`${name(table)}: missing after restore (backup has ${table.rows} rows)`)
+    else if (rows !== table.rows) differences.push(`${name(table)}: ${rows} rows after restore, ${table.rows} in the backup`)
+  }
+  const known = new Set(expected.map(name))
+  for (const table of actual) if (!known.has(name(table))) differences.push(`${name(table)}: present after restore but not in the backup's counts`)
+  return differences
+}
+
+/** `REDIS0011`: the RDB magic and version; throws for anything else. */
+export function checkRdbHeader(head: Buffer): string {
+  const text = head.subarray(0, 9).toString('latin1')
+  if (!/^REDIS\d{4}$/.test(text)) throw new Error(`redis:export did not produce an RDB snapshot (it starts with ${JSON.stringify(head.subarray(0, 40).toString('utf8'))})`)
+  return text.slice(5)
+}
+
+export const REDIS_INFO_SCRIPT = 'INFO server\nINFO keyspace\n'
+
+/** `redis_version` and keys per database from `INFO server` + `INFO keyspace` output. */
+export function parseRedisInfo(output: string): { version: string | undefined; keyspace: Record<string, number> } {
+  const keyspace: Record<string, number> = {}
+  let version: string | undefined
+  for (const raw of output.split('\n')) {
+    const line = raw.trim()
+    const v = /^redis_version:(\S+)$/.exec(line)
+    if (v) version = v[1]
+    const k = /^(db\d+):keys=(\d+)/.exec(line)
+    if (k) keyspace[k[1] as string] = Number(k[2])
+  }
+  return { version, keyspace }
+}
+
+export function totalKeys(keyspace: Record<string, number>): number {
+  return Object.values(keyspace).reduce((a, b) => a + b, 0)
+}

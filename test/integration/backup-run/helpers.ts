@@ -1,0 +1,94 @@
+// Shared set-up for the backup-run integration tests: the run's shared sandbox host, a fresh
+// bucket per test file, a real age key pair (Debian's age-keygen) and inputs as a workflow gives them.
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { promisify } from 'node:util'
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { sharedSandbox } from '../../sandbox/global-setup.ts'
+import type { Sandbox } from '../../sandbox/harness/sandbox.ts'
+import { InputReader } from '../../../src/core/inputs/readers.ts'
+
+export const exec = promisify(execFile)
+
+export function sandbox(): Sandbox {
+  return sharedSandbox()
+}
+
+/** A unique, valid name (services, buckets) for this test file. */
+export function unique(base: string): string {
+  return `${base}-${randomBytes(3).toString('hex')}`
+}
+
+/** An S3 client straight to the S3 server (not recorded): for test set-up and inspection. */
+export function directS3(): S3Client {
+  const s3 = sandbox().s3
+  return new S3Client({
+    endpoint: s3.directEndpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED'
+  })
+}
+
+export async function createBucket(name: string): Promise<void> {
+  const client = directS3()
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: name }))
+  } finally {
+    client.destroy()
+  }
+}
+
+export interface AgeKeys {
+  identity: string
+  recipient: string
+}
+
+/** A key pair from the real age-keygen (it writes the identity and a `# public key:` comment). */
+export async function ageKeys(): Promise<AgeKeys> {
+  const { stdout } = await exec('age-keygen', [])
+  const identity = stdout.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) as string
+  const recipient = /# public key: (age1[0-9a-z]+)/.exec(stdout)?.[1] as string
+  return { identity, recipient }
+}
+
+/** The inputs of a backup-run step against the sandbox host and its S3 server. */
+export function stepInputs(bucket: string, keys: AgeKeys, extra: Record<string, string>): Record<string, string> {
+  const box = sandbox()
+  return {
+    host: '127.0.0.1',
+    'ssh-port': String(box.port),
+    'ssh-private-key': box.users.dokku.privateKey,
+    'ssh-host-key': box.knownHostsLine,
+    // http://localhost:PORT on purpose: a client without path-style would ask for bucket.localhost.
+    's3-endpoint': box.s3.endpoint,
+    's3-bucket': bucket,
+    's3-access-key-id': box.s3.accessKeyId,
+    's3-secret-access-key': box.s3.secretAccessKey,
+    'age-recipients': keys.recipient,
+    ...extra
+  }
+}
+
+export function reader(values: Record<string, string>): InputReader {
+  return new InputReader((name) => values[name] ?? '')
+}
+
+export async function psql(url: string, sql: string): Promise<string> {
+  const { stdout } = await exec('psql', [url, '-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', sql])
+  return stdout
+}
+
+/** A plain-SQL dump without owner/ACL lines: equal for two databases with the same content. */
+export async function plainDump(url: string): Promise<string> {
+  const { stdout } = await exec('pg_dump', ['--no-owner', '--no-acl', '--no-comments', url], { maxBuffer: 256 * 1024 * 1024 })
+  // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14+).
+  return stdout.replace(/^-- Dumped (from|by) .*$/gm, '').replace(/^\\(un)?restrict .*$/gm, '')
+}
+
+export async function dokku(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await sandbox().ssh('dokku', command, stdin === undefined ? {} : { stdin })
+  return result
+}
