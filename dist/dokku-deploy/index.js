@@ -61005,6 +61005,14 @@ class ServiceCommands {
         const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
         await this.serviceOk(invocation, service);
     }
+    /**
+     * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
+     * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
+     */
+    async connect(service, input, options = {}) {
+        const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        return (await this.serviceOk(invocation, service)).stdout;
+    }
     /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
     async destroy(service) {
         await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
