@@ -2,8 +2,9 @@
 import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
-import { appExists, listApps, loadApp, loadGlobal, prop, setProp, updateApp, updateGlobal } from '../core/store.ts'
-import { bashReport, goReport, parseReportArgs } from '../core/format.ts'
+import { appExists, loadApp, loadGlobal, prop, setProp, updateApp, updateGlobal } from '../core/store.ts'
+import { parseReportArgs } from '../core/format.ts'
+import { eachReport, migratedRender } from '../core/report.ts'
 
 const KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal']
 const GLOBAL_ONLY = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval']
@@ -54,22 +55,8 @@ const report: Handler = (ctx, args) => {
       ['--caddy-tls-internal', tls]
     ]
   }
-  const render = (name: string, flags: Array<[string, string]>): void => {
-    if (modern) goReport(ctx, { type: 'caddy', name, flags: Object.fromEntries(flags), infoFlag: r.infoFlag, format: r.format, trimPrefix: true, emitLegacy: false, ucFirst: true })
-    else bashReport(ctx, name === '--global' ? 'Global caddy information' : `${name} caddy information`, flags, r.infoFlag)
-  }
-  if (r.global) return render('--global', globalFlags)
-  if (r.app === '') {
-    const apps = listApps(ctx)
-    if (apps.length === 0) {
-      ctx.warn("You haven't deployed any applications yet")
-      return
-    }
-    for (const app of apps) render(app, appFlags(app))
-    return
-  }
-  const app = verifyApp(ctx, r.app)
-  render(app, appFlags(app))
+  const render = migratedRender(ctx, 'caddy', r, modern)
+  eachReport(ctx, r, globalFlags, appFlags, render)
 }
 
 function composeYaml(ctx: Ctx): string {

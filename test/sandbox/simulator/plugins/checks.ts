@@ -2,10 +2,11 @@
 import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
-import { listApps, loadApp, loadGlobal, prop, setProp, updateApp, updateGlobal } from '../core/store.ts'
-import { bashReport, goReport, parseReportArgs } from '../core/format.ts'
+import { loadApp, loadGlobal, prop, setProp, updateApp, updateGlobal } from '../core/store.ts'
+import { parseReportArgs } from '../core/format.ts'
 import { runGoReport } from './apps.ts'
 import { propertySet } from './ps.ts'
+import { eachReport, migratedRender } from '../core/report.ts'
 
 const set: Handler = (ctx, args) => {
   const [target = '', key = '', value = ''] = args
@@ -62,22 +63,8 @@ const report: Handler = (ctx, args) => {
       ['--checks-wait-to-retire', w]
     ]
   }
-  const render = (name: string, flags: Array<[string, string]>): void => {
-    if (modern) goReport(ctx, { type: 'checks', name, flags: Object.fromEntries(flags), infoFlag: r.infoFlag, format: r.format, trimPrefix: true, emitLegacy: false, ucFirst: true })
-    else bashReport(ctx, name === '--global' ? 'Global checks information' : `${name} checks information`, flags, r.infoFlag)
-  }
-  if (r.global) return render('--global', globalFlags)
-  if (r.app === '') {
-    const apps = listApps(ctx)
-    if (apps.length === 0) {
-      ctx.warn("You haven't deployed any applications yet")
-      return
-    }
-    for (const app of apps) render(app, appFlags(app))
-    return
-  }
-  const app = verifyApp(ctx, r.app)
-  render(app, appFlags(app))
+  const render = migratedRender(ctx, 'checks', r, modern)
+  eachReport(ctx, r, globalFlags, appFlags, render)
 }
 
 const BUILDER_KEYS = ['build-dir', 'selected', 'skip-cleanup']

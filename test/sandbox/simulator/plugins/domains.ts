@@ -4,8 +4,9 @@ import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
 import { listApps, loadApp, loadGlobal, updateApp, updateGlobal } from '../core/store.ts'
 import { appUrls, defaultVhosts, vhostEnabled } from '../core/appinfo.ts'
-import { bashReport, goReport, parseReportArgs } from '../core/format.ts'
+import { parseReportArgs } from '../core/format.ts'
 import { readContainer } from '../core/deploy.ts'
+import { eachReport, migratedRender } from '../core/report.ts'
 
 const HOSTNAME_RE = /^\.?(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9_-]*[a-zA-Z0-9_])?\.)*[a-zA-Z0-9_]([a-zA-Z0-9_-]*[a-zA-Z0-9_])?$/
 
@@ -147,22 +148,8 @@ const report: Handler = (ctx, args) => {
     const s = loadApp(ctx, app)
     return [['--domains-app-enabled', String(vhostEnabled(s))], ['--domains-app-vhosts', (s.vhosts ?? []).join(' ')], ...globalFlags]
   }
-  const render = (name: string, flags: Array<[string, string]>): void => {
-    if (modern) goReport(ctx, { type: 'domains', name, flags: Object.fromEntries(flags), infoFlag: r.infoFlag, format: r.format, trimPrefix: true, emitLegacy: false, ucFirst: true })
-    else bashReport(ctx, name === '--global' ? 'Global domains information' : `${name} domains information`, flags, r.infoFlag)
-  }
-  if (r.global) return render('--global', globalFlags)
-  if (r.app === '') {
-    const apps = listApps(ctx)
-    if (apps.length === 0) {
-      ctx.warn("You haven't deployed any applications yet")
-      return
-    }
-    for (const app of apps) render(app, appFlags(app))
-    return
-  }
-  const app = verifyApp(ctx, r.app)
-  render(app, appFlags(app))
+  const render = migratedRender(ctx, 'domains', r, modern)
+  eachReport(ctx, r, globalFlags, appFlags, render)
 }
 
 function urls(ctx: Ctx, app: string): string[] {

@@ -8,12 +8,13 @@ import { join } from 'node:path'
 import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { APP_NAME_RE, INVALID_APP_NAME, verifyApp } from '../core/names.ts'
-import { appDir, appExists, listApps, loadApp, loadGlobal, prop, readJson, setProp, updateApp, updateGlobal, writeFileShared } from '../core/store.ts'
+import { appDir, appExists, loadApp, loadGlobal, prop, readJson, setProp, updateApp, updateGlobal, writeFileShared } from '../core/store.ts'
 import { computedDeployBranch } from '../core/appinfo.ts'
 import { cleanGitEnv, git, gitOk } from '../core/git.ts'
 import { gitReceiveApp, hookEcho, startBuildCapture } from '../core/deploy.ts'
 import { bashReport, goReport, parseReportArgs } from '../core/format.ts'
 import { createApp, makeShared, writePreReceiveHook } from './apps.ts'
+import { eachReport } from '../core/report.ts'
 
 function maybeCreate(ctx: Ctx, app: string): void {
   if (appExists(ctx, app)) return
@@ -483,18 +484,7 @@ const report: Handler = (ctx, args) => {
       goReport(ctx, { type: 'git', name, flags: Object.fromEntries(flags), infoFlag: r.infoFlag, format: r.format, trimPrefix: true, emitLegacy: false, ucFirst: true })
     } else bashReport(ctx, name === '--global' ? 'Global git information' : `${name} git information`, flags, r.infoFlag)
   }
-  if (r.global) return render('--global', globalFlags)
-  if (r.app === '') {
-    const apps = listApps(ctx)
-    if (apps.length === 0) {
-      ctx.warn("You haven't deployed any applications yet")
-      return
-    }
-    for (const app of apps) render(app, appFlags(app))
-    return
-  }
-  const app = verifyApp(ctx, r.app)
-  render(app, appFlags(app))
+  eachReport(ctx, r, globalFlags, appFlags, render)
 }
 
 export const commands: Record<string, Handler> = {
