@@ -42,6 +42,31 @@ describe('docker-options', () => {
     expect((await h.dokku('docker-options:add dopt nophase x')).stderr).toBe(' !     Phase(s) must be one of [build deploy run]\n')
     expect((await h.dokku('docker-options:clear dopt')).stdout).toBe('-----> Clearing docker-options for dopt on all phases\n')
   })
+
+  it('JSON report adds the <phase>-list arrays; --process scopes deploy options to one process type (0.38)', async () => {
+    await h.dokku('apps:create dproc')
+    await h.dokku(`docker-options:add dproc deploy,run "--label 'a b=c' -v /srv:/srv"`)
+    expect((await h.dokku('docker-options:add --process worker dproc deploy "--shm-size 256m"')).code).toBe(0)
+    expect((await h.dokku('docker-options:add --process worker dproc run "--init"')).stderr).toBe(' !     --process is only supported for the deploy phase, got "run"\n')
+    // The default scope is not touched by a process-scoped option.
+    expect((await h.dokku('docker-options:report dproc --docker-options-deploy')).stdout).toBe("--label 'a b=c' -v /srv:/srv\n")
+    expect((await h.dokku('docker-options:report dproc --docker-options-deploy.worker')).stdout).toBe('--shm-size 256m\n')
+    const json = JSON.parse((await h.dokku('docker-options:report dproc --format json')).stdout) as Record<string, unknown>
+    expect(json).toMatchObject({
+      build: '',
+      deploy: "--label 'a b=c' -v /srv:/srv",
+      'docker-options-deploy': "--label 'a b=c' -v /srv:/srv",
+      'build-list': [],
+      'deploy-list': ["--label 'a b=c'", '-v /srv:/srv'],
+      'run-list': ["--label 'a b=c'", '-v /srv:/srv'],
+      'deploy.worker': '--shm-size 256m',
+      'deploy.worker-list': ['--shm-size 256m']
+    })
+    await h.dokku('docker-options:remove --process worker dproc deploy "--shm-size 256m"')
+    const after = JSON.parse((await h.dokku('docker-options:report dproc --format json')).stdout) as Record<string, unknown>
+    expect(after).not.toHaveProperty('deploy.worker')
+    expect(after['deploy-list']).toEqual(["--label 'a b=c'", '-v /srv:/srv'])
+  })
 })
 
 describe('checks, resource, ps', () => {

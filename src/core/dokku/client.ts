@@ -138,7 +138,10 @@ export class DokkuClient {
 
   private async containerCommand(invocation: Invocation, dokkuFailure: RegExp): Promise<ContainerCommandResult> {
     const result = await this.dokku.run(invocation)
-    if (result.code === null || result.code === 20 || (result.code === 1 && mentions(result, dokkuFailure))) throw this.dokku.failure(invocation, result)
+    // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
+    // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
+    const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`)
+    if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure))) throw this.dokku.failure(invocation, result)
     return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr }
   }
 }

@@ -70,12 +70,18 @@ export class ConfigCommands {
 
   /**
    * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
-   * values too large for an argument. `replace` drops every key not given. Dokku 0.37+.
+   * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
    */
   async import(app: string, values: ConfigValues, options: RestartOptions & { replace?: boolean } = {}): Promise<Outcome> {
     if (!this.dokku.features.configImport) throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw)
     for (const key of Object.keys(values)) checkConfigKey(key)
-    if (Object.keys(values).length === 0 && !options.replace) return unchanged('up-to-date')
+    if (Object.keys(values).length === 0) {
+      if (!options.replace) return unchanged('up-to-date')
+      // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
+      // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
+      const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)]
+      return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput })
+    }
     const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-']
     return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
   }

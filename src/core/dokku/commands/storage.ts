@@ -42,11 +42,15 @@ export class StorageCommands {
     return CHANGED
   }
 
-  /** Unmounts storage `name` from `containerDir`; `unchanged('absent')` for "Mount path does not exist." */
+  /**
+   * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
+   * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
+   * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
+   */
   async unmount(app: string, name: string, containerDir: string): Promise<Outcome> {
     const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app }
     const result = await this.dokku.run(invocation)
-    if (result.code === 1 && mentions(result, 'Mount path does not exist')) return unchanged('absent')
+    if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/)) return unchanged('absent')
     if (result.code !== 0) throw this.dokku.failure(invocation, result)
     return CHANGED
   }

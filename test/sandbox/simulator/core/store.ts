@@ -36,6 +36,8 @@ export interface AppState {
   ports: string[]
   portsDetected: string[]
   dockerOptions: Record<'build' | 'deploy' | 'run', string[]>
+  /** `docker-options:add --process P` (0.38+): deploy-phase options scoped to one process type */
+  dockerOptionsProcess?: Record<string, string[]>
   storage: string[]
   attachments: Attachment[]
   caddyLabels: Record<string, string>

@@ -63,9 +63,16 @@ function parsePhases(ctx: Ctx, text: string): Phase[] {
   return phases as Phase[]
 }
 
-export function addOptions(ctx: Ctx, app: string, phases: Phase[], option: string): void {
+export function addOptions(ctx: Ctx, app: string, phases: Phase[], option: string, processes: string[] = []): void {
   const entries = splitOptions(ctx, option)
   updateApp(ctx, app, (s) => {
+    // --process (0.38+, deploy phase only, main §4.15): stored per process type, apart from the
+    // default scope (dokku v0.38.27 dockeroptions.go AddDockerOptionToProcessPhases).
+    if (processes.length > 0) {
+      const scoped = (s.dockerOptionsProcess ??= {})
+      for (const proc of processes) scoped[proc] = [...(scoped[proc] ?? []), ...entries].sort()
+      return
+    }
     for (const p of phases) {
       const list = [...s.dockerOptions[p], ...entries].sort()
       s.dockerOptions[p] = ctx.atLeast('0.38.0') ? list : [...new Set(list)]
@@ -73,11 +80,33 @@ export function addOptions(ctx: Ctx, app: string, phases: Phase[], option: strin
   })
 }
 
-export function removeOptions(ctx: Ctx, app: string, phases: Phase[], option: string): void {
+export function removeOptions(ctx: Ctx, app: string, phases: Phase[], option: string, processes: string[] = []): void {
   const targets = splitOptions(ctx, option).map((e) => shellWords(e).join('\u0000'))
+  const keep = (list: string[]): string[] => list.filter((e) => !targets.includes(shellWords(e).join('\u0000')))
   updateApp(ctx, app, (s) => {
-    for (const p of phases) s.dockerOptions[p] = s.dockerOptions[p].filter((e) => !targets.includes(shellWords(e).join('\u0000')))
+    if (processes.length > 0) {
+      const scoped = (s.dockerOptionsProcess ??= {})
+      for (const proc of processes) {
+        const left = keep(scoped[proc] ?? [])
+        if (left.length > 0) scoped[proc] = left
+        else delete scoped[proc]
+      }
+      return
+    }
+    for (const p of phases) s.dockerOptions[p] = keep(s.dockerOptions[p])
   })
+}
+
+/** The --process values (0.38+), validated like dokku's ValidateProcessFlag: deploy phase only. */
+function processFlags(ctx: Ctx, f: ReturnType<typeof parseFlags>, phases: Phase[]): string[] {
+  const processes = [...new Set(f.arrays.get('process') ?? [])]
+  if (processes.length === 0) return processes
+  for (const proc of processes) {
+    if (proc === '') return ctx.fail('--process value must not be empty')
+    if (proc === '_default_') return ctx.fail('"_default_" is reserved and cannot be used as a --process value')
+  }
+  for (const phase of phases) if (phase !== 'deploy') return ctx.fail(`--process is only supported for the deploy phase, got "${phase}"`)
+  return processes
 }
 
 const add: Handler = (ctx, args) => {
@@ -86,7 +115,7 @@ const add: Handler = (ctx, args) => {
   const phases = parsePhases(ctx, f.positional[1] ?? '')
   const option = f.positional.slice(2).join(' ')
   if (option.trim() === '') return ctx.fail('Please specify docker options to add to the phase')
-  addOptions(ctx, app, phases, option)
+  addOptions(ctx, app, phases, option, processFlags(ctx, f, phases))
 }
 
 const remove: Handler = (ctx, args) => {
@@ -95,7 +124,7 @@ const remove: Handler = (ctx, args) => {
   const phases = parsePhases(ctx, f.positional[1] ?? '')
   const option = f.positional.slice(2).join(' ')
   if (option.trim() === '') return ctx.fail('Please specify docker options to remove from the phase')
-  removeOptions(ctx, app, phases, option)
+  removeOptions(ctx, app, phases, option, processFlags(ctx, f, phases))
 }
 
 const clear: Handler = (ctx, args) => {
@@ -120,23 +149,43 @@ const list: Handler = (ctx, args) => {
   for (const p of phases) for (const o of s.dockerOptions[p]) ctx.out(o)
 }
 
+function reportFlags(ctx: Ctx, app: string): Record<string, string> {
+  const s = loadApp(ctx, app)
+  const flags: Record<string, string> = {
+    '--docker-options-build': s.dockerOptions.build.join(' '),
+    '--docker-options-deploy': s.dockerOptions.deploy.join(' '),
+    '--docker-options-run': s.dockerOptions.run.join(' ')
+  }
+  // one flag per process type with scoped options (dokku v0.38.27 report.go)
+  for (const [proc, list] of Object.entries(s.dockerOptionsProcess ?? {})) if (list.length > 0) flags[`--docker-options-deploy.${proc}`] = list.join(' ')
+  return flags
+}
+
 const report: Handler = (ctx, args) => {
-  const r = args.includes('--format') && args[args.indexOf('--format') + 1] === 'json' && ctx.atLeast('0.38.0')
+  const json = args.includes('--format') && args[args.indexOf('--format') + 1] === 'json' && ctx.atLeast('0.38.0')
+  const app = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--format')
+  const infoFlag = args.some((a) => a.startsWith('--') && a !== '--format' && a !== '--global')
+  if (json && app !== undefined && !infoFlag) {
+    // main §4.15: the JSON report adds build-list, deploy-list, run-list arrays (the stored entries),
+    // and deploy.<process>-list for scoped options (report.go buildJSONReportData).
+    const name = verifyApp(ctx, app)
+    const s = loadApp(ctx, name)
+    const data: Record<string, unknown> = {}
+    for (const [flag, value] of Object.entries(reportFlags(ctx, name))) {
+      data[flag.slice('--docker-options-'.length)] = value
+      data[flag.slice(2)] = value
+    }
+    for (const phase of PHASES) data[`${phase}-list`] = s.dockerOptions[phase]
+    for (const [proc, list] of Object.entries(s.dockerOptionsProcess ?? {})) if (list.length > 0) data[`deploy.${proc}-list`] = list
+    ctx.out(goJson(data))
+    return
+  }
   runGoReport(ctx, args, {
     plugin: 'docker-options',
     type: 'docker-options',
     emitLegacy: true,
     globalFlags: () => ({}),
-    appFlags: (app) => {
-      const s = loadApp(ctx, app)
-      const flags: Record<string, string> = {
-        '--docker-options-build': s.dockerOptions.build.join(' '),
-        '--docker-options-deploy': s.dockerOptions.deploy.join(' '),
-        '--docker-options-run': s.dockerOptions.run.join(' ')
-      }
-      void r
-      return flags
-    }
+    appFlags: (name) => reportFlags(ctx, name)
   })
 }
 
