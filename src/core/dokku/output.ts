@@ -12,9 +12,10 @@ export function maskUrlCredentials(text: string): string {
   return text.replace(URL_CREDENTIALS, '$1$2:***@')
 }
 
-// The log prefixes of contract §3.1; the echoed entries of a config:set are the indented lines
-// between "Setting config vars" and the next prefixed line (a multi-line value spans several).
-const PREFIXED = /^\s*(-----> |=====> | ! {5})/
+// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
+// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
+// prefixed line, which a later line of a multi-line value could itself look like.
+const ENTRIES_END = /^-----> Restarting app /
 const SET_HEADER = /Setting config vars\s*$/
 const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/
 
@@ -24,13 +25,14 @@ export class ConfigEchoFilter {
 
   /** The line to show, or undefined to drop it. */
   line(line: string): string | undefined {
-    if (this.skipping && !PREFIXED.test(line)) return undefined
-    this.skipping = false
+    // config:import prints each entry as its own line (its value masked here); a value may span lines.
     const entry = IMPORT_ENTRY.exec(line)
     if (entry) {
       this.skipping = true
       return `${entry[1]}${entry[2]}=***`
     }
+    if (this.skipping && !ENTRIES_END.test(line)) return undefined
+    this.skipping = false
     if (SET_HEADER.test(line)) this.skipping = true
     return line
   }

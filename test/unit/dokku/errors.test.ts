@@ -27,6 +27,12 @@ describe('output sanitising', () => {
     expect(sanitizeOutput(output, { echoesConfig: true })).toBe(['-----> Setting config vars', '-----> Restarting app web', ' !     Failure while restarting app: exit status 1'].join('\n'))
   })
 
+  it('keeps hiding a multi-line value whose later line looks like a Dokku log line', () => {
+    const filter = new ConfigEchoFilter()
+    const lines = ['-----> Setting config vars', '       CERT:  line one', '=====> not a header', '-----> nor this', ' !     nor this', '-----> Restarting app web', '=====> Application deployed:']
+    expect(lines.map((l) => filter.line(l))).toEqual(['-----> Setting config vars', undefined, undefined, undefined, undefined, '-----> Restarting app web', '=====> Application deployed:'])
+  })
+
   it('hides the value of each config:import entry', () => {
     const filter = new ConfigEchoFilter()
     expect(['-----> Reading config vars from stdin', '-----> Setting config var SECRET=hunter22', '-----> Setting config var B=2'].map((l) => filter.line(l))).toEqual([
