@@ -58771,9 +58771,10 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
 function maskUrlCredentials(text) {
     return text.replace(URL_CREDENTIALS, '$1$2:***@');
 }
-// The log prefixes of contract §3.1; the echoed entries of a config:set are the indented lines
-// between "Setting config vars" and the next prefixed line (a multi-line value spans several).
-const PREFIXED = /^\s*(-----> |=====> | ! {5})/;
+// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
+// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
+// prefixed line, which a later line of a multi-line value could itself look like.
+const ENTRIES_END = /^-----> Restarting app /;
 const SET_HEADER = /Setting config vars\s*$/;
 const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
 /** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
@@ -58781,14 +58782,15 @@ class ConfigEchoFilter {
     skipping = false;
     /** The line to show, or undefined to drop it. */
     line(line) {
-        if (this.skipping && !PREFIXED.test(line))
-            return undefined;
-        this.skipping = false;
+        // config:import prints each entry as its own line (its value masked here); a value may span lines.
         const entry = IMPORT_ENTRY.exec(line);
         if (entry) {
             this.skipping = true;
             return `${entry[1]}${entry[2]}=***`;
         }
+        if (this.skipping && !ENTRIES_END.test(line))
+            return undefined;
+        this.skipping = false;
         if (SET_HEADER.test(line))
             this.skipping = true;
         return line;
@@ -59926,15 +59928,21 @@ class ConfigCommands {
     }
     /**
      * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
-     * values too large for an argument. `replace` drops every key not given. Dokku 0.37+.
+     * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
      */
     async import(app, values, options = {}) {
         if (!this.dokku.features.configImport)
             throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
         for (const key of Object.keys(values))
             checkConfigKey(key);
-        if (Object.keys(values).length === 0 && !options.replace)
-            return unchanged('up-to-date');
+        if (Object.keys(values).length === 0) {
+            if (!options.replace)
+                return unchanged('up-to-date');
+            // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
+            // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
+            const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+            return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
+        }
         const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
         return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
     }
@@ -61152,11 +61160,15 @@ class StorageCommands {
             throw this.dokku.failure(invocation, result);
         return CHANGED;
     }
-    /** Unmounts storage `name` from `containerDir`; `unchanged('absent')` for "Mount path does not exist." */
+    /**
+     * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
+     * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
+     * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
+     */
     async unmount(app, name, containerDir) {
         const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
         const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Mount path does not exist'))
+        if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/))
             return unchanged('absent');
         if (result.code !== 0)
             throw this.dokku.failure(invocation, result);
@@ -61328,7 +61340,10 @@ class DokkuClient {
     }
     async containerCommand(invocation, dokkuFailure) {
         const result = await this.dokku.run(invocation);
-        if (result.code === null || result.code === 20 || (result.code === 1 && mentions(result, dokkuFailure)))
+        // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
+        // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
+        const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
+        if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
             throw this.dokku.failure(invocation, result);
         return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
     }
