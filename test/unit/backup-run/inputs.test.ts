@@ -1,18 +1,23 @@
+import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readBackupInputs } from '../../../src/actions/backup-run/inputs.ts'
 import { scratchName } from '../../../src/actions/backup-run/verify.ts'
 import { mirrorName } from '../../../src/actions/backup-run/bucket.ts'
 import { clearSecretsForTest, redact } from '../../../src/core/secrets.ts'
 import { captureStdout, inputsFrom } from '../../support/inputs.ts'
+import { testKeyInputs } from '../../support/keys.ts'
 
-const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBP9tdSTyX0VIV5fmZxMHYX13ucwDY5TZdDfg5azQtXJwAAAJDN3SI3zd0i\nNwAAAAtzc2gtZWQyNTUxOQAAACBP9tdSTyX0VIV5fmZxMHYX13ucwDY5TZdDfg5azQtXJw\nAAAEBkHE6hLdC2SPqm2/zMh5Sxml8PsG9Ti8bVT2bQt2uIZk/211JPJfRUhXl+ZnEwdhfX\ne5zANjlNl0N+DlrNC1cnAAAAB3Rlc3RrZXkBAgMEBQY=\n-----END OPENSSH PRIVATE KEY-----\n'
-const RECIPIENT = 'age1fwep7dpnvda48axtx5q7wrdzmfj8l97autt4xsyuc5c6t25r7ujq5rllms'
-const IDENTITY = 'AGE-SECRET-KEY-1EKUYTRM6M47633ENRYDUDH4NE0QXHGJG8WZRJXHKQ4LZHSDKCVQQ2GA4KX'
+// Keys are made for each run: no private key lives in the repository.
+const KEY = testKeyInputs()['ssh-private-key'] as string
+const HOST_KEY = testKeyInputs()['ssh-host-key'] as string
+const AGE_KEY = execFileSync('age-keygen', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+const RECIPIENT = (/^# public key: (age1\S+)$/m.exec(AGE_KEY) as RegExpExecArray)[1] as string
+const IDENTITY = AGE_KEY.split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-')) as string
 
 const base: Record<string, string> = {
   host: 'dokku.example.com',
   'ssh-private-key': KEY,
-  'ssh-host-key': 'SHA256:a6EsB7CCxKIcM9dfD0+5nxyQOMKN98mAc/Nm95zqLRY',
+  'ssh-host-key': HOST_KEY,
   's3-endpoint': 'https://s3.example.com',
   's3-bucket': 'backups',
   's3-access-key-id': 'AKIAEXAMPLE',
