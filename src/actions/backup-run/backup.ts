@@ -1,9 +1,10 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { checkRdbHeader, parsePgDumpHeader, parseRedisInfo, parseRowCounts, REDIS_INFO_SCRIPT, rowCountScript, type PgDumpHeader, type RowCounts } from '../../core/backup/databases.js'
+import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
 import { backupId, dataKey, manifestKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import { MANIFEST_FORMAT, serializeManifest, type Manifest, type StoredObjectEntry } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
+import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
 import { compressionSuffix, describeEncryption, HeaderPeek, type Compression } from '../../core/backup/streams.js'
 import { errorMessage } from '../../core/errors.js'
 import { mirrorBucket } from './bucket.js'
@@ -98,8 +99,19 @@ function done(label: string, id: string, stored: StoredObject, detail: string): 
   }
 }
 
+/**
+ * Runs a transfer from the host while `dokku version` answers beside it: the transfer starts one
+ * round trip sooner, and still completes only on a host known to be supported (the version also
+ * goes into the manifest). Both settle before this does, so no command is left running.
+ */
+async function besideVersionCheck(rt: Runtime, transfer: Promise<void>): Promise<void> {
+  const [transferred, known] = await Promise.allSettled([transfer, rt.dokku()])
+  if (transferred.status === 'rejected') throw transferred.reason
+  if (known.status === 'rejected') throw known.reason
+}
+
 async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResult> {
-  const dokku = await rt.dokku()
+  const services = await rt.services()
   const label = sourceLabel(source)
   // No postgres:exists first: a missing service fails the export at once with "does not exist",
   // and one command less is one round trip less before the dump starts.
@@ -108,32 +120,18 @@ async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResul
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.dump${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
   rt.logger.info(`${label} → s3://${rt.config.destination.bucket}/${key}`)
 
-  // Counted in their own REPEATABLE READ snapshot, started together with the dump so that both
-  // snapshots are taken within moments of each other.
-  const countStarted = Date.now()
-  const counting: Promise<{ counts: RowCounts; ms: number } | Error | undefined> = rt.config.rowCounts
-    ? dokku.postgres
-        .connect(source.name, rowCountScript(), { timeoutMs: rt.config.timeoutMs })
-        .then((out) => ({ counts: parseRowCounts(out), ms: Date.now() - countStarted }), (error: Error) => error)
-    : Promise.resolve(undefined)
-  let header: PgDumpHeader | undefined
-  const peek = new HeaderPeek(4096, (head) => {
-    header = parsePgDumpHeader(head)
-  })
-  const dumpStarted = Date.now()
-  const stored = await storeStream((sink: Writable) => dokku.postgres.export(source.name, sink, { timeoutMs: rt.config.timeoutMs }), {
-    store: rt.store,
-    key,
-    compression: rt.config.compression,
-    encryption: rt.config.encryption,
-    inspect: [peek],
-    progress: progressFor(rt, label),
-    ...(rt.options.upload ? { upload: rt.options.upload } : {})
-  })
-  const transferMs = Date.now() - dumpStarted
-  const counted = await counting
-  if (counted instanceof Error) rt.logger.warning(`Counting the rows of ${label} failed, so this backup has no row counts to check a restore against: ${errorMessage(counted)}`)
-  const counts = counted instanceof Error ? undefined : counted?.counts
+  // The archive is read as it passes: its header is checked before anything is stored, and the
+  // rows of every table are counted from the data itself (pg_dump's snapshot, no second read).
+  const archive = new PgArchiveInspector({ countRows: rt.config.rowCounts })
+  const transferStarted = Date.now()
+  const stored = await storeStream(
+    (sink: Writable) => besideVersionCheck(rt, services.postgres.export(source.name, sink, { timeoutMs: rt.config.timeoutMs })),
+    rt.storing(key, { inspect: [archive], progress: progressFor(rt, label) })
+  )
+  const transferMs = Date.now() - transferStarted
+  const counts = archive.rowCounts
+  if (!counts.counted && rt.config.rowCounts) rt.logger.warning(`${label}: this backup has no row counts to check a restore against: ${counts.reason}`)
+  const header = archive.header
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     id,
@@ -142,42 +140,37 @@ async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResul
     completedAt: rt.now().toISOString(),
     object: objectEntry(stored, 'pg_dump-custom', rt.config.compression, rt),
     database: {
-      ...(counts?.serverVersion ? { serverVersion: counts.serverVersion } : {}),
-      ...(counts ? { tables: counts.tables } : {}),
+      ...(header?.serverVersion ? { serverVersion: header.serverVersion } : {}),
+      ...(counts.counted ? { tables: counts.tables } : {}),
       ...(header ? { dump: { ...header } } : {})
     },
     tools: await toolVersions(rt, header ? { pg_dump: header.pgDumpVersion } : {}),
-    timings: { transferMs, ...(counted instanceof Error || counted === undefined ? {} : { countMs: counted.ms }) }
+    timings: { transferMs }
   }
   const manifestAt = await writeManifest(rt, manifest)
   rt.logger.info(`${label}: manifest ${manifestAt} written; the backup is complete`)
-  const rows = counts ? counts.tables.reduce((n, t) => n + t.rows, 0) : undefined
-  return done(label, id, stored, counts ? `${counts.tables.length} tables, ${rows} rows` : rt.config.rowCounts ? 'row counting failed' : 'row counts off')
+  const rows = counts.counted ? counts.tables.reduce((n, t) => n + t.rows, 0) : undefined
+  return done(label, id, stored, counts.counted ? `${counts.tables.length} tables, ${rows} rows` : rt.config.rowCounts ? 'no row counts' : 'row counts off')
 }
 
 async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> {
-  const dokku = await rt.dokku()
+  const services = await rt.services()
   const label = sourceLabel(source)
-  if (!(await dokku.redis.exists(source.name))) throw new Error(`Redis service ${source.name} does not exist on the host (dokku redis:list shows the services).`)
+  if (!(await services.redis.exists(source.name))) throw new Error(`Redis service ${source.name} does not exist on the host (dokku redis:list shows the services).`)
   const startedAt = rt.now()
   const id = backupId(startedAt)
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.rdb${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
   const timeoutMs = Math.min(rt.config.timeoutMs, REDIS_EXPORT_LIMIT_MS)
-  const info = parseRedisInfo(await dokku.redis.connect(source.name, REDIS_INFO_SCRIPT, { timeoutMs: 60_000 }))
+  const info = parseRedisInfo(await services.redis.connect(source.name, REDIS_INFO_SCRIPT, { timeoutMs: 60_000 }))
   let rdbVersion: string | undefined
   const peek = new HeaderPeek(9, (head) => {
     rdbVersion = checkRdbHeader(head)
   })
   const transferStarted = Date.now()
-  const stored = await storeStream((sink) => dokku.redis.export(source.name, sink, { timeoutMs }), {
-    store: rt.store,
-    key,
-    compression: rt.config.compression,
-    encryption: rt.config.encryption,
-    inspect: [peek],
-    progress: progressFor(rt, label),
-    ...(rt.options.upload ? { upload: rt.options.upload } : {})
-  })
+  const stored = await storeStream(
+    (sink) => besideVersionCheck(rt, services.redis.export(source.name, sink, { timeoutMs })),
+    rt.storing(key, { inspect: [peek], progress: progressFor(rt, label) })
+  )
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     id,
@@ -203,12 +196,7 @@ async function backupConfig(rt: Runtime, source: SourceRef): Promise<TaskResult>
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.config.json${compressionSuffix(rt.config.compression)}.age`)
   const values = await dokku.config.export(source.name)
   const json = Buffer.from(JSON.stringify(values), 'utf8')
-  const stored = await storeStream((sink) => pipeline(Readable.from([json]), sink), {
-    store: rt.store,
-    key,
-    compression: rt.config.compression,
-    encryption: rt.config.encryption
-  })
+  const stored = await storeStream((sink) => pipeline(Readable.from([json]), sink), rt.storing(key))
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     id,

@@ -91,7 +91,7 @@ export async function mirrorBucket(rt: Runtime, source: SourceRef): Promise<Task
           if (!got) throw new Error(`${o.key} disappeared from ${source.name} while it was being mirrored`)
           await pipeline(got.body, sink)
         },
-        { store: rt.store, key: bucketObjectKey(rt.config.prefix, source.name, name), compression: 'none', encryption: rt.config.encryption }
+        rt.storing(bucketObjectKey(rt.config.prefix, source.name, name), { compression: 'none' })
       )
       if (stored.plaintextBytes !== o.size) throw new Error(`${o.key}: read ${stored.plaintextBytes} bytes, the listing says ${o.size}`)
       copied++
@@ -103,12 +103,7 @@ export async function mirrorBucket(rt: Runtime, source: SourceRef): Promise<Task
 
   const indexText = Buffer.from(index.map((entry) => JSON.stringify(entry)).join('\n') + (index.length > 0 ? '\n' : ''), 'utf8')
   const indexKey = dataKey(rt.config.prefix, source, id, `index.jsonl.zst${rt.config.encryption.kind === 'none' ? '' : '.age'}`)
-  const storedIndex = await storeStream((sink) => pipeline(Readable.from([indexText]), sink), {
-    store: rt.store,
-    key: indexKey,
-    compression: 'zstd',
-    encryption: rt.config.encryption
-  })
+  const storedIndex = await storeStream((sink) => pipeline(Readable.from([indexText]), sink), rt.storing(indexKey, { compression: 'zstd' }))
   const indexEntry: StoredObjectEntry = {
     key: indexKey,
     content: 'bucket-index-jsonl',

@@ -63,7 +63,7 @@ export interface BackupConfig extends CommonSettings {
   keys: DecryptionKeys
   compression: Compression
   retention: RetentionPolicy
-  /** Exact per-table row counts in the manifest (a second read of every table, concurrent with the dump). */
+  /** Exact per-table row counts in the manifest, counted on the runner from the dump as it streams. */
   rowCounts: boolean
   timeoutMs: number
   concurrency: number

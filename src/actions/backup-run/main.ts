@@ -60,12 +60,13 @@ export async function execute(config: BackupConfig, logger: Logger, options: Run
   const started = Date.now()
   const rt = new Runtime(config, logger, options)
   try {
-    // The SSH connection (and `dokku version`) is opened while the bucket is checked, when the
-    // mode will need the host anyway: the two round trips overlap instead of adding up.
+    // The SSH connection is opened, and `dokku version` asked, while the bucket is checked, when
+    // the mode will need the host anyway: the round trips overlap instead of adding up. Their
+    // failures surface where the host is used, with the source they fail.
     const needsHost = (config.mode === 'backup' || config.mode === 'restore') && !config.dryRun && config.sources.some((s) => s.kind !== 'bucket' && s.kind !== 'cockroach')
-    const connecting = needsHost ? rt.dokku().catch(() => undefined) : undefined
+    if (needsHost) rt.dokku().catch(() => undefined)
     await rt.store.checkBucket('destination')
-    await connecting
+    if (needsHost) await rt.host().catch(() => undefined)
     if (config.dryRun) logger.info(`dry-run: nothing will be written, restored or deleted`)
     const results = await modeRunner(config)(rt)
     for (const r of results) logger.info(`${r.source}${r.id ? ` ${r.id}` : ''}: ${r.outcome} — ${r.detail}`)

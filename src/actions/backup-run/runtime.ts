@@ -1,4 +1,5 @@
-import { DokkuClient } from '../../core/dokku/client.js'
+import type { StoreOptions } from '../../core/backup/pipeline.js'
+import { DokkuClient, type ServicePlugins } from '../../core/dokku/client.js'
 import type { Logger } from '../../core/log.js'
 import { ObjectStore } from '../../core/s3/client.js'
 import type { UploadOptions } from '../../core/s3/multipart.js'
@@ -39,7 +40,9 @@ export class Runtime {
   readonly store: ObjectStore
   readonly options: RunOptions
   private executor: SshExecutor | undefined
+  private connection: Promise<SshExecutor> | undefined
   private client: Promise<DokkuClient> | undefined
+  private plugins: Promise<ServicePlugins> | undefined
   private source: ObjectStore | undefined
 
   constructor(config: BackupConfig, logger: Logger, options: RunOptions = {}) {
@@ -53,12 +56,38 @@ export class Runtime {
     return this.options.now?.() ?? new Date()
   }
 
+  /** The SSH connection to the host, opened on first use. */
+  host(): Promise<SshExecutor> {
+    this.connection ??= connectSsh(this.config.ssh, { logger: this.logger }).then((executor) => (this.executor = executor))
+    return this.connection
+  }
+
+  /** The Dokku client, once `dokku version` has answered and the host is known to be supported. */
   dokku(): Promise<DokkuClient> {
-    this.client ??= (async () => {
-      this.executor = await connectSsh(this.config.ssh, { logger: this.logger })
-      return DokkuClient.create(this.executor, this.logger)
-    })()
+    this.client ??= this.host().then((executor) => DokkuClient.create(executor, this.logger))
     return this.client
+  }
+
+  /**
+   * postgres and redis commands as soon as the connection is up, without waiting for `dokku version`
+   * (their arguments are the same on every supported Dokku): a dump starts one round trip sooner.
+   * Whoever uses them must still await `dokku()` before calling anything complete.
+   */
+  services(): Promise<ServicePlugins> {
+    this.plugins ??= this.host().then((executor) => DokkuClient.servicePlugins(executor, this.logger))
+    return this.plugins
+  }
+
+  /** How this run stores an object: the destination, its compression and encryption, the upload knobs. */
+  storing(key: string, extra: Partial<Omit<StoreOptions, 'store' | 'key'>> = {}): StoreOptions {
+    return {
+      store: this.store,
+      key,
+      compression: this.config.compression,
+      encryption: this.config.encryption,
+      ...(this.options.upload ? { upload: this.options.upload } : {}),
+      ...extra
+    }
   }
 
   /** The S3 store `bucket:` sources are read from and restored to. */

@@ -1,64 +1,8 @@
 // What the backup needs to know about the data it carries, read with what the Dokku plugins
-// offer: the pg_dump custom-format header (versions, pg_dump's own compression), exact row counts
-// through `postgres:connect` (SQL on stdin, contract §5.1), Redis `INFO` through `redis:connect`.
-// Pure functions: building the scripts and parsing what comes back.
+// offer: exact row counts through `postgres:connect` (SQL on stdin, contract §5.1; restores are
+// checked with them), Redis `INFO` through `redis:connect`. Pure functions: building the scripts
+// and parsing what comes back. The pg_dump archive itself is read in pg-archive.ts.
 import type { TableCount } from './manifest.js'
-
-export interface PgDumpHeader {
-  /** Archive format version, e.g. `1.14.0` (PostgreSQL 15) or `1.16.0` (17+). */
-  archiveVersion: string
-  /** pg_dump's own compression of the table data: `gzip` (-Fc default), `none`, `lz4`, `zstd`. */
-  compression: string
-  database: string
-  serverVersion: string
-  pgDumpVersion: string
-}
-
-const PG_COMPRESSION = ['none', 'gzip', 'lz4', 'zstd']
-
-/** Reads the header `pg_dump -Fc` writes first (WriteHead in pg_backup_archiver.c); throws for anything else. */
-export function parsePgDumpHeader(head: Buffer): PgDumpHeader {
-  if (head.length < 5 || head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
-    const shown = JSON.stringify(head.subarray(0, 60).toString('utf8'))
-    throw new Error(`postgres:export did not produce a pg_dump custom-format archive (it starts with ${shown})`)
-  }
-  let pos = 5
-  const byte = (): number => {
-    if (pos >= head.length) throw new Error('the pg_dump archive header is cut short')
-    return head[pos++] as number
-  }
-  const [major, minor, rev] = [byte(), byte(), byte()]
-  const intSize = byte()
-  byte() // offSize
-  const format = byte()
-  if (format !== 1) throw new Error(`the pg_dump archive is not in custom format (format ${format})`)
-  const readInt = (): number => {
-    const negative = byte() !== 0
-    let value = 0
-    for (let i = 0; i < intSize; i++) value += byte() * 2 ** (8 * i)
-    return negative ? -value : value
-  }
-  const readStr = (): string => {
-    const length = readInt()
-    if (length < 0) return ''
-    if (pos + length > head.length) throw new Error('the pg_dump archive header is cut short')
-    const text = head.subarray(pos, pos + length).toString('utf8')
-    pos += length
-    return text
-  }
-  const version = major * 10_000 + minor * 100 + rev
-  let compression: string
-  if (version >= 11_500) compression = PG_COMPRESSION[byte()] ?? 'unknown'
-  else {
-    const level = readInt()
-    compression = level === 0 ? 'none' : level === -1 ? 'gzip' : `gzip level ${level}`
-  }
-  for (let i = 0; i < 7; i++) readInt() // creation time
-  const database = readStr()
-  const serverVersion = version >= 11_000 ? readStr() : ''
-  const pgDumpVersion = version >= 11_000 ? readStr() : ''
-  return { archiveVersion: `${major}.${minor}.${rev}`, compression, database, serverVersion, pgDumpVersion }
-}
 
 const MARK = 'dokku-stack'
 

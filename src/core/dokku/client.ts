@@ -18,7 +18,13 @@ import { StorageCommands } from './commands/storage.js'
 import { DokkuArgumentError, DokkuCommandError } from './errors.js'
 import { mentions, sanitizeOutput } from './output.js'
 import { checkApp, DokkuRunner, type Invocation, type StreamOptions } from './runner.js'
-import { assertSupportedVersion, featuresOf, parseDokkuVersion, type DokkuFeatures, type DokkuVersion } from './version.js'
+import { assertSupportedVersion, featuresOf, MIN_SUPPORTED_VERSION, parseDokkuVersion, toVersion, type DokkuFeatures, type DokkuVersion } from './version.js'
+
+/** The datastore plugins' commands (dokku-postgres, dokku-redis). */
+export interface ServicePlugins {
+  readonly postgres: ServiceCommands
+  readonly redis: ServiceCommands
+}
 
 export interface ContainerCommandOptions extends StreamOptions {
   /** Pipe the container's stdout here instead of collecting it (large output). */
@@ -80,6 +86,16 @@ export class DokkuClient {
     assertSupportedVersion(version)
     logger.info(`Dokku ${version.raw} on the host`)
     return new DokkuClient(executor, logger, version)
+  }
+
+  /**
+   * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
+   * same arguments on every supported Dokku, so a long export can start while `create` asks for
+   * the version beside it. Built with the oldest supported version's features (the safe subset).
+   */
+  static servicePlugins(executor: RemoteExecutor, logger: Logger): ServicePlugins {
+    const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)))
+    return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') }
   }
 
   /** For a version already known; `create` is the usual way in. */

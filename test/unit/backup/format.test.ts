@@ -1,14 +1,8 @@
-// Pure parts of the backup format: key layout, manifest checks, pg_dump header, psql/redis parsing.
+// Pure parts of the backup format: key layout, manifest checks, psql/redis parsing.
 import { describe, expect, it } from 'vitest'
-import { checkRdbHeader, compareTableCounts, parsePgDumpHeader, parseRedisInfo, parseRelationCount, parseRowCounts, rowCountScript } from '../../../src/core/backup/databases.ts'
+import { checkRdbHeader, compareTableCounts, parseRedisInfo, parseRelationCount, parseRowCounts, rowCountScript } from '../../../src/core/backup/databases.ts'
 import { backupId, dataKey, manifestKey, normalizePrefix, parseBackupId, parseKey, parseSourceRef } from '../../../src/core/backup/keys.ts'
 import { MANIFEST_FORMAT, parseManifest, serializeManifest, type Manifest } from '../../../src/core/backup/manifest.ts'
-
-// The header (first 129 bytes) of a real `pg_dump -Fc` (PostgreSQL 15.18, Debian) of database "hdr".
-const PG15_HEADER = Buffer.from(
-  '5047444d50010e000408010101000000000f000000002300000000140000000018000000000a000000007e00000000000000000003000000686472001e00000031352e3138202844656269616e2031352e31382d302b6465623132753129001e00000031352e3138202844656269616e2031352e31382d302b6465623132753129',
-  'hex'
-)
 
 describe('keys', () => {
   const source = { kind: 'postgres' as const, name: 'db' }
@@ -65,30 +59,6 @@ describe('manifest', () => {
     expect(() => parseManifest(JSON.stringify({ ...manifest, format: 'x' }), 'm')).toThrow(/format is "x"/)
     expect(() => parseManifest(JSON.stringify({ ...manifest, object: { ...manifest.object, storedSha256: 'nope' } }), 'm')).toThrow(/checksums missing/)
     expect(() => parseManifest(JSON.stringify({ ...manifest, object: { ...manifest.object, compression: 'lzma' } }), 'm')).toThrow(/unknown compression lzma/)
-  })
-})
-
-describe('pg_dump header', () => {
-  it('reads versions and pg_dump’s own compression from a real PostgreSQL 15 archive', () => {
-    expect(parsePgDumpHeader(PG15_HEADER)).toEqual({
-      archiveVersion: '1.14.0',
-      compression: 'gzip',
-      database: 'hdr',
-      serverVersion: '15.18 (Debian 15.18-0+deb12u1)',
-      pgDumpVersion: '15.18 (Debian 15.18-0+deb12u1)'
-    })
-  })
-
-  it('reads the 1.15+ layout (compression algorithm byte, PostgreSQL 16+)', () => {
-    const int = (n: number) => Buffer.from([n < 0 ? 1 : 0, Math.abs(n) & 0xff, 0, 0, 0])
-    const str = (s: string) => Buffer.concat([int(s.length), Buffer.from(s)])
-    const head = Buffer.concat([Buffer.from('PGDMP'), Buffer.from([1, 16, 0, 4, 8, 1, 3]), ...Array.from({ length: 7 }, () => int(1)), str('db'), str('18.4'), str('18.4')])
-    expect(parsePgDumpHeader(head)).toEqual({ archiveVersion: '1.16.0', compression: 'zstd', database: 'db', serverVersion: '18.4', pgDumpVersion: '18.4' })
-  })
-
-  it('refuses what is not a custom-format archive, showing its start', () => {
-    expect(() => parsePgDumpHeader(Buffer.from(' !     Postgres service db does not exist'))).toThrow(/did not produce a pg_dump custom-format archive .*Postgres service db/)
-    expect(() => parsePgDumpHeader(PG15_HEADER.subarray(0, 40))).toThrow(/cut short/)
   })
 })
 
