@@ -61236,6 +61236,15 @@ class DokkuClient {
         logger.info(`Dokku ${version.raw} on the host`);
         return new DokkuClient(executor, logger, version);
     }
+    /**
+     * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
+     * same arguments on every supported Dokku, so a long export can start while `create` asks for
+     * the version beside it. Built with the oldest supported version's features (the safe subset).
+     */
+    static servicePlugins(executor, logger) {
+        const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)));
+        return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') };
+    }
     /** For a version already known; `create` is the usual way in. */
     constructor(executor, logger, version) {
         this.version = version;
