@@ -3,8 +3,9 @@
 //   dump-alone   ssh dokku@host postgres:export <svc> > /dev/null           (OpenSSH; the limit)
 //   rclone       ssh … postgres:export <svc> | gzip | rclone rcat s3:…       (Debian's gzip and rclone)
 //   backup-run   the committed bundle dist/backup-run/index.js, as a runner spawns it
-//                (zstd + age to a recipient + multipart upload + manifest with row counts)
-//   backup-run (row-counts: false)   the same without the concurrent count(*) of every table
+//                (zstd + age to a recipient + multipart upload + manifest with the row count of
+//                every table, counted on the runner from the archive as it streams)
+//   backup-run (row-counts: false)   the same without counting rows
 // It prints a table and writes bench/results.json; BENCHMARKS.md explains the method.
 //
 //   npm run bench                       # scales 10 and 100, 3 runs each
