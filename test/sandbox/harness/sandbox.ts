@@ -12,6 +12,7 @@
 //   .sshcommand      <root>/bin/dokku, read by the dokku user's forced command
 //   sandbox.json     what the simulator needs to know (version, plugins, postgres, node, repo)
 //   state/ home/ services/ run/ storage/   the simulator's, writable by the dokku user
+//   tmp/             the simulator's temporary build directories (its TMPDIR): gone with stop()
 //   keys/            client key pairs (dokku, root); known_hosts (the pinned host key)
 //   sshd/            the OpenSSH server's config, host key, authorized_keys, log
 //   pg/ pg-socket/   the PostgreSQL cluster and its socket
@@ -53,7 +54,7 @@ export const SANDBOX_DIR_PREFIX = 'dokku-sandbox-'
 export const GLOBAL_DOMAIN = 'sandbox.test'
 const DOKKU_USER = 'dokku'
 /** Where the simulator writes, as root or as the dokku user: owned by dokku, mode 0777. */
-export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage'] as const
+export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage', 'tmp'] as const
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '')

@@ -43,6 +43,10 @@ async function main(): Promise<number> {
     process.stderr.write(' !     DOKKU_SANDBOX_ROOT is not set\n')
     return 1
   }
+  // Build directories go under the sandbox (os.tmpdir() reads TMPDIR on every call), so that
+  // stop() removes those of a build cut short along with everything else. The entry script
+  // unsets TMPDIR, as Dokku's does, before it gets here.
+  process.env.TMPDIR = `${root}/tmp`
   const config = JSON.parse(readFileSync(`${root}/sandbox.json`, 'utf8')) as SandboxConfig
   const argv = process.argv.slice(2)
   const ctx = new Ctx(root, config, argv)
