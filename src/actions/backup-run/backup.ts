@@ -87,7 +87,13 @@ async function writeManifest(rt: Runtime, manifest: Manifest): Promise<string> {
 }
 
 function done(label: string, id: string, stored: StoredObject, detail: string): TaskResult {
-  const ratio = stored.plaintextBytes > 0 ? ` (${((stored.storedBytes / stored.plaintextBytes) * 100).toFixed(0)}% of ${formatBytes(stored.plaintextBytes)})` : ''
+  // Tiny inputs (an app's config) grow by age's header: "3000% of 80 B" says nothing useful.
+  const ratio =
+    stored.plaintextBytes === 0
+      ? ''
+      : stored.storedBytes < stored.plaintextBytes
+        ? ` (${((stored.storedBytes / stored.plaintextBytes) * 100).toFixed(0)}% of ${formatBytes(stored.plaintextBytes)})`
+        : ` (from ${formatBytes(stored.plaintextBytes)})`
   return {
     source: label,
     id,

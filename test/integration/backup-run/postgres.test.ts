@@ -46,6 +46,7 @@ describe('postgres backup and restore', () => {
     const report = await runWithReport(inputs({ mode: 'backup', sources: `postgres:${service}` }), logger, { progressIntervalMs: 50 })
     const [result] = report.results
     expect(result).toMatchObject({ source: `postgres:${service}`, outcome: 'backed up' })
+    expect(result?.detail).toMatch(/ stored \(\d+% of [\d.]+ KiB\); 8 tables, 6725 rows$/)
     expect(result?.key).toMatch(new RegExp(`^dokku-stack/postgres/${service}/\\d{8}T\\d{6}\\.\\d{3}Z/${service}\\.dump\\.zst\\.age$`))
 
     const s3 = directS3()

@@ -63,6 +63,7 @@ describe('config', () => {
     const logger = new RecordingLogger()
     const backup = await runWithReport(inputs({ mode: 'backup', sources: `config:${app}` }), logger)
     expect(backup.results[0]?.outcome).toBe('backed up')
+    expect(backup.results[0]?.detail).toMatch(/^\d+ B stored \(from \d+ B\); 3 keys, encrypted$/)
     expect(backup.results[0]?.key).toMatch(/\.config\.json\.zst\.age$/)
 
     const s3 = directS3()
