@@ -198,9 +198,9 @@ interface TocEntry {
 
 /**
  * A pass-through stream that reads the pg_dump custom-format archive flowing through it: the header
- * always (a stream that is not an archive fails at once, before anything is stored), and with
- * `countRows` the rows of every table's data. Counting never fails the stream: an archive this
- * reader does not know only leaves `rowCounts` with the reason.
+ * always (a stream that is not an archive fails the stream, so the upload is aborted and nothing is
+ * stored), and with `countRows` the rows of every table's data. Counting never fails the stream: an
+ * archive this reader does not know only leaves `rowCounts` with the reason.
  */
 export class PgArchiveInspector extends Transform {
   header: PgDumpHeader | undefined
@@ -226,6 +226,12 @@ export class PgArchiveInspector extends Transform {
   override _flush(callback: TransformCallback): void {
     this.bytes.end()
     this.reading.then(() => callback(this.headerFailure ?? null))
+  }
+
+  /** A pipeline torn down elsewhere ends the reader too, and with it any inflater it holds. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.bytes.end()
+    callback(error)
   }
 
   private async readArchive(countRows: boolean): Promise<void> {

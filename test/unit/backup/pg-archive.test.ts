@@ -175,3 +175,17 @@ describe('PgArchiveInspector', () => {
     expect((await inspect(noEnd)).rowCounts).toMatchObject({ counted: false, reason: expect.stringMatching(/end-of-data marker/) })
   })
 })
+
+describe('PgArchiveInspector torn down mid-archive', () => {
+  it('stops reading and says the archive was cut short', async () => {
+    const bytes = sampleArchive()
+    const inspector = new PgArchiveInspector({ countRows: true })
+    const failed = new Promise((resolve) => inspector.once('error', resolve))
+    inspector.resume()
+    await new Promise<void>((resolve) => inspector.write(bytes.subarray(0, 3000), () => resolve()))
+    expect(inspector.rowCounts).toEqual({ counted: false, reason: 'the archive was not read to its end' })
+    inspector.destroy(new Error('the upload failed'))
+    expect(await failed).toMatchObject({ message: 'the upload failed' })
+    await expect.poll(() => inspector.rowCounts).toEqual({ counted: false, reason: 'the archive ends before its last data block' })
+  })
+})
