@@ -1,18 +1,17 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
-import { backupId, dataKey, manifestKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
-import { MANIFEST_FORMAT, serializeManifest, type Manifest, type StoredObjectEntry } from '../../core/backup/manifest.js'
+import { backupId, dataKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import type { Manifest } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
 import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
-import { compressionSuffix, describeEncryption, HeaderPeek, type Compression } from '../../core/backup/streams.js'
+import { compressionSuffix, HeaderPeek } from '../../core/backup/streams.js'
 import { errorMessage } from '../../core/errors.js'
 import { mirrorBucket } from './bucket.js'
 import { cockroachUnsupported } from './cockroach.js'
+import { encryptionSuffix, manifestHead, objectEntry, runnerTools, writeManifest } from './manifests.js'
 import type { Runtime, TaskResult } from './runtime.js'
 
-export const TOOL_NAME = 'dokku-stack backup-run'
-export const TOOL_VERSION = '0.1.0'
 /** redis:export polls LASTSAVE and can wait forever (addendum §A.3): never longer than this. */
 export const REDIS_EXPORT_LIMIT_MS = 30 * 60_000
 
@@ -51,39 +50,14 @@ async function backupOne(rt: Runtime, source: SourceRef): Promise<TaskResult> {
   }
 }
 
-function encryptionSuffix(rt: Runtime): string {
-  return rt.config.encryption.kind === 'none' ? '' : '.age'
-}
-
 /** What every manifest records about the tools that made it. */
 async function toolVersions(rt: Runtime, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   const dokku = await rt.dokku().catch(() => undefined)
-  return { [TOOL_NAME]: TOOL_VERSION, node: process.version, ...(dokku ? { dokku: dokku.version.raw } : {}), ...extra }
-}
-
-export function objectEntry(stored: StoredObject, content: string, compression: Compression, rt: Runtime): StoredObjectEntry {
-  return {
-    key: stored.key,
-    content,
-    plaintextBytes: stored.plaintextBytes,
-    plaintextSha256: stored.plaintextSha256,
-    storedBytes: stored.storedBytes,
-    storedSha256: stored.storedSha256,
-    parts: stored.parts,
-    compression,
-    encryption: describeEncryption(rt.config.encryption)
-  }
+  return { ...runnerTools(), ...(dokku ? { dokku: dokku.version.raw } : {}), ...extra }
 }
 
 function progressFor(rt: Runtime, label: string): Progress {
   return new Progress(label, (line) => rt.logger.info(line), rt.options.progressIntervalMs)
-}
-
-/** The manifest goes last: its presence is what makes the backup complete. */
-async function writeManifest(rt: Runtime, manifest: Manifest): Promise<string> {
-  const key = manifestKey(rt.config.prefix, manifest.source, manifest.id)
-  await rt.store.put(key, serializeManifest(manifest), { contentType: 'application/json' })
-  return key
 }
 
 function done(label: string, id: string, stored: StoredObject, detail: string): TaskResult {
@@ -139,11 +113,7 @@ async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResul
   if (!counts.counted && rt.config.rowCounts) rt.logger.warning(`${label}: this backup has no row counts to check a restore against: ${counts.reason}`)
   const header = archive.header
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    source,
-    startedAt: startedAt.toISOString(),
-    completedAt: rt.now().toISOString(),
+    ...manifestHead(rt, source, id, startedAt),
     object: objectEntry(stored, 'pg_dump-custom', rt.config.compression, rt),
     database: {
       ...(header?.serverVersion ? { serverVersion: header.serverVersion } : {}),
@@ -178,11 +148,7 @@ async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> 
     rt.storing(key, { inspect: [peek], progress: progressFor(rt, label) })
   )
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    source,
-    startedAt: startedAt.toISOString(),
-    completedAt: rt.now().toISOString(),
+    ...manifestHead(rt, source, id, startedAt),
     object: objectEntry(stored, 'redis-rdb', rt.config.compression, rt),
     database: { ...(info.version ? { serverVersion: info.version } : {}), keyspace: info.keyspace, ...(rdbVersion ? { dump: { rdbVersion } } : {}) },
     tools: await toolVersions(rt),
@@ -204,11 +170,7 @@ async function backupConfig(rt: Runtime, source: SourceRef): Promise<TaskResult>
   const json = Buffer.from(JSON.stringify(values), 'utf8')
   const stored = await storeStream((sink) => pipeline(Readable.from([json]), sink), rt.storing(key))
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    source,
-    startedAt: startedAt.toISOString(),
-    completedAt: rt.now().toISOString(),
+    ...manifestHead(rt, source, id, startedAt),
     object: objectEntry(stored, 'dokku-config-json', rt.config.compression, rt),
     config: { keys: Object.keys(values).length },
     tools: await toolVersions(rt),

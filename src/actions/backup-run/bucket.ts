@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { listBackups, newestComplete, readManifest } from '../../core/backup/catalog.js'
-import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, manifestKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
-import { MANIFEST_FORMAT, serializeManifest, type Manifest, type MirroredObject, type StoredObjectEntry } from '../../core/backup/manifest.js'
+import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import type { Manifest, MirroredObject } from '../../core/backup/manifest.js'
 import { fetchStream, formatBytes, storeStream } from '../../core/backup/pipeline.js'
 import { INCOMPLETE_GRACE_MS } from '../../core/backup/retention.js'
-import { describeEncryption } from '../../core/backup/streams.js'
 import type { ObjectStore } from '../../core/s3/client.js'
 import { S3UploadStream } from '../../core/s3/multipart.js'
+import { encryptionSuffix, manifestHead, objectEntry, runnerTools, writeManifest } from './manifests.js'
 import type { Runtime, TaskResult } from './runtime.js'
 
 /** One line of a snapshot's encrypted index: a source object and where its mirror is. */
@@ -102,30 +102,16 @@ export async function mirrorBucket(rt: Runtime, source: SourceRef): Promise<Task
   )
 
   const indexText = Buffer.from(index.map((entry) => JSON.stringify(entry)).join('\n') + (index.length > 0 ? '\n' : ''), 'utf8')
-  const indexKey = dataKey(rt.config.prefix, source, id, `index.jsonl.zst${rt.config.encryption.kind === 'none' ? '' : '.age'}`)
+  const indexKey = dataKey(rt.config.prefix, source, id, `index.jsonl.zst${encryptionSuffix(rt)}`)
   const storedIndex = await storeStream((sink) => pipeline(Readable.from([indexText]), sink), rt.storing(indexKey, { compression: 'zstd' }))
-  const indexEntry: StoredObjectEntry = {
-    key: indexKey,
-    content: 'bucket-index-jsonl',
-    plaintextBytes: storedIndex.plaintextBytes,
-    plaintextSha256: storedIndex.plaintextSha256,
-    storedBytes: storedIndex.storedBytes,
-    storedSha256: storedIndex.storedSha256,
-    parts: storedIndex.parts,
-    compression: 'zstd',
-    encryption: describeEncryption(rt.config.encryption)
-  }
+  const indexEntry = objectEntry(storedIndex, 'bucket-index-jsonl', 'zstd', rt)
   const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    id,
-    source,
-    startedAt: startedAt.toISOString(),
-    completedAt: rt.now().toISOString(),
+    ...manifestHead(rt, source, id, startedAt),
     bucket: { objects: objects.length, bytes: totalBytes, copied, copiedBytes, index: indexEntry, references: [...references.values()].sort((a, b) => (a.object < b.object ? -1 : 1)) },
-    tools: { 'dokku-stack backup-run': '0.1.0', node: process.version },
+    tools: runnerTools(),
     timings: { totalMs: rt.now().getTime() - startedAt.getTime() }
   }
-  await rt.store.put(manifestKey(rt.config.prefix, source, id), serializeManifest(manifest), { contentType: 'application/json' })
+  await writeManifest(rt, manifest)
   return {
     source: label,
     id,
