@@ -1,30 +1,16 @@
 // DokkuClient config:* against the sandbox host: values with awkward bytes travel base64 (`--encoded`)
 // or over stdin (`config:import`) and come back byte for byte; what Dokku echoes never reaches a log.
 import { createServer } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AppNotFoundError, UnfulfilledCommandError, type DokkuClient } from '../../../src/core/dokku/index.js'
 import type { RecordingLogger } from '../../../src/core/log.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
-import { connect, raw, rejection, unique } from './helpers.ts'
+import { clientWithApps, raw, rejection, unique } from './helpers.ts'
 
 const sandbox = sharedSandbox()
 let dokku: DokkuClient
 let logger: RecordingLogger
-const apps: string[] = []
-
-beforeAll(async () => {
-  ;({ dokku, logger } = await connect(sandbox))
-})
-afterAll(async () => {
-  for (const app of apps) await dokku.apps.destroy(app)
-})
-
-async function newApp(base: string): Promise<string> {
-  const app = unique(base)
-  await dokku.apps.create(app)
-  apps.push(app)
-  return app
-}
+const newApp = clientWithApps(sandbox, (connected) => ({ dokku, logger } = connected))
 
 // Values no plain SSH argument could carry: the forced command re-parses with xargs (§1.1).
 const AWKWARD: Record<string, string> = {

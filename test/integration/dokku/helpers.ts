@@ -2,7 +2,7 @@
 // sandbox host, exactly as the actions connect (pinned host key, the dokku user's forced command or
 // a root shell), with a RecordingLogger so that tests can assert what was and was not logged.
 import { randomBytes } from 'node:crypto'
-import { afterAll } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
 import { DokkuClient } from '../../../src/core/dokku/index.js'
 import type { SshSettings } from '../../../src/core/inputs/common.js'
 import { RecordingLogger } from '../../../src/core/log.js'
@@ -40,6 +40,29 @@ export async function connect(sandbox: Sandbox, user: SandboxUserName = 'dokku')
   open.push(executor)
   const dokku = await DokkuClient.create(executor, logger)
   return { dokku, logger, executor }
+}
+
+/**
+ * For a test file: connects before its tests (handing the client to `use`) and returns `newApp`,
+ * which creates an app with a unique name that is destroyed after them.
+ */
+export function clientWithApps(sandbox: Sandbox, use: (connected: Connected) => void): (base: string) => Promise<string> {
+  let dokku: DokkuClient | undefined
+  const apps: string[] = []
+  beforeAll(async () => {
+    const connected = await connect(sandbox)
+    dokku = connected.dokku
+    use(connected)
+  })
+  afterAll(async () => {
+    for (const app of apps) await dokku?.apps.destroy(app)
+  })
+  return async (base) => {
+    const app = unique(base)
+    await (dokku as DokkuClient).apps.create(app)
+    apps.push(app)
+    return app
+  }
 }
 
 /** A unique name for this run, `cl-<base>-<hex>`: the shared sandbox is shared by files running in parallel. */

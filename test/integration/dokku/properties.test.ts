@@ -1,30 +1,16 @@
 // DokkuClient against the sandbox host: the per-app property groups (ports, domains, proxy, caddy,
 // storage, network, docker-options, checks, resource) and plugin:list. Reports are read back after
 // each change, and every ensure… helper is run twice to prove the second run changes nothing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DokkuArgumentError, RootRequiredError, STORAGE_ROOT, type DokkuClient } from '../../../src/core/dokku/index.js'
 import type { RecordingLogger } from '../../../src/core/log.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
-import { connect, raw, unique } from './helpers.ts'
+import { clientWithApps, connect, raw, unique } from './helpers.ts'
 
 const sandbox = sharedSandbox()
 let dokku: DokkuClient
 let logger: RecordingLogger
-const apps: string[] = []
-
-beforeAll(async () => {
-  ;({ dokku, logger } = await connect(sandbox))
-})
-afterAll(async () => {
-  for (const app of apps) await dokku.apps.destroy(app)
-})
-
-async function newApp(base: string): Promise<string> {
-  const app = unique(base)
-  await dokku.apps.create(app)
-  apps.push(app)
-  return app
-}
+const newApp = clientWithApps(sandbox, (connected) => ({ dokku, logger } = connected))
 
 describe.concurrent('ports, domains and proxy', () => {
   it('sets, adds, removes and ensures port maps', async () => {
