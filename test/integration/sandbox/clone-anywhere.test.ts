@@ -1,5 +1,6 @@
 // The README's commands work wherever the repository is cloned, also where only root may enter:
-// a clone under /root (mode 700 on Debian) runs `npm start` to the end. The sandbox's `dokku`
+// a clone under /root (mode 700 on Debian) runs `npm start` to the end, and `npm test` on a
+// contract test (the whole suite would take too long here). The sandbox's `dokku`
 // user, which logs in through the real sshd and runs the Dokku simulator, must need nothing
 // inside the clone. The clone is the checkout's files as they are now (tracked, and new ones not ignored), with a
 // node_modules whose Node binary lives inside the clone too (as after `npm ci` there); the
@@ -9,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { copyFile, link, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { promisify } from 'node:util'
+import { promisify, stripVTControlCharacters } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../sandbox/harness/sandbox.ts'
 
@@ -112,5 +113,12 @@ describe('a clone only root can enter', () => {
     expect(output).not.toContain('Permission denied')
     expect(code, output).toBe(0)
     expect(output).toContain('The main job succeeded against the sandbox host.')
+  }, NPM_START_TIMEOUT_MS + 30_000)
+
+  it('runs `npm test` on a contract test file, whose sandbox logs in as the dokku user', async () => {
+    const { code, output } = await runBounded('npm', ['test', '--', 'test/contract/versions.test.ts'], clone, NPM_START_TIMEOUT_MS)
+    expect(output).not.toContain('Permission denied')
+    expect(code, output).toBe(0)
+    expect(stripVTControlCharacters(output)).toMatch(/Test Files\s+1 passed \(1\)/)
   }, NPM_START_TIMEOUT_MS + 30_000)
 })
