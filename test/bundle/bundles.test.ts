@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -92,5 +92,19 @@ describe.each(pending)('dist/$name/index.js (not implemented yet)', ({ name, mai
     expect(result.code).toBe(1)
     expect(result.stdout).toContain(`::error::${name} failed: ${name} is not implemented yet in this version of dokku-stack; no change was made to the host.`)
     expect(result.outputs).toBe('')
+  })
+})
+
+// The actions run on Linux runners: dist/ carries JavaScript, its licences and package.json,
+// never an executable or a native addon someone auditing it would have to explain
+// (scripts/bundle.mjs keeps ssh2's Windows-only pagent.exe out).
+describe('dist/', () => {
+  it('holds no executable, native addon or shared library', () => {
+    const files = readdirSync(join(repoRoot, 'dist'), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name).replace(`${repoRoot}/`, ''))
+    expect(files.length).toBeGreaterThan(0)
+    expect(files.filter((file) => /\.(exe|node|dll|so|dylib)$/i.test(file))).toEqual([])
+    for (const file of files) expect(statSync(join(repoRoot, file)).mode & 0o111, `${file} is executable`).toBe(0)
   })
 })

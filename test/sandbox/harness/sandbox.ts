@@ -8,7 +8,8 @@
 //
 // Layout of <root> (mkdtemp under os.tmpdir(), 0755):
 //   bin/dokku        the simulator's entry script (test/sandbox/simulator/dokku-entry.sh)
-//   env              DOKKU_SANDBOX_EXEC=(node --no-warnings …/simulator/main.ts)
+//   simulator/       a copy of test/sandbox/simulator/: the dokku user may not enter the checkout
+//   env              DOKKU_SANDBOX_EXEC=(/var/lib/dokku-stack-sandbox/node-vX --no-warnings <root>/simulator/main.ts)
 //   .sshcommand      <root>/bin/dokku, read by the dokku user's forced command
 //   sandbox.json     what the simulator needs to know (version, plugins, postgres, node, repo)
 //   state/ home/ services/ run/ storage/   the simulator's, writable by the dokku user
@@ -30,6 +31,7 @@ import { startPostgres, type Postgres } from './postgres.ts'
 import { freePort } from './ports.ts'
 import { isRunning, killSandboxProcesses, killSandboxProcessesSync, processStartTime, registerEmergencyCleanup, sleep } from './processes.ts'
 import { readRecordedRequests, type RecordedRequest } from './recording-proxy.ts'
+import { copyReadableTree, nodeForEveryUser } from './runtime.ts'
 import { S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY, startS3, type S3Server } from './s3.ts'
 import { ensureUnixUser, generateKeyPair, startSshd, type KeyPair, type Sshd } from './sshd.ts'
 
@@ -46,7 +48,7 @@ export interface SandboxOptions {
   dokkuVersion?: DokkuVersion
   /** Dokku plugins installed on the host; default both. */
   plugins?: SandboxPlugin[]
-  /** The simulator's main module; default test/sandbox/simulator/main.ts. */
+  /** The simulator's main module, readable by the dokku user; default a copy of test/sandbox/simulator/main.ts. */
   simulatorMain?: string
 }
 
@@ -148,7 +150,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (process.getuid?.() !== 0) throw new Error('the sandbox host needs root (sshd, a second Unix user, initdb through setpriv)')
   const dokkuVersion = options.dokkuVersion ?? '0.38.27'
   const plugins = [...(options.plugins ?? ['postgres', 'redis'])]
-  const simulatorMain = options.simulatorMain ?? join(REPO_ROOT, 'test', 'sandbox', 'simulator', 'main.ts')
   const entryScript = join(REPO_ROOT, 'test', 'sandbox', 'simulator', 'dokku-entry.sh')
   const node = node24()
 
@@ -177,7 +178,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await chmod(join(root, 'keys'), 0o700)
     await copyFile(entryScript, join(root, 'bin', 'dokku'))
     await chmod(join(root, 'bin', 'dokku'), 0o755)
-    await writeFile(join(root, 'env'), `DOKKU_SANDBOX_EXEC=(${[node, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`, { mode: 0o644 })
+    // The dokku user runs the simulator, and may not be able to enter the checkout (a clone under /root).
+    const simulatorNode = await nodeForEveryUser(node)
+    let simulatorMain = options.simulatorMain
+    if (simulatorMain === undefined) {
+      await copyReadableTree(join(REPO_ROOT, 'test', 'sandbox', 'simulator'), join(root, 'simulator'))
+      simulatorMain = join(root, 'simulator', 'main.ts')
+    }
+    await writeFile(join(root, 'env'), `DOKKU_SANDBOX_EXEC=(${[simulatorNode, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`, { mode: 0o644 })
     await writeFile(join(root, '.sshcommand'), `${join(root, 'bin', 'dokku')}\n`, { mode: 0o644 })
 
     const [dokkuKey, rootKey] = await Promise.all([
@@ -211,7 +219,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           plugins,
           globalDomain: GLOBAL_DOMAIN,
           postgres: { host: postgres.socketDir, port: postgres.port, adminUser: postgres.adminUser, tcpHost: '127.0.0.1' },
-          node,
+          node: simulatorNode,
           repo: REPO_ROOT
         },
         null,
