@@ -27,7 +27,7 @@ export class IamError extends Error {
 }
 
 /** node:crypto behind the SDK signer's checksum interface. */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret))

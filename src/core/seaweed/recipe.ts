@@ -61,9 +61,9 @@ export interface ImageChoice {
 
 /** Why `reference` cannot be the SeaweedFS image, or the parsed choice. */
 export function checkSeaweedImage(reference: string): { problem: string; fix: string } | ImageChoice {
-  const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:<version>@sha256:<digest>.`
+  const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:VERSION@sha256:DIGEST.`
   const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/.exec(reference)
-  if (!match) return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:<digest>)', fix }
+  if (!match) return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix }
   const tag = match[2] as string
   const version = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:_large_disk|_full|_large_disk_full)?$/.exec(tag)
   if (!version) return { problem: `has the tag "${tag}", which is not a SeaweedFS version: a moving tag cannot be checked against the 4.43 data-loss fix, and Dokku does not redeploy an unchanged reference`, fix }
@@ -192,4 +192,34 @@ export function bucketNameProblem(name: string): string | undefined {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return 'must not look like an IP address'
   if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)) return 'uses a prefix or suffix S3 reserves'
   return undefined
+}
+
+/**
+ * A POSIX ustar archive of small files (the wrapper tree), built in memory: what `git:from-archive`
+ * reads from stdin. Fixed mtime and owner, so the same tree is the same bytes.
+ */
+export function tarArchive(files: WrapperTree['files']): Buffer {
+  const blocks: Buffer[] = []
+  for (const file of files) {
+    const content = Buffer.from(file.content, 'utf8')
+    const header = Buffer.alloc(512)
+    const put = (text: string, offset: number, length: number) => header.write(text, offset, length, 'utf8')
+    const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, '0')
+    put(file.path, 0, 100)
+    put(octal(file.mode, 8), 100, 8)
+    put(octal(0, 8), 108, 8)
+    put(octal(0, 8), 116, 8)
+    put(octal(content.length, 12), 124, 12)
+    put(octal(0, 12), 136, 12)
+    header.fill(' ', 148, 156)
+    put('0', 156, 1)
+    put('ustar\u0000', 257, 6)
+    put('00', 263, 2)
+    let sum = 0
+    for (const byte of header) sum += byte
+    put(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8)
+    blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512))
+  }
+  blocks.push(Buffer.alloc(1024))
+  return Buffer.concat(blocks)
 }

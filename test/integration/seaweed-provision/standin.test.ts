@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { presignGet } from '../../../src/actions/seaweed-provision/self-test.js'
 import { createS3Client } from '../../../src/core/s3/client.js'
 import { IamError, SeaweedIam } from '../../../src/core/seaweed/iam.js'
 import { identityActions, identityPolicy, seaweedCommand } from '../../../src/core/seaweed/recipe.js'
@@ -117,6 +118,16 @@ describe('the SeaweedFS stand-in', () => {
 
     await iam.deleteAccessKey('app-uro', key.accessKeyId)
     await expect(s3(key).send(new GetObjectCommand({ Bucket: 'sw-one', Key: 'a.txt' }))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' })
+  })
+
+  it('serves a presigned GET and refuses it once tampered with', async () => {
+    await s3(admin).send(new CreateBucketCommand({ Bucket: 'sw-presign' }))
+    await s3(admin).send(new PutObjectCommand({ Bucket: 'sw-presign', Key: 'dir/p q.txt', Body: 'presigned', ContentLength: 9 }))
+    const url = await presignGet(endpoint(), region, admin, 'sw-presign', 'dir/p q.txt')
+    const answer = await fetch(url)
+    expect(await answer.text()).toBe('presigned')
+    expect(answer.status).toBe(200)
+    expect((await fetch(url.replace('p%20q', 'p%20r'))).status).toBe(403)
   })
 
   it('fails the operations named in the fault file', async () => {
