@@ -123,7 +123,7 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
     storeSteps.push({ kind: 'mount-storage', storage: names.storage, reason: `${SEAWEED_DATA_DIR} holds every object, the filer and the identities: it must outlive the container` })
   const adminKey = store?.config[SEAWEED_KEYS.adminAccessKey] || observed.newAdmin.accessKeyId
   const adminSecret = store?.config[SEAWEED_KEYS.adminSecretKey] || observed.newAdmin.secretAccessKey
-  const storeConfig: Record<string, string> = { [SEAWEED_KEYS.adminAccessKey]: adminKey, [SEAWEED_KEYS.adminSecretKey]: adminSecret }
+  const storeConfig: Record<string, string> = { [SEAWEED_KEYS.adminAccessKey]: adminKey, [SEAWEED_KEYS.adminSecretKey]: adminSecret, [SEAWEED_KEYS.endpoint]: config.endpoint }
   if (config.adminPassword !== undefined) storeConfig[SEAWEED_KEYS.adminPassword] = config.adminPassword
   const configKeys = Object.keys(storeConfig).filter((key) => store?.config[key] !== storedConfigValue(storeConfig[key] as string))
   if (configKeys.length > 0)

@@ -39,6 +39,8 @@ export const SEAWEED_KEYS = {
   adminPassword: 'WEED_ADMIN_PASSWORD',
   backupAccessKey: 'DOKKU_STACK_BACKUP_ACCESS_KEY_ID',
   backupSecretKey: 'DOKKU_STACK_BACKUP_SECRET_ACCESS_KEY',
+  /** Where the runner reaches the store (backup-run's seaweed: sources read it). */
+  endpoint: 'DOKKU_STACK_S3_ENDPOINT',
   /** sha256 of the wrapper tree last deployed: a changed image or flag set redeploys. */
   wrapper: 'DOKKU_STACK_SEAWEEDFS_WRAPPER'
 } as const

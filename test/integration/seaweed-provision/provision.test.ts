@@ -63,7 +63,7 @@ describe('seaweed-provision', () => {
       `apps:create ${store}`,
       `storage:create ${store}-data --chown heroku`,
       `storage:mount ${store} ${store}-data --container-dir /data`,
-      `config:set --encoded --no-restart ${store} AWS_ACCESS_KEY_ID=*** AWS_SECRET_ACCESS_KEY=***`,
+      `config:set --encoded --no-restart ${store} AWS_ACCESS_KEY_ID=*** AWS_SECRET_ACCESS_KEY=*** DOKKU_STACK_S3_ENDPOINT=***`,
       `checks:disable ${store}`,
       `ps:scale --skip-deploy ${store} web=1`,
       `ports:set ${store} http:80:8333`,
