@@ -83,7 +83,7 @@ export interface SeaweedPlan {
   steps: SeaweedStep[]
   notices: string[]
   notes: string[]
-  /** Every value the store app must hold (secrets included, registered by the caller). */
+  /** Every value the store app must hold (the admin secret and password among them: the caller registers those). */
   storeConfig: Record<string, string>
   /** What AWS_S3_ENDPOINT says in the apps. */
   appEndpoint: string

@@ -18,6 +18,7 @@ import {
   seaweedWrapper,
   tarArchive
 } from '../../core/seaweed/recipe.js'
+import { routeStoreDomain, storeRoute } from '../../core/seaweed/routing.js'
 import { registerSecret } from '../../core/secrets.js'
 import { connectSsh } from '../../core/ssh/connection.js'
 import type { SeaweedConfig } from './inputs.js'
@@ -77,7 +78,7 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
       throw error
     }
-    for (const value of Object.values(plan.storeConfig)) registerSecret(value)
+    for (const key of [SEAWEED_KEYS.adminSecretKey, SEAWEED_KEYS.adminPassword]) registerSecret(plan.storeConfig[key])
     result.plan = plan
     result.notices.push(...plan.notices)
     result.notes.push(...plan.notes)
@@ -111,6 +112,11 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       result.failure = error instanceof Error ? error : new Error(String(error))
       logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
       return result
+    }
+    if (config.domain) {
+      const routed = await routeStoreDomain(dokku, storeRoute(config.app, config.domain), logger)
+      result.changed ||= routed.changed
+      result.notes.push(routed.note)
     }
     if (config.selfTest) {
       const grant = config.access.find((g) => g.access === 'readwrite') ?? config.access[0]
@@ -229,6 +235,16 @@ async function waitForStore(config: SeaweedConfig, logger: Logger, what: string)
 
 // ---- apply ------------------------------------------------------------------------------------------
 
+/** A store that does not come up fails with its container's last log lines. */
+async function withLogs(run: ApplyRun, wait: () => Promise<void>): Promise<void> {
+  try {
+    await wait()
+  } catch (error) {
+    const lines = await run.dokku.logs.recent(run.config.app, 20).catch(() => '')
+    throw new Error(`${errorMessage(error)}${lines ? `\nLast lines of ${run.config.app}'s log:\n${lines}` : ''}`, { cause: error })
+  }
+}
+
 async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
   const { dokku, config, plan, logger } = run
   const store = config.app
@@ -261,13 +277,13 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
       const outcome = await dokku.git.fromArchive(store, Readable.from([tarArchive(run.wrapper.files)]), stream)
       // The repository already holds this tree (a deploy that failed after its commit): build it.
       if (!outcome.changed) await dokku.ps.rebuild(store, stream)
-      await waitForStore(config, logger, 'was deployed but')
+      await withLogs(run, () => waitForStore(config, logger, 'was deployed but'))
       await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false })
       return true
     }
     case 'restart-store':
       await dokku.ps.restart(store, stream)
-      await waitForStore(config, logger, 'was restarted but')
+      await withLogs(run, () => waitForStore(config, logger, 'was restarted but'))
       return true
     case 'create-bucket':
       try {

@@ -1,6 +1,6 @@
 // seaweed-provision against the shared sandbox host: the SeaweedFS app's container is the stand-in
 // of test/sandbox/simulator/seaweed-container.ts (real SigV4, SeaweedFS's identity model and IAM API).
-import { rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
@@ -77,6 +77,8 @@ describe('seaweed-provision', () => {
       `ps:restart ${uro}`
     ])
     expect(await restarts(sandbox, uro)).toBe(before + 1)
+    // The endpoint is no secret: masking it would blank the output on the runner.
+    expect(first.rawStdout).not.toContain(`::add-mask::${endpoint}`)
     expect(first.summary).toContain(`S3 self-test with ${uro}'s key on sw-uploads`)
     for (const operation of ['PutObject', 'GetObject (range)', 'ListObjectsV2 (delimiter)', 'Multipart upload', 'CopyObject', 'DeleteObjects', 'Presigned GET', 'Denied outside its buckets'])
       expect(first.summary).toMatch(new RegExp(`${operation.replace(/[()]/g, '\\$&')} \\| passed`))
@@ -153,6 +155,20 @@ describe('seaweed-provision', () => {
       }
     for (const client of [appClient, backup, reader, fresh]) client.destroy()
   }, 400_000)
+
+  it('fails with a clear timeout and the container\'s last log lines when the store does not come up', async () => {
+    const sick = 'sw-sick'
+    const dir = join(sandbox.root, 'storage', `${sick}-data`)
+    await mkdir(dir, { recursive: true })
+    await chmod(dir, 0o777) // the container runs as the dokku user
+    await writeFile(join(dir, '.sandbox-unhealthy'), '', { mode: 0o666 })
+    const failed = await runAction(run, inputsFor(sandbox, { app: sick, endpoint: await sandbox.appUrl(sick), buckets: 'sw-sick-b', 'health-timeout': '3s' }))
+    expect(failed.error?.message).toContain(`SeaweedFS app ${sick} was deployed but did not answer GET ${await sandbox.appUrl(sick)}/healthz with 200 within 3 s`)
+    expect(failed.error?.message).toContain(`Last lines of ${sick}'s log:`)
+    expect(failed.error?.message).toContain('no writable volumes')
+    expect(failed.outputs).toMatchObject({ changed: 'true', 'self-test': 'skipped' })
+    expect(failed.log).not.toContain('group: create bucket')
+  })
 
   it('fails the job when the self-test finds an operation broken, and says which', async () => {
     const fault = join(sandbox.root, 'storage', `${store}-data`, '.sandbox-fault')

@@ -23,7 +23,8 @@
 //   keeps them and a container without a /data mount loses them.
 // Not modelled: SigV2, STS, bucket policies, ListBuckets filtered per identity (every authenticated
 // identity sees the list), x-amz-content-sha256 checked against the body.
-// Test knob: a file /data/.sandbox-fault naming S3 operations (one a line) makes them fail with 500.
+// Test knobs: a file /data/.sandbox-fault naming S3 operations (one a line) makes them fail with 500;
+// a file /data/.sandbox-unhealthy makes /healthz answer 503 (a store that does not come up).
 import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -334,6 +335,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = req.url ?? '/'
   const path = url.split('?')[0] ?? '/'
   if ((method === 'GET' || method === 'HEAD') && (path === '/healthz' || path === '/status' || path === '/readyz')) {
+    if (existsSync(join(dataDir, '.sandbox-unhealthy'))) {
+      process.stdout.write('volume server: no writable volumes (sandbox: /data/.sandbox-unhealthy)\n')
+      res.writeHead(503, { 'Content-Type': 'text/plain' })
+      res.end(method === 'HEAD' ? undefined : 'unhealthy\n')
+      return
+    }
     res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Sandbox-Deployed': deployed })
     res.end(method === 'HEAD' ? undefined : 'OK\n')
     return
