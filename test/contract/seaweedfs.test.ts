@@ -1,5 +1,16 @@
-// The sandbox's SeaweedFS stand-in on its own (no Dokku): real SigV4 checked against the AWS SDK's
-// signer, SeaweedFS's identity model, the IAM subset, persistence under /data.
+// The contract of the sandbox's SeaweedFS stand-in (test/sandbox/simulator/seaweed-container.ts),
+// on its own, without Dokku: each fact it follows, with where it comes from —
+// - SigV4 on every request, checked against the AWS SDK's own signer (header and presigned forms);
+// - /healthz, /status, /readyz answer without a key (seaweed-caddy-migration.md §1.4);
+// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY = static identity `admin-<first 8 chars>` with Admin
+//   (uro-and-services.md §2.3, auth_credentials.go loadEnvironmentVariableCredentials);
+// - no identity at all = authentication off, everything allowed (§1.2 trap 3, auth_credentials.go);
+// - identity actions Read/List/Write[:bucket], CreateBucket needs Admin (uro §2.3);
+// - the embedded IAM API (§1.3; s3api_embedded_iam.go): CreateUser duplicate → 409
+//   EntityAlreadyExists; CreateAccessKey → AKIA + 16, a 40-character secret, 404 NoSuchEntity for an
+//   unknown user; DeleteAccessKey of an absent key succeeds; PutUserPolicy replaces the actions and
+//   refuses anything but Allow (400 MalformedPolicyDocument); writes need -s3.iam.readOnly=false;
+// - identities live under /data/filerldb2 (§1.5) and survive a restart with /data.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -8,13 +19,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { presignGet } from '../../../src/actions/seaweed-provision/self-test.js'
-import { createS3Client } from '../../../src/core/s3/client.js'
-import { IamError, SeaweedIam } from '../../../src/core/seaweed/iam.js'
-import { identityActions, identityPolicy, seaweedCommand } from '../../../src/core/seaweed/recipe.js'
-import { node24 } from '../../sandbox/harness/sandbox.ts'
+import { presignGet } from '../../src/actions/seaweed-provision/self-test.js'
+import { createS3Client } from '../../src/core/s3/client.js'
+import { IamError, SeaweedIam } from '../../src/core/seaweed/iam.js'
+import { identityActions, identityPolicy, seaweedCommand } from '../../src/core/seaweed/recipe.js'
+import { node24 } from '../sandbox/harness/sandbox.ts'
 
-const SCRIPT = new URL('../../sandbox/simulator/seaweed-container.ts', import.meta.url).pathname
+const SCRIPT = new URL('../sandbox/simulator/seaweed-container.ts', import.meta.url).pathname
 const admin = { accessKeyId: 'ADMINKEY0123456789AB', secretAccessKey: 'admin-secret-0123456789-abcdefghijklmnopq' }
 const region = 'us-east-1'
 
@@ -32,14 +43,13 @@ async function freePort(): Promise<number> {
   })
 }
 
-async function start(env: Record<string, string> = {}): Promise<void> {
+async function start(env: Record<string, string> = {}, options: { admin?: boolean } = {}): Promise<void> {
   const ready = join(root, 'run', 'sw.ready')
   await rm(ready, { force: true })
   child = spawn(node24(), ['--no-warnings', SCRIPT, root, 'sw', String(port), 'test', '1'], {
     env: {
       PATH: process.env.PATH ?? '',
-      AWS_ACCESS_KEY_ID: admin.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+      ...(options.admin === false ? {} : { AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey }),
       DOKKU_SANDBOX_INTERNAL_DATA_DIR: data,
       DOKKU_SANDBOX_INTERNAL_CMD: JSON.stringify(seaweedCommand({ adminUi: false })),
       ...env
@@ -130,10 +140,40 @@ describe('the SeaweedFS stand-in', () => {
     expect((await fetch(url.replace('p%20q', 'p%20r'))).status).toBe(403)
   })
 
+  it('answers IAM errors as SeaweedFS does and names the env admin admin-<first 8 chars>', async () => {
+    const iam = new SeaweedIam(endpoint(), region, admin)
+    expect(await iam.listUsers()).toContain(`admin-${admin.accessKeyId.slice(0, 8)}`)
+    await expect(iam.createAccessKey('nobody')).rejects.toMatchObject({ code: 'NoSuchEntity', status: 404 })
+    await iam.createUser('app-errors')
+    await expect(iam.putUserPolicy('app-errors', 'p', JSON.stringify({ Statement: [{ Effect: 'Deny', Action: ['s3:Get*'], Resource: ['arn:aws:s3:::x/*'] }] }))).rejects.toMatchObject({
+      code: 'MalformedPolicyDocument',
+      status: 400
+    })
+    await expect(iam.deleteAccessKey('app-errors', 'AKIANOTTHERE00000000')).resolves.toBeUndefined()
+    expect(await iam.userActions('app-errors', 'p')).toEqual([])
+  })
+
   it('fails the operations named in the fault file', async () => {
     await writeFile(join(data, '.sandbox-fault'), 'PutObject\n')
     await expect(s3(admin).send(new PutObjectCommand({ Bucket: 'sw-two', Key: 'f', Body: 'x', ContentLength: 1 }))).rejects.toMatchObject({ name: 'InternalError' })
     await rm(join(data, '.sandbox-fault'))
+  })
+
+  it('allows everything when no identity exists at all (trap 3: why the admin key comes first)', async () => {
+    const empty = join(root, 'empty-data')
+    await mkdir(empty)
+    const saved = data
+    data = empty
+    await stop()
+    await start({}, { admin: false })
+    try {
+      const anonymous = await fetch(`${endpoint()}/`)
+      expect(anonymous.status).toBe(200)
+    } finally {
+      await stop()
+      data = saved
+      await start()
+    }
   })
 
   it('refuses IAM writes when the command line leaves the IAM API read-only', async () => {
