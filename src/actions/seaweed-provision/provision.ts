@@ -189,7 +189,7 @@ async function observe(dokku: DokkuClient, config: SeaweedConfig, wrapperDigest:
   let contents: StoreContents | undefined
   if (store?.deployed && store.config[SEAWEED_KEYS.adminAccessKey] && store.config[SEAWEED_KEYS.adminSecretKey]) {
     const admin = { accessKeyId: store.config[SEAWEED_KEYS.adminAccessKey] as string, secretAccessKey: store.config[SEAWEED_KEYS.adminSecretKey] as string }
-    await waitForStore(config, logger, 'is deployed but')
+    await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'))
     contents = await readContents(config, admin)
   }
   return { store, networkExists, apps, contents, newAdmin, wrapperDigest }
@@ -236,12 +236,12 @@ async function waitForStore(config: SeaweedConfig, logger: Logger, what: string)
 // ---- apply ------------------------------------------------------------------------------------------
 
 /** A store that does not come up fails with its container's last log lines. */
-async function withLogs(run: ApplyRun, wait: () => Promise<void>): Promise<void> {
+async function withLogs(dokku: DokkuClient, config: SeaweedConfig, wait: () => Promise<void>): Promise<void> {
   try {
     await wait()
   } catch (error) {
-    const lines = await run.dokku.logs.recent(run.config.app, 20).catch(() => '')
-    throw new Error(`${errorMessage(error)}${lines ? `\nLast lines of ${run.config.app}'s log:\n${lines}` : ''}`, { cause: error })
+    const lines = await dokku.logs.recent(config.app, 20).catch(() => '')
+    throw new Error(`${errorMessage(error)}${lines ? `\nLast lines of ${config.app}'s log:\n${lines}` : ''}`, { cause: error })
   }
 }
 
@@ -277,13 +277,13 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
       const outcome = await dokku.git.fromArchive(store, Readable.from([tarArchive(run.wrapper.files)]), stream)
       // The repository already holds this tree (a deploy that failed after its commit): build it.
       if (!outcome.changed) await dokku.ps.rebuild(store, stream)
-      await withLogs(run, () => waitForStore(config, logger, 'was deployed but'))
+      await withLogs(dokku, config, () => waitForStore(config, logger, 'was deployed but'))
       await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false })
       return true
     }
     case 'restart-store':
       await dokku.ps.restart(store, stream)
-      await withLogs(run, () => waitForStore(config, logger, 'was restarted but'))
+      await withLogs(dokku, config, () => waitForStore(config, logger, 'was restarted but'))
       return true
     case 'create-bucket':
       try {

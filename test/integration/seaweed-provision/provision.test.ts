@@ -168,7 +168,19 @@ describe('seaweed-provision', () => {
     expect(failed.error?.message).toContain('no writable volumes')
     expect(failed.outputs).toMatchObject({ changed: 'true', 'self-test': 'skipped' })
     expect(failed.log).not.toContain('group: create bucket')
-  })
+
+    // Still down on the next run: it fails while observing, with the log lines again.
+    const inputs = inputsFor(sandbox, { app: sick, endpoint: await sandbox.appUrl(sick), buckets: 'sw-sick-b', 'health-timeout': '3s' })
+    const again = await runAction(run, inputs)
+    expect(again.error?.message).toContain(`SeaweedFS app ${sick} is deployed but did not answer`)
+    expect(again.error?.message).toContain('no writable volumes')
+    // Once it answers, a run finishes the job.
+    await rm(join(dir, '.sandbox-unhealthy'))
+    const healed = await runAction(run, inputs)
+    expect(healed.error).toBeUndefined()
+    expect(healed.log).toContain('group: create bucket sw-sick-b')
+    expect((await runAction(run, inputs)).outputs).toMatchObject({ changed: 'false' })
+  }, 300_000)
 
   it('fails the job when the self-test finds an operation broken, and says which', async () => {
     const fault = join(sandbox.root, 'storage', `${store}-data`, '.sandbox-fault')
