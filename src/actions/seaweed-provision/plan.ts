@@ -157,7 +157,8 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
 
   const tld = store?.tld ?? ''
   const internal = internalEndpoint(config.app, tld)
-  const appEndpoint = config.appEndpoint === 'internal' ? internal : config.endpoint
+  // Public: the store's own host name when it has one (the runner may reach it another way).
+  const appEndpoint = config.appEndpoint === 'internal' ? internal : config.domain ? `https://${config.domain}` : config.endpoint
   const restarts: SeaweedStep[] = []
   const deletions: SeaweedStep[] = []
   const links: SeaweedStep[] = []

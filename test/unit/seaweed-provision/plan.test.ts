@@ -138,6 +138,13 @@ describe('planSeaweed', () => {
     expect(kinds(planSeaweed(configFor(), unchecked))).toEqual(['disable-checks', 'scale-web', 'restart-store'])
   })
 
+  it('gives the apps the public host name when asked, and the network address by default', () => {
+    const plan = planSeaweed(configFor({ 'app-endpoint': 'public', domain: 's3.example.org', endpoint: 'http://127.0.0.1:9000' }), converged())
+    expect(plan.appEndpoint).toBe('https://s3.example.org')
+    expect(plan.steps.find((s) => s.kind === 'link-app')).toMatchObject({ app: 'uro', variables: ['AWS_S3_ENDPOINT'] })
+    expect(plan.steps.some((s) => s.kind === 'attach-network')).toBe(false)
+  })
+
   it('warns while the image is not pinned by digest', () => {
     expect(planSeaweed(configFor({ image: 'chrislusf/seaweedfs:4.44' }), converged()).notices.join('\n')).toContain('not pinned by digest')
   })
