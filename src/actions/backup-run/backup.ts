@@ -8,6 +8,7 @@ import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
 import { compressionSuffix, HeaderPeek } from '../../core/backup/streams.js'
 import { errorMessage } from '../../core/errors.js'
 import { mirrorBucket } from './bucket.js'
+import { useSeaweedSource } from './seaweed.js'
 import { cockroachUnsupported } from './cockroach.js'
 import { encryptionSuffix, manifestHead, objectEntry, runnerTools, writeManifest } from './manifests.js'
 import type { Runtime, TaskResult } from './runtime.js'
@@ -43,8 +44,11 @@ async function backupOne(rt: Runtime, source: SourceRef): Promise<TaskResult> {
       return backupRedis(rt, source)
     case 'config':
       return backupConfig(rt, source)
-    case 'bucket':
+    case 'bucket': {
+      const store = rt.config.seaweedSources.get(source.name)
+      if (store !== undefined) await useSeaweedSource(rt, source.name, store)
       return mirrorBucket(rt, source)
+    }
     case 'cockroach':
       throw cockroachUnsupported(source.name)
   }

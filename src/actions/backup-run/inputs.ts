@@ -6,6 +6,7 @@ import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { APP_NAME, invalid, SERVICE_NAME, type InputReader } from '../../core/inputs/readers.js'
 import type { S3Settings } from '../../core/s3/client.js'
+import { parseSeaweedSource } from './seaweed.js'
 
 export const Inputs = {
   mode: 'mode',
@@ -59,6 +60,8 @@ export interface BackupConfig extends CommonSettings {
   prefix: string
   /** Where `bucket:` sources are read from (SeaweedFS on the Dokku host, through its S3 endpoint). */
   sourceS3: Omit<S3Settings, 'bucket'> | undefined
+  /** `seaweed:<app>/<bucket>` sources: bucket → the SeaweedFS app whose backup key reads it. */
+  seaweedSources: Map<string, string>
   encryption: Encryption
   keys: DecryptionKeys
   compression: Compression
@@ -83,7 +86,8 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
   const common = readCommonInputs(inputs)
 
   const mode = inputs.oneOf(Inputs.mode, MODES, 'backup')
-  const sources = readSources(inputs, mode)
+  const seaweedSources = new Map<string, string>()
+  const sources = readSources(inputs, mode, seaweedSources)
   const target = readTarget(inputs, mode, sources)
 
   const bucket = inputs.required(Inputs.s3Bucket, 'Set it to the bucket that holds the backups, e.g. s3-bucket: backups.')
@@ -102,7 +106,8 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
   }
 
   let sourceS3: BackupConfig['sourceS3']
-  const needsSourceS3 = [...sources, ...(target ? [target] : [])].some((s) => s.kind === 'bucket') && (mode === 'backup' || mode === 'restore')
+  const needsSourceS3 =
+    [...sources.filter((s) => !(mode === 'backup' && seaweedSources.has(s.name))), ...(target ? [target] : [])].some((s) => s.kind === 'bucket') && (mode === 'backup' || mode === 'restore')
   if (needsSourceS3) {
     if (!sourceKeyId || !sourceSecret)
       throw new ConfigurationError(
@@ -111,6 +116,8 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
       )
     sourceS3 = { endpoint: readEndpoint(inputs, Inputs.sourceS3Endpoint), region: inputs.string(Inputs.sourceS3Region, 'us-east-1'), accessKeyId: sourceKeyId, secretAccessKey: sourceSecret }
   }
+  if (seaweedSources.size > 0 && mode !== 'backup')
+    throw new ConfigurationError(`seaweed: sources are for mode backup; for mode ${mode} name the bucket as bucket:<name> (its backups are stored under that name).`, Inputs.sources)
 
   const recipients = inputs.list(Inputs.ageRecipients)
   for (const recipient of recipients)
@@ -164,6 +171,7 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
     destination,
     prefix: readPrefix(inputs),
     sourceS3,
+    seaweedSources,
     encryption,
     keys,
     compression: inputs.oneOf(Inputs.compression, COMPRESSIONS, 'zstd'),
@@ -174,9 +182,15 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
   }
 }
 
-function readSources(inputs: InputReader, mode: Mode): SourceRef[] {
+function readSources(inputs: InputReader, mode: Mode, seaweedSources: Map<string, string>): SourceRef[] {
   const lines = inputs.list(Inputs.sources)
-  const sources = lines.map((line) => checkSource(Inputs.sources, line))
+  const sources = lines.map((line) => {
+    const seaweed = parseSeaweedSource(Inputs.sources, line)
+    if (!seaweed) return checkSource(Inputs.sources, line)
+    checkSource(Inputs.sources, `bucket:${seaweed.source.name}`)
+    seaweedSources.set(seaweed.source.name, seaweed.app)
+    return seaweed.source
+  })
   const seen = new Set<string>()
   for (const s of sources) {
     const label = `${s.kind}:${s.name}`
@@ -204,7 +218,7 @@ function readTarget(inputs: InputReader, mode: Mode, sources: SourceRef[]): Sour
 
 function checkSource(input: string, line: string): SourceRef {
   const source = parseSourceRef(line)
-  if (!source) throw invalid(input, line, `must be <kind>:<name> with kind one of ${SOURCE_KINDS.join(', ')}`, 'For example postgres:db, redis:cache, config:uro or bucket:uploads.')
+  if (!source) throw invalid(input, line, `must be <kind>:<name> with kind one of ${SOURCE_KINDS.join(', ')}`, 'For example postgres:db, redis:cache, config:uro, bucket:uploads or seaweed:seaweedfs/uploads.')
   const ok = source.kind === 'config' || source.kind === 'cockroach' ? APP_NAME.test(source.name) : source.kind === 'bucket' ? BUCKET_NAME.test(source.name) : SERVICE_NAME.test(source.name)
   if (!ok) {
     const what = source.kind === 'config' || source.kind === 'cockroach' ? 'a Dokku app name' : source.kind === 'bucket' ? 'a bucket name' : 'a service name (letters, digits, _ and -)'

@@ -44,6 +44,8 @@ export class Runtime {
   private client: Promise<DokkuClient> | undefined
   private plugins: Promise<ServicePlugins> | undefined
   private source: ObjectStore | undefined
+  /** Buckets read with credentials found on the host (`seaweed:` sources), by bucket. */
+  private readonly hostSources = new Map<string, ObjectStore>()
 
   constructor(config: BackupConfig, logger: Logger, options: RunOptions = {}) {
     this.config = config
@@ -92,14 +94,23 @@ export class Runtime {
 
   /** The S3 store `bucket:` sources are read from and restored to. */
   sourceStore(bucket: string): ObjectStore {
+    const fromHost = this.hostSources.get(bucket)
+    if (fromHost) return fromHost
     const settings = this.config.sourceS3
     if (!settings) throw new Error('bucket: sources need the source-s3-* inputs')
     this.source ??= new ObjectStore({ ...settings, bucket }, { maxSockets: Math.max(32, this.config.concurrency * 2) })
     return this.source.bucket === bucket ? this.source : new ObjectStore({ ...settings, bucket }, { client: this.source.client })
   }
 
+  /** Reads `bucket` through `store` from now on (a `seaweed:` source). */
+  useSourceStore(bucket: string, store: ObjectStore): void {
+    this.hostSources.get(bucket)?.destroy()
+    this.hostSources.set(bucket, store)
+  }
+
   async close(): Promise<void> {
     await this.executor?.close()
+    for (const store of this.hostSources.values()) store.destroy()
     this.store.destroy()
     this.source?.destroy()
   }

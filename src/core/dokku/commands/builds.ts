@@ -56,6 +56,16 @@ export class LogsCommands {
    * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
    * Build failures leave nothing here: read `builds.output` for those.
    */
+  /**
+   * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
+   * masked. For error messages when an app does not come up (no container: '').
+   */
+  async recent(app: string, lines: number): Promise<string> {
+    if (!Number.isInteger(lines) || lines < 1 || lines > 10_000) throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`)
+    const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app })
+    return sanitizeOutput(result.stdout).trim()
+  }
+
   async failed(app: string): Promise<string> {
     const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app })
     if (mentions(result, 'No failed containers found')) return ''

@@ -16,6 +16,7 @@ import {
 import type { AppState, Release } from './store.ts'
 import { appUrls, checksDisabled, computedDeployBranch, proxyEnabled, proxyType, vhostEnabled, waitToRetire } from './appinfo.ts'
 import { godotenvNormalise } from './format.ts'
+import { standInFor } from './seaweed.ts'
 
 // ---- build records and capture (0.38+) ---------------------------------------------------
 
@@ -395,11 +396,12 @@ export async function startContainer(ctx: Ctx, app: string, state: AppState, rel
   mkdirShared(join(appStateDir(ctx, app), 'logs'))
   const logPath = containerLog(ctx, app, name)
   const logFd = openSync(logPath, 'a', 0o666)
-  const script = new URL('../container.ts', import.meta.url).pathname
+  const standIn = standInFor(ctx, app, state)
+  const script = standIn?.script ?? new URL('../container.ts', import.meta.url).pathname
   const child = spawn(ctx.config.node || process.execPath, ['--no-warnings', script, ctx.root, name, String(port), release.deployed, release.unhealthy ? '0' : '1'], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
-    env: containerEnv(ctx, app, state, port),
+    env: { ...containerEnv(ctx, app, state, port), ...standIn?.env },
     cwd: join(appStateDir(ctx, app))
   })
   closeSync(logFd)
