@@ -15,11 +15,14 @@ import { createHash } from 'node:crypto'
 
 export const SEAWEED_DEFAULT_APP = 'seaweedfs'
 /**
- * The default image. 4.44 is the newest version the reference read (seaweedfs@cc8364a0); it carries
- * the empty-folder race fix of 4.43. No digest: none could be looked up from these machines, and an
- * invented one would make every pull fail. Pin one in `image` (`…:4.44@sha256:…`).
+ * The default image: 4.48 (published 2026-09-28, after the 4.43 empty-folder race fix), pinned by its
+ * multi-platform index digest so that a re-pushed tag can never change what runs. The reference read
+ * `weed mini` at 4.44 (seaweedfs@cc8364a0); the digest is the one published projects pin for 4.48,
+ * not one pulled from these machines (they reach no registry): check it with
+ * `docker buildx imagetools inspect chrislusf/seaweedfs:4.48` before relying on it.
  */
-export const SEAWEED_DEFAULT_IMAGE = 'chrislusf/seaweedfs:4.44'
+export const SEAWEED_DEFAULT_IMAGE =
+  'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d'
 /** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
 export const SEAWEED_MIN_VERSION = { major: 4, minor: 43 } as const
 export const SEAWEED_RACE =

@@ -50,7 +50,7 @@ describe('seaweed-provision', () => {
     const dry = await runAction(run, await inputs({ buckets: 'sw-uploads', access: `${uro} sw-uploads readwrite`, 'dry-run': 'true' }))
     expect(dry.error).toBeUndefined()
     expect(dry.log).toContain(`group: Plan for SeaweedFS app ${store} (dry run: nothing will change)`)
-    expect(dry.log).toContain('deploy sw-store from chrislusf/seaweedfs:4.44 (generated wrapper)')
+    expect(dry.log).toContain('deploy sw-store from chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d (generated wrapper)')
     expect(changingCommands(dry.log)).toEqual([])
     expect((await dokku(sandbox, `apps:exists ${store}`)).code).toBe(20)
 

@@ -23,7 +23,7 @@ describe('readSeaweedInputs', () => {
   it('reads the defaults and one access line per app', () => {
     const config = read({ buckets: 'uro-uploads\nuro-avatars', access: 'uro uro-uploads,uro-avatars readwrite\nreports uro-uploads read' })
     expect(config).toMatchObject({ app: 'seaweedfs', buckets: ['uro-uploads', 'uro-avatars'], appEndpoint: 'internal', region: 'us-east-1', selfTest: true, adminPassword: undefined })
-    expect(config.image).toMatchObject({ reference: 'chrislusf/seaweedfs:4.44', version: { major: 4, minor: 44 }, pinned: false })
+    expect(config.image).toMatchObject({ reference: 'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d', version: { major: 4, minor: 48 }, pinned: true })
     expect(config.access).toEqual([
       { app: 'uro', buckets: ['uro-uploads', 'uro-avatars'], access: 'readwrite' },
       { app: 'reports', buckets: ['uro-uploads'], access: 'read' }
