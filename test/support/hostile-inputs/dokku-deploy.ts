@@ -33,8 +33,8 @@ export const dokkuDeployInputs: ActionInputTable = {
       expected: (raw) => raw.slice('HOSTILE='.length).split(/\r?\n/)[0],
       send: async (dokku, s, fx) => {
         const value = settings(s).config.get('HOSTILE') as string
-        await dokku.config.set(fx.app, { HOSTILE: value })
-        return (await dokku.config.export(fx.app))['HOSTILE']
+        await dokku.config.set(fx.app, { [fx.configKey]: value })
+        return (await dokku.config.export(fx.app))[fx.configKey]
       }
     },
     {

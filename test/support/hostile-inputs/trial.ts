@@ -14,7 +14,8 @@ export type Trial =
 
 /** The environment the runner would give the step for these `with:` values. */
 export function runnerEnvironment(values: Readonly<Record<string, string>>): Map<string, string> {
-  return new Map(Object.entries(values).map(([name, value]) => [inputVariable(name), value]))
+  // An environment holds bytes, which Node reads as UTF-8: an unpaired surrogate arrives as U+FFFD.
+  return new Map(Object.entries(values).map(([name, value]) => [inputVariable(name), Buffer.from(value, 'utf8').toString('utf8')]))
 }
 
 export function caseName(table: ActionInputTable, c: InputCase): string {
@@ -24,8 +25,8 @@ export function caseName(table: ActionInputTable, c: InputCase): string {
 const SHOWN_SECRET_MIN = 8
 
 export function tryHostile(table: ActionInputTable, c: InputCase, hostile: HostileString): Trial {
-  const raw = c.wrap ? c.wrap(hostile.value) : hostile.value
-  const env = runnerEnvironment({ ...table.base, ...c.with, [c.input]: raw })
+  const env = runnerEnvironment({ ...table.base, ...c.with, [c.input]: c.wrap ? c.wrap(hostile.value) : hostile.value })
+  const raw = env.get(inputVariable(c.input)) as string
   // The runner's getInput: process.env[INPUT_<NAME>], '' when unset (an environment cannot hold NUL;
   // a NUL is tried anyway, for a reader fed some other way).
   const reader = new InputReader((name) => env.get(inputVariable(name)) ?? '')

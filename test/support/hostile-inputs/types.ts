@@ -53,6 +53,8 @@ export interface HostFixture {
   service: string
   /** An app name that does not exist (commands against it fail cleanly). */
   absentApp: string
+  /** A config key of `app` no other sample writes (samples run concurrently). */
+  configKey: string
 }
 
 export interface ActionInputTable {
