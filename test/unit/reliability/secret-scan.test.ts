@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { recordReliability } from '../../support/reliability.ts'
 import { captureTestOutput, OUTPUTS_DIR, readRegisteredSecrets, registerTestSecret, SCAN_DIR_VARIABLE } from '../../support/secret-registry.ts'
 import { describeHits, scanDirectory, scanText, type TestSecret } from '../../support/secret-scan.ts'
 
@@ -22,6 +23,9 @@ function wrap(text: string, width: number): string {
   return text.match(new RegExp(`.{1,${width}}`, 'g'))?.join('\n') ?? text
 }
 
+const plantings = { tried: 0, held: 0 }
+afterAll(() => recordReliability('secret-scan-catches', 'planted secrets found by scanText', plantings))
+
 describe('scanText', () => {
   it.each([
     ['clear', `log line ${secret} more`],
@@ -37,7 +41,9 @@ describe('scanText', () => {
     ['split across indented lines', `${secret.slice(0, 10)}\n    ${secret.slice(10)}`],
     ['in CRLF lines', `${secret.slice(0, 15)}\r\n${secret.slice(15)}`]
   ])('finds it %s', (_, text) => {
+    plantings.tried++
     const hits = scanText('out.txt', text, [planted])
+    if (hits.length === 1) plantings.held++
     expect(hits).toHaveLength(1)
     expect(hits[0]).toMatchObject({ where: 'out.txt', label: 'planted secret' })
     expect(describeHits(hits)).not.toContain(secret)
