@@ -45,7 +45,9 @@ export default class SecretScanReporter implements Reporter {
         process.stderr.write(`\nsecret scan: ${secrets.length} secrets, ${files} outputs, no hit\n`)
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true })
+      // SECRET_SCAN_KEEP=1 keeps the directory (test secrets and outputs, mode 0700) to look into a hit.
+      if (process.env.SECRET_SCAN_KEEP) process.stderr.write(`secret scan: kept ${dir}\n`)
+      else rmSync(dir, { recursive: true, force: true })
       this.dir = undefined
       delete process.env[SCAN_DIR_VARIABLE]
     }
