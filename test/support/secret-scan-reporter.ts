@@ -20,6 +20,11 @@ export default class SecretScanReporter implements Reporter {
     chmodSync(this.dir, 0o700)
     // Set before the workers start, so that they inherit it.
     process.env[SCAN_DIR_VARIABLE] = this.dir
+    // The directory holds test secrets: gone even when the run dies before it ends.
+    const dir = this.dir
+    process.once('exit', () => {
+      if (!process.env.SECRET_SCAN_KEEP) rmSync(dir, { recursive: true, force: true })
+    })
   }
 
   onUserConsoleLog(log: UserConsoleLog): void {
