@@ -25,7 +25,8 @@ import { sshSettings } from '../dokku/helpers.ts'
 /** Accepted values sent per input and category: every category × every input that reaches the host, bounded. */
 const PER_CATEGORY = Number(process.env.HOSTILE_SAMPLES_PER_CATEGORY ?? 1)
 const CONCURRENCY = 4
-const DOKKU_HOME = '/home/dokku'
+/** The dokku user's home, known once the sandbox has made sure the user exists. */
+let dokkuHome = ''
 
 let sandbox: Sandbox
 let executor: RecordingExecutor
@@ -36,7 +37,8 @@ const before = { home: [] as string[], repo: '' }
 
 beforeAll(async () => {
   sandbox = await startSandbox()
-  before.home = listTree(DOKKU_HOME)
+  dokkuHome = execFileSync('getent', ['passwd', 'dokku'], { encoding: 'utf8' }).split(':')[5] as string
+  before.home = listTree(dokkuHome)
   before.repo = repoStatus()
   const logger = new RecordingLogger()
   executor = new RecordingExecutor(await connectSsh(sshSettings(sandbox), { logger, retries: 2, backoffMs: 200 }))
@@ -166,9 +168,9 @@ describe('hostile values the inputs accept, on the host', () => {
   }, 300_000)
 
   it('creates no file outside the sandbox', () => {
-    const dirs = ['/tmp', DOKKU_HOME, REPO_ROOT, sandbox.root, process.cwd()]
+    const dirs = ['/tmp', dokkuHome, REPO_ROOT, sandbox.root, process.cwd()]
     const canaries = findCanaries(dirs)
-    const newInHome = difference(listTree(DOKKU_HOME), before.home)
+    const newInHome = difference(listTree(dokkuHome), before.home)
     const repoNow = repoStatus()
     const checks = [...dirs.map((dir) => !canaries.some((c) => c.startsWith(dir))), newInHome.length === 0, repoNow === before.repo]
     recordReliability('no-file-outside-sandbox', 'canary files looked for in 5 places; dokku home and repository tree compared', { tried: checks.length, held: checks.filter(Boolean).length })
