@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import { captureTestOutput, registerTestSecret } from '../support/secret-registry.ts'
 
 export interface WorkflowContext {
   vars: Record<string, string>
@@ -57,6 +58,7 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
   const job = workflow.jobs[options.job]
   if (!job) throw new Error(`no job ${options.job} in ${options.workflowPath}`)
   const masks = new Set<string>(Object.values(options.context.secrets).filter((s) => s.length >= 4))
+  for (const [name, value] of Object.entries(options.context.secrets)) registerTestSecret(`workflow secret ${name}`, value)
   const stepOutputs: Record<string, Record<string, string>> = {}
   const records: StepRecord[] = []
   const work = await mkdtemp(join(tmpdir(), 'workflow-run-'))
@@ -99,6 +101,7 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
       const summary = htmlToText(await readFile(summaryFile, 'utf8'))
       const shownOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, mask(v, masks)]))
       records.push({ id: step.id, name, kind: match ? 'action' : 'run', exitCode, outputs, shownOutputs, log, summary: mask(summary, masks) })
+      captureTestOutput('workflow-step', [log, mask(summary, masks), JSON.stringify(shownOutputs)].join('\n'))
       if (exitCode !== 0) break
     }
   } finally {

@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import type { RunContext } from '../../src/core/github/context.js'
 import { InputReader } from '../../src/core/inputs/readers.js'
 import { RecordingLogger, type Logger } from '../../src/core/log.js'
+import { redact } from '../../src/core/secrets.js'
 import { htmlToText, parseOutputFile } from '../sandbox/workflow-runner.ts'
+import { applyMasks, captureTestOutput, maskedValues } from './secret-registry.ts'
 
 export interface ActionRun {
   error: Error | undefined
@@ -59,10 +61,15 @@ export async function runAction(run: RunFn, inputs: Record<string, string>, cont
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
     else process.env[k] = v
   }
-  const outputs = parseOutputFile(await readFile(files.GITHUB_OUTPUT, 'utf8'))
-  const summary = htmlToText(await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'))
+  const outputFile = await readFile(files.GITHUB_OUTPUT, 'utf8')
+  const summaryFile = await readFile(files.GITHUB_STEP_SUMMARY, 'utf8')
+  const outputs = parseOutputFile(outputFile)
+  const summary = htmlToText(summaryFile)
   await rm(dir, { recursive: true, force: true })
   const rawStdout = chunks.join('')
+  // For the secret scan: what the runner would show, outputs the action masked shown masked. In this
+  // process a secret is masked once (the registry remembers it), so earlier runs' masks apply too.
+  captureTestOutput('action-run', [rawStdout, logger.text(), summaryFile, applyMasks(redact(outputFile), maskedValues(rawStdout)), error?.message ?? ''].join('\n'))
   const stdout = rawStdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
   const log = logger.text()
   return { error, log, stdout, rawStdout, outputs, summary, everything: [log, stdout, summary, error?.message ?? ''].join('\n') }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseOutputFile } from '../sandbox/workflow-runner.ts'
 import { repoRoot } from './actions.js'
+import { applyMasks, captureTestOutput, maskedValues } from './secret-registry.ts'
 
 export interface BundleRun {
   code: number | null
@@ -30,7 +31,9 @@ export async function runBundle(action: string, inputs: Record<string, string>, 
       child.on('error', reject)
       child.on('close', async (code) => {
         clearTimeout(timer)
-        resolve({ code, stdout, stderr, outputs: parseOutputFile(await readFile(outputFile, 'utf8')) })
+        const outputText = await readFile(outputFile, 'utf8')
+        captureTestOutput(`bundle-${action}`, [stdout, stderr, applyMasks(outputText, maskedValues(stdout))].join('\n'))
+        resolve({ code, stdout, stderr, outputs: parseOutputFile(outputText) })
       })
     })
   } finally {

@@ -20,3 +20,19 @@ export function captureStdout(fn: () => void): string {
   }
   return chunks.join('')
 }
+
+/** captureStdout for an async function: what it wrote to stdout until it settled. */
+export async function captureStdoutAsync(fn: () => Promise<void>): Promise<string> {
+  const chunks: string[] = []
+  const original = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
+    return true
+  }) as typeof process.stdout.write
+  try {
+    await fn()
+  } finally {
+    process.stdout.write = original
+  }
+  return chunks.join('')
+}

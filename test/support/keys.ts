@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { registerTestSecret } from './secret-registry.ts'
 
 let cached: { privateKey: string; fingerprint: string } | undefined
 
@@ -13,6 +14,7 @@ export function testKeyInputs(): Record<string, string> {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', join(dir, 'id')])
       const privateKey = readFileSync(join(dir, 'id'), 'utf8')
       const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'id.pub')], { encoding: 'utf8' }).split(' ')[1] as string
+      registerTestSecret('test SSH private key (test/support/keys.ts)', privateKey)
       cached = { privateKey, fingerprint }
     } finally {
       rmSync(dir, { recursive: true, force: true })

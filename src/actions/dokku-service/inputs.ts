@@ -132,8 +132,11 @@ function readImage(inputs: InputReader, engine: Engine): { repository: string | 
   const example = engine === 'cockroach' ? 'ghcr.io/v-sekai/cockroach' : engine === 'postgres' ? 'postgis/postgis' : 'redis'
   if (version !== undefined && !isTag(version))
     throw invalid(Inputs.imageVersion, version, 'must be an image tag', 'Letters, digits, ".", "_" and "-", e.g. 18.4 or v22.1.22.')
-  if (raw !== undefined && hasTag(raw))
-    throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}.`)
+  if (raw !== undefined && hasTag(raw)) {
+    // The split is only spelled out for a plausible reference: anything else is shown once, quoted, by invalid().
+    const split = /^[A-Za-z0-9._/:@-]+$/.test(raw) ? `: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}` : ''
+    throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}${split}.`)
+  }
   const name = raw === undefined ? undefined : parseImageName(raw)
   if (raw !== undefined && name === undefined)
     throw invalid(Inputs.image, raw, 'must be an image repository (registry/name), optionally with @sha256:<digest>', `For example ${example}.`)

@@ -7,6 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import type { Sandbox } from '../../sandbox/harness/sandbox.ts'
 import { InputReader } from '../../../src/core/inputs/readers.ts'
+import { registerTestSecret } from '../../support/secret-registry.ts'
 
 export const exec = promisify(execFile)
 
@@ -50,6 +51,7 @@ export interface AgeKeys {
 export async function ageKeys(): Promise<AgeKeys> {
   const { stdout } = await exec('age-keygen', [])
   const identity = stdout.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1')) as string
+  registerTestSecret('age identity (backup-run helpers)', identity)
   const recipient = /# public key: (age1[0-9a-z]+)/.exec(stdout)?.[1] as string
   return { identity, recipient }
 }

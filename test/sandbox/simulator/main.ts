@@ -3,6 +3,7 @@
 // the leading ones like the dokku entry script, inserts `--app NAME` for core plugins, and
 // dispatches to a lazily loaded plugin module so that each command starts quickly.
 import { readFileSync } from 'node:fs'
+import { recordArgv } from './core/argv-log.ts'
 import { Ctx, Exit } from './core/ctx.ts'
 import type { SandboxConfig } from './core/ctx.ts'
 import type { Handler } from './core/types.ts'
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
   process.env.TMPDIR = `${root}/tmp`
   const config = JSON.parse(readFileSync(`${root}/sandbox.json`, 'utf8')) as SandboxConfig
   const argv = process.argv.slice(2)
+  recordArgv(root, argv)
   const ctx = new Ctx(root, config, argv)
 
   // the entry script's shift of leading global flags

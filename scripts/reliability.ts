@@ -1,0 +1,119 @@
+// npm run reliability: runs the tests that prove the promises of RELIABILITY.md, collects the counts
+// they record (test/support/reliability.ts) and prints the table of figures.
+//
+//   npm run reliability                      the whole suite (so the secret scan covers all of its
+//                                            output), 3 hostile samples per input and category on the host
+//   npm run reliability -- --bounded         only the reliability tests, 1 sample per input and category (CI-sized)
+//   npm run reliability -- --write           also rewrites the figures block of RELIABILITY.md
+//   node scripts/reliability.ts --report F   prints the table from a results file (CI: after npm test)
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+interface ReliabilityRecord {
+  promise: string
+  case: string
+  tried: number
+  held: number
+  details?: Record<string, number>
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const args = process.argv.slice(2)
+const bounded = args.includes('--bounded')
+const write = args.includes('--write')
+const reportIndex = args.indexOf('--report')
+
+/** The promises, in RELIABILITY.md's order, with the test that proves each. */
+const PROMISES: Record<string, { promise: string; test: string }> = {
+  'hostile-input': {
+    promise: 'Hostile input is refused before connecting (naming the input, showing no secret) or lands byte for byte where it belongs',
+    test: 'test/unit/reliability/hostile-inputs.test.ts'
+  },
+  'hostile-input-on-host': {
+    promise: 'Accepted hostile values reach the host byte for byte, and no other command runs',
+    test: 'test/integration/reliability/hostile-argv.test.ts'
+  },
+  'no-file-outside-sandbox': {
+    promise: 'No injected command creates a file outside the sandbox',
+    test: 'test/integration/reliability/hostile-argv.test.ts'
+  },
+  'secret-scan-catches': {
+    promise: 'The secret scan finds a planted secret in every encoding',
+    test: 'test/unit/reliability/secret-scan.test.ts'
+  },
+  'secrets-never-leak': {
+    promise: "No generated secret appears in the tests' output (logs, summaries, output files, stdout/stderr)",
+    test: 'test/support/secret-scan-reporter.ts (over the run)'
+  }
+}
+
+function summarise(records: readonly ReliabilityRecord[]): string {
+  const rows: string[] = ['| Promise | Test | Tried | Held |', '|---|---|---:|---:|']
+  const byPromise = new Map<string, ReliabilityRecord[]>()
+  for (const record of records) byPromise.set(record.promise, [...(byPromise.get(record.promise) ?? []), record])
+  const order = [...Object.keys(PROMISES), ...[...byPromise.keys()].filter((p) => !(p in PROMISES))]
+  for (const key of order) {
+    const group = byPromise.get(key)
+    if (!group) continue
+    const tried = group.reduce((n, r) => n + r.tried, 0)
+    const held = group.reduce((n, r) => n + r.held, 0)
+    const known = PROMISES[key]
+    rows.push(`| ${known?.promise ?? key} | \`${known?.test ?? '?'}\` | ${tried.toLocaleString('en')} | ${held.toLocaleString('en')} |`)
+  }
+  return rows.join('\n')
+}
+
+function details(records: readonly ReliabilityRecord[]): string {
+  return records
+    .map((r) => `  ${r.promise} · ${r.case}: ${r.held}/${r.tried}${r.details ? ` (${Object.entries(r.details).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`)
+    .join('\n')
+}
+
+function readRecords(file: string): ReliabilityRecord[] {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return []
+  }
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as ReliabilityRecord)
+}
+
+function report(records: readonly ReliabilityRecord[], command: string): string {
+  const table = summarise(records)
+  process.stdout.write(`\n${table}\n\nPer case:\n${details(records)}\n`)
+  return `<!-- figures:start (written by \`npm run reliability -- [--bounded] --write\`; do not edit by hand) -->\n\nFigures of \`${command}\`, run on ${new Date().toISOString().slice(0, 10)}:\n\n${table}\n\n<!-- figures:end -->`
+}
+
+if (reportIndex !== -1) {
+  report(readRecords(args[reportIndex + 1] as string), 'npm test')
+  process.exit(0)
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'reliability-'))
+const results = join(dir, 'results.jsonl')
+const files = bounded ? ['test/unit/reliability', 'test/integration/reliability'] : []
+const child = spawnSync('vitest', ['run', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, RELIABILITY_RESULTS: results, HOSTILE_SAMPLES_PER_CATEGORY: process.env.HOSTILE_SAMPLES_PER_CATEGORY ?? (bounded ? '1' : '3') }
+})
+const records = readRecords(results)
+rmSync(dir, { recursive: true, force: true })
+const command = bounded ? 'npm run reliability -- --bounded' : 'npm run reliability'
+const block = report(records, command)
+if (write) {
+  const path = join(root, 'RELIABILITY.md')
+  const doc = readFileSync(path, 'utf8')
+  const updated = doc.replace(/<!-- figures:start[\s\S]*?<!-- figures:end -->/, block)
+  if (updated === doc && !doc.includes(block)) throw new Error('RELIABILITY.md has no <!-- figures:start … figures:end --> block')
+  writeFileSync(path, updated)
+  process.stdout.write('\nRELIABILITY.md: figures written.\n')
+}
+process.exit(child.status ?? 1)
