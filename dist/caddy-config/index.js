@@ -55555,7 +55555,8 @@ const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
 /** Dokku app names (contract §3.2). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 /** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
-const SERVICE_NAME = /^[A-Za-z0-9_-]+$/;
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 /** Dokku config keys (contract §4.5). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
@@ -55567,7 +55568,14 @@ const FALSE_VALUES = ['false', 'False', 'FALSE'];
 class InputReader {
     get;
     constructor(get = runnerInputs) {
-        this.get = get;
+        // No runner can put a NUL in an INPUT_* variable, and no argument, file name or URL can carry
+        // one: refused here for every input at once (the value is not shown, it may be a secret).
+        this.get = (name) => {
+            const value = get(name);
+            if (value.includes('\0'))
+                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
+            return value;
+        };
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {

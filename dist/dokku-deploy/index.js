@@ -58473,7 +58473,8 @@ const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
 /** Dokku app names (contract §3.2). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 /** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
-const SERVICE_NAME = /^[A-Za-z0-9_-]+$/;
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 /** Dokku config keys (contract §4.5). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
@@ -58485,7 +58486,14 @@ const FALSE_VALUES = ['false', 'False', 'FALSE'];
 class readers_InputReader {
     get;
     constructor(get = runnerInputs) {
-        this.get = get;
+        // No runner can put a NUL in an INPUT_* variable, and no argument, file name or URL can carry
+        // one: refused here for every input at once (the value is not shown, it may be a secret).
+        this.get = (name) => {
+            const value = get(name);
+            if (value.includes('\0'))
+                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
+            return value;
+        };
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -59643,6 +59651,16 @@ class LogsCommands {
      * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
      * Build failures leave nothing here: read `builds.output` for those.
      */
+    /**
+     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
+     * masked. For error messages when an app does not come up (no container: '').
+     */
+    async recent(app, lines) {
+        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
+            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
+        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
+        return sanitizeOutput(result.stdout).trim();
+    }
     async failed(app) {
         const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
         if (mentions(result, 'No failed containers found'))

@@ -57632,7 +57632,8 @@ const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
 /** Dokku app names (contract §3.2). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
 /** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
-const SERVICE_NAME = /^[A-Za-z0-9_-]+$/;
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 /** Dokku config keys (contract §4.5). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
@@ -57644,7 +57645,14 @@ const FALSE_VALUES = ['false', 'False', 'FALSE'];
 class readers_InputReader {
     get;
     constructor(get = runnerInputs) {
-        this.get = get;
+        // No runner can put a NUL in an INPUT_* variable, and no argument, file name or URL can carry
+        // one: refused here for every input at once (the value is not shown, it may be a secret).
+        this.get = (name) => {
+            const value = get(name);
+            if (value.includes('\0'))
+                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
+            return value;
+        };
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -58254,8 +58262,11 @@ function readImage(inputs, engine) {
     const example = engine === 'cockroach' ? 'ghcr.io/v-sekai/cockroach' : engine === 'postgres' ? 'postgis/postgis' : 'redis';
     if (version !== undefined && !isTag(version))
         throw invalid(Inputs.imageVersion, version, 'must be an image tag', 'Letters, digits, ".", "_" and "-", e.g. 18.4 or v22.1.22.');
-    if (raw !== undefined && hasTag(raw))
-        throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}.`);
+    if (raw !== undefined && hasTag(raw)) {
+        // The split is only spelled out for a plausible reference: anything else is shown once, quoted, by invalid().
+        const split = /^[A-Za-z0-9._/:@-]+$/.test(raw) ? `: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}` : '';
+        throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}${split}.`);
+    }
     const name = raw === undefined ? undefined : parseImageName(raw);
     if (raw !== undefined && name === undefined)
         throw invalid(Inputs.image, raw, 'must be an image repository (registry/name), optionally with @sha256:<digest>', `For example ${example}.`);
@@ -59651,6 +59662,16 @@ class LogsCommands {
      * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
      * Build failures leave nothing here: read `builds.output` for those.
      */
+    /**
+     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
+     * masked. For error messages when an app does not come up (no container: '').
+     */
+    async recent(app, lines) {
+        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
+            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
+        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
+        return sanitizeOutput(result.stdout).trim();
+    }
     async failed(app) {
         const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
         if (mentions(result, 'No failed containers found'))
