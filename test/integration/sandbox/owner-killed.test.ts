@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
-import { findSandboxProcesses, isRunning, recordedPids } from '../../sandbox/harness/processes.ts'
+import { findSandboxProcesses, isRunning, recordedPids, tiedToThisProcess } from '../../sandbox/harness/processes.ts'
 import { connectSandbox, node24, REPO_ROOT, type SandboxInfo } from '../../sandbox/harness/sandbox.ts'
 
 const HARNESS = join(REPO_ROOT, 'test', 'sandbox', 'harness', 'sandbox.ts')
@@ -53,7 +53,7 @@ describe('a sandbox whose owner is killed by SIGKILL', () => {
     // removes abandoned sandboxes under the shared one, and must not do the watchdog's work here.
     const tmp = await mkdtemp(join(tmpdir(), 'owner-killed-'))
     await chmod(tmp, 0o755)
-    const owner = spawn(node24(), ['--no-warnings', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } })
+    const owner = spawn(...tiedToThisProcess(node24(), ['--no-warnings', '--input-type=module', '-e', script]), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: tmp } })
     const ownerExited = new Promise<unknown>((resolve) => owner.once('exit', resolve))
     const first = await createInterface({ input: owner.stdout })[Symbol.asyncIterator]().next()
     const info = JSON.parse(first.value as string) as SandboxInfo
