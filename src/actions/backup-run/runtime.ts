@@ -39,8 +39,9 @@ export class Runtime {
   readonly logger: Logger
   readonly store: ObjectStore
   readonly options: RunOptions
-  private executor: SshExecutor | undefined
   private connection: Promise<SshExecutor> | undefined
+  /** Aborted by close(): a connection still being opened is dropped instead of outliving the run. */
+  private readonly ending = new AbortController()
   private client: Promise<DokkuClient> | undefined
   private plugins: Promise<ServicePlugins> | undefined
   private source: ObjectStore | undefined
@@ -60,7 +61,7 @@ export class Runtime {
 
   /** The SSH connection to the host, opened on first use. */
   host(): Promise<SshExecutor> {
-    this.connection ??= connectSsh(this.config.ssh, { logger: this.logger }).then((executor) => (this.executor = executor))
+    this.connection ??= connectSsh(this.config.ssh, { logger: this.logger, signal: this.ending.signal })
     return this.connection
   }
 
@@ -108,8 +109,15 @@ export class Runtime {
     this.hostSources.set(bucket, store)
   }
 
+  /**
+   * Ends what the run opened, also what was started beside a check that then failed (the
+   * connection and `dokku version` opened while the bucket is checked): a connection still being
+   * opened is abandoned, an open one is closed with the commands still running on it.
+   */
   async close(): Promise<void> {
-    await this.executor?.close()
+    this.ending.abort()
+    const executor = await this.connection?.catch(() => undefined)
+    await executor?.close()
     for (const store of this.hostSources.values()) store.destroy()
     this.store.destroy()
     this.source?.destroy()

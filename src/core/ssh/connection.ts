@@ -1,4 +1,5 @@
 import { finished, type Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { NodeSSH } from 'node-ssh'
 import ssh2 from 'ssh2'
@@ -20,6 +21,11 @@ export interface ConnectOptions {
   retries?: number
   /** First retry delay; doubled for each further retry. */
   backoffMs?: number
+  /**
+   * Gives up: a connection being opened is dropped at once and no further attempt is made, so a
+   * run that failed elsewhere never waits for (or keeps) a connection it no longer needs.
+   */
+  signal?: AbortSignal
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000
@@ -42,17 +48,23 @@ export async function connectSsh(settings: SshSettings, options: ConnectOptions)
   const retries = options.retries ?? DEFAULT_RETRIES
   const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS
   const target = `${settings.user}@${settings.host}:${settings.port}`
+  const abandoned = (): SshConnectionError => new SshConnectionError(`The connection to ${target} was abandoned before it was open: the run no longer needed it`, false)
+  const given = (): boolean => options.signal?.aborted === true || connectionsEnded
   for (let attempt = 0; ; attempt++) {
+    if (given()) throw abandoned()
     try {
       return await connectOnce(settings, options)
     } catch (error) {
+      if (given()) throw abandoned()
       if (!(error instanceof SshConnectionError)) throw error
       if (!error.retryable) throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error })
       if (attempt >= retries)
         throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error })
       const delay = backoffMs * 2 ** attempt
       options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
-      await sleep(delay)
+      await sleep(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+        throw abandoned()
+      })
     }
   }
 }
@@ -95,11 +107,18 @@ async function connectOnce(settings: SshSettings, options: ConnectOptions): Prom
   client?.on('error', (error: Error) => {
     lastError = error
   })
+  if (client) trackConnection(client, { describe: () => `SSH connection to ${target} (being opened)`, close: () => destroyClient(client) })
+  const abandon = (): void => {
+    client?.destroy()
+  }
+  options.signal?.addEventListener('abort', abandon, { once: true })
   try {
     await connecting
   } catch (error) {
-    client?.end()
+    client?.destroy()
     throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins })
+  } finally {
+    options.signal?.removeEventListener('abort', abandon)
   }
   if (!client || !ssh.connection) throw new SshConnectionError('the connection closed right after it opened', true)
   const key = presentedKey ?? Buffer.alloc(0)
@@ -116,7 +135,52 @@ async function connectOnce(settings: SshSettings, options: ConnectOptions): Prom
     const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint)
     options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`)
   }
-  return new SshExecutor(client, settings.shell, target, hostKey, () => lastError)
+  const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError)
+  trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() })
+  return executor
+}
+
+interface OpenConnection {
+  describe(): string
+  close(): Promise<void>
+}
+
+/**
+ * Every SSH connection of this process from the moment its socket is created (while it is still
+ * being opened, too) until it has closed. Whatever an action's own clean-up missed is closed by
+ * the action's outer guard through endConnections: one forgotten connection (its socket,
+ * its keepalive timer) would otherwise keep a failed run alive until the job's time limit.
+ */
+const openConnections = new Map<Client, OpenConnection>()
+/** Set by endConnections: the process is ending, a connection being retried must not start again. */
+let connectionsEnded = false
+
+function trackConnection(client: Client, connection: OpenConnection): void {
+  if (!openConnections.has(client)) client.once('close', () => openConnections.delete(client))
+  openConnections.set(client, connection)
+}
+
+function destroyClient(client: Client): Promise<void> {
+  return new Promise<void>((resolve) => {
+    client.once('close', () => resolve())
+    client.destroy()
+    // destroy() of a client whose socket never opened emits no 'close'.
+    setImmediate(resolve)
+  })
+}
+
+/**
+ * For the end of the process: closes every SSH connection it still has open (stopping the
+ * commands running on them, dropping those being opened) and lets no new one start, not even a
+ * retry of one dropped here. Returns what was open, for the log: empty when every action closed
+ * its own.
+ */
+export async function endConnections(): Promise<string[]> {
+  connectionsEnded = true
+  const left = [...openConnections.values()]
+  const described = left.map((c) => c.describe())
+  await Promise.all(left.map((c) => c.close().catch(() => undefined)))
+  return described
 }
 
 interface ConnectFailure {
@@ -193,6 +257,8 @@ export class SshExecutor implements RemoteExecutor {
   readonly #client: Client
   readonly #target: string
   readonly #lastError: () => Error | undefined
+  /** The commands running on this connection, each with what stops it. */
+  readonly #running = new Map<ClientChannel, RunningCommand>()
   #socketClosed = false
   #closing: Promise<void> | undefined
 
@@ -217,12 +283,28 @@ export class SshExecutor implements RemoteExecutor {
       const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${redact(this.#lastError()?.message ?? '')})` : ''}`
       return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false))
     }
-    return runOnChannel(this.#client, command, options, this.#target, this.#lastError)
+    return runOnChannel(this.#client, command, options, {
+      target: this.#target,
+      lastError: this.#lastError,
+      running: this.#running,
+      closing: () => this.#closing !== undefined
+    })
   }
 
-  /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
+  /** What is open, for a log line: the target and the commands still running on it. */
+  describe(): string {
+    const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``)
+    return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`
+  }
+
+  /**
+   * Ends the connection; safe to call more than once. Commands still running are stopped first
+   * (their exec rejects, their stdin and stdout streams are destroyed), so closing never waits
+   * for them. No timer keeps the process alive afterwards.
+   */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      for (const command of [...this.#running.values()]) command.stop()
       if (this.#socketClosed) return resolve()
       const timer = setTimeout(() => {
         // The server did not answer the disconnect; drop the socket.
@@ -240,10 +322,26 @@ export class SshExecutor implements RemoteExecutor {
   }
 }
 
-function runOnChannel(client: Client, command: string, options: ExecOptions, target: string, lastError: () => Error | undefined): Promise<ExecResult> {
+interface RunningCommand {
+  shown: string
+  stop(): void
+}
+
+interface ChannelContext {
+  target: string
+  lastError: () => Error | undefined
+  /** Where the command is registered while its channel is open (SshExecutor.close stops them). */
+  running: Map<ClientChannel, RunningCommand>
+  /** True once the connection is being closed on purpose. */
+  closing: () => boolean
+}
+
+function runOnChannel(client: Client, command: string, options: ExecOptions, context: ChannelContext): Promise<ExecResult> {
+  const { target, lastError } = context
   const shown = shortCommand(redact(command))
   return new Promise<ExecResult>((resolve, reject) => {
     let settled = false
+    let stopped = false
     let channel: ClientChannel | undefined
     let timer: NodeJS.Timeout | undefined
     const sink = options.stdout
@@ -258,6 +356,7 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, tar
     }
     const stop = (): void => {
       if (!channel) return
+      stopped = true
       sendKill(channel)
       channel.close()
       if (sink) {
@@ -287,11 +386,13 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, tar
         return
       }
       channel = opened
-      if (settled) {
-        // Timed out while the channel was opening.
+      if (settled || context.closing()) {
+        // Timed out, or the connection began closing, while the channel was opening.
         stop()
+        if (!settled) fail(stoppedByClose(shown, target), { stopCommand: false })
         return
       }
+      context.running.set(opened, { shown, stop })
       let exit: { code: number | null; signal: string | null } | undefined
       let stdoutEnded = false
       let stderrEnded = false
@@ -308,6 +409,11 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, tar
         const stderrRest = stderrDecoder.end()
         if (stdoutRest && options.onStdout && !sink) options.onStdout(stdoutRest)
         if (stderrRest && options.onStderr) options.onStderr(stderrRest)
+        if (stopped) {
+          // Stopped because the connection is being closed: whatever it printed is not the whole.
+          fail(stoppedByClose(shown, target), { stopCommand: false })
+          return
+        }
         if (exit === undefined) {
           fail(
             new SshConnectionError(
@@ -340,6 +446,7 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, tar
         exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null }
       })
       opened.on('close', () => {
+        context.running.delete(opened)
         channelClosed = true
         finish()
       })
@@ -382,6 +489,10 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, tar
       }
     })
   })
+}
+
+function stoppedByClose(shown: string, target: string): SshConnectionError {
+  return new SshConnectionError(`\`${shown}\` was stopped before it finished: the connection to ${target} was closed while it ran`, false)
 }
 
 const SHOWN_COMMAND_LENGTH = 300
@@ -446,6 +557,4 @@ function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+

@@ -1,6 +1,7 @@
 // Starting and stopping sandbox hosts: two side by side, stop() leaves no process and no
 // directory (also processes the simulator left in the background), an interrupted or killed
-// test process leaves nothing behind, the globalSetup, and `npm run sandbox`.
+// test process leaves nothing behind, the globalSetup, and `npm run sandbox`. Every sandbox-owning
+// child is spawned tied to the test process, so one a failing test did not stop dies with it.
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -10,7 +11,7 @@ import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import setupSharedSandbox from '../../sandbox/global-setup.ts'
-import { findSandboxProcesses, isRunning, recordedPids } from '../../sandbox/harness/processes.ts'
+import { findSandboxProcesses, isRunning, recordedPids, tiedToThisProcess } from '../../sandbox/harness/processes.ts'
 import { connectSandbox, node24, REPO_ROOT, startSandbox, type Sandbox, type SandboxInfo } from '../../sandbox/harness/sandbox.ts'
 
 const run = promisify(execFile)
@@ -113,7 +114,7 @@ describe('sandbox lifecycle', () => {
         // a line on stdin ends it (process.exit) once the test has looked at its processes
         ending === 'process.exit' ? "process.stdin.once('data', () => process.exit(3))" : 'setInterval(() => {}, 1000)'
       ].join('\n')
-      const child = spawn(node24(), ['--no-warnings', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+      const child = spawn(...tiedToThisProcess(node24(), ['--no-warnings', '--input-type=module', '-e', script]), { stdio: ['pipe', 'pipe', 'inherit'] })
       const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
       const [line] = await Promise.race([createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]), exited.then(() => [''])])
       expect(line).toMatch(/"root"/)
@@ -130,7 +131,7 @@ describe('sandbox lifecycle', () => {
 
   it('cleans up after a test process killed by SIGKILL at the next start', async () => {
     const script = [`import { startSandbox } from ${JSON.stringify(HARNESS)}`, 'const sandbox = await startSandbox()', 'console.log(JSON.stringify({ root: sandbox.root }))', 'setInterval(() => {}, 1000)'].join('\n')
-    const child = spawn(node24(), ['--no-warnings', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(...tiedToThisProcess(node24(), ['--no-warnings', '--input-type=module', '-e', script]), { stdio: ['ignore', 'pipe', 'inherit'] })
     const exited = new Promise<unknown>((resolve) => child.once('exit', resolve))
     const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()
     const { root } = JSON.parse(first.value as string) as { root: string }
@@ -166,7 +167,7 @@ describe('sandbox lifecycle', () => {
   })
 
   it('npm run sandbox: prints the connection as one JSON line and stops on SIGINT', async () => {
-    const child = spawn(node24(), ['--no-warnings', join(REPO_ROOT, 'scripts', 'sandbox.ts'), '--dokku-version', '0.37.5'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(...tiedToThisProcess(node24(), ['--no-warnings', join(REPO_ROOT, 'scripts', 'sandbox.ts'), '--dokku-version', '0.37.5']), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (chunk: string) => (stderr += chunk))

@@ -48,6 +48,16 @@ export function startService(command: string, args: string[], options: StartOpti
   return { child, pid: child.pid ?? -1, exited, hasExited: () => ended }
 }
 
+/**
+ * `command` and `args` run through `setpriv --pdeathsig KILL`, for spawn(): the kernel kills the
+ * process when this one dies, however it dies. For every process that must not outlive the test
+ * that started it — a test's child that owns a sandbox, above all: a test failing before it
+ * could stop that child left it, and its whole sandbox, running after the suite had ended.
+ */
+export function tiedToThisProcess(command: string, args: readonly string[]): [string, string[]] {
+  return ['setpriv', ['--pdeathsig', 'KILL', command, ...args]]
+}
+
 /** Sends `signal`, waits up to `timeoutMs`, then SIGKILLs and waits (bounded) again. */
 export async function stopService(service: Service, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5_000): Promise<void> {
   if (service.hasExited() || service.pid <= 0) return

@@ -20,8 +20,9 @@
 //   s3/              fauxqs's files; s3-requests.jsonl the recorded requests
 //   logs/            postgres.log, s3.log
 //   owner.json       pid of the owning process, for the clean-up of abandoned sandboxes
-import { execFile, spawn } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs'
+//   watchdog.pid     the watchdog that cleans up if the owner dies without stop() (watchdog.ts)
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -157,6 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const root = await mkdtemp(join(tmpdir(), SANDBOX_DIR_PREFIX))
   await chmod(root, 0o755)
   await writeFile(join(root, 'owner.json'), JSON.stringify({ pid: process.pid, startTime: processStartTime(process.pid) }))
+  const watchdog = startWatchdog(root, node)
 
   // Until stop() is set up, a failure must still leave nothing behind.
   const pending: { sshd?: Sshd; postgres?: Postgres; s3?: S3Server } = {}
@@ -277,6 +279,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           await orderlyStop(root, runDir, pending)
         } finally {
           unregister()
+          releaseWatchdog(watchdog)
         }
       })()
       return stopping
@@ -287,9 +290,40 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await orderlyStop(root, runDir, pending)
     } finally {
       unregister()
+      releaseWatchdog(watchdog)
     }
     throw error
   }
+}
+
+/**
+ * The watchdog (watchdog.ts): in a session of its own, so that a signal to the owner's process
+ * group does not take it along, and with its stdin a pipe only this process holds. The kernel
+ * closes the pipe when this process ends, SIGKILL included, and the watchdog then ends whatever
+ * of the sandbox is left. The parent-death signal reaches only the servers this process started
+ * itself; sshd's sessions, the simulator's commands and background processes outlived a killed
+ * owner until some later sandbox started (never, at the end of a test run).
+ */
+function startWatchdog(root: string, node: string): ChildProcess {
+  const { DOKKU_SANDBOX_ROOT: _inherited, ...env } = process.env
+  const child = spawn(node, ['--no-warnings', join(REPO_ROOT, 'test', 'sandbox', 'harness', 'watchdog.ts')], {
+    cwd: '/',
+    env: { ...env, SANDBOX_WATCHDOG_ROOT: root },
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore']
+  })
+  child.once('error', () => undefined)
+  child.stdin?.on('error', () => undefined)
+  // Neither the child nor the pipe may keep this process alive: the pipe must close when it ends.
+  child.unref()
+  ;(child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.()
+  if (child.pid) writeFileSync(join(root, 'watchdog.pid'), `${child.pid}\n`)
+  return child
+}
+
+/** After a complete stop: the watchdog reads EOF, finds the directory gone and exits. */
+function releaseWatchdog(watchdog: ChildProcess): void {
+  watchdog.stdin?.destroy()
 }
 
 /** A handle on a sandbox another process (vitest's globalSetup) started; its stop() does nothing. */
