@@ -17,6 +17,7 @@ export async function run(inputs = new InputReader(), context: RunContext = read
   core.saveState(State.isPost, 'true')
 
   const config = readDeployInputs(inputs, context)
+  warnAboutMissingHealthcheck(config, logger)
   const recorder = config.githubToken && context.repository ? new DeploymentRecorder(new GitHubDeployments(config.githubToken, context), config, context, logger) : undefined
   const started = Date.now()
   const result = await deploy(config, logger, { beforeApply: (plan) => recorder?.start(plan) ?? Promise.resolve() })
@@ -24,6 +25,24 @@ export async function run(inputs = new InputReader(), context: RunContext = read
   setOutputs(result)
   await writeSummary(config, result, Date.now() - started)
   if (result.failure) throw result.failure
+}
+
+/**
+ * An empty healthcheck-url is what `${{ vars.URO_HEALTH_URL }}` becomes when the variable is
+ * unset, and it silently removes the check that decides a rollback. Said before connecting, as a
+ * warning (an annotation on the run) rather than an error, so that a deploy without a check is
+ * still possible; `healthcheck-url: none` says it is on purpose and silences this.
+ */
+function warnAboutMissingHealthcheck(config: DeployConfig, logger: Logger): void {
+  if (config.healthcheckOff !== 'empty' || config.reviewApp === 'destroy') return
+  const consequence = config.rollback
+    ? 'a release that builds but does not answer stays up: rollback then covers only failed builds and pushes'
+    : 'a release that builds but does not answer stays up'
+  logger.warning(
+    `healthcheck-url is empty, so ${config.app} is deployed without a health check: ${consequence}. ` +
+      'If healthcheck-url is set from a variable (e.g. ${{ vars.URO_HEALTH_URL }}), that variable is unset. ' +
+      'Set it, or write healthcheck-url: none to deploy without a check on purpose.'
+  )
 }
 
 function setOutputs(result: DeployResult): void {

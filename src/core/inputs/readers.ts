@@ -114,9 +114,11 @@ export class InputReader {
 
   /**
    * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-   * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+   * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+   * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
    */
-  keyValues(name: string, options: { secret?: boolean; keyPattern?: RegExp; keyHint?: string } = {}): Map<string, string> {
+  keyValues(name: string, options: { secret?: boolean; conceal?: boolean; keyPattern?: RegExp; keyHint?: string } = {}): Map<string, string> {
+    const conceal = options.secret === true || options.conceal === true
     const keyPattern = options.keyPattern ?? CONFIG_KEY
     const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.'
     const result = new Map<string, string>()
@@ -142,7 +144,7 @@ export class InputReader {
         const eq = line.indexOf('=')
         if (eq <= 0)
           throw new ConfigurationError(
-            `Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`,
+            `Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`,
             name
           )
         key = line.slice(0, eq).trim()
@@ -187,6 +189,13 @@ export class InputReader {
   url(name: string, options: { protocols: readonly string[] }): URL | undefined {
     const value = this.optional(name)
     if (value === undefined) return undefined
+    if (hasEmptyHost(value))
+      throw invalid(
+        name,
+        value,
+        'is a URL with no host',
+        'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.'
+      )
     let url: URL
     try {
       url = new URL(value)
@@ -197,6 +206,14 @@ export class InputReader {
       throw invalid(name, value, `must use ${options.protocols.join(' or ')}`, `For example ${options.protocols[0]}//app.example.com/health.`)
     return url
   }
+}
+
+/**
+ * `https:///api/v1/` or `https://:443/`: a URL whose authority is empty, what `https://${{ vars.X }}/…`
+ * becomes when X is unset. WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+export function hasEmptyHost(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?(?::\d*)?(?:[/?#]|$)/i.test(value.trim())
 }
 
 export function checkAppName(input: string, value: string): string {

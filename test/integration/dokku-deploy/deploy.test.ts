@@ -12,6 +12,7 @@ import { runBundle } from '../../support/bundle-run.js'
 import { FakeGitHub } from '../../support/fake-github.js'
 import { repoRoot } from '../../support/actions.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { randomSecret } from '../../sandbox/workflow-runner.ts'
 
 const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
@@ -125,6 +126,47 @@ describe('dokku-deploy against the sandbox host', () => {
     const shown = `${result.everything}\n${JSON.stringify(result.outputs)}`
     for (const value of Object.values(values)) for (const part of value.split('\n').filter((p) => p.trim().length >= 6)) expect(shown).not.toContain(part.trim())
     expect(result.log).toContain('set config SPACES, QUOTES, DOLLAR, BACKSLASH, MULTILINE, UNICODE without restarting (values not shown)')
+  })
+
+  it('masks the secret config values and only those, over a real bundle run', async () => {
+    const app = 'dd-masking'
+    const checkout = await repo()
+    const sha = await checkout.commit({ 'index.txt': 'masking' })
+    const origin = new URL(await healthUrl(app)).origin
+    const secrets = { key: randomSecret(), password: randomSecret(), derived: randomSecret(), signer: randomSecret() }
+    const config = [
+      `APP_URL=http://${app}.sandbox.test`,
+      `API_ORIGIN=${origin}`,
+      `SECRET_KEY_BASE=${secrets.key}`,
+      `JOKEN_SIGNER=${secrets.signer}`,
+      `DATABASE_URL=postgres://uro:${secrets.password}@db.internal:5432/uro`,
+      `UPSTREAM_ID=${secrets.derived}`
+    ].join('\n')
+    const dir = await mkdtemp(join(tmpdir(), 'masking-'))
+    const summaryFile = join(dir, 'summary')
+    await writeFile(summaryFile, '')
+    try {
+      const result = await runBundle(
+        'dokku-deploy',
+        inputs(app, { ref: sha, path: checkout.dir, config, 'secret-config-keys': 'UPSTREAM_ID', 'healthcheck-url': `${origin}/health` }),
+        { GITHUB_STEP_SUMMARY: summaryFile }
+      )
+      const summary = await readFile(summaryFile, 'utf8')
+      // Everything the step printed, as the runner receives it, minus the mask commands themselves.
+      const printed = [...result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')), result.stderr, summary, JSON.stringify(result.outputs)].join('\n')
+      expect(result.code, printed).toBe(0)
+      for (const secret of Object.values(secrets)) {
+        expect(printed).not.toContain(secret)
+        expect(result.stdout).toContain(`::add-mask::${secret}`)
+      }
+      // Public values stay readable: the plan's health check, Dokku's own output, the summary's URL.
+      expect(printed).toContain(`check ${origin}/health answers 200`)
+      expect(printed).toMatch(new RegExp(`Application deployed:\\s*\\n(.*\\n)*?.*http://${app}\\.sandbox\\.test`))
+      expect(summary).toContain(origin)
+      for (const shown of [origin, `http://${app}.sandbox.test`]) expect(result.stdout).not.toContain(`::add-mask::${shown}`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('waits for a deploy that holds the lock, then deploys (two runs of the bundle at once)', async () => {
