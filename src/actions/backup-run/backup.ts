@@ -77,7 +77,7 @@ function done(label: string, id: string, stored: StoredObject, detail: string): 
     id,
     outcome: 'backed up',
     detail: `${formatBytes(stored.storedBytes)} stored${ratio}${detail ? `; ${detail}` : ''}`,
-    bytes: stored.storedBytes,
+    storedBytes: stored.storedBytes,
     plaintextBytes: stored.plaintextBytes,
     key: stored.key
   }
