@@ -28,8 +28,8 @@ export interface DeployResult {
   health: HealthCheckResult | undefined
   rolledBack: boolean
   rollbackHealth: HealthCheckResult | undefined
-  /** One line per step that ran. */
-  done: string[]
+  /** The steps that ran to completion, in order (the summary says them in words). */
+  done: DeployStep[]
   durationMs: number
   failure: Error | undefined
 }
@@ -234,7 +234,7 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       break
     }
   }
-  result.done.push(`${step.kind}: ${step.reason}`)
+  result.done.push(step)
 }
 
 async function pushCommit(run: DeployRun, sha: string, branch: string, force = true): Promise<void> {
@@ -402,9 +402,12 @@ async function releaseLock(run: DeployRun): Promise<void> {
   core.saveState(State.lockedApp, '')
 }
 
-/** The URL the app answers on: the health-check URL's origin, else its first domain (https when it maps 443). */
+/**
+ * The app's URL as Dokku serves it: its first domain, https when it maps 443. Always this, for
+ * every app and review app, so the output, the Deployment and the summary mean one thing; the
+ * health-check address is reported apart.
+ */
 async function appUrl(dokku: DokkuClient, config: DeployConfig): Promise<string | undefined> {
-  if (config.healthcheck && config.reviewApp === undefined) return config.healthcheck.url.origin
   if (!(await dokku.apps.exists(config.app))) return undefined
   const domains = await dokku.domains.report(config.app)
   const host = domains.appEnabled ? domains.appVhosts[0] : undefined

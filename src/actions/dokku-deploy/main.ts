@@ -5,12 +5,12 @@ import { readCommonInputs } from '../../core/inputs/common.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { readRunContext, type RunContext } from '../../core/github/context.js'
 import { GitHubDeployments } from '../../core/github/deployments.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { connectSsh } from '../../core/ssh/connection.js'
-import { deploy, describeHealth, State, type DeployResult } from './deploy.js'
+import { deploy, State, type DeployResult } from './deploy.js'
 import { Outputs, readDeployInputs, type DeployConfig } from './inputs.js'
 import { describe, type DeployPlan } from './plan.js'
+import { writeDeploySummary } from './summary.js'
 
 export async function run(inputs = new InputReader(), context: RunContext = readRunContext(), logger: Logger = actionsLogger): Promise<void> {
   if (core.getState(State.isPost) === 'true') return releaseLockAfterCancel(inputs, logger)
@@ -23,7 +23,7 @@ export async function run(inputs = new InputReader(), context: RunContext = read
   const result = await deploy(config, logger, { beforeApply: (plan) => recorder?.start(plan) ?? Promise.resolve() })
   await recorder?.finish(result)
   setOutputs(result)
-  await writeSummary(config, result, Date.now() - started)
+  await writeDeploySummary(config, result, Date.now() - started)
   if (result.failure) throw result.failure
 }
 
@@ -123,34 +123,6 @@ class DeploymentRecorder {
       this.logger.warning(`Could not update the GitHub deployment: ${errorMessage(error)}`)
     }
   }
-}
-
-async function writeSummary(config: DeployConfig, result: DeployResult, durationMs: number): Promise<void> {
-  const target = result.plan.target ? describe(result.plan.target) : '—'
-  const health = result.health ? `${result.health.healthy ? 'healthy' : 'unhealthy'} (${describeHealth(result.health)})` : config.healthcheck ? 'not run' : 'no health check configured'
-  const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? 'deployed' : 'unchanged'
-  await writeJobSummary((summary) =>
-    summary
-      .addHeading(`dokku-deploy: ${config.app}`, 2)
-      .addTable([
-        [
-          { data: 'app', header: true },
-          { data: 'target', header: true },
-          { data: 'outcome', header: true },
-          { data: 'URL', header: true },
-          { data: 'duration', header: true }
-        ],
-        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
-      ])
-      .addList([
-        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
-        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
-        `health check: ${health}`,
-        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-      ])
-      .addDetails('What changed', result.done.length > 0 ? result.done.map((line) => `- ${line}`).join('<br>') : 'nothing')
-  )
 }
 
 /**

@@ -65,12 +65,19 @@ describe('dokku-deploy against the sandbox host', () => {
     expect(await answering(app)).toEqual({ status: 200, deployed: sha })
     expect(first.summary).toContain('dokku-deploy: dd-basic')
     expect(first.summary).toMatch(/healthy \(1 attempt/)
+    // What changed, in words; the URL column is Dokku's URL for the app, as the output.
+    expect(first.summary).toContain(`What changed:\n- created the app dd-basic\n- set dd-basic's deploy branch to main\n- deployed commit ${sha.slice(0, 12)}, dd-basic's first deploy\n- checked that ${await healthUrl(app)} answers 200: it did`)
+    expect(first.summary).not.toMatch(/push:|nothing is deployed yet/)
+    expect(first.outputs.url).toBe('http://dd-basic.sandbox.test')
+    expect(first.summary).toContain('| http://dd-basic.sandbox.test |')
 
     const pid = await containerPid(app)
     const again = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, 'healthcheck-url': await healthUrl(app) }))
     expect(again.error).toBeUndefined()
     expect(again.outputs).toMatchObject({ changed: 'false', 'deployed-sha': sha, 'previous-sha': sha })
     expect(again.log).toContain('dd-basic: nothing to do; the host already runs commit')
+    expect(again.summary).toContain(`What changed:\nnothing: the host already runs commit ${sha.slice(0, 12)} with this config`)
+    expect(again.summary).toContain('| http://dd-basic.sandbox.test |')
     expect(await containerPid(app)).toBe(pid)
   })
 
@@ -162,7 +169,7 @@ describe('dokku-deploy against the sandbox host', () => {
       // Public values stay readable: the plan's health check, Dokku's own output, the summary's URL.
       expect(printed).toContain(`check ${origin}/health answers 200`)
       expect(printed).toMatch(new RegExp(`Application deployed:\\s*\\n(.*\\n)*?.*http://${app}\\.sandbox\\.test`))
-      expect(summary).toContain(origin)
+      expect(summary).toContain(`${origin}/health: healthy`)
       for (const shown of [origin, `http://${app}.sandbox.test`]) expect(result.stdout).not.toContain(`::add-mask::${shown}`)
     } finally {
       await rm(dir, { recursive: true, force: true })
@@ -239,6 +246,8 @@ describe('dokku-deploy against the sandbox host', () => {
     expect(result.error).toBeUndefined()
     expect(result.log).toContain('Plan for dd-dry (dry run: nothing will change)')
     expect(result.log).toContain(`push commit ${sha.slice(0, 12)} to main`)
+    expect(result.summary).toContain('dokku-deploy: dd-dry (dry run)')
+    expect(result.summary).toContain(`What would change:\n- would create the app dd-dry\n- would set dd-dry's deploy branch to main\n- would set A (values not shown)\n- would deploy commit ${sha.slice(0, 12)}, dd-dry's first deploy`)
     expect((await dokku(`apps:exists ${app}`)).code).toBe(20)
   })
 
