@@ -9,6 +9,7 @@ import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthch
 import type { Logger } from '../../core/log.js'
 import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
 import type { DeployConfig } from './inputs.js'
+import { isolateReviewApp } from './review-app.js'
 import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
 
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
@@ -197,8 +198,10 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       await dokku.apps.create(app)
       break
     case 'clone-review-app':
-      await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }))
-      logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`)
+      await logger.group(`Cloning ${step.from} into ${app}`, async () => {
+        await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream })
+        await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger)
+      })
       break
     case 'destroy-review-app':
       await dokku.apps.destroy(app)
