@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { actionsLogger, RecordingLogger } from '../../src/core/log.ts'
+import { captureStdoutAsync } from '../support/inputs.ts'
 
-/** Runs fn and returns what it wrote to stdout, awaiting it (the logger's groups are async). */
-async function stdoutOf(fn: () => Promise<unknown>): Promise<string> {
-  const chunks: string[] = []
-  const original = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
-    return true
-  }) as typeof process.stdout.write
-  try {
-    await fn()
-  } finally {
-    process.stdout.write = original
-  }
-  return chunks.join('')
-}
+const stdoutOf = captureStdoutAsync
 
 const count = (text: string, command: string) => text.split('\n').filter((line) => line.startsWith(command)).length
 
