@@ -146,7 +146,7 @@ function readAppConfig(inputs: InputReader): { config: Map<string, string>; mask
     if (!hasEmptyHost(value)) continue
     const shown = masked.includes(key) ? '' : ` (${JSON.stringify(value)})`
     throw new ConfigurationError(
-      `Input "${Inputs.config}" sets ${key} to a URL with no host${shown}. It is built from a variable that is unset or empty ` +
+      `Input "${Inputs.config}" sets ${key} to a URL with no host, or an empty part in it${shown}. It is built from a variable that is unset or empty ` +
         '(e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.',
       Inputs.config
     )

@@ -193,7 +193,7 @@ export class InputReader {
       throw invalid(
         name,
         value,
-        'is a URL with no host',
+        'is a URL with no host, or an empty part in it',
         'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.'
       )
     let url: URL
@@ -209,11 +209,15 @@ export class InputReader {
 }
 
 /**
- * `https:///api/v1/` or `https://:443/`: a URL whose authority is empty, what `https://${{ vars.X }}/…`
- * becomes when X is unset. WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
  */
 export function hasEmptyHost(value: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?(?::\d*)?(?:[/?#]|$)/i.test(value.trim())
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim())
+  if (!authority) return false
+  const host = (authority[1] as string).startsWith('[') ? (authority[1] as string) : (authority[1] as string).replace(/:\d*$/, '')
+  return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')
 }
 
 export function checkAppName(input: string, value: string): string {

@@ -85,19 +85,19 @@ describe('what an empty variable would break', () => {
     const error = errorOf(() => read({ config: 'URL=https:///api/v1/\nROOT_ORIGIN=https://' }))
     expect(error).toBeInstanceOf(ConfigurationError)
     expect(error.message).toBe(
-      'Input "config" sets URL to a URL with no host ("https:///api/v1/"). It is built from a variable that is unset or empty (e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.'
+      'Input "config" sets URL to a URL with no host, or an empty part in it ("https:///api/v1/"). It is built from a variable that is unset or empty (e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.'
     )
   })
 
   it('does not show the value of a secret key with no host', () => {
     const error = errorOf(() => read({ config: 'SOME_TOKEN=https://:hunter2hunter2@/x' }))
-    expect(error.message).toMatch(/^Input "config" sets SOME_TOKEN to a URL with no host\. /)
+    expect(error.message).toMatch(/^Input "config" sets SOME_TOKEN to a URL with no host, or an empty part in it\. /)
     expect(error.message).not.toContain('hunter2')
   })
 
   it('refuses a health-check URL with no host', () => {
     expect(errorOf(() => read({ 'healthcheck-url': 'https:///health' })).message).toBe(
-      'Input "healthcheck-url" is a URL with no host; got "https:///health". When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.'
+      'Input "healthcheck-url" is a URL with no host, or an empty part in it; got "https:///health". When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.'
     )
   })
 
@@ -107,7 +107,12 @@ describe('what an empty variable would break', () => {
     expect(read({ 'healthcheck-url': 'https://uro.example.com/health' })).toMatchObject({ healthcheckOff: undefined })
   })
 
+  it('refuses a host with an empty label, what an unset domain variable leaves', () => {
+    for (const value of ['https://uro-pr-5./api/v1/', 'https://.example.com/', 'https://a..example.com', 'http://:8080/'])
+      expect(errorOf(() => read({ config: `URL=${value}` })).message, value).toMatch(/^Input "config" sets URL to a URL with no host, or an empty part in it/)
+  })
+
   it('accepts URLs whose host is there, with or without credentials', () => {
-    expect(() => read({ config: 'A=https://x.example/\nREDIS_URL=redis://:pw@redis:6379\nB=not a url' })).not.toThrow()
+    expect(() => read({ config: 'A=https://x.example/\nREDIS_URL=redis://:pw@redis:6379\nB=not a url\nC=http://[::1]:8080/\nD=http://127.0.0.1:4000' })).not.toThrow()
   })
 })
