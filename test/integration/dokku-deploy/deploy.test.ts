@@ -307,7 +307,7 @@ describe('dokku-deploy against the sandbox host', () => {
     } finally {
       await github.stop()
     }
-  })
+  }, 240_000)
 
   it('deploys to the branch it was given even when the host has another deploy branch', async () => {
     const app = 'dd-branch'
