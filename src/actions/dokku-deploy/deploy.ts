@@ -199,8 +199,9 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       break
     case 'clone-review-app':
       await logger.group(`Cloning ${step.from} into ${app}`, async () => {
-        await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream })
-        await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger)
+        // An app that appeared meanwhile is not a fresh clone: its links may be its own, so they stay.
+        const cloned = await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream })
+        if (cloned.changed) await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger)
       })
       break
     case 'destroy-review-app':

@@ -20,7 +20,7 @@ function phrases(step: DeployStep, { app, previous }: { app: string; previous: D
     case 'create-app':
       return [`created the app ${app}`, `create the app ${app}`]
     case 'clone-review-app':
-      return [`created the review app ${app} as a clone of ${step.from}`, `create the review app ${app} as a clone of ${step.from}`]
+      return [`created the review app ${app} as a clone of ${step.from}, without ${step.from}'s services and secrets`, `create the review app ${app} as a clone of ${step.from}, without ${step.from}'s services and secrets`]
     case 'set-deploy-branch':
       return [`set ${app}'s deploy branch to ${step.branch}`, `set ${app}'s deploy branch to ${step.branch}`]
     case 'set-config': {
