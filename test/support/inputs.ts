@@ -7,18 +7,34 @@ export function inputsFrom(values: Record<string, string>): InputReader {
 
 /** Runs fn and returns what it wrote to stdout (where @actions/core writes workflow commands such as ::add-mask::). */
 export function captureStdout(fn: () => void): string {
+  const capture = startCapture()
+  try {
+    fn()
+  } finally {
+    capture.stop()
+  }
+  return capture.text()
+}
+
+/** The same for a function that returns a promise: stdout is captured until it settles. */
+export async function captureStdoutAsync(fn: () => Promise<unknown>): Promise<string> {
+  const capture = startCapture()
+  try {
+    await fn()
+  } finally {
+    capture.stop()
+  }
+  return capture.text()
+}
+
+function startCapture(): { stop(): void; text(): string } {
   const chunks: string[] = []
   const original = process.stdout.write.bind(process.stdout)
   process.stdout.write = ((chunk: string | Uint8Array) => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
     return true
   }) as typeof process.stdout.write
-  try {
-    fn()
-  } finally {
-    process.stdout.write = original
-  }
-  return chunks.join('')
+  return { stop: () => (process.stdout.write = original), text: () => chunks.join('') }
 }
 
 /** captureStdout for an async function: what it wrote to stdout until it settled. */

@@ -21,6 +21,10 @@ export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
   for (const source of rt.config.sources) {
     const label = sourceLabel(source)
     if (rt.config.dryRun) {
+      if (source.kind === 'cockroach') {
+        results.push({ source: label, outcome: 'would fail', detail: 'CockroachDB is not backed up by backup-run (a real run says why and what to do instead)' })
+        continue
+      }
       results.push({ source: label, outcome: 'would back up', detail: `into s3://${rt.config.destination.bucket}/${rt.config.prefix}${source.kind}/${source.name}/<time>/` })
       continue
     }
@@ -77,7 +81,7 @@ function done(label: string, id: string, stored: StoredObject, detail: string): 
     id,
     outcome: 'backed up',
     detail: `${formatBytes(stored.storedBytes)} stored${ratio}${detail ? `; ${detail}` : ''}`,
-    bytes: stored.storedBytes,
+    storedBytes: stored.storedBytes,
     plaintextBytes: stored.plaintextBytes,
     key: stored.key
   }

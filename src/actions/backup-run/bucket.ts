@@ -117,7 +117,8 @@ export async function mirrorBucket(rt: Runtime, source: SourceRef): Promise<Task
     id,
     outcome: 'backed up',
     detail: `${objects.length} objects (${formatBytes(totalBytes)}); copied ${copied} (${formatBytes(copiedBytes)}), ${objects.length - copied} already mirrored`,
-    bytes: copiedBytes,
+    // Stored: the snapshot's own index (what list, verify and prune count); the copied objects are shared.
+    storedBytes: storedIndex.storedBytes,
     plaintextBytes: totalBytes
   }
 }

@@ -1,11 +1,14 @@
 /**
- * `cockroach:<app>`: CockroachDB runs as a plain Dokku app (there is no dokku-cockroach plugin,
- * contract §6). Uro runs Oxide's fork, built OSS-only (`make cockroachoss`): the fork deleted
- * `pkg/ccl/backupccl`, so `BACKUP` does not exist there (reference uro-and-services §3.3,
- * cockroachdb#56683), `cockroach dump` was removed in 21.2 and pg_dump cannot read CockroachDB's
- * catalog. Upstream's CCL binary has `BACKUP INTO 's3://…?AWS_ACCESS_KEY_ID=…'`, but that puts the
- * destination's credentials into SQL run on the Dokku host, which this action never does.
- * So this source fails, clearly, and says what works instead.
+ * `cockroach:<app>`: CockroachDB runs as a plain Dokku app made by dokku-service (there is no
+ * dokku-cockroach plugin, contract §6), from one of two images, and backup-run backs up neither:
+ * - Oxide's fork (`ghcr.io/v-sekai/cockroach`, the image Uro intends) is built OSS-only
+ *   (`make cockroachoss`): the fork deleted `pkg/ccl/backupccl`, so `BACKUP` does not exist there
+ *   (reference uro-and-services §3.3, cockroachdb#56683);
+ * - upstream `cockroachdb/cockroach:v22.1.22` (dokku-service's default) has `BACKUP INTO 's3://…'`,
+ *   but only with the destination's credentials inside SQL run on the Dokku host, which this action
+ *   never does;
+ * - `cockroach dump` was removed in 21.2, and pg_dump cannot read CockroachDB's catalog.
+ * The source is accepted so that a run naming it says exactly this, for that source only.
  */
 export class CockroachBackupUnsupportedError extends Error {
   constructor(message: string) {
@@ -16,12 +19,14 @@ export class CockroachBackupUnsupportedError extends Error {
 
 export function cockroachUnsupported(app: string): CockroachBackupUnsupportedError {
   return new CockroachBackupUnsupportedError(
-    `cockroach:${app} cannot be backed up by streaming: Oxide's CockroachDB fork (the image Uro uses) is built without BACKUP/RESTORE ` +
-      '(the CCL backup code is removed from the fork), `cockroach dump` no longer exists and pg_dump cannot read CockroachDB. ' +
-      "Upstream CockroachDB's `BACKUP INTO 's3://…'` would need this destination's credentials inside SQL on the Dokku host, which backup-run never sends there. " +
-      'What works instead: (1) move the app to Postgres (dokku-service: postgres) and back it up here as postgres:<service> — Uro runs on Postgres through Ecto; ' +
-      `(2) a cold copy: \`dokku ps:stop ${app}\`, archive the app's storage directory (storage:list ${app}) and upload it, then \`dokku ps:start ${app}\`; ` +
+    `cockroach:${app} is not backed up: backup-run cannot stream a CockroachDB node, whichever image dokku-service runs. ` +
+      "Oxide's fork (ghcr.io/v-sekai/cockroach, the image Uro intends) is built without BACKUP/RESTORE, `cockroach dump` no longer exists " +
+      "and pg_dump cannot read CockroachDB; upstream's image (the default, cockroachdb/cockroach v22.1) has BACKUP INTO 's3://…', but only with " +
+      'this destination\'s credentials inside SQL on the Dokku host, where backup-run never sends them. ' +
+      'What works instead: (1) run the database on Postgres (dokku-service engine: postgres; Uro uses Ecto\'s Postgres adapter on both) and back it up here as postgres:<service>; ' +
+      `(2) a cold copy, by hand and with downtime: \`dokku ps:stop ${app}\`, archive /var/lib/dokku/data/storage/${app}-data and /var/lib/dokku/data/storage/${app}-certs ` +
+      `(the store and the node's certificates) and upload the archive, then \`dokku ps:start ${app}\`; ` +
       "(3) a logical export: `SHOW CREATE ALL TABLES` plus `cockroach sql --format=csv -e 'SELECT * FROM <table>'` per table, restored with `IMPORT INTO`/COPY. " +
-      `Remove cockroach:${app} from sources until then.`
+      `The other sources of this run are backed up regardless; remove cockroach:${app} from sources to stop this error.`
   )
 }

@@ -93,7 +93,7 @@ function modeRunner(config: BackupConfig): (rt: Runtime) => Promise<TaskResult[]
 
 function setOutputs(report: RunReport): void {
   const { results } = report
-  core.setOutput(Outputs.backups, JSON.stringify(results.map(({ source, id, outcome, detail, bytes, plaintextBytes, key, ageSeconds }) => ({ source, id, outcome, detail, bytes, plaintextBytes, key, ageSeconds }))))
+  core.setOutput(Outputs.backups, JSON.stringify(results.map(({ source, id, outcome, detail, storedBytes, plaintextBytes, key, ageSeconds }) => ({ source, id, outcome, detail, storedBytes, plaintextBytes, key, ageSeconds }))))
   core.setOutput(Outputs.count, String(results.filter((r) => !r.failed).length))
   core.setOutput(Outputs.failed, String(results.filter((r) => r.failed).length))
   const ages = results.filter((r) => !r.failed && r.ageSeconds !== undefined && report.config.mode === 'verify').map((r) => r.ageSeconds as number)
@@ -118,7 +118,8 @@ async function writeSummary(report: RunReport): Promise<void> {
         { data: 'source', header: true },
         { data: 'backup', header: true },
         { data: 'outcome', header: true },
-        { data: 'size', header: true },
+        { data: 'stored', header: true },
+        { data: 'plaintext', header: true },
         { data: config.mode === 'verify' ? 'recovery point age' : 'age', header: true },
         { data: 'duration', header: true },
         { data: 'details', header: true }
@@ -127,7 +128,8 @@ async function writeSummary(report: RunReport): Promise<void> {
         r.source,
         r.id ?? '—',
         r.failed ? `❌ ${r.outcome}` : r.outcome,
-        r.bytes !== undefined ? formatBytes(r.bytes) : '—',
+        r.storedBytes !== undefined ? formatBytes(r.storedBytes) : '—',
+        r.plaintextBytes !== undefined ? formatBytes(r.plaintextBytes) : '—',
         r.ageSeconds !== undefined ? formatAge(r.ageSeconds) : '—',
         r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : '—',
         r.detail

@@ -21,13 +21,13 @@ export async function runPrune(rt: Runtime): Promise<TaskResult[]> {
       const backups = entries.get(label) ?? []
       const decision = planRetention(backups, rt.config.retention, rt.now())
       const byId = new Map(backups.map((b) => [b.id, b]))
-      for (const kept of decision.keep) results.push({ source: label, id: kept.id, outcome: 'kept', detail: kept.reasons.join(', '), bytes: byId.get(kept.id)?.bytes ?? 0 })
+      for (const kept of decision.keep) results.push({ source: label, id: kept.id, outcome: 'kept', detail: kept.reasons.join(', '), storedBytes: byId.get(kept.id)?.storedBytes ?? 0 })
       const keys = decision.remove.flatMap((r) => byId.get(r.id)?.keys ?? [])
       // Manifests last in the delete order would not help: DeleteObjects is one request per 1000
       // keys, so a half-done prune leaves incomplete backups, which the next prune removes.
       if (!rt.config.dryRun && keys.length > 0) await rt.store.deleteMany(keys)
       for (const removed of decision.remove)
-        results.push({ source: label, id: removed.id, outcome: rt.config.dryRun ? 'would prune' : 'pruned', detail: removed.reason, bytes: byId.get(removed.id)?.bytes ?? 0 })
+        results.push({ source: label, id: removed.id, outcome: rt.config.dryRun ? 'would prune' : 'pruned', detail: removed.reason, storedBytes: byId.get(removed.id)?.storedBytes ?? 0 })
       if (source.kind === 'bucket') {
         const remaining = decision.keep.map((k) => byId.get(k.id)).filter((b) => b?.complete)
         const referenced = new Set<string>()
@@ -54,8 +54,8 @@ export async function runList(rt: Runtime): Promise<TaskResult[]> {
         source: sourceLabel(source),
         id: entry.id,
         outcome: entry.complete ? 'complete' : 'incomplete',
-        detail: `${formatBytes(entry.bytes)} in ${entry.keys.length} object(s)${entry.complete ? '' : ': no manifest (failed or still running)'}`,
-        bytes: entry.bytes,
+        detail: `${formatBytes(entry.storedBytes)} stored${entry.complete ? '' : ': no manifest (failed or still running)'}`,
+        storedBytes: entry.storedBytes,
         ageSeconds: Math.round((now - entry.time.getTime()) / 1000)
       })
     }

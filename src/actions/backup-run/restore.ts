@@ -35,7 +35,7 @@ export async function runRestores(rt: Runtime): Promise<TaskResult[]> {
     const entry = pickBackup(entries, source, rt.config.backupId)
     const manifest = await readManifest(rt.store, entry)
     if (rt.config.dryRun) {
-      return [{ source: label, id: entry.id, outcome: 'would restore', detail: `backup ${entry.id} (${formatBytes(entry.bytes)}) into ${sourceLabel(target)}${rt.config.overwrite ? ', overwriting' : ''}` }]
+      return [{ source: label, id: entry.id, outcome: 'would restore', detail: `backup ${entry.id} (${formatBytes(entry.storedBytes)} stored) into ${sourceLabel(target)}${rt.config.overwrite ? ', overwriting' : ''}` }]
     }
     const result = await rt.logger.group(`Restoring ${label} ${entry.id} into ${sourceLabel(target)}`, () => restoreInto(rt, entry, manifest, target, { create: true }))
     return [{ ...result, durationMs: Date.now() - started }]
@@ -85,7 +85,8 @@ export interface RestoreOptions {
 
 export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Manifest, target: SourceRef, options: RestoreOptions): Promise<TaskResult> {
   const label = sourceLabel(manifest.source)
-  const base = { source: label, id: entry.id }
+  // The same sizes every mode reports for this backup (CatalogEntry.storedBytes), whatever is restored.
+  const base = { source: label, id: entry.id, storedBytes: entry.storedBytes, plaintextBytes: manifest.object?.plaintextBytes ?? manifest.bucket?.bytes }
   switch (target.kind) {
     case 'postgres': {
       const object = requireObject(manifest)
@@ -103,8 +104,6 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
         ...base,
         outcome: 'restored',
         detail: `into ${sourceLabel(target)}: ${after.tables.length} tables, ${rows} rows; ${expected ? (differences.length === 0 ? 'row counts match the backup' : `${differences.length} row count difference(s)`) : 'the backup has no row counts'}`,
-        bytes: object.storedBytes,
-        plaintextBytes: object.plaintextBytes
       }
     }
     case 'redis': {
@@ -117,7 +116,7 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
       const expected = manifest.database?.keyspace
       const same = expected === undefined || totalKeys(expected) === totalKeys(keyspace)
       if (!same && options.strictCounts) throw new Error(`${sourceLabel(target)} holds ${totalKeys(keyspace)} keys after the restore; the backup recorded ${totalKeys(expected ?? {})}`)
-      return { ...base, outcome: 'restored', detail: `into ${sourceLabel(target)}: ${totalKeys(keyspace)} keys${same ? '' : ` (the backup recorded ${totalKeys(expected ?? {})})`}`, bytes: object.storedBytes }
+      return { ...base, outcome: 'restored', detail: `into ${sourceLabel(target)}: ${totalKeys(keyspace)} keys${same ? '' : ` (the backup recorded ${totalKeys(expected ?? {})})`}` }
     }
     case 'config': {
       const object = requireObject(manifest)

@@ -20,8 +20,13 @@ export interface TaskResult {
   id?: string
   outcome: string
   detail: string
-  /** Stored bytes, when the row is about one backup object. */
-  bytes?: number
+  /**
+   * The backup's data as stored in the destination (compressed, encrypted), without its manifest;
+   * the same figure in every mode (CatalogEntry.storedBytes). For a bucket mirror: its index, since
+   * the mirrored objects are shared between snapshots.
+   */
+  storedBytes?: number
+  /** The data before compression and encryption, when the mode knows it (from the manifest). */
   plaintextBytes?: number
   durationMs?: number
   /** Seconds between the backup's start and now (verify: the recovery point). */

@@ -41,7 +41,7 @@ export async function runVerify(rt: Runtime): Promise<TaskResult[]> {
       const entry = pickBackup(entries.get(label) ?? [], source, rt.config.backupId)
       const ageSeconds = Math.round((rt.now().getTime() - entry.time.getTime()) / 1000)
       if (rt.config.dryRun) {
-        results.push({ source: label, id: entry.id, outcome: rt.config.drill ? 'would drill' : 'would verify', detail: `${formatBytes(entry.bytes)}`, ageSeconds })
+        results.push({ source: label, id: entry.id, outcome: rt.config.drill ? 'would drill' : 'would verify', detail: `${formatBytes(entry.storedBytes)} stored`, storedBytes: entry.storedBytes, ageSeconds })
         continue
       }
       const result = await rt.logger.group(`Verifying ${label} ${entry.id}`, () => verifyOne(rt, entry))
@@ -78,7 +78,7 @@ async function verifyOne(rt: Runtime, entry: CatalogEntry): Promise<TaskResult> 
   }
   const drillable = manifest.source.kind === 'postgres' || manifest.source.kind === 'redis'
   if (rt.config.drill && drillable) checked.push(await drill(rt, entry, manifest))
-  return { source: label, id: entry.id, outcome: rt.config.drill && drillable ? 'drilled' : 'verified', detail: checked.join('; '), bytes: entry.bytes }
+  return { source: label, id: entry.id, outcome: rt.config.drill && drillable ? 'drilled' : 'verified', detail: checked.join('; '), storedBytes: entry.storedBytes, plaintextBytes: manifest.object?.plaintextBytes ?? manifest.bucket?.bytes }
 }
 
 /** Restores into a scratch service that is always destroyed afterwards, failing on any count difference. */

@@ -9,6 +9,7 @@ import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthch
 import type { Logger } from '../../core/log.js'
 import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
 import type { DeployConfig } from './inputs.js'
+import { isolateReviewApp } from './review-app.js'
 import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
 
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
@@ -28,8 +29,8 @@ export interface DeployResult {
   health: HealthCheckResult | undefined
   rolledBack: boolean
   rollbackHealth: HealthCheckResult | undefined
-  /** One line per step that ran. */
-  done: string[]
+  /** The steps that ran to completion, in order (the summary says them in words). */
+  done: DeployStep[]
   durationMs: number
   failure: Error | undefined
 }
@@ -197,8 +198,11 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       await dokku.apps.create(app)
       break
     case 'clone-review-app':
-      await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }))
-      logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`)
+      await logger.group(`Cloning ${step.from} into ${app}`, async () => {
+        // An app that appeared meanwhile is not a fresh clone: its links may be its own, so they stay.
+        const cloned = await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream })
+        if (cloned.changed) await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger)
+      })
       break
     case 'destroy-review-app':
       await dokku.apps.destroy(app)
@@ -234,7 +238,7 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       break
     }
   }
-  result.done.push(`${step.kind}: ${step.reason}`)
+  result.done.push(step)
 }
 
 async function pushCommit(run: DeployRun, sha: string, branch: string, force = true): Promise<void> {
@@ -402,9 +406,12 @@ async function releaseLock(run: DeployRun): Promise<void> {
   core.saveState(State.lockedApp, '')
 }
 
-/** The URL the app answers on: the health-check URL's origin, else its first domain (https when it maps 443). */
+/**
+ * The app's URL as Dokku serves it: its first domain, https when it maps 443. Always this, for
+ * every app and review app, so the output, the Deployment and the summary mean one thing; the
+ * health-check address is reported apart.
+ */
 async function appUrl(dokku: DokkuClient, config: DeployConfig): Promise<string | undefined> {
-  if (config.healthcheck && config.reviewApp === undefined) return config.healthcheck.url.origin
   if (!(await dokku.apps.exists(config.app))) return undefined
   const domains = await dokku.domains.report(config.app)
   const host = domains.appEnabled ? domains.appVhosts[0] : undefined

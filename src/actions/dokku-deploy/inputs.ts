@@ -1,7 +1,8 @@
 import { ConfigurationError } from '../../core/errors.js'
 import type { RunContext } from '../../core/github/context.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { checkAppName, CONFIG_KEY, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { registerConfigSecrets } from '../../core/secrets.js'
 
 export const Inputs = {
   app: 'app',
@@ -10,6 +11,8 @@ export const Inputs = {
   branch: 'branch',
   ref: 'ref',
   config: 'config',
+  publicConfigKeys: 'public-config-keys',
+  secretConfigKeys: 'secret-config-keys',
   createApp: 'create-app',
   healthcheckUrl: 'healthcheck-url',
   healthcheckStatus: 'healthcheck-status',
@@ -45,8 +48,12 @@ export interface DeployConfig extends CommonSettings {
   /** The app's deploy branch on the host (git:set deploy-branch when it differs). */
   branch: string
   config: Map<string, string>
+  /** The config keys whose whole value is masked (the rest are public and may be shown). */
+  maskedConfigKeys: string[]
   createApp: boolean
   healthcheck: { url: URL; expectedStatus: number; timeoutMs: number } | undefined
+  /** Why there is no health check: `none` said on purpose, or an empty healthcheck-url (an unset variable?). */
+  healthcheckOff: 'none' | 'empty' | undefined
   rollback: boolean
   lockTimeoutMs: number
   reviewApp: 'create' | 'destroy' | undefined
@@ -62,7 +69,7 @@ const MAX_APP_NAME = 63
 export function readDeployInputs(inputs: InputReader, event: EventContext): DeployConfig {
   // Secrets first: masked before any other input can fail and print an error.
   const githubToken = inputs.secret(Inputs.githubToken)
-  const appConfig = inputs.keyValues(Inputs.config, { secret: true })
+  const { config: appConfig, masked: maskedConfigKeys } = readAppConfig(inputs)
   const common = readCommonInputs(inputs)
   const baseApp = inputs.appName(Inputs.app, { required: true })
   const reviewValue = inputs.optional(Inputs.reviewApp)
@@ -88,7 +95,9 @@ export function readDeployInputs(inputs: InputReader, event: EventContext): Depl
     source = { kind: 'git', ref, workdir: inputs.string(Inputs.path, event.workspace) }
   }
 
-  const url = inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] })
+  const healthcheckValue = inputs.optional(Inputs.healthcheckUrl)
+  const healthcheckOff = healthcheckValue === undefined ? 'empty' : healthcheckValue === 'none' ? 'none' : undefined
+  const url = healthcheckOff ? undefined : inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] })
   const healthcheck = url
     ? {
         url,
@@ -104,14 +113,58 @@ export function readDeployInputs(inputs: InputReader, event: EventContext): Depl
     source,
     branch: deployBranch(inputs),
     config: appConfig,
+    maskedConfigKeys,
     createApp: inputs.boolean(Inputs.createApp, true),
     healthcheck,
+    healthcheckOff,
     rollback: inputs.boolean(Inputs.rollback, true),
     lockTimeoutMs: inputs.duration(Inputs.lockTimeout, { fallbackMs: 300_000, maxMs: 3_600_000 }),
     reviewApp,
     githubToken,
     environment: inputs.string(Inputs.environment, reviewApp ? `review/${app}` : 'production')
   }
+}
+
+/**
+ * The `config` input with the masks it needs: read without masking anything, then only the values
+ * that are secret are masked (see registerConfigSecrets), so that a public value such as the app's
+ * URL stays readable. A value that is a URL with no host is refused: it is what
+ * `https://${{ vars.DOMAIN }}/` becomes when the variable is unset, and the app would boot with it.
+ */
+function readAppConfig(inputs: InputReader): { config: Map<string, string>; masked: string[] } {
+  const config = inputs.keyValues(Inputs.config, { conceal: true })
+  const publicKeys = configKeyList(inputs, Inputs.publicConfigKeys, config)
+  const secretKeys = configKeyList(inputs, Inputs.secretConfigKeys, config)
+  const both = [...publicKeys].filter((key) => secretKeys.has(key))
+  if (both.length > 0)
+    throw new ConfigurationError(
+      `Inputs "${Inputs.publicConfigKeys}" and "${Inputs.secretConfigKeys}" both list ${both.join(', ')}. Keep each key in one of them.`,
+      Inputs.publicConfigKeys
+    )
+  const masked = registerConfigSecrets(config, { publicKeys, secretKeys })
+  for (const [key, value] of config) {
+    if (!hasEmptyHost(value)) continue
+    const shown = masked.includes(key) ? '' : ` (${JSON.stringify(value)})`
+    throw new ConfigurationError(
+      `Input "${Inputs.config}" sets ${key} to a URL with no host, or an empty part in it${shown}. It is built from a variable that is unset or empty ` +
+        '(e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.',
+      Inputs.config
+    )
+  }
+  return { config, masked }
+}
+
+/** A list of config keys, one a line or separated by commas or spaces; each must be a key `config` sets. */
+function configKeyList(inputs: InputReader, name: string, config: ReadonlyMap<string, string>): Set<string> {
+  const keys = inputs
+    .list(name)
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter((key) => key !== '')
+  for (const key of keys) {
+    if (!CONFIG_KEY.test(key)) throw invalid(name, key, 'must list config keys', 'Write the keys as in config (letters, digits, underscores), one a line or separated by commas.')
+    if (!config.has(key)) throw invalid(name, key, `names a key that ${Inputs.config} does not set`, `Remove it, or add ${key}=… to ${Inputs.config}.`)
+  }
+  return new Set(keys)
 }
 
 function deployBranch(inputs: InputReader): string {

@@ -5,25 +5,44 @@ import { readCommonInputs } from '../../core/inputs/common.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { readRunContext, type RunContext } from '../../core/github/context.js'
 import { GitHubDeployments } from '../../core/github/deployments.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { connectSsh } from '../../core/ssh/connection.js'
-import { deploy, describeHealth, State, type DeployResult } from './deploy.js'
+import { deploy, State, type DeployResult } from './deploy.js'
 import { Outputs, readDeployInputs, type DeployConfig } from './inputs.js'
 import { describe, type DeployPlan } from './plan.js'
+import { writeDeploySummary } from './summary.js'
 
 export async function run(inputs = new InputReader(), context: RunContext = readRunContext(), logger: Logger = actionsLogger): Promise<void> {
   if (core.getState(State.isPost) === 'true') return releaseLockAfterCancel(inputs, logger)
   core.saveState(State.isPost, 'true')
 
   const config = readDeployInputs(inputs, context)
+  warnAboutMissingHealthcheck(config, logger)
   const recorder = config.githubToken && context.repository ? new DeploymentRecorder(new GitHubDeployments(config.githubToken, context), config, context, logger) : undefined
   const started = Date.now()
   const result = await deploy(config, logger, { beforeApply: (plan) => recorder?.start(plan) ?? Promise.resolve() })
   await recorder?.finish(result)
   setOutputs(result)
-  await writeSummary(config, result, Date.now() - started)
+  await writeDeploySummary(config, result, Date.now() - started)
   if (result.failure) throw result.failure
+}
+
+/**
+ * An empty healthcheck-url is what `${{ vars.URO_HEALTH_URL }}` becomes when the variable is
+ * unset, and it silently removes the check that decides a rollback. Said before connecting, as a
+ * warning (an annotation on the run) rather than an error, so that a deploy without a check is
+ * still possible; `healthcheck-url: none` says it is on purpose and silences this.
+ */
+function warnAboutMissingHealthcheck(config: DeployConfig, logger: Logger): void {
+  if (config.healthcheckOff !== 'empty' || config.reviewApp === 'destroy') return
+  const consequence = config.rollback
+    ? 'a release that builds but does not answer stays up: rollback then covers only failed builds and pushes'
+    : 'a release that builds but does not answer stays up'
+  logger.warning(
+    `healthcheck-url is empty, so ${config.app} is deployed without a health check: ${consequence}. ` +
+      'If healthcheck-url is set from a variable (e.g. ${{ vars.URO_HEALTH_URL }}), that variable is unset. ' +
+      'Set it, or write healthcheck-url: none to deploy without a check on purpose.'
+  )
 }
 
 function setOutputs(result: DeployResult): void {
@@ -104,34 +123,6 @@ class DeploymentRecorder {
       this.logger.warning(`Could not update the GitHub deployment: ${errorMessage(error)}`)
     }
   }
-}
-
-async function writeSummary(config: DeployConfig, result: DeployResult, durationMs: number): Promise<void> {
-  const target = result.plan.target ? describe(result.plan.target) : '—'
-  const health = result.health ? `${result.health.healthy ? 'healthy' : 'unhealthy'} (${describeHealth(result.health)})` : config.healthcheck ? 'not run' : 'no health check configured'
-  const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? 'deployed' : 'unchanged'
-  await writeJobSummary((summary) =>
-    summary
-      .addHeading(`dokku-deploy: ${config.app}`, 2)
-      .addTable([
-        [
-          { data: 'app', header: true },
-          { data: 'target', header: true },
-          { data: 'outcome', header: true },
-          { data: 'URL', header: true },
-          { data: 'duration', header: true }
-        ],
-        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
-      ])
-      .addList([
-        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
-        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
-        `health check: ${health}`,
-        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-      ])
-      .addDetails('What changed', result.done.length > 0 ? result.done.map((line) => `- ${line}`).join('<br>') : 'nothing')
-  )
 }
 
 /**

@@ -138,7 +138,7 @@ function stepTitle(step: DeployStep): string {
     case 'create-app':
       return 'create the app'
     case 'clone-review-app':
-      return `clone ${step.from} into the review app (apps:clone --skip-deploy --ignore-existing)`
+      return `clone ${step.from} into the review app (apps:clone --skip-deploy --ignore-existing), then unlink it from ${step.from}'s services and remove the secrets it copied`
     case 'set-deploy-branch':
       return `set the deploy branch to ${step.branch}`
     case 'set-config':

@@ -60,10 +60,15 @@ async function writeSummary(config: ServiceConfig, result: ServiceResult): Promi
         ...result.notes.map((note) => `note: ${note}`),
         ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
       ])
-      .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? result.plan.steps.map((step) => stepTitle(config, step)) : result.done))
+      .addDetails(
+        config.dryRun ? 'What would change' : 'Done on the host, in order',
+        config.dryRun
+          ? listOrNothing(result.plan.steps.map((step) => `would ${stepTitle(config, step)}`), 'nothing would change: the host is already as asked')
+          : listOrNothing(result.done, result.failure ? 'nothing' : 'nothing: the host is already as asked')
+      )
   )
 }
 
-function listOrNothing(lines: readonly string[]): string {
-  return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing'
+function listOrNothing(lines: readonly string[], nothing: string): string {
+  return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing
 }

@@ -10,8 +10,11 @@ export interface CatalogEntry {
   complete: boolean
   /** Every key of the backup's directory (data and manifest). */
   keys: string[]
-  /** Bytes stored in the directory. */
-  bytes: number
+  /**
+   * The backup's data as stored (compressed, encrypted), without its manifest: the size every
+   * mode reports for a backup, so that backup, restore, verify, prune and list agree.
+   */
+  storedBytes: number
   manifestKey: string | undefined
 }
 
@@ -25,11 +28,11 @@ export async function listBackups(store: ObjectStore, prefix: string, source?: S
     const groupKey = `${parsed.source.kind}/${parsed.source.name}/${parsed.id}`
     let entry = byId.get(groupKey)
     if (!entry) {
-      entry = { source: parsed.source, id: parsed.id, time: parseBackupId(parsed.id) as Date, complete: false, keys: [], bytes: 0, manifestKey: undefined }
+      entry = { source: parsed.source, id: parsed.id, time: parseBackupId(parsed.id) as Date, complete: false, keys: [], storedBytes: 0, manifestKey: undefined }
       byId.set(groupKey, entry)
     }
     entry.keys.push(object.key)
-    entry.bytes += object.size
+    if (parsed.file !== MANIFEST_NAME) entry.storedBytes += object.size
     if (parsed.file === MANIFEST_NAME) {
       entry.complete = true
       entry.manifestKey = object.key

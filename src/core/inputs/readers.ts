@@ -121,9 +121,11 @@ export class InputReader {
 
   /**
    * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-   * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+   * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+   * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
    */
-  keyValues(name: string, options: { secret?: boolean; keyPattern?: RegExp; keyHint?: string } = {}): Map<string, string> {
+  keyValues(name: string, options: { secret?: boolean; conceal?: boolean; keyPattern?: RegExp; keyHint?: string } = {}): Map<string, string> {
+    const conceal = options.secret === true || options.conceal === true
     const keyPattern = options.keyPattern ?? CONFIG_KEY
     const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.'
     const result = new Map<string, string>()
@@ -149,7 +151,7 @@ export class InputReader {
         const eq = line.indexOf('=')
         if (eq <= 0)
           throw new ConfigurationError(
-            `Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`,
+            `Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`,
             name
           )
         key = line.slice(0, eq).trim()
@@ -194,6 +196,13 @@ export class InputReader {
   url(name: string, options: { protocols: readonly string[] }): URL | undefined {
     const value = this.optional(name)
     if (value === undefined) return undefined
+    if (hasEmptyHost(value))
+      throw invalid(
+        name,
+        value,
+        'is a URL with no host, or an empty part in it',
+        'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.'
+      )
     let url: URL
     try {
       url = new URL(value)
@@ -204,6 +213,18 @@ export class InputReader {
       throw invalid(name, value, `must use ${options.protocols.join(' or ')}`, `For example ${options.protocols[0]}//app.example.com/health.`)
     return url
   }
+}
+
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+export function hasEmptyHost(value: string): boolean {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim())
+  if (!authority) return false
+  const host = (authority[1] as string).startsWith('[') ? (authority[1] as string) : (authority[1] as string).replace(/:\d*$/, '')
+  return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')
 }
 
 export function checkAppName(input: string, value: string): string {

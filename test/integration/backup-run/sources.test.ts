@@ -138,7 +138,7 @@ describe('bucket mirror', () => {
 describe('cockroach', () => {
   it('fails with the reason and what to do instead', async () => {
     await expect(runWithReport(inputs({ mode: 'backup', sources: 'cockroach:crdb' }), new RecordingLogger())).rejects.toThrow(
-      /Oxide's CockroachDB fork .* without BACKUP.*postgres:<service>.*cold copy.*logical export/s
+      /cockroach:crdb is not backed up.*Oxide's fork .* without BACKUP.*upstream's image.*postgres:<service>.*cold copy.*crdb-data.*crdb-certs.*logical export/s
     )
   })
 })

@@ -12,6 +12,7 @@ import { runBundle } from '../../support/bundle-run.js'
 import { FakeGitHub } from '../../support/fake-github.js'
 import { repoRoot } from '../../support/actions.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { randomSecret } from '../../sandbox/workflow-runner.ts'
 
 const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
@@ -64,12 +65,19 @@ describe('dokku-deploy against the sandbox host', () => {
     expect(await answering(app)).toEqual({ status: 200, deployed: sha })
     expect(first.summary).toContain('dokku-deploy: dd-basic')
     expect(first.summary).toMatch(/healthy \(1 attempt/)
+    // What changed, in words; the URL column is Dokku's URL for the app, as the output.
+    expect(first.summary).toContain(`What changed:\n- created the app dd-basic\n- set dd-basic's deploy branch to main\n- deployed commit ${sha.slice(0, 12)}, dd-basic's first deploy\n- checked that ${await healthUrl(app)} answers 200: it did`)
+    expect(first.summary).not.toMatch(/push:|nothing is deployed yet/)
+    expect(first.outputs.url).toBe('http://dd-basic.sandbox.test')
+    expect(first.summary).toContain('| http://dd-basic.sandbox.test |')
 
     const pid = await containerPid(app)
     const again = await runAction(run, inputs(app, { ref: sha, path: checkout.dir, 'healthcheck-url': await healthUrl(app) }))
     expect(again.error).toBeUndefined()
     expect(again.outputs).toMatchObject({ changed: 'false', 'deployed-sha': sha, 'previous-sha': sha })
     expect(again.log).toContain('dd-basic: nothing to do; the host already runs commit')
+    expect(again.summary).toContain(`What changed:\nnothing: the host already runs commit ${sha.slice(0, 12)} with this config`)
+    expect(again.summary).toContain('| http://dd-basic.sandbox.test |')
     expect(await containerPid(app)).toBe(pid)
   })
 
@@ -125,6 +133,47 @@ describe('dokku-deploy against the sandbox host', () => {
     const shown = `${result.everything}\n${JSON.stringify(result.outputs)}`
     for (const value of Object.values(values)) for (const part of value.split('\n').filter((p) => p.trim().length >= 6)) expect(shown).not.toContain(part.trim())
     expect(result.log).toContain('set config SPACES, QUOTES, DOLLAR, BACKSLASH, MULTILINE, UNICODE without restarting (values not shown)')
+  })
+
+  it('masks the secret config values and only those, over a real bundle run', async () => {
+    const app = 'dd-masking'
+    const checkout = await repo()
+    const sha = await checkout.commit({ 'index.txt': 'masking' })
+    const origin = new URL(await healthUrl(app)).origin
+    const secrets = { key: randomSecret(), password: randomSecret(), derived: randomSecret(), signer: randomSecret() }
+    const config = [
+      `APP_URL=http://${app}.sandbox.test`,
+      `API_ORIGIN=${origin}`,
+      `SECRET_KEY_BASE=${secrets.key}`,
+      `JOKEN_SIGNER=${secrets.signer}`,
+      `DATABASE_URL=postgres://uro:${secrets.password}@db.internal:5432/uro`,
+      `UPSTREAM_ID=${secrets.derived}`
+    ].join('\n')
+    const dir = await mkdtemp(join(tmpdir(), 'masking-'))
+    const summaryFile = join(dir, 'summary')
+    await writeFile(summaryFile, '')
+    try {
+      const result = await runBundle(
+        'dokku-deploy',
+        inputs(app, { ref: sha, path: checkout.dir, config, 'secret-config-keys': 'UPSTREAM_ID', 'healthcheck-url': `${origin}/health` }),
+        { GITHUB_STEP_SUMMARY: summaryFile }
+      )
+      const summary = await readFile(summaryFile, 'utf8')
+      // Everything the step printed, as the runner receives it, minus the mask commands themselves.
+      const printed = [...result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')), result.stderr, summary, JSON.stringify(result.outputs)].join('\n')
+      expect(result.code, printed).toBe(0)
+      for (const secret of Object.values(secrets)) {
+        expect(printed).not.toContain(secret)
+        expect(result.stdout).toContain(`::add-mask::${secret}`)
+      }
+      // Public values stay readable: the plan's health check, Dokku's own output, the summary's URL.
+      expect(printed).toContain(`check ${origin}/health answers 200`)
+      expect(printed).toMatch(new RegExp(`Application deployed:\\s*\\n(.*\\n)*?.*http://${app}\\.sandbox\\.test`))
+      expect(summary).toContain(`${origin}/health: healthy`)
+      for (const shown of [origin, `http://${app}.sandbox.test`]) expect(result.stdout).not.toContain(`::add-mask::${shown}`)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('waits for a deploy that holds the lock, then deploys (two runs of the bundle at once)', async () => {
@@ -197,6 +246,8 @@ describe('dokku-deploy against the sandbox host', () => {
     expect(result.error).toBeUndefined()
     expect(result.log).toContain('Plan for dd-dry (dry run: nothing will change)')
     expect(result.log).toContain(`push commit ${sha.slice(0, 12)} to main`)
+    expect(result.summary).toContain('dokku-deploy: dd-dry (dry run)')
+    expect(result.summary).toContain(`What would change:\n- would create the app dd-dry\n- would set dd-dry's deploy branch to main\n- would set A (values not shown)\n- would deploy commit ${sha.slice(0, 12)}, dd-dry's first deploy`)
     expect((await dokku(`apps:exists ${app}`)).code).toBe(20)
   })
 
@@ -256,7 +307,7 @@ describe('dokku-deploy against the sandbox host', () => {
     } finally {
       await github.stop()
     }
-  })
+  }, 240_000)
 
   it('deploys to the branch it was given even when the host has another deploy branch', async () => {
     const app = 'dd-branch'

@@ -108,6 +108,7 @@ describe('dokku-service: postgres', () => {
     expect(dry.outputs.url).toBeUndefined()
     expect(dry.log).toContain('1. create postgres service ds-pg-dry (postgres service ds-pg-dry does not exist yet)')
     expect(dry.log).toContain('2. create the app ds-pg-dry-app')
+    expect(dry.summary).toContain('What would change:\n- would create postgres service ds-pg-dry\n- would create the app ds-pg-dry-app')
     expect(changingCommands(dry.log)).toEqual([])
     expect((await dokku(sandbox, 'postgres:exists ds-pg-dry')).code).toBe(1)
     expect((await dokku(sandbox, 'apps:exists ds-pg-dry-app')).code).toBe(20)

@@ -1,4 +1,4 @@
-import { registerSecret } from '../../secrets.js'
+import { registerUrlCredentials } from '../../secrets.js'
 import { DokkuParseError } from '../errors.js'
 
 /**
@@ -22,21 +22,6 @@ export function parseConfigJson(text: string): Record<string, string> {
     config[key] = value
   }
   return config
-}
-
-/** Registers the password of every `scheme://user:password@` URL in `value`, and the value itself when it has one. */
-export function registerUrlCredentials(value: string): void {
-  let found = false
-  for (const match of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
-    found = true
-    registerSecret(match[1])
-    try {
-      registerSecret(decodeURIComponent(match[1] as string))
-    } catch {
-      // not percent-encoded: the raw form is registered already
-    }
-  }
-  if (found) registerSecret(value)
 }
 
 /**
