@@ -128,10 +128,13 @@ async function observe(dokku: DokkuClient, config: CaddyConfig): Promise<CaddyOb
   const target = config.app?.app
   const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)])
   const targetExists = target === undefined ? undefined : apps.includes(target)
-  const proxies = await Promise.all(apps.map(async (app) => ({ app, proxy: await dokku.proxy.report(app) })))
+  const proxies = await inBatches(apps, READS_AT_ONCE, async (app) => ({ app, proxy: await dokku.proxy.report(app) }))
   const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target)
-  const observedApps: CaddyAppObservation[] = await Promise.all(
-    relevant.map(async ({ app, proxy }) => {
+  // One app at a time, its six reads at once: sshd allows 10 sessions per connection by default.
+  const observedApps: CaddyAppObservation[] = await inBatches(
+    relevant,
+    1,
+    async ({ app, proxy }) => {
       const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
         dokku.domains.report(app),
         dokku.ports.report(app),
@@ -153,9 +156,18 @@ async function observe(dokku: DokkuClient, config: CaddyConfig): Promise<CaddyOb
         initialNetwork: network['computed-initial-network'] ?? network['initial-network'] ?? '',
         scheduler
       }
-    })
+    }
   )
   return { settings: await readSettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists }
+}
+
+/** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
+const READS_AT_ONCE = 6
+
+async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(fn))))
+  return results
 }
 
 /** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */
