@@ -9,7 +9,7 @@ import { GLOBAL } from '../../core/dokku/forms.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { connectSsh } from '../../core/ssh/connection.js'
-import type { CaddyConfig } from './inputs.js'
+import type { CaddyConfig, CaddyRequest } from './inputs.js'
 import { planCaddy, PlanError, renderPlan, stepTitle, type CaddyAppObservation, type CaddyObservation, type CaddyPlan, type CaddyStep } from './plan.js'
 import { invalidBlockLines, verifyDomains, verifyTarget, type DomainCheck } from './verify.js'
 
@@ -52,61 +52,65 @@ const VERIFY_INTERVAL_MS = 3_000
 
 /** Observe, plan, check with a real Caddy, print; then (not in a dry run) apply and verify. */
 export async function configureCaddy(config: CaddyConfig, logger: Logger): Promise<CaddyResult> {
-  const started = Date.now()
   const executor = await connectSsh(config.ssh, { logger })
   try {
-    const dokku = await DokkuClient.create(executor, logger)
-    const observed = await observe(dokku, config)
-    let plan: CaddyPlan
-    try {
-      plan = planCaddy(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
-      throw error
-    }
-    const caddyfile = join(await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'caddy-config-')), 'Caddyfile')
-    await writeFile(caddyfile, plan.host.caddyfile)
-    const validation = await validateBlocks(plan.host.blocks)
-    const refusals = [...plan.refusals, ...droppedRefusals(plan, validation)]
-    await logger.group(`Plan for Caddy${config.app ? ` and ${config.app.app}` : ''}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
-      for (const line of renderPlan(plan)) logger.info(line)
-      for (const note of plan.notes) logger.info(`note: ${note}`)
-      logger.info(`Rendered Caddyfile (${validation.caddyVersion}, ${validation.validate.ok ? 'valid' : 'INVALID'}): ${caddyfile}`)
-      for (const line of plan.host.caddyfile.trimEnd().split('\n')) logger.info(`  ${line}`)
-    })
-    for (const notice of plan.notices) logger.warning(notice)
-    if (!validation.validate.ok) refusals.push({ app: config.app?.app ?? '(host)', reason: `caddy adapt --validate rejects the Caddyfile Caddy would load: ${validation.validate.error}` })
-    const result: CaddyResult = {
-      plan, validation, caddyfile, changed: false, done: [], checks: [], droppedInLogs: [], certificateIssuer: '', notices: [...plan.notices], failure: undefined, durationMs: 0
-    }
-    if (refusals.length > 0) result.failure = new RoutingRefusedError(refusals)
-    if (config.dryRun || result.failure) {
-      result.durationMs = Date.now() - started
-      return result
-    }
-    const appliedAt = Date.now()
-    try {
-      for (const step of plan.steps) {
-        await logger.group(stepTitle(step), () => runStep(dokku, step, logger))
-        result.changed = true
-        result.done.push(stepTitle(step))
-      }
-    } catch (error) {
-      result.failure = error instanceof Error ? error : new Error(String(error))
-      logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
-    }
-    if (!result.failure && config.verify && config.app) {
-      try {
-        await verify(dokku, config, plan, result, result.changed ? appliedAt : started, logger)
-      } catch (error) {
-        result.failure = error instanceof Error ? error : new Error(String(error))
-      }
-    } else if (!config.verify) logger.info('verify: false — the domains were not probed from the runner.')
-    result.durationMs = Date.now() - started
-    return result
+    return await configureCaddyWith(await DokkuClient.create(executor, logger), config, logger)
   } finally {
     await executor.close()
   }
+}
+
+/** The same over a client the caller already holds (the root action's one connection). */
+export async function configureCaddyWith(dokku: DokkuClient, config: CaddyRequest, logger: Logger): Promise<CaddyResult> {
+  const started = Date.now()
+  const observed = await observe(dokku, config)
+  let plan: CaddyPlan
+  try {
+    plan = planCaddy(config, observed)
+  } catch (error) {
+    if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
+    throw error
+  }
+  const caddyfile = join(await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'caddy-config-')), 'Caddyfile')
+  await writeFile(caddyfile, plan.host.caddyfile)
+  const validation = await validateBlocks(plan.host.blocks)
+  const refusals = [...plan.refusals, ...droppedRefusals(plan, validation)]
+  await logger.group(`Plan for Caddy${config.app ? ` and ${config.app.app}` : ''}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+    for (const line of renderPlan(plan)) logger.info(line)
+    for (const note of plan.notes) logger.info(`note: ${note}`)
+    logger.info(`Rendered Caddyfile (${validation.caddyVersion}, ${validation.validate.ok ? 'valid' : 'INVALID'}): ${caddyfile}`)
+    for (const line of plan.host.caddyfile.trimEnd().split('\n')) logger.info(`  ${line}`)
+  })
+  for (const notice of plan.notices) logger.warning(notice)
+  if (!validation.validate.ok) refusals.push({ app: config.app?.app ?? '(host)', reason: `caddy adapt --validate rejects the Caddyfile Caddy would load: ${validation.validate.error}` })
+  const result: CaddyResult = {
+    plan, validation, caddyfile, changed: false, done: [], checks: [], droppedInLogs: [], certificateIssuer: '', notices: [...plan.notices], failure: undefined, durationMs: 0
+  }
+  if (refusals.length > 0) result.failure = new RoutingRefusedError(refusals)
+  if (config.dryRun || result.failure) {
+    result.durationMs = Date.now() - started
+    return result
+  }
+  const appliedAt = Date.now()
+  try {
+    for (const step of plan.steps) {
+      await logger.group(stepTitle(step), () => runStep(dokku, step, logger))
+      result.changed = true
+      result.done.push(stepTitle(step))
+    }
+  } catch (error) {
+    result.failure = error instanceof Error ? error : new Error(String(error))
+    logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
+  }
+  if (!result.failure && config.verify && config.app) {
+    try {
+      await verify(dokku, config, plan, result, result.changed ? appliedAt : started, logger)
+    } catch (error) {
+      result.failure = error instanceof Error ? error : new Error(String(error))
+    }
+  } else if (!config.verify) logger.info('verify: false — the domains were not probed from the runner.')
+  result.durationMs = Date.now() - started
+  return result
 }
 
 function droppedRefusals(plan: CaddyPlan, validation: ValidationResult): Refusal[] {
@@ -124,7 +128,7 @@ function droppedRefusals(plan: CaddyPlan, validation: ValidationResult): Refusal
 
 // ---- observe: few reads, in parallel over the one connection --------------------------------------------
 
-async function observe(dokku: DokkuClient, config: CaddyConfig): Promise<CaddyObservation> {
+async function observe(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyObservation> {
   const target = config.app?.app
   const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)])
   const targetExists = target === undefined ? undefined : apps.includes(target)
@@ -219,7 +223,7 @@ async function runStep(dokku: DokkuClient, step: CaddyStep, logger: Logger): Pro
 
 // ---- verify ------------------------------------------------------------------------------------------------
 
-async function verify(dokku: DokkuClient, config: CaddyConfig, plan: CaddyPlan, result: CaddyResult, since: number, logger: Logger): Promise<void> {
+async function verify(dokku: DokkuClient, config: CaddyRequest, plan: CaddyPlan, result: CaddyResult, since: number, logger: Logger): Promise<void> {
   const app = config.app
   if (!app) return
   const target = verifyTarget()

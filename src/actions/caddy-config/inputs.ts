@@ -41,6 +41,8 @@ export interface AppRoutingInputs {
   labels: [string, string][]
   healthPath: string | undefined
   redirects: Redirect[]
+  /** Not an input: set by a caller that routes an S3 store (seaweed-provision); default: port 8333. */
+  objectStore?: boolean
 }
 
 export interface CaddyConfig extends CommonSettings {
@@ -52,6 +54,9 @@ export interface CaddyConfig extends CommonSettings {
   app: AppRoutingInputs | undefined
   verify: boolean
 }
+
+/** What to do, apart from how to connect: what other actions pass to configureCaddyWith. */
+export type CaddyRequest = Omit<CaddyConfig, 'ssh'>
 
 /** Reads and checks every input before anything connects. */
 export function readCaddyInputs(inputs: InputReader): CaddyConfig {

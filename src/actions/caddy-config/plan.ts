@@ -1,7 +1,7 @@
 import type { CaddyGlobalSettings } from '../../core/caddy/labels.js'
-import { planAppRouting, portMapsWith, renderHost, type AppRouting, type HostApp, type Refusal, type RenderedHost } from '../../core/caddy/routing.js'
+import { planAppRouting, portMapsWith, renderHost, SEAWEEDFS_S3_PORT, type AppRouting, type HostApp, type Refusal, type RenderedHost } from '../../core/caddy/routing.js'
 import { formatPortMap, type PortMap } from '../../core/dokku/parse/ports.js'
-import { Inputs, type CaddyConfig } from './inputs.js'
+import { Inputs, type CaddyRequest } from './inputs.js'
 
 // ---- what one batch of reads told us ---------------------------------------------------------------
 
@@ -82,7 +82,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Pure: the steps that take the host from what was observed to what the inputs ask for. */
-export function planCaddy(config: CaddyConfig, observed: CaddyObservation): CaddyPlan {
+export function planCaddy(config: CaddyRequest, observed: CaddyObservation): CaddyPlan {
   const steps: CaddyStep[] = []
   const notes: string[] = []
   const notices: string[] = []
@@ -122,7 +122,7 @@ export function planCaddy(config: CaddyConfig, observed: CaddyObservation): Cadd
     if (observed.targetExists === false)
       throw new PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, Inputs.app)
     focus.add(want.app)
-    routing = planAppRouting({ app: want.app, domains: want.domains, port: want.port, tls: config.tls, healthPath: want.healthPath, labels: want.labels, redirects: want.redirects })
+    routing = planAppRouting({ app: want.app, domains: want.domains, port: want.port, tls: config.tls, healthPath: want.healthPath, labels: want.labels, redirects: want.redirects, objectStore: want.objectStore })
     const app = observed.apps.find((a) => a.app === want.app) as CaddyAppObservation
     let routingChanged = false
     if (app.proxyType !== 'caddy') {
@@ -179,8 +179,7 @@ export function planCaddy(config: CaddyConfig, observed: CaddyObservation): Cadd
       upstreamHosts: app.upstreamHosts,
       initialNetwork: app.initialNetwork,
       scheduler: app.scheduler,
-      // SeaweedFS's S3 port: such an app is an object store whatever routes it (§4.2).
-      objectStore: app.ports.some((m) => m.containerPort === 8333)
+      objectStore: app.ports.some((m) => m.containerPort === SEAWEEDFS_S3_PORT)
     })
     if (emailSwitched && app.deployed && app.proxyEnabled && app.scheduler !== 'k3s') {
       steps.push({ kind: 'rebuild', app: app.app, reason: `the Let's Encrypt email ${settings.letsencryptEmail === '' ? 'was removed' : 'was set'}, which changes its site addresses` })

@@ -9,6 +9,7 @@ export {
   planAppRouting,
   portMapsWith,
   renderHost,
+  SEAWEEDFS_S3_PORT,
   siteAddresses,
   type AppRouting,
   type AppRoutingRequest,

@@ -39,6 +39,9 @@ export interface AppRouting {
   readonly objectStore: boolean
 }
 
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+export const SEAWEEDFS_S3_PORT = 8333
+
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
 export const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' } as const
 
@@ -71,7 +74,7 @@ export function planAppRouting(request: AppRoutingRequest): AppRouting {
       { scheme: 'https', hostPort: 443, containerPort: request.port }
     ],
     labels,
-    objectStore: request.objectStore ?? false
+    objectStore: request.objectStore ?? request.port === SEAWEEDFS_S3_PORT
   }
 }
 
