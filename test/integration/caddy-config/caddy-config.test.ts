@@ -169,6 +169,21 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     }
   }, 240_000)
 
+  it('verify fails when caddy:logs reports a dropped block since the run started', async () => {
+    // caddy-docker-proxy cannot run here: its report line is appended to the container log the
+    // sandbox's caddy:logs shows, in the JSON form it logs at INFO.
+    const line = JSON.stringify({ level: 'info', ts: Date.now() / 1000 + 1, logger: 'docker-proxy', msg: 'Process Caddyfile', logs: '[ERROR]  Removing invalid block: broken\nbroken.caddy.test {\n}\n' })
+    writeFileSync(join(sandbox.root, 'caddy', 'container.log'), `${line}\n`, { flag: 'a' })
+    process.env[VERIFY_TARGET_ENV] = `127.0.0.1:${httpPort}:${httpsPort}`
+    try {
+      const result = await runAction(run, inputs(WEB, 'web.caddy.test', webPort, { redirects: 'old.caddy.test web.caddy.test' }))
+      expect(result.error?.message).toMatch(/caddy:logs reports a dropped block since the change/)
+      expect(result.outputs.changed).toBe('false')
+    } finally {
+      delete process.env[VERIFY_TARGET_ENV]
+    }
+  }, 240_000)
+
   it("Caddy's active health check keeps traffic from a container whose health path fails", async () => {
     const result = await runAction(run, inputs(SICK, 'sick.caddy.test', sickPort, { verify: 'false' }))
     expect(result.error).toBeUndefined()
