@@ -15,6 +15,7 @@ import { VERIFY_TARGET_ENV } from '../../../src/actions/caddy-config/verify.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { freePort } from '../../sandbox/harness/ports.ts'
 import { runAction } from '../../support/action-run.js'
+import { runBundle } from '../../support/bundle-run.js'
 import { inputsFor } from '../dokku-service/helpers.js'
 
 const sandbox = sharedSandbox()
@@ -100,6 +101,19 @@ function httpsGet(domain: string, path: string): Promise<{ status: number; body:
   })
 }
 
+/** Caddy listens before it has issued its internal certificates: retry the handshake for a while. */
+async function httpsGetWhenReady(domain: string, path: string): Promise<{ status: number; body: string; issuer: string }> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      return await httpsGet(domain, path)
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
 async function proxyType(app: string): Promise<string> {
   return (JSON.parse(await dokku(`proxy:report ${app} --format json`)) as Record<string, string>)['computed-type'] ?? ''
 }
@@ -147,7 +161,7 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     expect(await proxyType(WEB)).toBe('caddy')
     expect(await dokku(`caddy:labels:show ${WEB} caddy.tls`)).toBe('internal\n')
     await startCaddy(result.outputs.caddyfile as string)
-    const answer = await httpsGet('web.caddy.test', '/')
+    const answer = await httpsGetWhenReady('web.caddy.test', '/')
     expect(answer.status).toBe(200)
     expect(answer.body).toContain(WEB)
   }, 240_000)
@@ -190,11 +204,11 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     const direct = await fetch(`http://127.0.0.1:${sickPort}/`)
     expect(direct.status).toBe(200)
     await startCaddy(result.outputs.caddyfile as string)
-    expect((await httpsGet('web.caddy.test', '/')).status).toBe(200)
+    expect((await httpsGetWhenReady('web.caddy.test', '/')).status).toBe(200)
     const deadline = Date.now() + 90_000
     let status = 0
     while (Date.now() < deadline) {
-      status = (await httpsGet('sick.caddy.test', '/')).status
+      status = (await httpsGetWhenReady('sick.caddy.test', '/')).status
       if (status === 503 || status === 502) break
       await new Promise((r) => setTimeout(r, 1000))
     }
@@ -211,5 +225,15 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     expect(bad.error?.message).toMatch(/no_such_option/)
     expect(changingCommands(bad.log)).toEqual([])
     expect(await dokku(`caddy:labels:show ${WEB} caddy.reverse_proxy.no_such_option`)).toBe('')
+  }, 240_000)
+
+  it('the built bundle plans the same on a converged host, with the runner\'s caddy checking its Caddyfile', async () => {
+    const result = await runBundle('caddy-config', { ...inputs(WEB, 'web.caddy.test', webPort, { redirects: 'old.caddy.test web.caddy.test', 'dry-run': 'true' }) })
+    expect(result.stderr).not.toMatch(/ReferenceError|__dirname|ERR_/)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('Nothing to do: Caddy and the routing are already as asked.')
+    expect(result.stdout).toMatch(/Rendered Caddyfile \(v?2\.\d+\.\d+.*, valid\)/)
+    expect(result.outputs.changed).toBe('false')
+    expect(result.outputs.urls).toBe('https://web.caddy.test/')
   }, 240_000)
 })
