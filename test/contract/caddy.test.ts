@@ -23,6 +23,17 @@ describe('caddy container lifecycle', () => {
   })
 })
 
+describe('caddy:labels:add', () => {
+  it('needs a value, and stores only the fourth argument as the value', async () => {
+    await h.dokku('apps:create lbl')
+    expect(await h.dokku('caddy:labels:add lbl caddy.tls')).toMatchObject({ code: 1, stderr: ' !     Please specify a value for the container label\n' })
+    expect((await h.dokku('caddy:labels:add lbl caddy_1.redir "https://a.test{uri} permanent"')).code).toBe(0)
+    expect((await h.dokku('caddy:labels:show lbl caddy_1.redir')).stdout).toBe('https://a.test{uri} permanent\n')
+    expect((await h.dokku('caddy:labels:add lbl caddy.header X-A 1')).code).toBe(0)
+    expect((await h.dokku('caddy:labels:show lbl caddy.header')).stdout).toBe('X-A\n')
+  })
+})
+
 describe('scheduler', () => {
   it('scheduler:report: docker-local unless selected; computed falls back to the global value', async () => {
     await h.dokku('apps:create sch')

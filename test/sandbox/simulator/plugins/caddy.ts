@@ -91,9 +91,12 @@ function composeYaml(ctx: Ctx): string {
 
 const labelsAdd: Handler = (ctx, args) => {
   const app = verifyApp(ctx, args[0])
-  const [, label = '', ...value] = args
-  if (label === '') return ctx.fail('No label specified')
-  updateApp(ctx, app, (s) => (s.caddyLabels[label] = value.join(' ')))
+  // proxy/command-functions cmd-proxy-labels-add: the label is $3 and the value $4 only, so a
+  // value that the forced command split into several words keeps just its first.
+  const [, label = '', value = ''] = args
+  if (label === '') return ctx.fail('Please specify a container label for the app')
+  if (value === '') return ctx.fail('Please specify a value for the container label')
+  updateApp(ctx, app, (s) => (s.caddyLabels[label] = value))
 }
 
 const labelsRemove: Handler = (ctx, args) => {
