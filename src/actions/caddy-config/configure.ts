@@ -227,10 +227,15 @@ async function verify(dokku: DokkuClient, config: CaddyRequest, plan: CaddyPlan,
   const app = config.app
   if (!app) return
   const target = verifyTarget()
-  const checks = await logger.group(`Verify ${[...app.domains, ...app.redirects.map((r) => r.from)].join(', ')} from the runner`, () =>
-    verifyDomains(app.domains, app.redirects, {
+  // A wildcard has no one name to ask for; Caddy issues per name on demand only.
+  const probed = app.domains.filter((d) => !d.startsWith('*.'))
+  const wildcards = app.domains.filter((d) => d.startsWith('*.'))
+  if (wildcards.length > 0) result.notices.push(`${wildcards.join(', ')} not probed: a wildcard has no single host name to ask for.`)
+  const trustChain = config.tls === 'acme' && !/staging/i.test(plan.settings.letsencryptServer)
+  const checks = await logger.group(`Verify ${[...probed, ...app.redirects.map((r) => r.from)].join(', ')} from the runner`, () =>
+    verifyDomains(probed, app.redirects, {
       target,
-      tls: config.tls,
+      trustChain,
       path: app.healthPath ?? '/',
       timeoutMs: VERIFY_TIMEOUT_MS,
       intervalMs: VERIFY_INTERVAL_MS,

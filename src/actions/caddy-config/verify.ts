@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls'
-import type { Redirect, TlsMode } from '../../core/caddy/routing.js'
+import type { Redirect } from '../../core/caddy/routing.js'
 import { ConfigurationError } from '../../core/errors.js'
 
 /** Where the probes connect. Production: each domain itself on 80 and 443. */
@@ -90,7 +90,8 @@ function describeCertificate(cert: PeerCertificate): CertificateSeen {
 
 export interface VerifyOptions {
   readonly target: VerifyTarget
-  readonly tls: TlsMode
+  /** Require a chain the runner trusts (production ACME); otherwise only the name is checked. */
+  readonly trustChain: boolean
   /** Probed over HTTPS on each domain (default `/`). */
   readonly path: string
   /** How long to keep trying: caddy-docker-proxy polls every 5 s, and an ACME order takes a while. */
@@ -101,13 +102,13 @@ export interface VerifyOptions {
 
 /**
  * One domain: HTTPS answers below 500 (Caddy answers 502/503 when the app does not) with a
- * certificate naming the domain (trusted by the runner for `acme`; Caddy's local CA for `internal`
- * is not, so only the name is checked), and HTTP redirects to HTTPS on the same host.
+ * certificate naming the domain (trusted by the runner for a production ACME server; for Caddy's
+ * local CA or a staging CA only the name is checked), and HTTP redirects to HTTPS on the same host.
  * A redirected host must instead answer 301/308 towards its target.
  */
 async function checkOnce(domain: string, redirectTo: string | undefined, options: VerifyOptions): Promise<DomainCheck> {
   const requestTimeout = Math.min(10_000, options.timeoutMs)
-  const secure = await probe({ https: true, domain, path: redirectTo ? '/' : options.path }, options.target, options.tls === 'acme', requestTimeout)
+  const secure = await probe({ https: true, domain, path: redirectTo ? '/' : options.path }, options.target, options.trustChain, requestTimeout)
   const base = { domain, httpsStatus: secure.status, certificate: secure.certificate ? describeCertificate(secure.certificate) : undefined }
   const fail = (problem: string, redirect?: Probe): DomainCheck => ({ ...base, ok: false, problem, redirectStatus: redirect?.status, redirectLocation: redirect?.location })
   if (secure.error) return fail(`HTTPS failed: ${secure.error}`)

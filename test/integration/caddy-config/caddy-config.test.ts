@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/caddy-config/main.js'
-import { VERIFY_TARGET_ENV } from '../../../src/actions/caddy-config/verify.js'
+import { VERIFY_TARGET_ENV, verifyDomains } from '../../../src/actions/caddy-config/verify.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { freePort } from '../../sandbox/harness/ports.ts'
 import { runAction } from '../../support/action-run.js'
@@ -179,6 +179,9 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
       expect(result.log).toMatch(new RegExp(`ok web.caddy.test: HTTPS 200, certificate from .*Caddy Local Authority.*, HTTP 30[18] → https://web.caddy.test[:/]`))
       expect(result.log).toMatch(/ok old.caddy.test/)
       expect(result.summary).toMatch(/web\.caddy\.test/)
+      // With a production ACME server the chain must be trusted: Caddy's local CA is not.
+      const strict = await verifyDomains(['web.caddy.test'], [], { target: { connectHost: '127.0.0.1', httpPort, httpsPort }, trustChain: true, path: '/', timeoutMs: 8_000, intervalMs: 8_000 })
+      expect(strict[0]).toMatchObject({ ok: false, problem: expect.stringMatching(/HTTPS failed: (UNABLE_TO_|SELF_SIGNED|CERT_)/) })
     } finally {
       delete process.env[VERIFY_TARGET_ENV]
     }
