@@ -10,6 +10,7 @@ import { DockerOptionsCommands } from './commands/docker-options.js'
 import { GitCommands } from './commands/git.js'
 import { NetworkCommands } from './commands/network.js'
 import { PluginCommands } from './commands/plugins.js'
+import { NginxCommands, SchedulerCommands } from './commands/proxies.js'
 import { PsCommands } from './commands/ps.js'
 import { ResourceCommands } from './commands/resource.js'
 import { DomainsCommands, PortsCommands, ProxyCommands } from './commands/routing.js'
@@ -75,6 +76,8 @@ export class DokkuClient {
   readonly redis: ServiceCommands
   readonly logs: LogsCommands
   readonly builds: BuildsCommands
+  readonly nginx: NginxCommands
+  readonly scheduler: SchedulerCommands
   private readonly dokku: DokkuRunner
 
   /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
@@ -122,6 +125,8 @@ export class DokkuClient {
     this.redis = new ServiceCommands(dokku, 'redis')
     this.logs = new LogsCommands(dokku)
     this.builds = new BuildsCommands(dokku)
+    this.nginx = new NginxCommands(dokku)
+    this.scheduler = new SchedulerCommands(dokku)
   }
 
   /**

@@ -43,7 +43,8 @@ export const REPORT_KINDS = {
   caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
   checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
   git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
-  builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' }
+  builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' },
+  scheduler: { command: 'scheduler:report', prefix: 'scheduler', impl: 'go' }
 } as const satisfies Record<string, ReportKindInfo>
 
 export type ReportKind = keyof typeof REPORT_KINDS

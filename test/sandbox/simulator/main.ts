@@ -18,6 +18,8 @@ const PLUGINS: Record<string, { module: string; core: boolean; requires?: string
   domains: { module: './plugins/domains.ts', core: true },
   proxy: { module: './plugins/network.ts', core: true },
   caddy: { module: './plugins/caddy.ts', core: true },
+  nginx: { module: './plugins/scheduler.ts', core: true },
+  scheduler: { module: './plugins/scheduler.ts', core: true },
   storage: { module: './plugins/storage.ts', core: true },
   network: { module: './plugins/network.ts', core: true },
   'docker-options': { module: './plugins/docker-options.ts', core: true },

@@ -1,6 +1,7 @@
 import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { caddySetArgv, caddySettingsFromReport, GLOBAL, type CaddyKey, type CaddySettings, type Target } from '../forms.js'
 import { parseCaddyLabels } from '../parse/caddy.js'
+import { mentions } from '../output.js'
 import { parseSingleValue } from '../parse/report.js'
 import { CHANGED, checkApp, checkTarget, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
@@ -85,13 +86,27 @@ export class CaddyCommands {
     await this.dokku.runOk({ argv: ['caddy:stop'] })
   }
 
+  /**
+   * `caddy:logs --num N`: `docker logs caddy-caddy-1`, whose container writes its log to stderr.
+   * `running: false` when Docker has no such container (never started, or `caddy:stop` removed it).
+   */
+  async logs(lines = 100): Promise<{ running: boolean; text: string }> {
+    if (!Number.isInteger(lines) || lines < 1) throw new DokkuArgumentError(`caddy:logs needs a positive number of lines, not ${lines}.`)
+    const invocation = { argv: ['caddy:logs', '--num', String(lines)] }
+    const result = await this.dokku.run(invocation)
+    if (result.code === 0) return { running: true, text: `${result.stdout}${result.stderr}` }
+    if (mentions(result, 'No such container')) return { running: false, text: '' }
+    throw this.dokku.failure(invocation, result)
+  }
+
   private requireLabels(): void {
     if (!this.dokku.features.caddyLabels) throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw)
   }
 }
 
 function checkLabel(label: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(label) || label.startsWith('-'))
-    throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_" and "-" (e.g. caddy.handle_path).`)
+  // `@` starts a named matcher (caddy.@api.path); it passes the forced command's re-parsing intact.
+  if (!/^[A-Za-z0-9_.@-]+$/.test(label) || label.startsWith('-'))
+    throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_", "-" and "@" (e.g. caddy.handle_path).`)
   return label
 }

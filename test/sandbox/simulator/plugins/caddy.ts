@@ -5,6 +5,7 @@ import { verifyApp } from '../core/names.ts'
 import { appExists, loadApp, loadGlobal, prop, setProp, updateApp, updateGlobal } from '../core/store.ts'
 import { parseReportArgs } from '../core/format.ts'
 import { eachReport, migratedRender } from '../core/report.ts'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 
 const KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal']
 const GLOBAL_ONLY = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval']
@@ -90,9 +91,12 @@ function composeYaml(ctx: Ctx): string {
 
 const labelsAdd: Handler = (ctx, args) => {
   const app = verifyApp(ctx, args[0])
-  const [, label = '', ...value] = args
-  if (label === '') return ctx.fail('No label specified')
-  updateApp(ctx, app, (s) => (s.caddyLabels[label] = value.join(' ')))
+  // proxy/command-functions cmd-proxy-labels-add: the label is $3 and the value $4 only, so a
+  // value that the forced command split into several words keeps just its first.
+  const [, label = '', value = ''] = args
+  if (label === '') return ctx.fail('Please specify a container label for the app')
+  if (value === '') return ctx.fail('Please specify a value for the container label')
+  updateApp(ctx, app, (s) => (s.caddyLabels[label] = value))
 }
 
 const labelsRemove: Handler = (ctx, args) => {
@@ -119,6 +123,37 @@ const labelsShow: Handler = (ctx, args) => {
   for (const k of keys) ctx.verbose(`${k}=${labels[k]}`)
 }
 
+/**
+ * Where the sandbox keeps the log of "caddy-caddy-1". No Caddy container runs here: a test that
+ * runs a real caddy for the host writes its stderr to this file.
+ */
+export function caddyLogFile(ctx: Ctx): string {
+  return ctx.path('caddy', 'container.log')
+}
+
+// `docker logs caddy-caddy-1 --tail N [--follow]`: the container's stderr comes out on stderr.
+const caddyLogs: Handler = (ctx, args) => {
+  let num = 100
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string
+    if (a === '-n' || a === '--num') num = Number(args[++i])
+    else if (a.startsWith('--num=')) num = Number(a.slice(6))
+    else if (a === '-t' || a === '--tail') continue
+    else {
+      ctx.out('Usage: dokku caddy:logs')
+      return ctx.fail('Internal error')
+    }
+  }
+  if (prop(loadGlobal(ctx), 'caddy', 'proxy-status') !== 'started') {
+    ctx.stderr('Error response from daemon: No such container: caddy-caddy-1\n')
+    return 1
+  }
+  const file = caddyLogFile(ctx)
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : []
+  const shown = Number.isInteger(num) && num >= 0 ? lines.slice(-num) : lines
+  if (shown.length > 0) ctx.stderr(`${shown.join('\n')}\n`)
+}
+
 const labelCommands: Record<string, Handler> = {
   'caddy:labels:add': labelsAdd,
   'caddy:labels:remove': labelsRemove,
@@ -133,8 +168,10 @@ export const commands: Record<string, Handler> = {
   },
   'caddy:stop': (ctx) => {
     updateGlobal(ctx, (g) => setProp(g, 'caddy', 'proxy-status', 'stopped'))
+    // compose down removes the container, and its logs with it
+    rmSync(caddyLogFile(ctx), { force: true })
   },
   'caddy:show-config': (ctx) => ctx.stdout(composeYaml(ctx)),
-  'caddy:logs': () => undefined,
+  'caddy:logs': caddyLogs,
   ...labelCommands
 }
