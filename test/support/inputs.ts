@@ -36,19 +36,3 @@ function startCapture(): { stop(): void; text(): string } {
   }) as typeof process.stdout.write
   return { stop: () => (process.stdout.write = original), text: () => chunks.join('') }
 }
-
-/** captureStdout for an async function: what it wrote to stdout until it settled. */
-export async function captureStdoutAsync(fn: () => Promise<void>): Promise<string> {
-  const chunks: string[] = []
-  const original = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString())
-    return true
-  }) as typeof process.stdout.write
-  try {
-    await fn()
-  } finally {
-    process.stdout.write = original
-  }
-  return chunks.join('')
-}
