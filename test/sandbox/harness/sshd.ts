@@ -140,6 +140,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   await chmod(root, 0o711)
   await checkTraversable(root)
   await mkdir(join(root, 'authorized_keys'), { recursive: true })
+  await mkdir(rootHome(root), { recursive: true, mode: 0o700 })
 
   const hostKeys: SshdHostKey[] = []
   const hostKeyPaths: string[] = []
@@ -227,8 +228,19 @@ function sshdConfig(p: { root: string; port: number; hostKeyPaths: string[]; per
     // Tests open many connections at once (retries, parallel files); the default 10:30:100 drops some.
     'MaxStartups 100',
     `PermitUserEnvironment ${p.permitUserEnvironment ?? 'no'}`,
+    // Non-interactive bash started by sshd still reads ~/.bashrc (Debian builds bash with
+    // SSH_SOURCE_BASHRC). The machine's own /root/.bashrc (pyenv init, cargo) then runs before every
+    // root command: a minute under load, and not part of the host being simulated. The sandbox's root
+    // login gets a home of its own, so its shell starts clean and the same on every machine.
+    'Match User root',
+    `  SetEnv HOME=${rootHome(p.root)}`,
     ''
   ].join('\n')
+}
+
+/** HOME of the sandbox's root login (see the sshd config). */
+function rootHome(root: string): string {
+  return join(root, 'root-home')
 }
 
 async function freePort(): Promise<number> {
