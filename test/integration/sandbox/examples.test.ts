@@ -251,7 +251,7 @@ describe('the example backup workflows against the sandbox', () => {
     const outcomes = Object.fromEntries((JSON.parse(backup?.outputs.backups ?? '[]') as Array<{ source: string; outcome: string }>).map((e) => [e.source, e.outcome]))
     expect(outcomes).toEqual({ 'postgres:uro-db': 'backed up', 'redis:uro-redis': 'backed up', [`config:${MAIN_JOB_APP}`]: 'backed up', [`bucket:${UPLOADS}`]: 'failed' })
     // The step's failure names the source that failed.
-    expect(backup?.log).toMatch(/ERROR: backup-run failed: 1 of 4 source\(s\) failed:\nbucket:uro-uploads: The source bucket "uro-uploads" at \S+ cannot be reached/)
+    expect(backup?.log).toMatch(/ERROR: backup-run failed: 1 of 4 source\(s\) failed:\nbucket:uro-uploads: The source bucket "uro-uploads" at \S+ cannot be reached \(connect ECONNREFUSED/)
     const after = await storedKeys()
     for (const [kind, name] of SOURCES) expect(manifestsOf(after, kind, name).length - manifestsOf(before, kind, name).length, `${kind}:${name}`).toBe(kind === 'bucket' ? 0 : 1)
     const calls = await readFile(join(work, 'gh-calls'), 'utf8')
