@@ -2,8 +2,10 @@
 // `uses: …/actions/<name>@…` step becomes `node dist/<name>/index.js` with INPUT_* environment,
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files; `${{ … }}` expressions are filled from a context;
 // workflow commands on stdout are handled as the runner handles them (::add-mask:: masks every
-// later line, ::group:: folds, ::error:: stands out). `run:` steps run in bash. Other `uses:`
-// steps (actions/checkout) are stood in for by the caller's prepared workspace.
+// later line, ::group:: folds, ::error:: stands out). `run:` steps run in bash with their `env:`.
+// Other `uses:` steps (actions/checkout) are stood in for by the caller's prepared workspace.
+// `if:` status conditions are evaluated as the runner does: after a failed step only the steps
+// whose condition asks for failure() or always() run, the others are skipped.
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -21,7 +23,8 @@ export interface WorkflowContext {
 export interface StepRecord {
   id: string | undefined
   name: string
-  kind: 'action' | 'run' | 'skipped'
+  /** skipped: not run (its `if:` was false, or an earlier step failed); stood-in: a `uses:` step the prepared workspace stands in for. */
+  kind: 'action' | 'run' | 'skipped' | 'stood-in'
   exitCode: number
   outputs: Record<string, string>
   /** The outputs as the runner would show them in a log: masks applied. */
@@ -38,11 +41,14 @@ interface WorkflowStep {
   uses?: string
   run?: string
   with?: Record<string, string | number | boolean>
+  env?: Record<string, string | number | boolean>
   if?: string
 }
 
 export interface RunOptions {
+  /** The workflow file; or give its text as workflowText (then workflowPath only names it in errors). */
   workflowPath: string
+  workflowText?: string
   job: string
   repoRoot: string
   workspace: string
@@ -54,7 +60,7 @@ export interface RunOptions {
 }
 
 export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]> {
-  const workflow = parse(await readFile(options.workflowPath, 'utf8')) as { jobs: Record<string, { steps: WorkflowStep[] }> }
+  const workflow = parse(options.workflowText ?? (await readFile(options.workflowPath, 'utf8'))) as { jobs: Record<string, { steps: WorkflowStep[] }> }
   const job = workflow.jobs[options.job]
   if (!job) throw new Error(`no job ${options.job} in ${options.workflowPath}`)
   const masks = new Set<string>(Object.values(options.context.secrets).filter((s) => s.length >= 4))
@@ -62,14 +68,19 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
   const stepOutputs: Record<string, Record<string, string>> = {}
   const records: StepRecord[] = []
   const work = await mkdtemp(join(tmpdir(), 'workflow-run-'))
+  let jobFailed = false
   try {
     for (const step of job.steps) {
       const name = step.name ?? step.uses ?? step.run?.split('\n')[0] ?? 'step'
-      if (step.if !== undefined) throw new Error(`step "${name}": conditions (if:) are not supported by this runner`)
+      if (!statusCondition(step.if, jobFailed, name)) {
+        records.push({ id: step.id, name, kind: 'skipped', exitCode: 0, outputs: {}, shownOutputs: {}, log: '', summary: '' })
+        options.print?.(`▷ ${name}: skipped (if: ${step.if ?? 'success()'})`)
+        continue
+      }
       const evaluate = (text: string) => substitute(text, options.context, stepOutputs)
       const match = step.uses ? /\/actions\/([a-z-]+)@/.exec(step.uses) : null
       if (step.uses && !match) {
-        records.push({ id: step.id, name, kind: 'skipped', exitCode: 0, outputs: {}, shownOutputs: {}, log: `(${step.uses}: stood in for by the prepared workspace)`, summary: '' })
+        records.push({ id: step.id, name, kind: 'stood-in', exitCode: 0, outputs: {}, shownOutputs: {}, log: `(${step.uses}: stood in for by the prepared workspace)`, summary: '' })
         options.print?.(`▶ ${name}: stood in for by the prepared workspace`)
         continue
       }
@@ -87,6 +98,7 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
         GITHUB_STATE: stateFile,
         ...options.env
       }
+      for (const [key, value] of Object.entries(step.env ?? {})) env[key] = evaluate(String(value))
       let command: string[]
       if (match) {
         for (const [key, value] of Object.entries(step.with ?? {})) env[`INPUT_${key.toUpperCase()}`] = evaluate(String(value))
@@ -102,12 +114,32 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
       const shownOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, mask(v, masks)]))
       records.push({ id: step.id, name, kind: match ? 'action' : 'run', exitCode, outputs, shownOutputs, log, summary: mask(summary, masks) })
       captureTestOutput('workflow-step', [log, mask(summary, masks), JSON.stringify(shownOutputs)].join('\n'))
-      if (exitCode !== 0) break
+      if (exitCode !== 0) jobFailed = true
     }
   } finally {
     await rm(work, { recursive: true, force: true })
   }
   return records
+}
+
+/**
+ * A step's `if:` as far as it depends on the job's status: absent means success(); failure(),
+ * success(), always() and !cancelled() (a run here is never cancelled). Anything else is an error,
+ * not a guess.
+ */
+export function statusCondition(condition: string | undefined, jobFailed: boolean, step: string): boolean {
+  const text = (condition ?? 'success()').replace(/^\$\{\{\s*(.*?)\s*\}\}$/, '$1').trim()
+  switch (text) {
+    case 'success()':
+      return !jobFailed
+    case 'failure()':
+      return jobFailed
+    case 'always()':
+    case '!cancelled()':
+      return true
+    default:
+      throw new Error(`step "${step}": unsupported condition if: ${condition}`)
+  }
 }
 
 /** `${{ vars.X }}`, `${{ secrets.X }}`, `${{ github.x }}`, `${{ steps.ID.outputs.NAME }}`; anything else is an error, not a guess. */

@@ -93,10 +93,14 @@ export interface HeadInfo {
   metadata: Record<string, string>
 }
 
-/** An S3 error with its code, so callers can tell "not there" from "cannot reach". */
+/**
+ * An S3 error with its code, so callers can tell "not there" from "cannot reach". A plain Error
+ * (a refused connection: name "Error", message "connect ECONNREFUSED …") has no code: callers then
+ * show its message, which says what happened, instead of "Error".
+ */
 export function s3ErrorCode(error: unknown): string | undefined {
   if (error instanceof S3ServiceException) return error.name
-  if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string') return error.name
+  if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string' && error.name !== 'Error') return error.name
   return undefined
 }
 
