@@ -115,10 +115,10 @@ describe('a clone only root can enter', () => {
     expect(output).toContain('The main job succeeded against the sandbox host.')
   }, NPM_START_TIMEOUT_MS + 30_000)
 
-  it('runs `npm test` on a contract test file, whose sandbox logs in as the dokku user', async () => {
-    const { code, output } = await runBounded('npm', ['test', '--', 'test/contract/versions.test.ts'], clone, NPM_START_TIMEOUT_MS)
+  it('runs `npm test` on contract test files whose sandbox logs in as the dokku user and starts a SeaweedFS stand-in (it imports packages)', async () => {
+    const { code, output } = await runBounded('npm', ['test', '--', 'test/contract/versions.test.ts', 'test/contract/seaweedfs.test.ts'], clone, NPM_START_TIMEOUT_MS)
     expect(output).not.toContain('Permission denied')
     expect(code, output).toBe(0)
-    expect(stripVTControlCharacters(output)).toMatch(/Test Files\s+1 passed \(1\)/)
+    expect(stripVTControlCharacters(output)).toMatch(/Test Files\s+2 passed \(2\)/)
   }, NPM_START_TIMEOUT_MS + 30_000)
 })

@@ -6,10 +6,14 @@
 //
 //   /var/lib/dokku-stack-sandbox/node-vVERSION   Node, hard-linked from the checkout (a copy when
 //                                                that cannot be shared), once per Node version
+//   /var/lib/dokku-stack-sandbox/modules-HASH/node_modules
+//                                                the checkout's node_modules, hard-linked once per
+//                                                package-lock.json (the SeaweedFS stand-in imports fauxqs)
 //   <sandbox>/simulator/                         the simulator's sources, copied at each start
 //                                                (a few dozen small files: tests see edits at once)
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { chmod, copyFile, link, lstat, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -89,6 +93,56 @@ async function ensureRuntimeDir(): Promise<void> {
 
 function isExecutableByOthers(mode: number): boolean {
   return (mode & 0o005) === 0o005
+}
+
+const placedModules = new Map<string, Promise<string>>()
+
+/**
+ * A node_modules directory with the same packages as the checkout's `nodeModules`, readable by every
+ * user: RUNTIME_DIR/modules-HASH/node_modules, HASH from `lockFile`. Hard links (`cp -al`, about a
+ * second once per lock file) share the checkout's files and their 0644 modes; across file systems
+ * it is a copy. A lock file that changes gets a new directory; old ones are left for the operator.
+ */
+export function modulesForEveryUser(nodeModules: string, lockFile: string): Promise<string> {
+  let result = placedModules.get(nodeModules)
+  if (!result) {
+    result = placeModules(nodeModules, lockFile)
+    placedModules.set(nodeModules, result)
+    result.catch(() => placedModules.delete(nodeModules))
+  }
+  return result
+}
+
+async function placeModules(nodeModules: string, lockFile: string): Promise<string> {
+  await ensureRuntimeDir()
+  const hash = createHash('sha256').update(await readFile(lockFile)).digest('hex').slice(0, 16)
+  const home = join(RUNTIME_DIR, `modules-${hash}`)
+  const target = join(home, 'node_modules')
+  if (await stat(join(home, '.complete')).then(() => true, () => false)) return target
+
+  // Built under a unique name and renamed into place: sandboxes starting at once in other
+  // processes see either nothing or the whole tree.
+  const temporary = join(RUNTIME_DIR, `.modules-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    await mkdir(temporary, { mode: 0o755 })
+    await chmod(temporary, 0o755)
+    const into = join(temporary, 'node_modules')
+    try {
+      await run('cp', ['-al', nodeModules, into])
+    } catch {
+      await rm(into, { recursive: true, force: true })
+      await run('cp', ['-a', nodeModules, into])
+      await run('chmod', ['-R', 'a+rX', into])
+    }
+    await copyFile(lockFile, join(temporary, '.complete'))
+    await rename(temporary, home).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process placed the same lock file first: use theirs.
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error
+    })
+  } finally {
+    await rm(temporary, { recursive: true, force: true })
+  }
+  return target
 }
 
 /** Copies the directory tree `from` to `to` (created), readable by every user whatever the checkout's modes. */

@@ -32,7 +32,7 @@ import { startPostgres, type Postgres } from './postgres.ts'
 import { freePort } from './ports.ts'
 import { isRunning, killSandboxProcesses, killSandboxProcessesSync, processStartTime, registerEmergencyCleanup, sleep } from './processes.ts'
 import { readRecordedRequests, type RecordedRequest } from './recording-proxy.ts'
-import { copyReadableTree, nodeForEveryUser } from './runtime.ts'
+import { copyReadableTree, modulesForEveryUser, nodeForEveryUser } from './runtime.ts'
 import { S3_ACCESS_KEY_ID, S3_REGION, S3_SECRET_ACCESS_KEY, startS3, type S3Server } from './s3.ts'
 import { ensureUnixUser, generateKeyPair, startSshd, type KeyPair, type Sshd } from './sshd.ts'
 
@@ -187,13 +187,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await copyReadableTree(join(REPO_ROOT, 'test', 'sandbox', 'simulator'), join(root, 'simulator'))
       // The SeaweedFS stand-in imports the harness's SigV4 verifier (../harness/sigv4-verify.ts) and
       // fauxqs: without them beside the copy every seaweed-provision deploy failed to start. fauxqs
-      // is reached through a link to the checkout's node_modules, so a store runs only where the
-      // dokku user can read the checkout.
+      // comes from a node_modules the dokku user can read wherever the checkout is.
       await mkdir(join(root, 'harness'), { recursive: true, mode: 0o755 })
       await chmod(join(root, 'harness'), 0o755)
       await copyFile(join(REPO_ROOT, 'test', 'sandbox', 'harness', 'sigv4-verify.ts'), join(root, 'harness', 'sigv4-verify.ts'))
       await chmod(join(root, 'harness', 'sigv4-verify.ts'), 0o644)
-      await symlink(realpathSync(join(REPO_ROOT, 'node_modules')), join(root, 'node_modules'))
+      await symlink(await modulesForEveryUser(realpathSync(join(REPO_ROOT, 'node_modules')), join(REPO_ROOT, 'package-lock.json')), join(root, 'node_modules'))
       simulatorMain = join(root, 'simulator', 'main.ts')
     }
     await writeFile(join(root, 'env'), `DOKKU_SANDBOX_EXEC=(${[simulatorNode, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`, { mode: 0o644 })
