@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
+import { configuredDeployBranch } from '../../core/dokku/forms.js'
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import { LocalGit } from '../../core/git/local-git.js'
@@ -154,7 +155,7 @@ async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: stri
     baseAppExists,
     deploySource: appExists ? report.deploySource || undefined : undefined,
     deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
-    deployBranch: gitReport['deploy-branch'] || undefined,
+    deployBranch: configuredDeployBranch(gitReport, dokku.features),
     config: env,
     targetSha
   }

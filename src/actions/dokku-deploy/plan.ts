@@ -10,7 +10,7 @@ export interface DeployObservation {
   deploySource: string | undefined
   /** `apps:report --app-deploy-source-metadata`: the pushed SHA or the image reference. */
   deploySourceMetadata: string | undefined
-  /** `git:report --git-deploy-branch` as configured (not the computed fallback). */
+  /** The deploy branch as configured (not the computed fallback); undefined when unset or when the host's report cannot tell (≤0.38.3, see `configuredDeployBranch`). */
   deployBranch: string | undefined
   /** The app's current environment (`config:export --format json`). */
   config: Record<string, string>
@@ -73,7 +73,7 @@ export function planDeploy(config: DeployConfig, observed: DeployObservation): D
     steps.push({
       kind: 'set-deploy-branch',
       branch: config.branch,
-      reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set (Dokku would fall back to master)'
+      reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set, or the host cannot say (Dokku up to 0.38.3 reports master when unset)'
     })
 
   // Compared as Dokku stores them: purely numeric values are re-serialised (007 becomes 7, contract §4.5).

@@ -40,7 +40,7 @@ export interface ContainerCommandResult {
   readonly stderr: string
 }
 
-/** Which running container `enter` goes into. */
+/** Which container `enter` runs in. `containerId` is refused with a command (see `DokkuClient.enter`). */
 export type EnterTarget = { processType: string; index?: number } | { containerId: string }
 
 /**
@@ -139,16 +139,19 @@ export class DokkuClient {
   }
 
   /**
-   * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
-   * container and returns its exit code.
+   * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
+   * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
+   * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
+   * plugins/enter/subcommands/default, the `*)` branch of its argument loop), so no argv can carry
+   * both an id and a command; the id works only for an interactive shell, which this client never opens.
    */
   async enter(app: string, target: EnterTarget, command: readonly string[], options: ContainerCommandOptions = {}): Promise<ContainerCommandResult> {
     if (command.length === 0) throw new DokkuArgumentError('dokku enter needs a command.')
-    const where =
-      'containerId' in target
-        ? ['--container-id', checkId(target.containerId)]
-        : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`]
-    const argv = ['enter', checkApp(app), ...where, ...command]
+    if ('containerId' in target)
+      throw new DokkuArgumentError(
+        `dokku enter cannot run a command in container "${target.containerId}": Dokku drops --container-id when a command follows it and takes the command's first word as the process type. Name the process type and index instead ({ processType: 'web', index: 1 }).`
+      )
+    const argv = ['enter', checkApp(app), `${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`, ...command]
     return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m)
   }
 

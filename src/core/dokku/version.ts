@@ -47,6 +47,10 @@ export interface DokkuFeatures {
   readonly psScaleJson: boolean
   /** `storage:create` and named storage entries; `storage:ensure-directory` deprecated from 0.38.7 (§4.13). 0.38.0 */
   readonly namedStorage: boolean
+  /** `storage:destroy --force` (dokku v0.38.10 plugins/storage/src/subcommands/subcommands.go; before, pflag exits 2 on it). 0.38.10 */
+  readonly storageDestroyForce: boolean
+  /** `storage:destroy --destroy-host-dir` (dokku v0.38.27 plugins/storage/src/subcommands/subcommands.go). 0.38.27 */
+  readonly storageDestroyHostDir: boolean
   /** `docker-options:add` keeps duplicates (§4.15, §10.8): up to 0.37 it de-duplicated with `sort -u`. 0.38.0 */
   readonly dockerOptionsKeepDuplicates: boolean
   /** `docker-options:add --process` (§4.15). 0.38.0 */
@@ -77,6 +81,8 @@ export function featuresOf(version: DokkuVersion): DokkuFeatures {
     appsListJson: since('0.38.21'),
     psScaleJson: since('0.38.21'),
     namedStorage: since('0.38.0'),
+    storageDestroyForce: since('0.38.10'),
+    storageDestroyHostDir: since('0.38.27'),
     dockerOptionsKeepDuplicates: since('0.38.0'),
     dockerOptionsProcess: since('0.38.0'),
     globalReports: since('0.38.0'),
