@@ -46,3 +46,13 @@ describe('dokku 0.37.5 command forms', () => {
     expect(byId.stderr).toContain(" !     No containers found for type 'echo'")
   })
 })
+
+describe('dokku 0.37.5 config storage (godotenv 1.2.0)', () => {
+  const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64')
+  it('Dokku 0.37.5: every value is quoted, so 007 stays 007 and trailing quotes and backslashes survive', async () => {
+    await h.dokku('apps:create cfg')
+    expect((await h.dokku(`config:set --encoded --no-restart cfg PAD=${b64('007')} Q=${b64('say "hi"')} S=${b64('C:\\dir\\')}`)).code).toBe(0)
+    const env = JSON.parse((await h.dokku('config:export --format json cfg')).stdout) as Record<string, string>
+    expect(env).toEqual({ PAD: '007', Q: 'say "hi"', S: 'C:\\dir\\' })
+  })
+})

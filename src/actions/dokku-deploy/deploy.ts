@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
 import { configuredDeployBranch } from '../../core/dokku/forms.js'
-import { storedConfigValue } from '../../core/dokku/parse/config.js'
+import { storedConfigValue, unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import { LocalGit } from '../../core/git/local-git.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
@@ -58,6 +58,9 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
   const executor = await connectSsh(config.ssh, { logger })
   try {
     const dokku = await DokkuClient.create(executor, logger)
+    // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
+    const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile)
+    if (unstorable !== undefined) throw new ConfigurationError(`Input "config": ${unstorable}`, 'config')
     let observed = await observe(dokku, config, targetSha)
     let plan = makePlan(config, observed)
     await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
@@ -148,7 +151,7 @@ async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: stri
   // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (addendum §A.1).
   const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined
   if (!source || config.reviewApp === 'destroy')
-    return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, targetSha }
+    return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, envFile: dokku.features.envFile, targetSha }
   const [report, gitReport, env] = await Promise.all([dokku.apps.report(source), dokku.git.report(source), dokku.config.export(source)])
   return {
     appExists,
@@ -157,6 +160,7 @@ async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: stri
     deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
     deployBranch: configuredDeployBranch(gitReport, dokku.features),
     config: env,
+    envFile: dokku.features.envFile,
     targetSha
   }
 }
@@ -211,7 +215,8 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       for (const key of step.keys) {
         run.previousConfig.set(key, run.observed.config[key])
         const value = config.config.get(key) as string
-        if (storedConfigValue(value) !== value) logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${storedConfigValue(value)}.`)
+        const stored = storedConfigValue(value, dokku.features.envFile)
+        if (stored !== value) logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${stored}.`)
       }
       await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key) as string])), { restart: false })
       break

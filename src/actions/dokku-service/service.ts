@@ -167,6 +167,7 @@ async function observeCockroach(dokku: DokkuClient, config: ServiceConfig): Prom
     kind: 'cockroach',
     networkExists,
     newPassword,
+    envFile: dokku.features.envFile,
     service: service
       ? (([cfg, mounts, checks, proxy, ps, network, resource, report]) => ({
           config: cfg,

@@ -1,4 +1,5 @@
 import { UnsupportedDokkuVersionError } from './errors.js'
+import { GODOTENV_151_SINCE, type EnvFileFormat } from './parse/envfile.js'
 import type { DokkuVersion } from './parse/version.js'
 
 export type { DokkuVersion } from './parse/version.js'
@@ -69,6 +70,8 @@ export interface DokkuFeatures {
   readonly builds: boolean
   /** `resource:limit --process-type build` (§4.16). 0.38.0 */
   readonly resourceBuildProcess: boolean
+  /** How the config plugin stores values: joho/godotenv v1.5.1 from 0.37.8 (dokku HISTORY 0.37.8 #8465, plugins/config/go.mod), v1.2.0 before. */
+  readonly envFile: EnvFileFormat
   /** `config:import` (§4.5; not in the contract's version table, the dokku tags show 0.37.0). */
   readonly configImport: boolean
 }
@@ -92,6 +95,7 @@ export function featuresOf(version: DokkuVersion): DokkuFeatures {
     pluginListJson: since('0.38.22'),
     builds: since('0.38.0'),
     resourceBuildProcess: since('0.38.0'),
+    envFile: since(GODOTENV_151_SINCE) ? 'godotenv-1.5.1' : 'godotenv-1.2.0',
     configImport: since('0.37.0')
   }
 }

@@ -15,7 +15,7 @@ import {
 } from './store.ts'
 import type { AppState, Release } from './store.ts'
 import { appUrls, checksDisabled, computedDeployBranch, proxyEnabled, proxyType, vhostEnabled, waitToRetire } from './appinfo.ts'
-import { godotenvNormalise } from './format.ts'
+import { assertEnvReadable, storeEnv } from './envfile.ts'
 
 // ---- build records and capture (0.38+) ---------------------------------------------------
 
@@ -178,7 +178,10 @@ export function setRevEnv(ctx: Ctx, app: string, rev: string): void {
   updateApp(ctx, app, (state) => {
     const configured = state.props.git && 'rev-env-var' in state.props.git
     const name = configured ? (prop(state, 'git', 'rev-env-var') ?? '') : 'GIT_REV'
-    if (name !== '') state.env[name] = godotenvNormalise(rev)
+    if (name === '') return
+    const stored = storeEnv(ctx, { ...state.env, [name]: rev })
+    state.env = stored.env
+    if (stored.envFileError !== undefined) state.envFileError = stored.envFileError
   })
 }
 
@@ -376,6 +379,7 @@ export async function stablePort(ctx: Ctx, app: string): Promise<number> {
 }
 
 export function appEnv(ctx: Ctx, state: AppState): Record<string, string> {
+  assertEnvReadable(ctx, state)
   return { ...loadGlobal(ctx).env, ...state.env }
 }
 

@@ -1,0 +1,26 @@
+// Where Dokku 0.38.27 differs from what the toolkit once assumed (issue 13, checked against the
+// dokku v0.38.27 tag and the godotenv v1.5.1 it is built with).
+import { describe, expect, it } from 'vitest'
+import { useSandbox } from './helpers.ts'
+
+const h = useSandbox({ plugins: [] })
+const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64')
+
+describe('dokku 0.38.27 config storage (godotenv 1.5.1)', () => {
+  it('Dokku 0.38.27: a value ending in a double quote comes back ending in a backslash; 007 comes back as 7', async () => {
+    await h.dokku('apps:create quotes')
+    expect((await h.dokku(`config:set --encoded --no-restart quotes Q=${b64('say "hi"')} PAD=${b64('007')} SAFE=${b64('$HOME `id` a\\"b')}`)).code).toBe(0)
+    const env = JSON.parse((await h.dokku('config:export --format json quotes')).stdout) as Record<string, string>
+    expect(env).toEqual({ Q: 'say "hi\\', PAD: '7', SAFE: '$HOME `id` a\\"b' })
+  })
+
+  it('Dokku 0.38.27: a value ending in a backslash breaks every later config read of that app', async () => {
+    await h.dokku('apps:create slash')
+    expect((await h.dokku(`config:set --encoded --no-restart slash A=${b64('C:\\dir\\')} B=${b64('next')}`)).code).toBe(0)
+    const read = await h.dokku('config:export --format json slash')
+    expect(read.code).toBe(1)
+    expect(read.stderr).toMatch(/^ ! {5}unexpected character "\\"" in variable name near/)
+    expect((await h.dokku('config:get slash B')).code).toBe(1)
+    expect((await h.dokku('config:set --no-restart slash C=1')).code).toBe(1)
+  })
+})
