@@ -178,6 +178,11 @@ interface DeployRun {
   /** Config values before this run changed them (undefined: the key did not exist). */
   previousConfig: Map<string, string | undefined>
   lockHeld: boolean
+  /**
+   * This run deployed by rebuilding (`ps:rebuild`), for which Dokku records no deploy source: from
+   * then on apps:report names what ran before, not what runs.
+   */
+  reportStale?: boolean
 }
 
 async function apply(run: DeployRun, steps: readonly DeployStep[]): Promise<void> {
@@ -268,6 +273,8 @@ async function pushCommit(run: DeployRun, sha: string, branch: string, force = t
           // build the branch head. Dokku records no deploy source for rebuilds (addendum §A.6).
           logger.info(`The host already has ${sha.slice(0, 12)} on ${branch} but records ${report.deploySourceMetadata || 'no deploy'}; rebuilding it.`)
           await dokku.ps.rebuild(config.app, { onOutput: (line) => logger.info(line) })
+          // apps:report keeps naming the earlier deploy: a rollback must not take it for what runs.
+          run.reportStale = true
           return
         }
         throw new DeployFailedError(
@@ -293,11 +300,14 @@ async function deployImage(run: DeployRun, image: string): Promise<void> {
   const stream = { onOutput: (line: string) => logger.info(line) }
   for (;;) {
     try {
-      const outcome = await dokku.git.fromImage(config.app, image, stream)
+      // Also correct after a lock collision left the repository naming the image (DokkuClient.deployImage).
+      const deployed = await dokku.deployImage(config.app, image, stream)
       await relock(run)
-      // "No changes detected": the repository already names this image (for example after a lock
-      // collision left it advanced, addendum §A.5) while something else runs. Build what it names.
-      if (!outcome.changed) await dokku.ps.rebuild(config.app, stream)
+      if (!deployed.recorded) {
+        // A rebuild: apps:report keeps naming what ran before, so nothing may be concluded from it.
+        run.reportStale = true
+        return
+      }
       break
     } catch (error) {
       await relock(run)
@@ -345,7 +355,7 @@ async function rollBack(run: DeployRun): Promise<void> {
         result.running = runningNow
         return
       }
-      if (runningNow && describe(runningNow) === describe(previous)) {
+      if (runningNow && describe(runningNow) === describe(previous) && !run.reportStale) {
         logger.info(`The host still runs ${describe(previous)}: the failed deploy never replaced it.`)
         result.running = previous
         if (run.previousConfig.size === 0) return

@@ -125,6 +125,38 @@ export class DokkuClient {
   }
 
   /**
+   * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
+   * app's repository already names it. That happens after a `git:from-image` collided with another
+   * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
+   * the lock, and the lock failure exits before the branch is reset (dokku v0.38.27
+   * plugins/git/git-from-directory:56-72), so the retry answers "No changes detected" (:50-53) while the
+   * host still runs, and records, the previous deploy. `ps:rebuild` would build the right commit but
+   * never records a deploy source (v0.38.27 plugins/ps/ps.go Rebuild → receive-app; only
+   * git:from-* and the push hook call deploy-source-set), so every later report and rollback would be
+   * wrong. Instead, when the recorded deploy is another image, that image is deployed again (it is
+   * what runs: the collided attempt deployed nothing), which moves the repository off `image`, and
+   * then `image` is deployed and recorded. Only when no image is recorded (nothing to go back through)
+   * is the app rebuilt, and `recorded` is false: apps:report still names what ran before.
+   *
+   * `DeployLockedError` propagates from any step; calling this again continues correctly.
+   */
+  async deployImage(app: string, image: string, options: StreamOptions = {}): Promise<{ readonly via: 'deploy' | 'redeploy-previous' | 'rebuild' | 'already-recorded'; readonly recorded: boolean }> {
+    if ((await this.git.fromImage(app, image, options)).changed) return { via: 'deploy', recorded: true }
+    const report = await this.apps.report(app)
+    if (report.deploySource === 'docker-image' && report.deploySourceMetadata === image) return { via: 'already-recorded', recorded: true }
+    if (report.deploySource === 'docker-image' && report.deploySourceMetadata) {
+      options.onOutput?.(`The repository of ${app} already names ${image} (a deploy that collided with another left it there) while ${report.deploySourceMetadata} runs; deploying that again first so that Dokku records ${image}.`)
+      await this.git.fromImage(app, report.deploySourceMetadata, options)
+      if (!(await this.git.fromImage(app, image, options)).changed)
+        throw new DokkuArgumentError(`git:from-image ${app} ${image} still found no changes after ${report.deploySourceMetadata} was deployed again.`)
+      return { via: 'redeploy-previous', recorded: true }
+    }
+    options.onOutput?.(`The repository of ${app} already names ${image} but Dokku records ${report.deploySource || 'no deploy'}; rebuilding it (Dokku records no deploy source for a rebuild).`)
+    await this.ps.rebuild(app, options)
+    return { via: 'rebuild', recorded: false }
+  }
+
+  /**
    * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
    * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
    * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.

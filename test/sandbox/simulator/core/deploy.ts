@@ -250,7 +250,8 @@ async function buildFromRev(ctx: Ctx, app: string, rev: string, gitEnv?: NodeJS.
     const image = imageFromDockerfile(tree.read('Dockerfile'))
     ctx.info1(`Building ${app} from ${builder === 'dockerfile' ? 'Dockerfile' : builder}`)
     // test knob: a slow build, so that tests can collide two deploys deterministically
-    const seconds = Math.min(30, Number(tree.read('.sandbox/build-seconds') ?? '0') || 0)
+    // (an image deploy asks for one with `build-seconds-<n>` in the image reference)
+    const seconds = Math.min(30, Number(tree.read('.sandbox/build-seconds') ?? /build-seconds-(\d+)/.exec(image ?? '')?.[1] ?? '0') || 0)
     if (seconds > 0) await new Promise((r) => setTimeout(r, seconds * 1000))
     if (tree.has('.sandbox/fail-build') || (image ?? '').includes('fail-build')) {
       if (state.release) ctx.warn(`Retagging old image ${state.release.sha.slice(0, 12)} as dokku/${app}:latest`)
