@@ -24,3 +24,17 @@ describe('dokku 0.38.27 config storage (godotenv 1.5.1)', () => {
     expect((await h.dokku('config:set --no-restart slash C=1')).code).toBe(1)
   })
 })
+
+describe('dokku 0.38.27 apps:clone', () => {
+  it('Dokku 0.38.27: copies the deploy lock file, the deploy source and the cached deployed flag, but no container', async () => {
+    await h.dokku('apps:create cl-src')
+    expect((await h.dokku('git:from-image cl-src registry.example/acme/web:1')).code).toBe(0)
+    await h.dokku('apps:lock cl-src')
+    expect((await h.dokku('apps:clone --skip-deploy cl-src cl-dst')).code).toBe(0)
+    expect((await h.dokku('apps:locked cl-dst')).code).toBe(0)
+    const apps = JSON.parse((await h.dokku('apps:report cl-dst --format json')).stdout) as Record<string, string>
+    expect(apps).toMatchObject({ 'deploy-source': 'docker-image', 'deploy-source-metadata': 'registry.example/acme/web:1' })
+    const ps = JSON.parse((await h.dokku('ps:report cl-dst --format json')).stdout) as Record<string, string>
+    expect(ps).toMatchObject({ deployed: 'true', running: 'false' })
+  })
+})

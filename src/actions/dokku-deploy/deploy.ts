@@ -152,12 +152,23 @@ async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: stri
   const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined
   if (!source || config.reviewApp === 'destroy')
     return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, envFile: dokku.features.envFile, targetSha }
-  const [report, gitReport, env] = await Promise.all([dokku.apps.report(source), dokku.git.report(source), dokku.config.export(source)])
+  const [report, gitReport, env, ps] = await Promise.all([
+    dokku.apps.report(source),
+    dokku.git.report(source),
+    dokku.config.export(source),
+    appExists && config.reviewApp === 'create' ? dokku.ps.report(source) : undefined
+  ])
+  // A review app inherits its base app's deploy source when cloned (dokku v0.38.27 plugins/apps/triggers.go
+  // TriggerPostAppCloneSetup: PropertyClone("apps") copies deploy-source and deploy-source-metadata; the
+  // cached `deployed` flag is copied too, plugins/common/triggers.go), so it says what runs only once the
+  // review app runs something (ps:report running, from its own containers).
+  const inheritedOnly = ps !== undefined && ps.running !== 'true'
+  const recorded = appExists && !inheritedOnly
   return {
     appExists,
     baseAppExists,
-    deploySource: appExists ? report.deploySource || undefined : undefined,
-    deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
+    deploySource: recorded ? report.deploySource || undefined : undefined,
+    deploySourceMetadata: recorded ? report.deploySourceMetadata || undefined : undefined,
     deployBranch: configuredDeployBranch(gitReport, dokku.features),
     config: env,
     envFile: dokku.features.envFile,
@@ -183,6 +194,8 @@ interface DeployRun {
    * then on apps:report names what ran before, not what runs.
    */
   reportStale?: boolean
+  /** This run's apps:clone created the app just now (not "Name is already taken"). */
+  clonedNow?: boolean
 }
 
 async function apply(run: DeployRun, steps: readonly DeployStep[]): Promise<void> {
@@ -207,7 +220,7 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       await dokku.apps.create(app)
       break
     case 'clone-review-app':
-      await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }))
+      run.clonedNow = (await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }))).changed
       logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`)
       break
     case 'destroy-review-app':
@@ -267,16 +280,19 @@ async function pushCommit(run: DeployRun, sha: string, branch: string, force = t
       case 'pushed':
       case 'up-to-date': {
         const report = await dokku.apps.report(config.app)
-        if (report.deploySource === 'git-push' && report.deploySourceMetadata === sha) return
+        const recorded = report.deploySource === 'git-push' && report.deploySourceMetadata === sha
         if (pushed.outcome === 'up-to-date') {
-          // The deploy branch already points at the commit, yet the host records another deploy:
-          // build the branch head. Dokku records no deploy source for rebuilds (addendum §A.6).
-          logger.info(`The host already has ${sha.slice(0, 12)} on ${branch} but records ${report.deploySourceMetadata || 'no deploy'}; rebuilding it.`)
+          // The deploy branch already points at the commit, yet the plan found it not running: a
+          // deploy that collided, or a review app whose clone copied the branch and the deploy
+          // source along (apps:clone). Build the branch head. Dokku records no deploy source for
+          // rebuilds (dokku v0.38.27 plugins/ps/ps.go Rebuild).
+          logger.info(`The host already has ${sha.slice(0, 12)} on ${branch}${recorded ? '' : ` but records ${report.deploySourceMetadata || 'no deploy'}`}, and it does not run; rebuilding it.`)
           await dokku.ps.rebuild(config.app, { onOutput: (line) => logger.info(line) })
-          // apps:report keeps naming the earlier deploy: a rollback must not take it for what runs.
-          run.reportStale = true
+          // Unless it already named the commit, apps:report keeps naming the earlier deploy: a rollback must not take it for what runs.
+          if (!recorded) run.reportStale = true
           return
         }
+        if (recorded) return
         throw new DeployFailedError(
           `git push exited ${pushed.exitCode}, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata || ''} as deployed, not ${sha}. Nothing was deployed.`
         )
@@ -388,6 +404,15 @@ async function acquireLock(run: DeployRun): Promise<boolean> {
   const { dokku, config, logger } = run
   const deadline = Date.now() + config.lockTimeoutMs
   let waiting = false
+  if (run.clonedNow && (await dokku.apps.locked(config.app))) {
+    // apps:clone copies the base app's data directory, its .deploy.lock included (dokku v0.38.27
+    // plugins/apps/triggers.go TriggerPostAppCloneSetup → plugins/common/data.go CloneAppData), when
+    // the base app was deploying or held a marker. This run created the app a moment ago with
+    // --skip-deploy, so no deploy of it can hold that file: it is inherited, and nobody would remove it.
+    logger.info(`${config.app} inherited ${config.baseApp}'s deploy lock file through apps:clone; removing it.`)
+    await dokku.apps.unlock(config.app)
+  }
+  run.clonedNow = false
   while (await dokku.apps.locked(config.app)) {
     if (Date.now() >= deadline)
       throw new DeployFailedError(
