@@ -5,6 +5,7 @@ import { configuredDeployBranch } from '../../core/dokku/forms.js'
 import { storedConfigValue, unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import { LocalGit } from '../../core/git/local-git.js'
+import { DeployMutex } from '../../core/git/deploy-mutex.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
 import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
@@ -15,7 +16,9 @@ import { describe, planDeploy, PlanError, renderPlan, type Deployed, type Deploy
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 export const State = {
   isPost: 'isPost',
-  lockedApp: 'lockedApp'
+  lockedApp: 'lockedApp',
+  /** The commit of the deploy mutex ref this run holds (DeployMutex), for the post step to release. */
+  lockSha: 'lockSha'
 } as const
 
 export interface DeployResult {
@@ -81,7 +84,9 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
       failure: undefined
     }
     if (!config.dryRun && plan.steps.length > 0) {
-      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false }
+      const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey }
+      const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => core.saveState(State.lockSha, sha ?? '') })
+      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex }
       await hooks.beforeApply?.(plan)
       try {
         // Creating (or cloning) the app needs no lock; everything after it runs under ours.
@@ -189,6 +194,8 @@ interface DeployRun {
   /** Config values before this run changed them (undefined: the key did not exist). */
   previousConfig: Map<string, string | undefined>
   lockHeld: boolean
+  /** The lock two runs cannot both hold (a ref in the app's repository, see DeployMutex). */
+  mutex: DeployMutex
   /**
    * This run deployed by rebuilding (`ps:rebuild`), for which Dokku records no deploy source: from
    * then on apps:report names what ran before, not what runs.
@@ -224,6 +231,8 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`)
       break
     case 'destroy-review-app':
+      // The lock ref goes with the app; a renewal pushed after this would create the app again.
+      run.mutex.abandon()
       await dokku.apps.destroy(app)
       break
     case 'set-deploy-branch':
@@ -399,45 +408,75 @@ async function rollBack(run: DeployRun): Promise<void> {
   })
 }
 
-/** Waits for other deploys' locks, then takes ours (apps:lock). Returns whether it had to wait. */
+/**
+ * Takes the app's deploy lock: first the mutex only one run can hold (DeployMutex: a compare-and-swap
+ * on a ref in the app's repository), waiting up to lock-timeout for another run to release it or for
+ * its lease to expire; then, holding it, waits for Dokku's own lock file (a deploy started outside
+ * dokku-stack) and writes our marker (apps:lock) so that people and `apps:locked` see the deploy.
+ * Returns whether it had to wait.
+ */
 async function acquireLock(run: DeployRun): Promise<boolean> {
   const { dokku, config, logger } = run
   const deadline = Date.now() + config.lockTimeoutMs
   let waiting = false
-  if (run.clonedNow && (await dokku.apps.locked(config.app))) {
-    // apps:clone copies the base app's data directory, its .deploy.lock included (dokku v0.38.27
-    // plugins/apps/triggers.go TriggerPostAppCloneSetup → plugins/common/data.go CloneAppData), when
-    // the base app was deploying or held a marker. This run created the app a moment ago with
-    // --skip-deploy, so no deploy of it can hold that file: it is inherited, and nobody would remove it.
-    logger.info(`${config.app} inherited ${config.baseApp}'s deploy lock file through apps:clone; removing it.`)
-    await dokku.apps.unlock(config.app)
-  }
-  run.clonedNow = false
-  while (await dokku.apps.locked(config.app)) {
+  const wait = async (why: string): Promise<void> => {
     if (Date.now() >= deadline)
-      throw new DeployFailedError(
-        `${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s). If no deploy is running, release it with: dokku apps:unlock ${config.app}`
-      )
+      throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s): ${why}.`)
     if (!waiting) logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`)
     waiting = true
     await sleep(LOCK_POLL_MS)
   }
-  await dokku.apps.lock(config.app)
+  // Dokku's pre-receive hook adopts a pushed ref as the deploy branch (and deploys it) when the app
+  // has none (dokku v0.38.27 plugins/git/functions cmd-git-hook): the mutex ref must never meet that.
+  if (run.observed.deployBranch === undefined) await dokku.git.set(config.app, 'deploy-branch', config.branch)
+  for (;;) {
+    const attempt = await run.mutex.tryAcquire()
+    if (attempt.acquired) {
+      if (attempt.tookOver)
+        logger.info(
+          attempt.tookOver.app !== config.app
+            ? `Took over the deploy lock ${config.app} inherited from ${attempt.tookOver.app} through apps:clone.`
+            : `Took over the deploy lock of ${attempt.tookOver.holder}, which expired at ${attempt.tookOver.expiresAt} (its run ended without releasing it).`
+        )
+      break
+    }
+    const by = attempt.heldBy
+    await wait(by ? `held by ${by.holder} since ${by.acquiredAt}, until ${by.expiresAt} unless renewed` : 'another run took it at the same moment')
+  }
   run.lockHeld = true
   core.saveState(State.lockedApp, config.app)
+  if (run.clonedNow && (await dokku.apps.locked(config.app))) {
+    // apps:clone copies the base app's data directory, its .deploy.lock included (dokku v0.38.27
+    // plugins/apps/triggers.go TriggerPostAppCloneSetup → plugins/common/data.go CloneAppData), when
+    // the base app was deploying or held a marker. This run created the app a moment ago with
+    // --skip-deploy and holds its mutex, so no deploy of it can hold that file: it is inherited, and
+    // nobody would remove it.
+    logger.info(`${config.app} inherited ${config.baseApp}'s deploy lock file through apps:clone; removing it.`)
+    await dokku.apps.unlock(config.app)
+  }
+  run.clonedNow = false
+  while (await dokku.apps.locked(config.app)) await wait(`Dokku's lock file is in place (a deploy outside dokku-stack, or a marker left behind: dokku apps:unlock ${config.app} if no deploy runs)`)
+  await dokku.apps.lock(config.app)
   return waiting
 }
 
 async function relock(run: DeployRun): Promise<void> {
-  if (run.lockHeld) await run.dokku.apps.lock(run.config.app)
+  if (!run.lockHeld) return
+  if (run.mutex.lost) throw new DeployFailedError(run.mutex.lost)
+  await run.dokku.apps.lock(run.config.app)
 }
 
 async function releaseLock(run: DeployRun): Promise<void> {
   try {
-    // A destroyed review app takes its lock with it.
-    if (await run.dokku.apps.exists(run.config.app)) await run.dokku.apps.unlock(run.config.app)
+    // A destroyed review app takes its lock with it (and a push to it would create it again).
+    if (await run.dokku.apps.exists(run.config.app)) {
+      await run.dokku.apps.unlock(run.config.app)
+      if (run.mutex.held && !(await run.mutex.release())) run.logger.warning(`The deploy lock of ${run.config.app} was no longer ours to release (it had expired and another run took it over).`)
+    }
+    run.mutex.abandon()
   } catch (error) {
-    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`)
+    run.mutex.abandon()
+    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${run.mutex.leaseMs / 1000} s after this run last renewed it.`)
   }
   run.lockHeld = false
   core.saveState(State.lockedApp, '')
