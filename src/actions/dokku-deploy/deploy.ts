@@ -1,9 +1,11 @@
 import * as core from '@actions/core'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
-import { storedConfigValue } from '../../core/dokku/parse/config.js'
+import { configuredDeployBranch } from '../../core/dokku/forms.js'
+import { storedConfigValue, unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import { LocalGit } from '../../core/git/local-git.js'
+import { DeployMutex } from '../../core/git/deploy-mutex.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
 import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
@@ -15,7 +17,9 @@ import { describe, planDeploy, PlanError, renderPlan, type Deployed, type Deploy
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 export const State = {
   isPost: 'isPost',
-  lockedApp: 'lockedApp'
+  lockedApp: 'lockedApp',
+  /** The commit of the deploy mutex ref this run holds (DeployMutex), for the post step to release. */
+  lockSha: 'lockSha'
 } as const
 
 export interface DeployResult {
@@ -58,6 +62,9 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
   const executor = await connectSsh(config.ssh, { logger })
   try {
     const dokku = await DokkuClient.create(executor, logger)
+    // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
+    const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile)
+    if (unstorable !== undefined) throw new ConfigurationError(`Input "config": ${unstorable}`, 'config')
     let observed = await observe(dokku, config, targetSha)
     let plan = makePlan(config, observed)
     await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
@@ -78,7 +85,9 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
       failure: undefined
     }
     if (!config.dryRun && plan.steps.length > 0) {
-      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false }
+      const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey }
+      const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => core.saveState(State.lockSha, sha ?? '') })
+      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex }
       await hooks.beforeApply?.(plan)
       try {
         // Creating (or cloning) the app needs no lock; everything after it runs under ours.
@@ -148,15 +157,27 @@ async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: stri
   // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (addendum §A.1).
   const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined
   if (!source || config.reviewApp === 'destroy')
-    return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, targetSha }
-  const [report, gitReport, env] = await Promise.all([dokku.apps.report(source), dokku.git.report(source), dokku.config.export(source)])
+    return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, envFile: dokku.features.envFile, targetSha }
+  const [report, gitReport, env, ps] = await Promise.all([
+    dokku.apps.report(source),
+    dokku.git.report(source),
+    dokku.config.export(source),
+    appExists && config.reviewApp === 'create' ? dokku.ps.report(source) : undefined
+  ])
+  // A review app inherits its base app's deploy source when cloned (dokku v0.38.27 plugins/apps/triggers.go
+  // TriggerPostAppCloneSetup: PropertyClone("apps") copies deploy-source and deploy-source-metadata; the
+  // cached `deployed` flag is copied too, plugins/common/triggers.go), so it says what runs only once the
+  // review app runs something (ps:report running, from its own containers).
+  const inheritedOnly = ps !== undefined && ps.running !== 'true'
+  const recorded = appExists && !inheritedOnly
   return {
     appExists,
     baseAppExists,
-    deploySource: appExists ? report.deploySource || undefined : undefined,
-    deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
-    deployBranch: gitReport['deploy-branch'] || undefined,
+    deploySource: recorded ? report.deploySource || undefined : undefined,
+    deploySourceMetadata: recorded ? report.deploySourceMetadata || undefined : undefined,
+    deployBranch: configuredDeployBranch(gitReport, dokku.features),
     config: env,
+    envFile: dokku.features.envFile,
     targetSha
   }
 }
@@ -174,6 +195,15 @@ interface DeployRun {
   /** Config values before this run changed them (undefined: the key did not exist). */
   previousConfig: Map<string, string | undefined>
   lockHeld: boolean
+  /** The lock two runs cannot both hold (a ref in the app's repository, see DeployMutex). */
+  mutex: DeployMutex
+  /**
+   * This run deployed by rebuilding (`ps:rebuild`), for which Dokku records no deploy source: from
+   * then on apps:report names what ran before, not what runs.
+   */
+  reportStale?: boolean
+  /** This run's apps:clone created the app just now (not "Name is already taken"). */
+  clonedNow?: boolean
 }
 
 async function apply(run: DeployRun, steps: readonly DeployStep[]): Promise<void> {
@@ -201,10 +231,13 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       await logger.group(`Cloning ${step.from} into ${app}`, async () => {
         // An app that appeared meanwhile is not a fresh clone: its links may be its own, so they stay.
         const cloned = await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream })
+        run.clonedNow = cloned.changed
         if (cloned.changed) await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger)
       })
       break
     case 'destroy-review-app':
+      // The lock ref goes with the app; a renewal pushed after this would create the app again.
+      run.mutex.abandon()
       await dokku.apps.destroy(app)
       break
     case 'set-deploy-branch':
@@ -214,7 +247,8 @@ async function runStep(run: DeployRun, step: DeployStep): Promise<void> {
       for (const key of step.keys) {
         run.previousConfig.set(key, run.observed.config[key])
         const value = config.config.get(key) as string
-        if (storedConfigValue(value) !== value) logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${storedConfigValue(value)}.`)
+        const stored = storedConfigValue(value, dokku.features.envFile)
+        if (stored !== value) logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${stored}.`)
       }
       await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key) as string])), { restart: false })
       break
@@ -260,14 +294,19 @@ async function pushCommit(run: DeployRun, sha: string, branch: string, force = t
       case 'pushed':
       case 'up-to-date': {
         const report = await dokku.apps.report(config.app)
-        if (report.deploySource === 'git-push' && report.deploySourceMetadata === sha) return
+        const recorded = report.deploySource === 'git-push' && report.deploySourceMetadata === sha
         if (pushed.outcome === 'up-to-date') {
-          // The deploy branch already points at the commit, yet the host records another deploy:
-          // build the branch head. Dokku records no deploy source for rebuilds (addendum §A.6).
-          logger.info(`The host already has ${sha.slice(0, 12)} on ${branch} but records ${report.deploySourceMetadata || 'no deploy'}; rebuilding it.`)
+          // The deploy branch already points at the commit, yet the plan found it not running: a
+          // deploy that collided, or a review app whose clone copied the branch and the deploy
+          // source along (apps:clone). Build the branch head. Dokku records no deploy source for
+          // rebuilds (dokku v0.38.27 plugins/ps/ps.go Rebuild).
+          logger.info(`The host already has ${sha.slice(0, 12)} on ${branch}${recorded ? '' : ` but records ${report.deploySourceMetadata || 'no deploy'}`}, and it does not run; rebuilding it.`)
           await dokku.ps.rebuild(config.app, { onOutput: (line) => logger.info(line) })
+          // Unless it already named the commit, apps:report keeps naming the earlier deploy: a rollback must not take it for what runs.
+          if (!recorded) run.reportStale = true
           return
         }
+        if (recorded) return
         throw new DeployFailedError(
           `git push exited ${pushed.exitCode}, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata || ''} as deployed, not ${sha}. Nothing was deployed.`
         )
@@ -291,11 +330,14 @@ async function deployImage(run: DeployRun, image: string): Promise<void> {
   const stream = { onOutput: (line: string) => logger.info(line) }
   for (;;) {
     try {
-      const outcome = await dokku.git.fromImage(config.app, image, stream)
+      // Also correct after a lock collision left the repository naming the image (DokkuClient.deployImage).
+      const deployed = await dokku.deployImage(config.app, image, stream)
       await relock(run)
-      // "No changes detected": the repository already names this image (for example after a lock
-      // collision left it advanced, addendum §A.5) while something else runs. Build what it names.
-      if (!outcome.changed) await dokku.ps.rebuild(config.app, stream)
+      if (!deployed.recorded) {
+        // A rebuild: apps:report keeps naming what ran before, so nothing may be concluded from it.
+        run.reportStale = true
+        return
+      }
       break
     } catch (error) {
       await relock(run)
@@ -343,7 +385,7 @@ async function rollBack(run: DeployRun): Promise<void> {
         result.running = runningNow
         return
       }
-      if (runningNow && describe(runningNow) === describe(previous)) {
+      if (runningNow && describe(runningNow) === describe(previous) && !run.reportStale) {
         logger.info(`The host still runs ${describe(previous)}: the failed deploy never replaced it.`)
         result.running = previous
         if (run.previousConfig.size === 0) return
@@ -371,36 +413,75 @@ async function rollBack(run: DeployRun): Promise<void> {
   })
 }
 
-/** Waits for other deploys' locks, then takes ours (apps:lock). Returns whether it had to wait. */
+/**
+ * Takes the app's deploy lock: first the mutex only one run can hold (DeployMutex: a compare-and-swap
+ * on a ref in the app's repository), waiting up to lock-timeout for another run to release it or for
+ * its lease to expire; then, holding it, waits for Dokku's own lock file (a deploy started outside
+ * dokku-stack) and writes our marker (apps:lock) so that people and `apps:locked` see the deploy.
+ * Returns whether it had to wait.
+ */
 async function acquireLock(run: DeployRun): Promise<boolean> {
   const { dokku, config, logger } = run
   const deadline = Date.now() + config.lockTimeoutMs
   let waiting = false
-  while (await dokku.apps.locked(config.app)) {
+  const wait = async (why: string): Promise<void> => {
     if (Date.now() >= deadline)
-      throw new DeployFailedError(
-        `${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s). If no deploy is running, release it with: dokku apps:unlock ${config.app}`
-      )
+      throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s): ${why}.`)
     if (!waiting) logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`)
     waiting = true
     await sleep(LOCK_POLL_MS)
   }
-  await dokku.apps.lock(config.app)
+  // Dokku's pre-receive hook adopts a pushed ref as the deploy branch (and deploys it) when the app
+  // has none (dokku v0.38.27 plugins/git/functions cmd-git-hook): the mutex ref must never meet that.
+  if (run.observed.deployBranch === undefined) await dokku.git.set(config.app, 'deploy-branch', config.branch)
+  for (;;) {
+    const attempt = await run.mutex.tryAcquire()
+    if (attempt.acquired) {
+      if (attempt.tookOver)
+        logger.info(
+          attempt.tookOver.app !== config.app
+            ? `Took over the deploy lock ${config.app} inherited from ${attempt.tookOver.app} through apps:clone.`
+            : `Took over the deploy lock of ${attempt.tookOver.holder}, which expired at ${attempt.tookOver.expiresAt} (its run ended without releasing it).`
+        )
+      break
+    }
+    const by = attempt.heldBy
+    await wait(by ? `held by ${by.holder} since ${by.acquiredAt}, until ${by.expiresAt} unless renewed` : 'another run took it at the same moment')
+  }
   run.lockHeld = true
   core.saveState(State.lockedApp, config.app)
+  if (run.clonedNow && (await dokku.apps.locked(config.app))) {
+    // apps:clone copies the base app's data directory, its .deploy.lock included (dokku v0.38.27
+    // plugins/apps/triggers.go TriggerPostAppCloneSetup → plugins/common/data.go CloneAppData), when
+    // the base app was deploying or held a marker. This run created the app a moment ago with
+    // --skip-deploy and holds its mutex, so no deploy of it can hold that file: it is inherited, and
+    // nobody would remove it.
+    logger.info(`${config.app} inherited ${config.baseApp}'s deploy lock file through apps:clone; removing it.`)
+    await dokku.apps.unlock(config.app)
+  }
+  run.clonedNow = false
+  while (await dokku.apps.locked(config.app)) await wait(`Dokku's lock file is in place (a deploy outside dokku-stack, or a marker left behind: dokku apps:unlock ${config.app} if no deploy runs)`)
+  await dokku.apps.lock(config.app)
   return waiting
 }
 
 async function relock(run: DeployRun): Promise<void> {
-  if (run.lockHeld) await run.dokku.apps.lock(run.config.app)
+  if (!run.lockHeld) return
+  if (run.mutex.lost) throw new DeployFailedError(run.mutex.lost)
+  await run.dokku.apps.lock(run.config.app)
 }
 
 async function releaseLock(run: DeployRun): Promise<void> {
   try {
-    // A destroyed review app takes its lock with it.
-    if (await run.dokku.apps.exists(run.config.app)) await run.dokku.apps.unlock(run.config.app)
+    // A destroyed review app takes its lock with it (and a push to it would create it again).
+    if (await run.dokku.apps.exists(run.config.app)) {
+      await run.dokku.apps.unlock(run.config.app)
+      if (run.mutex.held && !(await run.mutex.release())) run.logger.warning(`The deploy lock of ${run.config.app} was no longer ours to release (it had expired and another run took it over).`)
+    }
+    run.mutex.abandon()
   } catch (error) {
-    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`)
+    run.mutex.abandon()
+    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${run.mutex.leaseMs / 1000} s after this run last renewed it.`)
   }
   run.lockHeld = false
   core.saveState(State.lockedApp, '')

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
+import { releaseDeployMutex } from '../../core/git/deploy-mutex.js'
 import { readCommonInputs } from '../../core/inputs/common.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { readRunContext, type RunContext } from '../../core/github/context.js'
@@ -143,6 +144,10 @@ async function releaseLockAfterCancel(inputs: InputReader, logger: Logger): Prom
       await dokku.apps.unlock(app)
       logger.info(`Released the deploy lock on ${app} left by the cancelled run.`)
     }
+    // The cancelled run's mutex ref, unless another run has taken it since (it would expire anyway).
+    const lockSha = core.getState(State.lockSha)
+    if (lockSha && (await dokku.apps.exists(app)) && (await releaseDeployMutex({ ...common.ssh, verifiedHostKey: executor.hostKey.publicKey }, app, lockSha)))
+      logger.info(`Released the deploy mutex on ${app} left by the cancelled run.`)
   } finally {
     await executor.close()
   }

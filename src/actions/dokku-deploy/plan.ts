@@ -1,4 +1,5 @@
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
+import type { EnvFileFormat } from '../../core/dokku/parse/envfile.js'
 import type { DeployConfig } from './inputs.js'
 
 /** What one batch of reads told us about the host before anything changes. */
@@ -10,10 +11,12 @@ export interface DeployObservation {
   deploySource: string | undefined
   /** `apps:report --app-deploy-source-metadata`: the pushed SHA or the image reference. */
   deploySourceMetadata: string | undefined
-  /** `git:report --git-deploy-branch` as configured (not the computed fallback). */
+  /** The deploy branch as configured (not the computed fallback); undefined when unset or when the host's report cannot tell (≤0.38.3, see `configuredDeployBranch`). */
   deployBranch: string | undefined
   /** The app's current environment (`config:export --format json`). */
   config: Record<string, string>
+  /** How the host's Dokku stores config values (the godotenv version it was built with). */
+  envFile: EnvFileFormat
   /** For git deploys: the commit `ref` resolves to in the checkout. */
   targetSha: string | undefined
 }
@@ -73,11 +76,11 @@ export function planDeploy(config: DeployConfig, observed: DeployObservation): D
     steps.push({
       kind: 'set-deploy-branch',
       branch: config.branch,
-      reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set (Dokku would fall back to master)'
+      reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set, or the host cannot say (Dokku up to 0.38.3 reports master when unset)'
     })
 
-  // Compared as Dokku stores them: purely numeric values are re-serialised (007 becomes 7, contract §4.5).
-  const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value)).map(([key]) => key)
+  // Compared as the host's Dokku stores them: from 0.37.8 purely numeric values are re-serialised (007 becomes 7).
+  const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value, observed.envFile)).map(([key]) => key)
   if (changedKeys.length > 0)
     steps.push({ kind: 'set-config', keys: changedKeys, reason: `${changedKeys.length === 1 ? 'this key differs' : 'these keys differ'} from the app's environment` })
 

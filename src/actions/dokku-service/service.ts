@@ -167,6 +167,7 @@ async function observeCockroach(dokku: DokkuClient, config: ServiceConfig): Prom
     kind: 'cockroach',
     networkExists,
     newPassword,
+    envFile: dokku.features.envFile,
     service: service
       ? (([cfg, mounts, checks, proxy, ps, network, resource, report]) => ({
           config: cfg,
@@ -305,12 +306,11 @@ async function runStep(run: ServiceRun, step: ServiceStep): Promise<boolean> {
 
 async function deployImage(run: ServiceRun, image: string, stream: { onOutput: (line: string) => void }): Promise<boolean> {
   const { dokku, config, logger } = run
-  const outcome = await dokku.git.fromImage(config.service, image, stream)
-  // "No changes detected": the app's repository already names this image (a deploy that failed
-  // after the commit, addendum §A.10): build what it names.
-  if (!outcome.changed) {
-    logger.info(`${config.service}'s repository already names ${image} but it is not what runs; rebuilding it.`)
-    await dokku.ps.rebuild(config.service, stream)
+  // Also correct when the repository already names the image (a collided deploy left it there, DokkuClient.deployImage).
+  const deployed = await dokku.deployImage(config.service, image, stream)
+  if (!deployed.recorded) {
+    logger.warning(`${config.service} was rebuilt from ${image}; Dokku records no deploy source for a rebuild, so apps:report does not name it.`)
+    return true
   }
   const report = await dokku.apps.report(config.service)
   if (report.deploySource !== 'docker-image' || report.deploySourceMetadata !== image)

@@ -1,4 +1,5 @@
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
+import type { EnvFileFormat } from '../../core/dokku/parse/envfile.js'
 import type { StorageMount } from '../../core/dokku/parse/storage.js'
 import {
   BACKUP_IDENTITY,
@@ -56,6 +57,8 @@ export interface SeaweedObservation {
   newAdmin: { accessKeyId: string; secretAccessKey: string }
   /** sha256 of the wrapper tree these inputs make. */
   wrapperDigest: string
+  /** How the host's Dokku stores config values: values are compared as stored. */
+  envFile: EnvFileFormat
 }
 
 // ---- the plan -------------------------------------------------------------------------------------
@@ -125,7 +128,7 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
   const adminSecret = store?.config[SEAWEED_KEYS.adminSecretKey] || observed.newAdmin.secretAccessKey
   const storeConfig: Record<string, string> = { [SEAWEED_KEYS.adminAccessKey]: adminKey, [SEAWEED_KEYS.adminSecretKey]: adminSecret, [SEAWEED_KEYS.endpoint]: config.endpoint }
   if (config.adminPassword !== undefined) storeConfig[SEAWEED_KEYS.adminPassword] = config.adminPassword
-  const configKeys = Object.keys(storeConfig).filter((key) => store?.config[key] !== storedConfigValue(storeConfig[key] as string))
+  const configKeys = Object.keys(storeConfig).filter((key) => store?.config[key] !== storedConfigValue(storeConfig[key] as string, observed.envFile))
   if (configKeys.length > 0)
     storeSteps.push({
       kind: 'set-store-config',
@@ -191,7 +194,7 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
         reason: rotate && heldValid ? 'rotate asks for a new key' : heldKey ? `the key ${grant.app} holds is not in the store` : `${grant.app} has no key yet`
       })
     const desired: Partial<Record<AppVariable, string>> = { AWS_S3_BUCKET: grant.buckets[0] as string, AWS_S3_ENDPOINT: appEndpoint, AWS_REGION: config.region }
-    const changed = (Object.keys(desired) as AppVariable[]).filter((k) => app.config[v[k]] !== storedConfigValue(desired[k] as string)).map((k) => v[k])
+    const changed = (Object.keys(desired) as AppVariable[]).filter((k) => app.config[v[k]] !== storedConfigValue(desired[k] as string, observed.envFile)).map((k) => v[k])
     if (newKey) changed.unshift(v.AWS_ACCESS_KEY_ID, v.AWS_SECRET_ACCESS_KEY)
     const appSteps: SeaweedStep[] = []
     if (changed.length > 0) appSteps.push({ kind: 'link-app', app: grant.app, variables: changed, reason: newKey ? 'a new key' : 'these values differ' })

@@ -192,7 +192,7 @@ async function observe(dokku: DokkuClient, config: SeaweedConfig, wrapperDigest:
     await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'))
     contents = await readContents(config, admin)
   }
-  return { store, networkExists, apps, contents, newAdmin, wrapperDigest }
+  return { store, networkExists, apps, contents, newAdmin, wrapperDigest, envFile: dokku.features.envFile }
 }
 
 function attached(report: Report): { postCreate: string[] } {

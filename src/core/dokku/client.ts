@@ -41,7 +41,7 @@ export interface ContainerCommandResult {
   readonly stderr: string
 }
 
-/** Which running container `enter` goes into. */
+/** Which container `enter` runs in. `containerId` is refused with a command (see `DokkuClient.enter`). */
 export type EnterTarget = { processType: string; index?: number } | { containerId: string }
 
 /**
@@ -130,6 +130,38 @@ export class DokkuClient {
   }
 
   /**
+   * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
+   * app's repository already names it. That happens after a `git:from-image` collided with another
+   * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
+   * the lock, and the lock failure exits before the branch is reset (dokku v0.38.27
+   * plugins/git/git-from-directory:56-72), so the retry answers "No changes detected" (:50-53) while the
+   * host still runs, and records, the previous deploy. `ps:rebuild` would build the right commit but
+   * never records a deploy source (v0.38.27 plugins/ps/ps.go Rebuild → receive-app; only
+   * git:from-* and the push hook call deploy-source-set), so every later report and rollback would be
+   * wrong. Instead, when the recorded deploy is another image, that image is deployed again (it is
+   * what runs: the collided attempt deployed nothing), which moves the repository off `image`, and
+   * then `image` is deployed and recorded. Only when no image is recorded (nothing to go back through)
+   * is the app rebuilt, and `recorded` is false: apps:report still names what ran before.
+   *
+   * `DeployLockedError` propagates from any step; calling this again continues correctly.
+   */
+  async deployImage(app: string, image: string, options: StreamOptions = {}): Promise<{ readonly via: 'deploy' | 'redeploy-previous' | 'rebuild' | 'already-recorded'; readonly recorded: boolean }> {
+    if ((await this.git.fromImage(app, image, options)).changed) return { via: 'deploy', recorded: true }
+    const report = await this.apps.report(app)
+    if (report.deploySource === 'docker-image' && report.deploySourceMetadata === image) return { via: 'already-recorded', recorded: true }
+    if (report.deploySource === 'docker-image' && report.deploySourceMetadata) {
+      options.onOutput?.(`The repository of ${app} already names ${image} (a deploy that collided with another left it there) while ${report.deploySourceMetadata} runs; deploying that again first so that Dokku records ${image}.`)
+      await this.git.fromImage(app, report.deploySourceMetadata, options)
+      if (!(await this.git.fromImage(app, image, options)).changed)
+        throw new DokkuArgumentError(`git:from-image ${app} ${image} still found no changes after ${report.deploySourceMetadata} was deployed again.`)
+      return { via: 'redeploy-previous', recorded: true }
+    }
+    options.onOutput?.(`The repository of ${app} already names ${image} but Dokku records ${report.deploySource || 'no deploy'}; rebuilding it (Dokku records no deploy source for a rebuild).`)
+    await this.ps.rebuild(app, options)
+    return { via: 'rebuild', recorded: false }
+  }
+
+  /**
    * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
    * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
    * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
@@ -144,16 +176,19 @@ export class DokkuClient {
   }
 
   /**
-   * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
-   * container and returns its exit code.
+   * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
+   * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
+   * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
+   * plugins/enter/subcommands/default, the `*)` branch of its argument loop), so no argv can carry
+   * both an id and a command; the id works only for an interactive shell, which this client never opens.
    */
   async enter(app: string, target: EnterTarget, command: readonly string[], options: ContainerCommandOptions = {}): Promise<ContainerCommandResult> {
     if (command.length === 0) throw new DokkuArgumentError('dokku enter needs a command.')
-    const where =
-      'containerId' in target
-        ? ['--container-id', checkId(target.containerId)]
-        : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`]
-    const argv = ['enter', checkApp(app), ...where, ...command]
+    if ('containerId' in target)
+      throw new DokkuArgumentError(
+        `dokku enter cannot run a command in container "${target.containerId}": Dokku drops --container-id when a command follows it and takes the command's first word as the process type. Name the process type and index instead ({ processType: 'web', index: 1 }).`
+      )
+    const argv = ['enter', checkApp(app), `${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`, ...command]
     return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m)
   }
 

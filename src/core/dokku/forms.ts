@@ -126,6 +126,21 @@ function checkStorageName(name: string): void {
     throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`)
 }
 
+/**
+ * Destroys the named storage entry `name` (0.38.0+). `--force` (skip the confirmation prompt) exists
+ * only from 0.38.10: dokku v0.38.0 plugins/storage/src/subcommands/subcommands.go parses
+ * `storage:destroy` with a flag set that has no flags at all, so pflag answers "unknown flag: --force"
+ * with exit 2; the command never prompted before 0.38.10, so nothing replaces the flag there.
+ * `--destroy-host-dir` exists from 0.38.27 (dokku v0.38.27, same file); `hostDir` says whether it
+ * was sent.
+ */
+export function storageDestroyArgv(name: string, options: { destroyHostDir?: boolean }, features: DokkuFeatures): { argv: string[]; hostDir: boolean } {
+  if (!features.namedStorage) throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', features.version.raw)
+  checkStorageName(name)
+  const hostDir = (options.destroyHostDir ?? false) && features.storageDestroyHostDir
+  return { argv: ['storage:destroy', name, ...(features.storageDestroyForce ? ['--force'] : []), ...(hostDir ? ['--destroy-host-dir'] : [])], hostDir }
+}
+
 /** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
 export function storageListArgv(app: string): string[] {
   return ['storage:list', app, '--format', 'json']
@@ -177,3 +192,23 @@ export function caddySettingsFromReport(report: Report, target: Target, features
     tlsInternal: read('tls-internal')
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// git:report deploy-branch
+
+/**
+ * The app's deploy branch as configured (not a fallback), read from `git:report`, or undefined
+ * when unset or when the report cannot tell. From 0.38.4 `deploy-branch` is the raw property (dokku
+ * v0.38.4 plugins/git/internal-functions:381, v0.38.27 plugins/git/report.go reportDeployBranch).
+ * Up to 0.38.3 it is the property with a `master` default (dokku v0.37.5
+ * plugins/git/internal-functions:309), so `master` there means "master or unset". Dokku deploys the
+ * app's branch, else the global one, else master (v0.37.5 internal-functions fn-git-deploy-branch):
+ * when the global one (also `master`-defaulted) is master, both readings deploy master, so `master`
+ * is reported; otherwise the report cannot tell, and undefined makes the caller set the branch.
+ */
+export function configuredDeployBranch(report: Report, features: DokkuFeatures): string | undefined {
+  const branch = report['deploy-branch'] || undefined
+  if (atLeast(features.version, '0.38.4') || branch !== 'master') return branch
+  return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined
+}
+

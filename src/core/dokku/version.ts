@@ -1,4 +1,5 @@
 import { UnsupportedDokkuVersionError } from './errors.js'
+import { GODOTENV_151_SINCE, type EnvFileFormat } from './parse/envfile.js'
 import type { DokkuVersion } from './parse/version.js'
 
 export type { DokkuVersion } from './parse/version.js'
@@ -47,6 +48,10 @@ export interface DokkuFeatures {
   readonly psScaleJson: boolean
   /** `storage:create` and named storage entries; `storage:ensure-directory` deprecated from 0.38.7 (§4.13). 0.38.0 */
   readonly namedStorage: boolean
+  /** `storage:destroy --force` (dokku v0.38.10 plugins/storage/src/subcommands/subcommands.go; before, pflag exits 2 on it). 0.38.10 */
+  readonly storageDestroyForce: boolean
+  /** `storage:destroy --destroy-host-dir` (dokku v0.38.27 plugins/storage/src/subcommands/subcommands.go). 0.38.27 */
+  readonly storageDestroyHostDir: boolean
   /** `docker-options:add` keeps duplicates (§4.15, §10.8): up to 0.37 it de-duplicated with `sort -u`. 0.38.0 */
   readonly dockerOptionsKeepDuplicates: boolean
   /** `docker-options:add --process` (§4.15). 0.38.0 */
@@ -65,6 +70,8 @@ export interface DokkuFeatures {
   readonly builds: boolean
   /** `resource:limit --process-type build` (§4.16). 0.38.0 */
   readonly resourceBuildProcess: boolean
+  /** How the config plugin stores values: joho/godotenv v1.5.1 from 0.37.8 (dokku HISTORY 0.37.8 #8465, plugins/config/go.mod), v1.2.0 before. */
+  readonly envFile: EnvFileFormat
   /** `config:import` (§4.5; not in the contract's version table, the dokku tags show 0.37.0). */
   readonly configImport: boolean
 }
@@ -77,6 +84,8 @@ export function featuresOf(version: DokkuVersion): DokkuFeatures {
     appsListJson: since('0.38.21'),
     psScaleJson: since('0.38.21'),
     namedStorage: since('0.38.0'),
+    storageDestroyForce: since('0.38.10'),
+    storageDestroyHostDir: since('0.38.27'),
     dockerOptionsKeepDuplicates: since('0.38.0'),
     dockerOptionsProcess: since('0.38.0'),
     globalReports: since('0.38.0'),
@@ -86,6 +95,7 @@ export function featuresOf(version: DokkuVersion): DokkuFeatures {
     pluginListJson: since('0.38.22'),
     builds: since('0.38.0'),
     resourceBuildProcess: since('0.38.0'),
+    envFile: since(GODOTENV_151_SINCE) ? 'godotenv-1.5.1' : 'godotenv-1.2.0',
     configImport: since('0.37.0')
   }
 }

@@ -47,12 +47,13 @@ export function dokkuRemoteUrl(credentials: Pick<PushCredentials, 'host' | 'port
 }
 
 /**
- * Pushes a commit to the app's deploy branch with the system's OpenSSH, trusting only the host
- * key our SSH connection already verified and offering only this action's key: no ssh-agent,
- * no ~/.ssh/config, no StrictHostKeyChecking=no. The key lives in a 0700 temp directory that is
- * removed in `finally`; a passphrase reaches ssh through SSH_ASKPASS from the environment.
+ * Runs `use` with the environment git needs to reach the Dokku host over the system's OpenSSH,
+ * trusting only the host key our SSH connection already verified and offering only this action's
+ * key: no ssh-agent, no ~/.ssh/config, no StrictHostKeyChecking=no. The key lives in a 0700 temp
+ * directory that is removed in `finally`; a passphrase reaches ssh through SSH_ASKPASS from the
+ * environment.
  */
-export async function pushToDokku(git: LocalGit, credentials: PushCredentials, request: PushRequest): Promise<PushResult> {
+export async function withDokkuGitSsh<T>(credentials: PushCredentials, use: (env: Record<string, string>) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'dokku-stack-push-'))
   try {
     await chmod(dir, 0o700)
@@ -86,7 +87,15 @@ export async function pushToDokku(git: LocalGit, credentials: PushCredentials, r
     }
     env.GIT_SSH_COMMAND = `ssh ${sshOptions.join(' ')}`
     env.GIT_SSH_VARIANT = 'ssh'
+    return await use(env)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
 
+/** Pushes a commit to the app's deploy branch (see `withDokkuGitSsh` for how the host is reached). */
+export async function pushToDokku(git: LocalGit, credentials: PushCredentials, request: PushRequest): Promise<PushResult> {
+  return withDokkuGitSsh(credentials, async (env) => {
     const lines: string[] = []
     const args = ['push', ...(request.force ? ['--force'] : []), dokkuRemoteUrl(credentials, request.app), `${request.sha}:refs/heads/${request.branch}`]
     const result = await git.run(args, {
@@ -98,9 +107,7 @@ export async function pushToDokku(git: LocalGit, credentials: PushCredentials, r
       }
     })
     return { outcome: interpretPush(result.code, lines), exitCode: result.code, lines }
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
+  })
 }
 
 /**

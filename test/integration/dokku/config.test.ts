@@ -17,7 +17,8 @@ const AWKWARD: Record<string, string> = {
   SPACES: '  two  leading, two trailing  ',
   QUOTES: `it's "double" and 'single'`,
   SHELL: '$HOME $(id) `id` ${PATH} * ? [a] ~ ; | & > <',
-  BACKSLASH: 'C:\\path\\to \\n \\\\ \\',
+  // Not ending in a backslash: Dokku 0.37.8+ (godotenv 1.5.1) cannot store that, and the client refuses it (below).
+  BACKSLASH: 'C:\\path\\to \\n \\\\ \\ end',
   MULTILINE: 'line one\nline two\n\n  indented four\n',
   CRLF: 'windows\r\nline\r\n',
   TABS: '\tcol1\tcol2\t',
@@ -40,6 +41,8 @@ describe.concurrent('config:* on the sandbox host', () => {
       expect(await dokku.config.get(app, key), key).toBe(value)
     }
     expect(await dokku.config.get(app, 'NOT_SET')).toBeUndefined()
+    // Dokku 0.38.27 (godotenv 1.5.1) cannot store a value ending in a backslash: refused, naming the key only.
+    await expect(dokku.config.set(app, { TRAILING: 'C:\\dir\\' })).rejects.toThrow(/TRAILING: it ends in a backslash/)
     // The client logs the command with values elided, nothing else of what config:set printed.
     expect(logger.text()).toContain(`running dokku config:set --encoded --no-restart ${app} 'SPACES=***' 'QUOTES=***'`)
     for (const value of Object.values(AWKWARD)) {

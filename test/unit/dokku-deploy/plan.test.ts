@@ -20,6 +20,7 @@ function observed(over: Partial<DeployObservation> = {}): DeployObservation {
     deploySourceMetadata: SHA_A,
     deployBranch: 'main',
     config: { A: '1' },
+    envFile: 'godotenv-1.5.1',
     targetSha: SHA_B,
     ...over
   }

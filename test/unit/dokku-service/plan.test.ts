@@ -187,6 +187,7 @@ function crdb(over: { service?: CockroachServiceState | null; app?: Partial<NonN
     service: over.service === null ? undefined : (over.service ?? convergedNode()),
     networkExists: over.networkExists ?? true,
     newPassword: 'f'.repeat(48),
+    envFile: 'godotenv-1.5.1',
     app: over.app === null ? undefined : { name: 'uro', exists: true, deployed: true, config: { DATABASE_URL: CRDB_URL }, networks: { postCreate: ['crdb-net'], postDeploy: [] }, ...over.app }
   }
 }

@@ -28,7 +28,7 @@ describe('config:export --format json (contract §4.5)', () => {
   })
 })
 
-describe('the godotenv integer quirk (contract §4.5, §10.13)', () => {
+describe('the godotenv 1.5.1 integer quirk, Dokku 0.37.8+ (contract §4.5, §10.13)', () => {
   it.each([
     ['007', '7'],
     ['+5', '5'],
@@ -41,7 +41,7 @@ describe('the godotenv integer quirk (contract §4.5, §10.13)', () => {
     ['', ''],
     ['prod', 'prod']
   ])('%j is stored as %j', (value, stored) => {
-    expect(storedConfigValue(value)).toBe(stored)
+    expect(storedConfigValue(value, 'godotenv-1.5.1')).toBe(stored)
   })
 })
 

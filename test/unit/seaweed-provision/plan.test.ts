@@ -57,7 +57,8 @@ function converged(): SeaweedObservation {
       }
     },
     newAdmin: { accessKeyId: 'NEWADMIN', secretAccessKey: 'new-admin-secret' },
-    wrapperDigest: digest
+    wrapperDigest: digest,
+    envFile: 'godotenv-1.5.1'
   }
 }
 

@@ -1,6 +1,6 @@
 import { DokkuArgumentError, DokkuFeatureUnavailableError, UnfulfilledCommandError } from '../errors.js'
 import { mentions } from '../output.js'
-import { parseConfigJson, storedConfigValue } from '../parse/config.js'
+import { parseConfigJson, storedConfigValue, unstorableConfigMessage } from '../parse/config.js'
 import { parseSingleValue } from '../parse/report.js'
 import { CHANGED, checkApp, checkConfigKey, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
 
@@ -57,6 +57,7 @@ export class ConfigCommands {
    */
   async set(app: string, values: ConfigValues, options: RestartOptions = {}): Promise<Outcome> {
     if (Object.keys(values).length === 0) return unchanged('up-to-date')
+    this.checkStorable(values)
     const { argv, shown } = configSetArgv(app, values, options)
     return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
   }
@@ -75,6 +76,7 @@ export class ConfigCommands {
   async import(app: string, values: ConfigValues, options: RestartOptions & { replace?: boolean } = {}): Promise<Outcome> {
     if (!this.dokku.features.configImport) throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw)
     for (const key of Object.keys(values)) checkConfigKey(key)
+    this.checkStorable(values)
     if (Object.keys(values).length === 0) {
       if (!options.replace) return unchanged('up-to-date')
       // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
@@ -88,20 +90,28 @@ export class ConfigCommands {
 
   /**
    * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
-   * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
-   * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
+   * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
+   * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
    */
   async ensure(app: string, desired: ConfigValues): Promise<Outcome & { readonly keys: readonly string[] }> {
+    this.checkStorable(desired)
     const current = await this.export(app)
-    const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key] as string))
+    const format = this.dokku.features.envFile
+    const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key] as string, format))
     for (const key of keys) {
       const value = desired[key] as string
-      if (storedConfigValue(value) !== value)
+      if (storedConfigValue(value, format) !== value)
         this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`)
     }
     if (keys.length === 0) return { ...unchanged('up-to-date'), keys }
     await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key] as string])))
     return { ...CHANGED, keys }
+  }
+
+  /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */
+  private checkStorable(values: ConfigValues): void {
+    const message = unstorableConfigMessage(values, this.dokku.features.envFile)
+    if (message !== undefined) throw new DokkuArgumentError(message)
   }
 
   private async runConfigChange(invocation: Invocation): Promise<Outcome> {

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream'
-import { DokkuArgumentError } from '../errors.js'
+import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { targetArg, type Target } from '../forms.js'
 import { mentions } from '../output.js'
 import type { Report } from '../parse/report.js'
+import { atLeast } from '../version.js'
 import { CHANGED, checkApp, checkNotFlag, checkTarget, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
 
 export const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'] as const
@@ -58,9 +59,15 @@ export class GitCommands {
     return CHANGED
   }
 
-  /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
+  /**
+   * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1).
+   * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
+   * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").
+   */
   async set(target: Target, key: GitKey, value?: string): Promise<void> {
     if (!GIT_KEYS.includes(key)) throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`)
+    if (key.startsWith('archive-max-') && !atLeast(this.dokku.features.version, '0.38.2'))
+      throw new DokkuFeatureUnavailableError(`The git property "${key}" (archive size limits)`, '0.38.2', this.dokku.features.version.raw)
     const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])]
     await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv })
   }

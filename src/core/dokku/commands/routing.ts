@@ -1,9 +1,10 @@
-import { DokkuArgumentError } from '../errors.js'
+import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { targetArg, type Target } from '../forms.js'
 import { mentions } from '../output.js'
 import { formatPortMap, parsePortMap, parsePortMaps, type PortMap } from '../parse/ports.js'
 import type { Report } from '../parse/report.js'
 import { CHANGED, checkApp, checkNotFlag, checkTarget, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
+import { atLeast } from '../version.js'
 
 /** `scheme:host:container` or its parsed form. */
 export type PortMapInput = PortMap | string
@@ -165,10 +166,25 @@ export class ProxyCommands {
     return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw }
   }
 
-  /** `proxy:set <app>|--global <key> [<value>]` (always the key form; the two-argument legacy form misreads maps). */
+  /**
+   * `proxy:set <app>|--global <key> [<value>]` from 0.38.0 (the key form; its two-word fallback
+   * misreads maps). Before 0.38.0 `proxy:set` has no keys: `proxy:set <app> <proxy-type>` is the
+   * only form (dokku v0.37.5 plugins/proxy/src/subcommands/subcommands.go: `proxyType :=
+   * args.Arg(1)`), so there only `type` with a value can be set, in that form; the key form would
+   * set the proxy type to the literal word "type".
+   */
   async set(target: Target, key: ProxyKey, value?: string): Promise<void> {
     if (!PROXY_KEYS.includes(key)) throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`)
-    const argv = ['proxy:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])]
+    const where = targetArg(checkTarget(target))
+    let argv: string[]
+    if (atLeast(this.dokku.features.version, '0.38.0')) argv = ['proxy:set', where, key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])]
+    else if (key === 'type' && value !== undefined) argv = ['proxy:set', where, checkNotFlag('Proxy value', value)]
+    else
+      throw new DokkuFeatureUnavailableError(
+        key === 'type' ? 'Unsetting the proxy type (`proxy:set <app> type` without a value)' : `The proxy property "${key}" (\`proxy:set <app> ${key} …\`)`,
+        '0.38.0',
+        this.dokku.features.version.raw
+      )
     await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv })
   }
 

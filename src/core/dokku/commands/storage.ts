@@ -1,7 +1,8 @@
-import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
+import { DokkuArgumentError } from '../errors.js'
 import {
   STORAGE_ROOT,
   storageCreateArgv,
+  storageDestroyArgv,
   storageListArgv,
   storageMountArgv,
   storageUnmountArgv,
@@ -11,7 +12,6 @@ import { mentions } from '../output.js'
 import type { Report } from '../parse/report.js'
 import { parseStorageListJson, type StorageMount } from '../parse/storage.js'
 import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
-import { atLeast } from '../version.js'
 
 /**
  * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
@@ -67,15 +67,14 @@ export class StorageCommands {
   }
 
   /**
-   * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
-   * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
-   * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
-   * no such entry.
+   * `storage:destroy <name> [--force] [--destroy-host-dir]` (named entries, 0.38+; the flags only
+   * where the host has them, see `storageDestroyArgv`): the entry must be unmounted from every app
+   * first. `--destroy-host-dir` (0.38.27+) deletes the directory as well; `hostDirRemoved` says
+   * whether this host could be asked to. `unchanged('absent')` when there is no such entry.
    */
   async destroy(name: string, options: { destroyHostDir?: boolean } = {}): Promise<Outcome & { readonly hostDirRemoved: boolean }> {
-    if (!this.dokku.features.namedStorage) throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw)
-    const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27')
-    const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] }
+    const { argv, hostDir } = storageDestroyArgv(name, options, this.dokku.features)
+    const invocation = { argv }
     const result = await this.dokku.run(invocation)
     if (result.code === 1 && mentions(result, 'does not exist')) return { ...unchanged('absent'), hostDirRemoved: false }
     if (result.code !== 0) throw this.dokku.failure(invocation, result)
@@ -97,9 +96,4 @@ export class StorageCommands {
 function checkContainerDir(dir: string): string {
   if (!dir.startsWith('/') || /[\s:]/.test(dir)) throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`)
   return dir
-}
-
-function checkStorageEntry(name: string): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`)
-  return name
 }

@@ -1,5 +1,6 @@
 import { registerUrlCredentials } from '../../secrets.js'
 import { DokkuParseError } from '../errors.js'
+import { storedValue, type EnvFileFormat } from './envfile.js'
 
 /**
  * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
@@ -25,12 +26,39 @@ export function parseConfigJson(text: string): Record<string, string> {
 }
 
 /**
- * The value godotenv stores for `value` (contract §4.5 "storage quirk", §10.13): anything Go's
- * `strconv.Atoi` accepts is re-written with `%d`, so `007`, `+5`, `-0` come back as `7`, `5`, `0`.
+ * The value Dokku stores for `value` on a host whose ENV file is `format` (see envfile.ts): on
+ * godotenv 1.5.1 (Dokku 0.37.8+) anything Go's `strconv.Atoi` accepts is re-written with `%d`, so
+ * `007`, `+5`, `-0` come back as `7`, `5`, `0`; godotenv 1.2.0 (Dokku up to 0.37.7) keeps them.
+ * A value that cannot be stored is returned as given (`configValueProblem` refuses it first).
  */
-export function storedConfigValue(value: string): string {
-  if (!/^[+-]?\d+$/.test(value)) return value
-  const n = BigInt(value)
-  if (n > 9223372036854775807n || n < -9223372036854775808n) return value
-  return n.toString()
+export function storedConfigValue(value: string, format: EnvFileFormat): string {
+  const result = storedValue(value, format)
+  return result.storable ? result.stored : value
+}
+
+/**
+ * Why Dokku cannot keep `value` as given, or undefined when it can (an integer re-formatted by
+ * godotenv 1.5.1 counts as kept: it means the same number, and callers warn about it).
+ */
+export function configValueProblem(value: string, format: EnvFileFormat): string | undefined {
+  const result = storedValue(value, format)
+  if (!result.storable) return result.problem
+  if (result.stored === value || (format === 'godotenv-1.5.1' && /^[+-]?[0-9]+$/.test(value))) return undefined
+  return `Dokku (${format.replace('-', ' ')}) would read it back changed`
+}
+
+/**
+ * Refuses values Dokku cannot store on this host, naming the keys (never the values) and a way
+ * around; nothing has been sent when it throws.
+ */
+export function unstorableConfigMessage(values: Readonly<Record<string, string>>, format: EnvFileFormat): string | undefined {
+  const problems = Object.entries(values).flatMap(([key, value]) => {
+    const problem = configValueProblem(value, format)
+    return problem === undefined ? [] : [`${key}: ${problem}`]
+  })
+  if (problems.length === 0) return undefined
+  return (
+    `Dokku cannot store ${problems.length === 1 ? 'this config value' : 'these config values'} as given (${problems.join('; ')}). ` +
+    'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.'
+  )
 }

@@ -15,7 +15,7 @@ import {
 } from './store.ts'
 import type { AppState, Release } from './store.ts'
 import { appUrls, checksDisabled, computedDeployBranch, proxyEnabled, proxyType, vhostEnabled, waitToRetire } from './appinfo.ts'
-import { godotenvNormalise } from './format.ts'
+import { assertEnvReadable, storeEnv } from './envfile.ts'
 import { standInFor } from './seaweed.ts'
 
 // ---- build records and capture (0.38+) ---------------------------------------------------
@@ -179,7 +179,10 @@ export function setRevEnv(ctx: Ctx, app: string, rev: string): void {
   updateApp(ctx, app, (state) => {
     const configured = state.props.git && 'rev-env-var' in state.props.git
     const name = configured ? (prop(state, 'git', 'rev-env-var') ?? '') : 'GIT_REV'
-    if (name !== '') state.env[name] = godotenvNormalise(rev)
+    if (name === '') return
+    const stored = storeEnv(ctx, { ...state.env, [name]: rev })
+    state.env = stored.env
+    if (stored.envFileError !== undefined) state.envFileError = stored.envFileError
   })
 }
 
@@ -248,7 +251,8 @@ async function buildFromRev(ctx: Ctx, app: string, rev: string, gitEnv?: NodeJS.
     const image = imageFromDockerfile(tree.read('Dockerfile'))
     ctx.info1(`Building ${app} from ${builder === 'dockerfile' ? 'Dockerfile' : builder}`)
     // test knob: a slow build, so that tests can collide two deploys deterministically
-    const seconds = Math.min(30, Number(tree.read('.sandbox/build-seconds') ?? '0') || 0)
+    // (an image deploy asks for one with `build-seconds-<n>` in the image reference)
+    const seconds = Math.min(30, Number(tree.read('.sandbox/build-seconds') ?? /build-seconds-(\d+)/.exec(image ?? '')?.[1] ?? '0') || 0)
     if (seconds > 0) await new Promise((r) => setTimeout(r, seconds * 1000))
     if (tree.has('.sandbox/fail-build') || (image ?? '').includes('fail-build')) {
       if (state.release) ctx.warn(`Retagging old image ${state.release.sha.slice(0, 12)} as dokku/${app}:latest`)
@@ -377,6 +381,7 @@ export async function stablePort(ctx: Ctx, app: string): Promise<number> {
 }
 
 export function appEnv(ctx: Ctx, state: AppState): Record<string, string> {
+  assertEnvReadable(ctx, state)
   return { ...loadGlobal(ctx).env, ...state.env }
 }
 

@@ -57,11 +57,6 @@ export function atoi(value: string): string | undefined {
   return n.toString()
 }
 
-/** What the ENV file gives back after godotenv.Write/Read (the integer quirk, main §4.5). */
-export function godotenvNormalise(value: string): string {
-  return atoi(value) ?? value
-}
-
 export function godotenvEscape(value: string): string {
   let out = ''
   for (const ch of value) {
@@ -271,17 +266,24 @@ export interface ParsedFlags {
 }
 
 /** spf13/pflag with ExitOnError: interspersed flags; unknown flag → usage on stderr, exit 2. */
+/**
+ * pflag's answer to a flag its set does not define (spf13/pflag v1.0.10 flag.go failf + errors.go):
+ * exit 2. `parseFlags` lets dokku's global flags through every set; a command whose set really lacks
+ * one (e.g. `storage:destroy --force` before 0.38.10) calls this itself.
+ */
+export function pflagUnknownFlag(ctx: Ctx, command: string, flag: string): never {
+  ctx.err(`unknown flag: ${flag}`)
+  ctx.err(`Usage of ${command}:`)
+  throw new Exit(2)
+}
+
 export function parseFlags(ctx: Ctx, command: string, args: string[], spec: FlagSpec): ParsedFlags {
   const out: ParsedFlags = { bools: new Set(), strings: new Map(), arrays: new Map(), positional: [] }
   const bools = new Set(spec.bools ?? [])
   const strings = new Set(spec.strings ?? [])
   const arrays = new Set(spec.arrays ?? [])
   const global = new Set(['quiet', 'trace', 'force'])
-  const unknown = (flag: string): never => {
-    ctx.err(`unknown flag: ${flag}`)
-    ctx.err(`Usage of ${command}:`)
-    throw new Exit(2)
-  }
+  const unknown = (flag: string): never => pflagUnknownFlag(ctx, command, flag)
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string
     if (a === '--') {

@@ -47,6 +47,8 @@ export interface AppState {
   running: boolean
   release?: Release
   failedContainers: string[]
+  /** godotenv's error when the app's ENV file no longer parses (core/envfile.ts): every config read fails with it. */
+  envFileError?: string
 }
 
 export interface StorageEntry {

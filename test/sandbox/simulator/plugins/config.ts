@@ -4,8 +4,9 @@ import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
 import { loadApp, loadGlobal, prop, updateApp, updateGlobal } from '../core/store.ts'
-import { byteSort, columnize, godotenvMarshal, godotenvNormalise, godotenvParse, goJson, parseFlags, singleQuoteEscape } from '../core/format.ts'
+import { byteSort, columnize, godotenvMarshal, godotenvParse, goJson, parseFlags, singleQuoteEscape } from '../core/format.ts'
 import { releaseAndDeploy } from '../core/deploy.ts'
+import { assertEnvReadable, storeEnv } from '../core/envfile.ts'
 
 const KEY_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
@@ -25,7 +26,9 @@ function target(ctx: Ctx, command: string, args: string[], spec: { bools?: strin
 
 function envOf(ctx: Ctx, t: Target, merged = false): Record<string, string> {
   if (t.global) return loadGlobal(ctx).env
-  const appEnv = loadApp(ctx, t.app).env
+  const state = loadApp(ctx, t.app)
+  assertEnvReadable(ctx, state)
+  const appEnv = state.env
   return merged ? { ...loadGlobal(ctx).env, ...appEnv } : appEnv
 }
 
@@ -37,22 +40,26 @@ export function prettyEnv(prefix: string, env: Record<string, string>): string {
 /** config.SetMany */
 export async function setMany(ctx: Ctx, app: string, global: boolean, entries: Record<string, string>, replace: boolean, restart: boolean): Promise<void> {
   for (const k of Object.keys(entries)) if (!KEY_RE.test(k)) return ctx.fail(`Invalid key name: '${k}'`)
+  if (!global) assertEnvReadable(ctx, loadApp(ctx, app))
   if (Object.keys(entries).length > 0) {
     ctx.info1Quiet('Setting config vars')
     if (!ctx.quiet) ctx.out(prettyEnv('       ', entries))
-    const apply = (env: Record<string, string>): Record<string, string> => {
-      const next = replace ? {} : env
-      for (const [k, v] of Object.entries(entries)) next[k] = godotenvNormalise(v)
-      return next
-    }
-    if (global) updateGlobal(ctx, (g) => (g.env = apply(g.env)))
-    else updateApp(ctx, app, (s) => (s.env = apply(s.env)))
+    // Written with the host's godotenv and read back: what a later read sees (core/envfile.ts).
+    const apply = (env: Record<string, string>): ReturnType<typeof storeEnv> => storeEnv(ctx, { ...(replace ? {} : env), ...entries })
+    if (global) updateGlobal(ctx, (g) => (g.env = apply(g.env).env))
+    else
+      updateApp(ctx, app, (s) => {
+        const stored = apply(s.env)
+        s.env = stored.env
+        if (stored.envFileError !== undefined) s.envFileError = stored.envFileError
+      })
   }
   if (!global && restart) await triggerRestart(ctx, app)
 }
 
 export async function unsetMany(ctx: Ctx, app: string, global: boolean, keys: string[], restart: boolean): Promise<void> {
   for (const k of keys) if (!KEY_RE.test(k)) return ctx.fail(`Invalid key name: '${k}'`)
+  if (!global) assertEnvReadable(ctx, loadApp(ctx, app))
   const apply = (env: Record<string, string>): void => {
     for (const k of keys) {
       if (k in env) {

@@ -411,13 +411,22 @@ const sync: Handler = async (ctx, args) => {
 
 // ---- git:set / git:report ----------------------------------------------------------------
 
-const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image']
+/**
+ * `git:set`'s VALID_KEYS: `archive-max-files`/`archive-max-size` from 0.38.2 (dokku v0.38.2
+ * plugins/git/subcommands/set); before, four keys and a comma-separated list in the refusal
+ * (dokku v0.37.5 plugins/git/subcommands/set).
+ */
+function gitKeys(ctx: Ctx): string[] {
+  const base = ['deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image']
+  return ctx.atLeast('0.38.2') ? ['archive-max-files', 'archive-max-size', ...base] : base
+}
 
 const set: Handler = (ctx, args) => {
   const [target = '', key = '', value = ''] = args
   if (target !== '--global') verifyApp(ctx, target)
   if (key === '') return ctx.fail('No key specified')
-  if (!GIT_KEYS.includes(key)) return ctx.fail(`Invalid key specified, valid keys include: ${GIT_KEYS.join(' ')}`)
+  const keys = gitKeys(ctx)
+  if (!keys.includes(key)) return ctx.fail(`Invalid key specified, valid keys include: ${keys.join(', ')}`)
   if (value !== '') ctx.info2Quiet(`Setting ${key} to ${value}`)
   else ctx.info2Quiet(`Unsetting ${key}`)
   const apply = (s: { props: Record<string, Record<string, string>> }): void => {
@@ -455,8 +464,13 @@ const report: Handler = (ctx, args) => {
     const branch = computedDeployBranch(s, global)
     const sha = git(['--git-dir', appDir(ctx, app), 'rev-parse', '--verify', '-q', 'HEAD']).stdout.trim()
     if (!modern) {
+      // `--git-deploy-branch` is the app's property with a `master` default up to 0.38.3 (dokku
+      // v0.37.5 plugins/git/internal-functions:309), the raw property from 0.38.4, which also adds
+      // `--git-computed-deploy-branch` (dokku v0.38.4 plugins/git/internal-functions:379-381).
+      const raw = ctx.atLeast('0.38.4')
       return [
-        ['--git-deploy-branch', branch],
+        ...(raw ? ([['--git-computed-deploy-branch', branch]] as Array<[string, string]>) : []),
+        ['--git-deploy-branch', raw ? p('deploy-branch') : p('deploy-branch') || 'master'],
         ['--git-global-deploy-branch', g('deploy-branch') || 'master'],
         ['--git-keep-git-dir', p('keep-git-dir') || 'false'],
         ['--git-rev-env-var', s.props.git && 'rev-env-var' in s.props.git ? p('rev-env-var') : 'GIT_REV'],

@@ -115,6 +115,27 @@ const portsReport: Handler = (ctx, args) => {
 const PROXY_KEYS = ['disabled', 'proxy-port', 'proxy-ssl-port', 'type']
 
 const proxySet: Handler = (ctx, args) => {
+  // Before 0.38.0 `proxy:set` has no keys: `proxy:set <app>|--global <proxy-type>` (dokku v0.37.5
+  // plugins/proxy/src/subcommands/subcommands.go `proxyType := args.Arg(1)`, proxy/subcommands.go
+  // CommandSet), so `proxy:set <app> type caddy` sets the proxy type to "type". Real 0.37 stores it as
+  // the DOKKU_APP_PROXY_TYPE / DOKKU_PROXY_TYPE config var; the simulator keeps it where its report reads it.
+  if (!ctx.atLeast('0.38.0')) {
+    const f = parseFlags(ctx, 'proxy:set', args, { bools: ['global'] })
+    const global = f.bools.has('global')
+    const app = global ? '--global' : verifyApp(ctx, f.positional[0])
+    const proxyType = (global ? f.positional[0] : f.positional[1]) ?? ''
+    if (proxyType.length < 2) return ctx.fail('Please specify a proxy type')
+    if (proxyType.includes(':')) {
+      ctx.warn('Detected potential port mapping instead of proxy type')
+      ctx.fail('Consider using ports:set command or specifying a valid proxy')
+    }
+    ctx.info1('Setting config vars')
+    ctx.verbose(`${global ? 'DOKKU_PROXY_TYPE' : 'DOKKU_APP_PROXY_TYPE'}:  ${proxyType}`)
+    if (global) updateGlobal(ctx, (g) => setProp(g, 'proxy', 'type', proxyType))
+    else updateApp(ctx, app, (s) => setProp(s, 'proxy', 'type', proxyType))
+    return
+  }
+  // 0.38.0+: the key form, with the legacy two-word form as a fallback (dokku v0.38.27 plugins/proxy/subcommands.go CommandSet).
   let a = args
   if (args.length === 2 && !PROXY_KEYS.includes(args[1] as string) && args[0] !== '--global') {
     if ((args[1] as string).includes(':')) {

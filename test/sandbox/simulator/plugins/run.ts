@@ -80,21 +80,74 @@ async function run(ctx: Ctx, args: string[], detached: boolean): Promise<number>
   return execInApp(ctx, app, command, env, false)
 }
 
+/**
+ * The `--container-id` / type loop shared by dokku's `enter` subcommand and the docker-local
+ * `scheduler-enter` trigger (dokku v0.38.27 plugins/enter/subcommands/default and
+ * plugins/scheduler-docker-local/scheduler-enter; identical in v0.37.5): `--container-id <id>` and
+ * `--container-id=<id>` are taken, and the first other word becomes the container type, after which
+ * the loop stops. So `--container-id <id> <command…>` takes the command's first word as the type.
+ */
+function parseEnterTarget(ctx: Ctx, args: string[]): { id?: string; type?: string; rest: string[] } {
+  let id: string | undefined
+  let type: string | undefined
+  let i = 0
+  while (i < args.length) {
+    const a = args[i] as string
+    if (a.startsWith('--container-id=')) {
+      id = a.slice('--container-id='.length)
+      i++
+    } else if (a === '--container-id') {
+      if (!args[i + 1]) {
+        ctx.warn(`expected ${a} to have an argument`)
+        break
+      }
+      id = args[i + 1]
+      i += 2
+    } else {
+      type = a
+      i++
+      break
+    }
+  }
+  return { id, type, rest: args.slice(i) }
+}
+
 const enter: Handler = async (ctx, args) => {
   const app = verifyApp(ctx, args[0])
+  // enter/subcommands/default: parse, drop one `--`, hand the type (which wins) or the id on.
+  const parsed = parseEnterTarget(ctx, args.slice(1))
+  let rest = parsed.rest[0] === '--' ? parsed.rest.slice(1) : parsed.rest
+  const forwarded = parsed.type ? [parsed.type, '--', ...rest] : parsed.id ? ['--container-id', parsed.id, '--', ...rest] : ['--', ...rest]
+  // scheduler-docker-local/scheduler-enter: the same loop again on what was handed on.
+  const target = parseEnterTarget(ctx, forwarded)
+  rest = target.rest
   const state = loadApp(ctx, app)
-  const types = Object.keys(state.scale).filter((t) => (state.scale[t] ?? 0) > 0)
-  if (!containerRunning(ctx, app)) return ctx.fail('No containers found for app')
-  let rest = args.slice(1)
-  if (rest[0] === '--container-id') rest = rest.slice(2)
-  else {
-    const type = rest[0]
-    if (type === undefined) {
+  const container = containerRunning(ctx, app) ? readContainer(ctx, app) : undefined
+  // The simulated app runs one container per running process type (its web process).
+  const running = container ? Object.keys(state.scale).filter((t) => (state.scale[t] ?? 0) > 0) : []
+  let type = target.type
+  if (target.id === undefined && (type === undefined || type === '' || type === '--')) {
+    if (running.length > 1) {
       ctx.warn('No container type specified.')
-      ctx.fail(`Available types for app (${app}): ${types.join(' ')}`)
+      ctx.fail(`Available types for app (${app}): ${running.join(' ')}`)
     }
-    rest = rest.slice(1)
+    type = running[0]
   }
+  if (target.id === undefined) {
+    if (!type) return ctx.fail('No containers found for app')
+    const [base = '', index = '1'] = type.split('.')
+    if (!container || !running.includes(base) || index !== '1') {
+      ctx.warn(`No containers found for type '${type}'`)
+      ctx.fail(`Available types for app (${app}): ${running.join(' ')}`)
+    }
+  } else {
+    const ids = container ? [container.name] : []
+    if (!ids.some((id) => id.startsWith(target.id as string))) {
+      ctx.warn(`Invalid container id for app: ${target.id}`)
+      ctx.fail(`Available ids for app (${app}): ${ids.join(' ')}`)
+    }
+  }
+  if (rest[0] === '--') rest = rest.slice(1)
   return execInApp(ctx, app, rest.length > 0 ? rest : ['bash'], {}, false)
 }
 

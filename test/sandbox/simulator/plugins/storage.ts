@@ -4,7 +4,7 @@ import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
 import { listApps, loadApp, loadGlobal, mkdirShared, updateApp, updateGlobal } from '../core/store.ts'
-import { goJson, parseFlags } from '../core/format.ts'
+import { goJson, parseFlags, pflagUnknownFlag } from '../core/format.ts'
 import { runGoReport } from './apps.ts'
 
 const STORAGE_ROOT = '/var/lib/dokku/data/storage'
@@ -198,7 +198,12 @@ const create: Handler = (ctx, args) => {
 }
 
 const destroy: Handler = (ctx, args) => {
-  const f = parseFlags(ctx, 'storage:destroy', args, { bools: ['force', 'destroy-host-dir'] })
+  // The flag set grows with the version (dokku plugins/storage/src/subcommands/subcommands.go):
+  // none at v0.38.0 (pflag: "unknown flag: --force", exit 2), `--force` from v0.38.10,
+  // `--destroy-host-dir` from v0.38.27.
+  const bools = [...(ctx.atLeast('0.38.10') ? ['force'] : []), ...(ctx.atLeast('0.38.27') ? ['destroy-host-dir'] : [])]
+  if (!ctx.atLeast('0.38.10') && args.includes('--force')) pflagUnknownFlag(ctx, 'storage:destroy', '--force')
+  const f = parseFlags(ctx, 'storage:destroy', args, { bools })
   const name = f.positional[0] ?? ''
   if (!loadGlobal(ctx).storageEntries[name]) return ctx.fail(`storage entry "${name}" does not exist`)
   const users = listApps(ctx).filter((app) => loadApp(ctx, app).attachments.some((a) => a.entry === name))

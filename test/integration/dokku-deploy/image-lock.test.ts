@@ -1,0 +1,101 @@
+// Image deploys and Dokku's deploy lock (issue 13 M1, Dokku 0.38.27 as simulated): a git:from-image
+// that collides with another deploy's lock leaves the app's repository naming the new image
+// (dokku v0.38.27 plugins/git/git-from-directory:56-72), so the next git:from-image of it answers
+// "No changes detected" while Dokku still records, and runs, the previous image.
+import { describe, expect, it } from 'vitest'
+import { run } from '../../../src/actions/dokku-deploy/main.js'
+import { sharedSandbox } from '../../sandbox/global-setup.ts'
+import { runAction } from '../../support/action-run.js'
+
+const sandbox = sharedSandbox()
+
+function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    host: sandbox.host,
+    'ssh-port': String(sandbox.port),
+    'ssh-private-key': sandbox.users.dokku.privateKey,
+    'ssh-host-key': sandbox.knownHostsLine,
+    app,
+    source: 'image',
+    ...extra
+  }
+}
+
+const dokku = (command: string) => sandbox.ssh('dokku', command)
+
+async function answering(app: string): Promise<{ status: number; deployed: string | null }> {
+  const response = await fetch(`${await sandbox.appUrl(app)}/`)
+  await response.body?.cancel()
+  return { status: response.status, deployed: response.headers.get('x-sandbox-deployed') }
+}
+
+async function deploySource(app: string): Promise<string> {
+  const report = JSON.parse((await dokku(`apps:report ${app} --format json`)).stdout) as Record<string, string>
+  return `${report['deploy-source']} ${report['deploy-source-metadata']}`
+}
+
+/** Leaves `app` as a collision does: Dokku records and runs `running`, its repository names `collided`. */
+async function collide(app: string, collided: string): Promise<void> {
+  // A slow rebuild of what runs holds Dokku's deploy lock while git:from-image of the new image runs.
+  const rebuild = dokku(`ps:rebuild ${app}`)
+  for (let i = 0; i < 300 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+  const attempt = await dokku(`git:from-image ${app} ${collided}`)
+  expect(attempt.code).toBe(1)
+  expect(attempt.stdout + attempt.stderr).toContain('currently has a deploy lock in place')
+  expect((await rebuild).code).toBe(0)
+  const retry = await dokku(`git:from-image ${app} ${collided}`)
+  expect(retry.stdout + retry.stderr).toContain('No changes detected')
+}
+
+describe('dokku-deploy image deploys after a lock collision (Dokku 0.38.27)', () => {
+  it('Dokku 0.38.27: deploys, health-checks and records the image the repository already names', async () => {
+    const app = 'dd-img-collide'
+    const old = `registry.example/acme/web-build-seconds-3@sha256:${'3'.repeat(64)}`
+    const next = `registry.example/acme/web@sha256:${'4'.repeat(64)}`
+    const health = `${await sandbox.appUrl(app)}/health`
+    expect((await runAction(run, inputs(app, { image: old, 'healthcheck-url': health }))).error).toBeUndefined()
+    await collide(app, next)
+    expect(await deploySource(app)).toBe(`docker-image ${old}`)
+
+    const result = await runAction(run, inputs(app, { image: next, 'healthcheck-url': health, 'lock-timeout': '60s' }))
+    expect(result.error).toBeUndefined()
+    expect(result.outputs).toMatchObject({ 'deployed-image': next, 'previous-image': old, 'rolled-back': 'false' })
+    expect(result.summary).toMatch(/healthy \(/)
+    expect(await answering(app)).toEqual({ status: 200, deployed: next })
+    // Recorded, so the next run has nothing to do.
+    expect(await deploySource(app)).toBe(`docker-image ${next}`)
+    const again = await runAction(run, inputs(app, { image: next, 'healthcheck-url': health }))
+    expect(again.outputs).toMatchObject({ changed: 'false' })
+  }, 240_000)
+
+  it('Dokku 0.38.27: rolls back to the previous image when the collided image is unhealthy', async () => {
+    const app = 'dd-img-collide-bad'
+    const old = `registry.example/acme/web-build-seconds-3@sha256:${'5'.repeat(64)}`
+    const bad = `registry.example/acme/unhealthy@sha256:${'6'.repeat(64)}`
+    const health = `${await sandbox.appUrl(app)}/health`
+    expect((await runAction(run, inputs(app, { image: old, 'healthcheck-url': health }))).error).toBeUndefined()
+    await collide(app, bad)
+
+    const result = await runAction(run, inputs(app, { image: bad, 'healthcheck-url': health, 'healthcheck-timeout': '3s' }))
+    expect(result.error?.message).toMatch(/did not answer 200/)
+    expect(result.outputs).toMatchObject({ 'rolled-back': 'true', 'deployed-image': old })
+    expect(await answering(app)).toEqual({ status: 200, deployed: old })
+    expect(await deploySource(app)).toBe(`docker-image ${old}`)
+  }, 240_000)
+
+  it('Dokku 0.38.27: waits for another deploy of the app to finish, then deploys the image', async () => {
+    const app = 'dd-img-wait'
+    const old = `registry.example/acme/web-build-seconds-12@sha256:${'7'.repeat(64)}`
+    const next = `registry.example/acme/web@sha256:${'8'.repeat(64)}`
+    const health = `${await sandbox.appUrl(app)}/health`
+    expect((await runAction(run, inputs(app, { image: old }))).error).toBeUndefined()
+    const rebuild = dokku(`ps:rebuild ${app}`)
+    for (let i = 0; i < 300 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+    const result = await runAction(run, inputs(app, { image: next, 'healthcheck-url': health, 'lock-timeout': '60s' }))
+    expect((await rebuild).code).toBe(0)
+    expect(result.error).toBeUndefined()
+    expect(result.log).toContain(`${app} is locked by another deploy; waiting up to 60 s for it to finish.`)
+    expect(await answering(app)).toEqual({ status: 200, deployed: next })
+    expect(await deploySource(app)).toBe(`docker-image ${next}`)
+  }, 240_000)
+})
