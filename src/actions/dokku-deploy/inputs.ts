@@ -2,6 +2,7 @@ import { ConfigurationError } from '../../core/errors.js'
 import type { RunContext } from '../../core/github/context.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { checkAppName, CONFIG_KEY, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { registerConfigSecrets } from '../../core/secrets.js'
 
 export const Inputs = {
@@ -80,7 +81,7 @@ export function readDeployInputs(inputs: InputReader, event: EventContext): Depl
   let source: DeploySource
   if (sourceKind === 'image') {
     const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).')
-    // It travels as a git:from-image argument, which Dokku splits on whitespace (contract §1.1).
+    // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
     const [name, digest, extra] = image.split('@')
     if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
       throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.')
@@ -151,6 +152,10 @@ function readAppConfig(inputs: InputReader): { config: Map<string, string>; mask
       Inputs.config
     )
   }
+  // What no Dokku from 0.37.8 on (godotenv 1.5.1) can store is refused before connecting; the quirks
+  // of the older godotenv are checked once the host's version is known.
+  const unstorable = unstorableConfigMessage(Object.fromEntries(config), 'godotenv-1.5.1')
+  if (unstorable) throw new ConfigurationError(`Input "${Inputs.config}": ${unstorable}`, Inputs.config)
   return { config, masked }
 }
 
