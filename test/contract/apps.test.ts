@@ -1,10 +1,10 @@
-// apps:* against the simulator over real SSH (main §4.1–4.4, §4.23; addendum §A.1, §A.2, §A.5).
+// apps:* against the simulator over real SSH (docs/dokku-contract.md#apps, #deploy-lock, #apps-clone, #apps-rename).
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ plugins: ['postgres'] })
 
-describe('apps', () => {
+describe('[apps-list, apps-create, app-names, apps-exists, global-flags, forced-command, apps-report, deploy-lock, apps-destroy, apps-clone, apps-rename] apps', () => {
   it('apps:list with no apps warns on stderr and exits 0; json is []', async () => {
     const r = await h.dokku('apps:list')
     expect(r.code).toBe(0)

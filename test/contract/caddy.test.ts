@@ -1,12 +1,12 @@
 // caddy:logs/start/stop, nginx:stop/start and scheduler:report as caddy-config relies on them
-// (contract §4.12; Dokku 0.38.27 plugins/caddy-vhosts/internal-functions fn-caddy-logs,
+// (docs/dokku-contract.md#caddy; Dokku 0.38.27 plugins/caddy-vhosts/internal-functions fn-caddy-logs,
 // plugins/nginx-vhosts/command-functions cmd-nginx-stop, plugins/scheduler/report.go).
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ plugins: [] })
 
-describe('caddy container lifecycle', () => {
+describe('[caddy] caddy container lifecycle', () => {
   it('caddy:logs is docker logs of caddy-caddy-1: an error until caddy:start, gone again after caddy:stop', async () => {
     expect(await h.dokku('caddy:logs --num 1')).toMatchObject({ code: 1, stdout: '', stderr: 'Error response from daemon: No such container: caddy-caddy-1\n' })
     expect(await h.dokku('caddy:start')).toMatchObject({ code: 0 })
@@ -23,7 +23,7 @@ describe('caddy container lifecycle', () => {
   })
 })
 
-describe('caddy:labels:add', () => {
+describe('[caddy-labels, apps] caddy:labels:add', () => {
   it('needs a value, and stores only the fourth argument as the value', async () => {
     await h.dokku('apps:create lbl')
     expect(await h.dokku('caddy:labels:add lbl caddy.tls')).toMatchObject({ code: 1, stderr: ' !     Please specify a value for the container label\n' })
@@ -34,7 +34,7 @@ describe('caddy:labels:add', () => {
   })
 })
 
-describe('scheduler', () => {
+describe('[apps] scheduler', () => {
   it('scheduler:report: docker-local unless selected; computed falls back to the global value', async () => {
     await h.dokku('apps:create sch')
     expect((await h.dokku('scheduler:report sch --scheduler-computed-selected')).stdout).toBe('docker-local\n')

@@ -1,10 +1,10 @@
-// config:* (main §4.5): output, streams, formats, the godotenv integer quirk, restarts.
+// config:* (docs/dokku-contract.md#config): output, streams, formats, the godotenv integer quirk, restarts.
 import { describe, expect, it } from 'vitest'
 import { httpGet, makeRepo, useSandbox } from './helpers.ts'
 
 const h = useSandbox({ plugins: [] })
 
-describe('config', () => {
+describe('[config-set, config-storage, config-get, config-export, config-show, config-unset, config-import] config', () => {
   it('config:set prints sorted, columnised values in clear and stores numbers godotenv-style', async () => {
     await h.dokku('apps:create cfg')
     const r = await h.dokku("config:set cfg ZED=last 'GREETING=hello world' COUNT=007 SIGNED=+5 NEG=-0")

@@ -5,7 +5,7 @@ import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ dokkuVersion: '0.37.5', plugins: [] })
 
-describe('dokku 0.37.5 command forms', () => {
+describe('[apps, proxy, git-set, git-report, git-from-image, run-enter] dokku 0.37.5 command forms', () => {
   it('Dokku 0.37.5: proxy:set takes the proxy type as its second word; the key form sets the type to "type"', async () => {
     await h.dokku('apps:create px')
     expect((await h.dokku('proxy:set px caddy')).code).toBe(0)
@@ -47,7 +47,7 @@ describe('dokku 0.37.5 command forms', () => {
   })
 })
 
-describe('dokku 0.37.5 config storage (godotenv 1.2.0)', () => {
+describe('[apps, config] dokku 0.37.5 config storage (godotenv 1.2.0)', () => {
   const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64')
   it('Dokku 0.37.5: every value is quoted, so 007 stays 007 and trailing quotes and backslashes survive', async () => {
     await h.dokku('apps:create cfg')

@@ -6,7 +6,7 @@ import { makeRepo, remoteLines, useSandbox } from './helpers.ts'
 const h = useSandbox({ plugins: [] })
 const b64 = (value: string) => Buffer.from(value, 'utf8').toString('base64')
 
-describe('dokku 0.38.27 config storage (godotenv 1.5.1)', () => {
+describe('[apps, config] dokku 0.38.27 config storage (godotenv 1.5.1)', () => {
   it('Dokku 0.38.27: a value ending in a double quote comes back ending in a backslash; 007 comes back as 7', async () => {
     await h.dokku('apps:create quotes')
     expect((await h.dokku(`config:set --encoded --no-restart quotes Q=${b64('say "hi"')} PAD=${b64('007')} SAFE=${b64('$HOME `id` a\\"b')}`)).code).toBe(0)
@@ -25,7 +25,7 @@ describe('dokku 0.38.27 config storage (godotenv 1.5.1)', () => {
   })
 })
 
-describe('dokku 0.38.27 apps:clone', () => {
+describe('[apps, git-from-image, deploy-lock, apps-clone, ps] dokku 0.38.27 apps:clone', () => {
   it('Dokku 0.38.27: copies the deploy lock file, the deploy source and the cached deployed flag, but no container', async () => {
     await h.dokku('apps:create cl-src')
     expect((await h.dokku('git:from-image cl-src registry.example/acme/web:1')).code).toBe(0)
@@ -39,7 +39,7 @@ describe('dokku 0.38.27 apps:clone', () => {
   })
 })
 
-describe('dokku 0.38.27 git push of a ref that is not the deploy branch (the deploy mutex primitive)', () => {
+describe('[apps, git-from-image] dokku 0.38.27 git push of a ref that is not the deploy branch (the deploy mutex primitive)', () => {
   it('Dokku 0.38.27: accepts it without deploying once a deploy branch is set, and git refuses a create or delete whose old value is stale', async () => {
     await h.dokku('apps:create mx')
     // git:from-image of a new app records its deploy branch (dokku v0.38.27 plugins/git/internal-functions fn-git-clone).

@@ -1,4 +1,4 @@
-// Deploys: real `git push` through the forced command (main §1.3, §4.6, §4.23, §4.24; addendum §A.4–A.6).
+// Deploys: real `git push` through the forced command (docs/dokku-contract.md#git-push, #git, #deploy-lock, #deploy-output, #git-from-archive, #deployed-state).
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,7 +17,7 @@ afterAll(async () => {
   await repo?.cleanup()
 })
 
-describe('git push', () => {
+describe('[git-push, deploy-output, deploy-lock, deployed-state, logs-failed, ps-rebuild, ps-restart] git push', () => {
   let first = ''
 
   it('first push of a new app auto-creates it, sets the deploy branch and deploys', async () => {
@@ -142,7 +142,7 @@ describe('git push', () => {
   })
 })
 
-describe('git:from-image', () => {
+describe('[git-from-image, deployed-state, build-capture, exit-codes] git:from-image', () => {
   it('pulls, commits a Dockerfile, deploys the image and records the deploy source', async () => {
     await h.dokku('apps:create img')
     const r = await h.dokku('git:from-image img ghcr.io/acme/web:1.0.0')
@@ -190,7 +190,7 @@ describe('git:from-image', () => {
   })
 })
 
-describe('git:from-archive', () => {
+describe('[git-from-archive] git:from-archive', () => {
   it('reads a tar from stdin with --, prints the byte count and deploys', async () => {
     await h.dokku('apps:create arch')
     const dir = mkdtempSync(join(tmpdir(), 'contract-archive-'))
@@ -214,7 +214,7 @@ describe('git:from-archive', () => {
   })
 })
 
-describe('builds (0.38)', () => {
+describe('[builds] builds (0.38)', () => {
   it('records builds with sources and keeps their logs', async () => {
     const list = await h.dokku('builds:list web --format json')
     const records = JSON.parse(list.stdout) as Array<{ id: string; source: string; status: string; kind: string }>

@@ -1,10 +1,10 @@
-// ports, domains, proxy, caddy, network (main §4.9–4.12, §4.14).
+// ports, domains, proxy, caddy, network (docs/dokku-contract.md#ports, #domains, #proxy, #caddy, #network).
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ plugins: [] })
 
-describe('ports', () => {
+describe('[ports] ports', () => {
   it('set/add/remove/clear/list/report', async () => {
     await h.dokku('apps:create net')
     expect(await h.dokku('ports:set net http:80:5000 https:443:5000')).toMatchObject({ code: 0, stdout: '', stderr: '' })
@@ -25,7 +25,7 @@ describe('ports', () => {
   })
 })
 
-describe('domains', () => {
+describe('[domains] domains', () => {
   it('add/set/remove/clear and the Go report', async () => {
     await h.dokku('apps:create dom')
     expect((await h.dokku('domains:add dom a.example.com')).stdout).toBe('-----> Added a.example.com to dom\n')
@@ -45,7 +45,7 @@ describe('domains', () => {
   })
 })
 
-describe('proxy and caddy', () => {
+describe('[proxy, caddy, caddy-labels] proxy and caddy', () => {
   it('proxy:set, legacy two-argument form, enable/disable idempotency, report', async () => {
     await h.dokku('apps:create px')
     expect((await h.dokku('proxy:set px type caddy')).stdout).toBe('=====> Setting type to caddy\n')
@@ -77,7 +77,7 @@ describe('proxy and caddy', () => {
   })
 })
 
-describe('network', () => {
+describe('[network] network', () => {
   it('create is not idempotent; exists; set; report', async () => {
     expect((await h.dokku('network:create crdb-net')).stdout).toBe('-----> Creating network crdb-net\n')
     expect(await h.dokku('network:create crdb-net')).toMatchObject({ code: 1, stderr: ' !     Unable to create network: Error response from daemon: network with name crdb-net already exists\n' })

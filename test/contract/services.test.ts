@@ -1,4 +1,4 @@
-// postgres:* and redis:* backed by the real PostgreSQL cluster and real redis-server (main §5, addendum §A.3).
+// postgres:* and redis:* backed by the real PostgreSQL cluster and real redis-server (docs/dokku-contract.md#services, #redis).
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
@@ -11,7 +11,7 @@ function psql(url: string, sql: string): string {
   return r.stdout.trim()
 }
 
-describe('postgres', () => {
+describe('[postgres, service-create, service-exists, service-info, service-link, service-linked, service-promote, service-unlink, service-export-import, service-expose, service-destroy] postgres', () => {
   it('create makes a real database; not idempotent; exists/list/info', async () => {
     const r = await h.dokku('postgres:create db-one')
     expect(r.code).toBe(0)
@@ -96,7 +96,7 @@ describe('postgres', () => {
   })
 })
 
-describe('redis', () => {
+describe('[redis, service-create, service-info, service-link, service-export-import, service-unlink, service-destroy, service-exists] redis', () => {
   it('create runs a real redis-server with requirepass; dsn form; link sets REDIS_URL', async () => {
     const r = await h.dokku('redis:create cache')
     expect(r.code).toBe(0)

@@ -1,10 +1,10 @@
-// storage, docker-options, checks, resource, ps, plugin (main §4.8, §4.13, §4.15–4.17, §4.19).
+// storage, docker-options, checks, resource, ps, plugin (docs/dokku-contract.md#ps, #storage, #docker-options, #resource, #checks, #plugins).
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ plugins: ['postgres'] })
 
-describe('storage', () => {
+describe('[storage-legacy, storage-named, storage-report] storage', () => {
   it('ensure-directory (deprecated on 0.38.7+), legacy mount/unmount, list, report', async () => {
     const r = await h.dokku('storage:ensure-directory --chown false crdb-data')
     expect(r.stdout).toBe('-----> Ensuring /var/lib/dokku/data/storage/crdb-data exists\n       Directory ready for mounting\n')
@@ -30,7 +30,7 @@ describe('storage', () => {
   })
 })
 
-describe('docker-options', () => {
+describe('[docker-options-add, docker-options-remove, docker-options-report] docker-options', () => {
   it('add keeps duplicates on 0.38, splits at flag boundaries; remove exits 0 when nothing matched', async () => {
     await h.dokku('apps:create dopt')
     expect(await h.dokku('docker-options:add dopt deploy "-p 127.0.0.1:26257:26257"')).toMatchObject({ code: 0, stdout: '', stderr: '' })
@@ -69,7 +69,7 @@ describe('docker-options', () => {
   })
 })
 
-describe('checks, resource, ps', () => {
+describe('[checks, resource, ps-restart, ps-rebuild, ps-set, ps-report, ps-scale] checks, resource, ps', () => {
   it('checks:set only knows wait-to-retire; disable/skip; report', async () => {
     await h.dokku('apps:create ck')
     expect((await h.dokku('checks:set ck wait-to-retire 30')).stdout).toBe('=====> Setting wait-to-retire to 30\n')
@@ -103,7 +103,7 @@ describe('checks, resource, ps', () => {
   })
 })
 
-describe('plugins', () => {
+describe('[plugins, root-and-sudo, version] plugins', () => {
   it('plugin:list works for dokku; installed/install are root only', async () => {
     expect((await h.dokku('plugin:list')).stdout).toContain('  postgres             1.48.0 enabled    dokku postgres service plugin\n')
     expect(await h.dokku('plugin:installed postgres')).toMatchObject({ code: 1, stderr: ' !     This command must be run as root\n' })

@@ -1,10 +1,10 @@
-// Version differences: the sandbox playing dokku 0.37.5 (main §9, addendum §A.9).
+// Version differences: the sandbox playing dokku 0.37.5 (docs/dokku-contract.md#versions).
 import { describe, expect, it } from 'vitest'
 import { useSandbox } from './helpers.ts'
 
 const h = useSandbox({ dokkuVersion: '0.37.5', plugins: [] })
 
-describe('dokku 0.37.5', () => {
+describe('[versions, version, apps-list, reports, build-capture, git-from-image, docker-options-add, storage-legacy, caddy, builds] dokku 0.37.5', () => {
   it('version', async () => {
     expect((await h.dokku('version')).stdout).toBe('dokku version 0.37.5\n')
   })

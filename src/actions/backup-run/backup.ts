@@ -13,7 +13,7 @@ import { cockroachUnsupported } from './cockroach.js'
 import { encryptionSuffix, manifestHead, objectEntry, runnerTools, writeManifest } from './manifests.js'
 import type { Runtime, TaskResult } from './runtime.js'
 
-/** redis:export polls LASTSAVE and can wait forever (addendum §A.3): never longer than this. */
+/** redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): never longer than this. */
 export const REDIS_EXPORT_LIMIT_MS = 30 * 60_000
 
 export async function runBackups(rt: Runtime): Promise<TaskResult[]> {

@@ -1,6 +1,6 @@
 /**
  * `cockroach:<app>`: CockroachDB runs as a plain Dokku app made by dokku-service (there is no
- * dokku-cockroach plugin, contract §6), from one of two images, and backup-run backs up neither:
+ * dokku-cockroach plugin, docs/dokku-contract.md#cockroach-app), from one of two images, and backup-run backs up neither:
  * - Oxide's fork (`ghcr.io/v-sekai/cockroach`, the image Uro intends) is built OSS-only
  *   (`make cockroachoss`): the fork deleted `pkg/ccl/backupccl`, so `BACKUP` does not exist there
  *   (reference uro-and-services §3.3, cockroachdb#56683);

@@ -95,7 +95,7 @@ export function planCaddy(config: CaddyRequest, observed: CaddyObservation): Cad
   if (settings.letsencryptEmail === '')
     throw new PlanError(
       `The host has no Let's Encrypt email and input "${Inputs.letsencryptEmail}" is empty. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
-        `and never publishes port 443, even with tls: internal (seaweed-caddy-migration.md §2.2). Set ${Inputs.letsencryptEmail}: ops@example.org.`,
+        `and never publishes port 443, even with tls: internal (seaweed-caddy-migration.md docs/dokku-contract.md#global-flags). Set ${Inputs.letsencryptEmail}: ops@example.org.`,
       Inputs.letsencryptEmail
     )
 

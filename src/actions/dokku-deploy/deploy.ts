@@ -154,7 +154,7 @@ async function prepareCheckout(git: LocalGit, ref: string, logger: Logger): Prom
 async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: string | undefined): Promise<DeployObservation> {
   const appExists = await dokku.apps.exists(config.app)
   const baseAppExists = config.reviewApp === 'create' && !appExists ? await dokku.apps.exists(config.baseApp) : true
-  // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (addendum §A.1).
+  // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (docs/dokku-contract.md#apps-clone).
   const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined
   if (!source || config.reviewApp === 'destroy')
     return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, envFile: dokku.features.envFile, targetSha }
@@ -282,7 +282,7 @@ async function pushCommit(run: DeployRun, sha: string, branch: string, force = t
   const deadline = Date.now() + config.lockTimeoutMs
   for (;;) {
     const pushed = await pushToDokku(run.git, credentials, { app: config.app, sha, branch, force, onRemoteLine: (line) => logger.info(line) })
-    // Dokku's deploy deletes the lock file when it finishes (addendum §A.5): take our marker back at once.
+    // Dokku's deploy deletes the lock file when it finishes (docs/dokku-contract.md#deploy-lock): take our marker back at once.
     await relock(run)
     switch (pushed.outcome) {
       case 'locked':

@@ -138,7 +138,7 @@ async function releaseLockAfterCancel(inputs: InputReader, logger: Logger): Prom
   try {
     const dokku = await DokkuClient.create(executor, logger)
     // The cancelled run's build may still be running on the host: stop it first, or unlocking
-    // under it would let the next deploy run beside it (addendum §A.5).
+    // under it would let the next deploy run beside it (docs/dokku-contract.md#deploy-lock).
     if (dokku.features.builds && (await dokku.builds.cancel(app)).changed) logger.info(`Cancelled the build the cancelled run had started on ${app}.`)
     if (await dokku.apps.locked(app)) {
       await dokku.apps.unlock(app)

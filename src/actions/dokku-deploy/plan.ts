@@ -114,7 +114,7 @@ function targetOf(config: DeployConfig, observed: DeployObservation): Deployed {
   return { kind: 'git', sha: observed.targetSha }
 }
 
-/** A clone inherits its source's deploy-source (addendum §A.1), so a fresh review app reports the base app's deploy. */
+/** A clone inherits its source's deploy-source (docs/dokku-contract.md#apps-clone), so a fresh review app reports the base app's deploy. */
 function deployedFrom(observed: DeployObservation): Deployed | undefined {
   const metadata = observed.deploySourceMetadata
   if (!observed.appExists || !metadata) return undefined

@@ -2,7 +2,7 @@ import type { DokkuClient } from '../../core/dokku/client.js'
 import type { Logger } from '../../core/log.js'
 import { looksLikeCredentialKey, registerUrlCredentials } from '../../core/secrets.js'
 
-/** The datastore plugins whose links `apps:clone` copies (addendum §A.1). */
+/** The datastore plugins whose links `apps:clone` copies (docs/dokku-contract.md#apps-clone). */
 const SERVICE_PLUGINS = ['postgres', 'redis'] as const
 
 export interface Isolation {
@@ -15,7 +15,7 @@ export interface Isolation {
 }
 
 /**
- * `apps:clone` gives the clone everything of its source (addendum §A.1): every config key (the
+ * `apps:clone` gives the clone everything of its source (docs/dokku-contract.md#apps-clone): every config key (the
  * services' `*_URL` with their passwords, the app's secrets), the `--link` docker options and a
  * place in each service's LINKS. Pull-request code must reach none of production's data or
  * secrets, so right after the clone, before anything is deployed:

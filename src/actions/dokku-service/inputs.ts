@@ -145,7 +145,7 @@ function readImage(inputs: InputReader, engine: Engine): { repository: string | 
     return { repository: name?.repository, version, reference: undefined }
   }
   // cockroach: an immutable reference, because git:from-image treats an unchanged reference as
-  // "No changes detected" and never redeploys a moved tag (§6.2 step 6, addendum §A.10).
+  // "No changes detected" and never redeploys a moved tag (docs/dokku-contract.md#cockroach-app step 6, #git-from-image).
   const chosen = name ?? { repository: COCKROACH_DEFAULT_IMAGE, digest: undefined }
   if (chosen.digest && version !== undefined)
     throw new ConfigurationError(`Inputs "${Inputs.image}" (with a digest) and "${Inputs.imageVersion}" cannot both pin the image. Keep one of them.`, Inputs.imageVersion)
@@ -217,7 +217,7 @@ function readConfigOptions(inputs: InputReader, engine: Engine): string | undefi
   if (value === undefined) return undefined
   if (/\n/.test(value)) throw invalid(Inputs.configOptions, value, 'must be on one line', 'Separate the options with spaces.')
   if (engine === 'cockroach') {
-    // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (§6.2): plain flags only,
+    // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (docs/dokku-contract.md#cockroach-app): plain flags only,
     // nothing a shell would glob or quote.
     for (const word of value.split(/\s+/).filter((w) => w !== ''))
       if (!/^--?[A-Za-z0-9][A-Za-z0-9_.=:/,%+-]*$/.test(word))

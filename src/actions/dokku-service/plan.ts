@@ -225,7 +225,7 @@ function planPlugin(config: ServiceConfig, observed: PluginObservation): Service
     url = desired
     const host = pluginHost(plugin, config.service)
     const entries = Object.entries(app.config)
-    // "Linked", as the plugin decides it: some value contains the service URL (§5.1 postgres:linked).
+    // "Linked", as the plugin decides it: some value contains the service URL (docs/dokku-contract.md#service-linked).
     const holders = base === undefined ? [] : entries.filter(([, value]) => value.includes(base)).map(([key]) => key)
     // Values pointing at this service that are no longer its URL (an old password after a re-create).
     const stale = entries.filter(([key, value]) => !holders.includes(key) && pointsAt(value, host)).map(([key]) => key)
@@ -333,7 +333,7 @@ function planCockroach(config: ServiceConfig, observed: CockroachObservation): S
 
   const password = service?.config[COCKROACH_KEYS.password] || observed.newPassword
   if (service?.deployed) {
-    // The image applies COCKROACH_DATABASE/USER/PASSWORD only when it initialises an empty store (§6.2).
+    // The image applies COCKROACH_DATABASE/USER/PASSWORD only when it initialises an empty store (docs/dokku-contract.md#cockroach-app).
     const recorded = { database: service.config[COCKROACH_KEYS.database], user: service.config[COCKROACH_KEYS.user] }
     if (!service.config[COCKROACH_KEYS.password] || recorded.database !== names.database || recorded.user !== names.user)
       throw new PlanError(

@@ -195,7 +195,7 @@ async function observeCockroach(dokku: DokkuClient, config: ServiceConfig): Prom
   }
 }
 
-/** `network:report`: attach-post-create / attach-post-deploy are stored comma-joined (§4.14). */
+/** `network:report`: attach-post-create / attach-post-deploy are stored comma-joined (docs/dokku-contract.md#network). */
 function attachedNetworks(report: Report): AttachedNetworks {
   const list = (value: string | undefined) => (value ?? '').split(/[,\s]+/).filter((n) => n !== '')
   return { postCreate: list(report['attach-post-create']), postDeploy: list(report['attach-post-deploy']) }
@@ -243,7 +243,7 @@ async function runStep(run: ServiceRun, step: ServiceStep): Promise<boolean> {
       return changed(await dokku.apps.create(step.app))
     case 'clean-link': {
       // unlink removes the docker option and the LINKS entry before it finds no URL to unset and
-      // exits 1 (§5.1): that cleanup is what this step is for, so "absent" is fine here.
+      // exits 1 (docs/dokku-contract.md#service-unlink): that cleanup is what this step is for, so "absent" is fine here.
       if (step.unlink) await pluginCommands(dokku, config).unlink(svc, app, { restart: false })
       if (step.unset.length > 0) await dokku.config.unset(app, step.unset, { restart: false })
       return true
@@ -265,7 +265,7 @@ async function runStep(run: ServiceRun, step: ServiceStep): Promise<boolean> {
       else await pluginCommands(dokku, config).destroy(svc)
       return true
     case 'mount-storage':
-      // Owned by root: the image runs as root and the entrypoint writes certificates there (§6.2).
+      // Owned by root: the image runs as root and the entrypoint writes certificates there (docs/dokku-contract.md#cockroach-app).
       return changed(await dokku.storage.ensureMount(svc, step.storage, step.containerDir, { chown: 'root' }))
     case 'set-service-config': {
       const values = plan.serviceConfig ?? {}

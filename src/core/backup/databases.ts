@@ -1,5 +1,5 @@
 // What the backup needs to know about the data it carries, read with what the Dokku plugins
-// offer: exact row counts through `postgres:connect` (SQL on stdin, contract §5.1; restores are
+// offer: exact row counts through `postgres:connect` (SQL on stdin, docs/dokku-contract.md#service-export-import; restores are
 // checked with them), Redis `INFO` through `redis:connect`. Pure functions: building the scripts
 // and parsing what comes back. The pg_dump archive itself is read in pg-archive.ts.
 import type { TableCount } from './manifest.js'

@@ -32,14 +32,14 @@ export interface AppRoutingRequest {
 export interface AppRouting {
   readonly app: string
   readonly domains: readonly string[]
-  /** `http:80:PORT` and `https:443:PORT`, the only maps Dokku's caddy plugin reads (§4.12). */
+  /** `http:80:PORT` and `https:443:PORT`, the only maps Dokku's caddy plugin reads (docs/dokku-contract.md#caddy). */
   readonly portMaps: readonly PortMap[]
   /** Exactly the `caddy:labels:*` the app should carry. */
   readonly labels: Readonly<Record<string, string>>
   readonly objectStore: boolean
 }
 
-/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (docs/dokku-contract.md#apps-exists). */
 export const SEAWEEDFS_S3_PORT = 8333
 
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
@@ -47,7 +47,7 @@ export const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' 
 
 /**
  * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
- * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, docs/dokku-contract.md#global-flags), Caddy's active
  * health check, and one isolated site block (`caddy_N`) per redirected host.
  */
 export function planAppRouting(request: AppRoutingRequest): AppRouting {
@@ -149,7 +149,7 @@ export function renderHost(settings: CaddyGlobalSettings, apps: readonly HostApp
   for (const host of [...apps].sort((a, b) => a.app.localeCompare(b.app))) {
     if (host.source.proxyType !== 'caddy') continue
     if (host.scheduler === 'k3s') {
-      complain(host.app, 'it runs on the k3s scheduler, where Caddy labels do nothing (k3s routes through its own ingress, §5); route it with scheduler-k3s instead')
+      complain(host.app, 'it runs on the k3s scheduler, where Caddy labels do nothing (k3s routes through its own ingress, docs/dokku-contract.md#services); route it with scheduler-k3s instead')
       skipped.push({ app: host.app, reason: 'k3s scheduler' })
       continue
     }
@@ -195,7 +195,7 @@ export function renderHost(settings: CaddyGlobalSettings, apps: readonly HostApp
   for (const [address, apps] of owners) {
     if (apps.size < 2) continue
     const names = [...apps].sort()
-    const reason = `${address} is claimed by ${names.join(' and ')}: caddy-docker-proxy would merge their site blocks and load-balance these requests across both apps (§2.5); give each app its own host name, or route one of them by path (handle_path)`
+    const reason = `${address} is claimed by ${names.join(' and ')}: caddy-docker-proxy would merge their site blocks and load-balance these requests across both apps; give each app its own host name, or route one of them by path (handle_path)`
     const mine = names.filter((a) => focus.has(a))
     if (mine.length > 0) for (const app of mine) refusals.push({ app, reason })
     else warnings.push(reason)

@@ -164,7 +164,7 @@ export class DokkuClient {
   /**
    * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
    * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-   * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
+   * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
    */
   async run(app: string, command: readonly string[], options: ContainerCommandOptions & { env?: Readonly<Record<string, string>> } = {}): Promise<ContainerCommandResult> {
     if (command.length === 0) throw new DokkuArgumentError('dokku run needs a command.')
@@ -194,8 +194,8 @@ export class DokkuClient {
 
   private async containerCommand(invocation: Invocation, dokkuFailure: RegExp): Promise<ContainerCommandResult> {
     const result = await this.dokku.run(invocation)
-    // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
-    // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
+    // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+    // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
     const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`)
     if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure))) throw this.dokku.failure(invocation, result)
     return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr }

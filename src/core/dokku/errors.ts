@@ -12,7 +12,7 @@ export interface DokkuCommandErrorParams {
   reason?: string
   /**
    * Dokku wrote its failure text on stdout: from 0.38 every deploy path runs inside the build
-   * capture, which merges stderr onto stdout (contract §3.3).
+   * capture, which merges stderr onto stdout (docs/dokku-contract.md#build-capture).
    */
   failureOnStdout?: boolean
 }
@@ -34,7 +34,7 @@ export class DokkuCommandError extends RemoteCommandError {
   }
 }
 
-/** Exit code 20: the app does not exist (contract §3.2). */
+/** Exit code 20: the app does not exist (docs/dokku-contract.md#exit-codes). */
 export class AppNotFoundError extends DokkuCommandError {
   readonly app: string
   constructor(app: string, params: DokkuCommandErrorParams) {
@@ -44,7 +44,7 @@ export class AppNotFoundError extends DokkuCommandError {
   }
 }
 
-/** A dokku-postgres / dokku-redis service does not exist (exit code 1, contract §5, addendum §A.3). */
+/** A dokku-postgres / dokku-redis service does not exist (exit code 1, docs/dokku-contract.md#services, #redis). */
 export class ServiceNotFoundError extends DokkuCommandError {
   readonly plugin: string
   readonly service: string
@@ -56,7 +56,7 @@ export class ServiceNotFoundError extends DokkuCommandError {
   }
 }
 
-/** Another deploy holds the app's deploy lock; Dokku does not wait (contract §4.23, addendum §A.5). */
+/** Another deploy holds the app's deploy lock; Dokku does not wait (docs/dokku-contract.md#deploy-lock). */
 export class DeployLockedError extends DokkuCommandError {
   readonly app: string
   constructor(app: string, params: DokkuCommandErrorParams) {
@@ -71,7 +71,7 @@ export class DeployLockedError extends DokkuCommandError {
   }
 }
 
-/** The command exited 0 but did not do what was asked (contract §10 item 5). */
+/** The command exited 0 but did not do what was asked (docs/dokku-contract.md#silent-success). */
 export class UnfulfilledCommandError extends DokkuCommandError {
   constructor(reason: string, params: DokkuCommandErrorParams) {
     super({ ...params, reason })
@@ -95,7 +95,7 @@ export class DokkuFeatureUnavailableError extends Error {
   }
 }
 
-/** A root-only command (contract §1.2) was asked of a connection that runs as the dokku user. */
+/** A root-only command (docs/dokku-contract.md#root-and-sudo) was asked of a connection that runs as the dokku user. */
 export class RootRequiredError extends Error {
   constructor(command: string) {
     super(

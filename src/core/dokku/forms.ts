@@ -15,7 +15,7 @@ export function targetArg(target: Target): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// :report commands (contract §3.4, §9). Checked against the dokku tags: the Go reports have had
+// :report commands (docs/dokku-contract.md#reports, #versions). Checked against the dokku tags: the Go reports have had
 // `--format json` since before 0.32 with flag-named ("legacy") keys, stripped keys from 0.38.8;
 // storage and docker-options were bash reports (no JSON) until 0.38.0; domains, caddy, checks and
 // git were bash until 0.38.22, with jq JSON (stripped keys) from 0.38.0.
@@ -72,7 +72,7 @@ export function parseReport(stdout: string, request: ReportRequest): Report {
 }
 
 // ---------------------------------------------------------------------------------------------
-// apps:list (contract §4.3)
+// apps:list (docs/dokku-contract.md#apps-list)
 
 /** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
 export function appsListArgv(features: DokkuFeatures): string[] {
@@ -84,7 +84,7 @@ export function parseAppsList(stdout: string, features: DokkuFeatures): string[]
 }
 
 // ---------------------------------------------------------------------------------------------
-// storage (contract §4.13, §6.2)
+// storage (docs/dokku-contract.md#storage, #cockroach-app)
 
 /** Ownership for a storage directory: a named preset or a numeric uid ≤ 65535. */
 export type StorageChown = 'herokuish' | 'heroku' | 'paketo' | 'root' | 'false' | number
@@ -147,7 +147,7 @@ export function storageListArgv(app: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// caddy (contract §4.12)
+// caddy (docs/dokku-contract.md#caddy)
 
 export const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'] as const
 export type CaddyKey = (typeof CADDY_KEYS)[number]

@@ -2,7 +2,7 @@ import type { ExecResult } from '../ssh/types.js'
 
 // What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
 // output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
-// §4.5, §5.1). Everything the client shows (errors, streamed build output) passes through here first;
+// docs/dokku-contract.md#config, #services). Everything the client shows (errors, streamed build output) passes through here first;
 // registered secrets are redacted afterwards by the logger and RemoteCommandError.
 
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi
@@ -13,7 +13,7 @@ export function maskUrlCredentials(text: string): string {
 }
 
 // The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
-// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
+// them is "-----> Restarting app <app>" (docs/dokku-contract.md#config-set). Skipping ends only there — not at any
 // prefixed line, which a later line of a multi-line value could itself look like.
 const ENTRIES_END = /^-----> Restarting app /
 const SET_HEADER = /Setting config vars\s*$/
@@ -86,7 +86,7 @@ export class LineEmitter {
 
 /**
  * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
- * from 0.38 the build capture moves a deploy's stderr onto stdout (contract §3.3), and which
+ * from 0.38 the build capture moves a deploy's stderr onto stdout (docs/dokku-contract.md#build-capture), and which
  * lines are printed before the capture starts differs per command.
  */
 export function mentions(result: Pick<ExecResult, 'stdout' | 'stderr'>, needle: string | RegExp): boolean {

@@ -54,16 +54,16 @@ export interface Invocation {
   readonly argv: readonly string[]
   /** The argv as shown in logs and errors, with secrets elided (default: argv). */
   readonly shown?: readonly string[]
-  /** The app the command names: exit code 20 then means that app does not exist (§3.2). */
+  /** The app the command names: exit code 20 then means that app does not exist (docs/dokku-contract.md#exit-codes). */
   readonly app?: string
   readonly stdin?: ExecOptions['stdin']
   readonly stdout?: Writable
   readonly timeoutMs?: number
-  /** A deploy path: from 0.38 its failure text is on stdout (build capture, §3.3), and it takes the deploy lock. */
+  /** A deploy path: from 0.38 its failure text is on stdout (build capture, docs/dokku-contract.md#build-capture), and it takes the deploy lock. */
   readonly deploy?: boolean
-  /** Its output echoes config values in clear (§4.5): they are dropped before anything is shown. */
+  /** Its output echoes config values in clear (docs/dokku-contract.md#config-set): they are dropped before anything is shown. */
   readonly echoesConfig?: boolean
-  /** Must run as root (§1.2): refused up front over the dokku user's forced command. */
+  /** Must run as root (docs/dokku-contract.md#root-and-sudo): refused up front over the dokku user's forced command. */
   readonly rootOnly?: boolean
   readonly onOutput?: (line: string) => void
 }

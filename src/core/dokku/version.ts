@@ -8,7 +8,7 @@ export { parseDokkuVersion } from './parse/version.js'
 /** `"0.38.21"` — a version written the way the contract's tables write it. */
 export type VersionString = `${number}.${number}.${number}`
 
-/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (contract §9). */
+/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (docs/dokku-contract.md#versions). */
 export const MIN_SUPPORTED_VERSION: VersionString = '0.32.0'
 
 export function compareVersions(a: DokkuVersion, b: DokkuVersion | VersionString): number {
@@ -36,43 +36,43 @@ export function toVersion(text: VersionString): DokkuVersion {
 
 /**
  * What the host's Dokku can do, decided once from its version. Each entry names the first
- * version with the behaviour (contract §9, addendum §A.9; checked against the dokku tags).
+ * version with the behaviour (docs/dokku-contract.md#versions; checked against the dokku tags).
  */
 export interface DokkuFeatures {
   readonly version: DokkuVersion
-  /** Deploy paths run inside the build capture: stderr merged onto stdout (§3.3). 0.38.0 */
+  /** Deploy paths run inside the build capture: stderr merged onto stdout (docs/dokku-contract.md#build-capture). 0.38.0 */
   readonly buildCapture: boolean
-  /** `apps:list --format json` (§4.3). 0.38.21 */
+  /** `apps:list --format json` (docs/dokku-contract.md#apps-list). 0.38.21 */
   readonly appsListJson: boolean
-  /** `ps:scale --format json` (§4.8). 0.38.21 */
+  /** `ps:scale --format json` (docs/dokku-contract.md#ps-scale). 0.38.21 */
   readonly psScaleJson: boolean
-  /** `storage:create` and named storage entries; `storage:ensure-directory` deprecated from 0.38.7 (§4.13). 0.38.0 */
+  /** `storage:create` and named storage entries; `storage:ensure-directory` deprecated from 0.38.7 (docs/dokku-contract.md#storage-named). 0.38.0 */
   readonly namedStorage: boolean
   /** `storage:destroy --force` (dokku v0.38.10 plugins/storage/src/subcommands/subcommands.go; before, pflag exits 2 on it). 0.38.10 */
   readonly storageDestroyForce: boolean
   /** `storage:destroy --destroy-host-dir` (dokku v0.38.27 plugins/storage/src/subcommands/subcommands.go). 0.38.27 */
   readonly storageDestroyHostDir: boolean
-  /** `docker-options:add` keeps duplicates (§4.15, §10.8): up to 0.37 it de-duplicated with `sort -u`. 0.38.0 */
+  /** `docker-options:add` keeps duplicates (docs/dokku-contract.md#docker-options-add): up to 0.37 it de-duplicated with `sort -u`. 0.38.0 */
   readonly dockerOptionsKeepDuplicates: boolean
-  /** `docker-options:add --process` (§4.15). 0.38.0 */
+  /** `docker-options:add --process` (docs/dokku-contract.md#docker-options-add). 0.38.0 */
   readonly dockerOptionsProcess: boolean
-  /** `--global` on every `:report` (§9). 0.38.0 */
+  /** `--global` on every `:report` (docs/dokku-contract.md#versions). 0.38.0 */
   readonly globalReports: boolean
-  /** `caddy:labels:*` (§4.12). 0.37.0 */
+  /** `caddy:labels:*` (docs/dokku-contract.md#caddy-labels). 0.37.0 */
   readonly caddyLabels: boolean
-  /** `caddy:set --global tls-internal` (§4.12: "could not be set globally before 0.38.x"; the dokku tags show 0.38.5). */
+  /** `caddy:set --global tls-internal` (docs/dokku-contract.md#caddy; the dokku tags show 0.38.5). */
   readonly caddyGlobalTlsInternal: boolean
-  /** `caddy:report` flags split into `computed-*` / `global-*` (§4.12). 0.38.6 */
+  /** `caddy:report` flags split into `computed-*` / `global-*` (docs/dokku-contract.md#caddy). 0.38.6 */
   readonly caddyComputedReport: boolean
-  /** `plugin:list --format json` (§4.19). 0.38.22 */
+  /** `plugin:list --format json` (docs/dokku-contract.md#plugins). 0.38.22 */
   readonly pluginListJson: boolean
-  /** `builds:*` plugin (addendum §A.7). 0.38.0 */
+  /** `builds:*` plugin (docs/dokku-contract.md#builds). 0.38.0 */
   readonly builds: boolean
-  /** `resource:limit --process-type build` (§4.16). 0.38.0 */
+  /** `resource:limit --process-type build` (docs/dokku-contract.md#resource). 0.38.0 */
   readonly resourceBuildProcess: boolean
   /** How the config plugin stores values: joho/godotenv v1.5.1 from 0.37.8 (dokku HISTORY 0.37.8 #8465, plugins/config/go.mod), v1.2.0 before. */
   readonly envFile: EnvFileFormat
-  /** `config:import` (§4.5; not in the contract's version table, the dokku tags show 0.37.0). */
+  /** `config:import` (docs/dokku-contract.md#config-import). */
   readonly configImport: boolean
 }
 

@@ -111,7 +111,7 @@ export async function pushToDokku(git: LocalGit, credentials: PushCredentials, r
 }
 
 /**
- * What a push meant, from git's exit code and the remote's lines (contract §1.3, §4.23, §4.24).
+ * What a push meant, from git's exit code and the remote's lines (docs/dokku-contract.md#git-push, #deploy-lock, #deploy-output).
  * Exit 0 is not success on its own: a push to a branch that is not the deploy branch exits 0
  * and deploys nothing (dokku/github-action#49); callers still confirm with apps:report.
  */

@@ -8,12 +8,12 @@ export type InputGetter = (name: string) => string
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 export const runnerInputs: InputGetter = (name) => core.getInput(name, { trimWhitespace: false })
 
-/** Dokku app names (contract §3.2). */
+/** Dokku app names (docs/dokku-contract.md#app-names). */
 export const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/
-/** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 export const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
-/** Dokku config keys (contract §4.5). */
+/** Dokku config keys (docs/dokku-contract.md#config). */
 export const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 const TRUE_VALUES = ['true', 'True', 'TRUE']

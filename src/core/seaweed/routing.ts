@@ -18,7 +18,7 @@ export function storeRoute(app: string, domain: string): StoreRoute {
 /**
  * SEAM — caddy-config: call the caddy core module here (domains, TLS, the routing labels for
  * `route`), planning and applying through it rather than duplicating it. It runs only after the
- * store holds its admin identity (an S3 gateway with none allows everything, §1.2 trap 3), and
+ * store holds its admin identity (an S3 gateway with none allows everything, docs/dokku-contract.md#root-and-sudo trap 3), and
  * must not set `-s3.externalUrl` (in-host apps sign for `<app>.web:8333`). Until the caddy module
  * lands this changes nothing and says so.
  */

@@ -1,4 +1,4 @@
-// CockroachDB as a plain Dokku app, the recipe of contract §6.2: there is no official plugin (§6.1),
+// CockroachDB as a plain Dokku app, the recipe of docs/dokku-contract.md#cockroach-app: there is no official plugin (docs/dokku-contract.md#cockroach-app),
 // so the service is an app deployed from an image with persistent storage, a single-node start
 // command, no zero-downtime checks, no HTTP proxy and a private network the linked apps join.
 // Everything here is pure: the names, paths and values the recipe derives from a service name.
@@ -14,15 +14,15 @@ export const COCKROACH_DEFAULT_VERSION = 'v22.1.22'
 export const COCKROACH_SQL_PORT = 26257
 export const COCKROACH_DATA_DIR = '/cockroach/cockroach-data'
 export const COCKROACH_CERTS_DIR = '/cockroach/certs'
-/** The app's one process type; other apps on its network reach it as `<app>.web` (§4.14). */
+/** The app's one process type; other apps on its network reach it as `<app>.web` (docs/dokku-contract.md#network). */
 export const COCKROACH_PROCESS = 'web'
-/** The container comes back after a host reboot but not after an operator's `ps:stop` (§6.2 step 3). */
+/** The container comes back after a host reboot but not after an operator's `ps:stop` (docs/dokku-contract.md#cockroach-app step 3). */
 export const COCKROACH_RESTART_POLICY = 'unless-stopped'
 
 /**
- * A secure node (certificates created by the image's entrypoint on first start, §6.2) that accepts
+ * A secure node (certificates created by the image's entrypoint on first start, docs/dokku-contract.md#cockroach-app) that accepts
  * password logins over plain SQL connections: Postgrex connects without TLS options, as Uro's own
- * compose file runs it (uro notes §3.2). The entrypoint word-splits this value (§6.2).
+ * compose file runs it (uro notes §3.2). The entrypoint word-splits this value (docs/dokku-contract.md#cockroach-app).
  */
 export const COCKROACH_START = ['start-single-node', '--accept-sql-without-tls'] as const
 
@@ -82,7 +82,7 @@ export function cockroachArgs(extraFlags: readonly string[]): string {
 
 /**
  * The name apps on the private network resolve: `<app>.web`, with the network's TLD when one is
- * set (§4.14).
+ * set (docs/dokku-contract.md#network).
  */
 export function cockroachHost(service: string, tld: string): string {
   return tld ? `${service}.${COCKROACH_PROCESS}.${tld.replace(/^\./, '')}` : `${service}.${COCKROACH_PROCESS}`

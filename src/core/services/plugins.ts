@@ -1,5 +1,5 @@
 // The Dokku service plugins the toolkit provisions with, as the contract describes them
-// (dokku-postgres 1.48.0, contract §5; dokku-redis 1.43.0, addendum §A.3): where they come from,
+// (dokku-postgres 1.48.0, docs/dokku-contract.md#services; dokku-redis 1.43.0, docs/dokku-contract.md#redis): where they come from,
 // how to install them, and the names they derive from a service name.
 import type { ServicePlugin } from '../dokku/commands/services.js'
 
@@ -35,7 +35,7 @@ export const SERVICE_PLUGIN_SOURCES: Readonly<Record<ServicePlugin, ServicePlugi
   }
 }
 
-/** The command a root user runs on the host to install the plugin (plugin:* is root only, contract §1.2, §4.19). */
+/** The command a root user runs on the host to install the plugin (plugin:* is root only, docs/dokku-contract.md#root-and-sudo, #plugins). */
 export function pluginInstallCommand(plugin: ServicePlugin): string {
   const source = SERVICE_PLUGIN_SOURCES[plugin]
   return `sudo dokku plugin:install ${source.url} --committish ${source.committish} --name ${source.plugin}`
@@ -43,7 +43,7 @@ export function pluginInstallCommand(plugin: ServicePlugin): string {
 
 /**
  * The docker option `<plugin>:link` adds to the app's build, deploy and run phases: the service
- * container under its DNS alias, the container name with `.` and `_` turned into `-` (§5, §A.3).
+ * container under its DNS alias, the container name with `.` and `_` turned into `-` (docs/dokku-contract.md#services, #redis).
  */
 export function serviceLinkOption(plugin: ServicePlugin, service: string): readonly string[] {
   const container = `dokku.${plugin}.${service}`

@@ -3,7 +3,7 @@ import type { RemoteShell } from './types.js'
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
  *
- * The `dokku` user's forced command (contract §1.1, dokku entry script) re-parses the
+ * The `dokku` user's forced command (docs/dokku-contract.md#forced-command, dokku entry script) re-parses the
  * string: when the first command word contains "git" it is split on whitespace with no
  * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
  * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot

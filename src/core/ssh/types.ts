@@ -2,10 +2,10 @@ import type { Readable, Writable } from 'node:stream'
 
 /**
  * How the remote side turns our command string back into argv:
- * - `dokku-forced-command`: the `dokku` user's authorized_keys forced command (contract §1.1):
+ * - `dokku-forced-command`: the `dokku` user's authorized_keys forced command (docs/dokku-contract.md#forced-command):
  *   the string is re-tokenised by `xargs -n 1` (or split on whitespace for `git*` commands);
- * - `root-shell`: a root login shell parses it with POSIX rules and we run `dokku …` (contract §1.2);
- * - `sudo-shell`: any other user: a POSIX shell runs `sudo -n dokku …` (sudoers rule in contract §1.2).
+ * - `root-shell`: a root login shell parses it with POSIX rules and we run `dokku …` (docs/dokku-contract.md#root-and-sudo);
+ * - `sudo-shell`: any other user: a POSIX shell runs `sudo -n dokku …` (sudoers rule in docs/dokku-contract.md#root-and-sudo).
  */
 export type RemoteShell = 'dokku-forced-command' | 'root-shell' | 'sudo-shell'
 

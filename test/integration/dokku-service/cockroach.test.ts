@@ -1,4 +1,4 @@
-// The CockroachDB recipe (contract §6.2) against the shared sandbox host. CockroachDB itself cannot
+// The CockroachDB recipe (docs/dokku-contract.md#cockroach-app) against the shared sandbox host. CockroachDB itself cannot
 // run here: the simulator deploys the image as an app container and keeps every setting the recipe
 // makes, so these tests prove the command sequence, the resulting host state and idempotency.
 import { describe, expect, it } from 'vitest'

@@ -163,7 +163,7 @@ describe('a deployed app: report, ps, run, logs and builds', () => {
     expect(ps.raw['computed-restart-policy']).toBe('on-failure:10')
     expect(ps.raw['status-web-1']).toMatch(/^running \(CID: \S+\)$/)
     // The bare repository's HEAD names master while the pushed deploy branch is main, so git:report's
-    // sha is empty for a push app (addendum §A.6); the deploy-source metadata is what names the commit.
+    // sha is empty for a push app (docs/dokku-contract.md#deployed-state); the deploy-source metadata is what names the commit.
     expect(await dokku.git.report(app)).toMatchObject({ sha: '', 'deploy-branch': 'main', 'computed-deploy-branch': 'main' })
   })
 
@@ -215,7 +215,7 @@ describe('a deployed app: report, ps, run, logs and builds', () => {
     const target = `${app}-c`
     expect(await dokku.apps.clone(app, target, { skipDeploy: true, ignoreExisting: true })).toEqual({ changed: true })
     expect(await dokku.apps.exists(target)).toBe(true)
-    // The clone carries the source's deploy source (addendum §A.1) and its git history.
+    // The clone carries the source's deploy source (docs/dokku-contract.md#apps-clone) and its git history.
     expect(await dokku.apps.report(target)).toMatchObject({ deploySource: 'git-push', deploySourceMetadata: sha })
     expect(await dokku.apps.clone(app, target, { skipDeploy: true, ignoreExisting: true })).toEqual({ changed: false, reason: 'exists' })
     expect(await dokku.apps.clone(app, target, { skipDeploy: true })).toEqual({ changed: false, reason: 'exists' })

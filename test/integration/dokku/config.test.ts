@@ -12,7 +12,7 @@ let dokku: DokkuClient
 let logger: RecordingLogger
 const newApp = clientWithApps(sandbox, (connected) => ({ dokku, logger } = connected))
 
-// Values no plain SSH argument could carry: the forced command re-parses with xargs (§1.1).
+// Values no plain SSH argument could carry: the forced command re-parses with xargs (docs/dokku-contract.md#forced-command).
 const AWKWARD: Record<string, string> = {
   SPACES: '  two  leading, two trailing  ',
   QUOTES: `it's "double" and 'single'`,
@@ -56,7 +56,7 @@ describe.concurrent('config:* on the sandbox host', () => {
     const app = await newApp('numeric')
     const first = await dokku.config.ensure(app, { PIN: '007', COUNT: '+5', ZERO: '-0', PLAIN: '42', TEXT: 'abc' })
     expect(first).toEqual({ changed: true, keys: ['PIN', 'COUNT', 'ZERO', 'PLAIN', 'TEXT'] })
-    // godotenv re-serialises integers with %d (§4.5): the bytes differ from what was sent.
+    // godotenv re-serialises integers with %d (docs/dokku-contract.md#config-storage): the bytes differ from what was sent.
     expect(await dokku.config.export(app)).toEqual({ PIN: '7', COUNT: '5', ZERO: '0', PLAIN: '42', TEXT: 'abc' })
     expect(logger.text()).toContain(`warning: The value of PIN on ${app} is purely numeric`)
     expect(await dokku.config.ensure(app, { PIN: '007', COUNT: '+5', ZERO: '-0', PLAIN: '42', TEXT: 'abc' })).toEqual({ changed: false, reason: 'up-to-date', keys: [] })
@@ -121,7 +121,7 @@ describe.concurrent('config:* on the sandbox host', () => {
     expect(await dokku.config.unset(app, ['NOTE'], { restart: true })).toEqual({ changed: true })
     expect(await dokku.builds.report(app)).toMatchObject({ source: 'config-redeploy', status: 'succeeded' })
 
-    // A restart that fails leaves config:set exiting 0 with a warning (§4.5): the client raises it,
+    // A restart that fails leaves config:set exiting 0 with a warning (docs/dokku-contract.md#config-set): the client raises it,
     // and neither the message nor anything streamed carries the value.
     await dokku.ps.stop(app)
     const blocker = createServer()

@@ -146,7 +146,7 @@ describe.concurrent('git:* on the sandbox host', () => {
     expect(await dokku.git.sync(app, url, { ref: 'main', build: 'never' })).toEqual({ changed: true })
     expect((await dokku.builds.report(app)).id).toBe(builds)
     expect((await dokku.apps.report(app)).deploySourceMetadata).toBe(`${url}#${second}`)
-    // The fetch moved the deploy branch, so "if-changed" now sees nothing to build (addendum §A.10.7).
+    // The fetch moved the deploy branch, so "if-changed" now sees nothing to build (docs/dokku-contract.md#git-sync).
     expect(await dokku.git.sync(app, url, { ref: 'main', build: 'if-changed' })).toEqual({ changed: false, reason: 'build-skipped' })
     expect(await dokku.ps.rebuild(app)).toEqual({ changed: true })
     expect((await dokku.git.report(app))['sha']).toBe(third)

@@ -184,7 +184,7 @@ describe.concurrent('docker-options', () => {
     const app = await newApp('dopts')
     await dokku.dockerOptions.add(app, ['deploy'], '--label a=b')
     await dokku.dockerOptions.add(app, ['deploy'], '--label a=b')
-    // Dokku 0.38 keeps both (§10.8): the raw add is not idempotent.
+    // Dokku 0.38 keeps both (docs/dokku-contract.md#docker-options-add): the raw add is not idempotent.
     expect((await dokku.dockerOptions.report(app)).deploy).toEqual([['--label', 'a=b'], ['--label', 'a=b']])
     await dokku.dockerOptions.remove(app, ['deploy'], '--label a=b')
     expect((await dokku.dockerOptions.report(app)).deploy).toEqual([])

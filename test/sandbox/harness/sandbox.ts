@@ -430,7 +430,7 @@ function buildSandbox(info: SandboxInfo, parts: { privateKeys: Record<SandboxUse
 // ---- pieces ----------------------------------------------------------------------------
 
 function dokkuAuthorizedKey(root: string, key: KeyPair): string {
-  // The exact shape `sshcommand acl-add` writes (contract §1.1), pointing at this sandbox.
+  // The exact shape `sshcommand acl-add` writes (docs/dokku-contract.md#forced-command), pointing at this sandbox.
   return `command="FINGERPRINT=${key.fingerprint} NAME=\\"admin\\" \`cat ${join(root, '.sshcommand')}\` $SSH_ORIGINAL_COMMAND",no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding ${key.publicKey}`
 }
 

@@ -192,7 +192,7 @@ function crdb(over: { service?: CockroachServiceState | null; app?: Partial<NonN
   }
 }
 
-describe('planService: the CockroachDB recipe (contract §6.2)', () => {
+describe('planService: the CockroachDB recipe (docs/dokku-contract.md#cockroach-app)', () => {
   it('runs the whole recipe in order on a fresh host', () => {
     const plan = planService(crdbConfig(), crdb({ service: null, networkExists: false, app: { config: {}, networks: { postCreate: ['other-net'], postDeploy: [] } } }))
     expect(plan.steps).toMatchObject([

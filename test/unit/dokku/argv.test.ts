@@ -5,7 +5,7 @@ import { serviceCreateArgv } from '../../../src/core/dokku/commands/services.js'
 import { DokkuArgumentError } from '../../../src/core/dokku/errors.js'
 import { buildRemoteCommand } from '../../../src/core/ssh/quote.js'
 
-describe('service create argv (contract §5, addendum §A.3)', () => {
+describe('service create argv (docs/dokku-contract.md#service-create)', () => {
   it('uses long flags only, so nothing is swallowed by the forced command', () => {
     const { argv, shown } = serviceCreateArgv('postgres', 'db', {
       image: 'postgres',
@@ -50,7 +50,7 @@ describe('service create argv (contract §5, addendum §A.3)', () => {
   })
 })
 
-describe('resource:limit argv (contract §4.16)', () => {
+describe('resource:limit argv (docs/dokku-contract.md#resource)', () => {
   it('puts the flags before the app', () => {
     expect(resourceLimitArgv('crdb', { memory: '2g', cpu: '1.5' })).toEqual(['resource:limit', '--cpu', '1.5', '--memory', '2g', 'crdb'])
     expect(resourceLimitArgv('web', { memory: 'clear' }, 'worker')).toEqual(['resource:limit', '--process-type', 'worker', '--memory', 'clear', 'web'])
@@ -62,7 +62,7 @@ describe('resource:limit argv (contract §4.16)', () => {
   })
 })
 
-describe('plugin names (contract §4.19)', () => {
+describe('plugin names (docs/dokku-contract.md#plugins)', () => {
   it.each([
     ['https://github.com/dokku/dokku-postgres.git', 'postgres'],
     ['https://github.com/dokku/dokku-redis', 'redis'],

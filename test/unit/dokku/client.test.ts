@@ -16,7 +16,7 @@ function neverCalled(shell: RemoteShell): RemoteExecutor {
 const client = (version: VersionString = '0.38.27', shell: RemoteShell = 'dokku-forced-command') => new DokkuClient(neverCalled(shell), new RecordingLogger(), toVersion(version))
 
 describe('refused before sending', () => {
-  it('root-only plugin commands over the dokku user (contract §1.2)', async () => {
+  it('root-only plugin commands over the dokku user (docs/dokku-contract.md#root-and-sudo)', async () => {
     await expect(client().plugins.installed('postgres')).rejects.toThrow(RootRequiredError)
     await expect(client().plugins.install('https://github.com/dokku/dokku-postgres.git')).rejects.toThrow(/must run as root.*ssh-user: root/)
   })

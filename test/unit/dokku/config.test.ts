@@ -9,7 +9,7 @@ vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<t
 
 afterEach(() => clearSecretsForTest())
 
-describe('config:export --format json (contract §4.5)', () => {
+describe('config:export --format json (docs/dokku-contract.md#config-export)', () => {
   it('reads the object Dokku prints (keys sorted, HTML-escaped, then a newline)', () => {
     expect(parseConfigJson('{"APP_ENV":"prod","COMPILE_ASSETS":"1","HTML":"\\u003cb\\u003e \\u0026"}\n')).toEqual({ APP_ENV: 'prod', COMPILE_ASSETS: '1', HTML: '<b> &' })
     expect(parseConfigJson('{}\n')).toEqual({})
@@ -28,7 +28,7 @@ describe('config:export --format json (contract §4.5)', () => {
   })
 })
 
-describe('the godotenv 1.5.1 integer quirk, Dokku 0.37.8+ (contract §4.5, §10.13)', () => {
+describe('the godotenv 1.5.1 integer quirk, Dokku 0.37.8+ (docs/dokku-contract.md#config-storage)', () => {
   it.each([
     ['007', '7'],
     ['+5', '5'],

@@ -18,7 +18,7 @@ describe('output sanitising', () => {
     expect(maskUrlCredentials('see http://web.example.com and git@github.com:x/y')).toBe('see http://web.example.com and git@github.com:x/y')
   })
 
-  it('drops the values config:set echoes (contract §4.5 sample)', () => {
+  it('drops the values config:set echoes (docs/dokku-contract.md#config-set sample)', () => {
     expect(sanitizeOutput(CONFIG_SET_OUTPUT, { echoesConfig: true })).toBe('-----> Setting config vars\n')
   })
 
@@ -67,7 +67,7 @@ describe('DokkuCommandError', () => {
     expect(error.message).toBe('`dokku network:create net` exited with code 1:\n !     Unable to create network: Error response from daemon: boom')
   })
 
-  it('takes a deploy failure from stdout from 0.38 (build capture, contract §3.3)', () => {
+  it('takes a deploy failure from stdout from 0.38 (build capture, docs/dokku-contract.md#build-capture)', () => {
     const stdout = '-----> Building web from Dockerfile\n !     App build failed\n'
     const captured = new DokkuCommandError({ command: 'dokku ps:rebuild web', exitCode: 1, stdout, stderr: 'Warning: stray\n', failureOnStdout: true })
     expect(captured.failureText).toBe('-----> Building web from Dockerfile\n !     App build failed')

@@ -2,7 +2,7 @@
 // dokku-contract-addendum.md), one array item per line so trailing spaces stay visible.
 // Each is the stdout of the command named in its comment, with the final newline Dokku prints.
 
-/** Contract §3.4: `apps:report web` (Go layout; the contract does not show trailing spaces). */
+/** docs/dokku-contract.md#reports: `apps:report web` (Go layout; the contract does not show trailing spaces). */
 export const APPS_REPORT_TEXT = [
   '=====> web app information',
   '       App created at:                  1724265000',
@@ -13,7 +13,7 @@ export const APPS_REPORT_TEXT = [
   '       App locked:                      false'
 ].join('\n') + '\n'
 
-/** Contract §3.4: `domains:report web` (Go layout, 0.38.22+). */
+/** docs/dokku-contract.md#reports: `domains:report web` (Go layout, 0.38.22+). */
 export const DOMAINS_REPORT_TEXT = [
   '=====> web domains information',
   '       Domains app enabled:           true',
@@ -22,7 +22,7 @@ export const DOMAINS_REPORT_TEXT = [
   '       Domains global vhosts:         example.com'
 ].join('\n') + '\n'
 
-/** Contract §5.1: `postgres:info lollipop` (bash `%-20s %-25s`; the contract does not show trailing spaces). */
+/** docs/dokku-contract.md#service-info: `postgres:info lollipop` (bash `%-20s %-25s`; the contract does not show trailing spaces). */
 export const POSTGRES_INFO_TEXT = [
   '=====> lollipop postgres service information',
   '       Config dir:          /var/lib/dokku/services/postgres/lollipop/data',
@@ -41,7 +41,7 @@ export const POSTGRES_INFO_TEXT = [
   '       Version:             postgres:18.4'
 ].join('\n') + '\n'
 
-/** Addendum §A.3: `redis:info lollipop`, with the real trailing spaces of `%-25s`. */
+/** docs/dokku-contract.md#service-info: `redis:info lollipop`, with the real trailing spaces of `%-25s`. */
 export const REDIS_INFO_TEXT = [
   '=====> lollipop redis service information',
   '       Config dir:          /var/lib/dokku/services/redis/lollipop/config',
@@ -61,7 +61,7 @@ export const REDIS_INFO_TEXT = [
 ].join('\n') + '\n'
 
 /**
- * The same `apps:report web` with the padding Go's ReportSingleApp really prints (contract §3.4:
+ * The same `apps:report web` with the padding Go's ReportSingleApp really prints (docs/dokku-contract.md#reports:
  * `Key:` right-padded to max(longest flag = 33, 31)): the empty value leaves a trailing space.
  */
 export const APPS_REPORT_TEXT_PADDED = [
@@ -75,7 +75,7 @@ export const APPS_REPORT_TEXT_PADDED = [
 ].join('\n') + '\n'
 
 /**
- * Contract §3.4: `apps:report web --format json` on 0.38.8+, quoted as
+ * docs/dokku-contract.md#reports: `apps:report web --format json` on 0.38.8+, quoted as
  * `{"app-created-at":"1724265000",…,"app-locked":"false","created-at":"1724265000",…,"dir":"/home/dokku/web",…,"locked":"false"}`;
  * the elided entries are filled in from the text sample (sorted keys, stripped and legacy).
  */
@@ -86,23 +86,23 @@ export const APPS_REPORT_JSON =
 export const APPS_REPORT_JSON_LEGACY =
   '{"app-created-at":"1724265000","app-deploy-source":"docker-image","app-deploy-source-metadata":"ghcr.io/acme/web:1.2.3","app-dir":"/home/dokku/web","app-locked":"false"}\n'
 
-/** Contract §4.10: `domains:report web --format json`: keys `app-enabled`, `app-vhosts`, `global-enabled`, `global-vhosts`, no legacy keys. */
+/** docs/dokku-contract.md#domains: `domains:report web --format json`: keys `app-enabled`, `app-vhosts`, `global-enabled`, `global-vhosts`, no legacy keys. */
 export const DOMAINS_REPORT_JSON = '{"app-enabled":"true","app-vhosts":"web.example.com www.example.com","global-enabled":"true","global-vhosts":"example.com"}\n'
 
-/** Contract §4.5: `config:set web APP_ENV=prod COMPILE_ASSETS=1` stdout (values in clear). */
+/** docs/dokku-contract.md#config-set: `config:set web APP_ENV=prod COMPILE_ASSETS=1` stdout (values in clear). */
 export const CONFIG_SET_OUTPUT = ['-----> Setting config vars', '       APP_ENV:         prod', '       COMPILE_ASSETS:  1'].join('\n') + '\n'
 
-/** Contract §4.19: one `plugin:list` row, `printf "  %-20s %-5s %-10s %s\n"`, after the docs' `plugn: dev` header. */
+/** docs/dokku-contract.md#plugins: one `plugin:list` row, `printf "  %-20s %-5s %-10s %s\n"`, after the docs' `plugn: dev` header. */
 export const PLUGIN_LIST_TEXT = ['plugn: dev', '  postgres             1.48.0 enabled    dokku postgres service plugin'].join('\n') + '\n'
 
-/** Contract §4.8: `ps:scale web` without tuples. */
+/** docs/dokku-contract.md#ps-scale: `ps:scale web` without tuples. */
 export const PS_SCALE_TEXT = ['-----> Scaling for web', 'proctype: qty', '--------: ---', 'web:  1', 'worker: 2'].join('\n') + '\n'
 
-/** Contract §4.13: `storage:list web` text form. */
+/** docs/dokku-contract.md#storage-report: `storage:list web` text form. */
 export const STORAGE_LIST_TEXT = ['-----> web volume bind-mounts:', '       /var/lib/dokku/data/storage/web:/app/storage'].join('\n') + '\n'
 
-/** Contract §4.13: `storage:list <app> --format json` on 0.38 (`readonly` and `volume_options` only when set). */
+/** docs/dokku-contract.md#storage-report: `storage:list <app> --format json` on 0.38 (`readonly` and `volume_options` only when set). */
 export const STORAGE_LIST_JSON = '[{"entry_name":"legacy-…","host_path":"/tmp/mount","container_path":"/mount"}]\n'
 
-/** `caddy:labels:show web` in the shape contract §4.12 gives (`=====> web caddy labels`, then `       label=value` lines), with the labels of uro-and-services §4.2. */
+/** `caddy:labels:show web` in the shape docs/dokku-contract.md#caddy-labels gives (`=====> web caddy labels`, then `       label=value` lines), with the labels of uro-and-services §4.2. */
 export const CADDY_LABELS_TEXT = ['=====> web caddy labels', '       caddy.handle_path=/api/v1/*', '       caddy.handle_path.reverse_proxy={{upstreams 4000}}'].join('\n') + '\n'

@@ -16,7 +16,7 @@ import { featuresOf, toVersion, type VersionString } from '../../../src/core/dok
 
 const at = (v: VersionString) => featuresOf(toVersion(v))
 
-describe('reportRequest: report form per plugin and version (contract §3.4, §9)', () => {
+describe('reportRequest: report form per plugin and version (docs/dokku-contract.md#reports, #versions)', () => {
   const cases: [ReportKind, VersionString, 'json' | 'text', 'legacy' | 'stripped'][] = [
     // Go reports: JSON on every supported version, flag-named keys until 0.38.8
     ['apps', '0.32.0', 'json', 'legacy'],
@@ -61,7 +61,7 @@ function kindCommand(kind: ReportKind): string {
   return kind === 'dockerOptions' ? 'docker-options:report' : `${kind}:report`
 }
 
-describe('apps:list form (contract §4.3)', () => {
+describe('apps:list form (docs/dokku-contract.md#apps-list)', () => {
   it('uses --format json from 0.38.21, the quiet text form before', () => {
     expect(appsListArgv(at('0.38.21'))).toEqual(['apps:list', '--format', 'json'])
     expect(appsListArgv(at('0.38.20'))).toEqual(['--quiet', 'apps:list'])
@@ -75,7 +75,7 @@ describe('apps:list form (contract §4.3)', () => {
   })
 })
 
-describe('storage forms (contract §4.13, §6.2)', () => {
+describe('storage forms (docs/dokku-contract.md#storage, #cockroach-app)', () => {
   it('creates named entries from 0.38 and directories before', () => {
     expect(storageCreateArgv('crdb-data', 'root', at('0.38.0'))).toEqual(['storage:create', 'crdb-data', '--chown', 'root'])
     expect(storageCreateArgv('crdb-data', 'root', at('0.37.9'))).toEqual(['storage:ensure-directory', '--chown', 'root', 'crdb-data'])
@@ -105,7 +105,7 @@ describe('storage forms (contract §4.13, §6.2)', () => {
   })
 })
 
-describe('caddy:set (contract §4.12)', () => {
+describe('caddy:set (docs/dokku-contract.md#caddy)', () => {
   it('sets global keys with --global and unsets without a value', () => {
     expect(caddySetArgv(GLOBAL, 'letsencrypt-email', 'ops@example.com', at('0.38.27'))).toEqual(['caddy:set', '--global', 'letsencrypt-email', 'ops@example.com'])
     expect(caddySetArgv('web', 'tls-internal', undefined, at('0.38.27'))).toEqual(['caddy:set', 'web', 'tls-internal'])
@@ -122,7 +122,7 @@ describe('caddy:set (contract §4.12)', () => {
   })
 })
 
-describe('caddy report keys per version (contract §4.12)', () => {
+describe('caddy report keys per version (docs/dokku-contract.md#caddy)', () => {
   it('reads computed-* for an app from 0.38.6', () => {
     const report = { 'computed-image': 'lucaslorentz/caddy-docker-proxy:2.13', 'computed-log-level': 'ERROR', 'global-log-level': '', 'tls-internal': 'false', 'computed-tls-internal': 'true' }
     const settings = caddySettingsFromReport(report, 'web', at('0.38.6'))

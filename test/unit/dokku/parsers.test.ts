@@ -10,7 +10,7 @@ import { parseReportJson, parseReportText } from '../../../src/core/dokku/parse/
 import { parseStorageListJson, parseStorageListText } from '../../../src/core/dokku/parse/storage.js'
 import { CADDY_LABELS_TEXT, PLUGIN_LIST_TEXT, PS_SCALE_TEXT, STORAGE_LIST_JSON, STORAGE_LIST_TEXT } from './fixtures.js'
 
-describe('apps:list (contract §4.3)', () => {
+describe('apps:list (docs/dokku-contract.md#apps-list)', () => {
   it('reads JSON, including [] for no apps', () => {
     expect(parseAppsListJson('["a","b"]\n')).toEqual(['a', 'b'])
     expect(parseAppsListJson('[]\n')).toEqual([])
@@ -23,7 +23,7 @@ describe('apps:list (contract §4.3)', () => {
   })
 })
 
-describe('plugin:list (contract §4.19)', () => {
+describe('plugin:list (docs/dokku-contract.md#plugins)', () => {
   it('reads the printf "  %-20s %-5s %-10s %s" rows and skips the plugn header', () => {
     expect(parsePluginListText(PLUGIN_LIST_TEXT)).toEqual([{ name: 'postgres', version: '1.48.0', enabled: true, description: 'dokku postgres service plugin' }])
   })
@@ -44,7 +44,7 @@ describe('plugin:list (contract §4.19)', () => {
   })
 })
 
-describe('port maps (contract §4.9)', () => {
+describe('port maps (docs/dokku-contract.md#ports)', () => {
   it('reads --ports-map: space-separated, empty when none', () => {
     expect(parsePortMaps('http:80:5000 https:443:5000\n')).toEqual([
       { scheme: 'http', hostPort: 80, containerPort: 5000 },
@@ -65,7 +65,7 @@ describe('port maps (contract §4.9)', () => {
   })
 })
 
-describe('storage:list (contract §4.13)', () => {
+describe('storage:list (docs/dokku-contract.md#storage-report)', () => {
   it('reads the 0.38 JSON sample', () => {
     expect(parseStorageListJson(STORAGE_LIST_JSON)).toEqual([{ entryName: 'legacy-…', hostPath: '/tmp/mount', containerPath: '/mount', readonly: false, volumeOptions: '' }])
   })
@@ -85,7 +85,7 @@ describe('storage:list (contract §4.13)', () => {
   })
 })
 
-describe('docker-options (contract §4.15)', () => {
+describe('docker-options (docs/dokku-contract.md#docker-options)', () => {
   it('splits an option string at flag boundaries, as docker-options:add stores it', () => {
     expect(splitDockerOptionEntries('--label a=b --label c=d')).toEqual([['--label', 'a=b'], ['--label', 'c=d']])
     expect(splitDockerOptionEntries('-p 127.0.0.1:26257:26257')).toEqual([['-p', '127.0.0.1:26257:26257']])
@@ -120,7 +120,7 @@ describe('docker-options (contract §4.15)', () => {
   })
 })
 
-describe('builds:report (addendum §A.7)', () => {
+describe('builds:report (docs/dokku-contract.md#builds)', () => {
   it('reads the most recent build from JSON with the legacy builds-retention key', () => {
     const json = '{"build-exit-code":"0","build-finished-at":"2026-08-21T12:01:00Z","build-id":"m1abcd12ef3456","build-kind":"build","build-pid":"123","build-source":"git:from-image","build-started-at":"2026-08-21T12:00:00Z","build-status":"succeeded","builds-computed-retention":"20","builds-global-retention":"","builds-retention":"","computed-retention":"20","global-retention":"","retention":""}'
     expect(parseBuildsReport(parseReportJson(json, 'builds', 'stripped'))).toEqual({
@@ -140,7 +140,7 @@ describe('builds:report (addendum §A.7)', () => {
   })
 })
 
-describe('ps:scale (contract §4.8)', () => {
+describe('ps:scale (docs/dokku-contract.md#ps-scale)', () => {
   it('reads the text sample and its --quiet form', () => {
     expect(parseScaleText(PS_SCALE_TEXT)).toEqual({ web: 1, worker: 2 })
     expect(parseScaleText('web:  1\nworker: 2\n')).toEqual({ web: 1, worker: 2 })
@@ -152,7 +152,7 @@ describe('ps:scale (contract §4.8)', () => {
   })
 })
 
-describe('caddy:labels:show (contract §4.12)', () => {
+describe('caddy:labels:show (docs/dokku-contract.md#caddy-labels)', () => {
   it('reads label=value lines; no labels is a stderr warning, so {}', () => {
     expect(parseCaddyLabels(CADDY_LABELS_TEXT)).toEqual({ 'caddy.handle_path': '/api/v1/*', 'caddy.handle_path.reverse_proxy': '{{upstreams 4000}}' })
     expect(parseCaddyLabels('')).toEqual({})

@@ -27,7 +27,7 @@ const DOMAINS = {
   'global-vhosts': 'example.com'
 }
 
-describe('Go :report text layout (contract §3.4)', () => {
+describe('Go :report text layout (docs/dokku-contract.md#reports)', () => {
   it('reads the apps sample, header skipped, empty value as ""', () => {
     expect(parseReportText(APPS_REPORT_TEXT, 'app')).toEqual(APP_REPORT)
   })
@@ -66,7 +66,7 @@ describe('Go :report text layout (contract §3.4)', () => {
   })
 })
 
-describe('JSON :report (contract §3.4)', () => {
+describe('JSON :report (docs/dokku-contract.md#reports)', () => {
   it('reads 0.38.8+ JSON with both stripped and legacy keys as one set of stripped keys', () => {
     expect(parseReportJson(APPS_REPORT_JSON, 'app', 'stripped')).toEqual(APP_REPORT)
   })
@@ -111,7 +111,7 @@ describe('JSON :report (contract §3.4)', () => {
   })
 })
 
-describe('single info flag values (contract §3.4)', () => {
+describe('single info flag values (docs/dokku-contract.md#reports)', () => {
   it('drops the one newline Dokku adds, and reads bash-empty output as ""', () => {
     expect(parseSingleValue('true\n')).toBe('true')
     expect(parseSingleValue('app1 app2 \n')).toBe('app1 app2 ')

@@ -7,7 +7,7 @@ vi.mock('@actions/core', async (importOriginal) => ({ ...(await importOriginal<t
 
 afterEach(() => clearSecretsForTest())
 
-describe('postgres:info / redis:info blocks (contract §5.1, addendum §A.3)', () => {
+describe('postgres:info / redis:info blocks (docs/dokku-contract.md#service-info)', () => {
   it('reads the postgres sample', () => {
     const info = parseServiceInfo(POSTGRES_INFO_TEXT)
     expect(info).toEqual({
@@ -49,13 +49,13 @@ describe('postgres:info / redis:info blocks (contract §5.1, addendum §A.3)', (
 describe('single info flags', () => {
   const pw = '5f3c1a9e8b7d6c4e2f1a0b9c8d7e6f5a'
 
-  it('parses the exact postgres --dsn form and registers it (contract §5.1)', () => {
+  it('parses the exact postgres --dsn form and registers it (docs/dokku-contract.md#service-info)', () => {
     const dsn = parseServiceDsn(`postgres://postgres:${pw}@dokku-postgres-db:5432/db\n`)
     expect(dsn).toEqual({ dsn: `postgres://postgres:${pw}@dokku-postgres-db:5432/db`, scheme: 'postgres', user: 'postgres', password: pw, host: 'dokku-postgres-db', port: 5432, database: 'db' })
     expect(redact(`password ${pw} leaked`)).toBe('password *** leaked')
   })
 
-  it('parses the exact redis --dsn form: empty user, no path (addendum §A.3)', () => {
+  it('parses the exact redis --dsn form: empty user, no path (docs/dokku-contract.md#service-info)', () => {
     const redisPw = `${pw}${pw}`
     const dsn = parseServiceDsn(`redis://:${redisPw}@dokku-redis-cache:6379\n`)
     expect(dsn).toMatchObject({ scheme: 'redis', user: '', password: redisPw, host: 'dokku-redis-cache', port: 6379, database: '' })

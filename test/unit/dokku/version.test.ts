@@ -12,7 +12,7 @@ import {
   type VersionString
 } from '../../../src/core/dokku/version.js'
 
-describe('parseDokkuVersion (contract §4.21)', () => {
+describe('parseDokkuVersion (docs/dokku-contract.md#version)', () => {
   it.each([
     ['dokku version 0.38.27\n', { major: 0, minor: 38, patch: 27, raw: '0.38.27' }],
     ['dokku version v0.38.27-33-g33896f5d7\n', { major: 0, minor: 38, patch: 27, raw: 'v0.38.27-33-g33896f5d7' }],
@@ -47,7 +47,7 @@ describe('version comparison and the supported floor', () => {
   })
 })
 
-describe('featuresOf: the first version of each behaviour (contract §9, addendum §A.9)', () => {
+describe('featuresOf: the first version of each behaviour (docs/dokku-contract.md#versions)', () => {
   const cases: [keyof Omit<DokkuFeatures, 'version'>, VersionString, VersionString][] = [
     ['buildCapture', '0.37.5', '0.38.0'],
     ['appsListJson', '0.38.20', '0.38.21'],

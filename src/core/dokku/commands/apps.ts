@@ -5,7 +5,7 @@ import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome, type Stre
 export interface AppReport {
   /** Unix seconds; undefined if not recorded. */
   readonly createdAt: number | undefined
-  /** `git-push`, `git-sync`, `docker-image`, `tar`, `tar.gz`, `zip`, or '' (addendum §A.6). Writable with `apps:set`: not tamper-proof. */
+  /** `git-push`, `git-sync`, `docker-image`, `tar`, `tar.gz`, `zip`, or '' (docs/dokku-contract.md#deployed-state). Writable with `apps:set`: not tamper-proof. */
   readonly deploySource: string
   /** Commit sha, `<remote>#<sha>`, image reference, archive URL or `--`. */
   readonly deploySourceMetadata: string
@@ -13,7 +13,7 @@ export interface AppReport {
   readonly locked: boolean
 }
 
-/** `apps:*` (contract §4.1–§4.4, §4.23; addendum §A.1, §A.5). */
+/** `apps:*` (docs/dokku-contract.md#apps, #deploy-lock, #apps-clone). */
 export class AppsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -67,7 +67,7 @@ export class AppsCommands {
   }
 
   /**
-   * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (addendum §A.1). The clone shares
+   * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (docs/dokku-contract.md#apps-clone). The clone shares
    * the source's linked services and storage, and gets default domains. `unchanged('exists')`
    * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
    */
@@ -83,7 +83,7 @@ export class AppsCommands {
     return CHANGED
   }
 
-  /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (addendum §A.5). */
+  /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (docs/dokku-contract.md#deploy-lock). */
   async lock(app: string): Promise<void> {
     await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app })
   }

@@ -3,7 +3,7 @@ import { mentions, sanitizeOutput } from '../output.js'
 import { parseBuildsReport, type BuildSummary } from '../parse/builds.js'
 import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
-/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
+/** `builds:*` (docs/dokku-contract.md#builds; Dokku 0.38+): records and captured logs of builds and deploys. */
 export class BuildsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -19,7 +19,7 @@ export class BuildsCommands {
   /**
    * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
    * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
-   * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
+   * not return when it ends (docs/dokku-contract.md#builds); the timeout (default 60 s) bounds a still-running one.
    */
   async output(app: string, buildId: string, options: { timeoutMs?: number } = {}): Promise<string> {
     this.require()
@@ -31,7 +31,7 @@ export class BuildsCommands {
   /**
    * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
    * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
-   * build had already ended (addendum §A.7).
+   * build had already ended (docs/dokku-contract.md#builds).
    */
   async cancel(app: string): Promise<Outcome> {
     this.require()
@@ -44,7 +44,7 @@ export class BuildsCommands {
   }
 }
 
-/** `logs:failed` (addendum §A.7). */
+/** `logs:failed` (docs/dokku-contract.md#logs-failed). */
 export class LogsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {

@@ -6,7 +6,7 @@ import { parseSingleValue } from '../parse/report.js'
 import { CHANGED, checkApp, checkTarget, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
 /**
- * The built-in caddy proxy (contract §4.12). Routes are labels on web containers, applied at
+ * The built-in caddy proxy (docs/dokku-contract.md#caddy). Routes are labels on web containers, applied at
  * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
  * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
  */
@@ -36,7 +36,7 @@ export class CaddyCommands {
 
   /**
    * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
-   * deploy. An empty value cannot pass the dokku user's forced command (§1.1) and is refused by the transport.
+   * deploy. An empty value cannot pass the dokku user's forced command (docs/dokku-contract.md#forced-command) and is refused by the transport.
    */
   async addLabel(app: string, label: string, value: string): Promise<void> {
     this.requireLabels()

@@ -18,7 +18,7 @@ function processList(processTypes: readonly string[]): string[] {
   return processTypes.length === 0 ? [] : [processTypes.join(',')]
 }
 
-/** `checks:*` (contract §4.17). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
+/** `checks:*` (docs/dokku-contract.md#checks). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
 export class ChecksCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -27,7 +27,7 @@ export class ChecksCommands {
 
   /**
    * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
-   * singletons holding a data directory, such as a single-node database (§6.2).
+   * singletons holding a data directory, such as a single-node database (docs/dokku-contract.md#cockroach-app).
    */
   async disable(app: string, processTypes: readonly string[] = []): Promise<void> {
     await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app })
@@ -40,7 +40,7 @@ export class ChecksCommands {
 
   /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
   async set(target: Target, key: 'wait-to-retire', value?: number): Promise<void> {
-    if (key !== 'wait-to-retire') throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (contract §4.17).')
+    if (key !== 'wait-to-retire') throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).')
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.')
     const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])]
     await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv })

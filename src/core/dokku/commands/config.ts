@@ -9,7 +9,7 @@ export type ConfigValues = Readonly<Record<string, string>>
 export interface RestartOptions extends StreamOptions {
   /**
    * Let Dokku restart a deployed app after the change (Dokku's default). Off by default here:
-   * Dokku restarts even when nothing changed (§10.7); compare first, then restart once with `ps.restart`.
+   * Dokku restarts even when nothing changed (docs/dokku-contract.md#config-set); compare first, then restart once with `ps.restart`.
    */
   restart?: boolean
 }
@@ -28,7 +28,7 @@ export function configSetArgv(app: string, values: ConfigValues, options: { rest
   }
 }
 
-/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
+/** `config:*` (docs/dokku-contract.md#config). Output is never shown unfiltered: Dokku echoes values in clear. */
 export class ConfigCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -52,7 +52,7 @@ export class ConfigCommands {
 
   /**
    * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
-   * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
+   * restart failing makes config:set still exit 0 with "Failure while restarting app" (docs/dokku-contract.md#config-set):
    * that is raised as UnfulfilledCommandError (the values are saved).
    */
   async set(app: string, values: ConfigValues, options: RestartOptions = {}): Promise<Outcome> {
@@ -62,7 +62,7 @@ export class ConfigCommands {
     return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
   }
 
-  /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
+  /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
   async unset(app: string, keys: readonly string[], options: RestartOptions = {}): Promise<Outcome> {
     if (keys.length === 0) return unchanged('up-to-date')
     const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)]
@@ -79,8 +79,8 @@ export class ConfigCommands {
     this.checkStorable(values)
     if (Object.keys(values).length === 0) {
       if (!options.replace) return unchanged('up-to-date')
-      // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
-      // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
+      // Dokku refuses an empty import (" !     No config vars to set", exit 1, docs/dokku-contract.md#config-import):
+      // replacing every value with none is `config:clear [--no-restart] <app>` (docs/dokku-contract.md#config-unset).
       const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)]
       return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput })
     }
@@ -89,7 +89,7 @@ export class ConfigCommands {
   }
 
   /**
-   * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
+   * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
    * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
    * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
    */

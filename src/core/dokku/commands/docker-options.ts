@@ -17,7 +17,7 @@ export interface DockerOptionScope {
 }
 
 /**
- * `docker-options:*` (contract §4.15). Changes apply to containers created afterwards (deploy or
+ * `docker-options:*` (docs/dokku-contract.md#docker-options). Changes apply to containers created afterwards (deploy or
  * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
  * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
  */
@@ -27,7 +27,7 @@ export class DockerOptionsCommands {
     this.dokku = dokku
   }
 
-  /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, §2.2). */
+  /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, docs/dokku-contract.md#global-flags). */
   async add(app: string, phases: readonly DockerOptionPhase[], option: string, scope: DockerOptionScope = {}): Promise<void> {
     await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app })
   }

@@ -10,8 +10,8 @@ export const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch
 export type GitKey = (typeof GIT_KEYS)[number]
 
 /**
- * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
- * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
+ * `git:*` (docs/dokku-contract.md#git, #git-from-archive). The forced command splits git commands on whitespace
+ * with no quoting (docs/dokku-contract.md#forced-command), so no argument may contain whitespace; the transport refuses such
  * arguments before sending. All deploy commands take the deploy lock and fail at once if another
  * deploy holds it (DeployLockedError).
  */
@@ -24,7 +24,7 @@ export class GitCommands {
   /**
    * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
    * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
-   * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
+   * `force` only forces the pull, it never redeploys the same reference (docs/dokku-contract.md#git-from-image). Use
    * immutable tags or digests, or `ps.rebuild` to redeploy.
    */
   async fromImage(app: string, image: string, options: { force?: boolean } & StreamOptions = {}): Promise<Outcome> {
@@ -34,7 +34,7 @@ export class GitCommands {
 
   /**
    * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
-   * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
+   * selects stdin; `-` would be taken as a URL, docs/dokku-contract.md#git-from-archive). The archive is the complete new tree.
    */
   async fromArchive(app: string, archive: Readable, options: { archiveType?: 'tar' | 'tar.gz' | 'zip' } & StreamOptions = {}): Promise<Outcome> {
     const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--']
@@ -44,8 +44,8 @@ export class GitCommands {
   /**
    * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
    * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-   * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
-   * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
+   * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
+   * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
    */
   async sync(app: string, repository: string, options: { ref?: string; build?: 'always' | 'if-changed' | 'never' } & StreamOptions = {}): Promise<Outcome> {
     const build = options.build ?? 'always'
@@ -60,7 +60,7 @@ export class GitCommands {
   }
 
   /**
-   * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1).
+   * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
    * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
    * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").
    */
@@ -74,7 +74,7 @@ export class GitCommands {
 
   /**
    * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
-   * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
+   * of the repository HEAD; may be empty for push apps, docs/dokku-contract.md#deployed-state), `source-image`, `rev-env-var`.
    */
   async report(target: Target): Promise<Report> {
     return this.dokku.report('git', checkTarget(target))

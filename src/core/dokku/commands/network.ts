@@ -13,7 +13,7 @@ function checkNetwork(network: string): string {
   return network
 }
 
-/** `network:*` (contract §4.14). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
+/** `network:*` (docs/dokku-contract.md#network). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
 export class NetworkCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {

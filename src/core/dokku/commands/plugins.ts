@@ -5,7 +5,7 @@ import { CHANGED, unchanged, type DokkuRunner, type Outcome } from '../runner.js
 
 /**
  * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (contract §4.19). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
+ * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
  */
 export function pluginNameFromUrl(url: string): string {
   const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? ''
@@ -17,7 +17,7 @@ function checkPluginName(name: string): string {
   return name
 }
 
-/** `plugin:*` (contract §4.19). Everything but `list` must run as root and is refused up front over the dokku user. */
+/** `plugin:*` (docs/dokku-contract.md#plugins). Everything but `list` must run as root and is refused up front over the dokku user. */
 export class PluginCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {

@@ -3,7 +3,7 @@ import { checkApp, type DokkuRunner } from '../runner.js'
 /**
  * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
  * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
- * Caddy starts (contract §4.12). Dokku prints nothing of its own.
+ * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
  */
 export class NginxCommands {
   private readonly dokku: DokkuRunner

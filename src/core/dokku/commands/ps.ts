@@ -9,7 +9,7 @@ export const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy
 export type PsKey = (typeof PS_KEYS)[number]
 
 export interface PsReport {
-  /** A cached flag: false before the first successful deploy (a clone can inherit it, addendum §A.1). */
+  /** A cached flag: false before the first successful deploy (a clone can inherit it, docs/dokku-contract.md#apps-clone). */
   readonly deployed: boolean
   readonly running: 'true' | 'false' | 'mixed' | string
   readonly processes: number
@@ -17,7 +17,7 @@ export interface PsReport {
   readonly raw: Report
 }
 
-/** `ps:*` (contract §4.8). rebuild/restart/start deploy: their output streams through `onOutput`. */
+/** `ps:*` (docs/dokku-contract.md#ps). rebuild/restart/start deploy: their output streams through `onOutput`. */
 export class PsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -26,7 +26,7 @@ export class PsCommands {
 
   /**
    * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
-   * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, §4.8).
+   * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, docs/dokku-contract.md#ps-rebuild).
    */
   async rebuild(app: string, options: StreamOptions = {}): Promise<Outcome> {
     const invocation: Invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput }

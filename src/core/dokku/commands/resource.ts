@@ -2,7 +2,7 @@ import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import type { Report } from '../parse/report.js'
 import { checkApp, type DokkuRunner } from '../runner.js'
 
-/** Resource limits; a value of `clear` removes one. Memory without a unit means megabytes (§4.16). */
+/** Resource limits; a value of `clear` removes one. Memory without a unit means megabytes (docs/dokku-contract.md#resource). */
 export interface ResourceLimits {
   cpu?: string
   memory?: string
@@ -41,7 +41,7 @@ export function resourceLimitArgv(app: string, limits: ResourceLimits, processTy
   return argv
 }
 
-/** `resource:*` (contract §4.16). Limits apply to containers created afterwards. */
+/** `resource:*` (docs/dokku-contract.md#resource). Limits apply to containers created afterwards. */
 export class ResourceCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {

@@ -12,7 +12,7 @@ export type PortMapInput = PortMap | string
 export interface PortsReport {
   /** The configured maps; empty when none are set (Dokku then uses the detected ones). */
   readonly map: readonly PortMap[]
-  /** Maps detected at build time, e.g. `http:80:5000` (§4.9). */
+  /** Maps detected at build time, e.g. `http:80:5000` (docs/dokku-contract.md#ports). */
   readonly detected: readonly PortMap[]
 }
 
@@ -26,7 +26,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return left.length === right.length && left.every((item, i) => item === right[i])
 }
 
-/** `ports:*` (contract §4.9; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
+/** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
 export class PortsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -45,7 +45,7 @@ export class PortsCommands {
   }
 
   /**
-   * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (§4.9). That returns
+   * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
    * `unchanged('exists')` when every requested map is already there exactly, and stays an error
    * when the host port is mapped to a different container port.
    */
@@ -96,7 +96,7 @@ function checkDomains(domains: readonly string[]): string[] {
   })
 }
 
-/** `domains:*` (contract §4.10). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
+/** `domains:*` (docs/dokku-contract.md#domains). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
 export class DomainsCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -125,7 +125,7 @@ export class DomainsCommands {
     await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app })
   }
 
-  /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (§10.5). */
+  /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
   async remove(app: string, domains: readonly string[]): Promise<void> {
     await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app })
   }
@@ -154,7 +154,7 @@ export interface ProxyReport {
   readonly raw: Report
 }
 
-/** `proxy:*` (contract §4.11). Switching the proxy type starts or stops nothing: rebuild the app. */
+/** `proxy:*` (docs/dokku-contract.md#proxy). Switching the proxy type starts or stops nothing: rebuild the app. */
 export class ProxyCommands {
   private readonly dokku: DokkuRunner
   constructor(dokku: DokkuRunner) {
@@ -193,7 +193,7 @@ export class ProxyCommands {
     await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app })
   }
 
-  /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (§6.2). */
+  /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (docs/dokku-contract.md#cockroach-app). */
   async disable(app: string): Promise<void> {
     await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app })
   }

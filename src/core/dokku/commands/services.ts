@@ -5,10 +5,10 @@ import { mentions } from '../output.js'
 import { parseDashList, parseServiceDsn, parseServiceInfo, parseServiceList, type ServiceDsn, type ServiceInfo } from '../parse/service.js'
 import { CHANGED, checkApp, checkNotFlag, checkService, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
 
-/** The dokku-postgres (contract §5) and dokku-redis (addendum §A.3) plugins share their command code. */
+/** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 export const SERVICE_PLUGINS = {
   postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
-  // redis:export polls LASTSAVE and can wait forever (addendum §A.3): always bounded.
+  // redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): always bounded.
   redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
 } as const
 
@@ -203,14 +203,14 @@ export class ServiceCommands {
 
   /**
    * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
-   * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
+   * reads it as a script and prints the results on stdout (docs/dokku-contract.md#service-export-import, #redis).
    */
   async connect(service: string, input: string, options: { timeoutMs?: number } = {}): Promise<string> {
     const invocation: Invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
     return (await this.serviceOk(invocation, service)).stdout
   }
 
-  /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
+  /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, docs/dokku-contract.md#service-destroy). Linked services refuse. */
   async destroy(service: string): Promise<void> {
     await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service)
   }

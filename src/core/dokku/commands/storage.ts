@@ -14,7 +14,7 @@ import { parseStorageListJson, type StorageMount } from '../parse/storage.js'
 import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
 /**
- * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
+ * Persistent storage (docs/dokku-contract.md#storage, #cockroach-app), in the form the host's version expects: named entries
  * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
  * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
  * or `ps:restart` / `ps:rebuild`.
@@ -44,8 +44,8 @@ export class StorageCommands {
 
   /**
    * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
-   * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
-   * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
+   * legacy form says "Mount path does not exist." (docs/dokku-contract.md#storage-legacy); the 0.38 named form
+   * (`storage:unmount <app> <entry> --container-dir p`, docs/dokku-contract.md#storage) says the entry "is not mounted" instead.
    */
   async unmount(app: string, name: string, containerDir: string): Promise<Outcome> {
     const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app }

@@ -1,6 +1,6 @@
 import { DokkuParseError } from '../errors.js'
 
-/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (contract §4.3). */
+/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (docs/dokku-contract.md#apps-list). */
 export function parseAppsListJson(text: string): string[] {
   let data: unknown
   try {
@@ -15,7 +15,7 @@ export function parseAppsListJson(text: string): string[] {
 
 /**
  * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
- * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (contract §4.3),
+ * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (docs/dokku-contract.md#apps-list),
  * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
  */
 export function parseAppsListText(stdout: string): string[] {

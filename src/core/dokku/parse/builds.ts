@@ -1,6 +1,6 @@
 import type { Report } from './report.js'
 
-/** The most recent build record of an app, from `builds:report <app>` (addendum §A.6, §A.7; 0.38+). */
+/** The most recent build record of an app, from `builds:report <app>` (docs/dokku-contract.md#deployed-state, #builds; 0.38+). */
 export interface BuildSummary {
   /** Empty when the app has no build records. */
   readonly id: string
@@ -11,7 +11,7 @@ export interface BuildSummary {
   /** `git-hook`, `ps:rebuild`, `git:from-image`, `config-redeploy`, … */
   readonly source: string
   readonly exitCode: number | undefined
-  /** RFC 3339 (the docs' "UNIX timestamp" is wrong, addendum §A.6). */
+  /** RFC 3339 (the docs' "UNIX timestamp" is wrong, docs/dokku-contract.md#deployed-state). */
   readonly startedAt: string
   readonly finishedAt: string
 }

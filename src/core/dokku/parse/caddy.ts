@@ -1,5 +1,5 @@
 /**
- * `caddy:labels:show <app>` (0.37+, contract §4.12): `=====> web caddy labels` then `       label=value`
+ * `caddy:labels:show <app>` (0.37+, docs/dokku-contract.md#caddy-labels): `=====> web caddy labels` then `       label=value`
  * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
  */
 export function parseCaddyLabels(stdout: string): Record<string, string> {

@@ -3,7 +3,7 @@ import { DokkuParseError } from '../errors.js'
 import { storedValue, type EnvFileFormat } from './envfile.js'
 
 /**
- * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
+ * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (docs/dokku-contract.md#config-export).
  * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
  * and so is every whole value that carries one.
  */

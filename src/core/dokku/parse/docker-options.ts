@@ -8,7 +8,7 @@ export type DockerOptionPhase = (typeof DOCKER_OPTION_PHASES)[number]
 export type DockerOptions = Readonly<Record<DockerOptionPhase, readonly (readonly string[])[]>>
 
 /**
- * Reads the docker-options report (contract §4.15). The JSON report of recent 0.38 releases
+ * Reads the docker-options report (docs/dokku-contract.md#docker-options-report). The JSON report of recent 0.38 releases
  * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
  * entries joined by spaces, which is split back into entries at flag boundaries, as
  * `docker-options:add` itself splits them.

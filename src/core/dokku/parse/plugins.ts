@@ -8,7 +8,7 @@ export interface PluginInfo {
   readonly description: string
 }
 
-// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (contract §4.19).
+// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (docs/dokku-contract.md#plugins).
 // Long names and versions overflow their columns, so the columns are found by the
 // enabled|disabled word rather than by position.
 const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/

@@ -1,6 +1,6 @@
 import { DokkuParseError } from '../errors.js'
 
-/** One port map `scheme:host-port:container-port` (contract §4.9). */
+/** One port map `scheme:host-port:container-port` (docs/dokku-contract.md#ports). */
 export interface PortMap {
   readonly scheme: string
   readonly hostPort: number
@@ -25,7 +25,7 @@ export function parsePortMaps(text: string): PortMap[] {
 
 /**
  * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (contract §4.9).
+ * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
  */
 export function parsePortMapsJson(text: string): PortMap[] {
   let data: unknown

@@ -21,7 +21,7 @@ export function parseScaleJson(text: string): Record<string, number> {
 }
 
 /**
- * `ps:scale <app>` text (contract §4.8): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
+ * `ps:scale <app>` text (docs/dokku-contract.md#ps-scale): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
  * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
  */
 export function parseScaleText(stdout: string): Record<string, number> {

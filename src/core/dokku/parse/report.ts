@@ -7,17 +7,17 @@ import { DokkuParseError } from '../errors.js'
  * `--app-locked` → `locked`, `--ps-computed-restart-policy` → `computed-restart-policy`,
  * `--deployed` → `deployed`, `--status-web.1` → `status-web-1`, postgres `--dsn` → `dsn`.
  * That is the 0.38.8+ JSON key style; the text layouts and older JSON keys are mapped onto it,
- * except that text cannot tell `.` from `-` (§3.4 turns both into spaces), hence the rewrite.
+ * except that text cannot tell `.` from `-` (docs/dokku-contract.md#reports turns both into spaces), hence the rewrite.
  */
 export type Report = Readonly<Record<string, string>>
 
-/** How JSON report keys look (contract §3.4, §9): `legacy` = flag without `--`; `stripped` = without `--<plugin>-` too. */
+/** How JSON report keys look (docs/dokku-contract.md#reports, #versions): `legacy` = flag without `--`; `stripped` = without `--<plugin>-` too. */
 export type ReportKeyStyle = 'legacy' | 'stripped'
 
 /**
  * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
  * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
- * layouts (contract §3.4, §5.1, addendum §A.3). Header lines (`=====> …`) are skipped; padding
+ * layouts (docs/dokku-contract.md#reports, #services, #redis). Header lines (`=====> …`) are skipped; padding
  * and trailing spaces are dropped, so an empty value reads as ''.
  */
 export function parseReportText(text: string, prefix: string | null): Report {
@@ -33,7 +33,7 @@ export function parseReportText(text: string, prefix: string | null): Report {
   return report
 }
 
-/** Parses `X:report <app> --format json`: one object of strings (contract §3.4). */
+/** Parses `X:report <app> --format json`: one object of strings (docs/dokku-contract.md#reports). */
 export function parseReportJson(text: string, prefix: string, style: ReportKeyStyle): Report {
   let data: unknown
   try {
@@ -61,7 +61,7 @@ export function parseReportJson(text: string, prefix: string, style: ReportKeySt
 
 /**
  * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
- * the raw value plus `\n`, or nothing at all for an empty value in bash reports (§3.4).
+ * the raw value plus `\n`, or nothing at all for an empty value in bash reports (docs/dokku-contract.md#reports).
  */
 export function parseSingleValue(text: string): string {
   return text.endsWith('\n') ? text.slice(0, -1) : text

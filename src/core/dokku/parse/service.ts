@@ -2,7 +2,7 @@ import { registerSecret } from '../../secrets.js'
 import { DokkuParseError } from '../errors.js'
 import { parseReportText, parseSingleValue } from './report.js'
 
-/** `postgres:info` / `redis:info` (contract §5.1, addendum §A.3), with the DSN's password already registered as a secret. */
+/** `postgres:info` / `redis:info` (docs/dokku-contract.md#service-info), with the DSN's password already registered as a secret. */
 export interface ServiceInfo {
   readonly configDir: string
   readonly configOptions: string

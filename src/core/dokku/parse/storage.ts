@@ -13,7 +13,7 @@ export interface StorageMount {
 /**
  * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
  * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
- * and always carry `volume_options` (contract §4.13).
+ * and always carry `volume_options` (docs/dokku-contract.md#storage).
  */
 export function parseStorageListJson(text: string): StorageMount[] {
   let data: unknown
@@ -40,7 +40,7 @@ export function parseStorageListJson(text: string): StorageMount[] {
 }
 
 /**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (contract §4.13).
+ * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
  * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
  */
 export function parseStorageListText(stdout: string): StorageMount[] {

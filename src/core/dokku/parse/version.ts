@@ -8,7 +8,7 @@ export interface DokkuVersion {
   readonly raw: string
 }
 
-// Contract §4.21: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
+// docs/dokku-contract.md#version: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
 // the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
 const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m
 

@@ -1,5 +1,5 @@
 // Output formats Dokku borrows from Go libraries: encoding/json (HTML-escaped, sorted map
-// keys), ryanuber/columnize, joho/godotenv, and the report layouts of main §3.4.
+// keys), ryanuber/columnize, joho/godotenv, and the report layouts of docs/dokku-contract.md#reports.
 import { Exit } from './ctx.ts'
 import type { Ctx } from './ctx.ts'
 
@@ -183,7 +183,7 @@ export interface GoReportInput {
   ucFirst: boolean
 }
 
-/** Go ReportSingleApp (main §3.4). */
+/** Go ReportSingleApp (docs/dokku-contract.md#reports). */
 export function goReport(ctx: Ctx, input: GoReportInput): void {
   const keys = Object.keys(input.flags).sort()
   if (input.format === 'json') {

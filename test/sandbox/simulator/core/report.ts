@@ -1,4 +1,4 @@
-// The shape every `X:report` shares (contract §3.4): `--global`, every app in turn (with the
+// The shape every `X:report` shares (docs/dokku-contract.md#reports): `--global`, every app in turn (with the
 // "no apps" warning, exit 0), or one app (exit 20 when it is missing).
 import type { Ctx } from './ctx.ts'
 import { bashReport, goReport, type ReportArgs } from './format.ts'
@@ -22,7 +22,7 @@ export function eachReport(ctx: Ctx, r: ReportArgs, globalFlags: Flags, appFlags
   render(app, appFlags(app))
 }
 
-/** domains, caddy, checks and git reports were bash until 0.38.21 and Go from 0.38.22 (contract §3.4, §9). */
+/** domains, caddy, checks and git reports were bash until 0.38.21 and Go from 0.38.22 (docs/dokku-contract.md#reports, #versions). */
 export function migratedRender(ctx: Ctx, type: string, r: ReportArgs, modern: boolean): (name: string, flags: Flags) => void {
   return (name, flags) => {
     if (modern) goReport(ctx, { type, name, flags: Object.fromEntries(flags), infoFlag: r.infoFlag, format: r.format, trimPrefix: true, emitLegacy: false, ucFirst: true })

@@ -305,7 +305,7 @@ const clone: Handler = async (ctx, args) => {
     copy.failedContainers = []
     saveApp(ctx, newApp, copy)
     if (existsSync(lockFile(ctx, oldApp))) writeFileSync(lockFile(ctx, newApp), readFileSync(lockFile(ctx, oldApp)), { mode: 0o666 })
-    // the common clone hook deletes the *source's* cached deployed flag (addendum §A.1)
+    // the common clone hook deletes the *source's* cached deployed flag (docs/dokku-contract.md#apps-clone)
     source.deployed = source.deployed && existsSync(containerFile(ctx, oldApp))
     saveApp(ctx, oldApp, source)
   })

@@ -25,7 +25,7 @@ const set: Handler = (ctx, args) => {
   const global = target === '--global'
   if (!global) {
     if (ctx.atLeast('0.38.3') && GLOBAL_ONLY.includes(key)) return ctx.fail(`The key '${key}' can only be set globally`)
-    // every valid key is "global-capable", so the app is not checked (main §4.12 quirk)
+    // every valid key is "global-capable", so the app is not checked (docs/dokku-contract.md#caddy quirk)
     if (!ctx.atLeast('0.38.0') || !KEYS.includes(key)) verifyApp(ctx, target)
   } else if (key === 'tls-internal' && !ctx.atLeast('0.38.0')) return ctx.fail('Property cannot be specified globally')
   const stored = key === 'log-level' ? value.toUpperCase() : value

@@ -66,7 +66,7 @@ function parsePhases(ctx: Ctx, text: string): Phase[] {
 export function addOptions(ctx: Ctx, app: string, phases: Phase[], option: string, processes: string[] = []): void {
   const entries = splitOptions(ctx, option)
   updateApp(ctx, app, (s) => {
-    // --process (0.38+, deploy phase only, main §4.15): stored per process type, apart from the
+    // --process (0.38+, deploy phase only, docs/dokku-contract.md#docker-options-add): stored per process type, apart from the
     // default scope (dokku v0.38.27 dockeroptions.go AddDockerOptionToProcessPhases).
     if (processes.length > 0) {
       const scoped = (s.dockerOptionsProcess ??= {})
@@ -166,7 +166,7 @@ const report: Handler = (ctx, args) => {
   const app = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--format')
   const infoFlag = args.some((a) => a.startsWith('--') && a !== '--format' && a !== '--global')
   if (json && app !== undefined && !infoFlag) {
-    // main §4.15: the JSON report adds build-list, deploy-list, run-list arrays (the stored entries),
+    // docs/dokku-contract.md#docker-options-report: the JSON report adds build-list, deploy-list, run-list arrays (the stored entries),
     // and deploy.<process>-list for scoped options (report.go buildJSONReportData).
     const name = verifyApp(ctx, app)
     const s = loadApp(ctx, name)
