@@ -1,6 +1,8 @@
+import { checkDomain } from '../../core/caddy/domain.js'
+import { TLS_MODES, type TlsMode } from '../../core/caddy/routing.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, CONFIG_KEY, invalid, isHostname, type InputReader } from '../../core/inputs/readers.js'
+import { checkAppName, CONFIG_KEY, invalid, type InputReader } from '../../core/inputs/readers.js'
 import {
   APP_VARIABLES,
   bucketNameProblem,
@@ -20,6 +22,7 @@ export const Inputs = {
   envNames: 'env-names',
   rotate: 'rotate',
   domain: 'domain',
+  tls: 'tls',
   endpoint: 'endpoint',
   appEndpoint: 'app-endpoint',
   region: 'region',
@@ -54,6 +57,8 @@ export interface SeaweedConfig extends CommonSettings {
   /** Apps whose key is replaced on this run. */
   rotate: Set<string>
   domain: string | undefined
+  /** How Caddy gets the domain's certificate: Let's Encrypt, or Caddy's own CA. */
+  tls: TlsMode
   /** Where the runner reaches the store's S3 port. */
   endpoint: string
   /** What AWS_S3_ENDPOINT says in the apps: the store's network address, or `endpoint`. */
@@ -74,8 +79,9 @@ export function readSeaweedInputs(inputs: InputReader): SeaweedConfig {
   if ('problem' in image) throw invalid(Inputs.image, imageValue, image.problem, image.fix)
   const buckets = readBuckets(inputs)
   const access = readAccess(inputs, app, buckets)
-  const domain = readDomain(inputs)
-  const endpoint = readEndpoint(inputs, domain)
+  const tls = inputs.oneOf(Inputs.tls, TLS_MODES, 'acme')
+  const domain = readDomain(inputs, tls)
+  const endpoint = readEndpoint(inputs, domain, tls)
   const appEndpoint = inputs.oneOf(Inputs.appEndpoint, ['internal', 'public'] as const, 'internal')
   return {
     ...common,
@@ -86,6 +92,7 @@ export function readSeaweedInputs(inputs: InputReader): SeaweedConfig {
     envNames: readEnvNames(inputs),
     rotate: readRotate(inputs, access),
     domain,
+    tls,
     endpoint,
     appEndpoint,
     region: readRegion(inputs),
@@ -151,17 +158,18 @@ function readRotate(inputs: InputReader, access: readonly AccessGrant[]): Set<st
   return new Set(words)
 }
 
-function readDomain(inputs: InputReader): string | undefined {
+function readDomain(inputs: InputReader, tls: TlsMode): string | undefined {
   const value = inputs.optional(Inputs.domain)
   if (value === undefined) return undefined
   const fix = 'Give the store its own host name, e.g. s3.example.com (SigV4 signs the path, so S3 cannot live under a path prefix).'
   if (/^[a-z]+:\/\//i.test(value)) throw invalid(Inputs.domain, value, 'must be a host name without a scheme', fix)
   if (value.includes('/')) throw invalid(Inputs.domain, value, 'has a path: a path prefix breaks every SigV4 signature (seaweedfs#6086)', fix)
-  if (!isHostname(value) || /^\d{1,3}(\.\d{1,3}){3}$/.test(value)) throw invalid(Inputs.domain, value, 'must be a host name', fix)
-  return value.toLowerCase()
+  if (value.includes('*')) throw invalid(Inputs.domain, value, 'is a wildcard: the store answers on one host name (path-style requests)', fix)
+  // The rules Caddy's certificate needs, the same as caddy-config's domains.
+  return checkDomain(Inputs.domain, value, tls)
 }
 
-function readEndpoint(inputs: InputReader, domain: string | undefined): string {
+function readEndpoint(inputs: InputReader, domain: string | undefined, tls: TlsMode): string {
   const url = inputs.url(Inputs.endpoint, { protocols: ['https:', 'http:'] })
   if (url) {
     const value = inputs.optional(Inputs.endpoint) as string
@@ -169,6 +177,12 @@ function readEndpoint(inputs: InputReader, domain: string | undefined): string {
       throw invalid(Inputs.endpoint, value, 'must be a scheme, host and optional port only: a path prefix breaks SigV4', 'For example https://s3.example.com.')
     return url.origin
   }
+  if (domain && tls === 'internal')
+    throw new ConfigurationError(
+      `Input "${Inputs.endpoint}" is required with "${Inputs.tls}: internal": https://${domain} then has a certificate from Caddy's own CA, which the runner does not trust, ` +
+        `so every request to it would fail after connecting. Set ${Inputs.endpoint} to a URL the runner trusts (e.g. http://${domain.split('.')[0]}.dokku.example.com through Dokku's proxy), or use ${Inputs.tls}: acme.`,
+      Inputs.endpoint
+    )
   if (domain) return `https://${domain}`
   throw new ConfigurationError(
     `Input "${Inputs.endpoint}" is required when "${Inputs.domain}" is empty: the runner must reach the store's S3 port to create buckets and identities. ` +

@@ -7,6 +7,7 @@ import { blocksFromLabels, cloneBlocks, isGlobalBlock, LabelTemplateError, marsh
 import { containerLabels, globalLabels, type AppLabelSource, type CaddyGlobalSettings } from './labels.js'
 
 export type TlsMode = 'acme' | 'internal'
+export const TLS_MODES = ['acme', 'internal'] as const satisfies readonly TlsMode[]
 
 export interface Redirect {
   readonly from: string
