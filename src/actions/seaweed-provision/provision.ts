@@ -67,8 +67,8 @@ interface ApplyRun {
   storeRebuilt: boolean
 }
 
-/** A Caddy refusal about the host's email or the store app is about this action's `domain`. */
-const ROUTE_INPUTS: PlanInputs = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain }
+/** A Caddy refusal (no email, Caddy not running, the store app) is about this action's `domain`. */
+const ROUTE_INPUTS: PlanInputs = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain, caddy: Inputs.domain }
 
 /** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it. */
 export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): Promise<SeaweedResult> {

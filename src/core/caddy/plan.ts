@@ -31,6 +31,8 @@ export interface CaddyRequest {
   app: AppRoutingInputs | undefined
   /** Probe the domains from the runner after applying. */
   verify: boolean
+  /** Refuse instead of switching the host from nginx to Caddy (a caller routing one app of a host caddy-config owns). */
+  requireCaddyRunning?: boolean
   dryRun: boolean
 }
 
@@ -97,7 +99,7 @@ export interface CaddyPlan {
 }
 
 /** What a refused request is about: the caller names its own input for it. */
-export type PlanSubject = 'letsencrypt-email' | 'app'
+export type PlanSubject = 'letsencrypt-email' | 'app' | 'caddy'
 
 /** The request asks for something the host's state rules out. */
 export class PlanError extends Error {
@@ -131,6 +133,12 @@ export function planCaddy(config: CaddyRequest, observed: CaddyObservation): Cad
       `The host has no Let's Encrypt email and none is asked for. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
         `and never publishes port 443, even with tls: internal (seaweed-caddy-migration.md §2.2). Set it with caddy-config's input letsencrypt-email, e.g. ops@example.org.`,
       'letsencrypt-email'
+    )
+
+  if (config.requireCaddyRunning && !observed.caddyRunning)
+    throw new PlanError(
+      "Caddy is not running on the host. Switching a host from nginx to Caddy changes every app's routing: run caddy-config first (with letsencrypt-email), then this action.",
+      'caddy'
     )
 
   // ---- host-wide: switch to Caddy once, restart it only for a property that needs it

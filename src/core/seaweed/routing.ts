@@ -26,7 +26,7 @@ export function storeRoute(app: string, domain: string, tls: TlsMode): StoreRout
 /**
  * The request for the store's route. The host-wide settings (Let's Encrypt email and server, log
  * level) are undefined, so the host's are kept: a store must not retune the Caddy every other app
- * uses (a host without an email is refused, naming caddy-config's input that sets one). No labels
+ * uses (a host without an email, or without Caddy running, is refused: caddy-config sets it up). No labels
  * beyond the health check: Caddy's reverse_proxy passes the client's Host header on unchanged, and
  * `objectStore` makes the planner refuse any path route in front of the store. The store is not
  * given `-s3.externalUrl`: in-host apps sign for `<app>.web:8333`, and the proxy keeps Host.
@@ -40,6 +40,8 @@ export function storeCaddyRequest(route: StoreRoute, options: { dryRun: boolean 
     app: { app: route.app, domains: [route.domain], port: route.containerPort, labels: [], healthPath: SEAWEED_S3_HEALTH_PATH, redirects: [], objectStore: true },
     // Probed by verifyStoreRoute once the store is up (it may be deployed after the route is set).
     verify: false,
+    // Switching the host from nginx to Caddy is caddy-config's decision, not the store's.
+    requireCaddyRunning: true,
     dryRun: options.dryRun
   }
 }

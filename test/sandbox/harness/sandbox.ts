@@ -23,7 +23,7 @@
 //   watchdog.pid     the watchdog that cleans up if the owner dies without stop() (watchdog.ts)
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -185,6 +185,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let simulatorMain = options.simulatorMain
     if (simulatorMain === undefined) {
       await copyReadableTree(join(REPO_ROOT, 'test', 'sandbox', 'simulator'), join(root, 'simulator'))
+      // The SeaweedFS stand-in imports the harness's SigV4 verifier (../harness/) and the fauxqs
+      // package: the copy needs both beside it. node_modules is linked, not copied (it is large),
+      // so the stand-in needs a checkout the dokku user can read.
+      await mkdir(join(root, 'harness'), { recursive: true })
+      await chmod(join(root, 'harness'), 0o755)
+      await copyFile(join(REPO_ROOT, 'test', 'sandbox', 'harness', 'sigv4-verify.ts'), join(root, 'harness', 'sigv4-verify.ts'))
+      await chmod(join(root, 'harness', 'sigv4-verify.ts'), 0o644)
+      await symlink(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'))
       simulatorMain = join(root, 'simulator', 'main.ts')
     }
     await writeFile(join(root, 'env'), `DOKKU_SANDBOX_EXEC=(${[simulatorNode, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`, { mode: 0o644 })

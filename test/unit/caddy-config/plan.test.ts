@@ -70,6 +70,12 @@ describe('planCaddy', () => {
     expect(plan.steps.map((s) => ('app' in s ? `${s.kind} ${s.app}` : s.kind))).toEqual(['set-global', 'restart-caddy', 'rebuild uro', 'rebuild www'])
   })
 
+  it('a caller routing one app of a host caddy-config owns (seaweed-provision) never switches the host to Caddy', () => {
+    const request = { ...config(), letsencryptEmail: undefined, logLevel: undefined, requireCaddyRunning: true }
+    expect(() => planCaddy(request, host({ caddyRunning: false }))).toThrow(/Caddy is not running on the host/)
+    expect(planCaddy(request, host()).steps.filter((s) => s.kind === 'set-global' || s.kind === 'stop-nginx' || s.kind === 'start-caddy')).toEqual([])
+  })
+
   it('refuses without any email, a missing app, k3s and a shared domain', () => {
     expect(() => planCaddy(config({ 'letsencrypt-email': '' }), host({ settings: { letsencryptEmail: '', letsencryptServer: PROD, logLevel: 'ERROR' } }))).toThrow(PlanError)
     expect(() => planCaddy(config(), host({ targetExists: false }))).toThrow(/does not exist/)
