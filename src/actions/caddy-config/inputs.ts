@@ -3,6 +3,7 @@ import { labelPathProblem } from '../../core/caddy/labels.js'
 import type { AppRoutingInputs, CaddyRequest } from '../../core/caddy/plan.js'
 import { TLS_MODES, type Redirect, type TlsMode } from '../../core/caddy/routing.js'
 import { ConfigurationError } from '../../core/errors.js'
+import { ECHO_OPTION, MAX_FORCED_COMMAND_ARGUMENT } from '../../core/ssh/quote.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
 
@@ -116,6 +117,10 @@ function readLabels(inputs: InputReader): [string, string][] {
     if (!match)
       throw invalid(Inputs.labels, line, 'needs a line of LABEL VALUE', 'For example: caddy.handle_path /api/v1/* (Dokku cannot store a label without a value).')
     const [, label, value] = match as unknown as [string, string, string]
+    if (ECHO_OPTION.test(value))
+      throw invalid(Inputs.labels, line, `gives ${label} the value ${value}, which Dokku's forced command would read as an option of echo and drop`, 'Quote it inside the value for Caddy, or give the directive another argument first.')
+    if (Buffer.byteLength(value) > MAX_FORCED_COMMAND_ARGUMENT)
+      throw invalid(Inputs.labels, label, `has a value of ${Buffer.byteLength(value)} bytes, over the ${MAX_FORCED_COMMAND_ARGUMENT} one argument of Dokku's forced command can carry`, 'Shorten it, or put the configuration in a Caddy snippet.')
     const problem = labelPathProblem(label)
     if (problem) throw invalid(Inputs.labels, label, `is not a Caddy label path: it ${problem}`, 'For example caddy.encode, caddy.handle_path.reverse_proxy or caddy_2.redir.')
     if (labels.some(([l]) => l === label)) throw new ConfigurationError(`Input "${Inputs.labels}" sets ${label} twice. Keep one line for it.`, Inputs.labels)

@@ -97,7 +97,7 @@ export function readSeaweedInputs(inputs: InputReader): SeaweedConfig {
     appEndpoint,
     region: readRegion(inputs),
     selfTest: inputs.boolean(Inputs.selfTest, true),
-    adminPassword: inputs.secret(Inputs.adminPassword),
+    adminPassword: readAdminPassword(inputs),
     healthTimeoutMs: inputs.duration(Inputs.healthTimeout, { fallbackMs: 180_000, maxMs: 1_800_000 })
   }
 }
@@ -142,6 +142,8 @@ function readEnvNames(inputs: InputReader): Record<AppVariable, string> {
     if (!(APP_VARIABLES as readonly string[]).includes(from))
       throw invalid(Inputs.envNames, from, `renames a variable this action does not set`, `The variables are ${APP_VARIABLES.join(', ')}; write e.g. AWS_S3_BUCKET=UPLOADS_BUCKET.`)
     if (!CONFIG_KEY.test(to.trim())) throw invalid(Inputs.envNames, to, `gives ${from} a name that is not a variable name`, 'Letters, digits and underscores, starting with a letter or underscore.')
+    if (to.trim().length > MAX_VARIABLE_NAME)
+      throw invalid(Inputs.envNames, to, `gives ${from} a name of ${to.trim().length} characters`, `Use a name of at most ${MAX_VARIABLE_NAME} characters.`)
     names[from as AppVariable] = to.trim()
   }
   const values = Object.values(names)
@@ -167,6 +169,18 @@ function readDomain(inputs: InputReader, tls: TlsMode): string | undefined {
   if (value.includes('*')) throw invalid(Inputs.domain, value, 'is a wildcard: the store answers on one host name (path-style requests)', fix)
   // The rules Caddy's certificate needs, the same as caddy-config's domains.
   return checkDomain(Inputs.domain, value, tls)
+}
+
+/** Longer names are no one's variable; a bound keeps config:set's arguments sendable over SSH. */
+const MAX_VARIABLE_NAME = 255
+/** The password travels as a config:set argument (at most 32 KiB over the forced command); no password needs more. */
+const MAX_ADMIN_PASSWORD = 1024
+
+function readAdminPassword(inputs: InputReader): string | undefined {
+  const password = inputs.secret(Inputs.adminPassword)
+  if (password !== undefined && password.length > MAX_ADMIN_PASSWORD)
+    throw new ConfigurationError(`Input "${Inputs.adminPassword}" is ${password.length} characters long; use at most ${MAX_ADMIN_PASSWORD} (the value is not shown: it is a secret).`, Inputs.adminPassword)
+  return password
 }
 
 function readEndpoint(inputs: InputReader, domain: string | undefined, tls: TlsMode): string {
