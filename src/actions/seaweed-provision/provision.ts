@@ -82,10 +82,10 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
     const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined
     const observed = await observe(dokku, config, wrapper.digest, logger)
     // The store's route, planned by Caddy's planner and printed before anything changes; refused now, not halfway.
-    if (route && observed.store) {
-      const preview = await previewStoreRoute(dokku, route, logger, ROUTE_INPUTS)
+    if (route) {
+      const preview = await previewStoreRoute(dokku, route, logger, ROUTE_INPUTS, observed.store !== undefined)
       if (preview.failure) throw preview.failure
-      observed.route = { steps: preview.plan.steps.map(routeStepTitle) }
+      if (observed.store) observed.route = { steps: preview.plan.steps.map(routeStepTitle) }
     }
     let plan: SeaweedPlan
     try {

@@ -46,11 +46,16 @@ export function storeCaddyRequest(route: StoreRoute, options: { dryRun: boolean 
   }
 }
 
-/** What Caddy would change for the store, printed, changing nothing (the store app must exist). */
-export async function previewStoreRoute(dokku: DokkuClient, route: StoreRoute, logger: Logger, inputs: PlanInputs): Promise<CaddyResult> {
-  return convergeCaddy(dokku, storeCaddyRequest(route, { dryRun: true }), logger, {
+/**
+ * What Caddy would change for the store, printed, changing nothing. Before the store app exists
+ * only the host is checked (an email, Caddy running, a Caddyfile Caddy accepts): its own routing
+ * is planned once the app exists, on the same run.
+ */
+export async function previewStoreRoute(dokku: DokkuClient, route: StoreRoute, logger: Logger, inputs: PlanInputs, storeExists: boolean): Promise<CaddyResult> {
+  const request = storeCaddyRequest(route, { dryRun: true })
+  return convergeCaddy(dokku, storeExists ? request : { ...request, app: undefined }, logger, {
     inputs,
-    heading: `Plan for Caddy: ${route.domain} → ${route.app}:${route.containerPort}`
+    heading: `Plan for Caddy: ${route.domain} → ${route.app}:${route.containerPort}${storeExists ? '' : ` (the host only: ${route.app} does not exist yet)`}`
   })
 }
 

@@ -2,7 +2,7 @@
 // module caddy-config uses, end to end. The SeaweedFS container is the sandbox's S3 stand-in; Dokku's
 // caddy-docker-proxy is a real Caddy on loopback (test/support/caddy-stand-in.ts) that loads the
 // Caddyfile the action rendered as soon as it appears, as caddy-docker-proxy reacts to new labels.
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { Agent } from 'node:https'
 import type { LookupFunction } from 'node:net'
@@ -35,11 +35,10 @@ async function inputs(extra: Record<string, string> = {}): Promise<Record<string
   return inputsFor(sandbox, { app: store, endpoint: await sandbox.appUrl(store), domain, tls: 'internal', buckets: 'swd-uploads', access: `${uro} swd-uploads readwrite`, ...extra })
 }
 
-/** The newest Caddyfile an action run rendered into RUNNER_TEMP since `before`. */
+/** A Caddyfile the run rendered into RUNNER_TEMP since `before` that serves the store's domain (not the host-only preview). */
 function renderedCaddyfile(before: ReadonlySet<string>): string | undefined {
   const fresh = readdirSync(runnerTemp).filter((d) => d.startsWith('caddy-config-') && !before.has(d))
-  const file = fresh.map((d) => join(runnerTemp, d, 'Caddyfile')).find((f) => existsSync(f))
-  return file
+  return fresh.map((d) => join(runnerTemp, d, 'Caddyfile')).find((f) => existsSync(f) && readFileSync(f, 'utf8').includes(`\n${domain} {`))
 }
 
 /**
@@ -113,6 +112,8 @@ describe('seaweed-provision with a domain, routed by Caddy', () => {
     expect(at(`route ${domain} to ${store}:8333 through Caddy (tls internal; the host's Caddy settings kept)`)).toBeGreaterThan(at(`set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY`))
     expect(at(`deploy ${store} from`)).toBeGreaterThan(at(`route ${domain}`))
     expect(at('map ports http:80:8333 https:443:8333')).toBeGreaterThan(-1)
+    // The host is checked before anything changes (an email, Caddy running, a Caddyfile Caddy accepts).
+    expect(dry.log).toContain(`Plan for Caddy: ${domain} → ${store}:8333 (the host only: ${store} does not exist yet)`)
     expect(changingCommands(dry.log)).toEqual([])
     expect((await dokku(sandbox, `apps:exists ${store}`)).code).toBe(20)
   })
@@ -121,6 +122,7 @@ describe('seaweed-provision with a domain, routed by Caddy', () => {
     process.env[VERIFY_TARGET_ENV] = `127.0.0.1:${caddy.httpPort}:${caddy.httpsPort}`
     let finished = false
     const serving = serveWhenRendered(() => finished)
+    serving.catch(() => undefined) // awaited below, after the run; not an unhandled rejection meanwhile
     const first = await runAction(run, await inputs())
     finished = true
     await serving
