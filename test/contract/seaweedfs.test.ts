@@ -1,16 +1,16 @@
 // The contract of the sandbox's SeaweedFS stand-in (test/sandbox/simulator/seaweed-container.ts),
 // on its own, without Dokku: each fact it follows, with where it comes from —
 // - SigV4 on every request, checked against the AWS SDK's own signer (header and presigned forms);
-// - /healthz, /status, /readyz answer without a key (seaweed-caddy-migration.md docs/dokku-contract.md#tty);
+// - /healthz, /status, /readyz answer without a key (seaweed-caddy-migration.md §1.4);
 // - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY = static identity `admin-<first 8 chars>` with Admin
 //   (uro-and-services.md §2.3, auth_credentials.go loadEnvironmentVariableCredentials);
-// - no identity at all = authentication off, everything allowed (docs/dokku-contract.md#root-and-sudo trap 3, auth_credentials.go);
+// - no identity at all = authentication off, everything allowed (§1.2 trap 3, auth_credentials.go);
 // - identity actions Read/List/Write[:bucket], CreateBucket needs Admin (uro §2.3);
-// - the embedded IAM API (docs/dokku-contract.md#git-push; s3api_embedded_iam.go): CreateUser duplicate → 409
+// - the embedded IAM API (§1.3; s3api_embedded_iam.go): CreateUser duplicate → 409
 //   EntityAlreadyExists; CreateAccessKey → AKIA + 16, a 40-character secret, 404 NoSuchEntity for an
 //   unknown user; DeleteAccessKey of an absent key succeeds; PutUserPolicy replaces the actions and
 //   refuses anything but Allow (400 MalformedPolicyDocument); writes need -s3.iam.readOnly=false;
-// - identities live under /data/filerldb2 (docs/dokku-contract.md#ssh-exit-status) and survive a restart with /data.
+// - identities live under /data/filerldb2 (§1.5) and survive a restart with /data.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'

@@ -1,8 +1,11 @@
+import { checkDomain } from '../../core/caddy/domain.js'
 import { labelPathProblem } from '../../core/caddy/labels.js'
-import type { Redirect, TlsMode } from '../../core/caddy/routing.js'
+import type { AppRoutingInputs, CaddyRequest } from '../../core/caddy/plan.js'
+import { TLS_MODES, type Redirect, type TlsMode } from '../../core/caddy/routing.js'
 import { ConfigurationError } from '../../core/errors.js'
+import { ECHO_OPTION, MAX_FORCED_COMMAND_ARGUMENT } from '../../core/ssh/quote.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { invalid, isHostname, type InputReader } from '../../core/inputs/readers.js'
+import { invalid, type InputReader } from '../../core/inputs/readers.js'
 
 export const Inputs = {
   letsencryptEmail: 'letsencrypt-email',
@@ -25,7 +28,6 @@ export const Outputs = {
   certificateIssuer: 'certificate-issuer'
 } as const
 
-export const TLS_MODES = ['acme', 'internal'] as const satisfies readonly TlsMode[]
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const
 
 export const ACME_SERVERS = {
@@ -33,30 +35,7 @@ export const ACME_SERVERS = {
   staging: 'https://acme-staging-v02.api.letsencrypt.org/directory'
 } as const
 
-/** The app half of the inputs; absent when only the host-wide settings are asked for. */
-export interface AppRoutingInputs {
-  app: string
-  domains: string[]
-  port: number
-  labels: [string, string][]
-  healthPath: string | undefined
-  redirects: Redirect[]
-  /** Not an input: set by a caller that routes an S3 store (seaweed-provision); default: port 8333. */
-  objectStore?: boolean
-}
-
-export interface CaddyConfig extends CommonSettings {
-  /** undefined: keep the host's (and refuse if it has none: without one Caddy serves no HTTPS at all). */
-  letsencryptEmail: string | undefined
-  letsencryptServer: string | undefined
-  tls: TlsMode
-  logLevel: string | undefined
-  app: AppRoutingInputs | undefined
-  verify: boolean
-}
-
-/** What to do, apart from how to connect: what other actions pass to configureCaddyWith. */
-export type CaddyRequest = Omit<CaddyConfig, 'ssh'>
+export interface CaddyConfig extends CommonSettings, CaddyRequest {}
 
 /** Reads and checks every input before anything connects. */
 export function readCaddyInputs(inputs: InputReader): CaddyConfig {
@@ -118,28 +97,6 @@ function readApp(inputs: InputReader, tls: TlsMode): AppRoutingInputs | undefine
   return { app, domains, port, labels: readLabels(inputs), healthPath: readHealthPath(inputs), redirects }
 }
 
-/**
- * A host name Caddy can get a certificate for: lower case, no scheme, path or port; a wildcard only
- * as the whole first label and only with `tls: internal` (Let's Encrypt issues wildcards only
- * through DNS challenges, which Dokku's Caddy image cannot answer).
- */
-function checkDomain(input: string, raw: string, tls: TlsMode): string {
-  const value = raw.trim()
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw invalid(input, raw, 'must be a host name, not a URL', `Drop the scheme: ${value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[/:].*$/, '')}.`)
-  if (value.includes('/')) throw invalid(input, raw, 'must be a host name without a path', `Use ${value.slice(0, value.indexOf('/'))}; route paths with labels (caddy.handle_path).`)
-  if (/:\d*$/.test(value)) throw invalid(input, raw, 'must be a host name without a port', 'Caddy serves HTTPS on 443 and HTTP on 80; drop the port.')
-  const domain = value.toLowerCase().replace(/\.$/, '')
-  const wildcard = domain.startsWith('*.')
-  const rest = wildcard ? domain.slice(2) : domain
-  if (domain.includes('*') && !wildcard) throw invalid(input, raw, 'has a "*" that is not the whole first label', 'Use *.example.org, or list the host names.')
-  if (!isHostname(rest) || /^[\d.]+$/.test(rest) || !rest.includes('.'))
-    throw invalid(input, raw, 'must be a fully qualified host name', 'For example uro.example.org (letters, digits and hyphens between dots).')
-  if (wildcard && tls === 'acme')
-    throw invalid(input, raw, 'is a wildcard, which Let\'s Encrypt issues only through a DNS challenge that Dokku\'s Caddy cannot answer', 'List each host name, or use tls: internal.')
-  if (wildcard && rest.split('.').length < 2) throw invalid(input, raw, 'is a wildcard over a top-level domain', 'Use *.example.org at least.')
-  return domain
-}
-
 function readDomains(inputs: InputReader, tls: TlsMode): string[] {
   const words = inputs.list(Inputs.domains).flatMap((line) => line.split(/[\s,]+/)).filter((w) => w !== '')
   if (words.length === 0)
@@ -160,6 +117,10 @@ function readLabels(inputs: InputReader): [string, string][] {
     if (!match)
       throw invalid(Inputs.labels, line, 'needs a line of LABEL VALUE', 'For example: caddy.handle_path /api/v1/* (Dokku cannot store a label without a value).')
     const [, label, value] = match as unknown as [string, string, string]
+    if (ECHO_OPTION.test(value))
+      throw invalid(Inputs.labels, line, `gives ${label} the value ${value}, which Dokku's forced command would read as an option of echo and drop`, 'Quote it inside the value for Caddy, or give the directive another argument first.')
+    if (Buffer.byteLength(value) > MAX_FORCED_COMMAND_ARGUMENT)
+      throw invalid(Inputs.labels, label, `has a value of ${Buffer.byteLength(value)} bytes, over the ${MAX_FORCED_COMMAND_ARGUMENT} one argument of Dokku's forced command can carry`, 'Shorten it, or put the configuration in a Caddy snippet.')
     const problem = labelPathProblem(label)
     if (problem) throw invalid(Inputs.labels, label, `is not a Caddy label path: it ${problem}`, 'For example caddy.encode, caddy.handle_path.reverse_proxy or caddy_2.redir.')
     if (labels.some(([l]) => l === label)) throw new ConfigurationError(`Input "${Inputs.labels}" sets ${label} twice. Keep one line for it.`, Inputs.labels)

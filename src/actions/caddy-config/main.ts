@@ -4,10 +4,11 @@ import type { RunContext } from '../../core/github/context.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
-import { configureCaddy, type CaddyResult } from './configure.js'
+import type { CaddyResult } from '../../core/caddy/converge.js'
+import { stepTitle } from '../../core/caddy/plan.js'
+import { verifyTarget } from '../../core/caddy/verify.js'
+import { configureCaddy } from './configure.js'
 import { Outputs, readCaddyInputs, type CaddyConfig } from './inputs.js'
-import { stepTitle } from './plan.js'
-import { verifyTarget } from './verify.js'
 
 export async function run(inputs = new InputReader(), _context?: RunContext, logger: Logger = actionsLogger): Promise<void> {
   const config = readCaddyInputs(inputs)

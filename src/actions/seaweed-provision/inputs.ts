@@ -1,6 +1,8 @@
+import { checkDomain } from '../../core/caddy/domain.js'
+import { TLS_MODES, type TlsMode } from '../../core/caddy/routing.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, CONFIG_KEY, invalid, isHostname, type InputReader } from '../../core/inputs/readers.js'
+import { checkAppName, CONFIG_KEY, invalid, type InputReader } from '../../core/inputs/readers.js'
 import {
   APP_VARIABLES,
   bucketNameProblem,
@@ -20,6 +22,7 @@ export const Inputs = {
   envNames: 'env-names',
   rotate: 'rotate',
   domain: 'domain',
+  tls: 'tls',
   endpoint: 'endpoint',
   appEndpoint: 'app-endpoint',
   region: 'region',
@@ -54,6 +57,8 @@ export interface SeaweedConfig extends CommonSettings {
   /** Apps whose key is replaced on this run. */
   rotate: Set<string>
   domain: string | undefined
+  /** How Caddy gets the domain's certificate: Let's Encrypt, or Caddy's own CA. */
+  tls: TlsMode
   /** Where the runner reaches the store's S3 port. */
   endpoint: string
   /** What AWS_S3_ENDPOINT says in the apps: the store's network address, or `endpoint`. */
@@ -74,8 +79,9 @@ export function readSeaweedInputs(inputs: InputReader): SeaweedConfig {
   if ('problem' in image) throw invalid(Inputs.image, imageValue, image.problem, image.fix)
   const buckets = readBuckets(inputs)
   const access = readAccess(inputs, app, buckets)
-  const domain = readDomain(inputs)
-  const endpoint = readEndpoint(inputs, domain)
+  const tls = inputs.oneOf(Inputs.tls, TLS_MODES, 'acme')
+  const domain = readDomain(inputs, tls)
+  const endpoint = readEndpoint(inputs, domain, tls)
   const appEndpoint = inputs.oneOf(Inputs.appEndpoint, ['internal', 'public'] as const, 'internal')
   return {
     ...common,
@@ -86,11 +92,12 @@ export function readSeaweedInputs(inputs: InputReader): SeaweedConfig {
     envNames: readEnvNames(inputs),
     rotate: readRotate(inputs, access),
     domain,
+    tls,
     endpoint,
     appEndpoint,
     region: readRegion(inputs),
     selfTest: inputs.boolean(Inputs.selfTest, true),
-    adminPassword: inputs.secret(Inputs.adminPassword),
+    adminPassword: readAdminPassword(inputs),
     healthTimeoutMs: inputs.duration(Inputs.healthTimeout, { fallbackMs: 180_000, maxMs: 1_800_000 })
   }
 }
@@ -135,6 +142,8 @@ function readEnvNames(inputs: InputReader): Record<AppVariable, string> {
     if (!(APP_VARIABLES as readonly string[]).includes(from))
       throw invalid(Inputs.envNames, from, `renames a variable this action does not set`, `The variables are ${APP_VARIABLES.join(', ')}; write e.g. AWS_S3_BUCKET=UPLOADS_BUCKET.`)
     if (!CONFIG_KEY.test(to.trim())) throw invalid(Inputs.envNames, to, `gives ${from} a name that is not a variable name`, 'Letters, digits and underscores, starting with a letter or underscore.')
+    if (to.trim().length > MAX_VARIABLE_NAME)
+      throw invalid(Inputs.envNames, to, `gives ${from} a name of ${to.trim().length} characters`, `Use a name of at most ${MAX_VARIABLE_NAME} characters.`)
     names[from as AppVariable] = to.trim()
   }
   const values = Object.values(names)
@@ -151,17 +160,30 @@ function readRotate(inputs: InputReader, access: readonly AccessGrant[]): Set<st
   return new Set(words)
 }
 
-function readDomain(inputs: InputReader): string | undefined {
+function readDomain(inputs: InputReader, tls: TlsMode): string | undefined {
   const value = inputs.optional(Inputs.domain)
   if (value === undefined) return undefined
   const fix = 'Give the store its own host name, e.g. s3.example.com (SigV4 signs the path, so S3 cannot live under a path prefix).'
   if (/^[a-z]+:\/\//i.test(value)) throw invalid(Inputs.domain, value, 'must be a host name without a scheme', fix)
   if (value.includes('/')) throw invalid(Inputs.domain, value, 'has a path: a path prefix breaks every SigV4 signature (seaweedfs#6086)', fix)
-  if (!isHostname(value) || /^\d{1,3}(\.\d{1,3}){3}$/.test(value)) throw invalid(Inputs.domain, value, 'must be a host name', fix)
-  return value.toLowerCase()
+  if (value.includes('*')) throw invalid(Inputs.domain, value, 'is a wildcard: the store answers on one host name (path-style requests)', fix)
+  // The rules Caddy's certificate needs, the same as caddy-config's domains.
+  return checkDomain(Inputs.domain, value, tls)
 }
 
-function readEndpoint(inputs: InputReader, domain: string | undefined): string {
+/** Longer names are no one's variable; a bound keeps config:set's arguments sendable over SSH. */
+const MAX_VARIABLE_NAME = 255
+/** The password travels as a config:set argument (at most 32 KiB over the forced command); no password needs more. */
+const MAX_ADMIN_PASSWORD = 1024
+
+function readAdminPassword(inputs: InputReader): string | undefined {
+  const password = inputs.secret(Inputs.adminPassword)
+  if (password !== undefined && password.length > MAX_ADMIN_PASSWORD)
+    throw new ConfigurationError(`Input "${Inputs.adminPassword}" is ${password.length} characters long; use at most ${MAX_ADMIN_PASSWORD} (the value is not shown: it is a secret).`, Inputs.adminPassword)
+  return password
+}
+
+function readEndpoint(inputs: InputReader, domain: string | undefined, tls: TlsMode): string {
   const url = inputs.url(Inputs.endpoint, { protocols: ['https:', 'http:'] })
   if (url) {
     const value = inputs.optional(Inputs.endpoint) as string
@@ -169,6 +191,12 @@ function readEndpoint(inputs: InputReader, domain: string | undefined): string {
       throw invalid(Inputs.endpoint, value, 'must be a scheme, host and optional port only: a path prefix breaks SigV4', 'For example https://s3.example.com.')
     return url.origin
   }
+  if (domain && tls === 'internal')
+    throw new ConfigurationError(
+      `Input "${Inputs.endpoint}" is required with "${Inputs.tls}: internal": https://${domain} then has a certificate from Caddy's own CA, which the runner does not trust, ` +
+        `so every request to it would fail after connecting. Set ${Inputs.endpoint} to a URL the runner trusts (e.g. http://${domain.split('.')[0]}.dokku.example.com through Dokku's proxy), or use ${Inputs.tls}: acme.`,
+      Inputs.endpoint
+    )
   if (domain) return `https://${domain}`
   throw new ConfigurationError(
     `Input "${Inputs.endpoint}" is required when "${Inputs.domain}" is empty: the runner must reach the store's S3 port to create buckets and identities. ` +

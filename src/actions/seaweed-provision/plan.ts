@@ -59,6 +59,8 @@ export interface SeaweedObservation {
   wrapperDigest: string
   /** How the host's Dokku stores config values: values are compared as stored. */
   envFile: EnvFileFormat
+  /** What Caddy would change to route `domain` (the store exists); undefined: no domain, or no store yet. */
+  route?: { steps: string[] } | undefined
 }
 
 // ---- the plan -------------------------------------------------------------------------------------
@@ -70,6 +72,7 @@ export type SeaweedStep =
   | { kind: 'disable-checks'; reason: string }
   | { kind: 'scale-web'; reason: string }
   | { kind: 'set-ports'; ports: string[]; reason: string }
+  | { kind: 'route-domain'; domain: string; reason: string }
   | { kind: 'create-network'; network: string; reason: string }
   | { kind: 'attach-network'; app: string; networks: string[]; reason: string }
   | { kind: 'deploy-store'; reason: string }
@@ -104,6 +107,12 @@ export class PlanError extends Error {
 
 export const POLICY_NAME = 'dokku-stack'
 export const STORE_PORT_MAP = `http:80:${SEAWEED_S3_PORT}`
+/** With a domain, Caddy serves it on 443 too: the two maps Dokku's caddy plugin reads (caddy-config's). */
+export const STORE_HTTPS_PORT_MAP = `https:443:${SEAWEED_S3_PORT}`
+
+export function storePortMaps(domain: string | undefined): string[] {
+  return domain ? [STORE_PORT_MAP, STORE_HTTPS_PORT_MAP] : [STORE_PORT_MAP]
+}
 
 /** Pure: the steps from what was observed to what the inputs ask for. */
 export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation): SeaweedPlan {
@@ -140,12 +149,19 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
   if (!store?.checksDisabled) storeSteps.push({ kind: 'disable-checks', reason: 'two containers must never share /data: the old one stops before the new one starts' })
   const others = Object.entries(store?.scale ?? {}).filter(([type, count]) => type !== 'web' && count > 0)
   if (store?.scale.web !== 1 || others.length > 0) storeSteps.push({ kind: 'scale-web', reason: 'exactly one web process may open /data' })
-  if (JSON.stringify(store?.ports ?? []) !== JSON.stringify([STORE_PORT_MAP]))
-    storeSteps.push({ kind: 'set-ports', ports: [STORE_PORT_MAP], reason: 'only the S3 port is proxied (the image exposes every component)' })
+  const ports = storePortMaps(config.domain)
+  if (JSON.stringify([...(store?.ports ?? [])].sort()) !== JSON.stringify(ports))
+    storeSteps.push({ kind: 'set-ports', ports, reason: 'only the S3 port is proxied (the image exposes every component)' })
   if (!observed.networkExists) storeSteps.push({ kind: 'create-network', network: names.network, reason: 'in-host apps reach the store over it' })
   if (!store?.networks.postCreate.includes(names.network))
     storeSteps.push({ kind: 'attach-network', app: config.app, networks: [...(store?.networks.postCreate ?? []), names.network], reason: `the store is not on ${names.network}` })
   steps.push(...storeSteps)
+  // After the admin key is in the store's config (set above) and before a deploy, which then
+  // carries the routing labels: the store is never public without its identity (§1.2 trap 3).
+  if (config.domain && !store)
+    steps.push({ kind: 'route-domain', domain: config.domain, reason: `the store is new: Caddy routes ${config.domain} to its S3 port from its first deploy` })
+  else if (config.domain && observed.route && observed.route.steps.length > 0)
+    steps.push({ kind: 'route-domain', domain: config.domain, reason: observed.route.steps.join('; ') })
   if (!store?.deployed) steps.push({ kind: 'deploy-store', reason: 'the store has not been deployed yet' })
   else if (store.config[SEAWEED_KEYS.wrapper] !== observed.wrapperDigest) steps.push({ kind: 'deploy-store', reason: 'the image or the command line changed' })
   else if (storeSteps.length > 0) steps.push({ kind: 'restart-store', reason: 'the store runs with its old settings' })
@@ -245,6 +261,8 @@ export function stepTitle(config: SeaweedConfig, step: SeaweedStep): string {
       return `scale ${config.app} to exactly one web process`
     case 'set-ports':
       return `map ports ${step.ports.join(' ')} on ${config.app}`
+    case 'route-domain':
+      return `route ${step.domain} to ${config.app}:${SEAWEED_S3_PORT} through Caddy (tls ${config.tls}; the host's Caddy settings kept)`
     case 'create-network':
       return `create the network ${step.network}`
     case 'attach-network':

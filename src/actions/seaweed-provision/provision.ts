@@ -18,10 +18,11 @@ import {
   seaweedWrapper,
   tarArchive
 } from '../../core/seaweed/recipe.js'
-import { routeStoreDomain, storeRoute } from '../../core/seaweed/routing.js'
+import type { CaddyResult, PlanInputs } from '../../core/caddy/converge.js'
+import { previewStoreRoute, routeStoreDomain, storeRoute, verifyStoreRoute, type StoreRoute } from '../../core/seaweed/routing.js'
 import { registerSecret } from '../../core/secrets.js'
 import { connectSsh } from '../../core/ssh/connection.js'
-import type { SeaweedConfig } from './inputs.js'
+import { Inputs, type SeaweedConfig } from './inputs.js'
 import {
   planSeaweed,
   PlanError,
@@ -35,6 +36,7 @@ import {
   type StoreContents,
   type StoreState
 } from './plan.js'
+import { stepTitle as caddyStepTitle } from '../../core/caddy/plan.js'
 import { runSelfTest, type SelfTestReport } from './self-test.js'
 
 export interface SeaweedResult {
@@ -59,7 +61,14 @@ interface ApplyRun {
   newKeys: Map<string, AccessKey>
   iam: () => SeaweedIam
   s3: () => S3Client
+  /** The route applied on this run, and when. */
+  routed: { result: CaddyResult; at: number } | undefined
+  /** Caddy's routing rebuilt the store on this run, with every setting it holds by then. */
+  storeRebuilt: boolean
 }
+
+/** A Caddy refusal (no email, Caddy not running, the store app) is about this action's `domain`. */
+const ROUTE_INPUTS: PlanInputs = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain, caddy: Inputs.domain }
 
 /** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it. */
 export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): Promise<SeaweedResult> {
@@ -70,7 +79,14 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
   try {
     const dokku = await DokkuClient.create(executor, logger)
     const wrapper = seaweedWrapper(config.image.reference, { adminUi: config.adminPassword !== undefined })
+    const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined
     const observed = await observe(dokku, config, wrapper.digest, logger)
+    // The store's route, planned by Caddy's planner and printed before anything changes; refused now, not halfway.
+    if (route) {
+      const preview = await previewStoreRoute(dokku, route, logger, ROUTE_INPUTS, observed.store !== undefined)
+      if (preview.failure) throw preview.failure
+      if (observed.store) observed.route = { steps: preview.plan.steps.map(routeStepTitle) }
+    }
     let plan: SeaweedPlan
     try {
       plan = planSeaweed(config, observed)
@@ -98,7 +114,9 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       wrapper,
       newKeys: new Map(),
       iam: () => (iam ??= new SeaweedIam(config.endpoint, config.region, admin)),
-      s3: () => (s3 ??= createS3Client({ endpoint: config.endpoint, region: config.region, ...admin }))
+      s3: () => (s3 ??= createS3Client({ endpoint: config.endpoint, region: config.region, ...admin })),
+      routed: undefined,
+      storeRebuilt: false
     }
     try {
       for (const step of plan.steps) {
@@ -113,10 +131,13 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
       return result
     }
-    if (config.domain) {
-      const routed = await routeStoreDomain(dokku, storeRoute(config.app, config.domain), logger)
-      result.changed ||= routed.changed
-      result.notes.push(routed.note)
+    if (route && run.routed?.result.changed) {
+      try {
+        await verifyStoreRoute(dokku, route, run.routed.result, run.routed.at, logger)
+      } catch (error) {
+        result.failure = error instanceof Error ? error : new Error(String(error))
+        return result
+      }
     }
     if (config.selfTest) {
       const grant = config.access.find((g) => g.access === 'readwrite') ?? config.access[0]
@@ -192,7 +213,11 @@ async function observe(dokku: DokkuClient, config: SeaweedConfig, wrapperDigest:
     await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'))
     contents = await readContents(config, admin)
   }
-  return { store, networkExists, apps, contents, newAdmin, wrapperDigest, envFile: dokku.features.envFile }
+  return { store, networkExists, apps, contents, newAdmin, wrapperDigest, route: undefined, envFile: dokku.features.envFile }
+}
+
+function routeStepTitle(step: CaddyResult['plan']['steps'][number]): string {
+  return `${caddyStepTitle(step)} (${step.reason})`
 }
 
 function attached(report: Report): { postCreate: string[] } {
@@ -253,7 +278,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
     case 'create-app':
       return (await dokku.apps.ensure(store)).changed
     case 'mount-storage':
-      // uid 1000: the image's user (docs/dokku-contract.md#forced-command); its entrypoint would chown /data itself, as root.
+      // uid 1000: the image's user (§1.1); its entrypoint would chown /data itself, as root.
       return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed
     case 'set-store-config':
       return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k] as string])), { restart: false })).changed
@@ -281,7 +306,13 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
       await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false })
       return true
     }
+    case 'route-domain':
+      return routeDomain(run, step.domain)
     case 'restart-store':
+      if (run.storeRebuilt) {
+        logger.info(`${store} was rebuilt by its routing on this run, with these settings: no second restart.`)
+        return false
+      }
       await dokku.ps.restart(store, stream)
       await withLogs(dokku, config, () => waitForStore(config, logger, 'was restarted but'))
       return true
@@ -332,3 +363,18 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
   }
 }
 
+
+/** Routes the store's domain (its admin key is already in its config); waits for the store if Caddy rebuilt it. */
+async function routeDomain(run: ApplyRun, domain: string): Promise<boolean> {
+  const { dokku, config, logger } = run
+  const route: StoreRoute = storeRoute(config.app, domain, config.tls)
+  const at = Date.now()
+  const routed = await routeStoreDomain(dokku, route, logger, ROUTE_INPUTS)
+  if (routed.failure) throw routed.failure
+  run.routed = { result: routed, at }
+  if (routed.plan.steps.some((s) => s.kind === 'rebuild' && s.app === config.app)) {
+    run.storeRebuilt = true
+    await withLogs(dokku, config, () => waitForStore(config, logger, 'was rebuilt with its routing but'))
+  }
+  return routed.changed
+}

@@ -1,6 +1,6 @@
 // The S3 compatibility self-test: after applying, the endpoint is exercised with an app's own key,
 // through the same SeaweedFS-safe client the toolkit uses everywhere, on the operations apps and
-// backups depend on (peers §(e); seaweed-caddy-migration.md docs/dokku-contract.md#root-and-sudo traps 9 and 11). Objects go under
+// backups depend on (peers §(e); seaweed-caddy-migration.md §1.2 traps 9 and 11). Objects go under
 // a prefix of their own and are removed afterwards.
 import { randomBytes } from 'node:crypto'
 import {

@@ -1,6 +1,7 @@
 // Caddy routing for Dokku hosts: what caddy-docker-proxy will generate from the labels of every
 // Caddy app, the labels one app should carry, the refusals, and a real-Caddy validator.
-// caddy-config uses it for whole apps; seaweed-provision routes its S3 host through planAppRouting.
+// caddy-config routes whole apps through converge.ts; seaweed-provision routes its S3 host name
+// through the same converge.ts (src/core/seaweed/routing.ts).
 export { blocksFromLabels, marshal, mergeBlocks, tokenize, LabelTemplateError, type Block, type UpstreamResolver } from './caddyfile.js'
 export { containerLabels, DEFAULT_LETSENCRYPT_SERVER, globalLabels, labelPathProblem, type AppLabelSource, type CaddyGlobalSettings } from './labels.js'
 export {

@@ -7,6 +7,7 @@ import { blocksFromLabels, cloneBlocks, isGlobalBlock, LabelTemplateError, marsh
 import { containerLabels, globalLabels, type AppLabelSource, type CaddyGlobalSettings } from './labels.js'
 
 export type TlsMode = 'acme' | 'internal'
+export const TLS_MODES = ['acme', 'internal'] as const satisfies readonly TlsMode[]
 
 export interface Redirect {
   readonly from: string
@@ -39,7 +40,7 @@ export interface AppRouting {
   readonly objectStore: boolean
 }
 
-/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (docs/dokku-contract.md#apps-exists). */
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
 export const SEAWEEDFS_S3_PORT = 8333
 
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
@@ -47,7 +48,7 @@ export const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' 
 
 /**
  * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
- * `tls internal` (the `tls-internal` property is dropped by a plugin bug, docs/dokku-contract.md#global-flags), Caddy's active
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
  * health check, and one isolated site block (`caddy_N`) per redirected host.
  */
 export function planAppRouting(request: AppRoutingRequest): AppRouting {
@@ -149,7 +150,7 @@ export function renderHost(settings: CaddyGlobalSettings, apps: readonly HostApp
   for (const host of [...apps].sort((a, b) => a.app.localeCompare(b.app))) {
     if (host.source.proxyType !== 'caddy') continue
     if (host.scheduler === 'k3s') {
-      complain(host.app, 'it runs on the k3s scheduler, where Caddy labels do nothing (k3s routes through its own ingress, docs/dokku-contract.md#services); route it with scheduler-k3s instead')
+      complain(host.app, 'it runs on the k3s scheduler, where Caddy labels do nothing (k3s routes through its own ingress); route it with scheduler-k3s instead')
       skipped.push({ app: host.app, reason: 'k3s scheduler' })
       continue
     }

@@ -227,7 +227,15 @@ export function hasEmptyHost(value: string): boolean {
   return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')
 }
 
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
+ */
+export const MAX_APP_NAME = 200
+
 export function checkAppName(input: string, value: string): string {
+  if (value.length > MAX_APP_NAME)
+    throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.')
   if (!APP_NAME.test(value))
     throw invalid(
       input,

@@ -2,14 +2,14 @@
 // the image rules, the generated wrapper image, the names, config keys and policies the recipe
 // derives from its inputs. The facts and where they come from:
 // - `weed mini` is the image's default since 4.23; one process runs master, volume, filer and S3
-//   (docs/dokku-contract.md#forced-command, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
-// - the image runs as uid 1000 and chowns /data itself (docs/dokku-contract.md#forced-command, docker/entrypoint.sh);
+//   (§1.1, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
+// - the image runs as uid 1000 and chowns /data itself (§1.1, docker/entrypoint.sh);
 // - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, uro §2.3),
-//   and an S3 gateway with no identity allows everything (docs/dokku-contract.md#root-and-sudo trap 3): the admin key is set
+//   and an S3 gateway with no identity allows everything (§1.2 trap 3): the admin key is set
 //   before the first start;
-// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (docs/dokku-contract.md#git-push);
+// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (§1.3);
 // - every flag given is saved to /data/mini.options and re-applied when later equal to its default
-//   (docs/dokku-contract.md#root-and-sudo trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
+//   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
 //   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
 import { createHash } from 'node:crypto'
 
@@ -23,7 +23,7 @@ export const SEAWEED_DEFAULT_APP = 'seaweedfs'
  */
 export const SEAWEED_DEFAULT_IMAGE =
   'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d'
-/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (docs/dokku-contract.md#root-and-sudo trap 4). */
+/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
 export const SEAWEED_MIN_VERSION = { major: 4, minor: 43 } as const
 export const SEAWEED_RACE =
   'SeaweedFS before 4.43 can delete an object it already acknowledged with 200, when the empty-folder cleaner races the upload (seaweedfs#10779, fixed by PR #10782/#10783 in 4.42 and PR #10799 in 4.43)'
@@ -79,7 +79,7 @@ export function checkSeaweedImage(reference: string): { problem: string; fix: st
 }
 
 /**
- * The `weed mini` command line of docs/dokku-contract.md#forced-command's recommendation: explicit -dir (trap 1), every component
+ * The `weed mini` command line of §1.1's recommendation: explicit -dir (trap 1), every component
  * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off (trap 12), IAM writes
  * on (identities are managed live), and the admin UI only with a password (its auth is off without
  * one). The password itself travels as WEED_ADMIN_PASSWORD in the environment, never as a flag

@@ -1,29 +1,76 @@
-// The store's public host name. Routing and TLS belong to caddy-config (src/core/caddy/, being
-// built beside this module): this file is the one place seaweed-provision hands a domain over.
+// The store's public host name, routed by Caddy through the same module caddy-config uses
+// (src/core/caddy/converge.ts): one site for the whole host name to the S3 port, Host kept, no path
+// prefix (SigV4 signs both, §1.2 trap 10), and the host's own Caddy settings left as they are.
+import { convergeCaddy, verifyRouting, type CaddyResult, type PlanInputs } from '../caddy/converge.js'
+import type { CaddyRequest } from '../caddy/plan.js'
+import type { TlsMode } from '../caddy/routing.js'
 import type { DokkuClient } from '../dokku/client.js'
 import type { Logger } from '../log.js'
 import { SEAWEED_S3_PORT } from './recipe.js'
 
-/** What caddy-config must route: the whole host name to the S3 port, no path prefix, Host kept (trap 10). */
+/** SeaweedFS's S3 health endpoint, unauthenticated (§1.4): Caddy's active health check asks it. */
+export const SEAWEED_S3_HEALTH_PATH = '/healthz'
+
+/** What Caddy must route: the whole host name to the S3 port. */
 export interface StoreRoute {
   app: string
   domain: string
+  tls: TlsMode
   containerPort: number
 }
 
-export function storeRoute(app: string, domain: string): StoreRoute {
-  return { app, domain, containerPort: SEAWEED_S3_PORT }
+export function storeRoute(app: string, domain: string, tls: TlsMode): StoreRoute {
+  return { app, domain, tls, containerPort: SEAWEED_S3_PORT }
 }
 
 /**
- * SEAM — caddy-config: call the caddy core module here (domains, TLS, the routing labels for
- * `route`), planning and applying through it rather than duplicating it. It runs only after the
- * store holds its admin identity (an S3 gateway with none allows everything, docs/dokku-contract.md#root-and-sudo trap 3), and
- * must not set `-s3.externalUrl` (in-host apps sign for `<app>.web:8333`). Until the caddy module
- * lands this changes nothing and says so.
+ * The request for the store's route. The host-wide settings (Let's Encrypt email and server, log
+ * level) are undefined, so the host's are kept: a store must not retune the Caddy every other app
+ * uses (a host without an email, or without Caddy running, is refused: caddy-config sets it up). No labels
+ * beyond the health check: Caddy's reverse_proxy passes the client's Host header on unchanged, and
+ * `objectStore` makes the planner refuse any path route in front of the store. The store is not
+ * given `-s3.externalUrl`: in-host apps sign for `<app>.web:8333`, and the proxy keeps Host.
  */
-export async function routeStoreDomain(_dokku: DokkuClient, route: StoreRoute, logger: Logger): Promise<{ changed: boolean; note: string }> {
-  const note = `Routing ${route.domain} to ${route.app}:${route.containerPort} (TLS, labels) is caddy-config's job and is not done by this version of seaweed-provision: run caddy-config for ${route.app} with domain ${route.domain}.`
-  logger.info(note)
-  return { changed: false, note }
+export function storeCaddyRequest(route: StoreRoute, options: { dryRun: boolean }): CaddyRequest {
+  return {
+    letsencryptEmail: undefined,
+    letsencryptServer: undefined,
+    logLevel: undefined,
+    tls: route.tls,
+    app: { app: route.app, domains: [route.domain], port: route.containerPort, labels: [], healthPath: SEAWEED_S3_HEALTH_PATH, redirects: [], objectStore: true },
+    // Probed by verifyStoreRoute once the store is up (it may be deployed after the route is set).
+    verify: false,
+    // Switching the host from nginx to Caddy is caddy-config's decision, not the store's.
+    requireCaddyRunning: true,
+    dryRun: options.dryRun
+  }
+}
+
+/**
+ * What Caddy would change for the store, printed, changing nothing. Before the store app exists
+ * only the host is checked (an email, Caddy running, a Caddyfile Caddy accepts): its own routing
+ * is planned once the app exists, on the same run.
+ */
+export async function previewStoreRoute(dokku: DokkuClient, route: StoreRoute, logger: Logger, inputs: PlanInputs, storeExists: boolean): Promise<CaddyResult> {
+  const request = storeCaddyRequest(route, { dryRun: true })
+  return convergeCaddy(dokku, storeExists ? request : { ...request, app: undefined }, logger, {
+    inputs,
+    heading: `Plan for Caddy: ${route.domain} → ${route.app}:${route.containerPort}${storeExists ? '' : ` (the host only: ${route.app} does not exist yet)`}`
+  })
+}
+
+/**
+ * Applies the route. The caller runs it only once the store app holds its admin identity in its
+ * config: an S3 gateway with no identity allows everything (§1.2 trap 3), and this makes it public.
+ */
+export async function routeStoreDomain(dokku: DokkuClient, route: StoreRoute, logger: Logger, inputs: PlanInputs): Promise<CaddyResult> {
+  return convergeCaddy(dokku, storeCaddyRequest(route, { dryRun: false }), logger, {
+    inputs,
+    heading: `Route ${route.domain} to ${route.app}:${route.containerPort} through Caddy`
+  })
+}
+
+/** From the runner, once the store answers: HTTPS for the domain (certificate, redirect), no dropped block. */
+export async function verifyStoreRoute(dokku: DokkuClient, route: StoreRoute, applied: CaddyResult, since: number, logger: Logger): Promise<void> {
+  await verifyRouting(dokku, { ...storeCaddyRequest(route, { dryRun: false }), verify: true }, applied, since, logger)
 }

@@ -63,7 +63,8 @@ export class UnsendableArgumentError extends Error {
 export const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024
 
 const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/
-const ECHO_OPTION = /^(-[neE]+|--help|--version)$/
+/** An argument the forced command's echo takes as its own option (a reader refuses such a value before connecting). */
+export const ECHO_OPTION = /^(-[neE]+|--help|--version)$/
 
 /** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
 export function isGitCommand(argv: readonly string[]): boolean {

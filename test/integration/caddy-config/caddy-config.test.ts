@@ -2,21 +2,16 @@
 // for Dokku's caddy-docker-proxy container: it loads the Caddyfile the action rendered (the only
 // change: unprivileged loopback ports, its own storage, no admin endpoint, no system trust store),
 // in front of the sandbox apps' real HTTP answers.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { connect } from 'node:net'
-import { request } from 'node:https'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/caddy-config/main.js'
-import { VERIFY_TARGET_ENV, verifyDomains } from '../../../src/actions/caddy-config/verify.js'
+import { VERIFY_TARGET_ENV, verifyDomains } from '../../../src/core/caddy/verify.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
-import { freePort } from '../../sandbox/harness/ports.ts'
 import { runAction } from '../../support/action-run.js'
 import { repoRoot } from '../../support/actions.js'
 import { runBundle } from '../../support/bundle-run.js'
+import { CaddyStandIn } from '../../support/caddy-stand-in.js'
 import { inputsFor } from '../dokku-service/helpers.js'
 
 const sandbox = sharedSandbox()
@@ -33,8 +28,7 @@ function changingCommands(log: string): string[] {
     .filter((command) => !reads.test(command))
 }
 
-let caddy: ChildProcess | undefined
-let caddyDir = ''
+let caddy: CaddyStandIn
 let httpPort = 0
 let httpsPort = 0
 
@@ -48,73 +42,6 @@ function inputs(app: string, domains: string, port: number, extra: Record<string
   return inputsFor(sandbox, { app, domains, port: String(port), tls: 'internal', 'letsencrypt-email': 'ops@example.org', 'log-level': 'INFO', 'health-path': '/health', ...extra })
 }
 
-/** The caddy-docker-proxy container of the sandbox host: a real caddy on the rendered Caddyfile. */
-async function startCaddy(caddyfile: string): Promise<void> {
-  await stopCaddy()
-  const globals = [`\tdefault_bind 127.0.0.1`, `\thttp_port ${httpPort}`, `\thttps_port ${httpsPort}`, '\tadmin off', '\tskip_install_trust', `\tstorage file_system ${join(caddyDir, 'storage')}`]
-  const text = readFileSync(caddyfile, 'utf8')
-  expect(text.startsWith('{\n')).toBe(true)
-  const file = join(caddyDir, 'Caddyfile')
-  writeFileSync(file, `{\n${globals.join('\n')}\n${text.slice(2)}`)
-  mkdirSync(join(sandbox.root, 'caddy'), { recursive: true, mode: 0o777 })
-  const log = openSync(join(sandbox.root, 'caddy', 'container.log'), 'a', 0o666)
-  const env = { ...process.env, HOME: caddyDir, XDG_DATA_HOME: join(caddyDir, 'data'), XDG_CONFIG_HOME: join(caddyDir, 'config') }
-  caddy = spawn('caddy', ['run', '--config', file, '--adapter', 'caddyfile'], { stdio: ['ignore', log, log], env })
-  closeSync(log)
-  const deadline = Date.now() + 30_000
-  while (!(await listening(httpsPort))) {
-    if (Date.now() > deadline || caddy.exitCode !== null) throw new Error(`caddy did not start: ${readFileSync(join(sandbox.root, 'caddy', 'container.log'), 'utf8').slice(-2000)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-async function stopCaddy(): Promise<void> {
-  const child = caddy
-  caddy = undefined
-  if (!child || child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  await exited
-  clearTimeout(timer)
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.on('error', () => resolve(false))
-  })
-}
-
-function httpsGet(domain: string, path: string): Promise<{ status: number; body: string; issuer: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: httpsPort, path, servername: domain, headers: { host: `${domain}:${httpsPort}` }, rejectUnauthorized: false, agent: false, timeout: 30_000 }, (res) => {
-      let body = ''
-      res.on('data', (c: Buffer) => (body += c.toString()))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, issuer: String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().issuer?.CN ?? '') }))
-    })
-    req.on('timeout', () => req.destroy(new Error('timed out')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-/** Caddy listens before it has issued its internal certificates: retry the handshake for a while. */
-async function httpsGetWhenReady(domain: string, path: string): Promise<{ status: number; body: string; issuer: string }> {
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      return await httpsGet(domain, path)
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((r) => setTimeout(r, 500))
-    }
-  }
-}
-
 async function proxyType(app: string): Promise<string> {
   return (JSON.parse(await dokku(`proxy:report ${app} --format json`)) as Record<string, string>)['computed-type'] ?? ''
 }
@@ -123,9 +50,9 @@ let webPort = 0
 let sickPort = 0
 
 beforeAll(async () => {
-  caddyDir = await mkdtemp(join(tmpdir(), 'caddy-e2e-'))
-  httpPort = await freePort()
-  httpsPort = await freePort()
+  caddy = await CaddyStandIn.create(sandbox.root)
+  httpPort = caddy.httpPort
+  httpsPort = caddy.httpsPort
   webPort = await sandbox.reserveAppPort(WEB)
   sickPort = await sandbox.reserveAppPort(SICK)
   for (const app of [WEB, SICK, DUP]) await dokku(`apps:create ${app}`)
@@ -134,9 +61,8 @@ beforeAll(async () => {
 }, 180_000)
 
 afterAll(async () => {
-  await stopCaddy()
+  await caddy.dispose()
   for (const app of [WEB, SICK, DUP]) await sandbox.ssh('dokku', `--force apps:destroy ${app}`)
-  await rm(caddyDir, { recursive: true, force: true })
 }, 120_000)
 
 describe('caddy-config against the sandbox host and a real Caddy', () => {
@@ -152,17 +78,19 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
   })
 
   it('applies: Caddy switched on, the app routed by labels and rebuilt once; the rendered file is what Caddy serves', async () => {
+    // Another test file (seaweed-provision's domain) may have started the shared host's Caddy first.
+    const caddyWasRunning = (await sandbox.ssh('dokku', 'caddy:logs --num 1')).code === 0
     const result = await runAction(run, inputs(WEB, 'web.caddy.test', webPort, { redirects: 'old.caddy.test web.caddy.test', verify: 'false' }))
     expect(result.error).toBeUndefined()
     expect(result.outputs.changed).toBe('true')
     expect(result.outputs.urls).toBe('https://web.caddy.test/')
     const commands = changingCommands(result.log)
     expect(commands.filter((c) => c.startsWith('ps:rebuild'))).toEqual([`ps:rebuild ${WEB}`])
-    expect(commands).toContain('caddy:start')
+    if (!caddyWasRunning) expect(commands).toContain('caddy:start')
     expect(await proxyType(WEB)).toBe('caddy')
     expect(await dokku(`caddy:labels:show ${WEB} caddy.tls`)).toBe('internal\n')
-    await startCaddy(result.outputs.caddyfile as string)
-    const answer = await httpsGetWhenReady('web.caddy.test', '/')
+    await caddy.start(result.outputs.caddyfile as string)
+    const answer = await caddy.httpsGetWhenReady('web.caddy.test', '/')
     expect(answer.status).toBe(200)
     expect(answer.body).toContain(WEB)
   }, 240_000)
@@ -191,7 +119,9 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     // caddy-docker-proxy cannot run here: its report line is appended to the container log the
     // sandbox's caddy:logs shows, in the JSON form it logs at INFO.
     const line = JSON.stringify({ level: 'info', ts: Date.now() / 1000 + 1, logger: 'docker-proxy', msg: 'Process Caddyfile', logs: '[ERROR]  Removing invalid block: broken\nbroken.caddy.test {\n}\n' })
-    writeFileSync(join(sandbox.root, 'caddy', 'container.log'), `${line}\n`, { flag: 'a' })
+    const log = join(sandbox.root, 'caddy', 'container.log')
+    const before = existsSync(log) ? readFileSync(log, 'utf8') : ''
+    writeFileSync(log, `${line}\n`, { flag: 'a' })
     process.env[VERIFY_TARGET_ENV] = `127.0.0.1:${httpPort}:${httpsPort}`
     try {
       const result = await runAction(run, inputs(WEB, 'web.caddy.test', webPort, { redirects: 'old.caddy.test web.caddy.test' }))
@@ -199,6 +129,8 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
       expect(result.outputs.changed).toBe('false')
     } finally {
       delete process.env[VERIFY_TARGET_ENV]
+      // The host's log is shared: another test verifying a route must not read this made-up line.
+      writeFileSync(log, before)
     }
   }, 240_000)
 
@@ -207,12 +139,12 @@ describe('caddy-config against the sandbox host and a real Caddy', () => {
     expect(result.error).toBeUndefined()
     const direct = await fetch(`http://127.0.0.1:${sickPort}/`)
     expect(direct.status).toBe(200)
-    await startCaddy(result.outputs.caddyfile as string)
-    expect((await httpsGetWhenReady('web.caddy.test', '/')).status).toBe(200)
+    await caddy.start(result.outputs.caddyfile as string)
+    expect((await caddy.httpsGetWhenReady('web.caddy.test', '/')).status).toBe(200)
     const deadline = Date.now() + 90_000
     let status = 0
     while (Date.now() < deadline) {
-      status = (await httpsGetWhenReady('sick.caddy.test', '/')).status
+      status = (await caddy.httpsGetWhenReady('sick.caddy.test', '/')).status
       if (status === 503 || status === 502) break
       await new Promise((r) => setTimeout(r, 1000))
     }

@@ -13,13 +13,10 @@ const TOO_LONG = 'no length limit before connecting: a value over 32 KiB (one fo
 
 export const KNOWN_GAPS: readonly KnownGap[] = [
   ...[
-    'dokku-deploy app',
-    'dokku-deploy review-app-name',
     'dokku-deploy branch',
     'dokku-deploy config (value)',
     'dokku-deploy image',
     'dokku-service service (postgres)',
-    'dokku-service app',
     'dokku-service image',
     'dokku-service querystring',
     'dokku-service custom-env',

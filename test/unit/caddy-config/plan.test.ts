@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { readCaddyInputs } from '../../../src/actions/caddy-config/inputs.js'
-import { planCaddy, PlanError, renderPlan, type CaddyAppObservation, type CaddyObservation } from '../../../src/actions/caddy-config/plan.js'
+import { planCaddy, PlanError, renderPlan, type CaddyAppObservation, type CaddyObservation } from '../../../src/core/caddy/plan.js'
 import { parsePortMaps } from '../../../src/core/dokku/parse/ports.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { testKeyInputs } from '../../support/keys.js'
@@ -68,6 +68,12 @@ describe('planCaddy', () => {
     const other: CaddyAppObservation = { ...uro(), app: 'www', domains: ['www.example.org'], labels: {} }
     const plan = planCaddy(config(), { ...host({ settings: { letsencryptEmail: '', letsencryptServer: PROD, logLevel: 'ERROR' } }), apps: [uro(), other] })
     expect(plan.steps.map((s) => ('app' in s ? `${s.kind} ${s.app}` : s.kind))).toEqual(['set-global', 'restart-caddy', 'rebuild uro', 'rebuild www'])
+  })
+
+  it('a caller routing one app of a host caddy-config owns (seaweed-provision) never switches the host to Caddy', () => {
+    const request = { ...config(), letsencryptEmail: undefined, logLevel: undefined, requireCaddyRunning: true }
+    expect(() => planCaddy(request, host({ caddyRunning: false }))).toThrow(/Caddy is not running on the host/)
+    expect(planCaddy(request, host()).steps.filter((s) => s.kind === 'set-global' || s.kind === 'stop-nginx' || s.kind === 'start-caddy')).toEqual([])
   })
 
   it('refuses without any email, a missing app, k3s and a shared domain', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { invalidBlockLines, verifyTarget, VERIFY_TARGET_ENV } from '../../../src/actions/caddy-config/verify.js'
+import { invalidBlockLines, verifyTarget, VERIFY_TARGET_ENV } from '../../../src/core/caddy/verify.js'
 import { ConfigurationError } from '../../../src/core/errors.js'
 
 describe('verify helpers', () => {

@@ -146,6 +146,25 @@ describe('planSeaweed', () => {
     expect(plan.steps.some((s) => s.kind === 'attach-network')).toBe(false)
   })
 
+  it('routes the domain after the admin key is set and before the first deploy, with both port maps Caddy reads', () => {
+    const observed = { ...converged(), store: undefined, networkExists: false, contents: undefined, apps: { uro: uroApp({ config: {}, networks: { postCreate: [] } }) } }
+    const plan = planSeaweed(configFor({ domain: 's3.example.org' }), observed)
+    const order = kinds(plan)
+    expect(order.indexOf('set-store-config')).toBeLessThan(order.indexOf('route-domain'))
+    expect(order.indexOf('route-domain')).toBeLessThan(order.indexOf('deploy-store'))
+    expect(plan.steps.find((s) => s.kind === 'set-ports')).toMatchObject({ ports: ['http:80:8333', 'https:443:8333'] })
+    expect(plan.steps.find((s) => s.kind === 'route-domain')).toMatchObject({ domain: 's3.example.org' })
+  })
+
+  it('routes an existing store only when Caddy\'s planner has something to change', () => {
+    const routed = converged()
+    routed.store = { ...routed.store!, ports: ['https:443:8333', 'http:80:8333'] }
+    const config = configFor({ domain: 's3.example.org', endpoint: 'https://s3.example.com' })
+    expect(planSeaweed(config, { ...routed, route: { steps: [] } }).steps).toEqual([])
+    const plan = planSeaweed(config, { ...routed, route: { steps: ["Set seaweedfs's domains to s3.example.org (it has no domains)"] } })
+    expect(plan.steps).toEqual([{ kind: 'route-domain', domain: 's3.example.org', reason: "Set seaweedfs's domains to s3.example.org (it has no domains)" }])
+  })
+
   it('warns while the image is not pinned by digest', () => {
     expect(planSeaweed(configFor({ image: 'chrislusf/seaweedfs:4.44' }), converged()).notices.join('\n')).toContain('not pinned by digest')
   })

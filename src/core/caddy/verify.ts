@@ -5,8 +5,8 @@
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls'
-import type { Redirect } from '../../core/caddy/routing.js'
-import { ConfigurationError } from '../../core/errors.js'
+import type { Redirect } from './routing.js'
+import { ConfigurationError } from '../errors.js'
 
 /** Where the probes connect. Production: each domain itself on 80 and 443. */
 export interface VerifyTarget {

@@ -1,7 +1,40 @@
-import type { CaddyGlobalSettings } from '../../core/caddy/labels.js'
-import { planAppRouting, portMapsWith, renderHost, SEAWEEDFS_S3_PORT, type AppRouting, type HostApp, type Refusal, type RenderedHost } from '../../core/caddy/routing.js'
-import { formatPortMap, type PortMap } from '../../core/dokku/parse/ports.js'
-import { Inputs, type CaddyRequest } from './inputs.js'
+// The pure planner of Caddy on a Dokku host: from what was observed to the steps that give one
+// app its routing (and the host the settings asked for). caddy-config plans whole apps with it;
+// seaweed-provision plans the store's S3 host name with it.
+import { formatPortMap, type PortMap } from '../dokku/parse/ports.js'
+import type { CaddyGlobalSettings } from './labels.js'
+import { planAppRouting, portMapsWith, renderHost, SEAWEEDFS_S3_PORT, type AppRouting, type HostApp, type Redirect, type Refusal, type RenderedHost, type TlsMode } from './routing.js'
+
+// ---- what to do ------------------------------------------------------------------------------------
+
+/** One app's routing, as asked for. */
+export interface AppRoutingInputs {
+  app: string
+  domains: string[]
+  port: number
+  labels: [string, string][]
+  healthPath: string | undefined
+  redirects: Redirect[]
+  /** Set by a caller that routes an S3 store (seaweed-provision); default: port 8333. */
+  objectStore?: boolean
+}
+
+/** What to do on the host, apart from how to connect. */
+export interface CaddyRequest {
+  /** undefined: keep the host's (and refuse if it has none: without one Caddy serves no HTTPS at all). */
+  letsencryptEmail: string | undefined
+  letsencryptServer: string | undefined
+  tls: TlsMode
+  /** undefined: keep the host's. */
+  logLevel: string | undefined
+  /** undefined: only the host-wide settings. */
+  app: AppRoutingInputs | undefined
+  /** Probe the domains from the runner after applying. */
+  verify: boolean
+  /** Refuse instead of switching the host from nginx to Caddy (a caller routing one app of a host caddy-config owns). */
+  requireCaddyRunning?: boolean
+  dryRun: boolean
+}
 
 // ---- what one batch of reads told us ---------------------------------------------------------------
 
@@ -65,13 +98,16 @@ export interface CaddyPlan {
   notes: string[]
 }
 
-/** The inputs ask for something the host's state rules out. */
+/** What a refused request is about: the caller names its own input for it. */
+export type PlanSubject = 'letsencrypt-email' | 'app' | 'caddy'
+
+/** The request asks for something the host's state rules out. */
 export class PlanError extends Error {
-  readonly input: string | undefined
-  constructor(message: string, input?: string) {
+  readonly subject: PlanSubject
+  constructor(message: string, subject: PlanSubject) {
     super(message)
     this.name = 'PlanError'
-    this.input = input
+    this.subject = subject
   }
 }
 
@@ -94,9 +130,15 @@ export function planCaddy(config: CaddyRequest, observed: CaddyObservation): Cad
   }
   if (settings.letsencryptEmail === '')
     throw new PlanError(
-      `The host has no Let's Encrypt email and input "${Inputs.letsencryptEmail}" is empty. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
-        `and never publishes port 443, even with tls: internal (seaweed-caddy-migration.md docs/dokku-contract.md#global-flags). Set ${Inputs.letsencryptEmail}: ops@example.org.`,
-      Inputs.letsencryptEmail
+      `The host has no Let's Encrypt email and none is asked for. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
+        `and never publishes port 443, even with tls: internal. Set it with caddy-config's input letsencrypt-email, e.g. ops@example.org.`,
+      'letsencrypt-email'
+    )
+
+  if (config.requireCaddyRunning && !observed.caddyRunning)
+    throw new PlanError(
+      "Caddy is not running on the host. Switching a host from nginx to Caddy changes every app's routing: run caddy-config first (with letsencrypt-email), then this action.",
+      'caddy'
     )
 
   // ---- host-wide: switch to Caddy once, restart it only for a property that needs it
@@ -120,7 +162,7 @@ export function planCaddy(config: CaddyRequest, observed: CaddyObservation): Cad
   if (config.app) {
     const want = config.app
     if (observed.targetExists === false)
-      throw new PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, Inputs.app)
+      throw new PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, 'app')
     focus.add(want.app)
     routing = planAppRouting({ app: want.app, domains: want.domains, port: want.port, tls: config.tls, healthPath: want.healthPath, labels: want.labels, redirects: want.redirects, objectStore: want.objectStore })
     const app = observed.apps.find((a) => a.app === want.app) as CaddyAppObservation
@@ -134,7 +176,7 @@ export function planCaddy(config: CaddyRequest, observed: CaddyObservation): Cad
       routingChanged = true
     }
     if (!app.vhostsEnabled)
-      throw new PlanError(`${app.app} has domains disabled (domains:disable), so Dokku adds no Caddy labels. Run \`dokku domains:enable ${app.app}\` first.`, Inputs.app)
+      throw new PlanError(`${app.app} has domains disabled (domains:disable), so Dokku adds no Caddy labels. Run \`dokku domains:enable ${app.app}\` first.`, 'app')
     if (!sameList(app.domains, routing.domains)) {
       steps.push({ kind: 'set-domains', app: app.app, domains: [...routing.domains], reason: app.domains.length === 0 ? 'it has no domains' : `it has ${app.domains.join(' ')}` })
       routingChanged = true
