@@ -1,5 +1,6 @@
 import { checkDomain } from '../../core/caddy/domain.js'
 import { TLS_MODES, type TlsMode } from '../../core/caddy/routing.js'
+import { configValueProblem } from '../../core/dokku/parse/config.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { checkAppName, CONFIG_KEY, invalid, type InputReader } from '../../core/inputs/readers.js'
@@ -180,6 +181,10 @@ function readAdminPassword(inputs: InputReader): string | undefined {
   const password = inputs.secret(Inputs.adminPassword)
   if (password !== undefined && password.length > MAX_ADMIN_PASSWORD)
     throw new ConfigurationError(`Input "${Inputs.adminPassword}" is ${password.length} characters long; use at most ${MAX_ADMIN_PASSWORD} (the value is not shown: it is a secret).`, Inputs.adminPassword)
+  // It is kept in the store app's Dokku config, which no Dokku from 0.37.8 on can hold as given for some endings.
+  const problem = password === undefined ? undefined : configValueProblem(password, 'godotenv-1.5.1')
+  if (problem !== undefined)
+    throw new ConfigurationError(`Input "${Inputs.adminPassword}" cannot be kept in Dokku's config: ${problem} (the value is not shown: it is a secret). Choose a password that ends in a letter or digit.`, Inputs.adminPassword)
   return password
 }
 
