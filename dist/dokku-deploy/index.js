@@ -58156,6 +58156,62 @@ function secrets_redact(text) {
     }
     return out;
 }
+/**
+ * Config keys whose values are treated as credentials: any key whose name contains one of these
+ * words (case-insensitive). The runner masks values that came from `${{ secrets.* }}` on its own;
+ * this rule covers what it cannot know: a credential typed into the workflow, read from a file or
+ * built from a variable. Over-masking is the safe side: `public-config-keys` lifts it per key.
+ */
+const CREDENTIAL_KEY_WORDS = ['SECRET', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'TOKEN', 'KEY', 'PRIVATE', 'CREDENTIAL', 'DSN', 'SIGNER', 'SALT'];
+const CREDENTIAL_KEY = new RegExp(CREDENTIAL_KEY_WORDS.join('|'), 'i');
+function looksLikeCredentialKey(key) {
+    return CREDENTIAL_KEY.test(key);
+}
+/**
+ * Registers the password of every `scheme://user:password@` URL in `value`, and the value itself
+ * when it has one. Returns whether it found one. A password in a URL is never public, whatever
+ * its key is called.
+ */
+function registerUrlCredentials(value) {
+    let found = false;
+    // The lookbehind starts a scheme only where one can start: without it a long run of letters is
+    // re-scanned from every position (quadratic: 20 s for a 128 KiB value).
+    for (const match of value.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
+        found = true;
+        registerSecret(match[1]);
+        try {
+            registerSecret(decodeURIComponent(match[1]));
+        }
+        catch {
+            // not percent-encoded: the raw form is registered already
+        }
+    }
+    if (found)
+        registerSecret(value);
+    return found;
+}
+/** A PEM block holding a private key (`-----BEGIN … PRIVATE KEY-----`). */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/**
+ * Masks the values of an app's config that are secret, and only those, so that public values
+ * (the app's URL, a feature flag) stay readable in plans, Dokku's output and summaries:
+ * - a key listed as secret, or whose name looks like a credential (unless listed as public);
+ * - a private key block, whatever the key;
+ * - the password inside a URL (`postgres://u:pw@…`), whatever the key, public or not.
+ * Returns the keys whose whole value is masked.
+ */
+function registerConfigSecrets(config, masking) {
+    const masked = [];
+    for (const [key, value] of config) {
+        const hasUrlPassword = registerUrlCredentials(value);
+        const secret = masking.secretKeys.has(key) || PRIVATE_KEY_BLOCK.test(value) || (!masking.publicKeys.has(key) && looksLikeCredentialKey(key));
+        if (secret)
+            registerSecret(value);
+        if (secret || hasUrlPassword)
+            masked.push(key);
+    }
+    return masked;
+}
 /** For tests: forget every registered secret. */
 function clearSecretsForTest() {
     known.clear();
@@ -58470,12 +58526,12 @@ function notAKeyProblem(text) {
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (contract §3.2). */
+/** Dokku app names (docs/dokku-contract.md#app-names). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (contract §4.5). */
+/** Dokku config keys (docs/dokku-contract.md#config). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
@@ -58579,9 +58635,11 @@ class readers_InputReader {
     }
     /**
      * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
      */
     keyValues(name, options = {}) {
+        const conceal = options.secret === true || options.conceal === true;
         const keyPattern = options.keyPattern ?? CONFIG_KEY;
         const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
         const result = new Map();
@@ -58605,7 +58663,7 @@ class readers_InputReader {
             else {
                 const eq = line.indexOf('=');
                 if (eq <= 0)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
+                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
                 key = line.slice(0, eq).trim();
                 value = line.slice(eq + 1);
             }
@@ -58645,6 +58703,8 @@ class readers_InputReader {
         const value = this.optional(name);
         if (value === undefined)
             return undefined;
+        if (hasEmptyHost(value))
+            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
         let url;
         try {
             url = new URL(value);
@@ -58657,7 +58717,26 @@ class readers_InputReader {
         return url;
     }
 }
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+function hasEmptyHost(value) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
+    if (!authority)
+        return false;
+    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
+    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
+}
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
+ */
+const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
+    if (value.length > MAX_APP_NAME)
+        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
     if (!APP_NAME.test(value))
         throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
     return value;
@@ -58736,493 +58815,897 @@ function common_readCommonInputs(inputs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/core/action.ts
-
-
-
-
-
-/**
- * The outer guard of every entry point: runs the action and turns any error into a
- * failed step whose message says which action failed. Keep as little as possible
- * outside `run`, so that everything that can throw is reported the same way.
- */
-async function runAction(name, run) {
-    try {
-        await run();
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: ./node_modules/is-stream/index.js
+var is_stream = __nccwpck_require__(6543);
+// EXTERNAL MODULE: ./node_modules/make-dir/index.js
+var make_dir = __nccwpck_require__(6512);
+;// CONCATENATED MODULE: ./node_modules/sb-promise-queue/lib/esm/index.mjs
+class PromiseQueue {
+    constructor({ concurrency = 1 } = {}) {
+        this.options = { concurrency };
+        this.running = 0;
+        this.queue = [];
+        this.idleCallbacks = [];
     }
-    catch (error) {
-        if (error instanceof Error && error.stack)
-            core_debug(secrets_redact(error.stack));
-        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
+    clear() {
+        this.queue = [];
     }
-}
-/**
- * The `run` of an action whose issue has not landed: it still validates the common
- * inputs (so a workflow can be wired up and checked), then fails without touching the host.
- */
-function notYetImplemented(name) {
-    return async (inputs = new InputReader()) => {
-        readCommonInputs(inputs);
-        throw new NotImplementedError(name);
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/output.ts
-// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
-// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
-// §4.5, §5.1). Everything the client shows (errors, streamed build output) passes through here first;
-// registered secrets are redacted afterwards by the logger and RemoteCommandError.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
-/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
-function maskUrlCredentials(text) {
-    return text.replace(URL_CREDENTIALS, '$1$2:***@');
-}
-// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
-// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
-// prefixed line, which a later line of a multi-line value could itself look like.
-const ENTRIES_END = /^-----> Restarting app /;
-const SET_HEADER = /Setting config vars\s*$/;
-const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
-/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
-class ConfigEchoFilter {
-    skipping = false;
-    /** The line to show, or undefined to drop it. */
-    line(line) {
-        // config:import prints each entry as its own line (its value masked here); a value may span lines.
-        const entry = IMPORT_ENTRY.exec(line);
-        if (entry) {
-            this.skipping = true;
-            return `${entry[1]}${entry[2]}=***`;
-        }
-        if (this.skipping && !ENTRIES_END.test(line))
-            return undefined;
-        this.skipping = false;
-        if (SET_HEADER.test(line))
-            this.skipping = true;
-        return line;
+    onIdle(callback) {
+        this.idleCallbacks.push(callback);
+        return () => {
+            const index = this.idleCallbacks.indexOf(callback);
+            if (index !== -1) {
+                this.idleCallbacks.splice(index, 1);
+            }
+        };
     }
-}
-/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
-function sanitizeOutput(text, options = {}) {
-    if (!text)
-        return text;
-    let out = text;
-    if (options.echoesConfig) {
-        const filter = new ConfigEchoFilter();
-        const final = out.endsWith('\n') ? '\n' : '';
-        const kept = (final ? out.slice(0, -1) : out)
-            .split('\n')
-            .map((l) => filter.line(l))
-            .filter((l) => l !== undefined);
-        out = kept.length === 0 ? '' : kept.join('\n') + final;
-    }
-    return maskUrlCredentials(out);
-}
-/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
-class LineEmitter {
-    buffer = '';
-    emit;
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        this.buffer += chunk;
-        let newline = this.buffer.indexOf('\n');
-        while (newline !== -1) {
-            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
-            this.buffer = this.buffer.slice(newline + 1);
-            newline = this.buffer.indexOf('\n');
-        }
-    }
-    flush() {
-        if (this.buffer !== '')
-            this.emit(this.buffer.replace(/\r$/, ''));
-        this.buffer = '';
-    }
-}
-/**
- * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
- * from 0.38 the build capture moves a deploy's stderr onto stdout (contract §3.3), and which
- * lines are printed before the capture starts differs per command.
- */
-function mentions(result, needle) {
-    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
-    return test(result.stderr) || test(result.stdout);
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
-
-
-
-/**
- * A dokku command failed, or exited 0 without doing what was asked. The message holds the
- * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
- */
-class DokkuCommandError extends RemoteCommandError {
-    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
-    failureText;
-    constructor(params) {
-        super(params);
-        this.name = 'DokkuCommandError';
-        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
-    }
-}
-/** Exit code 20: the app does not exist (contract §3.2). */
-class AppNotFoundError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
-        this.name = 'AppNotFoundError';
-        this.app = app;
-    }
-}
-/** A dokku-postgres / dokku-redis service does not exist (exit code 1, contract §5, addendum §A.3). */
-class ServiceNotFoundError extends DokkuCommandError {
-    plugin;
-    service;
-    constructor(plugin, service, params) {
-        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
-        this.name = 'ServiceNotFoundError';
-        this.plugin = plugin;
-        this.service = service;
-    }
-}
-/** Another deploy holds the app's deploy lock; Dokku does not wait (contract §4.23, addendum §A.5). */
-class DeployLockedError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({
-            ...params,
-            reason: params.reason ??
-                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
+    waitTillIdle() {
+        return new Promise((resolve) => {
+            if (this.running === 0) {
+                resolve();
+                return;
+            }
+            const dispose = this.onIdle(() => {
+                dispose();
+                resolve();
+            });
         });
-        this.name = 'DeployLockedError';
-        this.app = app;
     }
-}
-/** The command exited 0 but did not do what was asked (contract §10 item 5). */
-class UnfulfilledCommandError extends DokkuCommandError {
-    constructor(reason, params) {
-        super({ ...params, reason });
-        this.name = 'UnfulfilledCommandError';
+    add(callback) {
+        return new Promise((resolve, reject) => {
+            const runCallback = () => {
+                this.running += 1;
+                try {
+                    Promise.resolve(callback()).then((val) => {
+                        resolve(val);
+                        this.processNext();
+                    }, (err) => {
+                        reject(err);
+                        this.processNext();
+                    });
+                }
+                catch (err) {
+                    reject(err);
+                    this.processNext();
+                }
+            };
+            if (this.running >= this.options.concurrency) {
+                this.queue.push(runCallback);
+            }
+            else {
+                runCallback();
+            }
+        });
     }
-}
-/** The host runs a Dokku older than the toolkit supports. */
-class UnsupportedDokkuVersionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UnsupportedDokkuVersionError';
-    }
-}
-/** A command or form that the host's Dokku version does not have. */
-class DokkuFeatureUnavailableError extends Error {
-    constructor(what, needed, found) {
-        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
-        this.name = 'DokkuFeatureUnavailableError';
-    }
-}
-/** A root-only command (contract §1.2) was asked of a connection that runs as the dokku user. */
-class RootRequiredError extends Error {
-    constructor(command) {
-        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
-            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
-        this.name = 'RootRequiredError';
-    }
-}
-/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
-class DokkuArgumentError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DokkuArgumentError';
-    }
-}
-/** Dokku printed something the parser does not recognise. */
-class errors_DokkuParseError extends Error {
-    constructor(what, output, expected) {
-        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
-        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
-        this.name = 'DokkuParseError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
-
-/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (contract §4.3). */
-function parseAppsListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    }
-    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    return data;
-}
-/**
- * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
- * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (contract §4.3),
- * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
- */
-function parseAppsListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
-
-/**
- * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
- * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
- * layouts (contract §3.4, §5.1, addendum §A.3). Header lines (`=====> …`) are skipped; padding
- * and trailing spaces are dropped, so an empty value reads as ''.
- */
-function parseReportText(text, prefix) {
-    const report = {};
-    for (const line of text.split('\n')) {
-        if (/^\s*=====> /.test(line))
-            continue;
-        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
-        if (!match)
-            continue;
-        const label = match[1].trim();
-        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
-        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
-    }
-    return report;
-}
-/** Parses `X:report <app> --format json`: one object of strings (contract §3.4). */
-function parseReportJson(text, prefix, style) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    const entries = Object.entries(data);
-    const keys = new Set(entries.map(([key]) => key));
-    const report = {};
-    for (const [key, value] of entries) {
-        let name;
-        if (style === 'legacy')
-            name = stripPrefix(key, prefix);
-        else {
-            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
-            const rest = stripPrefix(key, prefix);
-            if (rest !== key && keys.has(rest))
-                continue;
-            name = key;
+    // Internal function, don't use
+    processNext() {
+        this.running -= 1;
+        const callback = this.queue.shift();
+        if (callback) {
+            callback();
         }
-        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
+        else if (this.running === 0) {
+            this.idleCallbacks.forEach((item) => item());
+        }
     }
-    return report;
-}
-/**
- * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
- * the raw value plus `\n`, or nothing at all for an empty value in bash reports (§3.4).
- */
-function parseSingleValue(text) {
-    return text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-function stripPrefix(key, prefix) {
-    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
-}
-function canonicalKey(key) {
-    return key.replaceAll('.', '-');
 }
 
-;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
 
-// Contract §4.21: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
-// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
-const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
-/** Parses the output of `dokku version`. */
-function parseDokkuVersion(output) {
-    const match = VERSION_LINE.exec(output);
-    if (!match)
-        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
-    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/version.ts
-
-
-/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (contract §9). */
-const MIN_SUPPORTED_VERSION = '0.32.0';
-function compareVersions(a, b) {
-    const other = typeof b === 'string' ? toVersion(b) : b;
-    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
-}
-function atLeast(version, minimum) {
-    return compareVersions(version, minimum) >= 0;
-}
-/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
-function assertSupportedVersion(version) {
-    if (!atLeast(version, MIN_SUPPORTED_VERSION))
-        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
-            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
-}
-function toVersion(text) {
-    const [major, minor, patch] = text.split('.').map(Number);
-    return { major, minor, patch, raw: text };
-}
-function featuresOf(version) {
-    const since = (minimum) => atLeast(version, minimum);
-    return {
-        version,
-        buildCapture: since('0.38.0'),
-        appsListJson: since('0.38.21'),
-        psScaleJson: since('0.38.21'),
-        namedStorage: since('0.38.0'),
-        dockerOptionsKeepDuplicates: since('0.38.0'),
-        dockerOptionsProcess: since('0.38.0'),
-        globalReports: since('0.38.0'),
-        caddyLabels: since('0.37.0'),
-        caddyGlobalTlsInternal: since('0.38.5'),
-        caddyComputedReport: since('0.38.6'),
-        pluginListJson: since('0.38.22'),
-        builds: since('0.38.0'),
-        resourceBuildProcess: since('0.38.0'),
-        configImport: since('0.37.0')
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
-// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
-// from output to values. The client calls these; tests table-test them without any host.
+;// CONCATENATED MODULE: ./node_modules/sb-scandir/lib/esm/index.mjs
+/* @flow */
 
 
 
 
-/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
-const GLOBAL = Symbol('dokku --global');
-function targetArg(target) {
-    return target === GLOBAL ? '--global' : target;
-}
-const REPORT_KINDS = {
-    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
-    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
-    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
-    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
-    network: { command: 'network:report', prefix: 'network', impl: 'go' },
-    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
-    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
-    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
-    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
-    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
-    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
-    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
-    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' }
+const defaultFilesystem = {
+    join(pathA, pathB) {
+        return external_path_.join(pathA, pathB);
+    },
+    basename(path) {
+        return external_path_.basename(path);
+    },
+    stat(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
+    readdir(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.readdir(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
 };
-/** The argv to read a whole report, and how to read its output. */
-function reportRequest(kind, target, features) {
-    const info = REPORT_KINDS[kind];
-    if (info.since && !atLeast(features.version, info.since))
-        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
-    if (target === GLOBAL && !features.globalReports)
-        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
-    const json = info.impl === 'go' || atLeast(features.version, '0.38.0');
-    const keyStyle = info.impl === 'bash-json-from-0.38.0' || atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
-    const argv = [info.command, targetArg(target)];
-    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
+async function scanDirectoryInternal({ path, recursive, validate, result, fileSystem, queue, reject, }) {
+    const itemStat = await fileSystem.stat(path);
+    if (itemStat.isFile()) {
+        result.files.push(path);
+    }
+    else if (itemStat.isDirectory()) {
+        result.directories.push(path);
+    }
+    if (!itemStat.isDirectory() || recursive === 'none') {
+        return;
+    }
+    const contents = await fileSystem.readdir(path);
+    contents.forEach((item) => {
+        const itemPath = fileSystem.join(path, item);
+        if (!validate(itemPath)) {
+            return;
+        }
+        queue
+            .add(() => scanDirectoryInternal({
+            path: itemPath,
+            recursive: recursive === 'shallow' ? 'none' : 'deep',
+            validate,
+            result,
+            fileSystem,
+            queue,
+            reject,
+        }))
+            .catch(reject);
+    });
 }
-function parseReport(stdout, request) {
-    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
+async function scanDirectory(path, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem, } = {}) {
+    external_assert_(path && typeof path === 'string', 'path must be a valid string');
+    external_assert_(typeof recursive === 'boolean', 'options.recursive must be a valid boolean');
+    external_assert_(validate === null || typeof validate === 'function', 'options.validate must be a valid function');
+    external_assert_(typeof concurrency === 'number', 'options.concurrency must be a valid number');
+    external_assert_(fileSystem !== null && typeof fileSystem === 'object', 'options.fileSystem must be a valid object');
+    const queue = new PromiseQueue({
+        concurrency,
+    });
+    const result = { files: [], directories: [] };
+    const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
+    await new Promise((resolve, reject) => {
+        scanDirectoryInternal({
+            path,
+            recursive: recursive ? 'deep' : 'shallow',
+            validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== '.',
+            result,
+            fileSystem: mergedFileSystem,
+            queue,
+            reject,
+        })
+            .then(() => queue.waitTillIdle())
+            .then(resolve, reject);
+    });
+    return result;
 }
-// ---------------------------------------------------------------------------------------------
-// apps:list (contract §4.3)
-/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
-function appsListArgv(features) {
-    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
+/* harmony default export */ const esm = (scanDirectory);
+
+// EXTERNAL MODULE: ./node_modules/shell-escape/shell-escape.js
+var shell_escape = __nccwpck_require__(4646);
+;// CONCATENATED MODULE: ./node_modules/node-ssh/lib/esm/index.mjs
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONCURRENCY = 1;
+const DEFAULT_VALIDATE = (path) => !external_path_.basename(path).startsWith('.');
+const DEFAULT_TICK = () => {
+    /* No Op */
+};
+class SSHError extends Error {
+    constructor(message, code = null) {
+        super(message);
+        this.code = code;
+    }
 }
-function parseAppsList(stdout, features) {
-    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
+function unixifyPath(path) {
+    if (path.includes('\\')) {
+        return path.split('\\').join('/');
+    }
+    return path;
 }
-/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
-const STORAGE_ROOT = '/var/lib/dokku/data/storage';
-/**
- * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
- * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
- * Both are idempotent.
- */
-function storageCreateArgv(name, chown, features) {
-    checkStorageName(name);
-    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
-        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
-    return features.namedStorage
-        ? ['storage:create', name, '--chown', String(chown)]
-        : ['storage:ensure-directory', '--chown', String(chown), name];
+async function readFile(filePath) {
+    return new Promise((resolve, reject) => {
+        external_fs_.readFile(filePath, 'utf8', (err, res) => {
+            if (err) {
+                reject(err);
+            }
+            else {
+                resolve(res);
+            }
+        });
+    });
 }
-/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
-function storageMountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:mount', app, name, '--container-dir', containerDir]
-        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+const SFTP_MKDIR_ERR_CODE_REGEXP = /Error: (E[\S]+): /;
+async function makeDirectoryWithSftp(path, sftp) {
+    let stats = null;
+    try {
+        stats = await new Promise((resolve, reject) => {
+            sftp.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    catch (_) {
+        /* No Op */
+    }
+    if (stats) {
+        if (stats.isDirectory()) {
+            // Already exists, nothing to worry about
+            return;
+        }
+        throw new Error('mkdir() failed, target already exists and is not a directory');
+    }
+    try {
+        await new Promise((resolve, reject) => {
+            sftp.mkdir(path, (err) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve();
+                }
+            });
+        });
+    }
+    catch (err) {
+        if (err != null && typeof err.stack === 'string') {
+            const matches = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
+            if (matches != null) {
+                throw new SSHError(err.message, matches[1]);
+            }
+            throw err;
+        }
+    }
 }
-function storageUnmountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:unmount', app, name, '--container-dir', containerDir]
-        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
-}
-function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-}
-/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
-function storageListArgv(app) {
-    return ['storage:list', app, '--format', 'json'];
-}
-// ---------------------------------------------------------------------------------------------
-// caddy (contract §4.12)
-const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
-/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
-const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
-function caddySetArgv(target, key, value, features) {
-    if (!CADDY_KEYS.includes(key))
-        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
-    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
-        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
-    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
-        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
-    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
-}
-/**
- * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
- * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
- * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
- * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
- */
-function caddySettingsFromReport(report, target, features) {
-    if (target === GLOBAL && !features.caddyComputedReport)
-        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
-    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
-    return {
-        image: read('image'),
-        letsencryptEmail: read('letsencrypt-email'),
-        letsencryptServer: read('letsencrypt-server'),
-        logLevel: read('log-level'),
-        pollingInterval: read('polling-interval'),
-        tlsInternal: read('tls-internal')
-    };
+class NodeSSH {
+    constructor() {
+        this.connection = null;
+    }
+    getConnection() {
+        const { connection } = this;
+        if (connection == null) {
+            throw new Error('Not connected to server');
+        }
+        return connection;
+    }
+    async connect(givenConfig) {
+        external_assert_(givenConfig != null && typeof givenConfig === 'object', 'config must be a valid object');
+        const config = { ...givenConfig };
+        external_assert_(config.username != null && typeof config.username === 'string', 'config.username must be a valid string');
+        if (config.host != null) {
+            external_assert_(typeof config.host === 'string', 'config.host must be a valid string');
+        }
+        else if (config.sock != null) {
+            external_assert_(typeof config.sock === 'object', 'config.sock must be a valid object');
+        }
+        else {
+            throw new external_assert_.AssertionError({ message: 'Either config.host or config.sock must be provided' });
+        }
+        if (config.privateKey != null || config.privateKeyPath != null) {
+            if (config.privateKey != null) {
+                external_assert_(typeof config.privateKey === 'string', 'config.privateKey must be a valid string');
+                external_assert_(config.privateKeyPath == null, 'config.privateKeyPath must not be specified when config.privateKey is specified');
+            }
+            else if (config.privateKeyPath != null) {
+                external_assert_(typeof config.privateKeyPath === 'string', 'config.privateKeyPath must be a valid string');
+                external_assert_(config.privateKey == null, 'config.privateKey must not be specified when config.privateKeyPath is specified');
+            }
+            external_assert_(config.passphrase == null || typeof config.passphrase === 'string', 'config.passphrase must be null or a valid string');
+            if (config.privateKeyPath != null) {
+                // Must be an fs path
+                try {
+                    config.privateKey = await readFile(config.privateKeyPath);
+                }
+                catch (err) {
+                    if (err != null && err.code === 'ENOENT') {
+                        throw new external_assert_.AssertionError({ message: 'config.privateKeyPath does not exist at given fs path' });
+                    }
+                    throw err;
+                }
+            }
+        }
+        else if (config.password != null) {
+            external_assert_(typeof config.password === 'string', 'config.password must be a valid string');
+        }
+        if (config.tryKeyboard != null) {
+            external_assert_(typeof config.tryKeyboard === 'boolean', 'config.tryKeyboard must be a valid boolean');
+        }
+        if (config.tryKeyboard) {
+            const { password } = config;
+            if (config.onKeyboardInteractive != null) {
+                external_assert_(typeof config.onKeyboardInteractive === 'function', 'config.onKeyboardInteractive must be a valid function');
+            }
+            else if (password != null) {
+                config.onKeyboardInteractive = (name, instructions, instructionsLang, prompts, finish) => {
+                    if (prompts.length > 0 && prompts[0].prompt.toLowerCase().includes('password')) {
+                        finish([password]);
+                    }
+                };
+            }
+        }
+        const connection = new lib.Client();
+        this.connection = connection;
+        await new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            if (config.onKeyboardInteractive) {
+                connection.on('keyboard-interactive', config.onKeyboardInteractive);
+            }
+            connection.on('ready', () => {
+                connection.removeListener('error', reject);
+                resolve();
+            });
+            connection.on('end', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+            });
+            connection.on('close', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+                reject(new SSHError('No response from server', 'ETIMEDOUT'));
+            });
+            connection.connect(config);
+        });
+        return this;
+    }
+    isConnected() {
+        return this.connection != null;
+    }
+    async requestShell(options) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            const callback = (err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            };
+            if (options == null) {
+                connection.shell(callback);
+            }
+            else {
+                connection.shell(options, callback);
+            }
+        });
+    }
+    async withShell(callback, options) {
+        external_assert_(typeof callback === 'function', 'callback must be a valid function');
+        const shell = await this.requestShell(options);
+        try {
+            await callback(shell);
+        }
+        finally {
+            shell.destroy();
+        }
+    }
+    async requestSFTP() {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.sftp((err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    async withSFTP(callback) {
+        external_assert_(typeof callback === 'function', 'callback must be a valid function');
+        const sftp = await this.requestSFTP();
+        try {
+            await callback(sftp);
+        }
+        finally {
+            sftp.end();
+        }
+    }
+    async execCommand(givenCommand, options = {}) {
+        external_assert_(typeof givenCommand === 'string', 'command must be a valid string');
+        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
+        external_assert_(options.cwd == null || typeof options.cwd === 'string', 'options.cwd must be a valid string');
+        external_assert_(options.stdin == null || typeof options.stdin === 'string' || is_stream.readable(options.stdin), 'options.stdin must be a valid string or readable stream');
+        external_assert_(options.execOptions == null || typeof options.execOptions === 'object', 'options.execOptions must be a valid object');
+        external_assert_(options.encoding == null || typeof options.encoding === 'string', 'options.encoding must be a valid string');
+        external_assert_(options.onChannel == null || typeof options.onChannel === 'function', 'options.onChannel must be a valid function');
+        external_assert_(options.onStdout == null || typeof options.onStdout === 'function', 'options.onStdout must be a valid function');
+        external_assert_(options.onStderr == null || typeof options.onStderr === 'function', 'options.onStderr must be a valid function');
+        external_assert_(options.noTrim == null || typeof options.noTrim === 'boolean', 'options.noTrim must be a boolean');
+        let command = givenCommand;
+        if (options.cwd) {
+            command = `cd ${shell_escape([options.cwd])} ; ${command}`;
+        }
+        const connection = this.getConnection();
+        const output = { stdout: [], stderr: [] };
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.exec(command, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                    return;
+                }
+                if (options.onChannel) {
+                    options.onChannel(channel);
+                }
+                channel.on('data', (chunk) => {
+                    if (options.onStdout)
+                        options.onStdout(chunk);
+                    output.stdout.push(chunk.toString(options.encoding));
+                });
+                channel.stderr.on('data', (chunk) => {
+                    if (options.onStderr)
+                        options.onStderr(chunk);
+                    output.stderr.push(chunk.toString(options.encoding));
+                });
+                if (options.stdin != null) {
+                    if (is_stream.readable(options.stdin)) {
+                        options.stdin.pipe(channel, {
+                            end: true,
+                        });
+                    }
+                    else {
+                        channel.write(options.stdin);
+                        channel.end();
+                    }
+                }
+                else {
+                    channel.end();
+                }
+                let code = null;
+                let signal = null;
+                channel.on('exit', (code_, signal_) => {
+                    code = code_ !== null && code_ !== void 0 ? code_ : null;
+                    signal = signal_ !== null && signal_ !== void 0 ? signal_ : null;
+                });
+                channel.on('close', () => {
+                    let stdout = output.stdout.join('');
+                    let stderr = output.stderr.join('');
+                    if (options.noTrim !== true) {
+                        stdout = stdout.trim();
+                        stderr = stderr.trim();
+                    }
+                    resolve({
+                        code: code != null ? code : null,
+                        signal: signal != null ? signal : null,
+                        stdout,
+                        stderr,
+                    });
+                });
+            });
+        });
+    }
+    async exec(command, parameters, options = {}) {
+        external_assert_(typeof command === 'string', 'command must be a valid string');
+        external_assert_(Array.isArray(parameters), 'parameters must be a valid array');
+        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
+        external_assert_(options.stream == null || ['both', 'stdout', 'stderr'].includes(options.stream), 'options.stream must be one of both, stdout, stderr');
+        for (let i = 0, { length } = parameters; i < length; i += 1) {
+            external_assert_(typeof parameters[i] === 'string', `parameters[${i}] must be a valid string`);
+        }
+        const completeCommand = `${command}${parameters.length > 0 ? ` ${shell_escape(parameters)}` : ''}`;
+        const response = await this.execCommand(completeCommand, options);
+        if (options.stream == null || options.stream === 'stdout') {
+            if (response.stderr) {
+                throw new Error(response.stderr);
+            }
+            return response.stdout;
+        }
+        if (options.stream === 'stderr') {
+            return response.stderr;
+        }
+        return response;
+    }
+    async mkdir(path, method = 'sftp', givenSftp = null) {
+        external_assert_(typeof path === 'string', 'path must be a valid string');
+        external_assert_(typeof method === 'string' && (method === 'sftp' || method === 'exec'), 'method must be either sftp or exec');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        if (method === 'exec') {
+            await this.exec('mkdir', ['-p', unixifyPath(path)]);
+            return;
+        }
+        const sftp = givenSftp || (await this.requestSFTP());
+        const makeSftpDirectory = async (retry) => makeDirectoryWithSftp(unixifyPath(path), sftp).catch(async (error) => {
+            if (!retry || error == null || (error.message !== 'No such file' && error.code !== 'ENOENT')) {
+                throw error;
+            }
+            await this.mkdir(external_path_.dirname(path), 'sftp', sftp);
+            await makeSftpDirectory(false);
+        });
+        try {
+            await makeSftpDirectory(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async getFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
+        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        const sftp = givenSftp || (await this.requestSFTP());
+        try {
+            await new Promise((resolve, reject) => {
+                sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
+                    if (err) {
+                        reject(err);
+                    }
+                    else {
+                        resolve();
+                    }
+                });
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
+        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        external_assert_(await new Promise((resolve) => {
+            external_fs_.access(localFile, external_fs_.constants.R_OK, (err) => {
+                resolve(err === null);
+            });
+        }), `localFile does not exist at ${localFile}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const putFile = (retry) => {
+            return new Promise((resolve, reject) => {
+                sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
+                    if (err == null) {
+                        resolve();
+                        return;
+                    }
+                    if (err.message === 'No such file' && retry) {
+                        resolve(this.mkdir(external_path_.dirname(remoteFile), 'sftp', sftp).then(() => putFile(false)));
+                    }
+                    else {
+                        reject(err);
+                    }
+                });
+            });
+        };
+        try {
+            await putFile(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFiles(files, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {} } = {}) {
+        external_assert_(Array.isArray(files), 'files must be an array');
+        for (let i = 0, { length } = files; i < length; i += 1) {
+            const file = files[i];
+            external_assert_(file, 'files items must be valid objects');
+            external_assert_(file.local && typeof file.local === 'string', `files[${i}].local must be a string`);
+            external_assert_(file.remote && typeof file.remote === 'string', `files[${i}].remote must be a string`);
+        }
+        const transferred = [];
+        const sftp = givenSftp || (await this.requestSFTP());
+        const queue = new PromiseQueue({ concurrency });
+        try {
+            await new Promise((resolve, reject) => {
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        await this.putFile(file.local, file.remote, sftp, transferOptions);
+                        transferred.push(file);
+                    })
+                        .catch(reject);
+                });
+                queue.waitTillIdle().then(resolve);
+            });
+        }
+        catch (error) {
+            if (error != null) {
+                error.transferred = transferred;
+            }
+            throw error;
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            external_fs_.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await esm(localDirectory, {
+            recursive,
+            validate,
+        });
+        const files = scanned.files.map((item) => external_path_.relative(localDirectory, item));
+        const directories = scanned.directories.map((item) => external_path_.relative(localDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await this.mkdir(external_path_.join(remoteDirectory, directory), 'sftp', sftp);
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = external_path_.join(localDirectory, file);
+                        const remoteFile = external_path_.join(remoteDirectory, file);
+                        try {
+                            await this.putFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            external_fs_.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await esm(remoteDirectory, {
+            recursive,
+            validate,
+            concurrency,
+            fileSystem: {
+                basename(path) {
+                    return external_path_.posix.basename(path);
+                },
+                join(pathA, pathB) {
+                    return external_path_.posix.join(pathA, pathB);
+                },
+                readdir(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.readdir(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                resolve(res.map((item) => item.filename));
+                            }
+                        });
+                    });
+                },
+                stat(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.stat(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                                resolve(res);
+                            }
+                        });
+                    });
+                },
+            },
+        });
+        const files = scanned.files.map((item) => external_path_.relative(remoteDirectory, item));
+        const directories = scanned.directories.map((item) => external_path_.relative(remoteDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await make_dir(external_path_.join(localDirectory, directory));
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = external_path_.join(localDirectory, file);
+                        const remoteFile = external_path_.join(remoteDirectory, file);
+                        try {
+                            await this.getFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    forwardIn(remoteAddr, remotePort, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardIn(remoteAddr, remotePort, (error, port) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.destIP === remoteAddr && details.destPort === port) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('tcp connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('tcp connection', handler);
+                        connection.unforwardIn(remoteAddr, port, (_error) => {
+                            if (_error) {
+                                _reject(error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ port, dispose });
+            });
+        });
+    }
+    forwardOut(srcIP, srcPort, dstIP, dstPort) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    forwardInStreamLocal(socketPath, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardInStreamLocal(socketPath, (error) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.socketPath === socketPath) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('unix connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('unix connection', handler);
+                        connection.openssh_unforwardInStreamLocal(socketPath, (_error) => {
+                            if (_error) {
+                                _reject(_error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ dispose });
+            });
+        });
+    }
+    forwardOutStreamLocal(socketPath) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    dispose() {
+        if (this.connection) {
+            this.connection.end();
+            this.connection = null;
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
  *
- * The `dokku` user's forced command (contract §1.1, dokku entry script) re-parses the
+ * The `dokku` user's forced command (docs/dokku-contract.md#forced-command, dokku entry script) re-parses the
  * string: when the first command word contains "git" it is split on whitespace with no
  * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
  * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
@@ -59278,6 +59761,7 @@ class UnsendableArgumentError extends Error {
 /** Largest single argument sent through the forced command; larger values go over stdin. */
 const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
 const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** An argument the forced command's echo takes as its own option (a reader refuses such a value before connecting). */
 const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
 /** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
 function isGitCommand(argv) {
@@ -59357,6 +59841,1141 @@ function posixQuote(arg) {
     if (arg !== '' && BARE_SAFE.test(arg))
         return arg;
     return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 4;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+const MAX_STDERR_BYTES = 4 * 1024 * 1024;
+// Failures that happen before the server could have run anything and that a later attempt may not meet.
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * Opens the run's one SSH connection. The host key is checked during key exchange, before any
+ * authentication; only failures to establish the connection are retried, never a host key
+ * mismatch or a refused key.
+ */
+async function connectSsh(settings, options) {
+    const retries = options.retries ?? DEFAULT_RETRIES;
+    const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const abandoned = () => new SshConnectionError(`The connection to ${target} was abandoned before it was open: the run no longer needed it`, false);
+    const given = () => options.signal?.aborted === true || connectionsEnded;
+    for (let attempt = 0;; attempt++) {
+        if (given())
+            throw abandoned();
+        try {
+            return await connectOnce(settings, options);
+        }
+        catch (error) {
+            if (given())
+                throw abandoned();
+            if (!(error instanceof SshConnectionError))
+                throw error;
+            if (!error.retryable)
+                throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error });
+            if (attempt >= retries)
+                throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
+            const delay = backoffMs * 2 ** attempt;
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+                throw abandoned();
+            });
+        }
+    }
+}
+async function connectOnce(settings, options) {
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const pins = settings.hostKey.mode === 'pinned' ? settings.hostKey.pins : undefined;
+    let presentedKey;
+    let hostKeyRefused = false;
+    const algorithms = pins ? hostKeyAlgorithmsFor(pins) : undefined;
+    const config = {
+        host: settings.host,
+        port: settings.port,
+        username: settings.user,
+        privateKey: settings.privateKey,
+        passphrase: settings.passphrase,
+        readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        // Only the key: no "none" probe, no password or keyboard prompts that could never be answered in CI.
+        authHandler: ['publickey'],
+        // Called during key exchange, before ssh2 sends any authentication request.
+        hostVerifier: (key) => {
+            presentedKey = key;
+            if (!pins)
+                return true;
+            const fingerprint = fingerprintOf(key);
+            hostKeyRefused = !pins.some((pin) => pin.fingerprint === fingerprint);
+            return !hostKeyRefused;
+        },
+        ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {})
+    };
+    const ssh = new NodeSSH();
+    const connecting = ssh.connect(config);
+    // node-ssh creates the client synchronously; listen for errors before its own listener goes
+    // away at 'ready', so a late error (keepalive timeout, reset) never becomes an uncaught exception.
+    const client = ssh.connection;
+    let lastError;
+    client?.on('error', (error) => {
+        lastError = error;
+    });
+    if (client)
+        trackConnection(client, { describe: () => `SSH connection to ${target} (being opened)`, close: () => destroyClient(client) });
+    const abandon = () => {
+        client?.destroy();
+    };
+    options.signal?.addEventListener('abort', abandon, { once: true });
+    try {
+        await connecting;
+    }
+    catch (error) {
+        client?.destroy();
+        throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', abandon);
+    }
+    if (!client || !ssh.connection)
+        throw new SshConnectionError('the connection closed right after it opened', true);
+    const key = presentedKey ?? Buffer.alloc(0);
+    const keyType = keyTypeOfBlob(key);
+    const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
+    if (settings.hostKey.mode === 'accept-new') {
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+            `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
+            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+    }
+    else {
+        const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+    }
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
+    return executor;
+}
+/**
+ * Every SSH connection of this process from the moment its socket is created (while it is still
+ * being opened, too) until it has closed. Whatever an action's own clean-up missed is closed by
+ * the action's outer guard through endConnections: one forgotten connection (its socket,
+ * its keepalive timer) would otherwise keep a failed run alive until the job's time limit.
+ */
+const openConnections = new Map();
+/** Set by endConnections: the process is ending, a connection being retried must not start again. */
+let connectionsEnded = false;
+function trackConnection(client, connection) {
+    if (!openConnections.has(client))
+        client.once('close', () => openConnections.delete(client));
+    openConnections.set(client, connection);
+}
+function destroyClient(client) {
+    return new Promise((resolve) => {
+        client.once('close', () => resolve());
+        client.destroy();
+        // destroy() of a client whose socket never opened emits no 'close'.
+        setImmediate(resolve);
+    });
+}
+/**
+ * For the end of the process: closes every SSH connection it still has open (stopping the
+ * commands running on them, dropping those being opened) and lets no new one start, not even a
+ * retry of one dropped here. Returns what was open, for the log: empty when every action closed
+ * its own.
+ */
+async function endConnections() {
+    connectionsEnded = true;
+    const left = [...openConnections.values()];
+    const described = left.map((c) => c.describe());
+    await Promise.all(left.map((c) => c.close().catch(() => undefined)));
+    return described;
+}
+function classifyConnectError(error, f) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const { settings } = f;
+    const code = err.code;
+    const level = err.level;
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
+    if (f.hostKeyRefused && f.presentedKey) {
+        return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
+            `which is not pinned. Pinned keys:\n${pinList}\n` +
+            `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (/no matching host key/i.test(err.message) && f.pins) {
+        return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
+            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (level === 'client-authentication') {
+        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+            (settings.user === 'dokku'
+                ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
+                : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
+            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+    }
+    if (code === 'ENOTFOUND')
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+    const reason = secrets_redact(err.message);
+    const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
+        (level === 'client-timeout' && /handshake/i.test(err.message)) ||
+        // A socket closed before the server's banner (ssh2) or before the handshake finished (node-ssh):
+        // what a server dropping excess connections (MaxStartups) or still starting looks like.
+        /Connection lost before handshake|No response from server/.test(err.message);
+    return new SshConnectionError(`${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`, retryable, { cause: err });
+}
+function publicFingerprint(settings) {
+    const parsed = lib_default().utils.parseKey(settings.privateKey, settings.passphrase);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key instanceof Error)
+        return '';
+    return ` (public key ${fingerprintOf(key.getPublicSSH())})`;
+}
+/** One SSH connection: commands run on exec channels, without a pty, one channel per command. */
+class SshExecutor {
+    shell;
+    hostKey;
+    #client;
+    #target;
+    #lastError;
+    /** The commands running on this connection, each with what stops it. */
+    #running = new Map();
+    #socketClosed = false;
+    #closing;
+    constructor(client, shell, target, hostKey, lastError) {
+        this.shell = shell;
+        this.hostKey = hostKey;
+        this.#client = client;
+        this.#target = target;
+        this.#lastError = lastError;
+        client.once('close', () => {
+            this.#socketClosed = true;
+        });
+    }
+    /** Quotes argv for the remote shell (see quote.ts) and runs it; an unsendable argument rejects before anything is sent. */
+    async run(argv, options = {}) {
+        return this.exec(buildRemoteCommand(this.shell, argv), options);
+    }
+    exec(command, options = {}) {
+        if (this.#closing || this.#socketClosed) {
+            const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
+            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+        }
+        return runOnChannel(this.#client, command, options, {
+            target: this.#target,
+            lastError: this.#lastError,
+            running: this.#running,
+            closing: () => this.#closing !== undefined
+        });
+    }
+    /** What is open, for a log line: the target and the commands still running on it. */
+    describe() {
+        const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+    }
+    /**
+     * Ends the connection; safe to call more than once. Commands still running are stopped first
+     * (their exec rejects, their stdin and stdout streams are destroyed), so closing never waits
+     * for them. No timer keeps the process alive afterwards.
+     */
+    close() {
+        this.#closing ??= new Promise((resolve) => {
+            for (const command of [...this.#running.values()])
+                command.stop();
+            if (this.#socketClosed)
+                return resolve();
+            const timer = setTimeout(() => {
+                // The server did not answer the disconnect; drop the socket.
+                this.#client.destroy();
+                resolve();
+            }, CLOSE_TIMEOUT_MS);
+            timer.unref();
+            this.#client.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+            this.#client.end();
+        });
+        return this.#closing;
+    }
+}
+function runOnChannel(client, command, options, context) {
+    const { target, lastError } = context;
+    const shown = shortCommand(secrets_redact(command));
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        let stopped = false;
+        let channel;
+        let timer;
+        const sink = options.stdout;
+        const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+        // A command that ends before reading all its input leaves the stream paused for good; destroy
+        // it so that whatever feeds it (a download, a dump) ends with an error instead of waiting.
+        const releaseSource = () => {
+            if (!source)
+                return;
+            if (channel)
+                source.unpipe(channel);
+            if (!source.readableEnded && !source.destroyed)
+                source.destroy();
+        };
+        const stop = () => {
+            if (!channel)
+                return;
+            stopped = true;
+            sendKill(channel);
+            channel.close();
+            if (sink) {
+                channel.unpipe(sink);
+                channel.resume(); // drain what is buffered so ssh2 can finish closing the channel
+            }
+        };
+        const fail = (error, options_) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            if (options_.stopCommand)
+                stop();
+            releaseSource();
+            // Destroyed, never ended: a consumer must not take truncated output for the whole of it.
+            if (sink && !sink.destroyed)
+                sink.destroy(error);
+            reject(error);
+        };
+        const stderr = new TailBuffer(MAX_STDERR_BYTES);
+        if (options.timeoutMs !== undefined) {
+            timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
+        }
+        client.exec(command, (error, opened) => {
+            if (error) {
+                fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
+                return;
+            }
+            channel = opened;
+            if (settled || context.closing()) {
+                // Timed out, or the connection began closing, while the channel was opening.
+                stop();
+                if (!settled)
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                return;
+            }
+            context.running.set(opened, { shown, stop });
+            let exit;
+            let stdoutEnded = false;
+            let stderrEnded = false;
+            let channelClosed = false;
+            const stdoutChunks = [];
+            const stdoutDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+            const stderrDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+            const finish = () => {
+                if (settled || !stdoutEnded || !stderrEnded || !channelClosed)
+                    return;
+                releaseSource();
+                // A character split across the last chunk is still owed to the callbacks.
+                const stdoutRest = stdoutDecoder.end();
+                const stderrRest = stderrDecoder.end();
+                if (stdoutRest && options.onStdout && !sink)
+                    options.onStdout(stdoutRest);
+                if (stderrRest && options.onStderr)
+                    options.onStderr(stderrRest);
+                if (stopped) {
+                    // Stopped because the connection is being closed: whatever it printed is not the whole.
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                    return;
+                }
+                if (exit === undefined) {
+                    fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
+                    return;
+                }
+                const result = { code: exit.code, signal: exit.signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text() };
+                if (!sink) {
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                    return;
+                }
+                sink.end();
+                (0,external_node_stream_.finished)(sink, (sinkError) => {
+                    if (settled)
+                        return;
+                    if (sinkError)
+                        return fail(sinkError, { stopCommand: false });
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                });
+            };
+            opened.on('exit', (code, signal) => {
+                exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
+            });
+            opened.on('close', () => {
+                context.running.delete(opened);
+                channelClosed = true;
+                finish();
+            });
+            // Writes after the remote side closed are dropped by ssh2; errors here never mean lost output.
+            opened.on('error', () => undefined);
+            opened.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (options.onStderr)
+                    options.onStderr(stderrDecoder.write(chunk));
+            });
+            opened.stderr.on('end', () => {
+                stderrEnded = true;
+                finish();
+            });
+            if (sink) {
+                sink.on('error', (sinkError) => fail(sinkError, { stopCommand: true }));
+                opened.pipe(sink, { end: false });
+            }
+            else {
+                opened.on('data', (chunk) => {
+                    stdoutChunks.push(chunk);
+                    if (options.onStdout)
+                        options.onStdout(stdoutDecoder.write(chunk));
+                });
+            }
+            opened.on('end', () => {
+                stdoutEnded = true;
+                finish();
+            });
+            const stdin = options.stdin;
+            if (stdin === undefined)
+                opened.end();
+            else if (isBufferLike(stdin))
+                opened.end(stdin);
+            else {
+                stdin.once('error', (stdinError) => 
+                // No EOF: the command must not mistake a cut-off input for a complete one. A forced
+                // command cannot be signalled (sshd refuses), so closing the channel is all we can do.
+                fail(new Error(`Reading the input of \`${shown}\` failed, so the command was stopped before its input was complete: ${stdinError.message}`, { cause: stdinError }), { stopCommand: true }));
+                stdin.pipe(opened);
+            }
+        });
+    });
+}
+function stoppedByClose(shown, target) {
+    return new SshConnectionError(`\`${shown}\` was stopped before it finished: the connection to ${target} was closed while it ran`, false);
+}
+const SHOWN_COMMAND_LENGTH = 300;
+/** Commands may carry 100 KiB of quoted data; messages show their start. */
+function shortCommand(command) {
+    return command.length <= SHOWN_COMMAND_LENGTH ? command : `${command.slice(0, SHOWN_COMMAND_LENGTH)}… (${command.length} characters)`;
+}
+function isBufferLike(value) {
+    return typeof value === 'string' || Buffer.isBuffer(value);
+}
+/**
+ * ssh2's channel.signal() does nothing once our side has sent EOF (it checks `writable`), which
+ * is exactly when a command that consumed its stdin hangs; send the request on the protocol then.
+ * OpenSSH delivers it to the session's process group, except for forced commands, where it refuses.
+ */
+function sendKill(channel) {
+    const internals = channel;
+    const state = internals.outgoing?.state;
+    const id = internals.outgoing?.id;
+    const protocol = internals._client?._protocol;
+    try {
+        if ((state === 'open' || state === 'eof') && id !== undefined && typeof protocol?.signal === 'function')
+            protocol.signal(id, 'KILL');
+        else
+            channel.signal('KILL');
+    }
+    catch {
+        // The channel or connection is already gone.
+    }
+}
+/** Keeps the last `limit` bytes, so a command that floods stderr cannot exhaust memory. */
+class TailBuffer {
+    #limit;
+    #chunks = [];
+    #size = 0;
+    #dropped = false;
+    constructor(limit) {
+        this.#limit = limit;
+    }
+    push(chunk) {
+        this.#chunks.push(chunk);
+        this.#size += chunk.length;
+        while (this.#size > this.#limit && this.#chunks.length > 1) {
+            this.#size -= this.#chunks.shift().length;
+            this.#dropped = true;
+        }
+    }
+    text() {
+        const text = Buffer.concat(this.#chunks).toString('utf8');
+        return this.#dropped ? `[earlier output dropped]\n${text}` : text;
+    }
+}
+function formatDelay(ms) {
+    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
+;// CONCATENATED MODULE: ./src/core/action.ts
+
+
+
+
+
+
+/** How long the process may stay up once the action is over, before it is ended regardless. */
+const EXIT_GRACE_MS = 5_000;
+/**
+ * The outer guard of every entry point: runs the action and turns any error into a
+ * failed step whose message says which action failed. Keep as little as possible
+ * outside `run`, so that everything that can throw is reported the same way.
+ *
+ * Then the process ends, whatever the action left behind: the SSH connections still open are
+ * closed (their commands stopped, their streams destroyed), and should anything else still hold
+ * the process a few seconds later, it exits anyway: a failed step that never ends would hold
+ * the job until its time limit (six hours on GitHub) and hide the failure.
+ */
+async function runAction(name, run) {
+    try {
+        await run();
+    }
+    catch (error) {
+        if (error instanceof Error && error.stack)
+            core_debug(secrets_redact(error.stack));
+        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
+        setFailed(`${prefix}: ${errorMessage(error)}`);
+    }
+    finally {
+        exitIfStillHeld(name);
+        const left = await endConnections();
+        if (left.length > 0)
+            core_debug(`${name} left ${left.length} connection(s) open; closed: ${left.map(secrets_redact).join('; ')}`);
+    }
+}
+/** The backstop: an unref'd timer never holds the process itself, so it fires only if something else does. */
+function exitIfStillHeld(name) {
+    const timer = setTimeout(() => {
+        const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
+        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        process.exit();
+    }, EXIT_GRACE_MS);
+    timer.unref();
+}
+function describeResources(resources) {
+    const counts = new Map();
+    for (const resource of resources)
+        counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ');
+}
+/**
+ * The `run` of an action whose issue has not landed: it still validates the common
+ * inputs (so a workflow can be wired up and checked), then fails without touching the host.
+ */
+function notYetImplemented(name) {
+    return async (inputs = new InputReader()) => {
+        readCommonInputs(inputs);
+        throw new NotImplementedError(name);
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/output.ts
+// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
+// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
+// docs/dokku-contract.md#config, #services). Everything the client shows (errors, streamed build output) passes through here first;
+// registered secrets are redacted afterwards by the logger and RemoteCommandError.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
+/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
+function maskUrlCredentials(text) {
+    return text.replace(URL_CREDENTIALS, '$1$2:***@');
+}
+// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
+// them is "-----> Restarting app <app>" (docs/dokku-contract.md#config-set). Skipping ends only there — not at any
+// prefixed line, which a later line of a multi-line value could itself look like.
+const ENTRIES_END = /^-----> Restarting app /;
+const SET_HEADER = /Setting config vars\s*$/;
+const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
+/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
+class ConfigEchoFilter {
+    skipping = false;
+    /** The line to show, or undefined to drop it. */
+    line(line) {
+        // config:import prints each entry as its own line (its value masked here); a value may span lines.
+        const entry = IMPORT_ENTRY.exec(line);
+        if (entry) {
+            this.skipping = true;
+            return `${entry[1]}${entry[2]}=***`;
+        }
+        if (this.skipping && !ENTRIES_END.test(line))
+            return undefined;
+        this.skipping = false;
+        if (SET_HEADER.test(line))
+            this.skipping = true;
+        return line;
+    }
+}
+/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
+function sanitizeOutput(text, options = {}) {
+    if (!text)
+        return text;
+    let out = text;
+    if (options.echoesConfig) {
+        const filter = new ConfigEchoFilter();
+        const final = out.endsWith('\n') ? '\n' : '';
+        const kept = (final ? out.slice(0, -1) : out)
+            .split('\n')
+            .map((l) => filter.line(l))
+            .filter((l) => l !== undefined);
+        out = kept.length === 0 ? '' : kept.join('\n') + final;
+    }
+    return maskUrlCredentials(out);
+}
+/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
+class LineEmitter {
+    buffer = '';
+    emit;
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        this.buffer += chunk;
+        let newline = this.buffer.indexOf('\n');
+        while (newline !== -1) {
+            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
+            this.buffer = this.buffer.slice(newline + 1);
+            newline = this.buffer.indexOf('\n');
+        }
+    }
+    flush() {
+        if (this.buffer !== '')
+            this.emit(this.buffer.replace(/\r$/, ''));
+        this.buffer = '';
+    }
+}
+/**
+ * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
+ * from 0.38 the build capture moves a deploy's stderr onto stdout (docs/dokku-contract.md#build-capture), and which
+ * lines are printed before the capture starts differs per command.
+ */
+function mentions(result, needle) {
+    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
+    return test(result.stderr) || test(result.stdout);
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
+
+
+
+/**
+ * A dokku command failed, or exited 0 without doing what was asked. The message holds the
+ * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
+ */
+class DokkuCommandError extends RemoteCommandError {
+    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
+    failureText;
+    constructor(params) {
+        super(params);
+        this.name = 'DokkuCommandError';
+        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
+    }
+}
+/** Exit code 20: the app does not exist (docs/dokku-contract.md#exit-codes). */
+class AppNotFoundError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
+        this.name = 'AppNotFoundError';
+        this.app = app;
+    }
+}
+/** A dokku-postgres / dokku-redis service does not exist (exit code 1, docs/dokku-contract.md#services, #redis). */
+class ServiceNotFoundError extends DokkuCommandError {
+    plugin;
+    service;
+    constructor(plugin, service, params) {
+        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
+        this.name = 'ServiceNotFoundError';
+        this.plugin = plugin;
+        this.service = service;
+    }
+}
+/** Another deploy holds the app's deploy lock; Dokku does not wait (docs/dokku-contract.md#deploy-lock). */
+class DeployLockedError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({
+            ...params,
+            reason: params.reason ??
+                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
+        });
+        this.name = 'DeployLockedError';
+        this.app = app;
+    }
+}
+/** The command exited 0 but did not do what was asked (docs/dokku-contract.md#silent-success). */
+class UnfulfilledCommandError extends DokkuCommandError {
+    constructor(reason, params) {
+        super({ ...params, reason });
+        this.name = 'UnfulfilledCommandError';
+    }
+}
+/** The host runs a Dokku older than the toolkit supports. */
+class UnsupportedDokkuVersionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnsupportedDokkuVersionError';
+    }
+}
+/** A command or form that the host's Dokku version does not have. */
+class DokkuFeatureUnavailableError extends Error {
+    constructor(what, needed, found) {
+        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
+        this.name = 'DokkuFeatureUnavailableError';
+    }
+}
+/** A root-only command (docs/dokku-contract.md#root-and-sudo) was asked of a connection that runs as the dokku user. */
+class RootRequiredError extends Error {
+    constructor(command) {
+        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
+            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
+        this.name = 'RootRequiredError';
+    }
+}
+/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
+class DokkuArgumentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DokkuArgumentError';
+    }
+}
+/** Dokku printed something the parser does not recognise. */
+class errors_DokkuParseError extends Error {
+    constructor(what, output, expected) {
+        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
+        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
+        this.name = 'DokkuParseError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
+
+/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (docs/dokku-contract.md#apps-list). */
+function parseAppsListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    }
+    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    return data;
+}
+/**
+ * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
+ * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (docs/dokku-contract.md#apps-list),
+ * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
+ */
+function parseAppsListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
+
+/**
+ * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
+ * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
+ * layouts (docs/dokku-contract.md#reports, #services, #redis). Header lines (`=====> …`) are skipped; padding
+ * and trailing spaces are dropped, so an empty value reads as ''.
+ */
+function parseReportText(text, prefix) {
+    const report = {};
+    for (const line of text.split('\n')) {
+        if (/^\s*=====> /.test(line))
+            continue;
+        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const label = match[1].trim();
+        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
+        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
+    }
+    return report;
+}
+/** Parses `X:report <app> --format json`: one object of strings (docs/dokku-contract.md#reports). */
+function parseReportJson(text, prefix, style) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    const entries = Object.entries(data);
+    const keys = new Set(entries.map(([key]) => key));
+    const report = {};
+    for (const [key, value] of entries) {
+        let name;
+        if (style === 'legacy')
+            name = stripPrefix(key, prefix);
+        else {
+            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
+            const rest = stripPrefix(key, prefix);
+            if (rest !== key && keys.has(rest))
+                continue;
+            name = key;
+        }
+        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return report;
+}
+/**
+ * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
+ * the raw value plus `\n`, or nothing at all for an empty value in bash reports (docs/dokku-contract.md#reports).
+ */
+function parseSingleValue(text) {
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+function stripPrefix(key, prefix) {
+    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
+}
+function canonicalKey(key) {
+    return key.replaceAll('.', '-');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/envfile.ts
+// What Dokku's ENV file gives back for a config value. The config plugin writes every app's
+// environment with godotenv's Write and reads it back with godotenv's Read (dokku v0.38.27
+// plugins/config/environment.go:168-173, 332-345), so a value survives `config:set` only if that
+// library round-trips it. Dokku up to 0.37.7 builds against joho/godotenv v1.2.0, from 0.37.8 against
+// v1.5.1 (dokku plugins/config/go.mod at v0.37.5 and v0.37.8; HISTORY 0.37.8 "#8465"). This module
+// models both from their behaviour (godotenv v1.2.0 godotenv.go Marshal/Parse, v1.5.1 godotenv.go
+// Marshal and parser.go) for one `KEY=value` line, which is all a value's fate depends on.
+/** The first Dokku version on godotenv 1.5.1. */
+const GODOTENV_151_SINCE = '0.37.8';
+/** godotenv's doubleQuoteEscape: backslash, newline, CR, `"`, `!`, `$` and backtick are escaped (same in both versions). */
+function envfile_escape(value) {
+    let out = '';
+    for (const ch of value) {
+        if (ch === '\n')
+            out += '\\n';
+        else if (ch === '\r')
+            out += '\\r';
+        else if ('\\"!$`'.includes(ch))
+            out += `\\${ch}`;
+        else
+            out += ch;
+    }
+    return out;
+}
+/** Go's strconv.Atoi: base-10 with an optional sign, within int64; returns what `%d` prints. */
+function atoi(value) {
+    if (!/^[+-]?[0-9]+$/.test(value))
+        return undefined;
+    const n = BigInt(value);
+    if (n > 9223372036854775807n || n < -9223372036854775808n)
+        return undefined;
+    return n.toString();
+}
+/** The line godotenv's Marshal writes for `value`: v1.5.1 writes integers bare with `%d`; v1.2.0 always quotes. */
+function envFileLine(key, value, format) {
+    const integer = format === 'godotenv-1.5.1' ? atoi(value) : undefined;
+    return integer !== undefined ? `${key}=${integer}` : `${key}="${envfile_escape(value)}"`;
+}
+/** What Dokku stores for `value` on a host with `format`, found by writing and re-reading its line. */
+function storedValue(value, format) {
+    const line = envFileLine('K', value, format);
+    return format === 'godotenv-1.5.1' ? read151(line, value) : read120(line);
+}
+// v1.5.1: the quoted value ends at the first quote not preceded by a backslash, so an escaped
+// backslash before the closing quote (a value ending in `\`) runs on into the next line and the
+// whole file fails to parse; every trailing quote is trimmed, so a value ending in `"` loses it and
+// keeps the backslash that escaped it. Escapes: \n, \r, then `\x` → x except `\$`, then `\$` → `$`.
+function read151(line, value) {
+    const bare = line.slice(2);
+    if (!bare.startsWith('"'))
+        return { storable: true, stored: bare };
+    let end = -1;
+    for (let i = 1; i < bare.length; i++) {
+        if (bare[i] === '"' && bare[i - 1] !== '\\') {
+            end = i;
+            break;
+        }
+    }
+    if (end === -1)
+        return { storable: false, problem: 'it ends in a backslash, which Dokku (godotenv 1.5.1) writes so that the value runs into the next line: the app’s whole config would become unreadable' };
+    const inner = bare.slice(0, end).replace(/"+$/, '').replace(/^"+/, '');
+    const unescaped = inner
+        .replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m))
+        .replace(/\\([^$])/g, '$1')
+        .replace(/\\\$/g, '$');
+    if (unescaped !== value && value.endsWith('"'))
+        return { storable: false, problem: 'it ends in a double quote, which Dokku (godotenv 1.5.1) reads back as a backslash' };
+    return { storable: true, stored: unescaped };
+}
+// v1.2.0: line-based. A line longer than bufio.Scanner's 64 KiB token limit fails the whole file;
+// a line with `#` keeps only some `#`-separated segments (its quote-counting comment stripper);
+// then the quotes are removed and `\x` → x (\n, \r → newline, CR).
+function read120(line) {
+    if (Buffer.byteLength(line) > 64 * 1024)
+        return { storable: false, problem: 'its line in the ENV file would be longer than 64 KiB, which Dokku (godotenv 1.2.0) cannot read back: the app’s whole config would become unreadable' };
+    let text = line;
+    if (text.includes('#')) {
+        let open = false;
+        const kept = [];
+        for (const segment of text.split('#')) {
+            if (count(segment, '"') === 1 || count(segment, "'") === 1) {
+                if (open) {
+                    open = false;
+                    kept.push(segment);
+                }
+                else
+                    open = true;
+            }
+            if (kept.length === 0 || open)
+                kept.push(segment);
+        }
+        text = kept.join('#');
+    }
+    let value = text.slice(2).trim();
+    if (value.length > 1 && value[0] === value[value.length - 1] && (value[0] === '"' || value[0] === "'"))
+        value = value.slice(1, -1).replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m[1]));
+    return { storable: true, stored: value };
+}
+function count(text, ch) {
+    return text.split(ch).length - 1;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
+
+// docs/dokku-contract.md#version: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
+// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
+const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
+/** Parses the output of `dokku version`. */
+function parseDokkuVersion(output) {
+    const match = VERSION_LINE.exec(output);
+    if (!match)
+        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
+    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/version.ts
+
+
+
+/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (docs/dokku-contract.md#versions). */
+const MIN_SUPPORTED_VERSION = '0.32.0';
+function compareVersions(a, b) {
+    const other = typeof b === 'string' ? toVersion(b) : b;
+    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
+}
+function atLeast(version, minimum) {
+    return compareVersions(version, minimum) >= 0;
+}
+/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
+function assertSupportedVersion(version) {
+    if (!atLeast(version, MIN_SUPPORTED_VERSION))
+        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
+            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
+}
+function toVersion(text) {
+    const [major, minor, patch] = text.split('.').map(Number);
+    return { major, minor, patch, raw: text };
+}
+function featuresOf(version) {
+    const since = (minimum) => atLeast(version, minimum);
+    return {
+        version,
+        buildCapture: since('0.38.0'),
+        appsListJson: since('0.38.21'),
+        psScaleJson: since('0.38.21'),
+        namedStorage: since('0.38.0'),
+        storageDestroyForce: since('0.38.10'),
+        storageDestroyHostDir: since('0.38.27'),
+        dockerOptionsKeepDuplicates: since('0.38.0'),
+        dockerOptionsProcess: since('0.38.0'),
+        globalReports: since('0.38.0'),
+        caddyLabels: since('0.37.0'),
+        caddyGlobalTlsInternal: since('0.38.5'),
+        caddyComputedReport: since('0.38.6'),
+        pluginListJson: since('0.38.22'),
+        builds: since('0.38.0'),
+        resourceBuildProcess: since('0.38.0'),
+        envFile: since(GODOTENV_151_SINCE) ? 'godotenv-1.5.1' : 'godotenv-1.2.0',
+        configImport: since('0.37.0')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
+// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
+// from output to values. The client calls these; tests table-test them without any host.
+
+
+
+
+/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
+const GLOBAL = Symbol('dokku --global');
+function targetArg(target) {
+    return target === GLOBAL ? '--global' : target;
+}
+const REPORT_KINDS = {
+    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
+    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
+    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
+    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
+    network: { command: 'network:report', prefix: 'network', impl: 'go' },
+    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
+    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
+    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
+    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
+    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
+    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
+    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
+    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' },
+    scheduler: { command: 'scheduler:report', prefix: 'scheduler', impl: 'go' }
+};
+/** The argv to read a whole report, and how to read its output. */
+function reportRequest(kind, target, features) {
+    const info = REPORT_KINDS[kind];
+    if (info.since && !atLeast(features.version, info.since))
+        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
+    if (target === GLOBAL && !features.globalReports)
+        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
+    const json = info.impl === 'go' || atLeast(features.version, '0.38.0');
+    const keyStyle = info.impl === 'bash-json-from-0.38.0' || atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
+    const argv = [info.command, targetArg(target)];
+    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
+}
+function parseReport(stdout, request) {
+    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
+}
+// ---------------------------------------------------------------------------------------------
+// apps:list (docs/dokku-contract.md#apps-list)
+/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
+function appsListArgv(features) {
+    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
+}
+function parseAppsList(stdout, features) {
+    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
+}
+/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
+const STORAGE_ROOT = '/var/lib/dokku/data/storage';
+/**
+ * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
+ * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
+ * Both are idempotent.
+ */
+function storageCreateArgv(name, chown, features) {
+    checkStorageName(name);
+    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
+        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
+    return features.namedStorage
+        ? ['storage:create', name, '--chown', String(chown)]
+        : ['storage:ensure-directory', '--chown', String(chown), name];
+}
+/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
+function storageMountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:mount', app, name, '--container-dir', containerDir]
+        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function storageUnmountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:unmount', app, name, '--container-dir', containerDir]
+        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function checkStorageName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+}
+/**
+ * Destroys the named storage entry `name` (0.38.0+). `--force` (skip the confirmation prompt) exists
+ * only from 0.38.10: dokku v0.38.0 plugins/storage/src/subcommands/subcommands.go parses
+ * `storage:destroy` with a flag set that has no flags at all, so pflag answers "unknown flag: --force"
+ * with exit 2; the command never prompted before 0.38.10, so nothing replaces the flag there.
+ * `--destroy-host-dir` exists from 0.38.27 (dokku v0.38.27, same file); `hostDir` says whether it
+ * was sent.
+ */
+function storageDestroyArgv(name, options, features) {
+    if (!features.namedStorage)
+        throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', features.version.raw);
+    checkStorageName(name);
+    const hostDir = (options.destroyHostDir ?? false) && features.storageDestroyHostDir;
+    return { argv: ['storage:destroy', name, ...(features.storageDestroyForce ? ['--force'] : []), ...(hostDir ? ['--destroy-host-dir'] : [])], hostDir };
+}
+/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
+function storageListArgv(app) {
+    return ['storage:list', app, '--format', 'json'];
+}
+// ---------------------------------------------------------------------------------------------
+// caddy (docs/dokku-contract.md#caddy)
+const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
+/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
+const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
+function caddySetArgv(target, key, value, features) {
+    if (!CADDY_KEYS.includes(key))
+        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
+    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
+        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
+    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
+        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
+    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
+}
+/**
+ * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
+ * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
+ * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
+ * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
+ */
+function caddySettingsFromReport(report, target, features) {
+    if (target === GLOBAL && !features.caddyComputedReport)
+        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
+    return {
+        image: read('image'),
+        letsencryptEmail: read('letsencrypt-email'),
+        letsencryptServer: read('letsencrypt-server'),
+        logLevel: read('log-level'),
+        pollingInterval: read('polling-interval'),
+        tlsInternal: read('tls-internal')
+    };
+}
+// ---------------------------------------------------------------------------------------------
+// git:report deploy-branch
+/**
+ * The app's deploy branch as configured (not a fallback), read from `git:report`, or undefined
+ * when unset or when the report cannot tell. From 0.38.4 `deploy-branch` is the raw property (dokku
+ * v0.38.4 plugins/git/internal-functions:381, v0.38.27 plugins/git/report.go reportDeployBranch).
+ * Up to 0.38.3 it is the property with a `master` default (dokku v0.37.5
+ * plugins/git/internal-functions:309), so `master` there means "master or unset". Dokku deploys the
+ * app's branch, else the global one, else master (v0.37.5 internal-functions fn-git-deploy-branch):
+ * when the global one (also `master`-defaulted) is master, both readings deploy master, so `master`
+ * is reported; otherwise the report cannot tell, and undefined makes the caller set the branch.
+ */
+function configuredDeployBranch(report, features) {
+    const branch = report['deploy-branch'] || undefined;
+    if (atLeast(features.version, '0.38.4') || branch !== 'master')
+        return branch;
+    return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
@@ -59487,7 +61106,7 @@ function checkNotFlag(what, value) {
 
 
 
-/** `apps:*` (contract §4.1–§4.4, §4.23; addendum §A.1, §A.5). */
+/** `apps:*` (docs/dokku-contract.md#apps, #deploy-lock, #apps-clone). */
 class AppsCommands {
     dokku;
     constructor(dokku) {
@@ -59538,7 +61157,7 @@ class AppsCommands {
         };
     }
     /**
-     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (addendum §A.1). The clone shares
+     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (docs/dokku-contract.md#apps-clone). The clone shares
      * the source's linked services and storage, and gets default domains. `unchanged('exists')`
      * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
      */
@@ -59557,7 +61176,7 @@ class AppsCommands {
             throw this.dokku.failure(invocation, result);
         return CHANGED;
     }
-    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (addendum §A.5). */
+    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (docs/dokku-contract.md#deploy-lock). */
     async lock(app) {
         await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
     }
@@ -59602,7 +61221,7 @@ function parseBuildsReport(report) {
 
 
 
-/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
+/** `builds:*` (docs/dokku-contract.md#builds; Dokku 0.38+): records and captured logs of builds and deploys. */
 class BuildsCommands {
     dokku;
     constructor(dokku) {
@@ -59616,7 +61235,7 @@ class BuildsCommands {
     /**
      * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
      * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
-     * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
+     * not return when it ends (docs/dokku-contract.md#builds); the timeout (default 60 s) bounds a still-running one.
      */
     async output(app, buildId, options = {}) {
         this.require();
@@ -59628,7 +61247,7 @@ class BuildsCommands {
     /**
      * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
      * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
-     * build had already ended (addendum §A.7).
+     * build had already ended (docs/dokku-contract.md#builds).
      */
     async cancel(app) {
         this.require();
@@ -59640,7 +61259,7 @@ class BuildsCommands {
             throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
     }
 }
-/** `logs:failed` (addendum §A.7). */
+/** `logs:failed` (docs/dokku-contract.md#logs-failed). */
 class LogsCommands {
     dokku;
     constructor(dokku) {
@@ -59674,7 +61293,7 @@ class LogsCommands {
 
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
 /**
- * `caddy:labels:show <app>` (0.37+, contract §4.12): `=====> web caddy labels` then `       label=value`
+ * `caddy:labels:show <app>` (0.37+, docs/dokku-contract.md#caddy-labels): `=====> web caddy labels` then `       label=value`
  * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
  */
 function parseCaddyLabels(stdout) {
@@ -59697,8 +61316,9 @@ function parseCaddyLabels(stdout) {
 
 
 
+
 /**
- * The built-in caddy proxy (contract §4.12). Routes are labels on web containers, applied at
+ * The built-in caddy proxy (docs/dokku-contract.md#caddy). Routes are labels on web containers, applied at
  * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
  * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
  */
@@ -59725,7 +61345,7 @@ class CaddyCommands {
     }
     /**
      * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
-     * deploy. An empty value cannot pass the dokku user's forced command (§1.1) and is refused by the transport.
+     * deploy. An empty value cannot pass the dokku user's forced command (docs/dokku-contract.md#forced-command) and is refused by the transport.
      */
     async addLabel(app, label, value) {
         this.requireLabels();
@@ -59770,14 +61390,30 @@ class CaddyCommands {
     async stop() {
         await this.dokku.runOk({ argv: ['caddy:stop'] });
     }
+    /**
+     * `caddy:logs --num N`: `docker logs caddy-caddy-1`, whose container writes its log to stderr.
+     * `running: false` when Docker has no such container (never started, or `caddy:stop` removed it).
+     */
+    async logs(lines = 100) {
+        if (!Number.isInteger(lines) || lines < 1)
+            throw new DokkuArgumentError(`caddy:logs needs a positive number of lines, not ${lines}.`);
+        const invocation = { argv: ['caddy:logs', '--num', String(lines)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return { running: true, text: `${result.stdout}${result.stderr}` };
+        if (mentions(result, 'No such container'))
+            return { running: false, text: '' };
+        throw this.dokku.failure(invocation, result);
+    }
     requireLabels() {
         if (!this.dokku.features.caddyLabels)
             throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
     }
 }
 function checkLabel(label) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(label) || label.startsWith('-'))
-        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_" and "-" (e.g. caddy.handle_path).`);
+    // `@` starts a named matcher (caddy.@api.path); it passes the forced command's re-parsing intact.
+    if (!/^[A-Za-z0-9_.@-]+$/.test(label) || label.startsWith('-'))
+        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_", "-" and "@" (e.g. caddy.handle_path).`);
     return label;
 }
 
@@ -59791,7 +61427,7 @@ function processList(processTypes) {
             throw new DokkuArgumentError(`"${type}" is not a process type name.`);
     return processTypes.length === 0 ? [] : [processTypes.join(',')];
 }
-/** `checks:*` (contract §4.17). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
+/** `checks:*` (docs/dokku-contract.md#checks). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
 class ChecksCommands {
     dokku;
     constructor(dokku) {
@@ -59799,7 +61435,7 @@ class ChecksCommands {
     }
     /**
      * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
-     * singletons holding a data directory, such as a single-node database (§6.2).
+     * singletons holding a data directory, such as a single-node database (docs/dokku-contract.md#cockroach-app).
      */
     async disable(app, processTypes = []) {
         await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
@@ -59811,7 +61447,7 @@ class ChecksCommands {
     /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
     async set(target, key, value) {
         if (key !== 'wait-to-retire')
-            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (contract §4.17).');
+            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).');
         if (value !== undefined && !(Number.isInteger(value) && value >= 0))
             throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
         const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
@@ -59832,8 +61468,9 @@ class ChecksCommands {
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
 
 
+
 /**
- * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
+ * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (docs/dokku-contract.md#config-export).
  * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
  * and so is every whole value that carries one.
  */
@@ -59856,33 +61493,41 @@ function parseConfigJson(text) {
     }
     return config;
 }
-/** Registers the password of every `scheme://user:password@` URL in `value`, and the value itself when it has one. */
-function registerUrlCredentials(value) {
-    let found = false;
-    for (const match of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
-        found = true;
-        registerSecret(match[1]);
-        try {
-            registerSecret(decodeURIComponent(match[1]));
-        }
-        catch {
-            // not percent-encoded: the raw form is registered already
-        }
-    }
-    if (found)
-        registerSecret(value);
+/**
+ * The value Dokku stores for `value` on a host whose ENV file is `format` (see envfile.ts): on
+ * godotenv 1.5.1 (Dokku 0.37.8+) anything Go's `strconv.Atoi` accepts is re-written with `%d`, so
+ * `007`, `+5`, `-0` come back as `7`, `5`, `0`; godotenv 1.2.0 (Dokku up to 0.37.7) keeps them.
+ * A value that cannot be stored is returned as given (`configValueProblem` refuses it first).
+ */
+function storedConfigValue(value, format) {
+    const result = storedValue(value, format);
+    return result.storable ? result.stored : value;
 }
 /**
- * The value godotenv stores for `value` (contract §4.5 "storage quirk", §10.13): anything Go's
- * `strconv.Atoi` accepts is re-written with `%d`, so `007`, `+5`, `-0` come back as `7`, `5`, `0`.
+ * Why Dokku cannot keep `value` as given, or undefined when it can (an integer re-formatted by
+ * godotenv 1.5.1 counts as kept: it means the same number, and callers warn about it).
  */
-function storedConfigValue(value) {
-    if (!/^[+-]?\d+$/.test(value))
-        return value;
-    const n = BigInt(value);
-    if (n > 9223372036854775807n || n < -9223372036854775808n)
-        return value;
-    return n.toString();
+function configValueProblem(value, format) {
+    const result = storedValue(value, format);
+    if (!result.storable)
+        return result.problem;
+    if (result.stored === value || (format === 'godotenv-1.5.1' && /^[+-]?[0-9]+$/.test(value)))
+        return undefined;
+    return `Dokku (${format.replace('-', ' ')}) would read it back changed`;
+}
+/**
+ * Refuses values Dokku cannot store on this host, naming the keys (never the values) and a way
+ * around; nothing has been sent when it throws.
+ */
+function unstorableConfigMessage(values, format) {
+    const problems = Object.entries(values).flatMap(([key, value]) => {
+        const problem = configValueProblem(value, format);
+        return problem === undefined ? [] : [`${key}: ${problem}`];
+    });
+    if (problems.length === 0)
+        return undefined;
+    return (`Dokku cannot store ${problems.length === 1 ? 'this config value' : 'these config values'} as given (${problems.join('; ')}). ` +
+        'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.');
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
@@ -59905,7 +61550,7 @@ function configSetArgv(app, values, options = {}) {
         shown: [...head, ...keys.map((key) => `${key}=***`)]
     };
 }
-/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
+/** `config:*` (docs/dokku-contract.md#config). Output is never shown unfiltered: Dokku echoes values in clear. */
 class ConfigCommands {
     dokku;
     constructor(dokku) {
@@ -59928,16 +61573,17 @@ class ConfigCommands {
     }
     /**
      * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
-     * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
+     * restart failing makes config:set still exit 0 with "Failure while restarting app" (docs/dokku-contract.md#config-set):
      * that is raised as UnfulfilledCommandError (the values are saved).
      */
     async set(app, values, options = {}) {
         if (Object.keys(values).length === 0)
             return unchanged('up-to-date');
+        this.checkStorable(values);
         const { argv, shown } = configSetArgv(app, values, options);
         return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
     }
-    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
+    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
     async unset(app, keys, options = {}) {
         if (keys.length === 0)
             return unchanged('up-to-date');
@@ -59953,11 +61599,12 @@ class ConfigCommands {
             throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
         for (const key of Object.keys(values))
             checkConfigKey(key);
+        this.checkStorable(values);
         if (Object.keys(values).length === 0) {
             if (!options.replace)
                 return unchanged('up-to-date');
-            // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
-            // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
+            // Dokku refuses an empty import (" !     No config vars to set", exit 1, docs/dokku-contract.md#config-import):
+            // replacing every value with none is `config:clear [--no-restart] <app>` (docs/dokku-contract.md#config-unset).
             const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
             return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
         }
@@ -59965,22 +61612,30 @@ class ConfigCommands {
         return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
     }
     /**
-     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
-     * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
-     * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
+     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
+     * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
+     * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
      */
     async ensure(app, desired) {
+        this.checkStorable(desired);
         const current = await this.export(app);
-        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key]));
+        const format = this.dokku.features.envFile;
+        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key], format));
         for (const key of keys) {
             const value = desired[key];
-            if (storedConfigValue(value) !== value)
+            if (storedConfigValue(value, format) !== value)
                 this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
         }
         if (keys.length === 0)
             return { ...unchanged('up-to-date'), keys };
         await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
         return { ...CHANGED, keys };
+    }
+    /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */
+    checkStorable(values) {
+        const message = unstorableConfigMessage(values, this.dokku.features.envFile);
+        if (message !== undefined)
+            throw new DokkuArgumentError(message);
     }
     async runConfigChange(invocation) {
         const result = await this.dokku.run(invocation);
@@ -59996,7 +61651,7 @@ class ConfigCommands {
 
 const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
 /**
- * Reads the docker-options report (contract §4.15). The JSON report of recent 0.38 releases
+ * Reads the docker-options report (docs/dokku-contract.md#docker-options-report). The JSON report of recent 0.38 releases
  * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
  * entries joined by spaces, which is split back into entries at flag boundaries, as
  * `docker-options:add` itself splits them.
@@ -60096,7 +61751,7 @@ function hasDockerOption(entries, entry) {
 
 
 /**
- * `docker-options:*` (contract §4.15). Changes apply to containers created afterwards (deploy or
+ * `docker-options:*` (docs/dokku-contract.md#docker-options). Changes apply to containers created afterwards (deploy or
  * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
  * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
  */
@@ -60105,7 +61760,7 @@ class DockerOptionsCommands {
     constructor(dokku) {
         this.dokku = dokku;
     }
-    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, §2.2). */
+    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, docs/dokku-contract.md#global-flags). */
     async add(app, phases, option, scope = {}) {
         await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
     }
@@ -60175,10 +61830,11 @@ function render(entries) {
 
 
 
+
 const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
 /**
- * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
- * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
+ * `git:*` (docs/dokku-contract.md#git, #git-from-archive). The forced command splits git commands on whitespace
+ * with no quoting (docs/dokku-contract.md#forced-command), so no argument may contain whitespace; the transport refuses such
  * arguments before sending. All deploy commands take the deploy lock and fail at once if another
  * deploy holds it (DeployLockedError).
  */
@@ -60190,7 +61846,7 @@ class GitCommands {
     /**
      * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
      * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
-     * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
+     * `force` only forces the pull, it never redeploys the same reference (docs/dokku-contract.md#git-from-image). Use
      * immutable tags or digests, or `ps.rebuild` to redeploy.
      */
     async fromImage(app, image, options = {}) {
@@ -60199,7 +61855,7 @@ class GitCommands {
     }
     /**
      * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
-     * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
+     * selects stdin; `-` would be taken as a URL, docs/dokku-contract.md#git-from-archive). The archive is the complete new tree.
      */
     async fromArchive(app, archive, options = {}) {
         const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
@@ -60208,8 +61864,8 @@ class GitCommands {
     /**
      * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
      * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-     * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
-     * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
+     * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
+     * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
      */
     async sync(app, repository, options = {}) {
         const build = options.build ?? 'always';
@@ -60225,16 +61881,22 @@ class GitCommands {
             return unchanged('build-skipped');
         return CHANGED;
     }
-    /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
+    /**
+     * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
+     * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
+     * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").
+     */
     async set(target, key, value) {
         if (!GIT_KEYS.includes(key))
             throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
+        if (key.startsWith('archive-max-') && !atLeast(this.dokku.features.version, '0.38.2'))
+            throw new DokkuFeatureUnavailableError(`The git property "${key}" (archive size limits)`, '0.38.2', this.dokku.features.version.raw);
         const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
         await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
     }
     /**
      * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
-     * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
+     * of the repository HEAD; may be empty for push apps, docs/dokku-contract.md#deployed-state), `source-image`, `rev-env-var`.
      */
     async report(target) {
         return this.dokku.report('git', checkTarget(target));
@@ -60260,7 +61922,7 @@ function checkNetwork(network) {
         throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
     return network;
 }
-/** `network:*` (contract §4.14). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
+/** `network:*` (docs/dokku-contract.md#network). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
 class NetworkCommands {
     dokku;
     constructor(dokku) {
@@ -60308,7 +61970,7 @@ class NetworkCommands {
 
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
 
-// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (contract §4.19).
+// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (docs/dokku-contract.md#plugins).
 // Long names and versions overflow their columns, so the columns are found by the
 // enabled|disabled word rather than by position.
 const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
@@ -60354,7 +62016,7 @@ function parsePluginListJson(text) {
 
 /**
  * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (contract §4.19). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
+ * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
  */
 function pluginNameFromUrl(url) {
     const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
@@ -60365,7 +62027,7 @@ function checkPluginName(name) {
         throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
     return name;
 }
-/** `plugin:*` (contract §4.19). Everything but `list` must run as root and is refused up front over the dokku user. */
+/** `plugin:*` (docs/dokku-contract.md#plugins). Everything but `list` must run as root and is refused up front over the dokku user. */
 class PluginCommands {
     dokku;
     constructor(dokku) {
@@ -60414,6 +62076,38 @@ class PluginCommands {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/dokku/commands/proxies.ts
+
+/**
+ * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
+ * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
+ * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
+ */
+class NginxCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async stop() {
+        await this.dokku.runOk({ argv: ['nginx:stop'] });
+    }
+    async start() {
+        await this.dokku.runOk({ argv: ['nginx:start'] });
+    }
+}
+/** `scheduler:report` (Go; keys `selected`, `global-selected`, `computed-selected`, default `docker-local`). */
+class SchedulerCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The scheduler the app deploys with: `docker-local`, `k3s`, … */
+    async selected(app) {
+        const report = await this.dokku.report('scheduler', checkApp(app));
+        return report['computed-selected'] || report['scheduler-computed-selected'] || report['selected'] || 'docker-local';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
 
 /** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
@@ -60439,7 +62133,7 @@ function parseScaleJson(text) {
     return scale;
 }
 /**
- * `ps:scale <app>` text (contract §4.8): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
+ * `ps:scale <app>` text (docs/dokku-contract.md#ps-scale): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
  * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
  */
 function parseScaleText(stdout) {
@@ -60459,7 +62153,7 @@ function parseScaleText(stdout) {
 
 
 const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
-/** `ps:*` (contract §4.8). rebuild/restart/start deploy: their output streams through `onOutput`. */
+/** `ps:*` (docs/dokku-contract.md#ps). rebuild/restart/start deploy: their output streams through `onOutput`. */
 class PsCommands {
     dokku;
     constructor(dokku) {
@@ -60467,7 +62161,7 @@ class PsCommands {
     }
     /**
      * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
-     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, §4.8).
+     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, docs/dokku-contract.md#ps-rebuild).
      */
     async rebuild(app, options = {}) {
         const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
@@ -60567,7 +62261,7 @@ function resourceLimitArgv(app, limits, processType) {
     argv.push(checkApp(app));
     return argv;
 }
-/** `resource:*` (contract §4.16). Limits apply to containers created afterwards. */
+/** `resource:*` (docs/dokku-contract.md#resource). Limits apply to containers created afterwards. */
 class ResourceCommands {
     dokku;
     constructor(dokku) {
@@ -60606,7 +62300,7 @@ function parsePortMaps(text) {
 }
 /**
  * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (contract §4.9).
+ * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
  */
 function parsePortMapsJson(text) {
     let data;
@@ -60636,6 +62330,7 @@ function parsePortMapsJson(text) {
 
 
 
+
 function toPortMap(input) {
     return typeof input === 'string' ? parsePortMap(input) : input;
 }
@@ -60644,7 +62339,7 @@ function sameSet(a, b) {
     const right = [...new Set(b)].sort();
     return left.length === right.length && left.every((item, i) => item === right[i]);
 }
-/** `ports:*` (contract §4.9; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
+/** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
 class PortsCommands {
     dokku;
     constructor(dokku) {
@@ -60661,7 +62356,7 @@ class PortsCommands {
         await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
     }
     /**
-     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (§4.9). That returns
+     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
      * `unchanged('exists')` when every requested map is already there exactly, and stays an error
      * when the host port is mapped to a different container port.
      */
@@ -60706,7 +62401,7 @@ function checkDomains(domains) {
         return checkNotFlag('Domain', domain);
     });
 }
-/** `domains:*` (contract §4.10). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
+/** `domains:*` (docs/dokku-contract.md#domains). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
 class DomainsCommands {
     dokku;
     constructor(dokku) {
@@ -60732,7 +62427,7 @@ class DomainsCommands {
             throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
         await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
     }
-    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (§10.5). */
+    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
     async remove(app, domains) {
         await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
     }
@@ -60752,7 +62447,7 @@ class DomainsCommands {
     }
 }
 const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
-/** `proxy:*` (contract §4.11). Switching the proxy type starts or stops nothing: rebuild the app. */
+/** `proxy:*` (docs/dokku-contract.md#proxy). Switching the proxy type starts or stops nothing: rebuild the app. */
 class ProxyCommands {
     dokku;
     constructor(dokku) {
@@ -60762,18 +62457,31 @@ class ProxyCommands {
         const raw = await this.dokku.report('proxy', checkApp(app));
         return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
     }
-    /** `proxy:set <app>|--global <key> [<value>]` (always the key form; the two-argument legacy form misreads maps). */
+    /**
+     * `proxy:set <app>|--global <key> [<value>]` from 0.38.0 (the key form; its two-word fallback
+     * misreads maps). Before 0.38.0 `proxy:set` has no keys: `proxy:set <app> <proxy-type>` is the
+     * only form (dokku v0.37.5 plugins/proxy/src/subcommands/subcommands.go: `proxyType :=
+     * args.Arg(1)`), so there only `type` with a value can be set, in that form; the key form would
+     * set the proxy type to the literal word "type".
+     */
     async set(target, key, value) {
         if (!PROXY_KEYS.includes(key))
             throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
-        const argv = ['proxy:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
+        const where = targetArg(checkTarget(target));
+        let argv;
+        if (atLeast(this.dokku.features.version, '0.38.0'))
+            argv = ['proxy:set', where, key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
+        else if (key === 'type' && value !== undefined)
+            argv = ['proxy:set', where, checkNotFlag('Proxy value', value)];
+        else
+            throw new DokkuFeatureUnavailableError(key === 'type' ? 'Unsetting the proxy type (`proxy:set <app> type` without a value)' : `The proxy property "${key}" (\`proxy:set <app> ${key} …\`)`, '0.38.0', this.dokku.features.version.raw);
         await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
     }
     /** `proxy:enable` (idempotent). */
     async enable(app) {
         await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
     }
-    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (§6.2). */
+    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (docs/dokku-contract.md#cockroach-app). */
     async disable(app) {
         await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
     }
@@ -60867,10 +62575,10 @@ function parseServiceList(stdout) {
 
 
 
-/** The dokku-postgres (contract §5) and dokku-redis (addendum §A.3) plugins share their command code. */
+/** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 const SERVICE_PLUGINS = {
     postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
-    // redis:export polls LASTSAVE and can wait forever (addendum §A.3): always bounded.
+    // redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): always bounded.
     redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
 };
 /**
@@ -61033,13 +62741,13 @@ class ServiceCommands {
     }
     /**
      * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
-     * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
+     * reads it as a script and prints the results on stdout (docs/dokku-contract.md#service-export-import, #redis).
      */
     async connect(service, input, options = {}) {
         const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
         return (await this.serviceOk(invocation, service)).stdout;
     }
-    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
+    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, docs/dokku-contract.md#service-destroy). Linked services refuse. */
     async destroy(service) {
         await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
     }
@@ -61098,7 +62806,7 @@ class ServiceCommands {
 /**
  * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
  * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
- * and always carry `volume_options` (contract §4.13).
+ * and always carry `volume_options` (docs/dokku-contract.md#storage).
  */
 function parseStorageListJson(text) {
     let data;
@@ -61127,7 +62835,7 @@ function parseStorageListJson(text) {
     });
 }
 /**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (contract §4.13).
+ * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
  * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
  */
 function parseStorageListText(stdout) {
@@ -61149,9 +62857,8 @@ function parseStorageListText(stdout) {
 
 
 
-
 /**
- * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
+ * Persistent storage (docs/dokku-contract.md#storage, #cockroach-app), in the form the host's version expects: named entries
  * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
  * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
  * or `ps:restart` / `ps:rebuild`.
@@ -61180,8 +62887,8 @@ class StorageCommands {
     }
     /**
      * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
-     * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
-     * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
+     * legacy form says "Mount path does not exist." (docs/dokku-contract.md#storage-legacy); the 0.38 named form
+     * (`storage:unmount <app> <entry> --container-dir p`, docs/dokku-contract.md#storage) says the entry "is not mounted" instead.
      */
     async unmount(app, name, containerDir) {
         const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
@@ -61202,16 +62909,14 @@ class StorageCommands {
         return this.dokku.report('storage', checkApp(app));
     }
     /**
-     * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
-     * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
-     * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
-     * no such entry.
+     * `storage:destroy <name> [--force] [--destroy-host-dir]` (named entries, 0.38+; the flags only
+     * where the host has them, see `storageDestroyArgv`): the entry must be unmounted from every app
+     * first. `--destroy-host-dir` (0.38.27+) deletes the directory as well; `hostDirRemoved` says
+     * whether this host could be asked to. `unchanged('absent')` when there is no such entry.
      */
     async destroy(name, options = {}) {
-        if (!this.dokku.features.namedStorage)
-            throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw);
-        const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27');
-        const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] };
+        const { argv, hostDir } = storageDestroyArgv(name, options, this.dokku.features);
+        const invocation = { argv };
         const result = await this.dokku.run(invocation);
         if (result.code === 1 && mentions(result, 'does not exist'))
             return { ...unchanged('absent'), hostDirRemoved: false };
@@ -61234,13 +62939,9 @@ function checkContainerDir(dir) {
         throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
     return dir;
 }
-function checkStorageEntry(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-    return name;
-}
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
 
 
 
@@ -61291,6 +62992,8 @@ class DokkuClient {
     redis;
     logs;
     builds;
+    nginx;
+    scheduler;
     dokku;
     /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
     static async create(executor, logger) {
@@ -61335,11 +63038,46 @@ class DokkuClient {
         this.redis = new ServiceCommands(dokku, 'redis');
         this.logs = new LogsCommands(dokku);
         this.builds = new BuildsCommands(dokku);
+        this.nginx = new NginxCommands(dokku);
+        this.scheduler = new SchedulerCommands(dokku);
+    }
+    /**
+     * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
+     * app's repository already names it. That happens after a `git:from-image` collided with another
+     * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
+     * the lock, and the lock failure exits before the branch is reset (dokku v0.38.27
+     * plugins/git/git-from-directory:56-72), so the retry answers "No changes detected" (:50-53) while the
+     * host still runs, and records, the previous deploy. `ps:rebuild` would build the right commit but
+     * never records a deploy source (v0.38.27 plugins/ps/ps.go Rebuild → receive-app; only
+     * git:from-* and the push hook call deploy-source-set), so every later report and rollback would be
+     * wrong. Instead, when the recorded deploy is another image, that image is deployed again (it is
+     * what runs: the collided attempt deployed nothing), which moves the repository off `image`, and
+     * then `image` is deployed and recorded. Only when no image is recorded (nothing to go back through)
+     * is the app rebuilt, and `recorded` is false: apps:report still names what ran before.
+     *
+     * `DeployLockedError` propagates from any step; calling this again continues correctly.
+     */
+    async deployImage(app, image, options = {}) {
+        if ((await this.git.fromImage(app, image, options)).changed)
+            return { via: 'deploy', recorded: true };
+        const report = await this.apps.report(app);
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata === image)
+            return { via: 'already-recorded', recorded: true };
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata) {
+            options.onOutput?.(`The repository of ${app} already names ${image} (a deploy that collided with another left it there) while ${report.deploySourceMetadata} runs; deploying that again first so that Dokku records ${image}.`);
+            await this.git.fromImage(app, report.deploySourceMetadata, options);
+            if (!(await this.git.fromImage(app, image, options)).changed)
+                throw new DokkuArgumentError(`git:from-image ${app} ${image} still found no changes after ${report.deploySourceMetadata} was deployed again.`);
+            return { via: 'redeploy-previous', recorded: true };
+        }
+        options.onOutput?.(`The repository of ${app} already names ${image} but Dokku records ${report.deploySource || 'no deploy'}; rebuilding it (Dokku records no deploy source for a rebuild).`);
+        await this.ps.rebuild(app, options);
+        return { via: 'rebuild', recorded: false };
     }
     /**
      * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
      * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-     * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
+     * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
      */
     async run(app, command, options = {}) {
         if (command.length === 0)
@@ -61353,22 +63091,24 @@ class DokkuClient {
         return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
     }
     /**
-     * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
-     * container and returns its exit code.
+     * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
+     * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
+     * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
+     * plugins/enter/subcommands/default, the `*)` branch of its argument loop), so no argv can carry
+     * both an id and a command; the id works only for an interactive shell, which this client never opens.
      */
     async enter(app, target, command, options = {}) {
         if (command.length === 0)
             throw new DokkuArgumentError('dokku enter needs a command.');
-        const where = 'containerId' in target
-            ? ['--container-id', checkId(target.containerId)]
-            : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`];
-        const argv = ['enter', checkApp(app), ...where, ...command];
+        if ('containerId' in target)
+            throw new DokkuArgumentError(`dokku enter cannot run a command in container "${target.containerId}": Dokku drops --container-id when a command follows it and takes the command's first word as the process type. Name the process type and index instead ({ processType: 'web', index: 1 }).`);
+        const argv = ['enter', checkApp(app), `${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`, ...command];
         return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
     }
     async containerCommand(invocation, dokkuFailure) {
         const result = await this.dokku.run(invocation);
-        // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
-        // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
+        // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+        // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
         const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
         if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
             throw this.dokku.failure(invocation, result);
@@ -61389,6 +63129,366 @@ function checkId(value) {
     if (!/^[A-Za-z0-9_-]+$/.test(value))
         throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
     return value;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/core/git/local-git.ts
+
+
+/** The runner's checkout: the typed client for the local `git` the deploy pushes from. */
+class LocalGit {
+    workdir;
+    constructor(workdir) {
+        this.workdir = workdir;
+    }
+    async run(args, options = {}) {
+        let pending = '';
+        const result = await getExecOutput('git', args, {
+            cwd: this.workdir,
+            silent: true,
+            ignoreReturnCode: true,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env },
+            listeners: {
+                stderr: (chunk) => {
+                    if (!options.onStderrLine)
+                        return;
+                    // git rewrites progress lines with \r; treat both as line ends.
+                    pending += chunk.toString();
+                    const lines = pending.split(/\r?\n|\r/);
+                    pending = lines.pop() ?? '';
+                    for (const line of lines)
+                        if (line !== '')
+                            options.onStderrLine(line);
+                }
+            }
+        });
+        if (pending !== '' && options.onStderrLine)
+            options.onStderrLine(pending);
+        if (result.exitCode !== 0 && !options.ignoreReturnCode)
+            throw new Error(`git ${secrets_redact(args.join(' '))} exited with code ${result.exitCode}: ${secrets_redact(result.stderr.trim())}`);
+        return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    }
+    async isRepository() {
+        const result = await this.run(['rev-parse', '--is-inside-work-tree'], { ignoreReturnCode: true });
+        return result.code === 0 && result.stdout.trim() === 'true';
+    }
+    async isShallow() {
+        return (await this.run(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+    }
+    /** The full commit SHA a ref names, or undefined when it names no commit. */
+    async resolveCommit(ref) {
+        const result = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { ignoreReturnCode: true });
+        return result.code === 0 ? result.stdout.trim() : undefined;
+    }
+    async hasCommit(sha) {
+        return (await this.run(['cat-file', '-e', `${sha}^{commit}`], { ignoreReturnCode: true })).code === 0;
+    }
+    async remoteUrl(name) {
+        const result = await this.run(['remote', 'get-url', name], { ignoreReturnCode: true });
+        return result.code === 0 ? result.stdout.trim() : undefined;
+    }
+    /** Fetches the whole history from `remote` so that a push carries every object the host may lack. */
+    async unshallow(remote) {
+        return this.run(['fetch', '--unshallow', '--quiet', '--no-tags', remote], { ignoreReturnCode: true });
+    }
+    /** Fetches one commit by SHA (a rollback target missing from a partial checkout). */
+    async fetchCommit(remote, sha) {
+        return this.run(['fetch', '--quiet', '--no-tags', remote, sha], { ignoreReturnCode: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/git/push.ts
+
+
+
+
+function dokkuRemoteUrl(credentials, app) {
+    const host = credentials.host.includes(':') && !credentials.host.startsWith('[') ? `[${credentials.host}]` : credentials.host;
+    return `ssh://${credentials.user}@${host}:${credentials.port}/${app}`;
+}
+/**
+ * Runs `use` with the environment git needs to reach the Dokku host over the system's OpenSSH,
+ * trusting only the host key our SSH connection already verified and offering only this action's
+ * key: no ssh-agent, no ~/.ssh/config, no StrictHostKeyChecking=no. The key lives in a 0700 temp
+ * directory that is removed in `finally`; a passphrase reaches ssh through SSH_ASKPASS from the
+ * environment.
+ */
+async function withDokkuGitSsh(credentials, use) {
+    const dir = await (0,external_node_fs_promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'dokku-stack-push-'));
+    try {
+        await (0,external_node_fs_promises_namespaceObject.chmod)(dir, 0o700);
+        const keyPath = (0,external_node_path_namespaceObject.join)(dir, 'key');
+        const knownHostsPath = (0,external_node_path_namespaceObject.join)(dir, 'known_hosts');
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(keyPath, credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`, { mode: 0o600 });
+        const hostPattern = credentials.port === 22 ? credentials.host : `[${credentials.host}]:${credentials.port}`;
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(knownHostsPath, `${hostPattern} ${credentials.verifiedHostKey}\n`, { mode: 0o600 });
+        const env = {};
+        const sshOptions = [
+            '-F /dev/null',
+            `-i ${posixQuote(keyPath)}`,
+            '-o IdentitiesOnly=yes',
+            '-o IdentityAgent=none',
+            `-o UserKnownHostsFile=${posixQuote(knownHostsPath)}`,
+            '-o GlobalKnownHostsFile=/dev/null',
+            '-o StrictHostKeyChecking=yes',
+            '-o PreferredAuthentications=publickey',
+            '-o ConnectTimeout=20',
+            '-o ServerAliveInterval=15',
+            '-o ServerAliveCountMax=4'
+        ];
+        if (credentials.passphrase !== undefined) {
+            const askpass = (0,external_node_path_namespaceObject.join)(dir, 'askpass');
+            await (0,external_node_fs_promises_namespaceObject.writeFile)(askpass, '#!/bin/sh\nprintf "%s\\n" "$DOKKU_STACK_KEY_PASSPHRASE"\n', { mode: 0o700 });
+            Object.assign(env, { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DOKKU_STACK_KEY_PASSPHRASE: credentials.passphrase, DISPLAY: 'none' });
+            sshOptions.push('-o BatchMode=no', '-o NumberOfPasswordPrompts=1');
+        }
+        else {
+            sshOptions.push('-o BatchMode=yes');
+        }
+        env.GIT_SSH_COMMAND = `ssh ${sshOptions.join(' ')}`;
+        env.GIT_SSH_VARIANT = 'ssh';
+        return await use(env);
+    }
+    finally {
+        await (0,external_node_fs_promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+}
+/** Pushes a commit to the app's deploy branch (see `withDokkuGitSsh` for how the host is reached). */
+async function pushToDokku(git, credentials, request) {
+    return withDokkuGitSsh(credentials, async (env) => {
+        const lines = [];
+        const args = ['push', ...(request.force ? ['--force'] : []), dokkuRemoteUrl(credentials, request.app), `${request.sha}:refs/heads/${request.branch}`];
+        const result = await git.run(args, {
+            env,
+            ignoreReturnCode: true,
+            onStderrLine: (line) => {
+                lines.push(line);
+                request.onRemoteLine?.(line);
+            }
+        });
+        return { outcome: interpretPush(result.code, lines), exitCode: result.code, lines };
+    });
+}
+/**
+ * What a push meant, from git's exit code and the remote's lines (docs/dokku-contract.md#git-push, #deploy-lock, #deploy-output).
+ * Exit 0 is not success on its own: a push to a branch that is not the deploy branch exits 0
+ * and deploys nothing (dokku/github-action#49); callers still confirm with apps:report.
+ */
+function interpretPush(exitCode, lines) {
+    const text = lines.join('\n');
+    if (/currently has a deploy lock in place/.test(text))
+        return 'locked';
+    if (/shallow update not allowed/.test(text))
+        return 'shallow-refused';
+    if (exitCode === 0) {
+        if (/deploy did not complete, you must push to/.test(text))
+            return 'not-deploy-branch';
+        if (/^Everything up-to-date$/m.test(text))
+            return 'up-to-date';
+        return /=====> Application deployed:/.test(text) ? 'deployed' : 'pushed';
+    }
+    if (/pre-receive hook declined/.test(text))
+        return 'build-failed';
+    if (/\[rejected\]|non-fast-forward|fetch first/.test(text))
+        return 'rejected';
+    return 'failed';
+}
+
+;// CONCATENATED MODULE: ./src/core/git/deploy-mutex.ts
+// A mutual-exclusion lock per Dokku app that two dokku-stack runs cannot both take.
+//
+// Dokku's own commands offer no compare-and-swap to the `dokku` user: `apps:lock` is os.Create on
+// `.deploy.lock` and succeeds whether or not the file exists (dokku v0.38.27
+// plugins/apps/subcommands.go:141), so `apps:locked` then `apps:lock` lets two runs both "acquire".
+// A git push to the app's repository is the one write with real compare-and-swap semantics:
+// receive-pack hands every ref update to the ref transaction together with the old value the client
+// sent (git builtin/receive-pack.c update(): `ref_transaction_update(transaction, namespaced_name,
+// new_oid, old_oid, …)`, deletions `ref_transaction_delete(…, old_oid, …)`), and the transaction
+// takes the ref's lock file and refuses the update unless the ref still has that old value (a null
+// old value: the ref must not exist) — so of two pushes that create the same ref, exactly one wins.
+// `--force-with-lease=<ref>:<expected>` makes the client send `<expected>` as that old value.
+//
+// Dokku lets such a push through without deploying: its pre-receive hook (`dokku git-hook`, dokku
+// v0.38.27 and v0.37.5 plugins/git/functions cmd-git-hook) deploys only a ref named like the deploy
+// branch; for any other ref it prints "deploy did not complete, you must push to <branch>" and exits
+// 0 — unless the app has no deploy branch at all (app and global unset), when it would adopt the
+// pushed ref as the deploy branch and deploy it. Callers therefore set the deploy branch first.
+// The ref lives outside refs/heads (`refs/dokku-stack/deploy-lock`), so `git clone` of the app
+// repository (git:from-image) does not fetch it, and nothing deploys it.
+//
+// The lock's commit message records who holds it and until when (JSON). A live holder renews it
+// (a new commit, same compare-and-swap) every third of its lease; a lock whose `expiresAt` has passed
+// was left by a killed run and may be taken over, again by compare-and-swap on the sha that was read.
+// A lock recorded for another app came along with `apps:clone` (which copies the repository) and is
+// taken over at once.
+
+
+
+
+
+
+const DEPLOY_MUTEX_REF = 'refs/dokku-stack/deploy-lock';
+/** The shortest lease a holder takes (its lock-timeout when longer). */
+const MIN_LEASE_MS = 60_000;
+class DeployMutex {
+    app;
+    holder;
+    leaseMs;
+    credentials;
+    sha;
+    heartbeat;
+    chain = Promise.resolve();
+    /** Set when a renewal found the lock no longer ours (it had expired and was taken over). */
+    lost;
+    /** Told the lock commit's sha whenever it changes (undefined once released), e.g. to hand it to a post step. */
+    onChange;
+    constructor(credentials, app, options) {
+        this.credentials = credentials;
+        this.app = app;
+        this.onChange = options.onChange;
+        this.leaseMs = Math.max(options.leaseMs, MIN_LEASE_MS);
+        this.holder = options.holder ?? `${process.env.GITHUB_RUN_ID ? `run ${process.env.GITHUB_RUN_ID} ` : ''}${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    }
+    get held() {
+        return this.sha !== undefined;
+    }
+    /** One compare-and-swap attempt: take the lock when it is free, expired, or inherited from another app. */
+    async tryAcquire(now = new Date()) {
+        return this.withRepo(async (git, env) => {
+            // The common case first: create the ref, which succeeds only if it does not exist.
+            const created = await this.push(git, env, this.record(now), '');
+            if (created)
+                return this.hold(created);
+            const current = await this.remoteSha(git, env);
+            if (current === undefined)
+                return { acquired: false, heldBy: undefined };
+            const record = await this.read(git, env, current);
+            const stale = record === undefined || record.app !== this.app || Date.parse(record.expiresAt) <= now.getTime() || record.holder === this.holder;
+            if (!stale)
+                return { acquired: false, heldBy: record };
+            const sha = await this.push(git, env, this.record(now), current);
+            if (!sha)
+                return { acquired: false, heldBy: record };
+            const result = this.hold(sha);
+            return record && record.holder !== this.holder ? { ...result, tookOver: record } : result;
+        });
+    }
+    /** Renews the lease (compare-and-swap on our own commit); marks the lock lost when that fails. */
+    renew() {
+        const run = this.chain.then(async () => {
+            if (!this.sha)
+                return;
+            const expected = this.sha;
+            const sha = await this.withRepo((git, env) => this.push(git, env, this.record(new Date()), expected));
+            if (sha) {
+                this.sha = sha;
+                this.onChange?.(sha);
+            }
+            else {
+                this.lost = `the deploy lock of ${this.app} was no longer ours when renewing it (it expired and another run took it over)`;
+                this.stopHeartbeat();
+            }
+        });
+        this.chain = run.catch(() => undefined);
+        return run;
+    }
+    /** Deletes the lock if it is still ours (compare-and-swap); returns whether it was. */
+    async release() {
+        this.stopHeartbeat();
+        await this.chain;
+        const expected = this.sha;
+        this.sha = undefined;
+        if (!expected)
+            return false;
+        const released = await releaseDeployMutex(this.credentials, this.app, expected);
+        this.onChange?.(undefined);
+        return released;
+    }
+    /** Stops renewing and forgets the lock without touching the host (its app is being destroyed with it). */
+    abandon() {
+        this.stopHeartbeat();
+        this.sha = undefined;
+    }
+    hold(sha) {
+        this.sha = sha;
+        this.onChange?.(sha);
+        this.lost = undefined;
+        this.stopHeartbeat();
+        this.heartbeat = setInterval(() => void this.renew().catch(() => undefined), Math.floor(this.leaseMs / 3));
+        this.heartbeat.unref?.();
+        return { acquired: true };
+    }
+    stopHeartbeat() {
+        if (this.heartbeat)
+            clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+    }
+    record(now) {
+        return { app: this.app, holder: this.holder, acquiredAt: now.toISOString(), expiresAt: new Date(now.getTime() + this.leaseMs).toISOString() };
+    }
+    async remoteSha(git, env) {
+        const result = await git.run(['ls-remote', dokkuRemoteUrl(this.credentials, this.app), DEPLOY_MUTEX_REF], { env, ignoreReturnCode: true });
+        if (result.code !== 0)
+            throw new Error(`git ls-remote of ${this.app} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+        const line = result.stdout.split('\n').find((l) => l.endsWith(`\t${DEPLOY_MUTEX_REF}`));
+        return line?.split('\t')[0];
+    }
+    async read(git, env, sha) {
+        const fetched = await git.run(['fetch', '--quiet', '--no-tags', dokkuRemoteUrl(this.credentials, this.app), DEPLOY_MUTEX_REF], { env, ignoreReturnCode: true });
+        if (fetched.code !== 0)
+            return undefined;
+        const message = await git.run(['log', '-1', '--format=%B', sha], { ignoreReturnCode: true });
+        try {
+            const data = JSON.parse(message.stdout.trim());
+            if (typeof data.app === 'string' && typeof data.holder === 'string' && typeof data.expiresAt === 'string' && typeof data.acquiredAt === 'string')
+                return { app: data.app, holder: data.holder, acquiredAt: data.acquiredAt, expiresAt: data.expiresAt };
+        }
+        catch {
+            // not a lock this toolkit wrote: treated as expired
+        }
+        return undefined;
+    }
+    /** Pushes a new lock commit over `expected` ('' = the ref must not exist); returns its sha, or undefined when the swap failed. */
+    async push(git, env, record, expected) {
+        const tree = (await git.run(['hash-object', '-t', 'tree', '-w', '/dev/null'])).stdout.trim();
+        const ident = { GIT_AUTHOR_NAME: 'dokku-stack', GIT_AUTHOR_EMAIL: 'dokku-stack@localhost', GIT_COMMITTER_NAME: 'dokku-stack', GIT_COMMITTER_EMAIL: 'dokku-stack@localhost' };
+        const sha = (await git.run(['commit-tree', tree, '-m', JSON.stringify(record)], { env: ident })).stdout.trim();
+        const result = await git.run(['push', '--porcelain', `--force-with-lease=${DEPLOY_MUTEX_REF}:${expected}`, dokkuRemoteUrl(this.credentials, this.app), `${sha}:${DEPLOY_MUTEX_REF}`], { env, ignoreReturnCode: true });
+        return result.code === 0 ? sha : undefined;
+    }
+    async withRepo(use) {
+        const dir = await (0,external_node_fs_promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'dokku-stack-lock-'));
+        try {
+            const git = new LocalGit(dir);
+            await git.run(['init', '--quiet', '--bare', dir]);
+            return await withDokkuGitSsh(this.credentials, (env) => use(git, env));
+        }
+        finally {
+            await (0,external_node_fs_promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+    }
+}
+/**
+ * Deletes the app's lock ref if it still is the commit `sha` (compare-and-swap, so a lock another run
+ * has taken since is left alone); returns whether it did. The app must exist: a push to a missing
+ * app would create it.
+ */
+async function releaseDeployMutex(credentials, app, sha) {
+    const dir = await (0,external_node_fs_promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'dokku-stack-lock-'));
+    try {
+        const git = new LocalGit(dir);
+        await git.run(['init', '--quiet', '--bare', dir]);
+        return await withDokkuGitSsh(credentials, async (env) => {
+            const result = await git.run(['push', '--porcelain', `--force-with-lease=${DEPLOY_MUTEX_REF}:${sha}`, dokkuRemoteUrl(credentials, app), `:${DEPLOY_MUTEX_REF}`], { env, ignoreReturnCode: true });
+            return result.code === 0;
+        });
+    }
+    finally {
+        await (0,external_node_fs_promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -66489,1489 +68589,52 @@ class GitHubDeployments {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/core/github/summary.ts
-
-
-
-/**
- * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
- * unset). The builder renders the HTML; the file is appended here rather than by
- * `summary.write()`, which caches the first path it saw for the life of the process. Every
- * cell passes through redaction.
- */
-async function writeJobSummary(build) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
-    if (!file)
-        return;
-    summary.emptyBuffer();
-    build(summary);
-    const html = secrets_redact(summary.stringify());
-    summary.emptyBuffer();
-    await (0,promises_namespaceObject.appendFile)(file, `${html}\n`);
-}
-
 ;// CONCATENATED MODULE: ./src/core/log.ts
 
 
+/** The title line of a group that could not open its own, inside the one that is open. */
+function innerGroupTitle(title) {
+    return `── ${title}`;
+}
+/** Tracks whether a group is open, so that groups never nest (see Logger.group). */
+class GroupDepth {
+    open = 0;
+    async run(title, fn, openGroup, plainLine) {
+        if (this.open > 0) {
+            plainLine(innerGroupTitle(title));
+            return fn();
+        }
+        this.open++;
+        try {
+            return await openGroup(title, fn);
+        }
+        finally {
+            this.open--;
+        }
+    }
+}
+const runnerGroups = new GroupDepth();
 /** Logs through the runner's workflow commands; every line passes through redaction first. */
 const actionsLogger = {
     info: (m) => info(secrets_redact(m)),
     warning: (m) => warning(secrets_redact(m)),
     debug: (m) => core_debug(secrets_redact(m)),
-    group: (title, fn) => group(secrets_redact(title), fn)
+    group: (title, fn) => runnerGroups.run(title, fn, (t, f) => group(secrets_redact(t), f), (line) => info(secrets_redact(line)))
 };
-/** Collects lines in memory: for tests that assert what was (and was not) logged. */
+/** Collects lines in memory: for tests that assert what was (and was not) logged. Groups follow the same no-nesting rule. */
 class RecordingLogger {
     lines = [];
+    groups = new GroupDepth();
     info(m) { this.lines.push(redact(m)); }
     warning(m) { this.lines.push(`warning: ${redact(m)}`); }
     debug(m) { this.lines.push(`debug: ${redact(m)}`); }
-    async group(title, fn) {
-        this.lines.push(`group: ${redact(title)}`);
-        return fn();
+    group(title, fn) {
+        return this.groups.run(title, fn, (t, f) => {
+            this.lines.push(`group: ${redact(t)}`);
+            return f();
+        }, (line) => this.lines.push(redact(line)));
     }
     text() { return this.lines.join('\n'); }
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-// EXTERNAL MODULE: ./node_modules/is-stream/index.js
-var is_stream = __nccwpck_require__(6543);
-// EXTERNAL MODULE: ./node_modules/make-dir/index.js
-var make_dir = __nccwpck_require__(6512);
-;// CONCATENATED MODULE: ./node_modules/sb-promise-queue/lib/esm/index.mjs
-class PromiseQueue {
-    constructor({ concurrency = 1 } = {}) {
-        this.options = { concurrency };
-        this.running = 0;
-        this.queue = [];
-        this.idleCallbacks = [];
-    }
-    clear() {
-        this.queue = [];
-    }
-    onIdle(callback) {
-        this.idleCallbacks.push(callback);
-        return () => {
-            const index = this.idleCallbacks.indexOf(callback);
-            if (index !== -1) {
-                this.idleCallbacks.splice(index, 1);
-            }
-        };
-    }
-    waitTillIdle() {
-        return new Promise((resolve) => {
-            if (this.running === 0) {
-                resolve();
-                return;
-            }
-            const dispose = this.onIdle(() => {
-                dispose();
-                resolve();
-            });
-        });
-    }
-    add(callback) {
-        return new Promise((resolve, reject) => {
-            const runCallback = () => {
-                this.running += 1;
-                try {
-                    Promise.resolve(callback()).then((val) => {
-                        resolve(val);
-                        this.processNext();
-                    }, (err) => {
-                        reject(err);
-                        this.processNext();
-                    });
-                }
-                catch (err) {
-                    reject(err);
-                    this.processNext();
-                }
-            };
-            if (this.running >= this.options.concurrency) {
-                this.queue.push(runCallback);
-            }
-            else {
-                runCallback();
-            }
-        });
-    }
-    // Internal function, don't use
-    processNext() {
-        this.running -= 1;
-        const callback = this.queue.shift();
-        if (callback) {
-            callback();
-        }
-        else if (this.running === 0) {
-            this.idleCallbacks.forEach((item) => item());
-        }
-    }
-}
-
-
-;// CONCATENATED MODULE: ./node_modules/sb-scandir/lib/esm/index.mjs
-/* @flow */
-
-
-
-
-const defaultFilesystem = {
-    join(pathA, pathB) {
-        return external_path_.join(pathA, pathB);
-    },
-    basename(path) {
-        return external_path_.basename(path);
-    },
-    stat(path) {
-        return new Promise((resolve, reject) => {
-            external_fs_.stat(path, (err, res) => {
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve(res);
-                }
-            });
-        });
-    },
-    readdir(path) {
-        return new Promise((resolve, reject) => {
-            external_fs_.readdir(path, (err, res) => {
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve(res);
-                }
-            });
-        });
-    },
-};
-async function scanDirectoryInternal({ path, recursive, validate, result, fileSystem, queue, reject, }) {
-    const itemStat = await fileSystem.stat(path);
-    if (itemStat.isFile()) {
-        result.files.push(path);
-    }
-    else if (itemStat.isDirectory()) {
-        result.directories.push(path);
-    }
-    if (!itemStat.isDirectory() || recursive === 'none') {
-        return;
-    }
-    const contents = await fileSystem.readdir(path);
-    contents.forEach((item) => {
-        const itemPath = fileSystem.join(path, item);
-        if (!validate(itemPath)) {
-            return;
-        }
-        queue
-            .add(() => scanDirectoryInternal({
-            path: itemPath,
-            recursive: recursive === 'shallow' ? 'none' : 'deep',
-            validate,
-            result,
-            fileSystem,
-            queue,
-            reject,
-        }))
-            .catch(reject);
-    });
-}
-async function scanDirectory(path, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem, } = {}) {
-    external_assert_(path && typeof path === 'string', 'path must be a valid string');
-    external_assert_(typeof recursive === 'boolean', 'options.recursive must be a valid boolean');
-    external_assert_(validate === null || typeof validate === 'function', 'options.validate must be a valid function');
-    external_assert_(typeof concurrency === 'number', 'options.concurrency must be a valid number');
-    external_assert_(fileSystem !== null && typeof fileSystem === 'object', 'options.fileSystem must be a valid object');
-    const queue = new PromiseQueue({
-        concurrency,
-    });
-    const result = { files: [], directories: [] };
-    const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
-    await new Promise((resolve, reject) => {
-        scanDirectoryInternal({
-            path,
-            recursive: recursive ? 'deep' : 'shallow',
-            validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== '.',
-            result,
-            fileSystem: mergedFileSystem,
-            queue,
-            reject,
-        })
-            .then(() => queue.waitTillIdle())
-            .then(resolve, reject);
-    });
-    return result;
-}
-/* harmony default export */ const esm = (scanDirectory);
-
-// EXTERNAL MODULE: ./node_modules/shell-escape/shell-escape.js
-var shell_escape = __nccwpck_require__(4646);
-;// CONCATENATED MODULE: ./node_modules/node-ssh/lib/esm/index.mjs
-
-
-
-
-
-
-
-
-
-const DEFAULT_CONCURRENCY = 1;
-const DEFAULT_VALIDATE = (path) => !external_path_.basename(path).startsWith('.');
-const DEFAULT_TICK = () => {
-    /* No Op */
-};
-class SSHError extends Error {
-    constructor(message, code = null) {
-        super(message);
-        this.code = code;
-    }
-}
-function unixifyPath(path) {
-    if (path.includes('\\')) {
-        return path.split('\\').join('/');
-    }
-    return path;
-}
-async function readFile(filePath) {
-    return new Promise((resolve, reject) => {
-        external_fs_.readFile(filePath, 'utf8', (err, res) => {
-            if (err) {
-                reject(err);
-            }
-            else {
-                resolve(res);
-            }
-        });
-    });
-}
-const SFTP_MKDIR_ERR_CODE_REGEXP = /Error: (E[\S]+): /;
-async function makeDirectoryWithSftp(path, sftp) {
-    let stats = null;
-    try {
-        stats = await new Promise((resolve, reject) => {
-            sftp.stat(path, (err, res) => {
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve(res);
-                }
-            });
-        });
-    }
-    catch (_) {
-        /* No Op */
-    }
-    if (stats) {
-        if (stats.isDirectory()) {
-            // Already exists, nothing to worry about
-            return;
-        }
-        throw new Error('mkdir() failed, target already exists and is not a directory');
-    }
-    try {
-        await new Promise((resolve, reject) => {
-            sftp.mkdir(path, (err) => {
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve();
-                }
-            });
-        });
-    }
-    catch (err) {
-        if (err != null && typeof err.stack === 'string') {
-            const matches = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
-            if (matches != null) {
-                throw new SSHError(err.message, matches[1]);
-            }
-            throw err;
-        }
-    }
-}
-class NodeSSH {
-    constructor() {
-        this.connection = null;
-    }
-    getConnection() {
-        const { connection } = this;
-        if (connection == null) {
-            throw new Error('Not connected to server');
-        }
-        return connection;
-    }
-    async connect(givenConfig) {
-        external_assert_(givenConfig != null && typeof givenConfig === 'object', 'config must be a valid object');
-        const config = { ...givenConfig };
-        external_assert_(config.username != null && typeof config.username === 'string', 'config.username must be a valid string');
-        if (config.host != null) {
-            external_assert_(typeof config.host === 'string', 'config.host must be a valid string');
-        }
-        else if (config.sock != null) {
-            external_assert_(typeof config.sock === 'object', 'config.sock must be a valid object');
-        }
-        else {
-            throw new external_assert_.AssertionError({ message: 'Either config.host or config.sock must be provided' });
-        }
-        if (config.privateKey != null || config.privateKeyPath != null) {
-            if (config.privateKey != null) {
-                external_assert_(typeof config.privateKey === 'string', 'config.privateKey must be a valid string');
-                external_assert_(config.privateKeyPath == null, 'config.privateKeyPath must not be specified when config.privateKey is specified');
-            }
-            else if (config.privateKeyPath != null) {
-                external_assert_(typeof config.privateKeyPath === 'string', 'config.privateKeyPath must be a valid string');
-                external_assert_(config.privateKey == null, 'config.privateKey must not be specified when config.privateKeyPath is specified');
-            }
-            external_assert_(config.passphrase == null || typeof config.passphrase === 'string', 'config.passphrase must be null or a valid string');
-            if (config.privateKeyPath != null) {
-                // Must be an fs path
-                try {
-                    config.privateKey = await readFile(config.privateKeyPath);
-                }
-                catch (err) {
-                    if (err != null && err.code === 'ENOENT') {
-                        throw new external_assert_.AssertionError({ message: 'config.privateKeyPath does not exist at given fs path' });
-                    }
-                    throw err;
-                }
-            }
-        }
-        else if (config.password != null) {
-            external_assert_(typeof config.password === 'string', 'config.password must be a valid string');
-        }
-        if (config.tryKeyboard != null) {
-            external_assert_(typeof config.tryKeyboard === 'boolean', 'config.tryKeyboard must be a valid boolean');
-        }
-        if (config.tryKeyboard) {
-            const { password } = config;
-            if (config.onKeyboardInteractive != null) {
-                external_assert_(typeof config.onKeyboardInteractive === 'function', 'config.onKeyboardInteractive must be a valid function');
-            }
-            else if (password != null) {
-                config.onKeyboardInteractive = (name, instructions, instructionsLang, prompts, finish) => {
-                    if (prompts.length > 0 && prompts[0].prompt.toLowerCase().includes('password')) {
-                        finish([password]);
-                    }
-                };
-            }
-        }
-        const connection = new lib.Client();
-        this.connection = connection;
-        await new Promise((resolve, reject) => {
-            connection.on('error', reject);
-            if (config.onKeyboardInteractive) {
-                connection.on('keyboard-interactive', config.onKeyboardInteractive);
-            }
-            connection.on('ready', () => {
-                connection.removeListener('error', reject);
-                resolve();
-            });
-            connection.on('end', () => {
-                if (this.connection === connection) {
-                    this.connection = null;
-                }
-            });
-            connection.on('close', () => {
-                if (this.connection === connection) {
-                    this.connection = null;
-                }
-                reject(new SSHError('No response from server', 'ETIMEDOUT'));
-            });
-            connection.connect(config);
-        });
-        return this;
-    }
-    isConnected() {
-        return this.connection != null;
-    }
-    async requestShell(options) {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.on('error', reject);
-            const callback = (err, res) => {
-                connection.removeListener('error', reject);
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve(res);
-                }
-            };
-            if (options == null) {
-                connection.shell(callback);
-            }
-            else {
-                connection.shell(options, callback);
-            }
-        });
-    }
-    async withShell(callback, options) {
-        external_assert_(typeof callback === 'function', 'callback must be a valid function');
-        const shell = await this.requestShell(options);
-        try {
-            await callback(shell);
-        }
-        finally {
-            shell.destroy();
-        }
-    }
-    async requestSFTP() {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.on('error', reject);
-            connection.sftp((err, res) => {
-                connection.removeListener('error', reject);
-                if (err) {
-                    reject(err);
-                }
-                else {
-                    resolve(res);
-                }
-            });
-        });
-    }
-    async withSFTP(callback) {
-        external_assert_(typeof callback === 'function', 'callback must be a valid function');
-        const sftp = await this.requestSFTP();
-        try {
-            await callback(sftp);
-        }
-        finally {
-            sftp.end();
-        }
-    }
-    async execCommand(givenCommand, options = {}) {
-        external_assert_(typeof givenCommand === 'string', 'command must be a valid string');
-        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
-        external_assert_(options.cwd == null || typeof options.cwd === 'string', 'options.cwd must be a valid string');
-        external_assert_(options.stdin == null || typeof options.stdin === 'string' || is_stream.readable(options.stdin), 'options.stdin must be a valid string or readable stream');
-        external_assert_(options.execOptions == null || typeof options.execOptions === 'object', 'options.execOptions must be a valid object');
-        external_assert_(options.encoding == null || typeof options.encoding === 'string', 'options.encoding must be a valid string');
-        external_assert_(options.onChannel == null || typeof options.onChannel === 'function', 'options.onChannel must be a valid function');
-        external_assert_(options.onStdout == null || typeof options.onStdout === 'function', 'options.onStdout must be a valid function');
-        external_assert_(options.onStderr == null || typeof options.onStderr === 'function', 'options.onStderr must be a valid function');
-        external_assert_(options.noTrim == null || typeof options.noTrim === 'boolean', 'options.noTrim must be a boolean');
-        let command = givenCommand;
-        if (options.cwd) {
-            command = `cd ${shell_escape([options.cwd])} ; ${command}`;
-        }
-        const connection = this.getConnection();
-        const output = { stdout: [], stderr: [] };
-        return new Promise((resolve, reject) => {
-            connection.on('error', reject);
-            connection.exec(command, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
-                connection.removeListener('error', reject);
-                if (err) {
-                    reject(err);
-                    return;
-                }
-                if (options.onChannel) {
-                    options.onChannel(channel);
-                }
-                channel.on('data', (chunk) => {
-                    if (options.onStdout)
-                        options.onStdout(chunk);
-                    output.stdout.push(chunk.toString(options.encoding));
-                });
-                channel.stderr.on('data', (chunk) => {
-                    if (options.onStderr)
-                        options.onStderr(chunk);
-                    output.stderr.push(chunk.toString(options.encoding));
-                });
-                if (options.stdin != null) {
-                    if (is_stream.readable(options.stdin)) {
-                        options.stdin.pipe(channel, {
-                            end: true,
-                        });
-                    }
-                    else {
-                        channel.write(options.stdin);
-                        channel.end();
-                    }
-                }
-                else {
-                    channel.end();
-                }
-                let code = null;
-                let signal = null;
-                channel.on('exit', (code_, signal_) => {
-                    code = code_ !== null && code_ !== void 0 ? code_ : null;
-                    signal = signal_ !== null && signal_ !== void 0 ? signal_ : null;
-                });
-                channel.on('close', () => {
-                    let stdout = output.stdout.join('');
-                    let stderr = output.stderr.join('');
-                    if (options.noTrim !== true) {
-                        stdout = stdout.trim();
-                        stderr = stderr.trim();
-                    }
-                    resolve({
-                        code: code != null ? code : null,
-                        signal: signal != null ? signal : null,
-                        stdout,
-                        stderr,
-                    });
-                });
-            });
-        });
-    }
-    async exec(command, parameters, options = {}) {
-        external_assert_(typeof command === 'string', 'command must be a valid string');
-        external_assert_(Array.isArray(parameters), 'parameters must be a valid array');
-        external_assert_(options != null && typeof options === 'object', 'options must be a valid object');
-        external_assert_(options.stream == null || ['both', 'stdout', 'stderr'].includes(options.stream), 'options.stream must be one of both, stdout, stderr');
-        for (let i = 0, { length } = parameters; i < length; i += 1) {
-            external_assert_(typeof parameters[i] === 'string', `parameters[${i}] must be a valid string`);
-        }
-        const completeCommand = `${command}${parameters.length > 0 ? ` ${shell_escape(parameters)}` : ''}`;
-        const response = await this.execCommand(completeCommand, options);
-        if (options.stream == null || options.stream === 'stdout') {
-            if (response.stderr) {
-                throw new Error(response.stderr);
-            }
-            return response.stdout;
-        }
-        if (options.stream === 'stderr') {
-            return response.stderr;
-        }
-        return response;
-    }
-    async mkdir(path, method = 'sftp', givenSftp = null) {
-        external_assert_(typeof path === 'string', 'path must be a valid string');
-        external_assert_(typeof method === 'string' && (method === 'sftp' || method === 'exec'), 'method must be either sftp or exec');
-        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
-        if (method === 'exec') {
-            await this.exec('mkdir', ['-p', unixifyPath(path)]);
-            return;
-        }
-        const sftp = givenSftp || (await this.requestSFTP());
-        const makeSftpDirectory = async (retry) => makeDirectoryWithSftp(unixifyPath(path), sftp).catch(async (error) => {
-            if (!retry || error == null || (error.message !== 'No such file' && error.code !== 'ENOENT')) {
-                throw error;
-            }
-            await this.mkdir(external_path_.dirname(path), 'sftp', sftp);
-            await makeSftpDirectory(false);
-        });
-        try {
-            await makeSftpDirectory(true);
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-    }
-    async getFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
-        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
-        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
-        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
-        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
-        const sftp = givenSftp || (await this.requestSFTP());
-        try {
-            await new Promise((resolve, reject) => {
-                sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
-                    if (err) {
-                        reject(err);
-                    }
-                    else {
-                        resolve();
-                    }
-                });
-            });
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-    }
-    async putFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
-        external_assert_(typeof localFile === 'string', 'localFile must be a valid string');
-        external_assert_(typeof remoteFile === 'string', 'remoteFile must be a valid string');
-        external_assert_(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
-        external_assert_(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
-        external_assert_(await new Promise((resolve) => {
-            external_fs_.access(localFile, external_fs_.constants.R_OK, (err) => {
-                resolve(err === null);
-            });
-        }), `localFile does not exist at ${localFile}`);
-        const sftp = givenSftp || (await this.requestSFTP());
-        const putFile = (retry) => {
-            return new Promise((resolve, reject) => {
-                sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
-                    if (err == null) {
-                        resolve();
-                        return;
-                    }
-                    if (err.message === 'No such file' && retry) {
-                        resolve(this.mkdir(external_path_.dirname(remoteFile), 'sftp', sftp).then(() => putFile(false)));
-                    }
-                    else {
-                        reject(err);
-                    }
-                });
-            });
-        };
-        try {
-            await putFile(true);
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-    }
-    async putFiles(files, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {} } = {}) {
-        external_assert_(Array.isArray(files), 'files must be an array');
-        for (let i = 0, { length } = files; i < length; i += 1) {
-            const file = files[i];
-            external_assert_(file, 'files items must be valid objects');
-            external_assert_(file.local && typeof file.local === 'string', `files[${i}].local must be a string`);
-            external_assert_(file.remote && typeof file.remote === 'string', `files[${i}].remote must be a string`);
-        }
-        const transferred = [];
-        const sftp = givenSftp || (await this.requestSFTP());
-        const queue = new PromiseQueue({ concurrency });
-        try {
-            await new Promise((resolve, reject) => {
-                files.forEach((file) => {
-                    queue
-                        .add(async () => {
-                        await this.putFile(file.local, file.remote, sftp, transferOptions);
-                        transferred.push(file);
-                    })
-                        .catch(reject);
-                });
-                queue.waitTillIdle().then(resolve);
-            });
-        }
-        catch (error) {
-            if (error != null) {
-                error.transferred = transferred;
-            }
-            throw error;
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-    }
-    async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
-        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
-        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
-        const localDirectoryStat = await new Promise((resolve) => {
-            external_fs_.stat(localDirectory, (err, stat) => {
-                resolve(stat || null);
-            });
-        });
-        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
-        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
-        const sftp = givenSftp || (await this.requestSFTP());
-        const scanned = await esm(localDirectory, {
-            recursive,
-            validate,
-        });
-        const files = scanned.files.map((item) => external_path_.relative(localDirectory, item));
-        const directories = scanned.directories.map((item) => external_path_.relative(localDirectory, item));
-        // Sort shortest to longest
-        directories.sort((a, b) => a.length - b.length);
-        let failed = false;
-        try {
-            // Do the directories first.
-            await new Promise((resolve, reject) => {
-                const queue = new PromiseQueue({ concurrency });
-                directories.forEach((directory) => {
-                    queue
-                        .add(async () => {
-                        await this.mkdir(external_path_.join(remoteDirectory, directory), 'sftp', sftp);
-                    })
-                        .catch(reject);
-                });
-                resolve(queue.waitTillIdle());
-            });
-            // and now the files
-            await new Promise((resolve, reject) => {
-                const queue = new PromiseQueue({ concurrency });
-                files.forEach((file) => {
-                    queue
-                        .add(async () => {
-                        const localFile = external_path_.join(localDirectory, file);
-                        const remoteFile = external_path_.join(remoteDirectory, file);
-                        try {
-                            await this.putFile(localFile, remoteFile, sftp, transferOptions);
-                            tick(localFile, remoteFile, null);
-                        }
-                        catch (_) {
-                            failed = true;
-                            tick(localFile, remoteFile, _);
-                        }
-                    })
-                        .catch(reject);
-                });
-                resolve(queue.waitTillIdle());
-            });
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-        return !failed;
-    }
-    async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
-        external_assert_(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
-        external_assert_(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
-        const localDirectoryStat = await new Promise((resolve) => {
-            external_fs_.stat(localDirectory, (err, stat) => {
-                resolve(stat || null);
-            });
-        });
-        external_assert_(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
-        external_assert_(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
-        const sftp = givenSftp || (await this.requestSFTP());
-        const scanned = await esm(remoteDirectory, {
-            recursive,
-            validate,
-            concurrency,
-            fileSystem: {
-                basename(path) {
-                    return external_path_.posix.basename(path);
-                },
-                join(pathA, pathB) {
-                    return external_path_.posix.join(pathA, pathB);
-                },
-                readdir(path) {
-                    return new Promise((resolve, reject) => {
-                        sftp.readdir(path, (err, res) => {
-                            if (err) {
-                                reject(err);
-                            }
-                            else {
-                                resolve(res.map((item) => item.filename));
-                            }
-                        });
-                    });
-                },
-                stat(path) {
-                    return new Promise((resolve, reject) => {
-                        sftp.stat(path, (err, res) => {
-                            if (err) {
-                                reject(err);
-                            }
-                            else {
-                                // eslint-disable-next-line @typescript-eslint/no-explicit-any
-                                resolve(res);
-                            }
-                        });
-                    });
-                },
-            },
-        });
-        const files = scanned.files.map((item) => external_path_.relative(remoteDirectory, item));
-        const directories = scanned.directories.map((item) => external_path_.relative(remoteDirectory, item));
-        // Sort shortest to longest
-        directories.sort((a, b) => a.length - b.length);
-        let failed = false;
-        try {
-            // Do the directories first.
-            await new Promise((resolve, reject) => {
-                const queue = new PromiseQueue({ concurrency });
-                directories.forEach((directory) => {
-                    queue
-                        .add(async () => {
-                        await make_dir(external_path_.join(localDirectory, directory));
-                    })
-                        .catch(reject);
-                });
-                resolve(queue.waitTillIdle());
-            });
-            // and now the files
-            await new Promise((resolve, reject) => {
-                const queue = new PromiseQueue({ concurrency });
-                files.forEach((file) => {
-                    queue
-                        .add(async () => {
-                        const localFile = external_path_.join(localDirectory, file);
-                        const remoteFile = external_path_.join(remoteDirectory, file);
-                        try {
-                            await this.getFile(localFile, remoteFile, sftp, transferOptions);
-                            tick(localFile, remoteFile, null);
-                        }
-                        catch (_) {
-                            failed = true;
-                            tick(localFile, remoteFile, _);
-                        }
-                    })
-                        .catch(reject);
-                });
-                resolve(queue.waitTillIdle());
-            });
-        }
-        finally {
-            if (!givenSftp) {
-                sftp.end();
-            }
-        }
-        return !failed;
-    }
-    forwardIn(remoteAddr, remotePort, onConnection) {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.forwardIn(remoteAddr, remotePort, (error, port) => {
-                if (error) {
-                    reject(error);
-                    return;
-                }
-                const handler = (details, acceptConnection, rejectConnection) => {
-                    if (details.destIP === remoteAddr && details.destPort === port) {
-                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
-                    }
-                };
-                if (onConnection) {
-                    connection.on('tcp connection', handler);
-                }
-                const dispose = () => {
-                    return new Promise((_resolve, _reject) => {
-                        connection.off('tcp connection', handler);
-                        connection.unforwardIn(remoteAddr, port, (_error) => {
-                            if (_error) {
-                                _reject(error);
-                            }
-                            _resolve();
-                        });
-                    });
-                };
-                resolve({ port, dispose });
-            });
-        });
-    }
-    forwardOut(srcIP, srcPort, dstIP, dstPort) {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error, channel) => {
-                if (error) {
-                    reject(error);
-                    return;
-                }
-                resolve(channel);
-            });
-        });
-    }
-    forwardInStreamLocal(socketPath, onConnection) {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.openssh_forwardInStreamLocal(socketPath, (error) => {
-                if (error) {
-                    reject(error);
-                    return;
-                }
-                const handler = (details, acceptConnection, rejectConnection) => {
-                    if (details.socketPath === socketPath) {
-                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
-                    }
-                };
-                if (onConnection) {
-                    connection.on('unix connection', handler);
-                }
-                const dispose = () => {
-                    return new Promise((_resolve, _reject) => {
-                        connection.off('unix connection', handler);
-                        connection.openssh_unforwardInStreamLocal(socketPath, (_error) => {
-                            if (_error) {
-                                _reject(_error);
-                            }
-                            _resolve();
-                        });
-                    });
-                };
-                resolve({ dispose });
-            });
-        });
-    }
-    forwardOutStreamLocal(socketPath) {
-        const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
-            connection.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
-                if (error) {
-                    reject(error);
-                    return;
-                }
-                resolve(channel);
-            });
-        });
-    }
-    dispose() {
-        if (this.connection) {
-            this.connection.end();
-            this.connection = null;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
-
-
-
-
-
-
-
-
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
-const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
-const KEEPALIVE_COUNT_MAX = 4;
-const DEFAULT_RETRIES = 3;
-const DEFAULT_BACKOFF_MS = 1_000;
-const CLOSE_TIMEOUT_MS = 5_000;
-const MAX_STDERR_BYTES = 4 * 1024 * 1024;
-// Failures that happen before the server could have run anything and that a later attempt may not meet.
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
-/**
- * Opens the run's one SSH connection. The host key is checked during key exchange, before any
- * authentication; only failures to establish the connection are retried, never a host key
- * mismatch or a refused key.
- */
-async function connectSsh(settings, options) {
-    const retries = options.retries ?? DEFAULT_RETRIES;
-    const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
-    const target = `${settings.user}@${settings.host}:${settings.port}`;
-    for (let attempt = 0;; attempt++) {
-        try {
-            return await connectOnce(settings, options);
-        }
-        catch (error) {
-            if (!(error instanceof SshConnectionError))
-                throw error;
-            if (!error.retryable)
-                throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error });
-            if (attempt >= retries)
-                throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
-            const delay = backoffMs * 2 ** attempt;
-            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await sleep(delay);
-        }
-    }
-}
-async function connectOnce(settings, options) {
-    const target = `${settings.user}@${settings.host}:${settings.port}`;
-    const pins = settings.hostKey.mode === 'pinned' ? settings.hostKey.pins : undefined;
-    let presentedKey;
-    let hostKeyRefused = false;
-    const algorithms = pins ? hostKeyAlgorithmsFor(pins) : undefined;
-    const config = {
-        host: settings.host,
-        port: settings.port,
-        username: settings.user,
-        privateKey: settings.privateKey,
-        passphrase: settings.passphrase,
-        readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
-        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-        // Only the key: no "none" probe, no password or keyboard prompts that could never be answered in CI.
-        authHandler: ['publickey'],
-        // Called during key exchange, before ssh2 sends any authentication request.
-        hostVerifier: (key) => {
-            presentedKey = key;
-            if (!pins)
-                return true;
-            const fingerprint = fingerprintOf(key);
-            hostKeyRefused = !pins.some((pin) => pin.fingerprint === fingerprint);
-            return !hostKeyRefused;
-        },
-        ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {})
-    };
-    const ssh = new NodeSSH();
-    const connecting = ssh.connect(config);
-    // node-ssh creates the client synchronously; listen for errors before its own listener goes
-    // away at 'ready', so a late error (keepalive timeout, reset) never becomes an uncaught exception.
-    const client = ssh.connection;
-    let lastError;
-    client?.on('error', (error) => {
-        lastError = error;
-    });
-    try {
-        await connecting;
-    }
-    catch (error) {
-        client?.end();
-        throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
-    }
-    if (!client || !ssh.connection)
-        throw new SshConnectionError('the connection closed right after it opened', true);
-    const key = presentedKey ?? Buffer.alloc(0);
-    const keyType = keyTypeOfBlob(key);
-    const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
-    if (settings.hostKey.mode === 'accept-new') {
-        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
-            `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
-    }
-    else {
-        const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
-        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
-    }
-    return new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
-}
-function classifyConnectError(error, f) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    const { settings } = f;
-    const code = err.code;
-    const level = err.level;
-    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
-    const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
-    if (f.hostKeyRefused && f.presentedKey) {
-        return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
-            `which is not pinned. Pinned keys:\n${pinList}\n` +
-            `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
-    }
-    if (/no matching host key/i.test(err.message) && f.pins) {
-        return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
-    }
-    if (level === 'client-authentication') {
-        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
-            (settings.user === 'dokku'
-                ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
-                : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
-    }
-    if (code === 'ENOTFOUND')
-        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
-    const reason = secrets_redact(err.message);
-    const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
-        (level === 'client-timeout' && /handshake/i.test(err.message)) ||
-        // A socket closed before the server's banner (ssh2) or before the handshake finished (node-ssh):
-        // what a server dropping excess connections (MaxStartups) or still starting looks like.
-        /Connection lost before handshake|No response from server/.test(err.message);
-    return new SshConnectionError(`${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`, retryable, { cause: err });
-}
-function publicFingerprint(settings) {
-    const parsed = lib_default().utils.parseKey(settings.privateKey, settings.passphrase);
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key instanceof Error)
-        return '';
-    return ` (public key ${fingerprintOf(key.getPublicSSH())})`;
-}
-/** One SSH connection: commands run on exec channels, without a pty, one channel per command. */
-class SshExecutor {
-    shell;
-    hostKey;
-    #client;
-    #target;
-    #lastError;
-    #socketClosed = false;
-    #closing;
-    constructor(client, shell, target, hostKey, lastError) {
-        this.shell = shell;
-        this.hostKey = hostKey;
-        this.#client = client;
-        this.#target = target;
-        this.#lastError = lastError;
-        client.once('close', () => {
-            this.#socketClosed = true;
-        });
-    }
-    /** Quotes argv for the remote shell (see quote.ts) and runs it; an unsendable argument rejects before anything is sent. */
-    async run(argv, options = {}) {
-        return this.exec(buildRemoteCommand(this.shell, argv), options);
-    }
-    exec(command, options = {}) {
-        if (this.#closing || this.#socketClosed) {
-            const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
-            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
-        }
-        return runOnChannel(this.#client, command, options, this.#target, this.#lastError);
-    }
-    /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
-    close() {
-        this.#closing ??= new Promise((resolve) => {
-            if (this.#socketClosed)
-                return resolve();
-            const timer = setTimeout(() => {
-                // The server did not answer the disconnect; drop the socket.
-                this.#client.destroy();
-                resolve();
-            }, CLOSE_TIMEOUT_MS);
-            timer.unref();
-            this.#client.once('close', () => {
-                clearTimeout(timer);
-                resolve();
-            });
-            this.#client.end();
-        });
-        return this.#closing;
-    }
-}
-function runOnChannel(client, command, options, target, lastError) {
-    const shown = shortCommand(secrets_redact(command));
-    return new Promise((resolve, reject) => {
-        let settled = false;
-        let channel;
-        let timer;
-        const sink = options.stdout;
-        const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
-        // A command that ends before reading all its input leaves the stream paused for good; destroy
-        // it so that whatever feeds it (a download, a dump) ends with an error instead of waiting.
-        const releaseSource = () => {
-            if (!source)
-                return;
-            if (channel)
-                source.unpipe(channel);
-            if (!source.readableEnded && !source.destroyed)
-                source.destroy();
-        };
-        const stop = () => {
-            if (!channel)
-                return;
-            sendKill(channel);
-            channel.close();
-            if (sink) {
-                channel.unpipe(sink);
-                channel.resume(); // drain what is buffered so ssh2 can finish closing the channel
-            }
-        };
-        const fail = (error, options_) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            if (options_.stopCommand)
-                stop();
-            releaseSource();
-            // Destroyed, never ended: a consumer must not take truncated output for the whole of it.
-            if (sink && !sink.destroyed)
-                sink.destroy(error);
-            reject(error);
-        };
-        const stderr = new TailBuffer(MAX_STDERR_BYTES);
-        if (options.timeoutMs !== undefined) {
-            timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
-        }
-        client.exec(command, (error, opened) => {
-            if (error) {
-                fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
-                return;
-            }
-            channel = opened;
-            if (settled) {
-                // Timed out while the channel was opening.
-                stop();
-                return;
-            }
-            let exit;
-            let stdoutEnded = false;
-            let stderrEnded = false;
-            let channelClosed = false;
-            const stdoutChunks = [];
-            const stdoutDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-            const stderrDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-            const finish = () => {
-                if (settled || !stdoutEnded || !stderrEnded || !channelClosed)
-                    return;
-                releaseSource();
-                // A character split across the last chunk is still owed to the callbacks.
-                const stdoutRest = stdoutDecoder.end();
-                const stderrRest = stderrDecoder.end();
-                if (stdoutRest && options.onStdout && !sink)
-                    options.onStdout(stdoutRest);
-                if (stderrRest && options.onStderr)
-                    options.onStderr(stderrRest);
-                if (exit === undefined) {
-                    fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
-                    return;
-                }
-                const result = { code: exit.code, signal: exit.signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text() };
-                if (!sink) {
-                    settled = true;
-                    clearTimeout(timer);
-                    resolve(result);
-                    return;
-                }
-                sink.end();
-                (0,external_node_stream_.finished)(sink, (sinkError) => {
-                    if (settled)
-                        return;
-                    if (sinkError)
-                        return fail(sinkError, { stopCommand: false });
-                    settled = true;
-                    clearTimeout(timer);
-                    resolve(result);
-                });
-            };
-            opened.on('exit', (code, signal) => {
-                exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
-            });
-            opened.on('close', () => {
-                channelClosed = true;
-                finish();
-            });
-            // Writes after the remote side closed are dropped by ssh2; errors here never mean lost output.
-            opened.on('error', () => undefined);
-            opened.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                if (options.onStderr)
-                    options.onStderr(stderrDecoder.write(chunk));
-            });
-            opened.stderr.on('end', () => {
-                stderrEnded = true;
-                finish();
-            });
-            if (sink) {
-                sink.on('error', (sinkError) => fail(sinkError, { stopCommand: true }));
-                opened.pipe(sink, { end: false });
-            }
-            else {
-                opened.on('data', (chunk) => {
-                    stdoutChunks.push(chunk);
-                    if (options.onStdout)
-                        options.onStdout(stdoutDecoder.write(chunk));
-                });
-            }
-            opened.on('end', () => {
-                stdoutEnded = true;
-                finish();
-            });
-            const stdin = options.stdin;
-            if (stdin === undefined)
-                opened.end();
-            else if (isBufferLike(stdin))
-                opened.end(stdin);
-            else {
-                stdin.once('error', (stdinError) => 
-                // No EOF: the command must not mistake a cut-off input for a complete one. A forced
-                // command cannot be signalled (sshd refuses), so closing the channel is all we can do.
-                fail(new Error(`Reading the input of \`${shown}\` failed, so the command was stopped before its input was complete: ${stdinError.message}`, { cause: stdinError }), { stopCommand: true }));
-                stdin.pipe(opened);
-            }
-        });
-    });
-}
-const SHOWN_COMMAND_LENGTH = 300;
-/** Commands may carry 100 KiB of quoted data; messages show their start. */
-function shortCommand(command) {
-    return command.length <= SHOWN_COMMAND_LENGTH ? command : `${command.slice(0, SHOWN_COMMAND_LENGTH)}… (${command.length} characters)`;
-}
-function isBufferLike(value) {
-    return typeof value === 'string' || Buffer.isBuffer(value);
-}
-/**
- * ssh2's channel.signal() does nothing once our side has sent EOF (it checks `writable`), which
- * is exactly when a command that consumed its stdin hangs; send the request on the protocol then.
- * OpenSSH delivers it to the session's process group, except for forced commands, where it refuses.
- */
-function sendKill(channel) {
-    const internals = channel;
-    const state = internals.outgoing?.state;
-    const id = internals.outgoing?.id;
-    const protocol = internals._client?._protocol;
-    try {
-        if ((state === 'open' || state === 'eof') && id !== undefined && typeof protocol?.signal === 'function')
-            protocol.signal(id, 'KILL');
-        else
-            channel.signal('KILL');
-    }
-    catch {
-        // The channel or connection is already gone.
-    }
-}
-/** Keeps the last `limit` bytes, so a command that floods stderr cannot exhaust memory. */
-class TailBuffer {
-    #limit;
-    #chunks = [];
-    #size = 0;
-    #dropped = false;
-    constructor(limit) {
-        this.#limit = limit;
-    }
-    push(chunk) {
-        this.#chunks.push(chunk);
-        this.#size += chunk.length;
-        while (this.#size > this.#limit && this.#chunks.length > 1) {
-            this.#size -= this.#chunks.shift().length;
-            this.#dropped = true;
-        }
-    }
-    text() {
-        const text = Buffer.concat(this.#chunks).toString('utf8');
-        return this.#dropped ? `[earlier output dropped]\n${text}` : text;
-    }
-}
-function formatDelay(ms) {
-    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
-}
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-;// CONCATENATED MODULE: ./src/core/git/local-git.ts
-
-
-/** The runner's checkout: the typed client for the local `git` the deploy pushes from. */
-class LocalGit {
-    workdir;
-    constructor(workdir) {
-        this.workdir = workdir;
-    }
-    async run(args, options = {}) {
-        let pending = '';
-        const result = await getExecOutput('git', args, {
-            cwd: this.workdir,
-            silent: true,
-            ignoreReturnCode: true,
-            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env },
-            listeners: {
-                stderr: (chunk) => {
-                    if (!options.onStderrLine)
-                        return;
-                    // git rewrites progress lines with \r; treat both as line ends.
-                    pending += chunk.toString();
-                    const lines = pending.split(/\r?\n|\r/);
-                    pending = lines.pop() ?? '';
-                    for (const line of lines)
-                        if (line !== '')
-                            options.onStderrLine(line);
-                }
-            }
-        });
-        if (pending !== '' && options.onStderrLine)
-            options.onStderrLine(pending);
-        if (result.exitCode !== 0 && !options.ignoreReturnCode)
-            throw new Error(`git ${secrets_redact(args.join(' '))} exited with code ${result.exitCode}: ${secrets_redact(result.stderr.trim())}`);
-        return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-    }
-    async isRepository() {
-        const result = await this.run(['rev-parse', '--is-inside-work-tree'], { ignoreReturnCode: true });
-        return result.code === 0 && result.stdout.trim() === 'true';
-    }
-    async isShallow() {
-        return (await this.run(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
-    }
-    /** The full commit SHA a ref names, or undefined when it names no commit. */
-    async resolveCommit(ref) {
-        const result = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { ignoreReturnCode: true });
-        return result.code === 0 ? result.stdout.trim() : undefined;
-    }
-    async hasCommit(sha) {
-        return (await this.run(['cat-file', '-e', `${sha}^{commit}`], { ignoreReturnCode: true })).code === 0;
-    }
-    async remoteUrl(name) {
-        const result = await this.run(['remote', 'get-url', name], { ignoreReturnCode: true });
-        return result.code === 0 ? result.stdout.trim() : undefined;
-    }
-    /** Fetches the whole history from `remote` so that a push carries every object the host may lack. */
-    async unshallow(remote) {
-        return this.run(['fetch', '--unshallow', '--quiet', '--no-tags', remote], { ignoreReturnCode: true });
-    }
-    /** Fetches one commit by SHA (a rollback target missing from a partial checkout). */
-    async fetchCommit(remote, sha) {
-        return this.run(['fetch', '--quiet', '--no-tags', remote, sha], { ignoreReturnCode: true });
-    }
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/core/git/push.ts
-
-
-
-
-function dokkuRemoteUrl(credentials, app) {
-    const host = credentials.host.includes(':') && !credentials.host.startsWith('[') ? `[${credentials.host}]` : credentials.host;
-    return `ssh://${credentials.user}@${host}:${credentials.port}/${app}`;
-}
-/**
- * Pushes a commit to the app's deploy branch with the system's OpenSSH, trusting only the host
- * key our SSH connection already verified and offering only this action's key: no ssh-agent,
- * no ~/.ssh/config, no StrictHostKeyChecking=no. The key lives in a 0700 temp directory that is
- * removed in `finally`; a passphrase reaches ssh through SSH_ASKPASS from the environment.
- */
-async function pushToDokku(git, credentials, request) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'dokku-stack-push-'));
-    try {
-        await (0,promises_namespaceObject.chmod)(dir, 0o700);
-        const keyPath = (0,external_node_path_namespaceObject.join)(dir, 'key');
-        const knownHostsPath = (0,external_node_path_namespaceObject.join)(dir, 'known_hosts');
-        await (0,promises_namespaceObject.writeFile)(keyPath, credentials.privateKey.endsWith('\n') ? credentials.privateKey : `${credentials.privateKey}\n`, { mode: 0o600 });
-        const hostPattern = credentials.port === 22 ? credentials.host : `[${credentials.host}]:${credentials.port}`;
-        await (0,promises_namespaceObject.writeFile)(knownHostsPath, `${hostPattern} ${credentials.verifiedHostKey}\n`, { mode: 0o600 });
-        const env = {};
-        const sshOptions = [
-            '-F /dev/null',
-            `-i ${posixQuote(keyPath)}`,
-            '-o IdentitiesOnly=yes',
-            '-o IdentityAgent=none',
-            `-o UserKnownHostsFile=${posixQuote(knownHostsPath)}`,
-            '-o GlobalKnownHostsFile=/dev/null',
-            '-o StrictHostKeyChecking=yes',
-            '-o PreferredAuthentications=publickey',
-            '-o ConnectTimeout=20',
-            '-o ServerAliveInterval=15',
-            '-o ServerAliveCountMax=4'
-        ];
-        if (credentials.passphrase !== undefined) {
-            const askpass = (0,external_node_path_namespaceObject.join)(dir, 'askpass');
-            await (0,promises_namespaceObject.writeFile)(askpass, '#!/bin/sh\nprintf "%s\\n" "$DOKKU_STACK_KEY_PASSPHRASE"\n', { mode: 0o700 });
-            Object.assign(env, { SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DOKKU_STACK_KEY_PASSPHRASE: credentials.passphrase, DISPLAY: 'none' });
-            sshOptions.push('-o BatchMode=no', '-o NumberOfPasswordPrompts=1');
-        }
-        else {
-            sshOptions.push('-o BatchMode=yes');
-        }
-        env.GIT_SSH_COMMAND = `ssh ${sshOptions.join(' ')}`;
-        env.GIT_SSH_VARIANT = 'ssh';
-        const lines = [];
-        const args = ['push', ...(request.force ? ['--force'] : []), dokkuRemoteUrl(credentials, request.app), `${request.sha}:refs/heads/${request.branch}`];
-        const result = await git.run(args, {
-            env,
-            ignoreReturnCode: true,
-            onStderrLine: (line) => {
-                lines.push(line);
-                request.onRemoteLine?.(line);
-            }
-        });
-        return { outcome: interpretPush(result.code, lines), exitCode: result.code, lines };
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    }
-}
-/**
- * What a push meant, from git's exit code and the remote's lines (contract §1.3, §4.23, §4.24).
- * Exit 0 is not success on its own: a push to a branch that is not the deploy branch exits 0
- * and deploys nothing (dokku/github-action#49); callers still confirm with apps:report.
- */
-function interpretPush(exitCode, lines) {
-    const text = lines.join('\n');
-    if (/currently has a deploy lock in place/.test(text))
-        return 'locked';
-    if (/shallow update not allowed/.test(text))
-        return 'shallow-refused';
-    if (exitCode === 0) {
-        if (/deploy did not complete, you must push to/.test(text))
-            return 'not-deploy-branch';
-        if (/^Everything up-to-date$/m.test(text))
-            return 'up-to-date';
-        return /=====> Application deployed:/.test(text) ? 'deployed' : 'pushed';
-    }
-    if (/pre-receive hook declined/.test(text))
-        return 'build-failed';
-    if (/\[rejected\]|non-fast-forward|fetch first/.test(text))
-        return 'rejected';
-    return 'failed';
 }
 
 ;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
@@ -68017,6 +68680,50 @@ function describeFetchError(error) {
     return cause?.code ?? cause?.message ?? error.message;
 }
 
+;// CONCATENATED MODULE: ./src/actions/dokku-deploy/review-app.ts
+
+/** The datastore plugins whose links `apps:clone` copies (docs/dokku-contract.md#apps-clone). */
+const review_app_SERVICE_PLUGINS = ['postgres', 'redis'];
+/**
+ * `apps:clone` gives the clone everything of its source (docs/dokku-contract.md#apps-clone): every config key (the
+ * services' `*_URL` with their passwords, the app's secrets), the `--link` docker options and a
+ * place in each service's LINKS. Pull-request code must reach none of production's data or
+ * secrets, so right after the clone, before anything is deployed:
+ * - the clone is unlinked (no restart) from every postgres and redis service it was linked to,
+ *   which removes the URL, the docker option and the LINKS entry; the source stays linked;
+ * - every copied key that is secret (a credential-looking name, or a URL with a password) is
+ *   unset, unless this run's `config` sets it (then the new value replaces it).
+ * The review app gets its own services from dokku-service steps (see review-apps.yml).
+ */
+async function isolateReviewApp(dokku, app, from, setByRun, logger) {
+    const isolation = { unlinked: [], unset: [], sharedStorage: [] };
+    const installed = new Set((await dokku.plugins.list()).filter((plugin) => plugin.enabled).map((plugin) => plugin.name));
+    for (const plugin of review_app_SERVICE_PLUGINS) {
+        if (!installed.has(plugin))
+            continue;
+        for (const service of await dokku[plugin].list()) {
+            if (!(await dokku[plugin].links(service)).includes(app))
+                continue;
+            await dokku[plugin].unlink(service, app, { restart: false });
+            isolation.unlinked.push(`${plugin}:${service}`);
+        }
+    }
+    const env = await dokku.config.export(app);
+    isolation.unset = Object.entries(env)
+        .filter(([key, value]) => !setByRun.has(key) && !key.startsWith('DOKKU_') && (looksLikeCredentialKey(key) || registerUrlCredentials(value)))
+        .map(([key]) => key);
+    if (isolation.unset.length > 0)
+        await dokku.config.unset(app, isolation.unset, { restart: false });
+    isolation.sharedStorage = (await dokku.storage.list(app)).map((mount) => `${mount.hostPath}:${mount.containerPath}`);
+    if (isolation.unlinked.length > 0)
+        logger.info(`Unlinked ${app} from ${from}'s services: ${isolation.unlinked.join(', ')} (${from} keeps its links).`);
+    if (isolation.unset.length > 0)
+        logger.info(`Removed the secrets ${app} copied from ${from}: ${isolation.unset.join(', ')}.`);
+    if (isolation.sharedStorage.length > 0)
+        logger.warning(`Review app ${app} mounts the same storage as ${from} (${isolation.sharedStorage.join(', ')}): what the pull request writes there, ${from} sees. Unmount it with dokku storage:unmount if that must not happen.`);
+    return isolation;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/plan.ts
 
 class PlanError extends Error {
@@ -68052,10 +68759,10 @@ function planDeploy(config, observed) {
         steps.push({
             kind: 'set-deploy-branch',
             branch: config.branch,
-            reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set (Dokku would fall back to master)'
+            reason: observed.deployBranch ? `the deploy branch is ${observed.deployBranch}` : 'no deploy branch is set, or the host cannot say (Dokku up to 0.38.3 reports master when unset)'
         });
-    // Compared as Dokku stores them: purely numeric values are re-serialised (007 becomes 7, contract §4.5).
-    const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value)).map(([key]) => key);
+    // Compared as the host's Dokku stores them: from 0.37.8 purely numeric values are re-serialised (007 becomes 7).
+    const changedKeys = [...config.config].filter(([key, value]) => observed.config[key] !== storedConfigValue(value, observed.envFile)).map(([key]) => key);
     if (changedKeys.length > 0)
         steps.push({ kind: 'set-config', keys: changedKeys, reason: `${changedKeys.length === 1 ? 'this key differs' : 'these keys differ'} from the app's environment` });
     const target = targetOf(config, observed);
@@ -68086,7 +68793,7 @@ function targetOf(config, observed) {
         throw new PlanError(`ref ${config.source.ref} does not name a commit in ${config.source.workdir}`);
     return { kind: 'git', sha: observed.targetSha };
 }
-/** A clone inherits its source's deploy-source (addendum §A.1), so a fresh review app reports the base app's deploy. */
+/** A clone inherits its source's deploy-source (docs/dokku-contract.md#apps-clone), so a fresh review app reports the base app's deploy. */
 function deployedFrom(observed) {
     const metadata = observed.deploySourceMetadata;
     if (!observed.appExists || !metadata)
@@ -68113,7 +68820,7 @@ function stepTitle(step) {
         case 'create-app':
             return 'create the app';
         case 'clone-review-app':
-            return `clone ${step.from} into the review app (apps:clone --skip-deploy --ignore-existing)`;
+            return `clone ${step.from} into the review app (apps:clone --skip-deploy --ignore-existing), then unlink it from ${step.from}'s services and remove the secrets it copied`;
         case 'set-deploy-branch':
             return `set the deploy branch to ${step.branch}`;
         case 'set-config':
@@ -68142,10 +68849,15 @@ function stepTitle(step) {
 
 
 
+
+
+
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 const State = {
     isPost: 'isPost',
-    lockedApp: 'lockedApp'
+    lockedApp: 'lockedApp',
+    /** The commit of the deploy mutex ref this run holds (DeployMutex), for the post step to release. */
+    lockSha: 'lockSha'
 };
 const LOCK_POLL_MS = 3000;
 class DeployFailedError extends Error {
@@ -68162,6 +68874,10 @@ async function deploy(config, logger, hooks = {}) {
     const executor = await connectSsh(config.ssh, { logger });
     try {
         const dokku = await DokkuClient.create(executor, logger);
+        // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
+        const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile);
+        if (unstorable !== undefined)
+            throw new ConfigurationError(`Input "config": ${unstorable}`, 'config');
         let observed = await observe(dokku, config, targetSha);
         let plan = makePlan(config, observed);
         await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
@@ -68183,7 +68899,9 @@ async function deploy(config, logger, hooks = {}) {
             failure: undefined
         };
         if (!config.dryRun && plan.steps.length > 0) {
-            const run = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false };
+            const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey };
+            const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => saveState(State.lockSha, sha ?? '') });
+            const run = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex };
             await hooks.beforeApply?.(plan);
             try {
                 // Creating (or cloning) the app needs no lock; everything after it runs under ours.
@@ -68253,18 +68971,30 @@ async function prepareCheckout(git, ref, logger) {
 async function observe(dokku, config, targetSha) {
     const appExists = await dokku.apps.exists(config.app);
     const baseAppExists = config.reviewApp === 'create' && !appExists ? await dokku.apps.exists(config.baseApp) : true;
-    // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (addendum §A.1).
+    // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (docs/dokku-contract.md#apps-clone).
     const source = appExists ? config.app : config.reviewApp === 'create' && baseAppExists ? config.baseApp : undefined;
     if (!source || config.reviewApp === 'destroy')
-        return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, targetSha };
-    const [report, gitReport, env] = await Promise.all([dokku.apps.report(source), dokku.git.report(source), dokku.config.export(source)]);
+        return { appExists, baseAppExists, deploySource: undefined, deploySourceMetadata: undefined, deployBranch: undefined, config: {}, envFile: dokku.features.envFile, targetSha };
+    const [report, gitReport, env, ps] = await Promise.all([
+        dokku.apps.report(source),
+        dokku.git.report(source),
+        dokku.config.export(source),
+        appExists && config.reviewApp === 'create' ? dokku.ps.report(source) : undefined
+    ]);
+    // A review app inherits its base app's deploy source when cloned (dokku v0.38.27 plugins/apps/triggers.go
+    // TriggerPostAppCloneSetup: PropertyClone("apps") copies deploy-source and deploy-source-metadata; the
+    // cached `deployed` flag is copied too, plugins/common/triggers.go), so it says what runs only once the
+    // review app runs something (ps:report running, from its own containers).
+    const inheritedOnly = ps !== undefined && ps.running !== 'true';
+    const recorded = appExists && !inheritedOnly;
     return {
         appExists,
         baseAppExists,
-        deploySource: appExists ? report.deploySource || undefined : undefined,
-        deploySourceMetadata: appExists ? report.deploySourceMetadata || undefined : undefined,
-        deployBranch: gitReport['deploy-branch'] || undefined,
+        deploySource: recorded ? report.deploySource || undefined : undefined,
+        deploySourceMetadata: recorded ? report.deploySourceMetadata || undefined : undefined,
+        deployBranch: configuredDeployBranch(gitReport, dokku.features),
         config: env,
+        envFile: dokku.features.envFile,
         targetSha
     };
 }
@@ -68292,10 +69022,17 @@ async function runStep(run, step) {
             await dokku.apps.create(app);
             break;
         case 'clone-review-app':
-            await logger.group(`Cloning ${step.from} into ${app}`, () => dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream }));
-            logger.warning(`Review app ${app} shares ${step.from}'s linked services and storage (Dokku's apps:clone copies the links). Link it to its own services if it must not touch ${step.from}'s data.`);
+            await logger.group(`Cloning ${step.from} into ${app}`, async () => {
+                // An app that appeared meanwhile is not a fresh clone: its links may be its own, so they stay.
+                const cloned = await dokku.apps.clone(step.from, app, { skipDeploy: true, ignoreExisting: true, ...stream });
+                run.clonedNow = cloned.changed;
+                if (cloned.changed)
+                    await isolateReviewApp(dokku, app, step.from, new Set(config.config.keys()), logger);
+            });
             break;
         case 'destroy-review-app':
+            // The lock ref goes with the app; a renewal pushed after this would create the app again.
+            run.mutex.abandon();
             await dokku.apps.destroy(app);
             break;
         case 'set-deploy-branch':
@@ -68305,8 +69042,9 @@ async function runStep(run, step) {
             for (const key of step.keys) {
                 run.previousConfig.set(key, run.observed.config[key]);
                 const value = config.config.get(key);
-                if (storedConfigValue(value) !== value)
-                    logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${storedConfigValue(value)}.`);
+                const stored = storedConfigValue(value, dokku.features.envFile);
+                if (stored !== value)
+                    logger.warning(`${key} is purely numeric; Dokku stores it as a number, so the app will see ${stored}.`);
             }
             await dokku.config.set(app, Object.fromEntries(step.keys.map((key) => [key, config.config.get(key)])), { restart: false });
             break;
@@ -68331,7 +69069,7 @@ async function runStep(run, step) {
             break;
         }
     }
-    result.done.push(`${step.kind}: ${step.reason}`);
+    result.done.push(step);
 }
 async function pushCommit(run, sha, branch, force = true) {
     const { dokku, config, logger } = run;
@@ -68341,28 +69079,34 @@ async function pushCommit(run, sha, branch, force = true) {
     const deadline = Date.now() + config.lockTimeoutMs;
     for (;;) {
         const pushed = await pushToDokku(run.git, credentials, { app: config.app, sha, branch, force, onRemoteLine: (line) => logger.info(line) });
-        // Dokku's deploy deletes the lock file when it finishes (addendum §A.5): take our marker back at once.
+        // Dokku's deploy deletes the lock file when it finishes (docs/dokku-contract.md#deploy-lock): take our marker back at once.
         await relock(run);
         switch (pushed.outcome) {
             case 'locked':
                 if (Date.now() >= deadline)
                     throw new DeployFailedError(`${config.app} stayed locked by another deploy for longer than lock-timeout`);
                 logger.info(`Another deploy of ${config.app} holds Dokku's build lock; waiting to try again.`);
-                await deploy_sleep(LOCK_POLL_MS);
+                await sleep(LOCK_POLL_MS);
                 continue;
             case 'deployed':
             case 'pushed':
             case 'up-to-date': {
                 const report = await dokku.apps.report(config.app);
-                if (report.deploySource === 'git-push' && report.deploySourceMetadata === sha)
-                    return;
+                const recorded = report.deploySource === 'git-push' && report.deploySourceMetadata === sha;
                 if (pushed.outcome === 'up-to-date') {
-                    // The deploy branch already points at the commit, yet the host records another deploy:
-                    // build the branch head. Dokku records no deploy source for rebuilds (addendum §A.6).
-                    logger.info(`The host already has ${sha.slice(0, 12)} on ${branch} but records ${report.deploySourceMetadata || 'no deploy'}; rebuilding it.`);
+                    // The deploy branch already points at the commit, yet the plan found it not running: a
+                    // deploy that collided, or a review app whose clone copied the branch and the deploy
+                    // source along (apps:clone). Build the branch head. Dokku records no deploy source for
+                    // rebuilds (dokku v0.38.27 plugins/ps/ps.go Rebuild).
+                    logger.info(`The host already has ${sha.slice(0, 12)} on ${branch}${recorded ? '' : ` but records ${report.deploySourceMetadata || 'no deploy'}`}, and it does not run; rebuilding it.`);
                     await dokku.ps.rebuild(config.app, { onOutput: (line) => logger.info(line) });
+                    // Unless it already named the commit, apps:report keeps naming the earlier deploy: a rollback must not take it for what runs.
+                    if (!recorded)
+                        run.reportStale = true;
                     return;
                 }
+                if (recorded)
+                    return;
                 throw new DeployFailedError(`git push exited ${pushed.exitCode}, but the host reports ${report.deploySource || 'nothing'} ${report.deploySourceMetadata || ''} as deployed, not ${sha}. Nothing was deployed.`);
             }
             case 'not-deploy-branch':
@@ -68383,12 +69127,14 @@ async function deployImage(run, image) {
     const stream = { onOutput: (line) => logger.info(line) };
     for (;;) {
         try {
-            const outcome = await dokku.git.fromImage(config.app, image, stream);
+            // Also correct after a lock collision left the repository naming the image (DokkuClient.deployImage).
+            const deployed = await dokku.deployImage(config.app, image, stream);
             await relock(run);
-            // "No changes detected": the repository already names this image (for example after a lock
-            // collision left it advanced, addendum §A.5) while something else runs. Build what it names.
-            if (!outcome.changed)
-                await dokku.ps.rebuild(config.app, stream);
+            if (!deployed.recorded) {
+                // A rebuild: apps:report keeps naming what ran before, so nothing may be concluded from it.
+                run.reportStale = true;
+                return;
+            }
             break;
         }
         catch (error) {
@@ -68396,7 +69142,7 @@ async function deployImage(run, image) {
             if (!(error instanceof DeployLockedError) || Date.now() >= deadline)
                 throw error;
             logger.info(`Another deploy of ${config.app} holds Dokku's build lock; waiting to try again.`);
-            await deploy_sleep(LOCK_POLL_MS);
+            await sleep(LOCK_POLL_MS);
         }
     }
     const report = await dokku.apps.report(config.app);
@@ -68436,7 +69182,7 @@ async function rollBack(run) {
                 result.running = runningNow;
                 return;
             }
-            if (runningNow && describe(runningNow) === describe(previous)) {
+            if (runningNow && describe(runningNow) === describe(previous) && !run.reportStale) {
                 logger.info(`The host still runs ${describe(previous)}: the failed deploy never replaced it.`);
                 result.running = previous;
                 if (run.previousConfig.size === 0)
@@ -68471,44 +69217,88 @@ async function rollBack(run) {
         }
     });
 }
-/** Waits for other deploys' locks, then takes ours (apps:lock). Returns whether it had to wait. */
+/**
+ * Takes the app's deploy lock: first the mutex only one run can hold (DeployMutex: a compare-and-swap
+ * on a ref in the app's repository), waiting up to lock-timeout for another run to release it or for
+ * its lease to expire; then, holding it, waits for Dokku's own lock file (a deploy started outside
+ * dokku-stack) and writes our marker (apps:lock) so that people and `apps:locked` see the deploy.
+ * Returns whether it had to wait.
+ */
 async function acquireLock(run) {
     const { dokku, config, logger } = run;
     const deadline = Date.now() + config.lockTimeoutMs;
     let waiting = false;
-    while (await dokku.apps.locked(config.app)) {
+    const wait = async (why) => {
         if (Date.now() >= deadline)
-            throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s). If no deploy is running, release it with: dokku apps:unlock ${config.app}`);
+            throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s): ${why}.`);
         if (!waiting)
             logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`);
         waiting = true;
-        await deploy_sleep(LOCK_POLL_MS);
+        await sleep(LOCK_POLL_MS);
+    };
+    // Dokku's pre-receive hook adopts a pushed ref as the deploy branch (and deploys it) when the app
+    // has none (dokku v0.38.27 plugins/git/functions cmd-git-hook): the mutex ref must never meet that.
+    if (run.observed.deployBranch === undefined)
+        await dokku.git.set(config.app, 'deploy-branch', config.branch);
+    for (;;) {
+        const attempt = await run.mutex.tryAcquire();
+        if (attempt.acquired) {
+            if (attempt.tookOver)
+                logger.info(attempt.tookOver.app !== config.app
+                    ? `Took over the deploy lock ${config.app} inherited from ${attempt.tookOver.app} through apps:clone.`
+                    : `Took over the deploy lock of ${attempt.tookOver.holder}, which expired at ${attempt.tookOver.expiresAt} (its run ended without releasing it).`);
+            break;
+        }
+        const by = attempt.heldBy;
+        await wait(by ? `held by ${by.holder} since ${by.acquiredAt}, until ${by.expiresAt} unless renewed` : 'another run took it at the same moment');
     }
-    await dokku.apps.lock(config.app);
     run.lockHeld = true;
     saveState(State.lockedApp, config.app);
+    if (run.clonedNow && (await dokku.apps.locked(config.app))) {
+        // apps:clone copies the base app's data directory, its .deploy.lock included (dokku v0.38.27
+        // plugins/apps/triggers.go TriggerPostAppCloneSetup → plugins/common/data.go CloneAppData), when
+        // the base app was deploying or held a marker. This run created the app a moment ago with
+        // --skip-deploy and holds its mutex, so no deploy of it can hold that file: it is inherited, and
+        // nobody would remove it.
+        logger.info(`${config.app} inherited ${config.baseApp}'s deploy lock file through apps:clone; removing it.`);
+        await dokku.apps.unlock(config.app);
+    }
+    run.clonedNow = false;
+    while (await dokku.apps.locked(config.app))
+        await wait(`Dokku's lock file is in place (a deploy outside dokku-stack, or a marker left behind: dokku apps:unlock ${config.app} if no deploy runs)`);
+    await dokku.apps.lock(config.app);
     return waiting;
 }
 async function relock(run) {
-    if (run.lockHeld)
-        await run.dokku.apps.lock(run.config.app);
+    if (!run.lockHeld)
+        return;
+    if (run.mutex.lost)
+        throw new DeployFailedError(run.mutex.lost);
+    await run.dokku.apps.lock(run.config.app);
 }
 async function releaseLock(run) {
     try {
-        // A destroyed review app takes its lock with it.
-        if (await run.dokku.apps.exists(run.config.app))
+        // A destroyed review app takes its lock with it (and a push to it would create it again).
+        if (await run.dokku.apps.exists(run.config.app)) {
             await run.dokku.apps.unlock(run.config.app);
+            if (run.mutex.held && !(await run.mutex.release()))
+                run.logger.warning(`The deploy lock of ${run.config.app} was no longer ours to release (it had expired and another run took it over).`);
+        }
+        run.mutex.abandon();
     }
     catch (error) {
-        run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. Release it with: dokku apps:unlock ${run.config.app}`);
+        run.mutex.abandon();
+        run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${run.mutex.leaseMs / 1000} s after this run last renewed it.`);
     }
     run.lockHeld = false;
     saveState(State.lockedApp, '');
 }
-/** The URL the app answers on: the health-check URL's origin, else its first domain (https when it maps 443). */
+/**
+ * The app's URL as Dokku serves it: its first domain, https when it maps 443. Always this, for
+ * every app and review app, so the output, the Deployment and the summary mean one thing; the
+ * health-check address is reported apart.
+ */
 async function appUrl(dokku, config) {
-    if (config.healthcheck && config.reviewApp === undefined)
-        return config.healthcheck.url.origin;
     if (!(await dokku.apps.exists(config.app)))
         return undefined;
     const domains = await dokku.domains.report(config.app);
@@ -68528,11 +69318,13 @@ function lastLines(lines, n = 15) {
 function lastRemoteLine(lines) {
     return [...lines].reverse().find((line) => line.includes('deploy did not complete')) ?? lines.at(-1) ?? '';
 }
-function deploy_sleep(ms) {
+function sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/inputs.ts
+
+
 
 
 
@@ -68543,6 +69335,8 @@ const Inputs = {
     branch: 'branch',
     ref: 'ref',
     config: 'config',
+    publicConfigKeys: 'public-config-keys',
+    secretConfigKeys: 'secret-config-keys',
     createApp: 'create-app',
     healthcheckUrl: 'healthcheck-url',
     healthcheckStatus: 'healthcheck-status',
@@ -68565,11 +69359,11 @@ const Outputs = {
     rolledBack: 'rolled-back',
     app: 'app'
 };
-const MAX_APP_NAME = 63;
+const inputs_MAX_APP_NAME = 63;
 function readDeployInputs(inputs, event) {
     // Secrets first: masked before any other input can fail and print an error.
     const githubToken = inputs.secret(Inputs.githubToken);
-    const appConfig = inputs.keyValues(Inputs.config, { secret: true });
+    const { config: appConfig, masked: maskedConfigKeys } = readAppConfig(inputs);
     const common = common_readCommonInputs(inputs);
     const baseApp = inputs.appName(Inputs.app, { required: true });
     const reviewValue = inputs.optional(Inputs.reviewApp);
@@ -68579,7 +69373,7 @@ function readDeployInputs(inputs, event) {
     let source;
     if (sourceKind === 'image') {
         const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).');
-        // It travels as a git:from-image argument, which Dokku splits on whitespace (contract §1.1).
+        // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
         const [name, digest, extra] = image.split('@');
         if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
             throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.');
@@ -68595,7 +69389,9 @@ function readDeployInputs(inputs, event) {
             throw invalid(Inputs.ref, ref, 'must be a commit, branch or tag', 'For example HEAD or a full commit SHA.');
         source = { kind: 'git', ref, workdir: inputs.string(Inputs.path, event.workspace) };
     }
-    const url = inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] });
+    const healthcheckValue = inputs.optional(Inputs.healthcheckUrl);
+    const healthcheckOff = healthcheckValue === undefined ? 'empty' : healthcheckValue === 'none' ? 'none' : undefined;
+    const url = healthcheckOff ? undefined : inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] });
     const healthcheck = url
         ? {
             url,
@@ -68610,14 +69406,58 @@ function readDeployInputs(inputs, event) {
         source,
         branch: deployBranch(inputs),
         config: appConfig,
+        maskedConfigKeys,
         createApp: inputs.boolean(Inputs.createApp, true),
         healthcheck,
+        healthcheckOff,
         rollback: inputs.boolean(Inputs.rollback, true),
         lockTimeoutMs: inputs.duration(Inputs.lockTimeout, { fallbackMs: 300_000, maxMs: 3_600_000 }),
         reviewApp,
         githubToken,
         environment: inputs.string(Inputs.environment, reviewApp ? `review/${app}` : 'production')
     };
+}
+/**
+ * The `config` input with the masks it needs: read without masking anything, then only the values
+ * that are secret are masked (see registerConfigSecrets), so that a public value such as the app's
+ * URL stays readable. A value that is a URL with no host is refused: it is what
+ * `https://${{ vars.DOMAIN }}/` becomes when the variable is unset, and the app would boot with it.
+ */
+function readAppConfig(inputs) {
+    const config = inputs.keyValues(Inputs.config, { conceal: true });
+    const publicKeys = configKeyList(inputs, Inputs.publicConfigKeys, config);
+    const secretKeys = configKeyList(inputs, Inputs.secretConfigKeys, config);
+    const both = [...publicKeys].filter((key) => secretKeys.has(key));
+    if (both.length > 0)
+        throw new ConfigurationError(`Inputs "${Inputs.publicConfigKeys}" and "${Inputs.secretConfigKeys}" both list ${both.join(', ')}. Keep each key in one of them.`, Inputs.publicConfigKeys);
+    const masked = registerConfigSecrets(config, { publicKeys, secretKeys });
+    for (const [key, value] of config) {
+        if (!hasEmptyHost(value))
+            continue;
+        const shown = masked.includes(key) ? '' : ` (${JSON.stringify(value)})`;
+        throw new ConfigurationError(`Input "${Inputs.config}" sets ${key} to a URL with no host, or an empty part in it${shown}. It is built from a variable that is unset or empty ` +
+            '(e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.', Inputs.config);
+    }
+    // What no Dokku from 0.37.8 on (godotenv 1.5.1) can store is refused before connecting; the quirks
+    // of the older godotenv are checked once the host's version is known.
+    const unstorable = unstorableConfigMessage(Object.fromEntries(config), 'godotenv-1.5.1');
+    if (unstorable)
+        throw new ConfigurationError(`Input "${Inputs.config}": ${unstorable}`, Inputs.config);
+    return { config, masked };
+}
+/** A list of config keys, one a line or separated by commas or spaces; each must be a key `config` sets. */
+function configKeyList(inputs, name, config) {
+    const keys = inputs
+        .list(name)
+        .flatMap((line) => line.split(/[\s,]+/))
+        .filter((key) => key !== '');
+    for (const key of keys) {
+        if (!CONFIG_KEY.test(key))
+            throw invalid(name, key, 'must list config keys', 'Write the keys as in config (letters, digits, underscores), one a line or separated by commas.');
+        if (!config.has(key))
+            throw invalid(name, key, `names a key that ${Inputs.config} does not set`, `Remove it, or add ${key}=… to ${Inputs.config}.`);
+    }
+    return new Set(keys);
 }
 function deployBranch(inputs) {
     const branch = inputs.string(Inputs.branch, 'main');
@@ -68634,11 +69474,122 @@ function reviewAppName(inputs, baseApp, event) {
     if (!event.pullRequest)
         throw new ConfigurationError(`Input "${Inputs.reviewApp}" needs a pull request to name the review app, and this run (${event.eventName ?? 'outside GitHub'}) has none. Run it on pull_request events, or set ${Inputs.reviewAppName}.`, Inputs.reviewAppName);
     const suffix = `-pr-${event.pullRequest.number}`;
-    const name = `${baseApp.slice(0, MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
+    const name = `${baseApp.slice(0, inputs_MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
     return checkAppName(Inputs.reviewAppName, name);
 }
 
+;// CONCATENATED MODULE: ./src/core/github/summary.ts
+
+
+
+/**
+ * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
+ * unset). The builder renders the HTML; the file is appended here rather than by
+ * `summary.write()`, which caches the first path it saw for the life of the process. Every
+ * cell passes through redaction.
+ */
+async function writeJobSummary(build) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file)
+        return;
+    summary.emptyBuffer();
+    build(summary);
+    const html = secrets_redact(summary.stringify());
+    summary.emptyBuffer();
+    await (0,external_node_fs_promises_namespaceObject.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-deploy/summary.ts
+
+
+
+
+/**
+ * One step, said as what it changes on the host: in the past tense once it ran, as "would …" in a
+ * dry run. Not the step's kind or the planner's reason: a reader of the summary wants to know
+ * what the host looks like now, not how the action decided.
+ */
+function describeChange(step, context, mode) {
+    const [done, would] = phrases(step, context);
+    return mode === 'done' ? done : `would ${would}`;
+}
+function phrases(step, { app, previous }) {
+    const replacing = previous ? `, replacing ${describe(previous)}` : `, ${app}'s first deploy`;
+    switch (step.kind) {
+        case 'create-app':
+            return [`created the app ${app}`, `create the app ${app}`];
+        case 'clone-review-app':
+            return [`created the review app ${app} as a clone of ${step.from}, without ${step.from}'s services and secrets`, `create the review app ${app} as a clone of ${step.from}, without ${step.from}'s services and secrets`];
+        case 'set-deploy-branch':
+            return [`set ${app}'s deploy branch to ${step.branch}`, `set ${app}'s deploy branch to ${step.branch}`];
+        case 'set-config': {
+            const keys = `${step.keys.join(', ')} (values not shown)`;
+            return [`set ${keys}`, `set ${keys}`];
+        }
+        case 'push':
+            return [`deployed commit ${step.sha.slice(0, 12)}${replacing}`, `deploy commit ${step.sha.slice(0, 12)}${replacing}`];
+        case 'deploy-image':
+            return [`deployed image ${step.image}${replacing}`, `deploy image ${step.image}${replacing}`];
+        case 'restart':
+            return [`restarted ${app} to apply the new config`, `restart ${app} to apply the new config`];
+        case 'healthcheck':
+            return [`checked that ${step.url} answers ${step.expectedStatus}: it did`, `check that ${step.url} answers ${step.expectedStatus}`];
+        case 'destroy-review-app':
+            return [`destroyed the review app ${app}`, `destroy the review app ${app}`];
+    }
+}
+/**
+ * The job summary. The URL column is always the app's URL as Dokku serves it (its first domain),
+ * the same as the `url` output; the health-check address is on the health line.
+ */
+async function writeDeploySummary(config, result, durationMs) {
+    const target = result.plan.target ? describe(result.plan.target) : '—';
+    const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? (config.reviewApp === 'destroy' ? 'destroyed' : 'deployed') : 'unchanged';
+    const context = { app: config.app, previous: result.plan.previous };
+    const changes = config.dryRun ? result.plan.steps.map((step) => describeChange(step, context, 'would')) : result.done.map((step) => describeChange(step, context, 'done'));
+    if (result.rolledBack && result.running) {
+        const restoredConfig = result.done.some((step) => step.kind === 'set-config') ? ', with the config it had' : '';
+        changes.push(`rolled back to ${describe(result.running)}${restoredConfig}`);
+    }
+    const nothing = config.dryRun
+        ? `nothing would change: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`
+        : result.failure
+            ? 'nothing'
+            : `nothing: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`;
+    await writeJobSummary((summary) => summary
+        .addHeading(`dokku-deploy: ${config.app}${config.dryRun ? ' (dry run)' : ''}`, 2)
+        .addTable([
+        [
+            { data: 'app', header: true },
+            { data: 'target', header: true },
+            { data: 'outcome', header: true },
+            { data: 'URL', header: true },
+            { data: 'duration', header: true }
+        ],
+        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
+    ])
+        .addList([
+        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
+        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
+        `health check: ${healthLine(config, result)}`,
+        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
+        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
+    ])
+        .addDetails(config.dryRun ? 'What would change' : 'What changed', changes.length > 0 ? changes.map((line) => `- ${line}`).join('<br>') : nothing));
+}
+function healthLine(config, result) {
+    if (config.reviewApp === 'destroy')
+        return 'not applicable';
+    if (!config.healthcheck)
+        return config.healthcheckOff === 'none' ? 'none (healthcheck-url: none)' : 'none: healthcheck-url is empty';
+    const url = config.healthcheck.url.toString();
+    if (result.health)
+        return `${url}: ${result.health.healthy ? 'healthy' : 'unhealthy'} (${describeHealth(result.health)})`;
+    return `${url}: not run${config.dryRun ? ' (dry run)' : result.plan.changed ? '' : ' (nothing changed)'}`;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/main.ts
+
 
 
 
@@ -68657,14 +69608,31 @@ async function run(inputs = new readers_InputReader(), context = readRunContext(
         return releaseLockAfterCancel(inputs, logger);
     saveState(State.isPost, 'true');
     const config = readDeployInputs(inputs, context);
+    warnAboutMissingHealthcheck(config, logger);
     const recorder = config.githubToken && context.repository ? new DeploymentRecorder(new GitHubDeployments(config.githubToken, context), config, context, logger) : undefined;
     const started = Date.now();
     const result = await deploy(config, logger, { beforeApply: (plan) => recorder?.start(plan) ?? Promise.resolve() });
     await recorder?.finish(result);
     setOutputs(result);
-    await writeSummary(config, result, Date.now() - started);
+    await writeDeploySummary(config, result, Date.now() - started);
     if (result.failure)
         throw result.failure;
+}
+/**
+ * An empty healthcheck-url is what `${{ vars.URO_HEALTH_URL }}` becomes when the variable is
+ * unset, and it silently removes the check that decides a rollback. Said before connecting, as a
+ * warning (an annotation on the run) rather than an error, so that a deploy without a check is
+ * still possible; `healthcheck-url: none` says it is on purpose and silences this.
+ */
+function warnAboutMissingHealthcheck(config, logger) {
+    if (config.healthcheckOff !== 'empty' || config.reviewApp === 'destroy')
+        return;
+    const consequence = config.rollback
+        ? 'a release that builds but does not answer stays up: rollback then covers only failed builds and pushes'
+        : 'a release that builds but does not answer stays up';
+    logger.warning(`healthcheck-url is empty, so ${config.app} is deployed without a health check: ${consequence}. ` +
+        'If healthcheck-url is set from a variable (e.g. ${{ vars.URO_HEALTH_URL }}), that variable is unset. ' +
+        'Set it, or write healthcheck-url: none to deploy without a check on purpose.');
 }
 function setOutputs(result) {
     setOutput(Outputs.app, result.app);
@@ -68752,31 +69720,6 @@ class DeploymentRecorder {
         }
     }
 }
-async function writeSummary(config, result, durationMs) {
-    const target = result.plan.target ? describe(result.plan.target) : '—';
-    const health = result.health ? `${result.health.healthy ? 'healthy' : 'unhealthy'} (${describeHealth(result.health)})` : config.healthcheck ? 'not run' : 'no health check configured';
-    const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? 'deployed' : 'unchanged';
-    await writeJobSummary((summary) => summary
-        .addHeading(`dokku-deploy: ${config.app}`, 2)
-        .addTable([
-        [
-            { data: 'app', header: true },
-            { data: 'target', header: true },
-            { data: 'outcome', header: true },
-            { data: 'URL', header: true },
-            { data: 'duration', header: true }
-        ],
-        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
-    ])
-        .addList([
-        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
-        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
-        `health check: ${health}`,
-        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-    ])
-        .addDetails('What changed', result.done.length > 0 ? result.done.map((line) => `- ${line}`).join('<br>') : 'nothing'));
-}
 /**
  * The post step (post-if: cancelled()): a cancelled run may leave the lock it took, or Dokku's own
  * build lock, behind; release both so the next deploy is not blocked.
@@ -68790,13 +69733,17 @@ async function releaseLockAfterCancel(inputs, logger) {
     try {
         const dokku = await DokkuClient.create(executor, logger);
         // The cancelled run's build may still be running on the host: stop it first, or unlocking
-        // under it would let the next deploy run beside it (addendum §A.5).
+        // under it would let the next deploy run beside it (docs/dokku-contract.md#deploy-lock).
         if (dokku.features.builds && (await dokku.builds.cancel(app)).changed)
             logger.info(`Cancelled the build the cancelled run had started on ${app}.`);
         if (await dokku.apps.locked(app)) {
             await dokku.apps.unlock(app);
             logger.info(`Released the deploy lock on ${app} left by the cancelled run.`);
         }
+        // The cancelled run's mutex ref, unless another run has taken it since (it would expire anyway).
+        const lockSha = getState(State.lockSha);
+        if (lockSha && (await dokku.apps.exists(app)) && (await releaseDeployMutex({ ...common.ssh, verifiedHostKey: executor.hostKey.publicKey }, app, lockSha)))
+            logger.info(`Released the deploy mutex on ${app} left by the cancelled run.`);
     }
     finally {
         await executor.close();

@@ -57315,6 +57315,62 @@ function secrets_redact(text) {
     }
     return out;
 }
+/**
+ * Config keys whose values are treated as credentials: any key whose name contains one of these
+ * words (case-insensitive). The runner masks values that came from `${{ secrets.* }}` on its own;
+ * this rule covers what it cannot know: a credential typed into the workflow, read from a file or
+ * built from a variable. Over-masking is the safe side: `public-config-keys` lifts it per key.
+ */
+const CREDENTIAL_KEY_WORDS = ['SECRET', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'TOKEN', 'KEY', 'PRIVATE', 'CREDENTIAL', 'DSN', 'SIGNER', 'SALT'];
+const CREDENTIAL_KEY = new RegExp(CREDENTIAL_KEY_WORDS.join('|'), 'i');
+function looksLikeCredentialKey(key) {
+    return CREDENTIAL_KEY.test(key);
+}
+/**
+ * Registers the password of every `scheme://user:password@` URL in `value`, and the value itself
+ * when it has one. Returns whether it found one. A password in a URL is never public, whatever
+ * its key is called.
+ */
+function registerUrlCredentials(value) {
+    let found = false;
+    // The lookbehind starts a scheme only where one can start: without it a long run of letters is
+    // re-scanned from every position (quadratic: 20 s for a 128 KiB value).
+    for (const match of value.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
+        found = true;
+        registerSecret(match[1]);
+        try {
+            registerSecret(decodeURIComponent(match[1]));
+        }
+        catch {
+            // not percent-encoded: the raw form is registered already
+        }
+    }
+    if (found)
+        registerSecret(value);
+    return found;
+}
+/** A PEM block holding a private key (`-----BEGIN … PRIVATE KEY-----`). */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/**
+ * Masks the values of an app's config that are secret, and only those, so that public values
+ * (the app's URL, a feature flag) stay readable in plans, Dokku's output and summaries:
+ * - a key listed as secret, or whose name looks like a credential (unless listed as public);
+ * - a private key block, whatever the key;
+ * - the password inside a URL (`postgres://u:pw@…`), whatever the key, public or not.
+ * Returns the keys whose whole value is masked.
+ */
+function registerConfigSecrets(config, masking) {
+    const masked = [];
+    for (const [key, value] of config) {
+        const hasUrlPassword = registerUrlCredentials(value);
+        const secret = masking.secretKeys.has(key) || PRIVATE_KEY_BLOCK.test(value) || (!masking.publicKeys.has(key) && looksLikeCredentialKey(key));
+        if (secret)
+            registerSecret(value);
+        if (secret || hasUrlPassword)
+            masked.push(key);
+    }
+    return masked;
+}
 /** For tests: forget every registered secret. */
 function clearSecretsForTest() {
     known.clear();
@@ -57629,12 +57685,12 @@ function notAKeyProblem(text) {
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (contract §3.2). */
+/** Dokku app names (docs/dokku-contract.md#app-names). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (contract §4.5). */
+/** Dokku config keys (docs/dokku-contract.md#config). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
@@ -57738,9 +57794,11 @@ class readers_InputReader {
     }
     /**
      * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
      */
     keyValues(name, options = {}) {
+        const conceal = options.secret === true || options.conceal === true;
         const keyPattern = options.keyPattern ?? CONFIG_KEY;
         const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
         const result = new Map();
@@ -57764,7 +57822,7 @@ class readers_InputReader {
             else {
                 const eq = line.indexOf('=');
                 if (eq <= 0)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
+                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
                 key = line.slice(0, eq).trim();
                 value = line.slice(eq + 1);
             }
@@ -57804,6 +57862,8 @@ class readers_InputReader {
         const value = this.optional(name);
         if (value === undefined)
             return undefined;
+        if (hasEmptyHost(value))
+            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
         let url;
         try {
             url = new URL(value);
@@ -57816,7 +57876,26 @@ class readers_InputReader {
         return url;
     }
 }
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+function hasEmptyHost(value) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
+    if (!authority)
+        return false;
+    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
+    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
+}
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
+ */
+const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
+    if (value.length > MAX_APP_NAME)
+        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
     if (!APP_NAME.test(value))
         throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
     return value;
@@ -57895,3459 +57974,10 @@ function common_readCommonInputs(inputs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/core/action.ts
-
-
-
-
-
-/**
- * The outer guard of every entry point: runs the action and turns any error into a
- * failed step whose message says which action failed. Keep as little as possible
- * outside `run`, so that everything that can throw is reported the same way.
- */
-async function runAction(name, run) {
-    try {
-        await run();
-    }
-    catch (error) {
-        if (error instanceof Error && error.stack)
-            core_debug(secrets_redact(error.stack));
-        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
-    }
-}
-/**
- * The `run` of an action whose issue has not landed: it still validates the common
- * inputs (so a workflow can be wired up and checked), then fails without touching the host.
- */
-function notYetImplemented(name) {
-    return async (inputs = new InputReader()) => {
-        readCommonInputs(inputs);
-        throw new NotImplementedError(name);
-    };
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./src/core/github/summary.ts
-
-
-
-/**
- * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
- * unset). The builder renders the HTML; the file is appended here rather than by
- * `summary.write()`, which caches the first path it saw for the life of the process. Every
- * cell passes through redaction.
- */
-async function writeJobSummary(build) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
-    if (!file)
-        return;
-    summary.emptyBuffer();
-    build(summary);
-    const html = secrets_redact(summary.stringify());
-    summary.emptyBuffer();
-    await (0,promises_namespaceObject.appendFile)(file, `${html}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/core/log.ts
-
-
-/** Logs through the runner's workflow commands; every line passes through redaction first. */
-const actionsLogger = {
-    info: (m) => info(secrets_redact(m)),
-    warning: (m) => warning(secrets_redact(m)),
-    debug: (m) => core_debug(secrets_redact(m)),
-    group: (title, fn) => group(secrets_redact(title), fn)
-};
-/** Collects lines in memory: for tests that assert what was (and was not) logged. */
-class RecordingLogger {
-    lines = [];
-    info(m) { this.lines.push(redact(m)); }
-    warning(m) { this.lines.push(`warning: ${redact(m)}`); }
-    debug(m) { this.lines.push(`debug: ${redact(m)}`); }
-    async group(title, fn) {
-        this.lines.push(`group: ${redact(title)}`);
-        return fn();
-    }
-    text() { return this.lines.join('\n'); }
-}
-
-;// CONCATENATED MODULE: ./src/core/services/cockroach.ts
-// CockroachDB as a plain Dokku app, the recipe of contract §6.2: there is no official plugin (§6.1),
-// so the service is an app deployed from an image with persistent storage, a single-node start
-// command, no zero-downtime checks, no HTTP proxy and a private network the linked apps join.
-// Everything here is pure: the names, paths and values the recipe derives from a service name.
-/**
- * The default image. Same release line as Oxide's fork (v22.1.22 + Oxide patches, uro notes §3.1),
- * so a store written by one can be opened by the other; published by Cockroach Labs with immutable
- * version tags; and older than the 24.3 licence change. actions/dokku-service/README.md says more.
- */
-const COCKROACH_DEFAULT_IMAGE = 'cockroachdb/cockroach';
-const COCKROACH_DEFAULT_VERSION = 'v22.1.22';
-const COCKROACH_SQL_PORT = 26257;
-const COCKROACH_DATA_DIR = '/cockroach/cockroach-data';
-const COCKROACH_CERTS_DIR = '/cockroach/certs';
-/** The app's one process type; other apps on its network reach it as `<app>.web` (§4.14). */
-const COCKROACH_PROCESS = 'web';
-/** The container comes back after a host reboot but not after an operator's `ps:stop` (§6.2 step 3). */
-const COCKROACH_RESTART_POLICY = 'unless-stopped';
-/**
- * A secure node (certificates created by the image's entrypoint on first start, §6.2) that accepts
- * password logins over plain SQL connections: Postgrex connects without TLS options, as Uro's own
- * compose file runs it (uro notes §3.2). The entrypoint word-splits this value (§6.2).
- */
-const COCKROACH_START = ['start-single-node', '--accept-sql-without-tls'];
-/** Config keys the recipe owns on the service app; custom env may not set them. */
-const COCKROACH_KEYS = {
-    args: 'COCKROACH_ARGS',
-    database: 'COCKROACH_DATABASE',
-    user: 'COCKROACH_USER',
-    password: 'COCKROACH_PASSWORD'
-};
-/** SQL user names CockroachDB reserves or grants more than an app should have. */
-const RESERVED_USERS = new Set(['root', 'admin', 'public', 'node', 'none', 'current_user', 'session_user']);
-/**
- * Service names that work everywhere the recipe uses them: a Dokku app name, a storage name
- * (`[A-Za-z0-9_-]`, so no dots), and after `-` → `_` an unquoted SQL identifier (the entrypoint
- * runs `CREATE DATABASE $COCKROACH_DATABASE` unquoted, so it must start with a letter).
- */
-const COCKROACH_SERVICE_NAME = /^[a-z][a-z0-9-]*$/;
-function cockroachNames(service) {
-    const sql = service.replace(/-/g, '_');
-    return {
-        app: service,
-        dataStorage: `${service}-data`,
-        certsStorage: `${service}-certs`,
-        network: `${service}-net`,
-        database: sql,
-        user: sql
-    };
-}
-/** Why `service` cannot name a CockroachDB service, or undefined when it can. */
-function cockroachNameProblem(service) {
-    if (!COCKROACH_SERVICE_NAME.test(service))
-        return 'must be a lowercase name of letters, digits and hyphens starting with a letter (it names a Dokku app, its storage and the SQL database and user)';
-    if (service.length > 50)
-        return 'must be at most 50 characters (it also names the storage and the network)';
-    if (RESERVED_USERS.has(cockroachNames(service).user))
-        return `names a reserved CockroachDB user (${[...RESERVED_USERS].join(', ')})`;
-    return undefined;
-}
-/** The entrypoint's command: the single-node start plus extra flags (`--cache=.25 --max-sql-memory=.25`). */
-function cockroachArgs(extraFlags) {
-    return [...COCKROACH_START, ...extraFlags].join(' ');
-}
-/**
- * The name apps on the private network resolve: `<app>.web`, with the network's TLD when one is
- * set (§4.14).
- */
-function cockroachHost(service, tld) {
-    return tld ? `${service}.${COCKROACH_PROCESS}.${tld.replace(/^\./, '')}` : `${service}.${COCKROACH_PROCESS}`;
-}
-/**
- * `DATABASE_URL` in the form Ecto/Postgrex reads (uro notes §1.5, §3.4): no libpq parameters such
- * as `sslmode` (Postgrex ignores them; TLS is configured with `ssl:` options, not the URL). The
- * password is hex, so nothing needs percent-encoding.
- */
-function cockroachUrl(parts) {
-    const base = `postgresql://${parts.user}:${parts.password}@${parts.host}:${COCKROACH_SQL_PORT}/${parts.database}`;
-    return parts.querystring ? `${base}?${parts.querystring}` : base;
-}
-
-;// CONCATENATED MODULE: ./src/core/services/image.ts
-// Image references as the service inputs take them: a repository (`postgres`, `ghcr.io/v-sekai/cockroach`)
-// and, apart, a tag (`18.4`) — the split dokku-postgres/dokku-redis use for `--image` / `--image-version`.
-// A digest (`@sha256:…`) may follow the repository where a tag is not used.
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
-const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
-function parseImageName(value) {
-    const [repository = '', digest, extra] = value.split('@');
-    if (extra !== undefined || !REPOSITORY.test(repository))
-        return undefined;
-    if (digest !== undefined && !DIGEST.test(digest))
-        return undefined;
-    return { repository, digest };
-}
-/** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
-function hasTag(value) {
-    return (value.split('@')[0]?.split('/').at(-1) ?? '').includes(':');
-}
-function isTag(value) {
-    return TAG.test(value);
-}
-/** `repository:tag` or `repository@digest`, the form `git:from-image` and the reports use. */
-function imageReference(name, tag) {
-    if (name.digest)
-        return `${name.repository}@${name.digest}`;
-    return tag ? `${name.repository}:${tag}` : name.repository;
-}
-/** Splits a report's `image:tag` (postgres:info --version) into its parts; the registry port is not a tag. */
-function splitImageReference(reference) {
-    const at = reference.indexOf('@');
-    if (at >= 0)
-        return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
-    const slash = reference.lastIndexOf('/');
-    const colon = reference.lastIndexOf(':');
-    if (colon > slash)
-        return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
-    return { repository: reference, tag: '' };
-}
-
-;// CONCATENATED MODULE: ./src/core/services/plugins.ts
-const SERVICE_PLUGIN_SOURCES = {
-    postgres: {
-        plugin: 'postgres',
-        label: 'dokku-postgres',
-        url: 'https://github.com/dokku/dokku-postgres.git',
-        committish: '1.48.0',
-        defaultAlias: 'DATABASE',
-        schemeKey: 'POSTGRES_DATABASE_SCHEME'
-    },
-    redis: {
-        plugin: 'redis',
-        label: 'dokku-redis',
-        url: 'https://github.com/dokku/dokku-redis.git',
-        committish: '1.43.0',
-        defaultAlias: 'REDIS',
-        schemeKey: 'REDIS_DATABASE_SCHEME'
-    }
-};
-/** The command a root user runs on the host to install the plugin (plugin:* is root only, contract §1.2, §4.19). */
-function pluginInstallCommand(plugin) {
-    const source = SERVICE_PLUGIN_SOURCES[plugin];
-    return `sudo dokku plugin:install ${source.url} --committish ${source.committish} --name ${source.plugin}`;
-}
-/**
- * The docker option `<plugin>:link` adds to the app's build, deploy and run phases: the service
- * container under its DNS alias, the container name with `.` and `_` turned into `-` (§5, §A.3).
- */
-function serviceLinkOption(plugin, service) {
-    const container = `dokku.${plugin}.${service}`;
-    return ['--link', `${container}:${container.replace(/[._]/g, '-')}`];
-}
-/**
- * Link aliases the way the plugins read `--alias`: upper-cased, a trailing `_URL` dropped
- * (`blue_db_url` → `BLUE_DB`), so the variable is `<ALIAS>_URL`.
- */
-function normaliseAlias(alias) {
-    return alias.toUpperCase().replace(/_URL$/, '');
-}
-/** Replaces the scheme of a service URL, as link does when the app sets `<PLUGIN>_DATABASE_SCHEME`. */
-function withScheme(url, scheme) {
-    if (!scheme)
-        return url;
-    return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, `${scheme}://`);
-}
-/** `url?querystring` (a leading `?` in the querystring is not doubled). */
-function withQuerystring(url, querystring) {
-    return querystring ? `${url}?${querystring.replace(/^\?/, '')}` : url;
-}
-/**
- * Whether two database URLs name the same server, database and user (scheme, password and
- * querystring aside): a value left by an earlier link of this same service, stale or not.
- */
-function sameTarget(a, b) {
-    const left = parseTarget(a);
-    const right = parseTarget(b);
-    return left !== undefined && right !== undefined && left === right;
-}
-function parseTarget(url) {
-    const match = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]*)(?::[^@/]*)?@([^:/?]+)(?::(\d+))?(\/[^?]*)?(?:\?.*)?$/i.exec(url);
-    if (!match)
-        return undefined;
-    return `${match[1] ?? ''}@${(match[2] ?? '').toLowerCase()}:${match[3] ?? ''}${match[4] ?? ''}`;
-}
-/** Where a URL points, without its credentials or querystring: for plans and messages (`dokku-postgres-db:5432/db`). */
-function describeTarget(url) {
-    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?]+)(\/[^?]*)?/i.exec(url);
-    return match ? `${match[1] ?? ''}${match[2] ?? ''}` : 'another value';
-}
-
-;// CONCATENATED MODULE: ./src/actions/dokku-service/inputs.ts
-
-
-
-
-
-
-const Inputs = {
-    engine: 'engine',
-    service: 'service',
-    app: 'app',
-    createApp: 'create-app',
-    image: 'image',
-    imageVersion: 'image-version',
-    linkAlias: 'link-alias',
-    querystring: 'querystring',
-    customEnv: 'custom-env',
-    memory: 'memory',
-    shmSize: 'shm-size',
-    configOptions: 'config-options',
-    upgrade: 'upgrade',
-    installPlugins: 'install-plugins',
-    destroy: 'destroy',
-    confirmDestroy: 'confirm-destroy'
-};
-const Outputs = {
-    service: 'service',
-    url: 'url',
-    changed: 'changed'
-};
-const ENGINES = ['postgres', 'redis', 'cockroach'];
-/** Memory limits above 1 TiB are a typo, not a plan. */
-const MAX_MEMORY_MB = 1024 * 1024;
-/**
- * Reads and checks every input before anything connects: a bad name, a mutable cockroach tag or an
- * unconfirmed destroy fails here, with the host untouched.
- */
-function readServiceInputs(inputs) {
-    const common = common_readCommonInputs(inputs);
-    if (inputs.optional(Inputs.engine) === undefined)
-        throw new ConfigurationError(`Input "${Inputs.engine}" is required and was not supplied. Set it to one of: ${ENGINES.join(', ')}.`, Inputs.engine);
-    const engine = inputs.oneOf(Inputs.engine, ENGINES, 'postgres');
-    const service = readServiceName(inputs, engine);
-    const app = inputs.appName(Inputs.app);
-    if (engine === 'cockroach' && app === service)
-        throw invalid(Inputs.app, app, `must not be the service itself: CockroachDB service ${service} is a Dokku app of that name`, 'Name the app that uses the database.');
-    const destroy = inputs.boolean(Inputs.destroy, false);
-    const confirm = inputs.optional(Inputs.confirmDestroy);
-    if (destroy && confirm !== service)
-        throw new ConfigurationError(confirm === undefined
-            ? `Input "${Inputs.destroy}" is true, which deletes ${engine} service ${service} and its data. To confirm, also set ${Inputs.confirmDestroy}: ${service}.`
-            : `Input "${Inputs.confirmDestroy}" must name the service being destroyed (${service}); got ${JSON.stringify(confirm)}. Nothing was deleted.`, Inputs.confirmDestroy);
-    if (!destroy && confirm !== undefined)
-        throw new ConfigurationError(`Input "${Inputs.confirmDestroy}" is set but ${Inputs.destroy} is not true. Remove ${Inputs.confirmDestroy}, or set ${Inputs.destroy}: true to delete the service.`, Inputs.confirmDestroy);
-    const image = readImage(inputs, engine);
-    const upgrade = inputs.boolean(Inputs.upgrade, false);
-    if (upgrade && engine !== 'cockroach' && image.version === undefined)
-        throw new ConfigurationError(`Input "${Inputs.upgrade}" is true but ${Inputs.imageVersion} is empty: say which version to upgrade to, e.g. ${Inputs.imageVersion}: 18.4.`, Inputs.imageVersion);
-    return {
-        ...common,
-        engine,
-        service,
-        app,
-        createApp: inputs.boolean(Inputs.createApp, true),
-        image: engine === 'cockroach' ? undefined : image.repository,
-        imageVersion: engine === 'cockroach' ? undefined : image.version,
-        imageReference: engine === 'cockroach' ? image.reference : undefined,
-        alias: readAlias(inputs, engine),
-        querystring: readQuerystring(inputs),
-        customEnv: readCustomEnv(inputs, engine),
-        memory: readMemory(inputs),
-        shmSize: readShmSize(inputs, engine),
-        configOptions: readConfigOptions(inputs, engine),
-        upgrade,
-        installPlugins: inputs.boolean(Inputs.installPlugins, false),
-        destroy
-    };
-}
-function readServiceName(inputs, engine) {
-    if (engine !== 'cockroach')
-        return inputs.serviceName(Inputs.service, { required: true });
-    const value = inputs.required(Inputs.service);
-    const problem = cockroachNameProblem(value);
-    if (problem)
-        throw invalid(Inputs.service, value, problem, 'For example "crdb" or "uro-db".');
-    return value;
-}
-function readImage(inputs, engine) {
-    const raw = inputs.optional(Inputs.image);
-    const version = inputs.optional(Inputs.imageVersion);
-    const example = engine === 'cockroach' ? 'ghcr.io/v-sekai/cockroach' : engine === 'postgres' ? 'postgis/postgis' : 'redis';
-    if (version !== undefined && !isTag(version))
-        throw invalid(Inputs.imageVersion, version, 'must be an image tag', 'Letters, digits, ".", "_" and "-", e.g. 18.4 or v22.1.22.');
-    if (raw !== undefined && hasTag(raw)) {
-        // The split is only spelled out for a plausible reference: anything else is shown once, quoted, by invalid().
-        const split = /^[A-Za-z0-9._/:@-]+$/.test(raw) ? `: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}` : '';
-        throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}${split}.`);
-    }
-    const name = raw === undefined ? undefined : parseImageName(raw);
-    if (raw !== undefined && name === undefined)
-        throw invalid(Inputs.image, raw, 'must be an image repository (registry/name), optionally with @sha256:<digest>', `For example ${example}.`);
-    if (engine !== 'cockroach') {
-        if (name?.digest)
-            throw invalid(Inputs.image, raw, `cannot carry a digest for ${engine}: the plugin takes a repository and a tag`, `Use ${Inputs.image} and ${Inputs.imageVersion}.`);
-        return { repository: name?.repository, version, reference: undefined };
-    }
-    // cockroach: an immutable reference, because git:from-image treats an unchanged reference as
-    // "No changes detected" and never redeploys a moved tag (§6.2 step 6, addendum §A.10).
-    const chosen = name ?? { repository: COCKROACH_DEFAULT_IMAGE, digest: undefined };
-    if (chosen.digest && version !== undefined)
-        throw new ConfigurationError(`Inputs "${Inputs.image}" (with a digest) and "${Inputs.imageVersion}" cannot both pin the image. Keep one of them.`, Inputs.imageVersion);
-    const tag = chosen.digest ? undefined : (version ?? (name === undefined ? COCKROACH_DEFAULT_VERSION : undefined));
-    if (!chosen.digest && tag === undefined)
-        throw new ConfigurationError(`Input "${Inputs.imageVersion}" is required with image ${chosen.repository}: CockroachDB is deployed from an immutable reference. ` +
-            `Set ${Inputs.imageVersion} to a release or commit tag, or give ${Inputs.image} as ${chosen.repository}@sha256:<digest>.`, Inputs.imageVersion);
-    if (tag === 'latest')
-        throw invalid(Inputs.imageVersion, tag, 'must be an immutable tag: "latest" moves, and Dokku does not redeploy an unchanged reference', `Use a release or commit tag (e.g. ${COCKROACH_DEFAULT_VERSION}, or ghcr.io/v-sekai/cockroach's <commit sha> tag), or a digest.`);
-    return { repository: chosen.repository, version: tag, reference: imageReference(chosen, tag) };
-}
-function readAlias(inputs, engine) {
-    const fallback = engine === 'redis' ? SERVICE_PLUGIN_SOURCES.redis.defaultAlias : SERVICE_PLUGIN_SOURCES.postgres.defaultAlias;
-    const value = inputs.optional(Inputs.linkAlias);
-    if (value === undefined)
-        return fallback;
-    const alias = normaliseAlias(value);
-    if (!/^[A-Z_][A-Z0-9_]*$/.test(alias) || alias === '')
-        throw invalid(Inputs.linkAlias, value, 'must be a variable name prefix (letters, digits and underscores)', `For example ${fallback} (the app gets ${fallback}_URL).`);
-    return alias;
-}
-function readQuerystring(inputs) {
-    const value = inputs.optional(Inputs.querystring);
-    if (value === undefined)
-        return undefined;
-    const query = value.replace(/^\?/, '');
-    // It travels as a plugin argument and ends in a URL: plain URL query characters only.
-    if (!/^[A-Za-z0-9_.~%=&+,:-]+$/.test(query) || query.startsWith('-'))
-        throw invalid(Inputs.querystring, value, 'must be a URL query string (key=value pairs joined by &)', 'For example pool_size=10 (percent-encode anything else).');
-    return query;
-}
-function readCustomEnv(inputs, engine) {
-    const env = inputs.keyValues(Inputs.customEnv);
-    for (const [key, value] of env) {
-        if (engine !== 'cockroach' && /[;\n]/.test(value))
-            throw new ConfigurationError(`Input "${Inputs.customEnv}": the value of ${key} contains ";" or a newline, which the ${engine} plugin cannot store (it splits the list on ";").`, Inputs.customEnv);
-        if (engine === 'cockroach' && Object.values(COCKROACH_KEYS).includes(key))
-            throw new ConfigurationError(`Input "${Inputs.customEnv}" sets ${key}, which the CockroachDB recipe manages itself. Remove it; use ${Inputs.configOptions} for extra start flags.`, Inputs.customEnv);
-        if (!CONFIG_KEY.test(key))
-            throw invalid(Inputs.customEnv, key, 'has an invalid key', 'Keys start with a letter or underscore.');
-    }
-    return env;
-}
-function readMemory(inputs) {
-    if (inputs.optional(Inputs.memory) === undefined)
-        return undefined;
-    return inputs.integer(Inputs.memory, { fallback: 1024, min: 16, max: MAX_MEMORY_MB, unit: 'MB' });
-}
-function readShmSize(inputs, engine) {
-    const value = inputs.optional(Inputs.shmSize);
-    if (value === undefined)
-        return undefined;
-    if (engine === 'cockroach')
-        throw new ConfigurationError(`Input "${Inputs.shmSize}" applies to the postgres and redis plugins only; CockroachDB does not use shared memory this way. Remove it.`, Inputs.shmSize);
-    if (!/^\d+[bkmg]?$/i.test(value))
-        throw invalid(Inputs.shmSize, value, 'must be a size', 'For example 256m or 1g.');
-    return value;
-}
-function readConfigOptions(inputs, engine) {
-    const value = inputs.optional(Inputs.configOptions);
-    if (value === undefined)
-        return undefined;
-    if (/\n/.test(value))
-        throw invalid(Inputs.configOptions, value, 'must be on one line', 'Separate the options with spaces.');
-    if (engine === 'cockroach') {
-        // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (§6.2): plain flags only,
-        // nothing a shell would glob or quote.
-        for (const word of value.split(/\s+/).filter((w) => w !== ''))
-            if (!/^--?[A-Za-z0-9][A-Za-z0-9_.=:/,%+-]*$/.test(word))
-                throw invalid(Inputs.configOptions, value, `has ${JSON.stringify(word)}, which is not a plain start flag`, 'For example --cache=.25 --max-sql-memory=.25 (no quotes, spaces inside values or globs).');
-    }
-    return value.trim();
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/output.ts
-// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
-// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
-// §4.5, §5.1). Everything the client shows (errors, streamed build output) passes through here first;
-// registered secrets are redacted afterwards by the logger and RemoteCommandError.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
-/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
-function maskUrlCredentials(text) {
-    return text.replace(URL_CREDENTIALS, '$1$2:***@');
-}
-// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
-// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
-// prefixed line, which a later line of a multi-line value could itself look like.
-const ENTRIES_END = /^-----> Restarting app /;
-const SET_HEADER = /Setting config vars\s*$/;
-const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
-/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
-class ConfigEchoFilter {
-    skipping = false;
-    /** The line to show, or undefined to drop it. */
-    line(line) {
-        // config:import prints each entry as its own line (its value masked here); a value may span lines.
-        const entry = IMPORT_ENTRY.exec(line);
-        if (entry) {
-            this.skipping = true;
-            return `${entry[1]}${entry[2]}=***`;
-        }
-        if (this.skipping && !ENTRIES_END.test(line))
-            return undefined;
-        this.skipping = false;
-        if (SET_HEADER.test(line))
-            this.skipping = true;
-        return line;
-    }
-}
-/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
-function sanitizeOutput(text, options = {}) {
-    if (!text)
-        return text;
-    let out = text;
-    if (options.echoesConfig) {
-        const filter = new ConfigEchoFilter();
-        const final = out.endsWith('\n') ? '\n' : '';
-        const kept = (final ? out.slice(0, -1) : out)
-            .split('\n')
-            .map((l) => filter.line(l))
-            .filter((l) => l !== undefined);
-        out = kept.length === 0 ? '' : kept.join('\n') + final;
-    }
-    return maskUrlCredentials(out);
-}
-/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
-class LineEmitter {
-    buffer = '';
-    emit;
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        this.buffer += chunk;
-        let newline = this.buffer.indexOf('\n');
-        while (newline !== -1) {
-            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
-            this.buffer = this.buffer.slice(newline + 1);
-            newline = this.buffer.indexOf('\n');
-        }
-    }
-    flush() {
-        if (this.buffer !== '')
-            this.emit(this.buffer.replace(/\r$/, ''));
-        this.buffer = '';
-    }
-}
-/**
- * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
- * from 0.38 the build capture moves a deploy's stderr onto stdout (contract §3.3), and which
- * lines are printed before the capture starts differs per command.
- */
-function mentions(result, needle) {
-    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
-    return test(result.stderr) || test(result.stdout);
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
-
-
-
-/**
- * A dokku command failed, or exited 0 without doing what was asked. The message holds the
- * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
- */
-class DokkuCommandError extends RemoteCommandError {
-    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
-    failureText;
-    constructor(params) {
-        super(params);
-        this.name = 'DokkuCommandError';
-        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
-    }
-}
-/** Exit code 20: the app does not exist (contract §3.2). */
-class AppNotFoundError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
-        this.name = 'AppNotFoundError';
-        this.app = app;
-    }
-}
-/** A dokku-postgres / dokku-redis service does not exist (exit code 1, contract §5, addendum §A.3). */
-class ServiceNotFoundError extends DokkuCommandError {
-    plugin;
-    service;
-    constructor(plugin, service, params) {
-        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
-        this.name = 'ServiceNotFoundError';
-        this.plugin = plugin;
-        this.service = service;
-    }
-}
-/** Another deploy holds the app's deploy lock; Dokku does not wait (contract §4.23, addendum §A.5). */
-class DeployLockedError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({
-            ...params,
-            reason: params.reason ??
-                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
-        });
-        this.name = 'DeployLockedError';
-        this.app = app;
-    }
-}
-/** The command exited 0 but did not do what was asked (contract §10 item 5). */
-class UnfulfilledCommandError extends DokkuCommandError {
-    constructor(reason, params) {
-        super({ ...params, reason });
-        this.name = 'UnfulfilledCommandError';
-    }
-}
-/** The host runs a Dokku older than the toolkit supports. */
-class UnsupportedDokkuVersionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UnsupportedDokkuVersionError';
-    }
-}
-/** A command or form that the host's Dokku version does not have. */
-class DokkuFeatureUnavailableError extends Error {
-    constructor(what, needed, found) {
-        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
-        this.name = 'DokkuFeatureUnavailableError';
-    }
-}
-/** A root-only command (contract §1.2) was asked of a connection that runs as the dokku user. */
-class RootRequiredError extends Error {
-    constructor(command) {
-        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
-            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
-        this.name = 'RootRequiredError';
-    }
-}
-/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
-class DokkuArgumentError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DokkuArgumentError';
-    }
-}
-/** Dokku printed something the parser does not recognise. */
-class errors_DokkuParseError extends Error {
-    constructor(what, output, expected) {
-        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
-        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
-        this.name = 'DokkuParseError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
-
-
-/**
- * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
- * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
- * and so is every whole value that carries one.
- */
-function parseConfigJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
-    const config = {};
-    for (const [key, value] of Object.entries(data)) {
-        if (typeof value !== 'string')
-            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
-        registerUrlCredentials(value);
-        config[key] = value;
-    }
-    return config;
-}
-/** Registers the password of every `scheme://user:password@` URL in `value`, and the value itself when it has one. */
-function registerUrlCredentials(value) {
-    let found = false;
-    for (const match of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
-        found = true;
-        registerSecret(match[1]);
-        try {
-            registerSecret(decodeURIComponent(match[1]));
-        }
-        catch {
-            // not percent-encoded: the raw form is registered already
-        }
-    }
-    if (found)
-        registerSecret(value);
-}
-/**
- * The value godotenv stores for `value` (contract §4.5 "storage quirk", §10.13): anything Go's
- * `strconv.Atoi` accepts is re-written with `%d`, so `007`, `+5`, `-0` come back as `7`, `5`, `0`.
- */
-function storedConfigValue(value) {
-    if (!/^[+-]?\d+$/.test(value))
-        return value;
-    const n = BigInt(value);
-    if (n > 9223372036854775807n || n < -9223372036854775808n)
-        return value;
-    return n.toString();
-}
-
-;// CONCATENATED MODULE: ./src/actions/dokku-service/plan.ts
-
-
-
-
-
-/** The inputs ask for something the host's state rules out; `input` names the input to change, if one fixes it. */
-class PlanError extends Error {
-    input;
-    constructor(message, input) {
-        super(message);
-        this.name = 'PlanError';
-        this.input = input;
-    }
-}
-/** Pure: the steps that take the host from what was observed to what the inputs ask for. */
-function planService(config, observed) {
-    if (observed.kind === 'cockroach')
-        return config.destroy ? planCockroachDestroy(config, observed) : planCockroach(config, observed);
-    return config.destroy ? planPluginDestroy(config, observed) : planPlugin(config, observed);
-}
-// ---- postgres / redis ----------------------------------------------------------------------------
-function pluginOf(config) {
-    if (config.engine === 'cockroach')
-        throw new Error('cockroach has no plugin');
-    return config.engine;
-}
-/** The host name link writes into URLs: `dokku-postgres-<svc>` (`.` and `_` become `-`). */
-function pluginHost(plugin, service) {
-    return `dokku-${plugin}-${service}`.replace(/[._]/g, '-');
-}
-function pointsAt(value, host) {
-    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
-    return match !== null && match[1].toLowerCase() === host.toLowerCase();
-}
-function planPlugin(config, observed) {
-    const plugin = pluginOf(config);
-    const source = SERVICE_PLUGIN_SOURCES[plugin];
-    const steps = [];
-    const notices = [];
-    const notes = [];
-    if (observed.plugin === 'disabled')
-        throw new PlanError(`The ${source.label} plugin is installed on the host but disabled. Enable it as root: \`sudo dokku plugin:enable ${plugin}\`.`);
-    if (observed.plugin === 'missing') {
-        if (!config.installPlugins)
-            throw new PlanError(`The ${source.label} plugin is not installed on the host, so there is no ${plugin} service to provision. ` +
-                `Install it as root on the host: \`${pluginInstallCommand(plugin)}\` — or run this step with ssh-user: root and ${Inputs.installPlugins}: true.`);
-        if (!observed.canInstallPlugins)
-            throw new PlanError(`The ${source.label} plugin is not installed, and ${Inputs.installPlugins}: true cannot install it over the dokku user (plugin:install must run as root). ` +
-                `Set ssh-user: root (or a user allowed to run dokku through sudo), or install it on the host: \`${pluginInstallCommand(plugin)}\`.`, 'ssh-user');
-        steps.push({ kind: 'install-plugin', plugin, reason: `${source.label} is not installed; pinned to ${source.committish}, the release this toolkit was checked against` });
-    }
-    const service = observed.service;
-    if (!service) {
-        steps.push({ kind: 'create-service', reason: `${plugin} service ${config.service} does not exist yet` });
-    }
-    else {
-        const wanted = wantedVersion(config, service.version);
-        if (wanted && service.version !== wanted.reference) {
-            if (service.version === '')
-                notices.push(`${config.service}'s container is gone (status ${service.status}), so its version cannot be compared with ${wanted.reference}; start it with \`dokku ${plugin}:start ${config.service}\`.`);
-            else if (config.upgrade)
-                steps.push({ kind: 'upgrade-service', image: wanted.image, imageVersion: wanted.version, reason: `it runs ${service.version} and upgrade is true` });
-            else
-                notices.push(`${config.service} runs ${service.version}, not ${wanted.reference}: left as it is. Set ${Inputs.upgrade}: true to switch the image` +
-                    (plugin === 'postgres' ? ' (a new Postgres major version does not migrate the data: export, create a new service and import instead).' : '.'));
-        }
-        if (config.configOptions !== undefined && service.configOptions.trim() !== config.configOptions)
-            notices.push(`${config.service} was created with config options ${JSON.stringify(service.configOptions.trim())}, not ${JSON.stringify(config.configOptions)}: ` +
-                `the plugin applies them at creation only, so they are left as they are.`);
-        if (service.status !== 'running' && service.version !== '')
-            notices.push(`${config.service} is ${service.status}, not running; start it with \`dokku ${plugin}:start ${config.service}\`.`);
-    }
-    let url = service ? withQuerystring(service.dsn, config.querystring) : undefined;
-    let variable;
-    const app = observed.app;
-    if (config.app !== undefined && app !== undefined) {
-        variable = `${config.alias}_URL`;
-        if (!app.exists)
-            steps.push(createAppStep(config, config.app));
-        const base = service ? withScheme(service.dsn, app.config[source.schemeKey]) : undefined;
-        const desired = base === undefined ? undefined : withQuerystring(base, config.querystring);
-        url = desired;
-        const host = pluginHost(plugin, config.service);
-        const entries = Object.entries(app.config);
-        // "Linked", as the plugin decides it: some value contains the service URL (§5.1 postgres:linked).
-        const holders = base === undefined ? [] : entries.filter(([, value]) => value.includes(base)).map(([key]) => key);
-        // Values pointing at this service that are no longer its URL (an old password after a re-create).
-        const stale = entries.filter(([key, value]) => !holders.includes(key) && pointsAt(value, host)).map(([key]) => key);
-        const inLinks = service?.links.includes(app.name) ?? false;
-        const wired = app.dockerLink && inLinks && stale.length === 0;
-        const current = app.config[variable];
-        const appSteps = [];
-        if (wired && holders.length > 0) {
-            if (current !== desired) {
-                if (current !== undefined && !holders.includes(variable))
-                    throw aliasTaken(variable, current, `${config.app} already holds another URL in ${variable}; ${config.service} is linked to it as ${holders.join(', ')}`);
-                appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.service} is linked as ${holders.join(', ')} but not as ${variable}` : `${variable} differs from the wanted URL (querystring)` });
-            }
-        }
-        else {
-            // Not linked, or linked half-way (a run that stopped inside link, or a manual change): clean
-            // up what is there, so that link sees a clean app and adds each part once.
-            const unlink = app.dockerLink || inLinks || holders.length > 0;
-            if (unlink || stale.length > 0) {
-                const parts = [
-                    ...(holders.length > 0 ? [`${holders.join(', ')} set`] : []),
-                    ...(app.dockerLink ? ['the --link docker option present'] : []),
-                    ...(inLinks ? ['the app in the service links'] : []),
-                    ...(stale.length > 0 ? [`stale ${stale.join(', ')} (an earlier URL of this service)`] : [])
-                ];
-                appSteps.push({ kind: 'clean-link', unlink, unset: stale, reason: `the link is incomplete: ${parts.join('; ')}` });
-            }
-            const remaining = entries.filter(([key]) => !holders.includes(key) && !stale.includes(key));
-            const blocking = remaining.filter(([key, value]) => key.includes(variable) || value.includes(variable));
-            if (blocking.length > 0) {
-                const exact = blocking.find(([key]) => key === variable);
-                if (exact)
-                    throw aliasTaken(variable, exact[1], `${config.app} already has ${variable} for something else`);
-                throw new PlanError(`Cannot link ${config.service} to ${config.app} as ${variable}: ${blocking.map(([key]) => key).join(', ')} contain${blocking.length === 1 ? 's' : ''} "${variable}", ` +
-                    `and ${source.label} refuses an alias whose name appears anywhere in the app's config (it matches substrings). Set ${Inputs.linkAlias} to another name.`, Inputs.linkAlias);
-            }
-            appSteps.push({ kind: 'link', variable, reason: holders.length > 0 || unlink ? 'to finish the incomplete link' : `${config.app} is not linked to ${config.service}` });
-        }
-        steps.push(...appSteps);
-        const upgrading = steps.some((s) => s.kind === 'upgrade-service');
-        if ((appSteps.length > 0 || (upgrading && inLinks)) && app.exists && app.deployed)
-            steps.push({ kind: 'restart-app', app: config.app, reason: appSteps.length > 0 ? `${config.app} runs with its old environment` : `the ${plugin} container was replaced` });
-        else if (appSteps.length > 0)
-            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
-    }
-    if (service && steps.some((s) => s.kind === 'upgrade-service'))
-        for (const other of service.links)
-            if (other !== config.app)
-                steps.push({ kind: 'restart-app', app: other, reason: `linked to ${config.service}, whose container was replaced` });
-    return { steps, notices, notes, variable, url, serviceConfig: undefined };
-}
-/** The image:tag the inputs ask for, filling what they leave out from what runs; undefined when they ask for nothing. */
-function wantedVersion(config, running) {
-    if (config.image === undefined && config.imageVersion === undefined)
-        return undefined;
-    const current = splitImageReference(running);
-    const image = config.image ?? current.repository;
-    const version = config.imageVersion ?? current.tag;
-    return { image, version, reference: `${image}:${version}` };
-}
-function planPluginDestroy(config, observed) {
-    const plugin = pluginOf(config);
-    const service = observed.service;
-    const base = { notices: [], notes: [], variable: undefined, url: undefined, serviceConfig: undefined };
-    if (observed.plugin !== 'enabled' || !service)
-        return { ...base, steps: [], notes: [`${plugin} service ${config.service} does not exist; nothing to destroy.`] };
-    const others = service.links.filter((app) => app !== config.app);
-    if (others.length > 0)
-        throw new PlanError(`${plugin} service ${config.service} is still linked to ${others.join(', ')}; nothing was deleted. ` +
-            `Unlink ${others.length === 1 ? 'it' : 'them'} first (\`dokku ${plugin}:unlink ${config.service} <app>\`), or destroy ${others.length === 1 ? 'that app' : 'those apps'}.`, Inputs.app);
-    const steps = [];
-    const app = observed.app;
-    const holders = app ? Object.values(app.config).some((value) => value.includes(withScheme(service.dsn, app.config[SERVICE_PLUGIN_SOURCES[plugin].schemeKey]))) : false;
-    if (config.app !== undefined && app?.exists && (service.links.includes(config.app) || holders || app.dockerLink))
-        steps.push({ kind: 'unlink', reason: `${config.app} is linked to it (unlinked without a restart)` });
-    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
-    const notes = steps.some((s) => s.kind === 'unlink') ? [`${config.app} keeps its running containers until its next deploy or restart; its ${plugin} URL variable is gone.`] : [];
-    return { ...base, steps, notes };
-}
-// ---- cockroach -------------------------------------------------------------------------------------
-function planCockroach(config, observed) {
-    const names = cockroachNames(config.service);
-    const service = observed.service;
-    const image = config.imageReference;
-    const steps = [];
-    const notices = [];
-    const notes = [];
-    // Steps that change how the node runs: applied by a deploy, or by a restart of a deployed node.
-    const nodeSteps = [];
-    if (!service)
-        steps.push(createAppStep(config, names.app, `CockroachDB service ${config.service} (a Dokku app) does not exist yet`));
-    for (const [storage, containerDir] of [
-        [names.dataStorage, COCKROACH_DATA_DIR],
-        [names.certsStorage, COCKROACH_CERTS_DIR]
-    ]) {
-        if (!service?.mounts.some((m) => isMount(m, storage, containerDir)))
-            nodeSteps.push({ kind: 'mount-storage', storage, containerDir, reason: `${containerDir} must outlive the container` });
-    }
-    const password = service?.config[COCKROACH_KEYS.password] || observed.newPassword;
-    if (service?.deployed) {
-        // The image applies COCKROACH_DATABASE/USER/PASSWORD only when it initialises an empty store (§6.2).
-        const recorded = { database: service.config[COCKROACH_KEYS.database], user: service.config[COCKROACH_KEYS.user] };
-        if (!service.config[COCKROACH_KEYS.password] || recorded.database !== names.database || recorded.user !== names.user)
-            throw new PlanError(`CockroachDB service ${config.service} is deployed, but its store was not initialised by this recipe ` +
-                `(its config says database ${recorded.database ?? '(none)'}, user ${recorded.user ?? '(none)'}${service.config[COCKROACH_KEYS.password] ? '' : ', no password'}; expected ${names.database} and ${names.user}). ` +
-                `The image only creates the database and user on its first start, so this cannot be repaired by setting config. ` +
-                `Create them by hand (\`dokku enter ${names.app} web ./cockroach sql --certs-dir=certs\`) and set ${Object.values(COCKROACH_KEYS).slice(1).join(', ')} to match, or destroy the service and let this action create it.`);
-    }
-    const serviceConfig = {
-        [COCKROACH_KEYS.args]: cockroachArgs(config.configOptions ? config.configOptions.split(/\s+/) : []),
-        [COCKROACH_KEYS.database]: names.database,
-        [COCKROACH_KEYS.user]: names.user,
-        [COCKROACH_KEYS.password]: password,
-        ...Object.fromEntries(config.customEnv)
-    };
-    const configKeys = Object.keys(serviceConfig).filter((key) => service?.config[key] !== storedConfigValue(serviceConfig[key]));
-    if (configKeys.length > 0)
-        nodeSteps.push({ kind: 'set-service-config', keys: configKeys, reason: service ? 'these values differ on the service app' : 'the start command, database, user and generated password' });
-    if (!service?.checksDisabled)
-        nodeSteps.push({ kind: 'disable-checks', reason: 'the old node must stop before a new one opens the same store' });
-    if (service?.restartPolicy !== COCKROACH_RESTART_POLICY)
-        nodeSteps.push({ kind: 'set-restart-policy', policy: COCKROACH_RESTART_POLICY, reason: `the restart policy is ${service?.restartPolicy || 'the default'}` });
-    if (service?.proxyEnabled !== false)
-        nodeSteps.push({ kind: 'disable-proxy', reason: 'pgwire must not be routed as HTTP' });
-    if (config.memory !== undefined && service?.memoryLimit !== `${config.memory}m`)
-        nodeSteps.push({ kind: 'limit-memory', memory: `${config.memory}m`, reason: service?.memoryLimit ? `the limit is ${service.memoryLimit}` : 'no memory limit is set' });
-    if (!observed.networkExists)
-        nodeSteps.push({ kind: 'create-network', network: names.network, reason: 'the private network apps reach the node on does not exist' });
-    if (!attachedTo(service?.networks, names.network))
-        nodeSteps.push({ kind: 'attach-network', app: names.app, networks: [...(service?.networks.postCreate ?? []), names.network], reason: `the node is not on ${names.network}` });
-    steps.push(...nodeSteps);
-    if (!service?.deployed)
-        steps.push({ kind: 'deploy-image', image, reason: 'the node has not been deployed yet' });
-    else if (service.deployedImage !== image) {
-        if (config.upgrade)
-            steps.push({ kind: 'deploy-image', image, reason: `it runs ${service.deployedImage ?? 'something else'} and upgrade is true` });
-        else
-            notices.push(`${config.service} runs ${service.deployedImage ?? 'an image not deployed by this action'}, not ${image}: left as it is. Set ${Inputs.upgrade}: true to deploy ${image} (check CockroachDB's upgrade path between the two versions first).`);
-    }
-    if (service?.deployed && nodeSteps.length > 0 && !steps.some((s) => s.kind === 'deploy-image'))
-        steps.push({ kind: 'restart-service', reason: 'the node runs with its old settings' });
-    const host = cockroachHost(config.service, service?.tld ?? '');
-    const url = cockroachUrl({ user: names.user, password, host, database: names.database, querystring: config.querystring });
-    let variable;
-    const app = observed.app;
-    if (config.app !== undefined && app !== undefined) {
-        variable = `${config.alias}_URL`;
-        const appSteps = [];
-        if (!app.exists)
-            steps.push(createAppStep(config, config.app));
-        const current = app.config[variable];
-        if (current !== url) {
-            if (current !== undefined && !sameTarget(current, url))
-                throw aliasTaken(variable, current, `${config.app} already has ${variable} for something else`);
-            appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.app} has no ${variable}` : `${variable} holds an older URL of this service` });
-        }
-        if (!attachedTo(app.networks, names.network))
-            appSteps.push({ kind: 'attach-network', app: config.app, networks: [...app.networks.postCreate, names.network], reason: `${config.app} must join ${names.network} to resolve ${host}` });
-        steps.push(...appSteps);
-        if (appSteps.length > 0 && app.exists && app.deployed)
-            steps.push({ kind: 'restart-app', app: config.app, reason: `${config.app} runs with its old environment and networks` });
-        else if (appSteps.length > 0)
-            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
-    }
-    return { steps, notices, notes, variable, url, serviceConfig };
-}
-function planCockroachDestroy(config, observed) {
-    const names = cockroachNames(config.service);
-    const service = observed.service;
-    const steps = [];
-    const notes = [];
-    const app = observed.app;
-    if (config.app !== undefined && app?.exists) {
-        const holders = Object.entries(app.config)
-            .filter(([, value]) => pointsAt(value, cockroachHost(config.service, service?.tld ?? '')))
-            .map(([key]) => key);
-        if (holders.length > 0)
-            steps.push({ kind: 'unset-url', variables: holders, reason: `${config.app} holds this service's URL (unset without a restart)` });
-        if (attachedTo(app.networks, names.network))
-            steps.push({ kind: 'attach-network', app: config.app, networks: app.networks.postCreate.filter((n) => n !== names.network), reason: `${config.app} no longer needs ${names.network}` });
-    }
-    if (!service) {
-        notes.push(`CockroachDB service ${config.service} does not exist; nothing to destroy.`);
-        return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
-    }
-    if (service.deployed)
-        steps.push({ kind: 'stop-service', reason: 'the node must stop before its store is deleted' });
-    for (const [storage, containerDir] of [
-        [names.dataStorage, COCKROACH_DATA_DIR],
-        [names.certsStorage, COCKROACH_CERTS_DIR]
-    ]) {
-        const mounted = service.mounts.some((m) => isMount(m, storage, containerDir));
-        steps.push({ kind: 'destroy-storage', storage, containerDir: mounted ? containerDir : undefined, reason: containerDir === COCKROACH_DATA_DIR ? 'the data' : 'the node certificates' });
-    }
-    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
-    if (steps.some((s) => s.kind === 'unset-url'))
-        notes.push(`${config.app} keeps its running containers until its next deploy or restart.`);
-    notes.push(`The network ${names.network} is left in place (other apps may use it); remove it with \`dokku network:destroy --force ${names.network}\` when nothing is attached.`);
-    return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
-}
-// ---- helpers ----------------------------------------------------------------------------------------
-function createAppStep(config, app, reason) {
-    if (app === config.app && !config.createApp)
-        throw new PlanError(`App ${app} does not exist on the host and ${Inputs.createApp} is false. Create it (\`dokku apps:create ${app}\`) or set ${Inputs.createApp}: true.`, Inputs.createApp);
-    return { kind: 'create-app', app, reason: reason ?? `${app} does not exist yet; it is created so the service can be linked before its first deploy` };
-}
-function isMount(mount, storage, containerDir) {
-    return mount.containerPath === containerDir && (mount.entryName === storage || mount.hostPath.replace(/\/+$/, '').endsWith(`/${storage}`));
-}
-function attachedTo(networks, network) {
-    return networks !== undefined && (networks.postCreate.includes(network) || networks.postDeploy.includes(network));
-}
-function aliasTaken(variable, value, what) {
-    return new PlanError(`Alias collision: ${what} (pointing at ${describeTarget(value)}); nothing was changed. ` +
-        `Set ${Inputs.linkAlias} to another name (the app then gets <ALIAS>_URL), or remove ${variable} from the app if it is no longer used.`, Inputs.linkAlias);
-}
-// ---- rendering ----------------------------------------------------------------------------------------
-function renderPlan(config, plan) {
-    const subject = `${config.engine} service ${config.service}${config.app ? ` (linked to ${config.app})` : ''}`;
-    const lines = plan.steps.length === 0
-        ? [`${subject}: nothing to do; the host is already as asked.`]
-        : plan.steps.map((step, i) => `${i + 1}. ${stepTitle(config, step)} (${step.reason})`);
-    return [...lines, ...plan.notes.map((note) => `note: ${note}`)];
-}
-function stepTitle(config, step) {
-    const svc = config.service;
-    switch (step.kind) {
-        case 'install-plugin':
-            return `install the ${SERVICE_PLUGIN_SOURCES[step.plugin].label} plugin ${SERVICE_PLUGIN_SOURCES[step.plugin].committish} (plugin:install, as root)`;
-        case 'create-service': {
-            const options = [
-                config.image ? `image ${config.image}` : undefined,
-                config.imageVersion ? `version ${config.imageVersion}` : undefined,
-                config.memory ? `memory ${config.memory} MB` : undefined,
-                config.shmSize ? `shm ${config.shmSize}` : undefined,
-                config.customEnv.size > 0 ? `env ${[...config.customEnv.keys()].join(', ')} (values not shown)` : undefined,
-                config.configOptions ? `config options ${config.configOptions}` : undefined
-            ].filter((o) => o !== undefined);
-            return `create ${config.engine} service ${svc}${options.length > 0 ? ` with ${options.join(', ')}` : ''}`;
-        }
-        case 'upgrade-service':
-            return `upgrade ${svc} to ${step.image}:${step.imageVersion} (${config.engine}:upgrade)`;
-        case 'create-app':
-            return `create the app ${step.app}`;
-        case 'clean-link':
-            return [step.unlink ? `unlink ${svc} from ${config.app} without a restart` : undefined, step.unset.length > 0 ? `unset ${step.unset.join(', ')}` : undefined]
-                .filter((p) => p !== undefined)
-                .join(', then ');
-        case 'link':
-            return `link ${svc} to ${config.app} as ${step.variable}${config.querystring ? ` with ?${config.querystring}` : ''}, without a restart`;
-        case 'set-url':
-            return `set ${step.variable} on ${config.app} without a restart (value not shown)`;
-        case 'unlink':
-            return `unlink ${svc} from ${config.app} without a restart`;
-        case 'unset-url':
-            return `unset ${step.variables.join(', ')} on ${config.app} without a restart`;
-        case 'destroy-service':
-            return config.engine === 'cockroach' ? `destroy the app ${svc} (apps:destroy)` : `destroy ${config.engine} service ${svc} and its data`;
-        case 'mount-storage':
-            return `create storage ${step.storage} (owned by root) and mount it at ${step.containerDir}`;
-        case 'set-service-config':
-            return `set ${step.keys.join(', ')} on ${svc} without a restart (values not shown)`;
-        case 'disable-checks':
-            return `disable zero-downtime checks on ${svc}`;
-        case 'set-restart-policy':
-            return `set ${svc}'s restart policy to ${step.policy}`;
-        case 'disable-proxy':
-            return `disable the HTTP proxy for ${svc}`;
-        case 'limit-memory':
-            return `limit ${svc}'s memory to ${step.memory}`;
-        case 'create-network':
-            return `create the network ${step.network}`;
-        case 'attach-network':
-            return step.networks.length > 0 ? `attach ${step.app} to ${step.networks.join(', ')} after container creation` : `detach ${step.app} from every post-create network`;
-        case 'deploy-image':
-            return `deploy ${step.image} to ${svc} (git:from-image)`;
-        case 'restart-service':
-            return `restart ${svc} (ps:restart)`;
-        case 'stop-service':
-            return `stop ${svc} (ps:stop)`;
-        case 'destroy-storage':
-            return `${step.containerDir ? `unmount and ` : ''}destroy storage ${step.storage} with its files`;
-        case 'restart-app':
-            return `restart ${step.app} once (ps:restart)`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
-
-/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (contract §4.3). */
-function parseAppsListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    }
-    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    return data;
-}
-/**
- * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
- * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (contract §4.3),
- * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
- */
-function parseAppsListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
-
-/**
- * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
- * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
- * layouts (contract §3.4, §5.1, addendum §A.3). Header lines (`=====> …`) are skipped; padding
- * and trailing spaces are dropped, so an empty value reads as ''.
- */
-function parseReportText(text, prefix) {
-    const report = {};
-    for (const line of text.split('\n')) {
-        if (/^\s*=====> /.test(line))
-            continue;
-        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
-        if (!match)
-            continue;
-        const label = match[1].trim();
-        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
-        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
-    }
-    return report;
-}
-/** Parses `X:report <app> --format json`: one object of strings (contract §3.4). */
-function parseReportJson(text, prefix, style) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    const entries = Object.entries(data);
-    const keys = new Set(entries.map(([key]) => key));
-    const report = {};
-    for (const [key, value] of entries) {
-        let name;
-        if (style === 'legacy')
-            name = stripPrefix(key, prefix);
-        else {
-            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
-            const rest = stripPrefix(key, prefix);
-            if (rest !== key && keys.has(rest))
-                continue;
-            name = key;
-        }
-        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
-    }
-    return report;
-}
-/**
- * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
- * the raw value plus `\n`, or nothing at all for an empty value in bash reports (§3.4).
- */
-function parseSingleValue(text) {
-    return text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-function stripPrefix(key, prefix) {
-    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
-}
-function canonicalKey(key) {
-    return key.replaceAll('.', '-');
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
-
-// Contract §4.21: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
-// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
-const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
-/** Parses the output of `dokku version`. */
-function parseDokkuVersion(output) {
-    const match = VERSION_LINE.exec(output);
-    if (!match)
-        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
-    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/version.ts
-
-
-/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (contract §9). */
-const MIN_SUPPORTED_VERSION = '0.32.0';
-function compareVersions(a, b) {
-    const other = typeof b === 'string' ? toVersion(b) : b;
-    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
-}
-function atLeast(version, minimum) {
-    return compareVersions(version, minimum) >= 0;
-}
-/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
-function assertSupportedVersion(version) {
-    if (!atLeast(version, MIN_SUPPORTED_VERSION))
-        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
-            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
-}
-function toVersion(text) {
-    const [major, minor, patch] = text.split('.').map(Number);
-    return { major, minor, patch, raw: text };
-}
-function featuresOf(version) {
-    const since = (minimum) => atLeast(version, minimum);
-    return {
-        version,
-        buildCapture: since('0.38.0'),
-        appsListJson: since('0.38.21'),
-        psScaleJson: since('0.38.21'),
-        namedStorage: since('0.38.0'),
-        dockerOptionsKeepDuplicates: since('0.38.0'),
-        dockerOptionsProcess: since('0.38.0'),
-        globalReports: since('0.38.0'),
-        caddyLabels: since('0.37.0'),
-        caddyGlobalTlsInternal: since('0.38.5'),
-        caddyComputedReport: since('0.38.6'),
-        pluginListJson: since('0.38.22'),
-        builds: since('0.38.0'),
-        resourceBuildProcess: since('0.38.0'),
-        configImport: since('0.37.0')
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
-// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
-// from output to values. The client calls these; tests table-test them without any host.
-
-
-
-
-/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
-const GLOBAL = Symbol('dokku --global');
-function targetArg(target) {
-    return target === GLOBAL ? '--global' : target;
-}
-const REPORT_KINDS = {
-    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
-    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
-    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
-    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
-    network: { command: 'network:report', prefix: 'network', impl: 'go' },
-    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
-    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
-    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
-    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
-    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
-    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
-    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
-    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' }
-};
-/** The argv to read a whole report, and how to read its output. */
-function reportRequest(kind, target, features) {
-    const info = REPORT_KINDS[kind];
-    if (info.since && !atLeast(features.version, info.since))
-        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
-    if (target === GLOBAL && !features.globalReports)
-        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
-    const json = info.impl === 'go' || atLeast(features.version, '0.38.0');
-    const keyStyle = info.impl === 'bash-json-from-0.38.0' || atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
-    const argv = [info.command, targetArg(target)];
-    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
-}
-function parseReport(stdout, request) {
-    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
-}
-// ---------------------------------------------------------------------------------------------
-// apps:list (contract §4.3)
-/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
-function appsListArgv(features) {
-    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
-}
-function parseAppsList(stdout, features) {
-    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
-}
-/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
-const STORAGE_ROOT = '/var/lib/dokku/data/storage';
-/**
- * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
- * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
- * Both are idempotent.
- */
-function storageCreateArgv(name, chown, features) {
-    checkStorageName(name);
-    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
-        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
-    return features.namedStorage
-        ? ['storage:create', name, '--chown', String(chown)]
-        : ['storage:ensure-directory', '--chown', String(chown), name];
-}
-/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
-function storageMountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:mount', app, name, '--container-dir', containerDir]
-        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
-}
-function storageUnmountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:unmount', app, name, '--container-dir', containerDir]
-        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
-}
-function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-}
-/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
-function storageListArgv(app) {
-    return ['storage:list', app, '--format', 'json'];
-}
-// ---------------------------------------------------------------------------------------------
-// caddy (contract §4.12)
-const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
-/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
-const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
-function caddySetArgv(target, key, value, features) {
-    if (!CADDY_KEYS.includes(key))
-        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
-    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
-        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
-    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
-        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
-    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
-}
-/**
- * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
- * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
- * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
- * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
- */
-function caddySettingsFromReport(report, target, features) {
-    if (target === GLOBAL && !features.caddyComputedReport)
-        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
-    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
-    return {
-        image: read('image'),
-        letsencryptEmail: read('letsencrypt-email'),
-        letsencryptServer: read('letsencrypt-server'),
-        logLevel: read('log-level'),
-        pollingInterval: read('polling-interval'),
-        tlsInternal: read('tls-internal')
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
-/**
- * Builds the command string that makes the remote side see exactly `argv`.
- *
- * The `dokku` user's forced command (contract §1.1, dokku entry script) re-parses the
- * string: when the first command word contains "git" it is split on whitespace with no
- * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
- * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
- * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
- * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
- * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
- * other builds may not), so none may rely on it.
- *
- * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
- */
-function buildRemoteCommand(shell, argv) {
-    const command = joinForShell(shell, argv);
-    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
-    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
-    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
-        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
-        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
-    }
-    return command;
-}
-/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
-const MAX_COMMAND_BYTES = 128 * 1024 - 64;
-function joinForShell(shell, argv) {
-    if (argv.length === 0)
-        throw new UnsendableArgumentError('no command given', 0);
-    switch (shell) {
-        case 'dokku-forced-command': {
-            // The entry script routes on the words the login shell splits the string into; those
-            // equal argv only where the words are plain, so the global options it shifts must be.
-            const { flagCount } = entryScriptShift(argv);
-            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
-            if (quoted !== -1)
-                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
-            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
-        }
-        case 'root-shell':
-            checkNoNul(argv);
-            return ['dokku', ...argv].map(posixQuote).join(' ');
-        case 'sudo-shell':
-            checkNoNul(argv);
-            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
-    }
-}
-/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
-class UnsendableArgumentError extends Error {
-    position;
-    constructor(reason, position) {
-        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
-        this.name = 'UnsendableArgumentError';
-        this.position = position;
-    }
-}
-/** Largest single argument sent through the forced command; larger values go over stdin. */
-const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
-const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
-/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
-function isGitCommand(argv) {
-    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
-}
-/**
- * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
- * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
- * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
- * many leading words the loop examined before it stopped.
- */
-function entryScriptShift(argv) {
-    if (!argv[0]?.startsWith('--'))
-        return { commandIndex: 0, flagCount: 0 };
-    let shifts = 0;
-    let skip = false;
-    let index = 0;
-    for (; index < argv.length; index++) {
-        const word = argv[index];
-        if (skip) {
-            skip = false;
-            continue;
-        }
-        if (word === '--version')
-            continue;
-        if (word === '--app') {
-            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
-            if (argv.length - shifts >= 2) {
-                shifts += 2;
-                skip = true;
-            }
-        }
-        else if (word.startsWith('--'))
-            shifts += 1;
-        else
-            break;
-    }
-    return { commandIndex: shifts, flagCount: index };
-}
-function checkNoNul(argv) {
-    const position = argv.findIndex((arg) => arg.includes('\0'));
-    if (position !== -1)
-        throw new UnsendableArgumentError('it contains a NUL byte', position);
-}
-function joinForXargs(argv) {
-    return argv
-        .map((arg, i) => {
-        if (arg === '')
-            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
-        if (arg.includes('\0'))
-            throw new UnsendableArgumentError('it contains a NUL byte', i);
-        if (arg.includes('\n'))
-            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
-        if (ECHO_OPTION.test(arg))
-            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
-        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
-            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
-        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
-    })
-        .join(' ');
-}
-function joinForWhitespaceSplit(argv) {
-    return argv
-        .map((arg, i) => {
-        if (arg === '')
-            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
-        if (/[\s\0]/.test(arg))
-            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
-        return arg;
-    })
-        .join(' ');
-}
-/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
-function posixQuote(arg) {
-    if (arg.includes('\0'))
-        throw new UnsendableArgumentError('it contains a NUL byte', 0);
-    if (arg !== '' && BARE_SAFE.test(arg))
-        return arg;
-    return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
-
-
-
-
-
-
-const CHANGED = Object.freeze({ changed: true });
-function unchanged(reason) {
-    return { changed: false, reason };
-}
-/** Runs dokku commands for the client and turns their failures into typed errors. */
-class DokkuRunner {
-    features;
-    logger;
-    executor;
-    constructor(executor, logger, features) {
-        this.executor = executor;
-        this.logger = logger;
-        this.features = features;
-    }
-    /** Runs the command; never throws for an exit code (callers decide what each code means). */
-    async run(invocation) {
-        if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
-            throw new RootRequiredError(invocation.argv.join(' '));
-        this.logger.debug(`running ${this.display(invocation)}`);
-        const options = {};
-        if (invocation.stdin !== undefined)
-            options.stdin = invocation.stdin;
-        if (invocation.stdout !== undefined)
-            options.stdout = invocation.stdout;
-        if (invocation.timeoutMs !== undefined)
-            options.timeoutMs = invocation.timeoutMs;
-        const emitters = [];
-        const onOutput = invocation.onOutput;
-        if (onOutput) {
-            const filter = invocation.echoesConfig ? new ConfigEchoFilter() : undefined;
-            const emit = (line) => {
-                const shown = filter ? filter.line(line) : line;
-                if (shown !== undefined)
-                    onOutput(secrets_redact(maskUrlCredentials(shown)));
-            };
-            const out = new LineEmitter(emit);
-            const err = new LineEmitter(emit);
-            emitters.push(out, err);
-            options.onStdout = (chunk) => out.push(chunk);
-            options.onStderr = (chunk) => err.push(chunk);
-        }
-        try {
-            return await this.executor.run([...invocation.argv], options);
-        }
-        finally {
-            for (const emitter of emitters)
-                emitter.flush();
-        }
-    }
-    /** Runs the command and throws unless it exits 0. */
-    async runOk(invocation) {
-        const result = await this.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result);
-        return result;
-    }
-    /** The typed error for a failed command: AppNotFoundError for exit 20, DeployLockedError for a lock collision. */
-    failure(invocation, result, reason) {
-        const params = this.errorParams(invocation, result, reason);
-        if (result.code === 20 && invocation.app !== undefined)
-            return new AppNotFoundError(invocation.app, params);
-        if (invocation.deploy && invocation.app !== undefined && mentions(result, 'currently has a deploy lock in place'))
-            return new DeployLockedError(invocation.app, params);
-        return new DokkuCommandError(params);
-    }
-    errorParams(invocation, result, reason) {
-        const sanitize = (text) => sanitizeOutput(text, { echoesConfig: invocation.echoesConfig ?? false });
-        const params = {
-            command: this.display(invocation),
-            exitCode: result.code,
-            stdout: sanitize(result.stdout),
-            stderr: sanitize(result.stderr),
-            failureOnStdout: (invocation.deploy ?? false) && this.features.buildCapture
-        };
-        if (reason !== undefined)
-            params.reason = reason;
-        return params;
-    }
-    /** Reads a whole `:report` in the form the host's version prints best (forms.ts). */
-    async report(kind, target) {
-        const request = reportRequest(kind, target, this.features);
-        const invocation = target === GLOBAL ? { argv: request.argv } : { argv: request.argv, app: target };
-        const result = await this.runOk(invocation);
-        return parseReport(result.stdout, request);
-    }
-    /** `dokku …` as people should see it: quoted, secrets elided, redacted. */
-    display(invocation) {
-        return secrets_redact(['dokku', ...(invocation.shown ?? invocation.argv)].map(posixQuote).join(' '));
-    }
-}
-// Names are checked before anything is sent, so that a bad name fails with a clear message
-// instead of an argument Dokku would read differently.
-function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
-    return app;
-}
-function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
-    return service;
-}
-function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
-    return key;
-}
-function checkTarget(target) {
-    return target === GLOBAL ? target : checkApp(target);
-}
-/** Rejects an argument Dokku would read as a flag of its own (a value starting with `-`). */
-function checkNotFlag(what, value) {
-    if (value.startsWith('-'))
-        throw new DokkuArgumentError(`${what} "${value}" cannot start with "-": Dokku would read it as a flag.`);
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/apps.ts
-
-
-
-/** `apps:*` (contract §4.1–§4.4, §4.23; addendum §A.1, §A.5). */
-class AppsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `apps:exists`: exit 0 = yes, 20 = no. */
-    async exists(app) {
-        const invocation = { argv: ['apps:exists', checkApp(app)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 20)
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** Every app, sorted as Dokku sorts them; `[]` when there are none (which Dokku reports on stderr with exit 0). */
-    async list() {
-        const result = await this.dokku.runOk({ argv: appsListArgv(this.dokku.features) });
-        return parseAppsList(result.stdout, this.dokku.features);
-    }
-    /** `apps:create`; `unchanged('exists')` for Dokku's "Name is already taken" (exit 1). */
-    async create(app) {
-        const invocation = { argv: ['apps:create', checkApp(app)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Name is already taken'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the app unless it exists (checks first, so no failure is logged on the host). */
-    async ensure(app) {
-        return (await this.exists(app)) ? unchanged('up-to-date') : this.create(app);
-    }
-    /** `apps:destroy --force`: linked services survive and lose the app from their links. Missing app → AppNotFoundError. */
-    async destroy(app) {
-        await this.dokku.runOk({ argv: ['apps:destroy', '--force', checkApp(app)], app });
-    }
-    async report(app) {
-        const report = await this.dokku.report('apps', checkApp(app));
-        const createdAt = report['created-at'] ?? '';
-        return {
-            createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : undefined,
-            deploySource: report['deploy-source'] ?? '',
-            deploySourceMetadata: report['deploy-source-metadata'] ?? '',
-            dir: report['dir'] ?? '',
-            locked: report['locked'] === 'true'
-        };
-    }
-    /**
-     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (addendum §A.1). The clone shares
-     * the source's linked services and storage, and gets default domains. `unchanged('exists')`
-     * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
-     */
-    async clone(source, target, options = {}) {
-        const argv = ['apps:clone'];
-        if (options.skipDeploy)
-            argv.push('--skip-deploy');
-        if (options.ignoreExisting)
-            argv.push('--ignore-existing');
-        argv.push(checkApp(source), checkApp(target));
-        const invocation = { argv, app: source, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if ((result.code === 0 || result.code === 1) && mentions(result, 'Name is already taken'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (addendum §A.5). */
-    async lock(app) {
-        await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
-    }
-    /** `apps:unlock`; `unchanged('absent')` when there was no lock ("Unable to remove deploy lock", exit 1). */
-    async unlock(app) {
-        const invocation = { argv: ['apps:unlock', checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Unable to remove deploy lock'))
-            return unchanged('absent');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** `apps:locked`: exit 0 = a lock file exists, 1 = none ("Deploy lock does not exist"), 20 = no such app. */
-    async locked(app) {
-        const invocation = { argv: ['apps:locked', checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1)
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
-function parseBuildsReport(report) {
-    const exitCode = report['build-exit-code'] ?? '';
-    return {
-        id: report['build-id'] ?? '',
-        kind: report['build-kind'] ?? '',
-        status: report['build-status'] ?? '',
-        source: report['build-source'] ?? '',
-        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
-        startedAt: report['build-started-at'] ?? '',
-        finishedAt: report['build-finished-at'] ?? ''
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
-
-
-
-
-/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
-class BuildsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** The most recent build record (`builds:report <app>`). */
-    async report(app) {
-        this.require();
-        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
-    }
-    /**
-     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
-     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
-     * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
-     */
-    async output(app, buildId, options = {}) {
-        this.require();
-        if (!/^[a-z0-9]+$/.test(buildId))
-            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
-        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
-        return sanitizeOutput(result.stdout);
-    }
-    /**
-     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
-     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
-     * build had already ended (addendum §A.7).
-     */
-    async cancel(app) {
-        this.require();
-        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
-        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
-    }
-    require() {
-        if (!this.dokku.features.builds)
-            throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
-    }
-}
-/** `logs:failed` (addendum §A.7). */
-class LogsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
-     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
-     * Build failures leave nothing here: read `builds.output` for those.
-     */
-    /**
-     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
-     * masked. For error messages when an app does not come up (no container: '').
-     */
-    async recent(app, lines) {
-        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
-            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
-        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
-        return sanitizeOutput(result.stdout).trim();
-    }
-    async failed(app) {
-        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
-        if (mentions(result, 'No failed containers found'))
-            return '';
-        return sanitizeOutput(result.stdout
-            .split('\n')
-            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
-            .join('\n')).trim();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
-/**
- * `caddy:labels:show <app>` (0.37+, contract §4.12): `=====> web caddy labels` then `       label=value`
- * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
- */
-function parseCaddyLabels(stdout) {
-    const labels = {};
-    for (const line of stdout.split('\n')) {
-        if (/^\s*(=====>|-----> | !)/.test(line))
-            continue;
-        const trimmed = line.trim();
-        const eq = trimmed.indexOf('=');
-        if (eq <= 0)
-            continue;
-        labels[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
-    }
-    return labels;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
-
-
-
-
-
-/**
- * The built-in caddy proxy (contract §4.12). Routes are labels on web containers, applied at
- * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
- * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
- */
-class CaddyCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `caddy:set <app>|--global <key> [<value>]`; no value unsets. Global-only keys are refused for
-     * an app before anything is sent (Dokku < 0.38.3 would accept and ignore them).
-     */
-    async set(target, key, value) {
-        const argv = caddySetArgv(checkTarget(target), key, value, this.dokku.features);
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** The settings in effect for an app, or (`GLOBAL`, 0.38.6+) the raw global values ('' when unset). */
-    async report(target) {
-        const features = this.dokku.features;
-        if (target === GLOBAL && !features.caddyComputedReport)
-            throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
-        const report = await this.dokku.report('caddy', checkTarget(target));
-        return caddySettingsFromReport(report, target, features);
-    }
-    /**
-     * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
-     * deploy. An empty value cannot pass the dokku user's forced command (§1.1) and is refused by the transport.
-     */
-    async addLabel(app, label, value) {
-        this.requireLabels();
-        await this.dokku.runOk({ argv: ['caddy:labels:add', checkApp(app), checkLabel(label), value], app });
-    }
-    /** `caddy:labels:remove <app> <label>` (0.37+), idempotent. */
-    async removeLabel(app, label) {
-        this.requireLabels();
-        await this.dokku.runOk({ argv: ['caddy:labels:remove', checkApp(app), checkLabel(label)], app });
-    }
-    /** `caddy:labels:show <app>` (0.37+): label → value; `{}` when none are set. */
-    async labels(app) {
-        this.requireLabels();
-        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
-        return parseCaddyLabels(result.stdout);
-    }
-    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
-    async label(app, label) {
-        this.requireLabels();
-        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
-        return parseSingleValue(result.stdout);
-    }
-    /**
-     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
-     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
-     */
-    async ensureLabels(app, desired, options = {}) {
-        const current = await this.labels(app);
-        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
-        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
-        for (const [label, value] of stale)
-            await this.addLabel(app, label, value);
-        for (const label of extra)
-            await this.removeLabel(app, label);
-        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
-    async start() {
-        await this.dokku.runOk({ argv: ['caddy:start'] });
-    }
-    /** `caddy:stop` (idempotent). */
-    async stop() {
-        await this.dokku.runOk({ argv: ['caddy:stop'] });
-    }
-    requireLabels() {
-        if (!this.dokku.features.caddyLabels)
-            throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
-    }
-}
-function checkLabel(label) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(label) || label.startsWith('-'))
-        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_" and "-" (e.g. caddy.handle_path).`);
-    return label;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
-
-
-
-function processList(processTypes) {
-    for (const type of processTypes)
-        if (!/^[A-Za-z0-9_-]+$/.test(type))
-            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
-    return processTypes.length === 0 ? [] : [processTypes.join(',')];
-}
-/** `checks:*` (contract §4.17). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
-class ChecksCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
-     * singletons holding a data directory, such as a single-node database (§6.2).
-     */
-    async disable(app, processTypes = []) {
-        await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:enable <app> [types]` (idempotent). */
-    async enable(app, processTypes = []) {
-        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
-    async set(target, key, value) {
-        if (key !== 'wait-to-retire')
-            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (contract §4.17).');
-        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
-            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
-        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    async report(app) {
-        const raw = await this.dokku.report('checks', checkApp(app));
-        const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-        return {
-            disabled: list(raw['disabled-list']),
-            skipped: list(raw['skipped-list']),
-            waitToRetire: raw['computed-wait-to-retire'] ?? raw['wait-to-retire'] ?? '',
-            raw
-        };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
-
-
-
-
-
-/**
- * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
- * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
- */
-function configSetArgv(app, values, options = {}) {
-    const keys = Object.keys(values).map(checkConfigKey);
-    if (keys.length === 0)
-        throw new DokkuArgumentError('config:set needs at least one value.');
-    const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
-    return {
-        argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key], 'utf8').toString('base64')}`)],
-        shown: [...head, ...keys.map((key) => `${key}=***`)]
-    };
-}
-/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
-class ConfigCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
-    async export(app) {
-        const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
-        return parseConfigJson(result.stdout);
-    }
-    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
-    async get(app, key) {
-        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return parseSingleValue(result.stdout);
-        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
-            return undefined;
-        throw this.dokku.failure(invocation, result);
-    }
-    /**
-     * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
-     * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
-     * that is raised as UnfulfilledCommandError (the values are saved).
-     */
-    async set(app, values, options = {}) {
-        if (Object.keys(values).length === 0)
-            return unchanged('up-to-date');
-        const { argv, shown } = configSetArgv(app, values, options);
-        return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
-    async unset(app, keys, options = {}) {
-        if (keys.length === 0)
-            return unchanged('up-to-date');
-        const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)];
-        return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /**
-     * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
-     * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
-     */
-    async import(app, values, options = {}) {
-        if (!this.dokku.features.configImport)
-            throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
-        for (const key of Object.keys(values))
-            checkConfigKey(key);
-        if (Object.keys(values).length === 0) {
-            if (!options.replace)
-                return unchanged('up-to-date');
-            // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
-            // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
-            const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
-            return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
-        }
-        const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
-        return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /**
-     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
-     * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
-     * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
-     */
-    async ensure(app, desired) {
-        const current = await this.export(app);
-        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key]));
-        for (const key of keys) {
-            const value = desired[key];
-            if (storedConfigValue(value) !== value)
-                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
-        }
-        if (keys.length === 0)
-            return { ...unchanged('up-to-date'), keys };
-        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
-        return { ...CHANGED, keys };
-    }
-    async runConfigChange(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
-            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result));
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
-
-const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
-/**
- * Reads the docker-options report (contract §4.15). The JSON report of recent 0.38 releases
- * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
- * entries joined by spaces, which is split back into entries at flag boundaries, as
- * `docker-options:add` itself splits them.
- */
-function parseDockerOptionsReport(report) {
-    return { build: dockerOptionEntries(report, 'build'), deploy: dockerOptionEntries(report, 'deploy'), run: dockerOptionEntries(report, 'run') };
-}
-/** The entries stored under one report key: a phase, or `deploy-<process>` for per-process options (0.38+). */
-function dockerOptionEntries(report, key) {
-    const list = report[`${key}-list`];
-    if (list === undefined)
-        return splitDockerOptionEntries(report[key] ?? '');
-    let entries;
-    try {
-        entries = JSON.parse(list);
-    }
-    catch {
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
-    }
-    if (entries === null)
-        return [];
-    if (!Array.isArray(entries))
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
-    return entries.map((entry) => splitShellWords(String(entry)));
-}
-/**
- * Splits an option string into entries the way `docker-options:add` stores them: shell words
- * (quotes honoured, nothing expanded), a new entry at every word that starts with `-`.
- * `"--label a=b --label c=d"` → `[["--label","a=b"],["--label","c=d"]]`.
- */
-function splitDockerOptionEntries(text) {
-    const entries = [];
-    for (const word of splitShellWords(text)) {
-        const current = entries.at(-1);
-        if (word.startsWith('-') || current === undefined)
-            entries.push([word]);
-        else
-            current.push(word);
-    }
-    return entries;
-}
-/** POSIX shell word splitting without any expansion: single quotes, double quotes and backslashes. */
-function splitShellWords(text) {
-    const words = [];
-    let word = '';
-    let inWord = false;
-    let quote = null;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quote === "'") {
-            if (c === "'")
-                quote = null;
-            else
-                word += c;
-        }
-        else if (quote === '"') {
-            if (c === '"')
-                quote = null;
-            else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]))
-                word += text[++i];
-            else
-                word += c;
-        }
-        else if (c === "'" || c === '"') {
-            quote = c;
-            inWord = true;
-        }
-        else if (c === '\\' && i + 1 < text.length) {
-            word += text[++i];
-            inWord = true;
-        }
-        else if (/\s/.test(c)) {
-            if (inWord)
-                words.push(word);
-            word = '';
-            inWord = false;
-        }
-        else {
-            word += c;
-            inWord = true;
-        }
-    }
-    if (quote !== null)
-        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
-    if (inWord)
-        words.push(word);
-    return words;
-}
-/** Whether `entry` (shell words) is stored in `entries`, comparing word by word so quoting differences do not matter. */
-function hasDockerOption(entries, entry) {
-    return entries.some((stored) => stored.length === entry.length && stored.every((word, i) => word === entry[i]));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
-
-
-
-
-/**
- * `docker-options:*` (contract §4.15). Changes apply to containers created afterwards (deploy or
- * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
- * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
- */
-class DockerOptionsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, §2.2). */
-    async add(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
-    }
-    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
-    async remove(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
-    }
-    /** The stored entries per phase, as shell words. */
-    async report(app) {
-        return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
-    }
-    /** Adds, per phase, only the entries of `option` that are not stored yet. */
-    async ensure(app, phases, option, scope = {}) {
-        const missing = await this.diff(app, phases, option, scope, false);
-        for (const [phase, entries] of missing)
-            await this.add(app, [phase], render(entries), scope);
-        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Removes, per phase, the entries of `option` that are stored. */
-    async ensureAbsent(app, phases, option, scope = {}) {
-        const present = await this.diff(app, phases, option, scope, true);
-        for (const [phase, entries] of present)
-            await this.remove(app, [phase], render(entries), scope);
-        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Per phase, the entries of `option` whose presence equals `stored`. */
-    async diff(app, phases, option, scope, stored) {
-        const wanted = splitDockerOptionEntries(option);
-        const report = await this.dokku.report('dockerOptions', checkApp(app));
-        const result = [];
-        for (const phase of checkPhases(phases, scope)) {
-            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
-            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
-            if (entries.length > 0)
-                result.push([phase, entries]);
-        }
-        return result;
-    }
-    argv(command, app, phases, option, scope) {
-        if (option.trim() === '')
-            throw new DokkuArgumentError('A docker option is required.');
-        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
-        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
-    }
-}
-function checkPhases(phases, scope) {
-    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
-        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
-    if (scope.process && phases.some((p) => p !== 'deploy'))
-        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
-    return phases;
-}
-function checkProcess(process, available, version) {
-    if (!available)
-        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
-    if (!/^[A-Za-z0-9_-]+$/.test(process))
-        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
-    return process;
-}
-/** Entries back to one option string that Dokku tokenises into the same words. */
-function render(entries) {
-    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
-
-
-
-
-const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
-/**
- * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
- * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
- * arguments before sending. All deploy commands take the deploy lock and fail at once if another
- * deploy holds it (DeployLockedError).
- */
-class GitCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
-     * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
-     * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
-     * immutable tags or digests, or `ps.rebuild` to redeploy.
-     */
-    async fromImage(app, image, options = {}) {
-        const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)];
-        return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput });
-    }
-    /**
-     * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
-     * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
-     */
-    async fromArchive(app, archive, options = {}) {
-        const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
-        return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
-    }
-    /**
-     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
-     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-     * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
-     * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
-     */
-    async sync(app, repository, options = {}) {
-        const build = options.build ?? 'always';
-        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
-        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
-        if (options.ref !== undefined)
-            argv.push(checkNotFlag('Git ref', options.ref));
-        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
-            return unchanged('build-skipped');
-        return CHANGED;
-    }
-    /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
-    async set(target, key, value) {
-        if (!GIT_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
-        const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /**
-     * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
-     * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
-     */
-    async report(target) {
-        return this.dokku.report('git', checkTarget(target));
-    }
-    async deploy(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'No changes detected'))
-            return unchanged('no-changes');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/network.ts
-
-
-
-
-const NETWORK_KEYS = ['attach-post-create', 'attach-post-deploy', 'initial-network', 'bind-all-interfaces', 'static-web-listener', 'tld'];
-function checkNetwork(network) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
-        throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
-    return network;
-}
-/** `network:*` (contract §4.14). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
-class NetworkCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `network:exists`: exit 0 = yes, 1 = no ("Network does not exist"). */
-    async exists(network) {
-        const invocation = { argv: ['network:exists', checkNetwork(network)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && mentions(result, 'does not exist'))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `network:create`; `unchanged('exists')` when Docker reports the network already exists (exit 1 in Dokku). */
-    async create(network) {
-        const invocation = { argv: ['network:create', checkNetwork(network)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'already exists'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the network unless it exists. */
-    async ensure(network) {
-        return (await this.exists(network)) ? unchanged('up-to-date') : this.create(network);
-    }
-    /**
-     * `network:set <app>|--global <key> [<value>…]`: `attach-post-create` / `attach-post-deploy` take several
-     * networks. No values unsets. Existence is not checked by Dokku; applies on the next deploy.
-     */
-    async set(target, key, ...values) {
-        if (!NETWORK_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown network property "${String(key)}"; valid: ${NETWORK_KEYS.join(', ')}.`);
-        const argv = ['network:set', targetArg(checkTarget(target)), key, ...values];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** `network:report`: keys such as `attach-post-create`, `computed-attach-post-create` (0.38+), `web-listeners`. */
-    async report(app) {
-        return this.dokku.report('network', checkApp(app));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
-
-// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (contract §4.19).
-// Long names and versions overflow their columns, so the columns are found by the
-// enabled|disabled word rather than by position.
-const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
-/** `plugin:list` text output; lines that are not plugin rows (such as a `plugn: dev` header) are skipped. */
-function parsePluginListText(stdout) {
-    const plugins = [];
-    for (const line of stdout.split('\n')) {
-        const match = PLUGIN_LINE.exec(line);
-        if (!match)
-            continue;
-        plugins.push({ name: match[1], version: match[2], enabled: match[3] === 'enabled', description: match[4].trim() });
-    }
-    return plugins;
-}
-/** `plugin:list --format json` (0.38.22+): `[{"name","version","enabled":bool,"core":bool,"description",…}]`. */
-function parsePluginListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
-    }
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        if (typeof item.name !== 'string')
-            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
-        return {
-            name: item.name,
-            version: typeof item.version === 'string' ? item.version : '',
-            enabled: item.enabled === true,
-            description: typeof item.description === 'string' ? item.description : ''
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/plugins.ts
-
-
-
-
-/**
- * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (contract §4.19). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
- */
-function pluginNameFromUrl(url) {
-    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
-    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
-}
-function checkPluginName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
-    return name;
-}
-/** `plugin:*` (contract §4.19). Everything but `list` must run as root and is refused up front over the dokku user. */
-class PluginCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `plugin:list` (works as the dokku user); JSON from 0.38.22. */
-    async list() {
-        const json = this.dokku.features.pluginListJson;
-        const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
-        return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
-    }
-    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
-    async installed(name) {
-        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !mentions(result, 'must be run as root'))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /**
-     * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
-     * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
-     */
-    async install(url, options = {}) {
-        if (!/^(https:|git|ssh:|file:)|\.(tar\.gz|tgz)$/.test(url))
-            throw new DokkuArgumentError(`"${url}" is not a plugin URL Dokku accepts (https:, git…, ssh:, file:, or a .tar.gz/.tgz).`);
-        const argv = ['plugin:install', url];
-        if (options.committish !== undefined)
-            argv.push('--committish', options.committish);
-        if (options.name !== undefined)
-            argv.push('--name', checkPluginName(options.name));
-        const invocation = { argv, rootOnly: true };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Installs the plugin unless `plugin:installed` says it is there. */
-    async ensureInstalled(url, options = {}) {
-        const name = options.name ?? pluginNameFromUrl(url);
-        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
-
-/** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
-function parseScaleJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return {};
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
-    const scale = {};
-    for (const entry of data) {
-        const item = (entry ?? {});
-        if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
-            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
-        scale[item.process_type] = item.quantity;
-    }
-    return scale;
-}
-/**
- * `ps:scale <app>` text (contract §4.8): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
- * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
- */
-function parseScaleText(stdout) {
-    const scale = {};
-    for (const line of stdout.split('\n')) {
-        const match = /^\s*([A-Za-z0-9_.-]+):\s+(\d+)\s*$/.exec(line);
-        if (match)
-            scale[match[1]] = Number(match[2]);
-    }
-    return scale;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/ps.ts
-
-
-
-
-
-const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
-/** `ps:*` (contract §4.8). rebuild/restart/start deploy: their output streams through `onOutput`. */
-class PsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
-     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, §4.8).
-     */
-    async rebuild(app, options = {}) {
-        const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (result.stdout.trim() === '' && result.stderr.trim() === '')
-            return unchanged('no-source');
-        return CHANGED;
-    }
-    /** `ps:restart <app> [<process-type>]`; `unchanged('not-deployed')` for an app never deployed (a warning and exit 0 in Dokku). */
-    async restart(app, options = {}) {
-        const type = options.processType;
-        if (type !== undefined && !/^[A-Za-z0-9_-]+$/.test(type))
-            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
-        const argv = ['ps:restart', checkApp(app), ...(type === undefined ? [] : [type])];
-        return this.lifecycle({ argv, app, deploy: true, onOutput: options.onOutput });
-    }
-    /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
-    async stop(app) {
-        return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
-    }
-    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
-    async start(app, options = {}) {
-        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
-    }
-    /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
-    async scale(app, counts, options = {}) {
-        const tuples = Object.entries(counts).map(([type, count]) => {
-            if (!/^[A-Za-z0-9_-]+$/.test(type) || !Number.isInteger(count) || count < 0)
-                throw new DokkuArgumentError(`Invalid scale ${type}=${count}: use a process type name and a whole number of at least 0.`);
-            return `${type}=${count}`;
-        });
-        if (tuples.length === 0)
-            throw new DokkuArgumentError('ps:scale needs at least one process type.');
-        const argv = ['ps:scale', ...(options.skipDeploy ? ['--skip-deploy'] : []), checkApp(app), ...tuples];
-        await this.dokku.runOk({ argv, app, deploy: !options.skipDeploy, onOutput: options.onOutput });
-    }
-    /** The stored scale per process type (`ps:scale <app>`; JSON from 0.38.21). */
-    async getScale(app) {
-        const json = this.dokku.features.psScaleJson;
-        const argv = json ? ['ps:scale', checkApp(app), '--format', 'json'] : ['--quiet', 'ps:scale', checkApp(app)];
-        const result = await this.dokku.runOk({ argv, app });
-        return json ? parseScaleJson(result.stdout) : parseScaleText(result.stdout);
-    }
-    /** `ps:set <app>|--global <key> [<value>]`: takes effect on the next deploy. */
-    async set(target, key, value) {
-        if (!PS_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown ps property "${String(key)}"; valid: ${PS_KEYS.join(', ')}.`);
-        const argv = ['ps:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    async report(app) {
-        const raw = await this.dokku.report('ps', checkApp(app));
-        return { deployed: raw['deployed'] === 'true', running: raw['running'] ?? '', processes: Number(raw['processes'] ?? 0) || 0, raw };
-    }
-    async lifecycle(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (mentions(result, 'has not been deployed'))
-            return unchanged('not-deployed');
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/resource.ts
-
-
-const LIMIT_FLAGS = {
-    cpu: '--cpu',
-    memory: '--memory',
-    memorySwap: '--memory-swap',
-    network: '--network',
-    networkIngress: '--network-ingress',
-    networkEgress: '--network-egress',
-    nvidiaGpu: '--nvidia-gpu'
-};
-/** `resource:limit [--process-type P] [--<key> value]… <app>`. */
-function resourceLimitArgv(app, limits, processType) {
-    const argv = ['resource:limit'];
-    if (processType !== undefined) {
-        if (!/^[A-Za-z0-9_-]+$/.test(processType))
-            throw new DokkuArgumentError(`"${processType}" is not a process type name.`);
-        argv.push('--process-type', processType);
-    }
-    for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
-        const value = limits[key];
-        if (value === undefined)
-            continue;
-        if (!/^[A-Za-z0-9.]+$/.test(value))
-            throw new DokkuArgumentError(`Resource limit ${key} "${value}" is invalid: use a number with an optional unit (e.g. 512m, 1.5) or "clear".`);
-        argv.push(flag, value);
-    }
-    if (argv.length === (processType === undefined ? 1 : 3))
-        throw new DokkuArgumentError('resource:limit needs at least one limit.');
-    argv.push(checkApp(app));
-    return argv;
-}
-/** `resource:*` (contract §4.16). Limits apply to containers created afterwards. */
-class ResourceCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** Sets limits (idempotent); `processType: 'build'` (the build container) needs Dokku 0.38. */
-    async limit(app, limits, options = {}) {
-        if (options.processType === 'build' && !this.dokku.features.resourceBuildProcess)
-            throw new DokkuFeatureUnavailableError('`resource:limit --process-type build`', '0.38.0', this.dokku.features.version.raw);
-        await this.dokku.runOk({ argv: resourceLimitArgv(app, limits, options.processType), app });
-    }
-    /**
-     * `resource:report`: only keys that are set appear, e.g. `_default_-limit-memory`, `web-reserve-cpu`
-     * (the flags' `.` read as `-`, see report.ts).
-     */
-    async report(app) {
-        return this.dokku.report('resource', checkApp(app));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/ports.ts
-
-function formatPortMap(map) {
-    return `${map.scheme}:${map.hostPort}:${map.containerPort}`;
-}
-function parsePortMap(text) {
-    const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
-    if (!match)
-        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
-    return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
-}
-/** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
-function parsePortMaps(text) {
-    const trimmed = text.trim();
-    return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
-}
-/**
- * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (contract §4.9).
- */
-function parsePortMapsJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text.trim() === '' ? 'null' : text);
-    }
-    catch {
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return [];
-    if (!Array.isArray(data))
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        const hostPort = Number(item.host_port);
-        const containerPort = Number(item.container_port);
-        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
-            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
-        return { scheme: item.scheme, hostPort, containerPort };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/routing.ts
-
-
-
-
-
-function toPortMap(input) {
-    return typeof input === 'string' ? parsePortMap(input) : input;
-}
-function sameSet(a, b) {
-    const left = [...new Set(a)].sort();
-    const right = [...new Set(b)].sort();
-    return left.length === right.length && left.every((item, i) => item === right[i]);
-}
-/** `ports:*` (contract §4.9; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
-class PortsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(app) {
-        const report = await this.dokku.report('ports', checkApp(app));
-        return { map: parsePortMaps(report['map'] ?? ''), detected: parsePortMaps(report['map-detected'] ?? '') };
-    }
-    /** `ports:set`: replaces the whole list (idempotent). */
-    async set(app, maps) {
-        if (maps.length === 0)
-            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
-        await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
-    }
-    /**
-     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (§4.9). That returns
-     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
-     * when the host port is mapped to a different container port.
-     */
-    async add(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return CHANGED;
-        if (result.code === 1 && mentions(result, 'is being reused')) {
-            const current = (await this.report(app)).map.map(formatPortMap);
-            if (wanted.every((map) => current.includes(map)))
-                return unchanged('exists');
-        }
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
-    async remove(app, maps) {
-        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
-        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
-    }
-    /** Sets exactly `maps` unless they are already configured (order does not matter). */
-    async ensure(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const current = (await this.report(app)).map.map(formatPortMap);
-        if (sameSet(wanted, current))
-            return unchanged('up-to-date');
-        if (wanted.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, wanted);
-        return CHANGED;
-    }
-}
-function checkDomains(domains) {
-    return domains.map((domain) => {
-        if (/\s/.test(domain) || domain === '')
-            throw new DokkuArgumentError(`"${domain}" is not a domain name.`);
-        return checkNotFlag('Domain', domain);
-    });
-}
-/** `domains:*` (contract §4.10). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
-class DomainsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(target) {
-        const report = await this.dokku.report('domains', checkTarget(target));
-        const list = (value) => (value ?? '').split(/\s+/).filter((d) => d !== '');
-        return {
-            appEnabled: report['app-enabled'] === 'true',
-            appVhosts: list(report['app-vhosts']),
-            globalEnabled: report['global-enabled'] === 'true',
-            globalVhosts: list(report['global-vhosts'])
-        };
-    }
-    /** `domains:add` (idempotent: "Skipping: … already added"). */
-    async add(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
-    }
-    /** `domains:set`: replaces the app's list. */
-    async set(app, domains) {
-        if (domains.length === 0)
-            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
-        await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
-    }
-    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (§10.5). */
-    async remove(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
-    }
-    /** Makes the app's domains exactly `domains` (order does not matter). */
-    async ensure(app, domains) {
-        const current = (await this.report(app)).appVhosts;
-        if (sameSet(checkDomains(domains), current))
-            return unchanged('up-to-date');
-        if (domains.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, domains);
-        return CHANGED;
-    }
-}
-const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
-/** `proxy:*` (contract §4.11). Switching the proxy type starts or stops nothing: rebuild the app. */
-class ProxyCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(app) {
-        const raw = await this.dokku.report('proxy', checkApp(app));
-        return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
-    }
-    /** `proxy:set <app>|--global <key> [<value>]` (always the key form; the two-argument legacy form misreads maps). */
-    async set(target, key, value) {
-        if (!PROXY_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
-        const argv = ['proxy:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** `proxy:enable` (idempotent). */
-    async enable(app) {
-        await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
-    }
-    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (§6.2). */
-    async disable(app) {
-        await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
-    }
-    /** Sets the app's proxy type unless it is already in effect. */
-    async ensureType(app, type) {
-        if ((await this.report(app)).type === type)
-            return unchanged('up-to-date');
-        await this.set(app, 'type', type);
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
-
-
-
-/** Parses the full `postgres:info <svc>` / `redis:info <svc>` block (bash `printf "%-20s %-25s"` layout). */
-function parseServiceInfo(text) {
-    const report = parseReportText(text, null);
-    const get = (key) => {
-        const value = report[key];
-        if (value === undefined)
-            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
-        return value;
-    };
-    const dsn = get('dsn');
-    registerDsn(dsn);
-    return {
-        configDir: get('config-dir'),
-        configOptions: get('config-options'),
-        dataDir: get('data-dir'),
-        dsn,
-        exposedPorts: parseDashList(get('exposed-ports')),
-        id: get('id'),
-        internalIp: get('internal-ip'),
-        initialNetwork: report['initial-network'] ?? '',
-        links: parseDashList(get('links')),
-        postCreateNetwork: report['post-create-network'] ?? '',
-        postStartNetwork: report['post-start-network'] ?? '',
-        serviceRoot: get('service-root'),
-        status: get('status'),
-        version: report['version'] ?? ''
-    };
-}
-/**
- * `--links` / `--exposed-ports`: `-` for none, otherwise space-joined with a trailing space
- * (`app1 app2 `, `5432->12345 `).
- */
-function parseDashList(value) {
-    const trimmed = parseSingleValue(value).trim();
-    return trimmed === '-' || trimmed === '' ? [] : trimmed.split(/\s+/);
-}
-/** Parses `postgres:info <svc> --dsn` / `redis:info <svc> --dsn` and registers the DSN and its password at once. */
-function parseServiceDsn(text) {
-    const dsn = parseSingleValue(text).trim();
-    registerDsn(dsn);
-    const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
-    if (!match)
-        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
-    return {
-        dsn,
-        scheme: match[1],
-        user: match[2],
-        password: match[3],
-        host: match[4],
-        port: Number(match[5]),
-        database: match[6] ?? ''
-    };
-}
-/** Registers the DSN and the password inside it, before anything could print them. */
-function registerDsn(dsn) {
-    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/i.exec(dsn)?.[1];
-    if (password === undefined)
-        return;
-    registerSecret(password);
-    registerSecret(dsn);
-}
-/**
- * `--quiet postgres:list` / `--quiet redis:list`: one name a line. With no services the plugin
- * prints ` !     There are no … services` on stderr and exits 0, so stdout is empty.
- */
-function parseServiceList(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/services.ts
-
-
-
-
-/** The dokku-postgres (contract §5) and dokku-redis (addendum §A.3) plugins share their command code. */
-const SERVICE_PLUGINS = {
-    postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
-    // redis:export polls LASTSAVE and can wait forever (addendum §A.3): always bounded.
-    redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
-};
-/**
- * `<plugin>:create <svc> [flags]` with the long flag forms only: the short forms include `-n`, which
- * the dokku user's forced command swallows (it passes every argument through echo). No
- * `--password`: it would travel as a plain argument; the plugin's generated password is stronger.
- */
-function serviceCreateArgv(plugin, service, options = {}) {
-    const argv = [`${SERVICE_PLUGINS[plugin].command}:create`, checkService(service)];
-    const shown = [...argv];
-    const flag = (name, value, secret = false) => {
-        if (value === undefined)
-            return;
-        argv.push(name, value);
-        shown.push(name, secret ? '***' : value);
-    };
-    flag('--image', options.image === undefined ? undefined : checkNotFlag('Image', options.image));
-    flag('--image-version', options.imageVersion === undefined ? undefined : checkNotFlag('Image version', options.imageVersion));
-    flag('--custom-env', options.customEnv === undefined ? undefined : customEnv(options.customEnv), true);
-    if (options.memory !== undefined && !(Number.isInteger(options.memory) && options.memory > 0))
-        throw new DokkuArgumentError(`Service memory must be a whole number of megabytes; got ${options.memory}.`);
-    flag('--memory', options.memory === undefined ? undefined : String(options.memory));
-    flag('--shm-size', options.shmSize);
-    flag('--config-options', options.configOptions);
-    flag('--initial-network', options.initialNetwork);
-    flag('--post-create-network', options.postCreateNetwork);
-    flag('--post-start-network', options.postStartNetwork);
-    return { argv, shown };
-}
-function customEnv(env) {
-    return Object.entries(env)
-        .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-            throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
-        if (/[;\n]/.test(value))
-            throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
-        return `${key}=${value}`;
-    })
-        .join(';');
-}
-/**
- * `postgres:*` / `redis:*`. Service errors exit 1 (never 20) and become ServiceNotFoundError for a
- * missing service; a missing app still exits 20 (AppNotFoundError).
- */
-class ServiceCommands {
-    plugin;
-    dokku;
-    constructor(dokku, plugin) {
-        this.dokku = dokku;
-        this.plugin = plugin;
-    }
-    /** `<plugin>:exists`: exit 0 = yes, 1 = "… service <svc> does not exist". */
-    async exists(service) {
-        const invocation = { argv: [this.command('exists'), checkService(service)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && this.isMissing(result, service))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `<plugin>:create`; `unchanged('exists')` for "… already exists" (exit 1). Its output (with the DSN) is never shown unmasked. */
-    async create(service, options = {}) {
-        const { argv, shown } = serviceCreateArgv(this.plugin, service, options);
-        const invocation = { argv, shown };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, `service ${service} already exists`))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the service unless it exists. An existing service keeps its image and settings. */
-    async ensure(service, options = {}) {
-        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
-    }
-    /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
-    async info(service) {
-        return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
-    }
-    /** `<plugin>:info <svc> --dsn`, parsed; registered as a secret at once. */
-    async dsn(service) {
-        return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
-    }
-    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
-    async links(service) {
-        return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
-    }
-    /**
-     * `<plugin>:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`. `unchanged('linked')`
-     * for "Already linked as …" (exit 1). An alias already used by another value stays an error.
-     */
-    async link(service, app, options = {}) {
-        const argv = [this.command('link'), checkService(service), checkApp(app)];
-        if (options.alias !== undefined) {
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.alias))
-                throw new DokkuArgumentError(`"${options.alias}" is not a valid alias: use letters, digits and underscores.`);
-            argv.push('--alias', options.alias);
-        }
-        if (options.querystring !== undefined)
-            argv.push('--querystring', checkNotFlag('Query string', options.querystring));
-        if (!options.restart)
-            argv.push('--no-restart');
-        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Already linked as'))
-            return unchanged('linked');
-        return this.restartingChange(invocation, result, service);
-    }
-    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
-    async linked(service, app) {
-        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !this.isMissing(result, service))
-            return false;
-        throw this.failure(invocation, result, service);
-    }
-    /** Links unless `linked` says so already (so no failure is logged on the host). */
-    async ensureLinked(service, app, options = {}) {
-        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
-    }
-    /**
-     * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
-     * after Dokku already removed the docker option and the LINKS entry).
-     */
-    async unlink(service, app, options = {}) {
-        const argv = [this.command('unlink'), checkService(service), checkApp(app), ...(options.restart ? [] : ['--no-restart'])];
-        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Not linked to app'))
-            return unchanged('absent');
-        return this.restartingChange(invocation, result, service);
-    }
-    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
-    async promote(service, app, options = {}) {
-        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'already promoted'))
-            return unchanged('up-to-date');
-        return this.restartingChange(invocation, result, service);
-    }
-    /**
-     * Streams `<plugin>:export <svc>` into `sink` in constant memory: a `pg_dump -Fc` archive for
-     * postgres, an RDB snapshot of the whole instance for redis (bounded by a timeout, 30 min by default).
-     */
-    async export(service, sink, options = {}) {
-        const timeoutMs = options.timeoutMs ?? SERVICE_PLUGINS[this.plugin].exportTimeoutMs;
-        const invocation = { argv: [this.command('export'), checkService(service)], stdout: sink, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
-        await this.serviceOk(invocation, service);
-    }
-    /**
-     * Streams `source` into `<plugin>:import <svc>`: `pg_restore --clean --if-exists` of a custom-format
-     * dump for postgres; for redis it replaces the whole dataset and recreates the container.
-     */
-    async import(service, source, options = {}) {
-        const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
-        await this.serviceOk(invocation, service);
-    }
-    /**
-     * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
-     * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
-     */
-    async connect(service, input, options = {}) {
-        const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
-        return (await this.serviceOk(invocation, service)).stdout;
-    }
-    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
-    async destroy(service) {
-        await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
-    }
-    /** Every service name; `[]` when there are none. */
-    async list() {
-        const result = await this.dokku.runOk({ argv: ['--quiet', this.command('list')] });
-        return parseServiceList(result.stdout);
-    }
-    /**
-     * `<plugin>:upgrade <svc> [--image I] [--image-version V] [--restart-apps true|false]`;
-     * `unchanged('up-to-date')` when the service already runs that image. No data migration
-     * between major versions (export, create, import instead).
-     */
-    async upgrade(service, options = {}) {
-        const argv = [this.command('upgrade'), checkService(service)];
-        if (options.image !== undefined)
-            argv.push('--image', checkNotFlag('Image', options.image));
-        if (options.imageVersion !== undefined)
-            argv.push('--image-version', checkNotFlag('Image version', options.imageVersion));
-        if (options.restartApps !== undefined)
-            argv.push('--restart-apps', String(options.restartApps));
-        const invocation = { argv };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        return mentions(result, `Service ${service} already running`) ? unchanged('up-to-date') : CHANGED;
-    }
-    command(sub) {
-        return `${SERVICE_PLUGINS[this.plugin].command}:${sub}`;
-    }
-    isMissing(result, service) {
-        return mentions(result, `service ${service} does not exist`);
-    }
-    failure(invocation, result, service) {
-        if (result.code === 1 && this.isMissing(result, service))
-            return new ServiceNotFoundError(SERVICE_PLUGINS[this.plugin].label, service, this.dokku.errorParams(invocation, result));
-        return this.dokku.failure(invocation, result);
-    }
-    async serviceOk(invocation, service) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        return result;
-    }
-    restartingChange(invocation, result, service) {
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
-            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed', this.dokku.errorParams(invocation, result));
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/storage.ts
-
-/**
- * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
- * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
- * and always carry `volume_options` (contract §4.13).
- */
-function parseStorageListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text.trim() === '' ? '[]' : text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return [];
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
-            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
-        const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
-        return {
-            entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
-            hostPath: item.host_path,
-            containerPath: item.container_path,
-            readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
-            volumeOptions
-        };
-    });
-}
-/**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (contract §4.13).
- * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
- */
-function parseStorageListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
-        .map((line) => {
-        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
-        if (hostPath === '' || containerPath === '')
-            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
-        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/storage.ts
-
-
-
-
-
-
-/**
- * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
- * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
- * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
- * or `ps:restart` / `ps:rebuild`.
- */
-class StorageCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
-    async ensureDirectory(name, options = {}) {
-        await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) });
-    }
-    /**
-     * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
-     * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
-     */
-    async mount(app, name, containerDir) {
-        const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Mount path already exists'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /**
-     * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
-     * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
-     * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
-     */
-    async unmount(app, name, containerDir) {
-        const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/))
-            return unchanged('absent');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
-    async list(app) {
-        const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
-        return parseStorageListJson(result.stdout);
-    }
-    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
-    async report(app) {
-        return this.dokku.report('storage', checkApp(app));
-    }
-    /**
-     * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
-     * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
-     * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
-     * no such entry.
-     */
-    async destroy(name, options = {}) {
-        if (!this.dokku.features.namedStorage)
-            throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw);
-        const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27');
-        const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'does not exist'))
-            return { ...unchanged('absent'), hostDirRemoved: false };
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return { ...CHANGED, hostDirRemoved: hostDir };
-    }
-    /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
-    async ensureMount(app, name, containerDir, options = {}) {
-        await this.ensureDirectory(name, options);
-        const mounts = await this.list(app);
-        const present = mounts.some((m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir);
-        if (present)
-            return unchanged('up-to-date');
-        return this.mount(app, name, containerDir);
-    }
-}
-function checkContainerDir(dir) {
-    if (!dir.startsWith('/') || /[\s:]/.test(dir))
-        throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
-    return dir;
-}
-function checkStorageEntry(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-    return name;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/client.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The typed Dokku client: one method per command the actions use, in the form the host's
- * version expects, with each command's exit codes mapped to results or typed errors.
- *
- * ```ts
- * const dokku = await DokkuClient.create(executor, logger)
- * await dokku.apps.ensure('web')
- * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
- * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
- * ```
- */
-class DokkuClient {
-    version;
-    features;
-    apps;
-    config;
-    git;
-    ps;
-    ports;
-    domains;
-    proxy;
-    caddy;
-    storage;
-    network;
-    dockerOptions;
-    checks;
-    resource;
-    plugins;
-    postgres;
-    redis;
-    logs;
-    builds;
-    dokku;
-    /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
-    static async create(executor, logger) {
-        const result = await executor.run(['version']);
-        if (result.code !== 0)
-            throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) });
-        const version = parseDokkuVersion(result.stdout);
-        assertSupportedVersion(version);
-        logger.info(`Dokku ${version.raw} on the host`);
-        return new DokkuClient(executor, logger, version);
-    }
-    /**
-     * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
-     * same arguments on every supported Dokku, so a long export can start while `create` asks for
-     * the version beside it. Built with the oldest supported version's features (the safe subset).
-     */
-    static servicePlugins(executor, logger) {
-        const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)));
-        return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') };
-    }
-    /** For a version already known; `create` is the usual way in. */
-    constructor(executor, logger, version) {
-        this.version = version;
-        this.features = featuresOf(version);
-        const dokku = new DokkuRunner(executor, logger, this.features);
-        this.dokku = dokku;
-        this.apps = new AppsCommands(dokku);
-        this.config = new ConfigCommands(dokku);
-        this.git = new GitCommands(dokku);
-        this.ps = new PsCommands(dokku);
-        this.ports = new PortsCommands(dokku);
-        this.domains = new DomainsCommands(dokku);
-        this.proxy = new ProxyCommands(dokku);
-        this.caddy = new CaddyCommands(dokku);
-        this.storage = new StorageCommands(dokku);
-        this.network = new NetworkCommands(dokku);
-        this.dockerOptions = new DockerOptionsCommands(dokku);
-        this.checks = new ChecksCommands(dokku);
-        this.resource = new ResourceCommands(dokku);
-        this.plugins = new PluginCommands(dokku);
-        this.postgres = new ServiceCommands(dokku, 'postgres');
-        this.redis = new ServiceCommands(dokku, 'redis');
-        this.logs = new LogsCommands(dokku);
-        this.builds = new BuildsCommands(dokku);
-    }
-    /**
-     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
-     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-     * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
-     */
-    async run(app, command, options = {}) {
-        if (command.length === 0)
-            throw new DokkuArgumentError('dokku run needs a command.');
-        const env = Object.entries(options.env ?? {});
-        for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
-        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
-        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
-        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
-    }
-    /**
-     * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
-     * container and returns its exit code.
-     */
-    async enter(app, target, command, options = {}) {
-        if (command.length === 0)
-            throw new DokkuArgumentError('dokku enter needs a command.');
-        const where = 'containerId' in target
-            ? ['--container-id', checkId(target.containerId)]
-            : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`];
-        const argv = ['enter', checkApp(app), ...where, ...command];
-        return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
-    }
-    async containerCommand(invocation, dokkuFailure) {
-        const result = await this.dokku.run(invocation);
-        // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
-        // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
-        const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
-        if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
-            throw this.dokku.failure(invocation, result);
-        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
-    }
-}
-function streamOptions(options) {
-    const out = {};
-    if (options.stdout !== undefined)
-        out.stdout = options.stdout;
-    if (options.timeoutMs !== undefined)
-        out.timeoutMs = options.timeoutMs;
-    if (options.onOutput !== undefined)
-        out.onOutput = options.onOutput;
-    return out;
-}
-function checkId(value) {
-    if (!/^[A-Za-z0-9_-]+$/.test(value))
-        throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
-    return value;
-}
-
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -62230,7 +58860,150 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
+/**
+ * Builds the command string that makes the remote side see exactly `argv`.
+ *
+ * The `dokku` user's forced command (docs/dokku-contract.md#forced-command, dokku entry script) re-parses the
+ * string: when the first command word contains "git" it is split on whitespace with no
+ * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
+ * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
+ * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
+ * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
+ * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
+ * other builds may not), so none may rely on it.
+ *
+ * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
+ */
+function buildRemoteCommand(shell, argv) {
+    const command = joinForShell(shell, argv);
+    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
+    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
+    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
+        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
+    }
+    return command;
+}
+/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
+const MAX_COMMAND_BYTES = 128 * 1024 - 64;
+function joinForShell(shell, argv) {
+    if (argv.length === 0)
+        throw new UnsendableArgumentError('no command given', 0);
+    switch (shell) {
+        case 'dokku-forced-command': {
+            // The entry script routes on the words the login shell splits the string into; those
+            // equal argv only where the words are plain, so the global options it shifts must be.
+            const { flagCount } = entryScriptShift(argv);
+            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
+            if (quoted !== -1)
+                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
+            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
+        }
+        case 'root-shell':
+            checkNoNul(argv);
+            return ['dokku', ...argv].map(posixQuote).join(' ');
+        case 'sudo-shell':
+            checkNoNul(argv);
+            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
+    }
+}
+/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
+class UnsendableArgumentError extends Error {
+    position;
+    constructor(reason, position) {
+        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
+        this.name = 'UnsendableArgumentError';
+        this.position = position;
+    }
+}
+/** Largest single argument sent through the forced command; larger values go over stdin. */
+const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
+const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** An argument the forced command's echo takes as its own option (a reader refuses such a value before connecting). */
+const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
+/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
+function isGitCommand(argv) {
+    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
+}
+/**
+ * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
+ * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
+ * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
+ * many leading words the loop examined before it stopped.
+ */
+function entryScriptShift(argv) {
+    if (!argv[0]?.startsWith('--'))
+        return { commandIndex: 0, flagCount: 0 };
+    let shifts = 0;
+    let skip = false;
+    let index = 0;
+    for (; index < argv.length; index++) {
+        const word = argv[index];
+        if (skip) {
+            skip = false;
+            continue;
+        }
+        if (word === '--version')
+            continue;
+        if (word === '--app') {
+            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
+            if (argv.length - shifts >= 2) {
+                shifts += 2;
+                skip = true;
+            }
+        }
+        else if (word.startsWith('--'))
+            shifts += 1;
+        else
+            break;
+    }
+    return { commandIndex: shifts, flagCount: index };
+}
+function checkNoNul(argv) {
+    const position = argv.findIndex((arg) => arg.includes('\0'));
+    if (position !== -1)
+        throw new UnsendableArgumentError('it contains a NUL byte', position);
+}
+function joinForXargs(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
+        if (arg.includes('\0'))
+            throw new UnsendableArgumentError('it contains a NUL byte', i);
+        if (arg.includes('\n'))
+            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
+        if (ECHO_OPTION.test(arg))
+            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
+        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
+            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
+        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
+    })
+        .join(' ');
+}
+function joinForWhitespaceSplit(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
+        if (/[\s\0]/.test(arg))
+            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
+        return arg;
+    })
+        .join(' ');
+}
+/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
+function posixQuote(arg) {
+    if (arg.includes('\0'))
+        throw new UnsendableArgumentError('it contains a NUL byte', 0);
+    if (arg !== '' && BARE_SAFE.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
+
 
 
 
@@ -62258,11 +59031,17 @@ async function connectSsh(settings, options) {
     const retries = options.retries ?? DEFAULT_RETRIES;
     const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const abandoned = () => new SshConnectionError(`The connection to ${target} was abandoned before it was open: the run no longer needed it`, false);
+    const given = () => options.signal?.aborted === true || connectionsEnded;
     for (let attempt = 0;; attempt++) {
+        if (given())
+            throw abandoned();
         try {
             return await connectOnce(settings, options);
         }
         catch (error) {
+            if (given())
+                throw abandoned();
             if (!(error instanceof SshConnectionError))
                 throw error;
             if (!error.retryable)
@@ -62271,7 +59050,9 @@ async function connectSsh(settings, options) {
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
             options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await sleep(delay);
+            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+                throw abandoned();
+            });
         }
     }
 }
@@ -62312,12 +59093,21 @@ async function connectOnce(settings, options) {
     client?.on('error', (error) => {
         lastError = error;
     });
+    if (client)
+        trackConnection(client, { describe: () => `SSH connection to ${target} (being opened)`, close: () => destroyClient(client) });
+    const abandon = () => {
+        client?.destroy();
+    };
+    options.signal?.addEventListener('abort', abandon, { once: true });
     try {
         await connecting;
     }
     catch (error) {
-        client?.end();
+        client?.destroy();
         throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', abandon);
     }
     if (!client || !ssh.connection)
         throw new SshConnectionError('the connection closed right after it opened', true);
@@ -62334,7 +59124,44 @@ async function connectOnce(settings, options) {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
         options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    return new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
+    return executor;
+}
+/**
+ * Every SSH connection of this process from the moment its socket is created (while it is still
+ * being opened, too) until it has closed. Whatever an action's own clean-up missed is closed by
+ * the action's outer guard through endConnections: one forgotten connection (its socket,
+ * its keepalive timer) would otherwise keep a failed run alive until the job's time limit.
+ */
+const openConnections = new Map();
+/** Set by endConnections: the process is ending, a connection being retried must not start again. */
+let connectionsEnded = false;
+function trackConnection(client, connection) {
+    if (!openConnections.has(client))
+        client.once('close', () => openConnections.delete(client));
+    openConnections.set(client, connection);
+}
+function destroyClient(client) {
+    return new Promise((resolve) => {
+        client.once('close', () => resolve());
+        client.destroy();
+        // destroy() of a client whose socket never opened emits no 'close'.
+        setImmediate(resolve);
+    });
+}
+/**
+ * For the end of the process: closes every SSH connection it still has open (stopping the
+ * commands running on them, dropping those being opened) and lets no new one start, not even a
+ * retry of one dropped here. Returns what was open, for the log: empty when every action closed
+ * its own.
+ */
+async function endConnections() {
+    connectionsEnded = true;
+    const left = [...openConnections.values()];
+    const described = left.map((c) => c.describe());
+    await Promise.all(left.map((c) => c.close().catch(() => undefined)));
+    return described;
 }
 function classifyConnectError(error, f) {
     const err = error instanceof Error ? error : new Error(String(error));
@@ -62384,6 +59211,8 @@ class SshExecutor {
     #client;
     #target;
     #lastError;
+    /** The commands running on this connection, each with what stops it. */
+    #running = new Map();
     #socketClosed = false;
     #closing;
     constructor(client, shell, target, hostKey, lastError) {
@@ -62405,11 +59234,27 @@ class SshExecutor {
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
             return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
         }
-        return runOnChannel(this.#client, command, options, this.#target, this.#lastError);
+        return runOnChannel(this.#client, command, options, {
+            target: this.#target,
+            lastError: this.#lastError,
+            running: this.#running,
+            closing: () => this.#closing !== undefined
+        });
     }
-    /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
+    /** What is open, for a log line: the target and the commands still running on it. */
+    describe() {
+        const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+    }
+    /**
+     * Ends the connection; safe to call more than once. Commands still running are stopped first
+     * (their exec rejects, their stdin and stdout streams are destroyed), so closing never waits
+     * for them. No timer keeps the process alive afterwards.
+     */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            for (const command of [...this.#running.values()])
+                command.stop();
             if (this.#socketClosed)
                 return resolve();
             const timer = setTimeout(() => {
@@ -62427,10 +59272,12 @@ class SshExecutor {
         return this.#closing;
     }
 }
-function runOnChannel(client, command, options, target, lastError) {
+function runOnChannel(client, command, options, context) {
+    const { target, lastError } = context;
     const shown = shortCommand(secrets_redact(command));
     return new Promise((resolve, reject) => {
         let settled = false;
+        let stopped = false;
         let channel;
         let timer;
         const sink = options.stdout;
@@ -62448,6 +59295,7 @@ function runOnChannel(client, command, options, target, lastError) {
         const stop = () => {
             if (!channel)
                 return;
+            stopped = true;
             sendKill(channel);
             channel.close();
             if (sink) {
@@ -62478,11 +59326,14 @@ function runOnChannel(client, command, options, target, lastError) {
                 return;
             }
             channel = opened;
-            if (settled) {
-                // Timed out while the channel was opening.
+            if (settled || context.closing()) {
+                // Timed out, or the connection began closing, while the channel was opening.
                 stop();
+                if (!settled)
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
                 return;
             }
+            context.running.set(opened, { shown, stop });
             let exit;
             let stdoutEnded = false;
             let stderrEnded = false;
@@ -62501,6 +59352,11 @@ function runOnChannel(client, command, options, target, lastError) {
                     options.onStdout(stdoutRest);
                 if (stderrRest && options.onStderr)
                     options.onStderr(stderrRest);
+                if (stopped) {
+                    // Stopped because the connection is being closed: whatever it printed is not the whole.
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                    return;
+                }
                 if (exit === undefined) {
                     fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
                     return;
@@ -62527,6 +59383,7 @@ function runOnChannel(client, command, options, target, lastError) {
                 exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
             });
             opened.on('close', () => {
+                context.running.delete(opened);
                 channelClosed = true;
                 finish();
             });
@@ -62570,6 +59427,9 @@ function runOnChannel(client, command, options, target, lastError) {
             }
         });
     });
+}
+function stoppedByClose(shown, target) {
+    return new SshConnectionError(`\`${shown}\` was stopped before it finished: the connection to ${target} was closed while it ran`, false);
 }
 const SHOWN_COMMAND_LENGTH = 300;
 /** Commands may carry 100 KiB of quoted data; messages show their start. */
@@ -62624,8 +59484,3631 @@ class TailBuffer {
 function formatDelay(ms) {
     return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+
+;// CONCATENATED MODULE: ./src/core/action.ts
+
+
+
+
+
+
+/** How long the process may stay up once the action is over, before it is ended regardless. */
+const EXIT_GRACE_MS = 5_000;
+/**
+ * The outer guard of every entry point: runs the action and turns any error into a
+ * failed step whose message says which action failed. Keep as little as possible
+ * outside `run`, so that everything that can throw is reported the same way.
+ *
+ * Then the process ends, whatever the action left behind: the SSH connections still open are
+ * closed (their commands stopped, their streams destroyed), and should anything else still hold
+ * the process a few seconds later, it exits anyway: a failed step that never ends would hold
+ * the job until its time limit (six hours on GitHub) and hide the failure.
+ */
+async function runAction(name, run) {
+    try {
+        await run();
+    }
+    catch (error) {
+        if (error instanceof Error && error.stack)
+            core_debug(secrets_redact(error.stack));
+        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
+        setFailed(`${prefix}: ${errorMessage(error)}`);
+    }
+    finally {
+        exitIfStillHeld(name);
+        const left = await endConnections();
+        if (left.length > 0)
+            core_debug(`${name} left ${left.length} connection(s) open; closed: ${left.map(secrets_redact).join('; ')}`);
+    }
+}
+/** The backstop: an unref'd timer never holds the process itself, so it fires only if something else does. */
+function exitIfStillHeld(name) {
+    const timer = setTimeout(() => {
+        const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
+        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        process.exit();
+    }, EXIT_GRACE_MS);
+    timer.unref();
+}
+function describeResources(resources) {
+    const counts = new Map();
+    for (const resource of resources)
+        counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ');
+}
+/**
+ * The `run` of an action whose issue has not landed: it still validates the common
+ * inputs (so a workflow can be wired up and checked), then fails without touching the host.
+ */
+function notYetImplemented(name) {
+    return async (inputs = new InputReader()) => {
+        readCommonInputs(inputs);
+        throw new NotImplementedError(name);
+    };
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./src/core/github/summary.ts
+
+
+
+/**
+ * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
+ * unset). The builder renders the HTML; the file is appended here rather than by
+ * `summary.write()`, which caches the first path it saw for the life of the process. Every
+ * cell passes through redaction.
+ */
+async function writeJobSummary(build) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file)
+        return;
+    summary.emptyBuffer();
+    build(summary);
+    const html = secrets_redact(summary.stringify());
+    summary.emptyBuffer();
+    await (0,external_node_fs_promises_namespaceObject.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/log.ts
+
+
+/** The title line of a group that could not open its own, inside the one that is open. */
+function innerGroupTitle(title) {
+    return `── ${title}`;
+}
+/** Tracks whether a group is open, so that groups never nest (see Logger.group). */
+class GroupDepth {
+    open = 0;
+    async run(title, fn, openGroup, plainLine) {
+        if (this.open > 0) {
+            plainLine(innerGroupTitle(title));
+            return fn();
+        }
+        this.open++;
+        try {
+            return await openGroup(title, fn);
+        }
+        finally {
+            this.open--;
+        }
+    }
+}
+const runnerGroups = new GroupDepth();
+/** Logs through the runner's workflow commands; every line passes through redaction first. */
+const actionsLogger = {
+    info: (m) => info(secrets_redact(m)),
+    warning: (m) => warning(secrets_redact(m)),
+    debug: (m) => core_debug(secrets_redact(m)),
+    group: (title, fn) => runnerGroups.run(title, fn, (t, f) => group(secrets_redact(t), f), (line) => info(secrets_redact(line)))
+};
+/** Collects lines in memory: for tests that assert what was (and was not) logged. Groups follow the same no-nesting rule. */
+class RecordingLogger {
+    lines = [];
+    groups = new GroupDepth();
+    info(m) { this.lines.push(redact(m)); }
+    warning(m) { this.lines.push(`warning: ${redact(m)}`); }
+    debug(m) { this.lines.push(`debug: ${redact(m)}`); }
+    group(title, fn) {
+        return this.groups.run(title, fn, (t, f) => {
+            this.lines.push(`group: ${redact(t)}`);
+            return f();
+        }, (line) => this.lines.push(redact(line)));
+    }
+    text() { return this.lines.join('\n'); }
+}
+
+;// CONCATENATED MODULE: ./src/core/services/cockroach.ts
+// CockroachDB as a plain Dokku app, the recipe of docs/dokku-contract.md#cockroach-app: there is no official plugin (docs/dokku-contract.md#cockroach-app),
+// so the service is an app deployed from an image with persistent storage, a single-node start
+// command, no zero-downtime checks, no HTTP proxy and a private network the linked apps join.
+// Everything here is pure: the names, paths and values the recipe derives from a service name.
+/**
+ * The default image. Same release line as Oxide's fork (v22.1.22 + Oxide patches, uro notes §3.1),
+ * so a store written by one can be opened by the other; published by Cockroach Labs with immutable
+ * version tags; and older than the 24.3 licence change. actions/dokku-service/README.md says more.
+ */
+const COCKROACH_DEFAULT_IMAGE = 'cockroachdb/cockroach';
+const COCKROACH_DEFAULT_VERSION = 'v22.1.22';
+const COCKROACH_SQL_PORT = 26257;
+const COCKROACH_DATA_DIR = '/cockroach/cockroach-data';
+const COCKROACH_CERTS_DIR = '/cockroach/certs';
+/** The app's one process type; other apps on its network reach it as `<app>.web` (docs/dokku-contract.md#network). */
+const COCKROACH_PROCESS = 'web';
+/** The container comes back after a host reboot but not after an operator's `ps:stop` (docs/dokku-contract.md#cockroach-app step 3). */
+const COCKROACH_RESTART_POLICY = 'unless-stopped';
+/**
+ * A secure node (certificates created by the image's entrypoint on first start, docs/dokku-contract.md#cockroach-app) that accepts
+ * password logins over plain SQL connections: Postgrex connects without TLS options, as Uro's own
+ * compose file runs it (uro notes §3.2). The entrypoint word-splits this value (docs/dokku-contract.md#cockroach-app).
+ */
+const COCKROACH_START = ['start-single-node', '--accept-sql-without-tls'];
+/** Config keys the recipe owns on the service app; custom env may not set them. */
+const COCKROACH_KEYS = {
+    args: 'COCKROACH_ARGS',
+    database: 'COCKROACH_DATABASE',
+    user: 'COCKROACH_USER',
+    password: 'COCKROACH_PASSWORD'
+};
+/** SQL user names CockroachDB reserves or grants more than an app should have. */
+const RESERVED_USERS = new Set(['root', 'admin', 'public', 'node', 'none', 'current_user', 'session_user']);
+/**
+ * Service names that work everywhere the recipe uses them: a Dokku app name, a storage name
+ * (`[A-Za-z0-9_-]`, so no dots), and after `-` → `_` an unquoted SQL identifier (the entrypoint
+ * runs `CREATE DATABASE $COCKROACH_DATABASE` unquoted, so it must start with a letter).
+ */
+const COCKROACH_SERVICE_NAME = /^[a-z][a-z0-9-]*$/;
+function cockroachNames(service) {
+    const sql = service.replace(/-/g, '_');
+    return {
+        app: service,
+        dataStorage: `${service}-data`,
+        certsStorage: `${service}-certs`,
+        network: `${service}-net`,
+        database: sql,
+        user: sql
+    };
+}
+/** Why `service` cannot name a CockroachDB service, or undefined when it can. */
+function cockroachNameProblem(service) {
+    if (!COCKROACH_SERVICE_NAME.test(service))
+        return 'must be a lowercase name of letters, digits and hyphens starting with a letter (it names a Dokku app, its storage and the SQL database and user)';
+    if (service.length > 50)
+        return 'must be at most 50 characters (it also names the storage and the network)';
+    if (RESERVED_USERS.has(cockroachNames(service).user))
+        return `names a reserved CockroachDB user (${[...RESERVED_USERS].join(', ')})`;
+    return undefined;
+}
+/** The entrypoint's command: the single-node start plus extra flags (`--cache=.25 --max-sql-memory=.25`). */
+function cockroachArgs(extraFlags) {
+    return [...COCKROACH_START, ...extraFlags].join(' ');
+}
+/**
+ * The name apps on the private network resolve: `<app>.web`, with the network's TLD when one is
+ * set (docs/dokku-contract.md#network).
+ */
+function cockroachHost(service, tld) {
+    return tld ? `${service}.${COCKROACH_PROCESS}.${tld.replace(/^\./, '')}` : `${service}.${COCKROACH_PROCESS}`;
+}
+/**
+ * `DATABASE_URL` in the form Ecto/Postgrex reads (uro notes §1.5, §3.4): no libpq parameters such
+ * as `sslmode` (Postgrex ignores them; TLS is configured with `ssl:` options, not the URL). The
+ * password is hex, so nothing needs percent-encoding.
+ */
+function cockroachUrl(parts) {
+    const base = `postgresql://${parts.user}:${parts.password}@${parts.host}:${COCKROACH_SQL_PORT}/${parts.database}`;
+    return parts.querystring ? `${base}?${parts.querystring}` : base;
+}
+
+;// CONCATENATED MODULE: ./src/core/services/image.ts
+// Image references as the service inputs take them: a repository (`postgres`, `ghcr.io/v-sekai/cockroach`)
+// and, apart, a tag (`18.4`) — the split dokku-postgres/dokku-redis use for `--image` / `--image-version`.
+// A digest (`@sha256:…`) may follow the repository where a tag is not used.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
+const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
+function parseImageName(value) {
+    const [repository = '', digest, extra] = value.split('@');
+    if (extra !== undefined || !REPOSITORY.test(repository))
+        return undefined;
+    if (digest !== undefined && !DIGEST.test(digest))
+        return undefined;
+    return { repository, digest };
+}
+/** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
+function hasTag(value) {
+    return (value.split('@')[0]?.split('/').at(-1) ?? '').includes(':');
+}
+function isTag(value) {
+    return TAG.test(value);
+}
+/** `repository:tag` or `repository@digest`, the form `git:from-image` and the reports use. */
+function imageReference(name, tag) {
+    if (name.digest)
+        return `${name.repository}@${name.digest}`;
+    return tag ? `${name.repository}:${tag}` : name.repository;
+}
+/** Splits a report's `image:tag` (postgres:info --version) into its parts; the registry port is not a tag. */
+function splitImageReference(reference) {
+    const at = reference.indexOf('@');
+    if (at >= 0)
+        return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+    return { repository: reference, tag: '' };
+}
+
+;// CONCATENATED MODULE: ./src/core/services/plugins.ts
+const SERVICE_PLUGIN_SOURCES = {
+    postgres: {
+        plugin: 'postgres',
+        label: 'dokku-postgres',
+        url: 'https://github.com/dokku/dokku-postgres.git',
+        committish: '1.48.0',
+        defaultAlias: 'DATABASE',
+        schemeKey: 'POSTGRES_DATABASE_SCHEME'
+    },
+    redis: {
+        plugin: 'redis',
+        label: 'dokku-redis',
+        url: 'https://github.com/dokku/dokku-redis.git',
+        committish: '1.43.0',
+        defaultAlias: 'REDIS',
+        schemeKey: 'REDIS_DATABASE_SCHEME'
+    }
+};
+/** The command a root user runs on the host to install the plugin (plugin:* is root only, docs/dokku-contract.md#root-and-sudo, #plugins). */
+function pluginInstallCommand(plugin) {
+    const source = SERVICE_PLUGIN_SOURCES[plugin];
+    return `sudo dokku plugin:install ${source.url} --committish ${source.committish} --name ${source.plugin}`;
+}
+/**
+ * The docker option `<plugin>:link` adds to the app's build, deploy and run phases: the service
+ * container under its DNS alias, the container name with `.` and `_` turned into `-` (docs/dokku-contract.md#services, #redis).
+ */
+function serviceLinkOption(plugin, service) {
+    const container = `dokku.${plugin}.${service}`;
+    return ['--link', `${container}:${container.replace(/[._]/g, '-')}`];
+}
+/**
+ * Link aliases the way the plugins read `--alias`: upper-cased, a trailing `_URL` dropped
+ * (`blue_db_url` → `BLUE_DB`), so the variable is `<ALIAS>_URL`.
+ */
+function normaliseAlias(alias) {
+    return alias.toUpperCase().replace(/_URL$/, '');
+}
+/** Replaces the scheme of a service URL, as link does when the app sets `<PLUGIN>_DATABASE_SCHEME`. */
+function withScheme(url, scheme) {
+    if (!scheme)
+        return url;
+    return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, `${scheme}://`);
+}
+/** `url?querystring` (a leading `?` in the querystring is not doubled). */
+function withQuerystring(url, querystring) {
+    return querystring ? `${url}?${querystring.replace(/^\?/, '')}` : url;
+}
+/**
+ * Whether two database URLs name the same server, database and user (scheme, password and
+ * querystring aside): a value left by an earlier link of this same service, stale or not.
+ */
+function sameTarget(a, b) {
+    const left = parseTarget(a);
+    const right = parseTarget(b);
+    return left !== undefined && right !== undefined && left === right;
+}
+function parseTarget(url) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]*)(?::[^@/]*)?@([^:/?]+)(?::(\d+))?(\/[^?]*)?(?:\?.*)?$/i.exec(url);
+    if (!match)
+        return undefined;
+    return `${match[1] ?? ''}@${(match[2] ?? '').toLowerCase()}:${match[3] ?? ''}${match[4] ?? ''}`;
+}
+/** Where a URL points, without its credentials or querystring: for plans and messages (`dokku-postgres-db:5432/db`). */
+function describeTarget(url) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?]+)(\/[^?]*)?/i.exec(url);
+    return match ? `${match[1] ?? ''}${match[2] ?? ''}` : 'another value';
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-service/inputs.ts
+
+
+
+
+
+
+const Inputs = {
+    engine: 'engine',
+    service: 'service',
+    app: 'app',
+    createApp: 'create-app',
+    image: 'image',
+    imageVersion: 'image-version',
+    linkAlias: 'link-alias',
+    querystring: 'querystring',
+    customEnv: 'custom-env',
+    memory: 'memory',
+    shmSize: 'shm-size',
+    configOptions: 'config-options',
+    upgrade: 'upgrade',
+    installPlugins: 'install-plugins',
+    destroy: 'destroy',
+    confirmDestroy: 'confirm-destroy'
+};
+const Outputs = {
+    service: 'service',
+    url: 'url',
+    changed: 'changed'
+};
+const ENGINES = ['postgres', 'redis', 'cockroach'];
+/** Memory limits above 1 TiB are a typo, not a plan. */
+const MAX_MEMORY_MB = 1024 * 1024;
+/**
+ * Reads and checks every input before anything connects: a bad name, a mutable cockroach tag or an
+ * unconfirmed destroy fails here, with the host untouched.
+ */
+function readServiceInputs(inputs) {
+    const common = common_readCommonInputs(inputs);
+    if (inputs.optional(Inputs.engine) === undefined)
+        throw new ConfigurationError(`Input "${Inputs.engine}" is required and was not supplied. Set it to one of: ${ENGINES.join(', ')}.`, Inputs.engine);
+    const engine = inputs.oneOf(Inputs.engine, ENGINES, 'postgres');
+    const service = readServiceName(inputs, engine);
+    const app = inputs.appName(Inputs.app);
+    if (engine === 'cockroach' && app === service)
+        throw invalid(Inputs.app, app, `must not be the service itself: CockroachDB service ${service} is a Dokku app of that name`, 'Name the app that uses the database.');
+    const destroy = inputs.boolean(Inputs.destroy, false);
+    const confirm = inputs.optional(Inputs.confirmDestroy);
+    if (destroy && confirm !== service)
+        throw new ConfigurationError(confirm === undefined
+            ? `Input "${Inputs.destroy}" is true, which deletes ${engine} service ${service} and its data. To confirm, also set ${Inputs.confirmDestroy}: ${service}.`
+            : `Input "${Inputs.confirmDestroy}" must name the service being destroyed (${service}); got ${JSON.stringify(confirm)}. Nothing was deleted.`, Inputs.confirmDestroy);
+    if (!destroy && confirm !== undefined)
+        throw new ConfigurationError(`Input "${Inputs.confirmDestroy}" is set but ${Inputs.destroy} is not true. Remove ${Inputs.confirmDestroy}, or set ${Inputs.destroy}: true to delete the service.`, Inputs.confirmDestroy);
+    const image = readImage(inputs, engine);
+    const upgrade = inputs.boolean(Inputs.upgrade, false);
+    if (upgrade && engine !== 'cockroach' && image.version === undefined)
+        throw new ConfigurationError(`Input "${Inputs.upgrade}" is true but ${Inputs.imageVersion} is empty: say which version to upgrade to, e.g. ${Inputs.imageVersion}: 18.4.`, Inputs.imageVersion);
+    return {
+        ...common,
+        engine,
+        service,
+        app,
+        createApp: inputs.boolean(Inputs.createApp, true),
+        image: engine === 'cockroach' ? undefined : image.repository,
+        imageVersion: engine === 'cockroach' ? undefined : image.version,
+        imageReference: engine === 'cockroach' ? image.reference : undefined,
+        alias: readAlias(inputs, engine),
+        querystring: readQuerystring(inputs),
+        customEnv: readCustomEnv(inputs, engine),
+        memory: readMemory(inputs),
+        shmSize: readShmSize(inputs, engine),
+        configOptions: readConfigOptions(inputs, engine),
+        upgrade,
+        installPlugins: inputs.boolean(Inputs.installPlugins, false),
+        destroy
+    };
+}
+function readServiceName(inputs, engine) {
+    if (engine !== 'cockroach')
+        return inputs.serviceName(Inputs.service, { required: true });
+    const value = inputs.required(Inputs.service);
+    const problem = cockroachNameProblem(value);
+    if (problem)
+        throw invalid(Inputs.service, value, problem, 'For example "crdb" or "uro-db".');
+    return value;
+}
+function readImage(inputs, engine) {
+    const raw = inputs.optional(Inputs.image);
+    const version = inputs.optional(Inputs.imageVersion);
+    const example = engine === 'cockroach' ? 'ghcr.io/v-sekai/cockroach' : engine === 'postgres' ? 'postgis/postgis' : 'redis';
+    if (version !== undefined && !isTag(version))
+        throw invalid(Inputs.imageVersion, version, 'must be an image tag', 'Letters, digits, ".", "_" and "-", e.g. 18.4 or v22.1.22.');
+    if (raw !== undefined && hasTag(raw)) {
+        // The split is only spelled out for a plausible reference: anything else is shown once, quoted, by invalid().
+        const split = /^[A-Za-z0-9._/:@-]+$/.test(raw) ? `: image: ${raw.slice(0, raw.lastIndexOf(':'))}, ${Inputs.imageVersion}: ${raw.slice(raw.lastIndexOf(':') + 1)}` : '';
+        throw invalid(Inputs.image, raw, 'must not carry a tag', `Put the tag in ${Inputs.imageVersion}${split}.`);
+    }
+    const name = raw === undefined ? undefined : parseImageName(raw);
+    if (raw !== undefined && name === undefined)
+        throw invalid(Inputs.image, raw, 'must be an image repository (registry/name), optionally with @sha256:<digest>', `For example ${example}.`);
+    if (engine !== 'cockroach') {
+        if (name?.digest)
+            throw invalid(Inputs.image, raw, `cannot carry a digest for ${engine}: the plugin takes a repository and a tag`, `Use ${Inputs.image} and ${Inputs.imageVersion}.`);
+        return { repository: name?.repository, version, reference: undefined };
+    }
+    // cockroach: an immutable reference, because git:from-image treats an unchanged reference as
+    // "No changes detected" and never redeploys a moved tag (docs/dokku-contract.md#cockroach-app step 6, #git-from-image).
+    const chosen = name ?? { repository: COCKROACH_DEFAULT_IMAGE, digest: undefined };
+    if (chosen.digest && version !== undefined)
+        throw new ConfigurationError(`Inputs "${Inputs.image}" (with a digest) and "${Inputs.imageVersion}" cannot both pin the image. Keep one of them.`, Inputs.imageVersion);
+    const tag = chosen.digest ? undefined : (version ?? (name === undefined ? COCKROACH_DEFAULT_VERSION : undefined));
+    if (!chosen.digest && tag === undefined)
+        throw new ConfigurationError(`Input "${Inputs.imageVersion}" is required with image ${chosen.repository}: CockroachDB is deployed from an immutable reference. ` +
+            `Set ${Inputs.imageVersion} to a release or commit tag, or give ${Inputs.image} as ${chosen.repository}@sha256:<digest>.`, Inputs.imageVersion);
+    if (tag === 'latest')
+        throw invalid(Inputs.imageVersion, tag, 'must be an immutable tag: "latest" moves, and Dokku does not redeploy an unchanged reference', `Use a release or commit tag (e.g. ${COCKROACH_DEFAULT_VERSION}, or ghcr.io/v-sekai/cockroach's <commit sha> tag), or a digest.`);
+    return { repository: chosen.repository, version: tag, reference: imageReference(chosen, tag) };
+}
+function readAlias(inputs, engine) {
+    const fallback = engine === 'redis' ? SERVICE_PLUGIN_SOURCES.redis.defaultAlias : SERVICE_PLUGIN_SOURCES.postgres.defaultAlias;
+    const value = inputs.optional(Inputs.linkAlias);
+    if (value === undefined)
+        return fallback;
+    const alias = normaliseAlias(value);
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(alias) || alias === '')
+        throw invalid(Inputs.linkAlias, value, 'must be a variable name prefix (letters, digits and underscores)', `For example ${fallback} (the app gets ${fallback}_URL).`);
+    return alias;
+}
+function readQuerystring(inputs) {
+    const value = inputs.optional(Inputs.querystring);
+    if (value === undefined)
+        return undefined;
+    const query = value.replace(/^\?/, '');
+    // It travels as a plugin argument and ends in a URL: plain URL query characters only.
+    if (!/^[A-Za-z0-9_.~%=&+,:-]+$/.test(query) || query.startsWith('-'))
+        throw invalid(Inputs.querystring, value, 'must be a URL query string (key=value pairs joined by &)', 'For example pool_size=10 (percent-encode anything else).');
+    return query;
+}
+function readCustomEnv(inputs, engine) {
+    const env = inputs.keyValues(Inputs.customEnv);
+    for (const [key, value] of env) {
+        if (engine !== 'cockroach' && /[;\n]/.test(value))
+            throw new ConfigurationError(`Input "${Inputs.customEnv}": the value of ${key} contains ";" or a newline, which the ${engine} plugin cannot store (it splits the list on ";").`, Inputs.customEnv);
+        if (engine === 'cockroach' && Object.values(COCKROACH_KEYS).includes(key))
+            throw new ConfigurationError(`Input "${Inputs.customEnv}" sets ${key}, which the CockroachDB recipe manages itself. Remove it; use ${Inputs.configOptions} for extra start flags.`, Inputs.customEnv);
+        if (!CONFIG_KEY.test(key))
+            throw invalid(Inputs.customEnv, key, 'has an invalid key', 'Keys start with a letter or underscore.');
+    }
+    return env;
+}
+function readMemory(inputs) {
+    if (inputs.optional(Inputs.memory) === undefined)
+        return undefined;
+    return inputs.integer(Inputs.memory, { fallback: 1024, min: 16, max: MAX_MEMORY_MB, unit: 'MB' });
+}
+function readShmSize(inputs, engine) {
+    const value = inputs.optional(Inputs.shmSize);
+    if (value === undefined)
+        return undefined;
+    if (engine === 'cockroach')
+        throw new ConfigurationError(`Input "${Inputs.shmSize}" applies to the postgres and redis plugins only; CockroachDB does not use shared memory this way. Remove it.`, Inputs.shmSize);
+    if (!/^\d+[bkmg]?$/i.test(value))
+        throw invalid(Inputs.shmSize, value, 'must be a size', 'For example 256m or 1g.');
+    return value;
+}
+function readConfigOptions(inputs, engine) {
+    const value = inputs.optional(Inputs.configOptions);
+    if (value === undefined)
+        return undefined;
+    if (/\n/.test(value))
+        throw invalid(Inputs.configOptions, value, 'must be on one line', 'Separate the options with spaces.');
+    if (engine === 'cockroach') {
+        // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (docs/dokku-contract.md#cockroach-app): plain flags only,
+        // nothing a shell would glob or quote.
+        for (const word of value.split(/\s+/).filter((w) => w !== ''))
+            if (!/^--?[A-Za-z0-9][A-Za-z0-9_.=:/,%+-]*$/.test(word))
+                throw invalid(Inputs.configOptions, value, `has ${JSON.stringify(word)}, which is not a plain start flag`, 'For example --cache=.25 --max-sql-memory=.25 (no quotes, spaces inside values or globs).');
+    }
+    return value.trim();
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/output.ts
+// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
+// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
+// docs/dokku-contract.md#config, #services). Everything the client shows (errors, streamed build output) passes through here first;
+// registered secrets are redacted afterwards by the logger and RemoteCommandError.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
+/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
+function maskUrlCredentials(text) {
+    return text.replace(URL_CREDENTIALS, '$1$2:***@');
+}
+// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
+// them is "-----> Restarting app <app>" (docs/dokku-contract.md#config-set). Skipping ends only there — not at any
+// prefixed line, which a later line of a multi-line value could itself look like.
+const ENTRIES_END = /^-----> Restarting app /;
+const SET_HEADER = /Setting config vars\s*$/;
+const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
+/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
+class ConfigEchoFilter {
+    skipping = false;
+    /** The line to show, or undefined to drop it. */
+    line(line) {
+        // config:import prints each entry as its own line (its value masked here); a value may span lines.
+        const entry = IMPORT_ENTRY.exec(line);
+        if (entry) {
+            this.skipping = true;
+            return `${entry[1]}${entry[2]}=***`;
+        }
+        if (this.skipping && !ENTRIES_END.test(line))
+            return undefined;
+        this.skipping = false;
+        if (SET_HEADER.test(line))
+            this.skipping = true;
+        return line;
+    }
+}
+/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
+function sanitizeOutput(text, options = {}) {
+    if (!text)
+        return text;
+    let out = text;
+    if (options.echoesConfig) {
+        const filter = new ConfigEchoFilter();
+        const final = out.endsWith('\n') ? '\n' : '';
+        const kept = (final ? out.slice(0, -1) : out)
+            .split('\n')
+            .map((l) => filter.line(l))
+            .filter((l) => l !== undefined);
+        out = kept.length === 0 ? '' : kept.join('\n') + final;
+    }
+    return maskUrlCredentials(out);
+}
+/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
+class LineEmitter {
+    buffer = '';
+    emit;
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        this.buffer += chunk;
+        let newline = this.buffer.indexOf('\n');
+        while (newline !== -1) {
+            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
+            this.buffer = this.buffer.slice(newline + 1);
+            newline = this.buffer.indexOf('\n');
+        }
+    }
+    flush() {
+        if (this.buffer !== '')
+            this.emit(this.buffer.replace(/\r$/, ''));
+        this.buffer = '';
+    }
+}
+/**
+ * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
+ * from 0.38 the build capture moves a deploy's stderr onto stdout (docs/dokku-contract.md#build-capture), and which
+ * lines are printed before the capture starts differs per command.
+ */
+function mentions(result, needle) {
+    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
+    return test(result.stderr) || test(result.stdout);
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
+
+
+
+/**
+ * A dokku command failed, or exited 0 without doing what was asked. The message holds the
+ * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
+ */
+class DokkuCommandError extends RemoteCommandError {
+    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
+    failureText;
+    constructor(params) {
+        super(params);
+        this.name = 'DokkuCommandError';
+        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
+    }
+}
+/** Exit code 20: the app does not exist (docs/dokku-contract.md#exit-codes). */
+class AppNotFoundError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
+        this.name = 'AppNotFoundError';
+        this.app = app;
+    }
+}
+/** A dokku-postgres / dokku-redis service does not exist (exit code 1, docs/dokku-contract.md#services, #redis). */
+class ServiceNotFoundError extends DokkuCommandError {
+    plugin;
+    service;
+    constructor(plugin, service, params) {
+        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
+        this.name = 'ServiceNotFoundError';
+        this.plugin = plugin;
+        this.service = service;
+    }
+}
+/** Another deploy holds the app's deploy lock; Dokku does not wait (docs/dokku-contract.md#deploy-lock). */
+class DeployLockedError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({
+            ...params,
+            reason: params.reason ??
+                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
+        });
+        this.name = 'DeployLockedError';
+        this.app = app;
+    }
+}
+/** The command exited 0 but did not do what was asked (docs/dokku-contract.md#silent-success). */
+class UnfulfilledCommandError extends DokkuCommandError {
+    constructor(reason, params) {
+        super({ ...params, reason });
+        this.name = 'UnfulfilledCommandError';
+    }
+}
+/** The host runs a Dokku older than the toolkit supports. */
+class UnsupportedDokkuVersionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnsupportedDokkuVersionError';
+    }
+}
+/** A command or form that the host's Dokku version does not have. */
+class DokkuFeatureUnavailableError extends Error {
+    constructor(what, needed, found) {
+        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
+        this.name = 'DokkuFeatureUnavailableError';
+    }
+}
+/** A root-only command (docs/dokku-contract.md#root-and-sudo) was asked of a connection that runs as the dokku user. */
+class RootRequiredError extends Error {
+    constructor(command) {
+        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
+            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
+        this.name = 'RootRequiredError';
+    }
+}
+/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
+class DokkuArgumentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DokkuArgumentError';
+    }
+}
+/** Dokku printed something the parser does not recognise. */
+class errors_DokkuParseError extends Error {
+    constructor(what, output, expected) {
+        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
+        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
+        this.name = 'DokkuParseError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/envfile.ts
+// What Dokku's ENV file gives back for a config value. The config plugin writes every app's
+// environment with godotenv's Write and reads it back with godotenv's Read (dokku v0.38.27
+// plugins/config/environment.go:168-173, 332-345), so a value survives `config:set` only if that
+// library round-trips it. Dokku up to 0.37.7 builds against joho/godotenv v1.2.0, from 0.37.8 against
+// v1.5.1 (dokku plugins/config/go.mod at v0.37.5 and v0.37.8; HISTORY 0.37.8 "#8465"). This module
+// models both from their behaviour (godotenv v1.2.0 godotenv.go Marshal/Parse, v1.5.1 godotenv.go
+// Marshal and parser.go) for one `KEY=value` line, which is all a value's fate depends on.
+/** The first Dokku version on godotenv 1.5.1. */
+const GODOTENV_151_SINCE = '0.37.8';
+/** godotenv's doubleQuoteEscape: backslash, newline, CR, `"`, `!`, `$` and backtick are escaped (same in both versions). */
+function envfile_escape(value) {
+    let out = '';
+    for (const ch of value) {
+        if (ch === '\n')
+            out += '\\n';
+        else if (ch === '\r')
+            out += '\\r';
+        else if ('\\"!$`'.includes(ch))
+            out += `\\${ch}`;
+        else
+            out += ch;
+    }
+    return out;
+}
+/** Go's strconv.Atoi: base-10 with an optional sign, within int64; returns what `%d` prints. */
+function atoi(value) {
+    if (!/^[+-]?[0-9]+$/.test(value))
+        return undefined;
+    const n = BigInt(value);
+    if (n > 9223372036854775807n || n < -9223372036854775808n)
+        return undefined;
+    return n.toString();
+}
+/** The line godotenv's Marshal writes for `value`: v1.5.1 writes integers bare with `%d`; v1.2.0 always quotes. */
+function envFileLine(key, value, format) {
+    const integer = format === 'godotenv-1.5.1' ? atoi(value) : undefined;
+    return integer !== undefined ? `${key}=${integer}` : `${key}="${envfile_escape(value)}"`;
+}
+/** What Dokku stores for `value` on a host with `format`, found by writing and re-reading its line. */
+function storedValue(value, format) {
+    const line = envFileLine('K', value, format);
+    return format === 'godotenv-1.5.1' ? read151(line, value) : read120(line);
+}
+// v1.5.1: the quoted value ends at the first quote not preceded by a backslash, so an escaped
+// backslash before the closing quote (a value ending in `\`) runs on into the next line and the
+// whole file fails to parse; every trailing quote is trimmed, so a value ending in `"` loses it and
+// keeps the backslash that escaped it. Escapes: \n, \r, then `\x` → x except `\$`, then `\$` → `$`.
+function read151(line, value) {
+    const bare = line.slice(2);
+    if (!bare.startsWith('"'))
+        return { storable: true, stored: bare };
+    let end = -1;
+    for (let i = 1; i < bare.length; i++) {
+        if (bare[i] === '"' && bare[i - 1] !== '\\') {
+            end = i;
+            break;
+        }
+    }
+    if (end === -1)
+        return { storable: false, problem: 'it ends in a backslash, which Dokku (godotenv 1.5.1) writes so that the value runs into the next line: the app’s whole config would become unreadable' };
+    const inner = bare.slice(0, end).replace(/"+$/, '').replace(/^"+/, '');
+    const unescaped = inner
+        .replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m))
+        .replace(/\\([^$])/g, '$1')
+        .replace(/\\\$/g, '$');
+    if (unescaped !== value && value.endsWith('"'))
+        return { storable: false, problem: 'it ends in a double quote, which Dokku (godotenv 1.5.1) reads back as a backslash' };
+    return { storable: true, stored: unescaped };
+}
+// v1.2.0: line-based. A line longer than bufio.Scanner's 64 KiB token limit fails the whole file;
+// a line with `#` keeps only some `#`-separated segments (its quote-counting comment stripper);
+// then the quotes are removed and `\x` → x (\n, \r → newline, CR).
+function read120(line) {
+    if (Buffer.byteLength(line) > 64 * 1024)
+        return { storable: false, problem: 'its line in the ENV file would be longer than 64 KiB, which Dokku (godotenv 1.2.0) cannot read back: the app’s whole config would become unreadable' };
+    let text = line;
+    if (text.includes('#')) {
+        let open = false;
+        const kept = [];
+        for (const segment of text.split('#')) {
+            if (count(segment, '"') === 1 || count(segment, "'") === 1) {
+                if (open) {
+                    open = false;
+                    kept.push(segment);
+                }
+                else
+                    open = true;
+            }
+            if (kept.length === 0 || open)
+                kept.push(segment);
+        }
+        text = kept.join('#');
+    }
+    let value = text.slice(2).trim();
+    if (value.length > 1 && value[0] === value[value.length - 1] && (value[0] === '"' || value[0] === "'"))
+        value = value.slice(1, -1).replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m[1]));
+    return { storable: true, stored: value };
+}
+function count(text, ch) {
+    return text.split(ch).length - 1;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
+
+
+
+/**
+ * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (docs/dokku-contract.md#config-export).
+ * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
+ * and so is every whole value that carries one.
+ */
+function parseConfigJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    const config = {};
+    for (const [key, value] of Object.entries(data)) {
+        if (typeof value !== 'string')
+            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
+        registerUrlCredentials(value);
+        config[key] = value;
+    }
+    return config;
+}
+/**
+ * The value Dokku stores for `value` on a host whose ENV file is `format` (see envfile.ts): on
+ * godotenv 1.5.1 (Dokku 0.37.8+) anything Go's `strconv.Atoi` accepts is re-written with `%d`, so
+ * `007`, `+5`, `-0` come back as `7`, `5`, `0`; godotenv 1.2.0 (Dokku up to 0.37.7) keeps them.
+ * A value that cannot be stored is returned as given (`configValueProblem` refuses it first).
+ */
+function storedConfigValue(value, format) {
+    const result = storedValue(value, format);
+    return result.storable ? result.stored : value;
+}
+/**
+ * Why Dokku cannot keep `value` as given, or undefined when it can (an integer re-formatted by
+ * godotenv 1.5.1 counts as kept: it means the same number, and callers warn about it).
+ */
+function configValueProblem(value, format) {
+    const result = storedValue(value, format);
+    if (!result.storable)
+        return result.problem;
+    if (result.stored === value || (format === 'godotenv-1.5.1' && /^[+-]?[0-9]+$/.test(value)))
+        return undefined;
+    return `Dokku (${format.replace('-', ' ')}) would read it back changed`;
+}
+/**
+ * Refuses values Dokku cannot store on this host, naming the keys (never the values) and a way
+ * around; nothing has been sent when it throws.
+ */
+function unstorableConfigMessage(values, format) {
+    const problems = Object.entries(values).flatMap(([key, value]) => {
+        const problem = configValueProblem(value, format);
+        return problem === undefined ? [] : [`${key}: ${problem}`];
+    });
+    if (problems.length === 0)
+        return undefined;
+    return (`Dokku cannot store ${problems.length === 1 ? 'this config value' : 'these config values'} as given (${problems.join('; ')}). ` +
+        'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.');
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-service/plan.ts
+
+
+
+
+
+/** The inputs ask for something the host's state rules out; `input` names the input to change, if one fixes it. */
+class PlanError extends Error {
+    input;
+    constructor(message, input) {
+        super(message);
+        this.name = 'PlanError';
+        this.input = input;
+    }
+}
+/** Pure: the steps that take the host from what was observed to what the inputs ask for. */
+function planService(config, observed) {
+    if (observed.kind === 'cockroach')
+        return config.destroy ? planCockroachDestroy(config, observed) : planCockroach(config, observed);
+    return config.destroy ? planPluginDestroy(config, observed) : planPlugin(config, observed);
+}
+// ---- postgres / redis ----------------------------------------------------------------------------
+function pluginOf(config) {
+    if (config.engine === 'cockroach')
+        throw new Error('cockroach has no plugin');
+    return config.engine;
+}
+/** The host name link writes into URLs: `dokku-postgres-<svc>` (`.` and `_` become `-`). */
+function pluginHost(plugin, service) {
+    return `dokku-${plugin}-${service}`.replace(/[._]/g, '-');
+}
+function pointsAt(value, host) {
+    const match = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^:/?]+)/i.exec(value);
+    return match !== null && match[1].toLowerCase() === host.toLowerCase();
+}
+function planPlugin(config, observed) {
+    const plugin = pluginOf(config);
+    const source = SERVICE_PLUGIN_SOURCES[plugin];
+    const steps = [];
+    const notices = [];
+    const notes = [];
+    if (observed.plugin === 'disabled')
+        throw new PlanError(`The ${source.label} plugin is installed on the host but disabled. Enable it as root: \`sudo dokku plugin:enable ${plugin}\`.`);
+    if (observed.plugin === 'missing') {
+        if (!config.installPlugins)
+            throw new PlanError(`The ${source.label} plugin is not installed on the host, so there is no ${plugin} service to provision. ` +
+                `Install it as root on the host: \`${pluginInstallCommand(plugin)}\` — or run this step with ssh-user: root and ${Inputs.installPlugins}: true.`);
+        if (!observed.canInstallPlugins)
+            throw new PlanError(`The ${source.label} plugin is not installed, and ${Inputs.installPlugins}: true cannot install it over the dokku user (plugin:install must run as root). ` +
+                `Set ssh-user: root (or a user allowed to run dokku through sudo), or install it on the host: \`${pluginInstallCommand(plugin)}\`.`, 'ssh-user');
+        steps.push({ kind: 'install-plugin', plugin, reason: `${source.label} is not installed; pinned to ${source.committish}, the release this toolkit was checked against` });
+    }
+    const service = observed.service;
+    if (!service) {
+        steps.push({ kind: 'create-service', reason: `${plugin} service ${config.service} does not exist yet` });
+    }
+    else {
+        const wanted = wantedVersion(config, service.version);
+        if (wanted && service.version !== wanted.reference) {
+            if (service.version === '')
+                notices.push(`${config.service}'s container is gone (status ${service.status}), so its version cannot be compared with ${wanted.reference}; start it with \`dokku ${plugin}:start ${config.service}\`.`);
+            else if (config.upgrade)
+                steps.push({ kind: 'upgrade-service', image: wanted.image, imageVersion: wanted.version, reason: `it runs ${service.version} and upgrade is true` });
+            else
+                notices.push(`${config.service} runs ${service.version}, not ${wanted.reference}: left as it is. Set ${Inputs.upgrade}: true to switch the image` +
+                    (plugin === 'postgres' ? ' (a new Postgres major version does not migrate the data: export, create a new service and import instead).' : '.'));
+        }
+        if (config.configOptions !== undefined && service.configOptions.trim() !== config.configOptions)
+            notices.push(`${config.service} was created with config options ${JSON.stringify(service.configOptions.trim())}, not ${JSON.stringify(config.configOptions)}: ` +
+                `the plugin applies them at creation only, so they are left as they are.`);
+        if (service.status !== 'running' && service.version !== '')
+            notices.push(`${config.service} is ${service.status}, not running; start it with \`dokku ${plugin}:start ${config.service}\`.`);
+    }
+    let url = service ? withQuerystring(service.dsn, config.querystring) : undefined;
+    let variable;
+    const app = observed.app;
+    if (config.app !== undefined && app !== undefined) {
+        variable = `${config.alias}_URL`;
+        if (!app.exists)
+            steps.push(createAppStep(config, config.app));
+        const base = service ? withScheme(service.dsn, app.config[source.schemeKey]) : undefined;
+        const desired = base === undefined ? undefined : withQuerystring(base, config.querystring);
+        url = desired;
+        const host = pluginHost(plugin, config.service);
+        const entries = Object.entries(app.config);
+        // "Linked", as the plugin decides it: some value contains the service URL (docs/dokku-contract.md#service-linked).
+        const holders = base === undefined ? [] : entries.filter(([, value]) => value.includes(base)).map(([key]) => key);
+        // Values pointing at this service that are no longer its URL (an old password after a re-create).
+        const stale = entries.filter(([key, value]) => !holders.includes(key) && pointsAt(value, host)).map(([key]) => key);
+        const inLinks = service?.links.includes(app.name) ?? false;
+        const wired = app.dockerLink && inLinks && stale.length === 0;
+        const current = app.config[variable];
+        const appSteps = [];
+        if (wired && holders.length > 0) {
+            if (current !== desired) {
+                if (current !== undefined && !holders.includes(variable))
+                    throw aliasTaken(variable, current, `${config.app} already holds another URL in ${variable}; ${config.service} is linked to it as ${holders.join(', ')}`);
+                appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.service} is linked as ${holders.join(', ')} but not as ${variable}` : `${variable} differs from the wanted URL (querystring)` });
+            }
+        }
+        else {
+            // Not linked, or linked half-way (a run that stopped inside link, or a manual change): clean
+            // up what is there, so that link sees a clean app and adds each part once.
+            const unlink = app.dockerLink || inLinks || holders.length > 0;
+            if (unlink || stale.length > 0) {
+                const parts = [
+                    ...(holders.length > 0 ? [`${holders.join(', ')} set`] : []),
+                    ...(app.dockerLink ? ['the --link docker option present'] : []),
+                    ...(inLinks ? ['the app in the service links'] : []),
+                    ...(stale.length > 0 ? [`stale ${stale.join(', ')} (an earlier URL of this service)`] : [])
+                ];
+                appSteps.push({ kind: 'clean-link', unlink, unset: stale, reason: `the link is incomplete: ${parts.join('; ')}` });
+            }
+            const remaining = entries.filter(([key]) => !holders.includes(key) && !stale.includes(key));
+            const blocking = remaining.filter(([key, value]) => key.includes(variable) || value.includes(variable));
+            if (blocking.length > 0) {
+                const exact = blocking.find(([key]) => key === variable);
+                if (exact)
+                    throw aliasTaken(variable, exact[1], `${config.app} already has ${variable} for something else`);
+                throw new PlanError(`Cannot link ${config.service} to ${config.app} as ${variable}: ${blocking.map(([key]) => key).join(', ')} contain${blocking.length === 1 ? 's' : ''} "${variable}", ` +
+                    `and ${source.label} refuses an alias whose name appears anywhere in the app's config (it matches substrings). Set ${Inputs.linkAlias} to another name.`, Inputs.linkAlias);
+            }
+            appSteps.push({ kind: 'link', variable, reason: holders.length > 0 || unlink ? 'to finish the incomplete link' : `${config.app} is not linked to ${config.service}` });
+        }
+        steps.push(...appSteps);
+        const upgrading = steps.some((s) => s.kind === 'upgrade-service');
+        if ((appSteps.length > 0 || (upgrading && inLinks)) && app.exists && app.deployed)
+            steps.push({ kind: 'restart-app', app: config.app, reason: appSteps.length > 0 ? `${config.app} runs with its old environment` : `the ${plugin} container was replaced` });
+        else if (appSteps.length > 0)
+            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
+    }
+    if (service && steps.some((s) => s.kind === 'upgrade-service'))
+        for (const other of service.links)
+            if (other !== config.app)
+                steps.push({ kind: 'restart-app', app: other, reason: `linked to ${config.service}, whose container was replaced` });
+    return { steps, notices, notes, variable, url, serviceConfig: undefined };
+}
+/** The image:tag the inputs ask for, filling what they leave out from what runs; undefined when they ask for nothing. */
+function wantedVersion(config, running) {
+    if (config.image === undefined && config.imageVersion === undefined)
+        return undefined;
+    const current = splitImageReference(running);
+    const image = config.image ?? current.repository;
+    const version = config.imageVersion ?? current.tag;
+    return { image, version, reference: `${image}:${version}` };
+}
+function planPluginDestroy(config, observed) {
+    const plugin = pluginOf(config);
+    const service = observed.service;
+    const base = { notices: [], notes: [], variable: undefined, url: undefined, serviceConfig: undefined };
+    if (observed.plugin !== 'enabled' || !service)
+        return { ...base, steps: [], notes: [`${plugin} service ${config.service} does not exist; nothing to destroy.`] };
+    const others = service.links.filter((app) => app !== config.app);
+    if (others.length > 0)
+        throw new PlanError(`${plugin} service ${config.service} is still linked to ${others.join(', ')}; nothing was deleted. ` +
+            `Unlink ${others.length === 1 ? 'it' : 'them'} first (\`dokku ${plugin}:unlink ${config.service} <app>\`), or destroy ${others.length === 1 ? 'that app' : 'those apps'}.`, Inputs.app);
+    const steps = [];
+    const app = observed.app;
+    const holders = app ? Object.values(app.config).some((value) => value.includes(withScheme(service.dsn, app.config[SERVICE_PLUGIN_SOURCES[plugin].schemeKey]))) : false;
+    if (config.app !== undefined && app?.exists && (service.links.includes(config.app) || holders || app.dockerLink))
+        steps.push({ kind: 'unlink', reason: `${config.app} is linked to it (unlinked without a restart)` });
+    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
+    const notes = steps.some((s) => s.kind === 'unlink') ? [`${config.app} keeps its running containers until its next deploy or restart; its ${plugin} URL variable is gone.`] : [];
+    return { ...base, steps, notes };
+}
+// ---- cockroach -------------------------------------------------------------------------------------
+function planCockroach(config, observed) {
+    const names = cockroachNames(config.service);
+    const service = observed.service;
+    const image = config.imageReference;
+    const steps = [];
+    const notices = [];
+    const notes = [];
+    // Steps that change how the node runs: applied by a deploy, or by a restart of a deployed node.
+    const nodeSteps = [];
+    if (!service)
+        steps.push(createAppStep(config, names.app, `CockroachDB service ${config.service} (a Dokku app) does not exist yet`));
+    for (const [storage, containerDir] of [
+        [names.dataStorage, COCKROACH_DATA_DIR],
+        [names.certsStorage, COCKROACH_CERTS_DIR]
+    ]) {
+        if (!service?.mounts.some((m) => isMount(m, storage, containerDir)))
+            nodeSteps.push({ kind: 'mount-storage', storage, containerDir, reason: `${containerDir} must outlive the container` });
+    }
+    const password = service?.config[COCKROACH_KEYS.password] || observed.newPassword;
+    if (service?.deployed) {
+        // The image applies COCKROACH_DATABASE/USER/PASSWORD only when it initialises an empty store (docs/dokku-contract.md#cockroach-app).
+        const recorded = { database: service.config[COCKROACH_KEYS.database], user: service.config[COCKROACH_KEYS.user] };
+        if (!service.config[COCKROACH_KEYS.password] || recorded.database !== names.database || recorded.user !== names.user)
+            throw new PlanError(`CockroachDB service ${config.service} is deployed, but its store was not initialised by this recipe ` +
+                `(its config says database ${recorded.database ?? '(none)'}, user ${recorded.user ?? '(none)'}${service.config[COCKROACH_KEYS.password] ? '' : ', no password'}; expected ${names.database} and ${names.user}). ` +
+                `The image only creates the database and user on its first start, so this cannot be repaired by setting config. ` +
+                `Create them by hand (\`dokku enter ${names.app} web ./cockroach sql --certs-dir=certs\`) and set ${Object.values(COCKROACH_KEYS).slice(1).join(', ')} to match, or destroy the service and let this action create it.`);
+    }
+    const serviceConfig = {
+        [COCKROACH_KEYS.args]: cockroachArgs(config.configOptions ? config.configOptions.split(/\s+/) : []),
+        [COCKROACH_KEYS.database]: names.database,
+        [COCKROACH_KEYS.user]: names.user,
+        [COCKROACH_KEYS.password]: password,
+        ...Object.fromEntries(config.customEnv)
+    };
+    const configKeys = Object.keys(serviceConfig).filter((key) => service?.config[key] !== storedConfigValue(serviceConfig[key], observed.envFile));
+    if (configKeys.length > 0)
+        nodeSteps.push({ kind: 'set-service-config', keys: configKeys, reason: service ? 'these values differ on the service app' : 'the start command, database, user and generated password' });
+    if (!service?.checksDisabled)
+        nodeSteps.push({ kind: 'disable-checks', reason: 'the old node must stop before a new one opens the same store' });
+    if (service?.restartPolicy !== COCKROACH_RESTART_POLICY)
+        nodeSteps.push({ kind: 'set-restart-policy', policy: COCKROACH_RESTART_POLICY, reason: `the restart policy is ${service?.restartPolicy || 'the default'}` });
+    if (service?.proxyEnabled !== false)
+        nodeSteps.push({ kind: 'disable-proxy', reason: 'pgwire must not be routed as HTTP' });
+    if (config.memory !== undefined && service?.memoryLimit !== `${config.memory}m`)
+        nodeSteps.push({ kind: 'limit-memory', memory: `${config.memory}m`, reason: service?.memoryLimit ? `the limit is ${service.memoryLimit}` : 'no memory limit is set' });
+    if (!observed.networkExists)
+        nodeSteps.push({ kind: 'create-network', network: names.network, reason: 'the private network apps reach the node on does not exist' });
+    if (!attachedTo(service?.networks, names.network))
+        nodeSteps.push({ kind: 'attach-network', app: names.app, networks: [...(service?.networks.postCreate ?? []), names.network], reason: `the node is not on ${names.network}` });
+    steps.push(...nodeSteps);
+    if (!service?.deployed)
+        steps.push({ kind: 'deploy-image', image, reason: 'the node has not been deployed yet' });
+    else if (service.deployedImage !== image) {
+        if (config.upgrade)
+            steps.push({ kind: 'deploy-image', image, reason: `it runs ${service.deployedImage ?? 'something else'} and upgrade is true` });
+        else
+            notices.push(`${config.service} runs ${service.deployedImage ?? 'an image not deployed by this action'}, not ${image}: left as it is. Set ${Inputs.upgrade}: true to deploy ${image} (check CockroachDB's upgrade path between the two versions first).`);
+    }
+    if (service?.deployed && nodeSteps.length > 0 && !steps.some((s) => s.kind === 'deploy-image'))
+        steps.push({ kind: 'restart-service', reason: 'the node runs with its old settings' });
+    const host = cockroachHost(config.service, service?.tld ?? '');
+    const url = cockroachUrl({ user: names.user, password, host, database: names.database, querystring: config.querystring });
+    let variable;
+    const app = observed.app;
+    if (config.app !== undefined && app !== undefined) {
+        variable = `${config.alias}_URL`;
+        const appSteps = [];
+        if (!app.exists)
+            steps.push(createAppStep(config, config.app));
+        const current = app.config[variable];
+        if (current !== url) {
+            if (current !== undefined && !sameTarget(current, url))
+                throw aliasTaken(variable, current, `${config.app} already has ${variable} for something else`);
+            appSteps.push({ kind: 'set-url', variable, reason: current === undefined ? `${config.app} has no ${variable}` : `${variable} holds an older URL of this service` });
+        }
+        if (!attachedTo(app.networks, names.network))
+            appSteps.push({ kind: 'attach-network', app: config.app, networks: [...app.networks.postCreate, names.network], reason: `${config.app} must join ${names.network} to resolve ${host}` });
+        steps.push(...appSteps);
+        if (appSteps.length > 0 && app.exists && app.deployed)
+            steps.push({ kind: 'restart-app', app: config.app, reason: `${config.app} runs with its old environment and networks` });
+        else if (appSteps.length > 0)
+            notes.push(`${config.app} is not deployed yet: ${variable} reaches it on its first deploy.`);
+    }
+    return { steps, notices, notes, variable, url, serviceConfig };
+}
+function planCockroachDestroy(config, observed) {
+    const names = cockroachNames(config.service);
+    const service = observed.service;
+    const steps = [];
+    const notes = [];
+    const app = observed.app;
+    if (config.app !== undefined && app?.exists) {
+        const holders = Object.entries(app.config)
+            .filter(([, value]) => pointsAt(value, cockroachHost(config.service, service?.tld ?? '')))
+            .map(([key]) => key);
+        if (holders.length > 0)
+            steps.push({ kind: 'unset-url', variables: holders, reason: `${config.app} holds this service's URL (unset without a restart)` });
+        if (attachedTo(app.networks, names.network))
+            steps.push({ kind: 'attach-network', app: config.app, networks: app.networks.postCreate.filter((n) => n !== names.network), reason: `${config.app} no longer needs ${names.network}` });
+    }
+    if (!service) {
+        notes.push(`CockroachDB service ${config.service} does not exist; nothing to destroy.`);
+        return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
+    }
+    if (service.deployed)
+        steps.push({ kind: 'stop-service', reason: 'the node must stop before its store is deleted' });
+    for (const [storage, containerDir] of [
+        [names.dataStorage, COCKROACH_DATA_DIR],
+        [names.certsStorage, COCKROACH_CERTS_DIR]
+    ]) {
+        const mounted = service.mounts.some((m) => isMount(m, storage, containerDir));
+        steps.push({ kind: 'destroy-storage', storage, containerDir: mounted ? containerDir : undefined, reason: containerDir === COCKROACH_DATA_DIR ? 'the data' : 'the node certificates' });
+    }
+    steps.push({ kind: 'destroy-service', reason: `${Inputs.destroy}: true, confirmed by ${Inputs.confirmDestroy}` });
+    if (steps.some((s) => s.kind === 'unset-url'))
+        notes.push(`${config.app} keeps its running containers until its next deploy or restart.`);
+    notes.push(`The network ${names.network} is left in place (other apps may use it); remove it with \`dokku network:destroy --force ${names.network}\` when nothing is attached.`);
+    return { steps, notices: [], notes, variable: undefined, url: undefined, serviceConfig: undefined };
+}
+// ---- helpers ----------------------------------------------------------------------------------------
+function createAppStep(config, app, reason) {
+    if (app === config.app && !config.createApp)
+        throw new PlanError(`App ${app} does not exist on the host and ${Inputs.createApp} is false. Create it (\`dokku apps:create ${app}\`) or set ${Inputs.createApp}: true.`, Inputs.createApp);
+    return { kind: 'create-app', app, reason: reason ?? `${app} does not exist yet; it is created so the service can be linked before its first deploy` };
+}
+function isMount(mount, storage, containerDir) {
+    return mount.containerPath === containerDir && (mount.entryName === storage || mount.hostPath.replace(/\/+$/, '').endsWith(`/${storage}`));
+}
+function attachedTo(networks, network) {
+    return networks !== undefined && (networks.postCreate.includes(network) || networks.postDeploy.includes(network));
+}
+function aliasTaken(variable, value, what) {
+    return new PlanError(`Alias collision: ${what} (pointing at ${describeTarget(value)}); nothing was changed. ` +
+        `Set ${Inputs.linkAlias} to another name (the app then gets <ALIAS>_URL), or remove ${variable} from the app if it is no longer used.`, Inputs.linkAlias);
+}
+// ---- rendering ----------------------------------------------------------------------------------------
+function renderPlan(config, plan) {
+    const subject = `${config.engine} service ${config.service}${config.app ? ` (linked to ${config.app})` : ''}`;
+    const lines = plan.steps.length === 0
+        ? [`${subject}: nothing to do; the host is already as asked.`]
+        : plan.steps.map((step, i) => `${i + 1}. ${stepTitle(config, step)} (${step.reason})`);
+    return [...lines, ...plan.notes.map((note) => `note: ${note}`)];
+}
+function stepTitle(config, step) {
+    const svc = config.service;
+    switch (step.kind) {
+        case 'install-plugin':
+            return `install the ${SERVICE_PLUGIN_SOURCES[step.plugin].label} plugin ${SERVICE_PLUGIN_SOURCES[step.plugin].committish} (plugin:install, as root)`;
+        case 'create-service': {
+            const options = [
+                config.image ? `image ${config.image}` : undefined,
+                config.imageVersion ? `version ${config.imageVersion}` : undefined,
+                config.memory ? `memory ${config.memory} MB` : undefined,
+                config.shmSize ? `shm ${config.shmSize}` : undefined,
+                config.customEnv.size > 0 ? `env ${[...config.customEnv.keys()].join(', ')} (values not shown)` : undefined,
+                config.configOptions ? `config options ${config.configOptions}` : undefined
+            ].filter((o) => o !== undefined);
+            return `create ${config.engine} service ${svc}${options.length > 0 ? ` with ${options.join(', ')}` : ''}`;
+        }
+        case 'upgrade-service':
+            return `upgrade ${svc} to ${step.image}:${step.imageVersion} (${config.engine}:upgrade)`;
+        case 'create-app':
+            return `create the app ${step.app}`;
+        case 'clean-link':
+            return [step.unlink ? `unlink ${svc} from ${config.app} without a restart` : undefined, step.unset.length > 0 ? `unset ${step.unset.join(', ')}` : undefined]
+                .filter((p) => p !== undefined)
+                .join(', then ');
+        case 'link':
+            return `link ${svc} to ${config.app} as ${step.variable}${config.querystring ? ` with ?${config.querystring}` : ''}, without a restart`;
+        case 'set-url':
+            return `set ${step.variable} on ${config.app} without a restart (value not shown)`;
+        case 'unlink':
+            return `unlink ${svc} from ${config.app} without a restart`;
+        case 'unset-url':
+            return `unset ${step.variables.join(', ')} on ${config.app} without a restart`;
+        case 'destroy-service':
+            return config.engine === 'cockroach' ? `destroy the app ${svc} (apps:destroy)` : `destroy ${config.engine} service ${svc} and its data`;
+        case 'mount-storage':
+            return `create storage ${step.storage} (owned by root) and mount it at ${step.containerDir}`;
+        case 'set-service-config':
+            return `set ${step.keys.join(', ')} on ${svc} without a restart (values not shown)`;
+        case 'disable-checks':
+            return `disable zero-downtime checks on ${svc}`;
+        case 'set-restart-policy':
+            return `set ${svc}'s restart policy to ${step.policy}`;
+        case 'disable-proxy':
+            return `disable the HTTP proxy for ${svc}`;
+        case 'limit-memory':
+            return `limit ${svc}'s memory to ${step.memory}`;
+        case 'create-network':
+            return `create the network ${step.network}`;
+        case 'attach-network':
+            return step.networks.length > 0 ? `attach ${step.app} to ${step.networks.join(', ')} after container creation` : `detach ${step.app} from every post-create network`;
+        case 'deploy-image':
+            return `deploy ${step.image} to ${svc} (git:from-image)`;
+        case 'restart-service':
+            return `restart ${svc} (ps:restart)`;
+        case 'stop-service':
+            return `stop ${svc} (ps:stop)`;
+        case 'destroy-storage':
+            return `${step.containerDir ? `unmount and ` : ''}destroy storage ${step.storage} with its files`;
+        case 'restart-app':
+            return `restart ${step.app} once (ps:restart)`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
+
+/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (docs/dokku-contract.md#apps-list). */
+function parseAppsListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    }
+    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    return data;
+}
+/**
+ * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
+ * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (docs/dokku-contract.md#apps-list),
+ * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
+ */
+function parseAppsListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
+
+/**
+ * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
+ * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
+ * layouts (docs/dokku-contract.md#reports, #services, #redis). Header lines (`=====> …`) are skipped; padding
+ * and trailing spaces are dropped, so an empty value reads as ''.
+ */
+function parseReportText(text, prefix) {
+    const report = {};
+    for (const line of text.split('\n')) {
+        if (/^\s*=====> /.test(line))
+            continue;
+        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const label = match[1].trim();
+        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
+        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
+    }
+    return report;
+}
+/** Parses `X:report <app> --format json`: one object of strings (docs/dokku-contract.md#reports). */
+function parseReportJson(text, prefix, style) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    const entries = Object.entries(data);
+    const keys = new Set(entries.map(([key]) => key));
+    const report = {};
+    for (const [key, value] of entries) {
+        let name;
+        if (style === 'legacy')
+            name = stripPrefix(key, prefix);
+        else {
+            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
+            const rest = stripPrefix(key, prefix);
+            if (rest !== key && keys.has(rest))
+                continue;
+            name = key;
+        }
+        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return report;
+}
+/**
+ * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
+ * the raw value plus `\n`, or nothing at all for an empty value in bash reports (docs/dokku-contract.md#reports).
+ */
+function parseSingleValue(text) {
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+function stripPrefix(key, prefix) {
+    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
+}
+function canonicalKey(key) {
+    return key.replaceAll('.', '-');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
+
+// docs/dokku-contract.md#version: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
+// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
+const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
+/** Parses the output of `dokku version`. */
+function parseDokkuVersion(output) {
+    const match = VERSION_LINE.exec(output);
+    if (!match)
+        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
+    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/version.ts
+
+
+
+/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (docs/dokku-contract.md#versions). */
+const MIN_SUPPORTED_VERSION = '0.32.0';
+function compareVersions(a, b) {
+    const other = typeof b === 'string' ? toVersion(b) : b;
+    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
+}
+function version_atLeast(version, minimum) {
+    return compareVersions(version, minimum) >= 0;
+}
+/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
+function assertSupportedVersion(version) {
+    if (!version_atLeast(version, MIN_SUPPORTED_VERSION))
+        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
+            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
+}
+function toVersion(text) {
+    const [major, minor, patch] = text.split('.').map(Number);
+    return { major, minor, patch, raw: text };
+}
+function featuresOf(version) {
+    const since = (minimum) => version_atLeast(version, minimum);
+    return {
+        version,
+        buildCapture: since('0.38.0'),
+        appsListJson: since('0.38.21'),
+        psScaleJson: since('0.38.21'),
+        namedStorage: since('0.38.0'),
+        storageDestroyForce: since('0.38.10'),
+        storageDestroyHostDir: since('0.38.27'),
+        dockerOptionsKeepDuplicates: since('0.38.0'),
+        dockerOptionsProcess: since('0.38.0'),
+        globalReports: since('0.38.0'),
+        caddyLabels: since('0.37.0'),
+        caddyGlobalTlsInternal: since('0.38.5'),
+        caddyComputedReport: since('0.38.6'),
+        pluginListJson: since('0.38.22'),
+        builds: since('0.38.0'),
+        resourceBuildProcess: since('0.38.0'),
+        envFile: since(GODOTENV_151_SINCE) ? 'godotenv-1.5.1' : 'godotenv-1.2.0',
+        configImport: since('0.37.0')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
+// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
+// from output to values. The client calls these; tests table-test them without any host.
+
+
+
+
+/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
+const GLOBAL = Symbol('dokku --global');
+function targetArg(target) {
+    return target === GLOBAL ? '--global' : target;
+}
+const REPORT_KINDS = {
+    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
+    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
+    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
+    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
+    network: { command: 'network:report', prefix: 'network', impl: 'go' },
+    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
+    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
+    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
+    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
+    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
+    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
+    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
+    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' },
+    scheduler: { command: 'scheduler:report', prefix: 'scheduler', impl: 'go' }
+};
+/** The argv to read a whole report, and how to read its output. */
+function reportRequest(kind, target, features) {
+    const info = REPORT_KINDS[kind];
+    if (info.since && !version_atLeast(features.version, info.since))
+        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
+    if (target === GLOBAL && !features.globalReports)
+        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
+    const json = info.impl === 'go' || version_atLeast(features.version, '0.38.0');
+    const keyStyle = info.impl === 'bash-json-from-0.38.0' || version_atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
+    const argv = [info.command, targetArg(target)];
+    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
+}
+function parseReport(stdout, request) {
+    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
+}
+// ---------------------------------------------------------------------------------------------
+// apps:list (docs/dokku-contract.md#apps-list)
+/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
+function appsListArgv(features) {
+    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
+}
+function parseAppsList(stdout, features) {
+    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
+}
+/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
+const STORAGE_ROOT = '/var/lib/dokku/data/storage';
+/**
+ * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
+ * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
+ * Both are idempotent.
+ */
+function storageCreateArgv(name, chown, features) {
+    checkStorageName(name);
+    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
+        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
+    return features.namedStorage
+        ? ['storage:create', name, '--chown', String(chown)]
+        : ['storage:ensure-directory', '--chown', String(chown), name];
+}
+/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
+function storageMountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:mount', app, name, '--container-dir', containerDir]
+        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function storageUnmountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:unmount', app, name, '--container-dir', containerDir]
+        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function checkStorageName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+}
+/**
+ * Destroys the named storage entry `name` (0.38.0+). `--force` (skip the confirmation prompt) exists
+ * only from 0.38.10: dokku v0.38.0 plugins/storage/src/subcommands/subcommands.go parses
+ * `storage:destroy` with a flag set that has no flags at all, so pflag answers "unknown flag: --force"
+ * with exit 2; the command never prompted before 0.38.10, so nothing replaces the flag there.
+ * `--destroy-host-dir` exists from 0.38.27 (dokku v0.38.27, same file); `hostDir` says whether it
+ * was sent.
+ */
+function storageDestroyArgv(name, options, features) {
+    if (!features.namedStorage)
+        throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', features.version.raw);
+    checkStorageName(name);
+    const hostDir = (options.destroyHostDir ?? false) && features.storageDestroyHostDir;
+    return { argv: ['storage:destroy', name, ...(features.storageDestroyForce ? ['--force'] : []), ...(hostDir ? ['--destroy-host-dir'] : [])], hostDir };
+}
+/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
+function storageListArgv(app) {
+    return ['storage:list', app, '--format', 'json'];
+}
+// ---------------------------------------------------------------------------------------------
+// caddy (docs/dokku-contract.md#caddy)
+const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
+/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
+const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
+function caddySetArgv(target, key, value, features) {
+    if (!CADDY_KEYS.includes(key))
+        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
+    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
+        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
+    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
+        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
+    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
+}
+/**
+ * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
+ * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
+ * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
+ * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
+ */
+function caddySettingsFromReport(report, target, features) {
+    if (target === GLOBAL && !features.caddyComputedReport)
+        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
+    return {
+        image: read('image'),
+        letsencryptEmail: read('letsencrypt-email'),
+        letsencryptServer: read('letsencrypt-server'),
+        logLevel: read('log-level'),
+        pollingInterval: read('polling-interval'),
+        tlsInternal: read('tls-internal')
+    };
+}
+// ---------------------------------------------------------------------------------------------
+// git:report deploy-branch
+/**
+ * The app's deploy branch as configured (not a fallback), read from `git:report`, or undefined
+ * when unset or when the report cannot tell. From 0.38.4 `deploy-branch` is the raw property (dokku
+ * v0.38.4 plugins/git/internal-functions:381, v0.38.27 plugins/git/report.go reportDeployBranch).
+ * Up to 0.38.3 it is the property with a `master` default (dokku v0.37.5
+ * plugins/git/internal-functions:309), so `master` there means "master or unset". Dokku deploys the
+ * app's branch, else the global one, else master (v0.37.5 internal-functions fn-git-deploy-branch):
+ * when the global one (also `master`-defaulted) is master, both readings deploy master, so `master`
+ * is reported; otherwise the report cannot tell, and undefined makes the caller set the branch.
+ */
+function configuredDeployBranch(report, features) {
+    const branch = report['deploy-branch'] || undefined;
+    if (atLeast(features.version, '0.38.4') || branch !== 'master')
+        return branch;
+    return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
+
+
+
+
+
+const CHANGED = Object.freeze({ changed: true });
+function unchanged(reason) {
+    return { changed: false, reason };
+}
+/** Runs dokku commands for the client and turns their failures into typed errors. */
+class DokkuRunner {
+    features;
+    logger;
+    executor;
+    constructor(executor, logger, features) {
+        this.executor = executor;
+        this.logger = logger;
+        this.features = features;
+    }
+    /** Runs the command; never throws for an exit code (callers decide what each code means). */
+    async run(invocation) {
+        if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
+            throw new RootRequiredError(invocation.argv.join(' '));
+        this.logger.debug(`running ${this.display(invocation)}`);
+        const options = {};
+        if (invocation.stdin !== undefined)
+            options.stdin = invocation.stdin;
+        if (invocation.stdout !== undefined)
+            options.stdout = invocation.stdout;
+        if (invocation.timeoutMs !== undefined)
+            options.timeoutMs = invocation.timeoutMs;
+        const emitters = [];
+        const onOutput = invocation.onOutput;
+        if (onOutput) {
+            const filter = invocation.echoesConfig ? new ConfigEchoFilter() : undefined;
+            const emit = (line) => {
+                const shown = filter ? filter.line(line) : line;
+                if (shown !== undefined)
+                    onOutput(secrets_redact(maskUrlCredentials(shown)));
+            };
+            const out = new LineEmitter(emit);
+            const err = new LineEmitter(emit);
+            emitters.push(out, err);
+            options.onStdout = (chunk) => out.push(chunk);
+            options.onStderr = (chunk) => err.push(chunk);
+        }
+        try {
+            return await this.executor.run([...invocation.argv], options);
+        }
+        finally {
+            for (const emitter of emitters)
+                emitter.flush();
+        }
+    }
+    /** Runs the command and throws unless it exits 0. */
+    async runOk(invocation) {
+        const result = await this.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result);
+        return result;
+    }
+    /** The typed error for a failed command: AppNotFoundError for exit 20, DeployLockedError for a lock collision. */
+    failure(invocation, result, reason) {
+        const params = this.errorParams(invocation, result, reason);
+        if (result.code === 20 && invocation.app !== undefined)
+            return new AppNotFoundError(invocation.app, params);
+        if (invocation.deploy && invocation.app !== undefined && mentions(result, 'currently has a deploy lock in place'))
+            return new DeployLockedError(invocation.app, params);
+        return new DokkuCommandError(params);
+    }
+    errorParams(invocation, result, reason) {
+        const sanitize = (text) => sanitizeOutput(text, { echoesConfig: invocation.echoesConfig ?? false });
+        const params = {
+            command: this.display(invocation),
+            exitCode: result.code,
+            stdout: sanitize(result.stdout),
+            stderr: sanitize(result.stderr),
+            failureOnStdout: (invocation.deploy ?? false) && this.features.buildCapture
+        };
+        if (reason !== undefined)
+            params.reason = reason;
+        return params;
+    }
+    /** Reads a whole `:report` in the form the host's version prints best (forms.ts). */
+    async report(kind, target) {
+        const request = reportRequest(kind, target, this.features);
+        const invocation = target === GLOBAL ? { argv: request.argv } : { argv: request.argv, app: target };
+        const result = await this.runOk(invocation);
+        return parseReport(result.stdout, request);
+    }
+    /** `dokku …` as people should see it: quoted, secrets elided, redacted. */
+    display(invocation) {
+        return secrets_redact(['dokku', ...(invocation.shown ?? invocation.argv)].map(posixQuote).join(' '));
+    }
+}
+// Names are checked before anything is sent, so that a bad name fails with a clear message
+// instead of an argument Dokku would read differently.
+function checkApp(app) {
+    if (!APP_NAME.test(app))
+        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    return app;
+}
+function checkService(service) {
+    if (!SERVICE_NAME.test(service))
+        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    return service;
+}
+function checkConfigKey(key) {
+    if (!CONFIG_KEY.test(key))
+        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    return key;
+}
+function checkTarget(target) {
+    return target === GLOBAL ? target : checkApp(target);
+}
+/** Rejects an argument Dokku would read as a flag of its own (a value starting with `-`). */
+function checkNotFlag(what, value) {
+    if (value.startsWith('-'))
+        throw new DokkuArgumentError(`${what} "${value}" cannot start with "-": Dokku would read it as a flag.`);
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/apps.ts
+
+
+
+/** `apps:*` (docs/dokku-contract.md#apps, #deploy-lock, #apps-clone). */
+class AppsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `apps:exists`: exit 0 = yes, 20 = no. */
+    async exists(app) {
+        const invocation = { argv: ['apps:exists', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 20)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** Every app, sorted as Dokku sorts them; `[]` when there are none (which Dokku reports on stderr with exit 0). */
+    async list() {
+        const result = await this.dokku.runOk({ argv: appsListArgv(this.dokku.features) });
+        return parseAppsList(result.stdout, this.dokku.features);
+    }
+    /** `apps:create`; `unchanged('exists')` for Dokku's "Name is already taken" (exit 1). */
+    async create(app) {
+        const invocation = { argv: ['apps:create', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the app unless it exists (checks first, so no failure is logged on the host). */
+    async ensure(app) {
+        return (await this.exists(app)) ? unchanged('up-to-date') : this.create(app);
+    }
+    /** `apps:destroy --force`: linked services survive and lose the app from their links. Missing app → AppNotFoundError. */
+    async destroy(app) {
+        await this.dokku.runOk({ argv: ['apps:destroy', '--force', checkApp(app)], app });
+    }
+    async report(app) {
+        const report = await this.dokku.report('apps', checkApp(app));
+        const createdAt = report['created-at'] ?? '';
+        return {
+            createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : undefined,
+            deploySource: report['deploy-source'] ?? '',
+            deploySourceMetadata: report['deploy-source-metadata'] ?? '',
+            dir: report['dir'] ?? '',
+            locked: report['locked'] === 'true'
+        };
+    }
+    /**
+     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (docs/dokku-contract.md#apps-clone). The clone shares
+     * the source's linked services and storage, and gets default domains. `unchanged('exists')`
+     * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
+     */
+    async clone(source, target, options = {}) {
+        const argv = ['apps:clone'];
+        if (options.skipDeploy)
+            argv.push('--skip-deploy');
+        if (options.ignoreExisting)
+            argv.push('--ignore-existing');
+        argv.push(checkApp(source), checkApp(target));
+        const invocation = { argv, app: source, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if ((result.code === 0 || result.code === 1) && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (docs/dokku-contract.md#deploy-lock). */
+    async lock(app) {
+        await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
+    }
+    /** `apps:unlock`; `unchanged('absent')` when there was no lock ("Unable to remove deploy lock", exit 1). */
+    async unlock(app) {
+        const invocation = { argv: ['apps:unlock', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Unable to remove deploy lock'))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:locked`: exit 0 = a lock file exists, 1 = none ("Deploy lock does not exist"), 20 = no such app. */
+    async locked(app) {
+        const invocation = { argv: ['apps:locked', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
+function parseBuildsReport(report) {
+    const exitCode = report['build-exit-code'] ?? '';
+    return {
+        id: report['build-id'] ?? '',
+        kind: report['build-kind'] ?? '',
+        status: report['build-status'] ?? '',
+        source: report['build-source'] ?? '',
+        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
+        startedAt: report['build-started-at'] ?? '',
+        finishedAt: report['build-finished-at'] ?? ''
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
+
+
+
+
+/** `builds:*` (docs/dokku-contract.md#builds; Dokku 0.38+): records and captured logs of builds and deploys. */
+class BuildsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The most recent build record (`builds:report <app>`). */
+    async report(app) {
+        this.require();
+        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
+    }
+    /**
+     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
+     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
+     * not return when it ends (docs/dokku-contract.md#builds); the timeout (default 60 s) bounds a still-running one.
+     */
+    async output(app, buildId, options = {}) {
+        this.require();
+        if (!/^[a-z0-9]+$/.test(buildId))
+            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
+        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
+        return sanitizeOutput(result.stdout);
+    }
+    /**
+     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
+     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
+     * build had already ended (docs/dokku-contract.md#builds).
+     */
+    async cancel(app) {
+        this.require();
+        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
+        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
+    }
+    require() {
+        if (!this.dokku.features.builds)
+            throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
+    }
+}
+/** `logs:failed` (docs/dokku-contract.md#logs-failed). */
+class LogsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
+     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
+     * Build failures leave nothing here: read `builds.output` for those.
+     */
+    /**
+     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
+     * masked. For error messages when an app does not come up (no container: '').
+     */
+    async recent(app, lines) {
+        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
+            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
+        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
+        return sanitizeOutput(result.stdout).trim();
+    }
+    async failed(app) {
+        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
+        if (mentions(result, 'No failed containers found'))
+            return '';
+        return sanitizeOutput(result.stdout
+            .split('\n')
+            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
+            .join('\n')).trim();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
+/**
+ * `caddy:labels:show <app>` (0.37+, docs/dokku-contract.md#caddy-labels): `=====> web caddy labels` then `       label=value`
+ * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
+ */
+function parseCaddyLabels(stdout) {
+    const labels = {};
+    for (const line of stdout.split('\n')) {
+        if (/^\s*(=====>|-----> | !)/.test(line))
+            continue;
+        const trimmed = line.trim();
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0)
+            continue;
+        labels[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
+    }
+    return labels;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
+
+
+
+
+
+
+/**
+ * The built-in caddy proxy (docs/dokku-contract.md#caddy). Routes are labels on web containers, applied at
+ * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
+ * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
+ */
+class CaddyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `caddy:set <app>|--global <key> [<value>]`; no value unsets. Global-only keys are refused for
+     * an app before anything is sent (Dokku < 0.38.3 would accept and ignore them).
+     */
+    async set(target, key, value) {
+        const argv = caddySetArgv(checkTarget(target), key, value, this.dokku.features);
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** The settings in effect for an app, or (`GLOBAL`, 0.38.6+) the raw global values ('' when unset). */
+    async report(target) {
+        const features = this.dokku.features;
+        if (target === GLOBAL && !features.caddyComputedReport)
+            throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+        const report = await this.dokku.report('caddy', checkTarget(target));
+        return caddySettingsFromReport(report, target, features);
+    }
+    /**
+     * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
+     * deploy. An empty value cannot pass the dokku user's forced command (docs/dokku-contract.md#forced-command) and is refused by the transport.
+     */
+    async addLabel(app, label, value) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:add', checkApp(app), checkLabel(label), value], app });
+    }
+    /** `caddy:labels:remove <app> <label>` (0.37+), idempotent. */
+    async removeLabel(app, label) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:remove', checkApp(app), checkLabel(label)], app });
+    }
+    /** `caddy:labels:show <app>` (0.37+): label → value; `{}` when none are set. */
+    async labels(app) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
+        return parseCaddyLabels(result.stdout);
+    }
+    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
+    async label(app, label) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
+        return parseSingleValue(result.stdout);
+    }
+    /**
+     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
+     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
+     */
+    async ensureLabels(app, desired, options = {}) {
+        const current = await this.labels(app);
+        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
+        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
+        for (const [label, value] of stale)
+            await this.addLabel(app, label, value);
+        for (const label of extra)
+            await this.removeLabel(app, label);
+        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
+    async start() {
+        await this.dokku.runOk({ argv: ['caddy:start'] });
+    }
+    /** `caddy:stop` (idempotent). */
+    async stop() {
+        await this.dokku.runOk({ argv: ['caddy:stop'] });
+    }
+    /**
+     * `caddy:logs --num N`: `docker logs caddy-caddy-1`, whose container writes its log to stderr.
+     * `running: false` when Docker has no such container (never started, or `caddy:stop` removed it).
+     */
+    async logs(lines = 100) {
+        if (!Number.isInteger(lines) || lines < 1)
+            throw new DokkuArgumentError(`caddy:logs needs a positive number of lines, not ${lines}.`);
+        const invocation = { argv: ['caddy:logs', '--num', String(lines)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return { running: true, text: `${result.stdout}${result.stderr}` };
+        if (mentions(result, 'No such container'))
+            return { running: false, text: '' };
+        throw this.dokku.failure(invocation, result);
+    }
+    requireLabels() {
+        if (!this.dokku.features.caddyLabels)
+            throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
+    }
+}
+function checkLabel(label) {
+    // `@` starts a named matcher (caddy.@api.path); it passes the forced command's re-parsing intact.
+    if (!/^[A-Za-z0-9_.@-]+$/.test(label) || label.startsWith('-'))
+        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_", "-" and "@" (e.g. caddy.handle_path).`);
+    return label;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
+
+
+
+function processList(processTypes) {
+    for (const type of processTypes)
+        if (!/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+    return processTypes.length === 0 ? [] : [processTypes.join(',')];
+}
+/** `checks:*` (docs/dokku-contract.md#checks). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
+class ChecksCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
+     * singletons holding a data directory, such as a single-node database (docs/dokku-contract.md#cockroach-app).
+     */
+    async disable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:enable <app> [types]` (idempotent). */
+    async enable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
+    async set(target, key, value) {
+        if (key !== 'wait-to-retire')
+            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).');
+        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
+        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('checks', checkApp(app));
+        const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        return {
+            disabled: list(raw['disabled-list']),
+            skipped: list(raw['skipped-list']),
+            waitToRetire: raw['computed-wait-to-retire'] ?? raw['wait-to-retire'] ?? '',
+            raw
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
+
+
+
+
+
+/**
+ * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
+ * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
+ */
+function configSetArgv(app, values, options = {}) {
+    const keys = Object.keys(values).map(checkConfigKey);
+    if (keys.length === 0)
+        throw new DokkuArgumentError('config:set needs at least one value.');
+    const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+    return {
+        argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key], 'utf8').toString('base64')}`)],
+        shown: [...head, ...keys.map((key) => `${key}=***`)]
+    };
+}
+/** `config:*` (docs/dokku-contract.md#config). Output is never shown unfiltered: Dokku echoes values in clear. */
+class ConfigCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
+    async export(app) {
+        const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
+        return parseConfigJson(result.stdout);
+    }
+    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
+    async get(app, key) {
+        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return parseSingleValue(result.stdout);
+        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
+            return undefined;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
+     * restart failing makes config:set still exit 0 with "Failure while restarting app" (docs/dokku-contract.md#config-set):
+     * that is raised as UnfulfilledCommandError (the values are saved).
+     */
+    async set(app, values, options = {}) {
+        if (Object.keys(values).length === 0)
+            return unchanged('up-to-date');
+        this.checkStorable(values);
+        const { argv, shown } = configSetArgv(app, values, options);
+        return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
+    async unset(app, keys, options = {}) {
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)];
+        return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
+     * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
+     */
+    async import(app, values, options = {}) {
+        if (!this.dokku.features.configImport)
+            throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
+        for (const key of Object.keys(values))
+            checkConfigKey(key);
+        this.checkStorable(values);
+        if (Object.keys(values).length === 0) {
+            if (!options.replace)
+                return unchanged('up-to-date');
+            // Dokku refuses an empty import (" !     No config vars to set", exit 1, docs/dokku-contract.md#config-import):
+            // replacing every value with none is `config:clear [--no-restart] <app>` (docs/dokku-contract.md#config-unset).
+            const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+            return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
+        }
+        const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
+        return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
+     * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
+     * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
+     */
+    async ensure(app, desired) {
+        this.checkStorable(desired);
+        const current = await this.export(app);
+        const format = this.dokku.features.envFile;
+        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key], format));
+        for (const key of keys) {
+            const value = desired[key];
+            if (storedConfigValue(value, format) !== value)
+                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
+        }
+        if (keys.length === 0)
+            return { ...unchanged('up-to-date'), keys };
+        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
+        return { ...CHANGED, keys };
+    }
+    /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */
+    checkStorable(values) {
+        const message = unstorableConfigMessage(values, this.dokku.features.envFile);
+        if (message !== undefined)
+            throw new DokkuArgumentError(message);
+    }
+    async runConfigChange(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
+
+const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
+/**
+ * Reads the docker-options report (docs/dokku-contract.md#docker-options-report). The JSON report of recent 0.38 releases
+ * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
+ * entries joined by spaces, which is split back into entries at flag boundaries, as
+ * `docker-options:add` itself splits them.
+ */
+function parseDockerOptionsReport(report) {
+    return { build: dockerOptionEntries(report, 'build'), deploy: dockerOptionEntries(report, 'deploy'), run: dockerOptionEntries(report, 'run') };
+}
+/** The entries stored under one report key: a phase, or `deploy-<process>` for per-process options (0.38+). */
+function dockerOptionEntries(report, key) {
+    const list = report[`${key}-list`];
+    if (list === undefined)
+        return splitDockerOptionEntries(report[key] ?? '');
+    let entries;
+    try {
+        entries = JSON.parse(list);
+    }
+    catch {
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    }
+    if (entries === null)
+        return [];
+    if (!Array.isArray(entries))
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    return entries.map((entry) => splitShellWords(String(entry)));
+}
+/**
+ * Splits an option string into entries the way `docker-options:add` stores them: shell words
+ * (quotes honoured, nothing expanded), a new entry at every word that starts with `-`.
+ * `"--label a=b --label c=d"` → `[["--label","a=b"],["--label","c=d"]]`.
+ */
+function splitDockerOptionEntries(text) {
+    const entries = [];
+    for (const word of splitShellWords(text)) {
+        const current = entries.at(-1);
+        if (word.startsWith('-') || current === undefined)
+            entries.push([word]);
+        else
+            current.push(word);
+    }
+    return entries;
+}
+/** POSIX shell word splitting without any expansion: single quotes, double quotes and backslashes. */
+function splitShellWords(text) {
+    const words = [];
+    let word = '';
+    let inWord = false;
+    let quote = null;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quote === "'") {
+            if (c === "'")
+                quote = null;
+            else
+                word += c;
+        }
+        else if (quote === '"') {
+            if (c === '"')
+                quote = null;
+            else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]))
+                word += text[++i];
+            else
+                word += c;
+        }
+        else if (c === "'" || c === '"') {
+            quote = c;
+            inWord = true;
+        }
+        else if (c === '\\' && i + 1 < text.length) {
+            word += text[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(word);
+            word = '';
+            inWord = false;
+        }
+        else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (quote !== null)
+        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
+    if (inWord)
+        words.push(word);
+    return words;
+}
+/** Whether `entry` (shell words) is stored in `entries`, comparing word by word so quoting differences do not matter. */
+function hasDockerOption(entries, entry) {
+    return entries.some((stored) => stored.length === entry.length && stored.every((word, i) => word === entry[i]));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
+
+
+
+
+/**
+ * `docker-options:*` (docs/dokku-contract.md#docker-options). Changes apply to containers created afterwards (deploy or
+ * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
+ * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
+ */
+class DockerOptionsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, docs/dokku-contract.md#global-flags). */
+    async add(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
+    }
+    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
+    async remove(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
+    }
+    /** The stored entries per phase, as shell words. */
+    async report(app) {
+        return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
+    }
+    /** Adds, per phase, only the entries of `option` that are not stored yet. */
+    async ensure(app, phases, option, scope = {}) {
+        const missing = await this.diff(app, phases, option, scope, false);
+        for (const [phase, entries] of missing)
+            await this.add(app, [phase], render(entries), scope);
+        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Removes, per phase, the entries of `option` that are stored. */
+    async ensureAbsent(app, phases, option, scope = {}) {
+        const present = await this.diff(app, phases, option, scope, true);
+        for (const [phase, entries] of present)
+            await this.remove(app, [phase], render(entries), scope);
+        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Per phase, the entries of `option` whose presence equals `stored`. */
+    async diff(app, phases, option, scope, stored) {
+        const wanted = splitDockerOptionEntries(option);
+        const report = await this.dokku.report('dockerOptions', checkApp(app));
+        const result = [];
+        for (const phase of checkPhases(phases, scope)) {
+            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
+            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
+            if (entries.length > 0)
+                result.push([phase, entries]);
+        }
+        return result;
+    }
+    argv(command, app, phases, option, scope) {
+        if (option.trim() === '')
+            throw new DokkuArgumentError('A docker option is required.');
+        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
+        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
+    }
+}
+function checkPhases(phases, scope) {
+    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
+        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
+    if (scope.process && phases.some((p) => p !== 'deploy'))
+        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
+    return phases;
+}
+function checkProcess(process, available, version) {
+    if (!available)
+        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
+    if (!/^[A-Za-z0-9_-]+$/.test(process))
+        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
+    return process;
+}
+/** Entries back to one option string that Dokku tokenises into the same words. */
+function render(entries) {
+    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
+
+
+
+
+
+const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
+/**
+ * `git:*` (docs/dokku-contract.md#git, #git-from-archive). The forced command splits git commands on whitespace
+ * with no quoting (docs/dokku-contract.md#forced-command), so no argument may contain whitespace; the transport refuses such
+ * arguments before sending. All deploy commands take the deploy lock and fail at once if another
+ * deploy holds it (DeployLockedError).
+ */
+class GitCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
+     * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
+     * `force` only forces the pull, it never redeploys the same reference (docs/dokku-contract.md#git-from-image). Use
+     * immutable tags or digests, or `ps.rebuild` to redeploy.
+     */
+    async fromImage(app, image, options = {}) {
+        const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)];
+        return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
+     * selects stdin; `-` would be taken as a URL, docs/dokku-contract.md#git-from-archive). The archive is the complete new tree.
+     */
+    async fromArchive(app, archive, options = {}) {
+        const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
+        return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
+     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
+     * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
+     * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
+     */
+    async sync(app, repository, options = {}) {
+        const build = options.build ?? 'always';
+        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
+        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
+        if (options.ref !== undefined)
+            argv.push(checkNotFlag('Git ref', options.ref));
+        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
+            return unchanged('build-skipped');
+        return CHANGED;
+    }
+    /**
+     * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
+     * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
+     * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").
+     */
+    async set(target, key, value) {
+        if (!GIT_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
+        if (key.startsWith('archive-max-') && !version_atLeast(this.dokku.features.version, '0.38.2'))
+            throw new DokkuFeatureUnavailableError(`The git property "${key}" (archive size limits)`, '0.38.2', this.dokku.features.version.raw);
+        const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /**
+     * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
+     * of the repository HEAD; may be empty for push apps, docs/dokku-contract.md#deployed-state), `source-image`, `rev-env-var`.
+     */
+    async report(target) {
+        return this.dokku.report('git', checkTarget(target));
+    }
+    async deploy(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'No changes detected'))
+            return unchanged('no-changes');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/network.ts
+
+
+
+
+const NETWORK_KEYS = ['attach-post-create', 'attach-post-deploy', 'initial-network', 'bind-all-interfaces', 'static-web-listener', 'tld'];
+function checkNetwork(network) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
+        throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
+    return network;
+}
+/** `network:*` (docs/dokku-contract.md#network). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
+class NetworkCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `network:exists`: exit 0 = yes, 1 = no ("Network does not exist"). */
+    async exists(network) {
+        const invocation = { argv: ['network:exists', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `network:create`; `unchanged('exists')` when Docker reports the network already exists (exit 1 in Dokku). */
+    async create(network) {
+        const invocation = { argv: ['network:create', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the network unless it exists. */
+    async ensure(network) {
+        return (await this.exists(network)) ? unchanged('up-to-date') : this.create(network);
+    }
+    /**
+     * `network:set <app>|--global <key> [<value>…]`: `attach-post-create` / `attach-post-deploy` take several
+     * networks. No values unsets. Existence is not checked by Dokku; applies on the next deploy.
+     */
+    async set(target, key, ...values) {
+        if (!NETWORK_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown network property "${String(key)}"; valid: ${NETWORK_KEYS.join(', ')}.`);
+        const argv = ['network:set', targetArg(checkTarget(target)), key, ...values];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `network:report`: keys such as `attach-post-create`, `computed-attach-post-create` (0.38+), `web-listeners`. */
+    async report(app) {
+        return this.dokku.report('network', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
+
+// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (docs/dokku-contract.md#plugins).
+// Long names and versions overflow their columns, so the columns are found by the
+// enabled|disabled word rather than by position.
+const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
+/** `plugin:list` text output; lines that are not plugin rows (such as a `plugn: dev` header) are skipped. */
+function parsePluginListText(stdout) {
+    const plugins = [];
+    for (const line of stdout.split('\n')) {
+        const match = PLUGIN_LINE.exec(line);
+        if (!match)
+            continue;
+        plugins.push({ name: match[1], version: match[2], enabled: match[3] === 'enabled', description: match[4].trim() });
+    }
+    return plugins;
+}
+/** `plugin:list --format json` (0.38.22+): `[{"name","version","enabled":bool,"core":bool,"description",…}]`. */
+function parsePluginListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    }
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.name !== 'string')
+            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
+        return {
+            name: item.name,
+            version: typeof item.version === 'string' ? item.version : '',
+            enabled: item.enabled === true,
+            description: typeof item.description === 'string' ? item.description : ''
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/plugins.ts
+
+
+
+
+/**
+ * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
+ * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
+ */
+function pluginNameFromUrl(url) {
+    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
+    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
+}
+function checkPluginName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
+    return name;
+}
+/** `plugin:*` (docs/dokku-contract.md#plugins). Everything but `list` must run as root and is refused up front over the dokku user. */
+class PluginCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `plugin:list` (works as the dokku user); JSON from 0.38.22. */
+    async list() {
+        const json = this.dokku.features.pluginListJson;
+        const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
+        return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
+    }
+    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
+    async installed(name) {
+        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !mentions(result, 'must be run as root'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
+     * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
+     */
+    async install(url, options = {}) {
+        if (!/^(https:|git|ssh:|file:)|\.(tar\.gz|tgz)$/.test(url))
+            throw new DokkuArgumentError(`"${url}" is not a plugin URL Dokku accepts (https:, git…, ssh:, file:, or a .tar.gz/.tgz).`);
+        const argv = ['plugin:install', url];
+        if (options.committish !== undefined)
+            argv.push('--committish', options.committish);
+        if (options.name !== undefined)
+            argv.push('--name', checkPluginName(options.name));
+        const invocation = { argv, rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Installs the plugin unless `plugin:installed` says it is there. */
+    async ensureInstalled(url, options = {}) {
+        const name = options.name ?? pluginNameFromUrl(url);
+        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/proxies.ts
+
+/**
+ * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
+ * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
+ * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
+ */
+class NginxCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async stop() {
+        await this.dokku.runOk({ argv: ['nginx:stop'] });
+    }
+    async start() {
+        await this.dokku.runOk({ argv: ['nginx:start'] });
+    }
+}
+/** `scheduler:report` (Go; keys `selected`, `global-selected`, `computed-selected`, default `docker-local`). */
+class SchedulerCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The scheduler the app deploys with: `docker-local`, `k3s`, … */
+    async selected(app) {
+        const report = await this.dokku.report('scheduler', checkApp(app));
+        return report['computed-selected'] || report['scheduler-computed-selected'] || report['selected'] || 'docker-local';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
+
+/** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
+function parseScaleJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return {};
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    const scale = {};
+    for (const entry of data) {
+        const item = (entry ?? {});
+        if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
+            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
+        scale[item.process_type] = item.quantity;
+    }
+    return scale;
+}
+/**
+ * `ps:scale <app>` text (docs/dokku-contract.md#ps-scale): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
+ * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
+ */
+function parseScaleText(stdout) {
+    const scale = {};
+    for (const line of stdout.split('\n')) {
+        const match = /^\s*([A-Za-z0-9_.-]+):\s+(\d+)\s*$/.exec(line);
+        if (match)
+            scale[match[1]] = Number(match[2]);
+    }
+    return scale;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/ps.ts
+
+
+
+
+
+const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
+/** `ps:*` (docs/dokku-contract.md#ps). rebuild/restart/start deploy: their output streams through `onOutput`. */
+class PsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
+     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, docs/dokku-contract.md#ps-rebuild).
+     */
+    async rebuild(app, options = {}) {
+        const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (result.stdout.trim() === '' && result.stderr.trim() === '')
+            return unchanged('no-source');
+        return CHANGED;
+    }
+    /** `ps:restart <app> [<process-type>]`; `unchanged('not-deployed')` for an app never deployed (a warning and exit 0 in Dokku). */
+    async restart(app, options = {}) {
+        const type = options.processType;
+        if (type !== undefined && !/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+        const argv = ['ps:restart', checkApp(app), ...(type === undefined ? [] : [type])];
+        return this.lifecycle({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
+    async stop(app) {
+        return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
+    }
+    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
+    async start(app, options = {}) {
+        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
+    async scale(app, counts, options = {}) {
+        const tuples = Object.entries(counts).map(([type, count]) => {
+            if (!/^[A-Za-z0-9_-]+$/.test(type) || !Number.isInteger(count) || count < 0)
+                throw new DokkuArgumentError(`Invalid scale ${type}=${count}: use a process type name and a whole number of at least 0.`);
+            return `${type}=${count}`;
+        });
+        if (tuples.length === 0)
+            throw new DokkuArgumentError('ps:scale needs at least one process type.');
+        const argv = ['ps:scale', ...(options.skipDeploy ? ['--skip-deploy'] : []), checkApp(app), ...tuples];
+        await this.dokku.runOk({ argv, app, deploy: !options.skipDeploy, onOutput: options.onOutput });
+    }
+    /** The stored scale per process type (`ps:scale <app>`; JSON from 0.38.21). */
+    async getScale(app) {
+        const json = this.dokku.features.psScaleJson;
+        const argv = json ? ['ps:scale', checkApp(app), '--format', 'json'] : ['--quiet', 'ps:scale', checkApp(app)];
+        const result = await this.dokku.runOk({ argv, app });
+        return json ? parseScaleJson(result.stdout) : parseScaleText(result.stdout);
+    }
+    /** `ps:set <app>|--global <key> [<value>]`: takes effect on the next deploy. */
+    async set(target, key, value) {
+        if (!PS_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown ps property "${String(key)}"; valid: ${PS_KEYS.join(', ')}.`);
+        const argv = ['ps:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('ps', checkApp(app));
+        return { deployed: raw['deployed'] === 'true', running: raw['running'] ?? '', processes: Number(raw['processes'] ?? 0) || 0, raw };
+    }
+    async lifecycle(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (mentions(result, 'has not been deployed'))
+            return unchanged('not-deployed');
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/resource.ts
+
+
+const LIMIT_FLAGS = {
+    cpu: '--cpu',
+    memory: '--memory',
+    memorySwap: '--memory-swap',
+    network: '--network',
+    networkIngress: '--network-ingress',
+    networkEgress: '--network-egress',
+    nvidiaGpu: '--nvidia-gpu'
+};
+/** `resource:limit [--process-type P] [--<key> value]… <app>`. */
+function resourceLimitArgv(app, limits, processType) {
+    const argv = ['resource:limit'];
+    if (processType !== undefined) {
+        if (!/^[A-Za-z0-9_-]+$/.test(processType))
+            throw new DokkuArgumentError(`"${processType}" is not a process type name.`);
+        argv.push('--process-type', processType);
+    }
+    for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
+        const value = limits[key];
+        if (value === undefined)
+            continue;
+        if (!/^[A-Za-z0-9.]+$/.test(value))
+            throw new DokkuArgumentError(`Resource limit ${key} "${value}" is invalid: use a number with an optional unit (e.g. 512m, 1.5) or "clear".`);
+        argv.push(flag, value);
+    }
+    if (argv.length === (processType === undefined ? 1 : 3))
+        throw new DokkuArgumentError('resource:limit needs at least one limit.');
+    argv.push(checkApp(app));
+    return argv;
+}
+/** `resource:*` (docs/dokku-contract.md#resource). Limits apply to containers created afterwards. */
+class ResourceCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Sets limits (idempotent); `processType: 'build'` (the build container) needs Dokku 0.38. */
+    async limit(app, limits, options = {}) {
+        if (options.processType === 'build' && !this.dokku.features.resourceBuildProcess)
+            throw new DokkuFeatureUnavailableError('`resource:limit --process-type build`', '0.38.0', this.dokku.features.version.raw);
+        await this.dokku.runOk({ argv: resourceLimitArgv(app, limits, options.processType), app });
+    }
+    /**
+     * `resource:report`: only keys that are set appear, e.g. `_default_-limit-memory`, `web-reserve-cpu`
+     * (the flags' `.` read as `-`, see report.ts).
+     */
+    async report(app) {
+        return this.dokku.report('resource', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ports.ts
+
+function formatPortMap(map) {
+    return `${map.scheme}:${map.hostPort}:${map.containerPort}`;
+}
+function parsePortMap(text) {
+    const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
+    if (!match)
+        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
+    return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
+}
+/** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
+function parsePortMaps(text) {
+    const trimmed = text.trim();
+    return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
+}
+/**
+ * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
+ * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
+ */
+function parsePortMapsJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? 'null' : text);
+    }
+    catch {
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        const hostPort = Number(item.host_port);
+        const containerPort = Number(item.container_port);
+        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
+            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
+        return { scheme: item.scheme, hostPort, containerPort };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/routing.ts
+
+
+
+
+
+
+function toPortMap(input) {
+    return typeof input === 'string' ? parsePortMap(input) : input;
+}
+function sameSet(a, b) {
+    const left = [...new Set(a)].sort();
+    const right = [...new Set(b)].sort();
+    return left.length === right.length && left.every((item, i) => item === right[i]);
+}
+/** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
+class PortsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const report = await this.dokku.report('ports', checkApp(app));
+        return { map: parsePortMaps(report['map'] ?? ''), detected: parsePortMaps(report['map-detected'] ?? '') };
+    }
+    /** `ports:set`: replaces the whole list (idempotent). */
+    async set(app, maps) {
+        if (maps.length === 0)
+            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
+    }
+    /**
+     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
+     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
+     * when the host port is mapped to a different container port.
+     */
+    async add(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return CHANGED;
+        if (result.code === 1 && mentions(result, 'is being reused')) {
+            const current = (await this.report(app)).map.map(formatPortMap);
+            if (wanted.every((map) => current.includes(map)))
+                return unchanged('exists');
+        }
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
+    async remove(app, maps) {
+        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
+        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
+    }
+    /** Sets exactly `maps` unless they are already configured (order does not matter). */
+    async ensure(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const current = (await this.report(app)).map.map(formatPortMap);
+        if (sameSet(wanted, current))
+            return unchanged('up-to-date');
+        if (wanted.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, wanted);
+        return CHANGED;
+    }
+}
+function checkDomains(domains) {
+    return domains.map((domain) => {
+        if (/\s/.test(domain) || domain === '')
+            throw new DokkuArgumentError(`"${domain}" is not a domain name.`);
+        return checkNotFlag('Domain', domain);
+    });
+}
+/** `domains:*` (docs/dokku-contract.md#domains). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
+class DomainsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(target) {
+        const report = await this.dokku.report('domains', checkTarget(target));
+        const list = (value) => (value ?? '').split(/\s+/).filter((d) => d !== '');
+        return {
+            appEnabled: report['app-enabled'] === 'true',
+            appVhosts: list(report['app-vhosts']),
+            globalEnabled: report['global-enabled'] === 'true',
+            globalVhosts: list(report['global-vhosts'])
+        };
+    }
+    /** `domains:add` (idempotent: "Skipping: … already added"). */
+    async add(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:set`: replaces the app's list. */
+    async set(app, domains) {
+        if (domains.length === 0)
+            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
+    async remove(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
+    }
+    /** Makes the app's domains exactly `domains` (order does not matter). */
+    async ensure(app, domains) {
+        const current = (await this.report(app)).appVhosts;
+        if (sameSet(checkDomains(domains), current))
+            return unchanged('up-to-date');
+        if (domains.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, domains);
+        return CHANGED;
+    }
+}
+const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
+/** `proxy:*` (docs/dokku-contract.md#proxy). Switching the proxy type starts or stops nothing: rebuild the app. */
+class ProxyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const raw = await this.dokku.report('proxy', checkApp(app));
+        return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
+    }
+    /**
+     * `proxy:set <app>|--global <key> [<value>]` from 0.38.0 (the key form; its two-word fallback
+     * misreads maps). Before 0.38.0 `proxy:set` has no keys: `proxy:set <app> <proxy-type>` is the
+     * only form (dokku v0.37.5 plugins/proxy/src/subcommands/subcommands.go: `proxyType :=
+     * args.Arg(1)`), so there only `type` with a value can be set, in that form; the key form would
+     * set the proxy type to the literal word "type".
+     */
+    async set(target, key, value) {
+        if (!PROXY_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
+        const where = targetArg(checkTarget(target));
+        let argv;
+        if (version_atLeast(this.dokku.features.version, '0.38.0'))
+            argv = ['proxy:set', where, key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
+        else if (key === 'type' && value !== undefined)
+            argv = ['proxy:set', where, checkNotFlag('Proxy value', value)];
+        else
+            throw new DokkuFeatureUnavailableError(key === 'type' ? 'Unsetting the proxy type (`proxy:set <app> type` without a value)' : `The proxy property "${key}" (\`proxy:set <app> ${key} …\`)`, '0.38.0', this.dokku.features.version.raw);
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `proxy:enable` (idempotent). */
+    async enable(app) {
+        await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
+    }
+    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (docs/dokku-contract.md#cockroach-app). */
+    async disable(app) {
+        await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
+    }
+    /** Sets the app's proxy type unless it is already in effect. */
+    async ensureType(app, type) {
+        if ((await this.report(app)).type === type)
+            return unchanged('up-to-date');
+        await this.set(app, 'type', type);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
+
+
+
+/** Parses the full `postgres:info <svc>` / `redis:info <svc>` block (bash `printf "%-20s %-25s"` layout). */
+function parseServiceInfo(text) {
+    const report = parseReportText(text, null);
+    const get = (key) => {
+        const value = report[key];
+        if (value === undefined)
+            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
+        return value;
+    };
+    const dsn = get('dsn');
+    registerDsn(dsn);
+    return {
+        configDir: get('config-dir'),
+        configOptions: get('config-options'),
+        dataDir: get('data-dir'),
+        dsn,
+        exposedPorts: parseDashList(get('exposed-ports')),
+        id: get('id'),
+        internalIp: get('internal-ip'),
+        initialNetwork: report['initial-network'] ?? '',
+        links: parseDashList(get('links')),
+        postCreateNetwork: report['post-create-network'] ?? '',
+        postStartNetwork: report['post-start-network'] ?? '',
+        serviceRoot: get('service-root'),
+        status: get('status'),
+        version: report['version'] ?? ''
+    };
+}
+/**
+ * `--links` / `--exposed-ports`: `-` for none, otherwise space-joined with a trailing space
+ * (`app1 app2 `, `5432->12345 `).
+ */
+function parseDashList(value) {
+    const trimmed = parseSingleValue(value).trim();
+    return trimmed === '-' || trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+/** Parses `postgres:info <svc> --dsn` / `redis:info <svc> --dsn` and registers the DSN and its password at once. */
+function parseServiceDsn(text) {
+    const dsn = parseSingleValue(text).trim();
+    registerDsn(dsn);
+    const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
+    if (!match)
+        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
+    return {
+        dsn,
+        scheme: match[1],
+        user: match[2],
+        password: match[3],
+        host: match[4],
+        port: Number(match[5]),
+        database: match[6] ?? ''
+    };
+}
+/** Registers the DSN and the password inside it, before anything could print them. */
+function registerDsn(dsn) {
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/i.exec(dsn)?.[1];
+    if (password === undefined)
+        return;
+    registerSecret(password);
+    registerSecret(dsn);
+}
+/**
+ * `--quiet postgres:list` / `--quiet redis:list`: one name a line. With no services the plugin
+ * prints ` !     There are no … services` on stderr and exits 0, so stdout is empty.
+ */
+function parseServiceList(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/services.ts
+
+
+
+
+/** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
+const SERVICE_PLUGINS = {
+    postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
+    // redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): always bounded.
+    redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
+};
+/**
+ * `<plugin>:create <svc> [flags]` with the long flag forms only: the short forms include `-n`, which
+ * the dokku user's forced command swallows (it passes every argument through echo). No
+ * `--password`: it would travel as a plain argument; the plugin's generated password is stronger.
+ */
+function serviceCreateArgv(plugin, service, options = {}) {
+    const argv = [`${SERVICE_PLUGINS[plugin].command}:create`, checkService(service)];
+    const shown = [...argv];
+    const flag = (name, value, secret = false) => {
+        if (value === undefined)
+            return;
+        argv.push(name, value);
+        shown.push(name, secret ? '***' : value);
+    };
+    flag('--image', options.image === undefined ? undefined : checkNotFlag('Image', options.image));
+    flag('--image-version', options.imageVersion === undefined ? undefined : checkNotFlag('Image version', options.imageVersion));
+    flag('--custom-env', options.customEnv === undefined ? undefined : customEnv(options.customEnv), true);
+    if (options.memory !== undefined && !(Number.isInteger(options.memory) && options.memory > 0))
+        throw new DokkuArgumentError(`Service memory must be a whole number of megabytes; got ${options.memory}.`);
+    flag('--memory', options.memory === undefined ? undefined : String(options.memory));
+    flag('--shm-size', options.shmSize);
+    flag('--config-options', options.configOptions);
+    flag('--initial-network', options.initialNetwork);
+    flag('--post-create-network', options.postCreateNetwork);
+    flag('--post-start-network', options.postStartNetwork);
+    return { argv, shown };
+}
+function customEnv(env) {
+    return Object.entries(env)
+        .map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        if (/[;\n]/.test(value))
+            throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
+        return `${key}=${value}`;
+    })
+        .join(';');
+}
+/**
+ * `postgres:*` / `redis:*`. Service errors exit 1 (never 20) and become ServiceNotFoundError for a
+ * missing service; a missing app still exits 20 (AppNotFoundError).
+ */
+class ServiceCommands {
+    plugin;
+    dokku;
+    constructor(dokku, plugin) {
+        this.dokku = dokku;
+        this.plugin = plugin;
+    }
+    /** `<plugin>:exists`: exit 0 = yes, 1 = "… service <svc> does not exist". */
+    async exists(service) {
+        const invocation = { argv: [this.command('exists'), checkService(service)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && this.isMissing(result, service))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `<plugin>:create`; `unchanged('exists')` for "… already exists" (exit 1). Its output (with the DSN) is never shown unmasked. */
+    async create(service, options = {}) {
+        const { argv, shown } = serviceCreateArgv(this.plugin, service, options);
+        const invocation = { argv, shown };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, `service ${service} already exists`))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the service unless it exists. An existing service keeps its image and settings. */
+    async ensure(service, options = {}) {
+        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
+    }
+    /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
+    async info(service) {
+        return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
+    }
+    /** `<plugin>:info <svc> --dsn`, parsed; registered as a secret at once. */
+    async dsn(service) {
+        return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
+    }
+    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
+    async links(service) {
+        return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
+    }
+    /**
+     * `<plugin>:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`. `unchanged('linked')`
+     * for "Already linked as …" (exit 1). An alias already used by another value stays an error.
+     */
+    async link(service, app, options = {}) {
+        const argv = [this.command('link'), checkService(service), checkApp(app)];
+        if (options.alias !== undefined) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.alias))
+                throw new DokkuArgumentError(`"${options.alias}" is not a valid alias: use letters, digits and underscores.`);
+            argv.push('--alias', options.alias);
+        }
+        if (options.querystring !== undefined)
+            argv.push('--querystring', checkNotFlag('Query string', options.querystring));
+        if (!options.restart)
+            argv.push('--no-restart');
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Already linked as'))
+            return unchanged('linked');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
+    async linked(service, app) {
+        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !this.isMissing(result, service))
+            return false;
+        throw this.failure(invocation, result, service);
+    }
+    /** Links unless `linked` says so already (so no failure is logged on the host). */
+    async ensureLinked(service, app, options = {}) {
+        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
+    }
+    /**
+     * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
+     * after Dokku already removed the docker option and the LINKS entry).
+     */
+    async unlink(service, app, options = {}) {
+        const argv = [this.command('unlink'), checkService(service), checkApp(app), ...(options.restart ? [] : ['--no-restart'])];
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Not linked to app'))
+            return unchanged('absent');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
+    async promote(service, app, options = {}) {
+        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already promoted'))
+            return unchanged('up-to-date');
+        return this.restartingChange(invocation, result, service);
+    }
+    /**
+     * Streams `<plugin>:export <svc>` into `sink` in constant memory: a `pg_dump -Fc` archive for
+     * postgres, an RDB snapshot of the whole instance for redis (bounded by a timeout, 30 min by default).
+     */
+    async export(service, sink, options = {}) {
+        const timeoutMs = options.timeoutMs ?? SERVICE_PLUGINS[this.plugin].exportTimeoutMs;
+        const invocation = { argv: [this.command('export'), checkService(service)], stdout: sink, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /**
+     * Streams `source` into `<plugin>:import <svc>`: `pg_restore --clean --if-exists` of a custom-format
+     * dump for postgres; for redis it replaces the whole dataset and recreates the container.
+     */
+    async import(service, source, options = {}) {
+        const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /**
+     * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
+     * reads it as a script and prints the results on stdout (docs/dokku-contract.md#service-export-import, #redis).
+     */
+    async connect(service, input, options = {}) {
+        const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        return (await this.serviceOk(invocation, service)).stdout;
+    }
+    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, docs/dokku-contract.md#service-destroy). Linked services refuse. */
+    async destroy(service) {
+        await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
+    }
+    /** Every service name; `[]` when there are none. */
+    async list() {
+        const result = await this.dokku.runOk({ argv: ['--quiet', this.command('list')] });
+        return parseServiceList(result.stdout);
+    }
+    /**
+     * `<plugin>:upgrade <svc> [--image I] [--image-version V] [--restart-apps true|false]`;
+     * `unchanged('up-to-date')` when the service already runs that image. No data migration
+     * between major versions (export, create, import instead).
+     */
+    async upgrade(service, options = {}) {
+        const argv = [this.command('upgrade'), checkService(service)];
+        if (options.image !== undefined)
+            argv.push('--image', checkNotFlag('Image', options.image));
+        if (options.imageVersion !== undefined)
+            argv.push('--image-version', checkNotFlag('Image version', options.imageVersion));
+        if (options.restartApps !== undefined)
+            argv.push('--restart-apps', String(options.restartApps));
+        const invocation = { argv };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return mentions(result, `Service ${service} already running`) ? unchanged('up-to-date') : CHANGED;
+    }
+    command(sub) {
+        return `${SERVICE_PLUGINS[this.plugin].command}:${sub}`;
+    }
+    isMissing(result, service) {
+        return mentions(result, `service ${service} does not exist`);
+    }
+    failure(invocation, result, service) {
+        if (result.code === 1 && this.isMissing(result, service))
+            return new ServiceNotFoundError(SERVICE_PLUGINS[this.plugin].label, service, this.dokku.errorParams(invocation, result));
+        return this.dokku.failure(invocation, result);
+    }
+    async serviceOk(invocation, service) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return result;
+    }
+    restartingChange(invocation, result, service) {
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/storage.ts
+
+/**
+ * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
+ * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
+ * and always carry `volume_options` (docs/dokku-contract.md#storage).
+ */
+function parseStorageListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? '[]' : text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
+            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
+        const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
+        return {
+            entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
+            hostPath: item.host_path,
+            containerPath: item.container_path,
+            readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
+            volumeOptions
+        };
+    });
+}
+/**
+ * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
+ * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
+ */
+function parseStorageListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
+        .map((line) => {
+        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
+        if (hostPath === '' || containerPath === '')
+            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
+        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/storage.ts
+
+
+
+
+
+/**
+ * Persistent storage (docs/dokku-contract.md#storage, #cockroach-app), in the form the host's version expects: named entries
+ * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
+ * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
+ * or `ps:restart` / `ps:rebuild`.
+ */
+class StorageCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
+    async ensureDirectory(name, options = {}) {
+        await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) });
+    }
+    /**
+     * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
+     * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
+     */
+    async mount(app, name, containerDir) {
+        const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Mount path already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /**
+     * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
+     * legacy form says "Mount path does not exist." (docs/dokku-contract.md#storage-legacy); the 0.38 named form
+     * (`storage:unmount <app> <entry> --container-dir p`, docs/dokku-contract.md#storage) says the entry "is not mounted" instead.
+     */
+    async unmount(app, name, containerDir) {
+        const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
+    async list(app) {
+        const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
+        return parseStorageListJson(result.stdout);
+    }
+    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
+    async report(app) {
+        return this.dokku.report('storage', checkApp(app));
+    }
+    /**
+     * `storage:destroy <name> [--force] [--destroy-host-dir]` (named entries, 0.38+; the flags only
+     * where the host has them, see `storageDestroyArgv`): the entry must be unmounted from every app
+     * first. `--destroy-host-dir` (0.38.27+) deletes the directory as well; `hostDirRemoved` says
+     * whether this host could be asked to. `unchanged('absent')` when there is no such entry.
+     */
+    async destroy(name, options = {}) {
+        const { argv, hostDir } = storageDestroyArgv(name, options, this.dokku.features);
+        const invocation = { argv };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return { ...unchanged('absent'), hostDirRemoved: false };
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return { ...CHANGED, hostDirRemoved: hostDir };
+    }
+    /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
+    async ensureMount(app, name, containerDir, options = {}) {
+        await this.ensureDirectory(name, options);
+        const mounts = await this.list(app);
+        const present = mounts.some((m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir);
+        if (present)
+            return unchanged('up-to-date');
+        return this.mount(app, name, containerDir);
+    }
+}
+function checkContainerDir(dir) {
+    if (!dir.startsWith('/') || /[\s:]/.test(dir))
+        throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
+    return dir;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The typed Dokku client: one method per command the actions use, in the form the host's
+ * version expects, with each command's exit codes mapped to results or typed errors.
+ *
+ * ```ts
+ * const dokku = await DokkuClient.create(executor, logger)
+ * await dokku.apps.ensure('web')
+ * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
+ * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
+ * ```
+ */
+class DokkuClient {
+    version;
+    features;
+    apps;
+    config;
+    git;
+    ps;
+    ports;
+    domains;
+    proxy;
+    caddy;
+    storage;
+    network;
+    dockerOptions;
+    checks;
+    resource;
+    plugins;
+    postgres;
+    redis;
+    logs;
+    builds;
+    nginx;
+    scheduler;
+    dokku;
+    /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
+    static async create(executor, logger) {
+        const result = await executor.run(['version']);
+        if (result.code !== 0)
+            throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) });
+        const version = parseDokkuVersion(result.stdout);
+        assertSupportedVersion(version);
+        logger.info(`Dokku ${version.raw} on the host`);
+        return new DokkuClient(executor, logger, version);
+    }
+    /**
+     * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
+     * same arguments on every supported Dokku, so a long export can start while `create` asks for
+     * the version beside it. Built with the oldest supported version's features (the safe subset).
+     */
+    static servicePlugins(executor, logger) {
+        const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)));
+        return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') };
+    }
+    /** For a version already known; `create` is the usual way in. */
+    constructor(executor, logger, version) {
+        this.version = version;
+        this.features = featuresOf(version);
+        const dokku = new DokkuRunner(executor, logger, this.features);
+        this.dokku = dokku;
+        this.apps = new AppsCommands(dokku);
+        this.config = new ConfigCommands(dokku);
+        this.git = new GitCommands(dokku);
+        this.ps = new PsCommands(dokku);
+        this.ports = new PortsCommands(dokku);
+        this.domains = new DomainsCommands(dokku);
+        this.proxy = new ProxyCommands(dokku);
+        this.caddy = new CaddyCommands(dokku);
+        this.storage = new StorageCommands(dokku);
+        this.network = new NetworkCommands(dokku);
+        this.dockerOptions = new DockerOptionsCommands(dokku);
+        this.checks = new ChecksCommands(dokku);
+        this.resource = new ResourceCommands(dokku);
+        this.plugins = new PluginCommands(dokku);
+        this.postgres = new ServiceCommands(dokku, 'postgres');
+        this.redis = new ServiceCommands(dokku, 'redis');
+        this.logs = new LogsCommands(dokku);
+        this.builds = new BuildsCommands(dokku);
+        this.nginx = new NginxCommands(dokku);
+        this.scheduler = new SchedulerCommands(dokku);
+    }
+    /**
+     * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
+     * app's repository already names it. That happens after a `git:from-image` collided with another
+     * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
+     * the lock, and the lock failure exits before the branch is reset (dokku v0.38.27
+     * plugins/git/git-from-directory:56-72), so the retry answers "No changes detected" (:50-53) while the
+     * host still runs, and records, the previous deploy. `ps:rebuild` would build the right commit but
+     * never records a deploy source (v0.38.27 plugins/ps/ps.go Rebuild → receive-app; only
+     * git:from-* and the push hook call deploy-source-set), so every later report and rollback would be
+     * wrong. Instead, when the recorded deploy is another image, that image is deployed again (it is
+     * what runs: the collided attempt deployed nothing), which moves the repository off `image`, and
+     * then `image` is deployed and recorded. Only when no image is recorded (nothing to go back through)
+     * is the app rebuilt, and `recorded` is false: apps:report still names what ran before.
+     *
+     * `DeployLockedError` propagates from any step; calling this again continues correctly.
+     */
+    async deployImage(app, image, options = {}) {
+        if ((await this.git.fromImage(app, image, options)).changed)
+            return { via: 'deploy', recorded: true };
+        const report = await this.apps.report(app);
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata === image)
+            return { via: 'already-recorded', recorded: true };
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata) {
+            options.onOutput?.(`The repository of ${app} already names ${image} (a deploy that collided with another left it there) while ${report.deploySourceMetadata} runs; deploying that again first so that Dokku records ${image}.`);
+            await this.git.fromImage(app, report.deploySourceMetadata, options);
+            if (!(await this.git.fromImage(app, image, options)).changed)
+                throw new DokkuArgumentError(`git:from-image ${app} ${image} still found no changes after ${report.deploySourceMetadata} was deployed again.`);
+            return { via: 'redeploy-previous', recorded: true };
+        }
+        options.onOutput?.(`The repository of ${app} already names ${image} but Dokku records ${report.deploySource || 'no deploy'}; rebuilding it (Dokku records no deploy source for a rebuild).`);
+        await this.ps.rebuild(app, options);
+        return { via: 'rebuild', recorded: false };
+    }
+    /**
+     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
+     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
+     * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
+     */
+    async run(app, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku run needs a command.');
+        const env = Object.entries(options.env ?? {});
+        for (const [key] of env)
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
+        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
+        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
+    }
+    /**
+     * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
+     * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
+     * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
+     * plugins/enter/subcommands/default, the `*)` branch of its argument loop), so no argv can carry
+     * both an id and a command; the id works only for an interactive shell, which this client never opens.
+     */
+    async enter(app, target, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku enter needs a command.');
+        if ('containerId' in target)
+            throw new DokkuArgumentError(`dokku enter cannot run a command in container "${target.containerId}": Dokku drops --container-id when a command follows it and takes the command's first word as the process type. Name the process type and index instead ({ processType: 'web', index: 1 }).`);
+        const argv = ['enter', checkApp(app), `${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`, ...command];
+        return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
+    }
+    async containerCommand(invocation, dokkuFailure) {
+        const result = await this.dokku.run(invocation);
+        // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+        // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
+        const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
+        if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
+            throw this.dokku.failure(invocation, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+}
+function streamOptions(options) {
+    const out = {};
+    if (options.stdout !== undefined)
+        out.stdout = options.stdout;
+    if (options.timeoutMs !== undefined)
+        out.timeoutMs = options.timeoutMs;
+    if (options.onOutput !== undefined)
+        out.onOutput = options.onOutput;
+    return out;
+}
+function checkId(value) {
+    if (!/^[A-Za-z0-9_-]+$/.test(value))
+        throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/service.ts
@@ -62766,6 +63249,7 @@ async function observeCockroach(dokku, config) {
         kind: 'cockroach',
         networkExists,
         newPassword,
+        envFile: dokku.features.envFile,
         service: service
             ? (([cfg, mounts, checks, proxy, ps, network, resource, report]) => ({
                 config: cfg,
@@ -62791,7 +63275,7 @@ async function observeCockroach(dokku, config) {
             }
     };
 }
-/** `network:report`: attach-post-create / attach-post-deploy are stored comma-joined (§4.14). */
+/** `network:report`: attach-post-create / attach-post-deploy are stored comma-joined (docs/dokku-contract.md#network). */
 function attachedNetworks(report) {
     const list = (value) => (value ?? '').split(/[,\s]+/).filter((n) => n !== '');
     return { postCreate: list(report['attach-post-create']), postDeploy: list(report['attach-post-deploy']) };
@@ -62825,7 +63309,7 @@ async function runStep(run, step) {
             return changed(await dokku.apps.create(step.app));
         case 'clean-link': {
             // unlink removes the docker option and the LINKS entry before it finds no URL to unset and
-            // exits 1 (§5.1): that cleanup is what this step is for, so "absent" is fine here.
+            // exits 1 (docs/dokku-contract.md#service-unlink): that cleanup is what this step is for, so "absent" is fine here.
             if (step.unlink)
                 await pluginCommands(dokku, config).unlink(svc, app, { restart: false });
             if (step.unset.length > 0)
@@ -62850,7 +63334,7 @@ async function runStep(run, step) {
                 await pluginCommands(dokku, config).destroy(svc);
             return true;
         case 'mount-storage':
-            // Owned by root: the image runs as root and the entrypoint writes certificates there (§6.2).
+            // Owned by root: the image runs as root and the entrypoint writes certificates there (docs/dokku-contract.md#cockroach-app).
             return changed(await dokku.storage.ensureMount(svc, step.storage, step.containerDir, { chown: 'root' }));
         case 'set-service-config': {
             const values = plan.serviceConfig ?? {};
@@ -62891,12 +63375,11 @@ async function runStep(run, step) {
 }
 async function deployImage(run, image, stream) {
     const { dokku, config, logger } = run;
-    const outcome = await dokku.git.fromImage(config.service, image, stream);
-    // "No changes detected": the app's repository already names this image (a deploy that failed
-    // after the commit, addendum §A.10): build what it names.
-    if (!outcome.changed) {
-        logger.info(`${config.service}'s repository already names ${image} but it is not what runs; rebuilding it.`);
-        await dokku.ps.rebuild(config.service, stream);
+    // Also correct when the repository already names the image (a collided deploy left it there, DokkuClient.deployImage).
+    const deployed = await dokku.deployImage(config.service, image, stream);
+    if (!deployed.recorded) {
+        logger.warning(`${config.service} was rebuilt from ${image}; Dokku records no deploy source for a rebuild, so apps:report does not name it.`);
+        return true;
     }
     const report = await dokku.apps.report(config.service);
     if (report.deploySource !== 'docker-image' || report.deploySourceMetadata !== image)
@@ -62994,10 +63477,12 @@ async function writeSummary(config, result) {
         ...result.notes.map((note) => `note: ${note}`),
         ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
     ])
-        .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? result.plan.steps.map((step) => stepTitle(config, step)) : result.done)));
+        .addDetails(config.dryRun ? 'What would change' : 'Done on the host, in order', config.dryRun
+        ? listOrNothing(result.plan.steps.map((step) => `would ${stepTitle(config, step)}`), 'nothing would change: the host is already as asked')
+        : listOrNothing(result.done, result.failure ? 'nothing' : 'nothing: the host is already as asked')));
 }
-function listOrNothing(lines) {
-    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing';
+function listOrNothing(lines, nothing) {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/index.ts

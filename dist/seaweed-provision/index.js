@@ -90451,6 +90451,62 @@ function secrets_redact(text) {
     }
     return out;
 }
+/**
+ * Config keys whose values are treated as credentials: any key whose name contains one of these
+ * words (case-insensitive). The runner masks values that came from `${{ secrets.* }}` on its own;
+ * this rule covers what it cannot know: a credential typed into the workflow, read from a file or
+ * built from a variable. Over-masking is the safe side: `public-config-keys` lifts it per key.
+ */
+const CREDENTIAL_KEY_WORDS = ['SECRET', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'TOKEN', 'KEY', 'PRIVATE', 'CREDENTIAL', 'DSN', 'SIGNER', 'SALT'];
+const CREDENTIAL_KEY = new RegExp(CREDENTIAL_KEY_WORDS.join('|'), 'i');
+function looksLikeCredentialKey(key) {
+    return CREDENTIAL_KEY.test(key);
+}
+/**
+ * Registers the password of every `scheme://user:password@` URL in `value`, and the value itself
+ * when it has one. Returns whether it found one. A password in a URL is never public, whatever
+ * its key is called.
+ */
+function registerUrlCredentials(value) {
+    let found = false;
+    // The lookbehind starts a scheme only where one can start: without it a long run of letters is
+    // re-scanned from every position (quadratic: 20 s for a 128 KiB value).
+    for (const match of value.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
+        found = true;
+        registerSecret(match[1]);
+        try {
+            registerSecret(decodeURIComponent(match[1]));
+        }
+        catch {
+            // not percent-encoded: the raw form is registered already
+        }
+    }
+    if (found)
+        registerSecret(value);
+    return found;
+}
+/** A PEM block holding a private key (`-----BEGIN … PRIVATE KEY-----`). */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/**
+ * Masks the values of an app's config that are secret, and only those, so that public values
+ * (the app's URL, a feature flag) stay readable in plans, Dokku's output and summaries:
+ * - a key listed as secret, or whose name looks like a credential (unless listed as public);
+ * - a private key block, whatever the key;
+ * - the password inside a URL (`postgres://u:pw@…`), whatever the key, public or not.
+ * Returns the keys whose whole value is masked.
+ */
+function registerConfigSecrets(config, masking) {
+    const masked = [];
+    for (const [key, value] of config) {
+        const hasUrlPassword = registerUrlCredentials(value);
+        const secret = masking.secretKeys.has(key) || PRIVATE_KEY_BLOCK.test(value) || (!masking.publicKeys.has(key) && looksLikeCredentialKey(key));
+        if (secret)
+            registerSecret(value);
+        if (secret || hasUrlPassword)
+            masked.push(key);
+    }
+    return masked;
+}
 /** For tests: forget every registered secret. */
 function clearSecretsForTest() {
     known.clear();
@@ -90765,12 +90821,12 @@ function notAKeyProblem(text) {
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (contract §3.2). */
+/** Dokku app names (docs/dokku-contract.md#app-names). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (contract §4.5). */
+/** Dokku config keys (docs/dokku-contract.md#config). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
@@ -90874,9 +90930,11 @@ class readers_InputReader {
     }
     /**
      * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
      */
     keyValues(name, options = {}) {
+        const conceal = options.secret === true || options.conceal === true;
         const keyPattern = options.keyPattern ?? CONFIG_KEY;
         const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
         const result = new Map();
@@ -90900,7 +90958,7 @@ class readers_InputReader {
             else {
                 const eq = line.indexOf('=');
                 if (eq <= 0)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
+                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
                 key = line.slice(0, eq).trim();
                 value = line.slice(eq + 1);
             }
@@ -90940,6 +90998,8 @@ class readers_InputReader {
         const value = this.optional(name);
         if (value === undefined)
             return undefined;
+        if (hasEmptyHost(value))
+            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
         let url;
         try {
             url = new URL(value);
@@ -90952,7 +91012,26 @@ class readers_InputReader {
         return url;
     }
 }
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+function hasEmptyHost(value) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
+    if (!authority)
+        return false;
+    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
+    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
+}
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
+ */
+const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
+    if (value.length > MAX_APP_NAME)
+        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
     if (!APP_NAME.test(value))
         throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
     return value;
@@ -91031,3689 +91110,10 @@ function common_readCommonInputs(inputs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/core/action.ts
-
-
-
-
-
-/**
- * The outer guard of every entry point: runs the action and turns any error into a
- * failed step whose message says which action failed. Keep as little as possible
- * outside `run`, so that everything that can throw is reported the same way.
- */
-async function runAction(name, run) {
-    try {
-        await run();
-    }
-    catch (error) {
-        if (error instanceof Error && error.stack)
-            core_debug(secrets_redact(error.stack));
-        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
-    }
-}
-/**
- * The `run` of an action whose issue has not landed: it still validates the common
- * inputs (so a workflow can be wired up and checked), then fails without touching the host.
- */
-function notYetImplemented(name) {
-    return async (inputs = new InputReader()) => {
-        readCommonInputs(inputs);
-        throw new NotImplementedError(name);
-    };
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./src/core/github/summary.ts
-
-
-
-/**
- * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
- * unset). The builder renders the HTML; the file is appended here rather than by
- * `summary.write()`, which caches the first path it saw for the life of the process. Every
- * cell passes through redaction.
- */
-async function writeJobSummary(build) {
-    const file = process.env.GITHUB_STEP_SUMMARY;
-    if (!file)
-        return;
-    summary.emptyBuffer();
-    build(summary);
-    const html = secrets_redact(summary.stringify());
-    summary.emptyBuffer();
-    await (0,promises_.appendFile)(file, `${html}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/core/log.ts
-
-
-/** Logs through the runner's workflow commands; every line passes through redaction first. */
-const actionsLogger = {
-    info: (m) => info(secrets_redact(m)),
-    warning: (m) => warning(secrets_redact(m)),
-    debug: (m) => core_debug(secrets_redact(m)),
-    group: (title, fn) => group(secrets_redact(title), fn)
-};
-/** Collects lines in memory: for tests that assert what was (and was not) logged. */
-class RecordingLogger {
-    lines = [];
-    info(m) { this.lines.push(redact(m)); }
-    warning(m) { this.lines.push(`warning: ${redact(m)}`); }
-    debug(m) { this.lines.push(`debug: ${redact(m)}`); }
-    async group(title, fn) {
-        this.lines.push(`group: ${redact(title)}`);
-        return fn();
-    }
-    text() { return this.lines.join('\n'); }
-}
-
-;// CONCATENATED MODULE: ./src/core/seaweed/recipe.ts
-// SeaweedFS as a Dokku app (reference seaweed-caddy-migration.md §1): everything here is pure —
-// the image rules, the generated wrapper image, the names, config keys and policies the recipe
-// derives from its inputs. The facts and where they come from:
-// - `weed mini` is the image's default since 4.23; one process runs master, volume, filer and S3
-//   (§1.1, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
-// - the image runs as uid 1000 and chowns /data itself (§1.1, docker/entrypoint.sh);
-// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, uro §2.3),
-//   and an S3 gateway with no identity allows everything (§1.2 trap 3): the admin key is set
-//   before the first start;
-// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (§1.3);
-// - every flag given is saved to /data/mini.options and re-applied when later equal to its default
-//   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
-//   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
-
-const SEAWEED_DEFAULT_APP = 'seaweedfs';
-/**
- * The default image: 4.48 (published 2026-09-28, after the 4.43 empty-folder race fix), pinned by its
- * multi-platform index digest so that a re-pushed tag can never change what runs. The reference read
- * `weed mini` at 4.44 (seaweedfs@cc8364a0); the digest is the one published projects pin for 4.48,
- * not one pulled from these machines (they reach no registry): check it with
- * `docker buildx imagetools inspect chrislusf/seaweedfs:4.48` before relying on it.
- */
-const SEAWEED_DEFAULT_IMAGE = 'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d';
-/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
-const SEAWEED_MIN_VERSION = { major: 4, minor: 43 };
-const SEAWEED_RACE = 'SeaweedFS before 4.43 can delete an object it already acknowledged with 200, when the empty-folder cleaner races the upload (seaweedfs#10779, fixed by PR #10782/#10783 in 4.42 and PR #10799 in 4.43)';
-const SEAWEED_S3_PORT = 8333;
-const SEAWEED_DATA_DIR = '/data';
-const SEAWEED_UID = 1000;
-const SEAWEED_PROCESS = 'web';
-/** Written into the wrapper's Dockerfile: what the wrapper is, for people and for the sandbox. */
-const SEAWEED_WRAPPER_LABEL = 'org.dokku-stack.seaweedfs-wrapper';
-/** Config keys the recipe owns on the SeaweedFS app. */
-const SEAWEED_KEYS = {
-    adminAccessKey: 'AWS_ACCESS_KEY_ID',
-    adminSecretKey: 'AWS_SECRET_ACCESS_KEY',
-    adminPassword: 'WEED_ADMIN_PASSWORD',
-    backupAccessKey: 'DOKKU_STACK_BACKUP_ACCESS_KEY_ID',
-    backupSecretKey: 'DOKKU_STACK_BACKUP_SECRET_ACCESS_KEY',
-    /** Where the runner reaches the store (backup-run's seaweed: sources read it). */
-    endpoint: 'DOKKU_STACK_S3_ENDPOINT',
-    /** sha256 of the wrapper tree last deployed: a changed image or flag set redeploys. */
-    wrapper: 'DOKKU_STACK_SEAWEEDFS_WRAPPER'
-};
-/** The IAM user of the read-only backup identity. */
-const BACKUP_IDENTITY = 'dokku-stack-backup';
-/** The variables an app gets (Uro's S3 fork reads these names, uro §1.4), before `env-names`. */
-const APP_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET', 'AWS_S3_ENDPOINT', 'AWS_REGION'];
-/** Why `reference` cannot be the SeaweedFS image, or the parsed choice. */
-function checkSeaweedImage(reference) {
-    const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:VERSION@sha256:DIGEST.`;
-    const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/.exec(reference);
-    if (!match)
-        return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix };
-    const tag = match[2];
-    const version = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:_large_disk|_full|_large_disk_full)?$/.exec(tag);
-    if (!version)
-        return { problem: `has the tag "${tag}", which is not a SeaweedFS version: a moving tag cannot be checked against the 4.43 data-loss fix, and Dokku does not redeploy an unchanged reference`, fix };
-    const parsed = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) };
-    if (parsed.major < SEAWEED_MIN_VERSION.major || (parsed.major === SEAWEED_MIN_VERSION.major && parsed.minor < SEAWEED_MIN_VERSION.minor))
-        return { problem: `is SeaweedFS ${parsed.major}.${parsed.minor}, older than 4.43: ${SEAWEED_RACE}`, fix };
-    return { reference, version: parsed, pinned: match[3] !== undefined };
-}
-/**
- * The `weed mini` command line of §1.1's recommendation: explicit -dir (trap 1), every component
- * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off (trap 12), IAM writes
- * on (identities are managed live), and the admin UI only with a password (its auth is off without
- * one). The password itself travels as WEED_ADMIN_PASSWORD in the environment, never as a flag
- * (trap 6: flags land in mini.options in clear).
- */
-function seaweedCommand(options) {
-    return [
-        'mini',
-        `-dir=${SEAWEED_DATA_DIR}`,
-        '-ip.bind=0.0.0.0',
-        '-webdav=false',
-        '-s3.port.iceberg=0',
-        '-s3.port.lance=0',
-        '-master.telemetry=false',
-        '-s3.iam.readOnly=false',
-        `-admin.ui=${options.adminUi ? 'true' : 'false'}`
-    ];
-}
-/**
- * The generated wrapper image, delivered with `git:from-archive` from stdin: nothing has to exist in
- * a registry. A start script removes the sticky mini.options (trap 6) and hands over to the image's
- * own entrypoint, which chowns /data and drops to uid 1000.
- */
-function seaweedWrapper(image, options) {
-    const command = seaweedCommand(options);
-    const start = [
-        '#!/bin/sh',
-        '# Generated by dokku-stack seaweed-provision: the command line below is the whole configuration.',
-        'set -e',
-        `rm -f ${SEAWEED_DATA_DIR}/mini.options`,
-        'exec /entrypoint.sh "$@"',
-        ''
-    ].join('\n');
-    const dockerfile = [
-        `FROM ${image}`,
-        `LABEL ${SEAWEED_WRAPPER_LABEL}="1"`,
-        'COPY dokku-stack-start.sh /dokku-stack-start.sh',
-        `EXPOSE ${SEAWEED_S3_PORT}`,
-        'ENTRYPOINT ["/bin/sh", "/dokku-stack-start.sh"]',
-        `CMD ${JSON.stringify(command)}`,
-        ''
-    ].join('\n');
-    const files = [
-        { path: 'Dockerfile', content: dockerfile, mode: 0o644 },
-        { path: 'dokku-stack-start.sh', content: start, mode: 0o755 }
-    ];
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    for (const file of files)
-        hash.update(`${file.path}\0${file.mode}\0${file.content}\0`);
-    return { files, digest: hash.digest('hex') };
-}
-function seaweedNames(app) {
-    return { app, storage: `${app}-data`, network: `${app}-net` };
-}
-/** The S3 endpoint apps on the store's network resolve: `<app>.web:8333` (contract §4.14). */
-function internalEndpoint(app, tld = '') {
-    const host = tld ? `${app}.${SEAWEED_PROCESS}.${tld.replace(/^\./, '')}` : `${app}.${SEAWEED_PROCESS}`;
-    return `http://${host}:${SEAWEED_S3_PORT}`;
-}
-/** The IAM user name of an app's identity. */
-function identityName(app) {
-    return `app-${app}`;
-}
-/**
- * The inline policy of an identity. The embedded IAM API turns `s3:Get*`/`s3:List*`/`s3:Put*` on
- * `arn:aws:s3:::<bucket>` and `…/<bucket>/*` into the identity actions `Read:<bucket>`,
- * `List:<bucket>`, `Write:<bucket>`, replacing what the user had (seaweedfs weed/s3api
- * s3api_embedded_iam.go getActions/PutUserPolicy; weed/iam MapToStatementAction). Write covers
- * deletes and multipart uploads.
- */
-function identityPolicy(buckets, access) {
-    const actions = access === 'readwrite' ? ['s3:Get*', 's3:List*', 's3:Put*'] : ['s3:Get*', 's3:List*'];
-    return JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: actions, Resource: buckets.flatMap((b) => [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`]) }]
-    });
-}
-/** The identity actions SeaweedFS stores for that policy, in a canonical order (to compare). */
-function identityActions(buckets, access) {
-    const kinds = access === 'readwrite' ? ['Read', 'List', 'Write'] : ['Read', 'List'];
-    return canonicalActions(buckets.flatMap((b) => kinds.map((k) => `${k}:${b}`)));
-}
-function canonicalActions(actions) {
-    return [...new Set(actions)].sort();
-}
-/**
- * S3 bucket naming rules (AWS "Bucket naming rules", general purpose buckets): 3–63 characters,
- * lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no two
- * adjacent dots, not an IP address, none of the reserved prefixes and suffixes.
- */
-function bucketNameProblem(name) {
-    if (name.length < 3 || name.length > 63)
-        return 'must be 3 to 63 characters long';
-    if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
-        return 'may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit';
-    if (name.includes('..'))
-        return 'must not contain two adjacent dots';
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name))
-        return 'must not look like an IP address';
-    if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name))
-        return 'uses a prefix or suffix S3 reserves';
-    return undefined;
-}
-/**
- * A POSIX ustar archive of small files (the wrapper tree), built in memory: what `git:from-archive`
- * reads from stdin. Fixed mtime and owner, so the same tree is the same bytes.
- */
-function tarArchive(files) {
-    const blocks = [];
-    for (const file of files) {
-        const content = Buffer.from(file.content, 'utf8');
-        const header = Buffer.alloc(512);
-        const put = (text, offset, length) => header.write(text, offset, length, 'utf8');
-        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
-        put(file.path, 0, 100);
-        put(octal(file.mode, 8), 100, 8);
-        put(octal(0, 8), 108, 8);
-        put(octal(0, 8), 116, 8);
-        put(octal(content.length, 12), 124, 12);
-        put(octal(0, 12), 136, 12);
-        header.fill(' ', 148, 156);
-        put('0', 156, 1);
-        put('ustar\u0000', 257, 6);
-        put('00', 263, 2);
-        let sum = 0;
-        for (const byte of header)
-            sum += byte;
-        put(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8);
-        blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
-    }
-    blocks.push(Buffer.alloc(1024));
-    return Buffer.concat(blocks);
-}
-
-;// CONCATENATED MODULE: ./src/actions/seaweed-provision/inputs.ts
-
-
-
-
-const Inputs = {
-    app: 'app',
-    image: 'image',
-    buckets: 'buckets',
-    access: 'access',
-    envNames: 'env-names',
-    rotate: 'rotate',
-    domain: 'domain',
-    endpoint: 'endpoint',
-    appEndpoint: 'app-endpoint',
-    region: 'region',
-    selfTest: 'self-test',
-    adminPassword: 'admin-password',
-    healthTimeout: 'health-timeout'
-};
-const Outputs = {
-    app: 'app',
-    endpoint: 'endpoint',
-    internalEndpoint: 'internal-endpoint',
-    identities: 'identities',
-    changed: 'changed',
-    selfTest: 'self-test'
-};
-/** Reads and checks every input before anything connects. */
-function readSeaweedInputs(inputs) {
-    const common = common_readCommonInputs(inputs);
-    const app = checkAppName(Inputs.app, inputs.string(Inputs.app, SEAWEED_DEFAULT_APP));
-    const imageValue = inputs.string(Inputs.image, SEAWEED_DEFAULT_IMAGE);
-    const image = checkSeaweedImage(imageValue);
-    if ('problem' in image)
-        throw invalid(Inputs.image, imageValue, image.problem, image.fix);
-    const buckets = readBuckets(inputs);
-    const access = readAccess(inputs, app, buckets);
-    const domain = readDomain(inputs);
-    const endpoint = readEndpoint(inputs, domain);
-    const appEndpoint = inputs.oneOf(Inputs.appEndpoint, ['internal', 'public'], 'internal');
-    return {
-        ...common,
-        app,
-        image,
-        buckets,
-        access,
-        envNames: readEnvNames(inputs),
-        rotate: readRotate(inputs, access),
-        domain,
-        endpoint,
-        appEndpoint,
-        region: readRegion(inputs),
-        selfTest: inputs.boolean(Inputs.selfTest, true),
-        adminPassword: inputs.secret(Inputs.adminPassword),
-        healthTimeoutMs: inputs.duration(Inputs.healthTimeout, { fallbackMs: 180_000, maxMs: 1_800_000 })
-    };
-}
-function readBuckets(inputs) {
-    const buckets = inputs.list(Inputs.buckets);
-    const seen = new Set();
-    for (const bucket of buckets) {
-        const problem = bucketNameProblem(bucket);
-        if (problem)
-            throw invalid(Inputs.buckets, bucket, `has a bucket name that ${problem}`, 'Follow the S3 bucket naming rules, e.g. uro-uploads (one bucket a line).');
-        if (seen.has(bucket))
-            throw new ConfigurationError(`Input "${Inputs.buckets}" names bucket ${bucket} twice. Keep one line.`, Inputs.buckets);
-        seen.add(bucket);
-    }
-    return buckets;
-}
-function readAccess(inputs, store, buckets) {
-    const grants = [];
-    const example = `For example: uro ${buckets[0] ?? 'uro-uploads'} readwrite`;
-    for (const line of inputs.list(Inputs.access)) {
-        const words = line.split(/\s+/);
-        if (words.length !== 3)
-            throw invalid(Inputs.access, line, 'must have three words a line: APP BUCKET[,BUCKET…] read|readwrite', `${example}.`);
-        const [appWord, bucketWord, level] = words;
-        const app = checkAppName(Inputs.access, appWord);
-        if (app === store)
-            throw invalid(Inputs.access, line, `gives the store itself (${store}) an identity`, 'Name the apps that use the store.');
-        if (level !== 'read' && level !== 'readwrite')
-            throw invalid(Inputs.access, line, `has the access level "${level}", which is not one of read, readwrite`, `${example}.`);
-        const list = bucketWord.split(',').filter((b) => b !== '');
-        if (list.length === 0)
-            throw invalid(Inputs.access, line, 'names no bucket', `${example}.`);
-        for (const bucket of list)
-            if (!buckets.includes(bucket))
-                throw invalid(Inputs.access, line, `names bucket "${bucket}", which is not in input "${Inputs.buckets}"`, `Add ${bucket} to ${Inputs.buckets}, or correct the name (buckets: ${buckets.join(', ') || 'none'}).`);
-        if (new Set(list).size !== list.length)
-            throw invalid(Inputs.access, line, 'names a bucket twice', 'Keep each bucket once.');
-        if (grants.some((g) => g.app === app))
-            throw new ConfigurationError(`Input "${Inputs.access}" has two lines for app ${app}. Put all of its buckets on one line.`, Inputs.access);
-        grants.push({ app, buckets: list, access: level });
-    }
-    return grants;
-}
-function readEnvNames(inputs) {
-    const names = Object.fromEntries(APP_VARIABLES.map((v) => [v, v]));
-    for (const [from, to] of inputs.keyValues(Inputs.envNames)) {
-        if (!APP_VARIABLES.includes(from))
-            throw invalid(Inputs.envNames, from, `renames a variable this action does not set`, `The variables are ${APP_VARIABLES.join(', ')}; write e.g. AWS_S3_BUCKET=UPLOADS_BUCKET.`);
-        if (!CONFIG_KEY.test(to.trim()))
-            throw invalid(Inputs.envNames, to, `gives ${from} a name that is not a variable name`, 'Letters, digits and underscores, starting with a letter or underscore.');
-        names[from] = to.trim();
-    }
-    const values = Object.values(names);
-    if (new Set(values).size !== values.length)
-        throw new ConfigurationError(`Input "${Inputs.envNames}" gives two variables the same name (${values.join(', ')}). Each needs its own.`, Inputs.envNames);
-    return names;
-}
-function readRotate(inputs, access) {
-    const words = inputs.list(Inputs.rotate).flatMap((line) => line.split(/[\s,]+/)).filter((w) => w !== '');
-    if (words.includes('all'))
-        return new Set(access.map((g) => g.app));
-    for (const word of words)
-        if (!access.some((g) => g.app === word))
-            throw invalid(Inputs.rotate, word, `names an app that has no line in input "${Inputs.access}"`, `Name apps from ${Inputs.access} (${access.map((g) => g.app).join(', ') || 'none'}), or all.`);
-    return new Set(words);
-}
-function readDomain(inputs) {
-    const value = inputs.optional(Inputs.domain);
-    if (value === undefined)
-        return undefined;
-    const fix = 'Give the store its own host name, e.g. s3.example.com (SigV4 signs the path, so S3 cannot live under a path prefix).';
-    if (/^[a-z]+:\/\//i.test(value))
-        throw invalid(Inputs.domain, value, 'must be a host name without a scheme', fix);
-    if (value.includes('/'))
-        throw invalid(Inputs.domain, value, 'has a path: a path prefix breaks every SigV4 signature (seaweedfs#6086)', fix);
-    if (!isHostname(value) || /^\d{1,3}(\.\d{1,3}){3}$/.test(value))
-        throw invalid(Inputs.domain, value, 'must be a host name', fix);
-    return value.toLowerCase();
-}
-function readEndpoint(inputs, domain) {
-    const url = inputs.url(Inputs.endpoint, { protocols: ['https:', 'http:'] });
-    if (url) {
-        const value = inputs.optional(Inputs.endpoint);
-        if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '')
-            throw invalid(Inputs.endpoint, value, 'must be a scheme, host and optional port only: a path prefix breaks SigV4', 'For example https://s3.example.com.');
-        return url.origin;
-    }
-    if (domain)
-        return `https://${domain}`;
-    throw new ConfigurationError(`Input "${Inputs.endpoint}" is required when "${Inputs.domain}" is empty: the runner must reach the store's S3 port to create buckets and identities. ` +
-        `Set ${Inputs.domain} (the store's own host name, routed by caddy-config) or ${Inputs.endpoint} (e.g. http://seaweedfs.dokku.example.com through Dokku's proxy).`, Inputs.endpoint);
-}
-function readRegion(inputs) {
-    const value = inputs.string(Inputs.region, 'us-east-1');
-    if (!/^[a-z0-9-]{1,32}$/.test(value))
-        throw invalid(Inputs.region, value, 'must be a region name', 'For example us-east-1 (SeaweedFS accepts any).');
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/output.ts
-// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
-// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
-// §4.5, §5.1). Everything the client shows (errors, streamed build output) passes through here first;
-// registered secrets are redacted afterwards by the logger and RemoteCommandError.
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
-/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
-function maskUrlCredentials(text) {
-    return text.replace(URL_CREDENTIALS, '$1$2:***@');
-}
-// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
-// them is "-----> Restarting app <app>" (contract §4.5). Skipping ends only there — not at any
-// prefixed line, which a later line of a multi-line value could itself look like.
-const ENTRIES_END = /^-----> Restarting app /;
-const SET_HEADER = /Setting config vars\s*$/;
-const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
-/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
-class ConfigEchoFilter {
-    skipping = false;
-    /** The line to show, or undefined to drop it. */
-    line(line) {
-        // config:import prints each entry as its own line (its value masked here); a value may span lines.
-        const entry = IMPORT_ENTRY.exec(line);
-        if (entry) {
-            this.skipping = true;
-            return `${entry[1]}${entry[2]}=***`;
-        }
-        if (this.skipping && !ENTRIES_END.test(line))
-            return undefined;
-        this.skipping = false;
-        if (SET_HEADER.test(line))
-            this.skipping = true;
-        return line;
-    }
-}
-/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
-function sanitizeOutput(text, options = {}) {
-    if (!text)
-        return text;
-    let out = text;
-    if (options.echoesConfig) {
-        const filter = new ConfigEchoFilter();
-        const final = out.endsWith('\n') ? '\n' : '';
-        const kept = (final ? out.slice(0, -1) : out)
-            .split('\n')
-            .map((l) => filter.line(l))
-            .filter((l) => l !== undefined);
-        out = kept.length === 0 ? '' : kept.join('\n') + final;
-    }
-    return maskUrlCredentials(out);
-}
-/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
-class LineEmitter {
-    buffer = '';
-    emit;
-    constructor(emit) {
-        this.emit = emit;
-    }
-    push(chunk) {
-        this.buffer += chunk;
-        let newline = this.buffer.indexOf('\n');
-        while (newline !== -1) {
-            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
-            this.buffer = this.buffer.slice(newline + 1);
-            newline = this.buffer.indexOf('\n');
-        }
-    }
-    flush() {
-        if (this.buffer !== '')
-            this.emit(this.buffer.replace(/\r$/, ''));
-        this.buffer = '';
-    }
-}
-/**
- * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
- * from 0.38 the build capture moves a deploy's stderr onto stdout (contract §3.3), and which
- * lines are printed before the capture starts differs per command.
- */
-function mentions(result, needle) {
-    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
-    return test(result.stderr) || test(result.stdout);
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
-
-
-
-/**
- * A dokku command failed, or exited 0 without doing what was asked. The message holds the
- * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
- */
-class DokkuCommandError extends RemoteCommandError {
-    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
-    failureText;
-    constructor(params) {
-        super(params);
-        this.name = 'DokkuCommandError';
-        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
-    }
-}
-/** Exit code 20: the app does not exist (contract §3.2). */
-class AppNotFoundError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
-        this.name = 'AppNotFoundError';
-        this.app = app;
-    }
-}
-/** A dokku-postgres / dokku-redis service does not exist (exit code 1, contract §5, addendum §A.3). */
-class ServiceNotFoundError extends DokkuCommandError {
-    plugin;
-    service;
-    constructor(plugin, service, params) {
-        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
-        this.name = 'ServiceNotFoundError';
-        this.plugin = plugin;
-        this.service = service;
-    }
-}
-/** Another deploy holds the app's deploy lock; Dokku does not wait (contract §4.23, addendum §A.5). */
-class DeployLockedError extends DokkuCommandError {
-    app;
-    constructor(app, params) {
-        super({
-            ...params,
-            reason: params.reason ??
-                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
-        });
-        this.name = 'DeployLockedError';
-        this.app = app;
-    }
-}
-/** The command exited 0 but did not do what was asked (contract §10 item 5). */
-class UnfulfilledCommandError extends DokkuCommandError {
-    constructor(reason, params) {
-        super({ ...params, reason });
-        this.name = 'UnfulfilledCommandError';
-    }
-}
-/** The host runs a Dokku older than the toolkit supports. */
-class UnsupportedDokkuVersionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UnsupportedDokkuVersionError';
-    }
-}
-/** A command or form that the host's Dokku version does not have. */
-class DokkuFeatureUnavailableError extends Error {
-    constructor(what, needed, found) {
-        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
-        this.name = 'DokkuFeatureUnavailableError';
-    }
-}
-/** A root-only command (contract §1.2) was asked of a connection that runs as the dokku user. */
-class RootRequiredError extends Error {
-    constructor(command) {
-        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
-            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
-        this.name = 'RootRequiredError';
-    }
-}
-/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
-class DokkuArgumentError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'DokkuArgumentError';
-    }
-}
-/** Dokku printed something the parser does not recognise. */
-class errors_DokkuParseError extends Error {
-    constructor(what, output, expected) {
-        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
-        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
-        this.name = 'DokkuParseError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
-
-
-/**
- * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (contract §4.5).
- * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
- * and so is every whole value that carries one.
- */
-function parseConfigJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
-    const config = {};
-    for (const [key, value] of Object.entries(data)) {
-        if (typeof value !== 'string')
-            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
-        registerUrlCredentials(value);
-        config[key] = value;
-    }
-    return config;
-}
-/** Registers the password of every `scheme://user:password@` URL in `value`, and the value itself when it has one. */
-function registerUrlCredentials(value) {
-    let found = false;
-    for (const match of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
-        found = true;
-        registerSecret(match[1]);
-        try {
-            registerSecret(decodeURIComponent(match[1]));
-        }
-        catch {
-            // not percent-encoded: the raw form is registered already
-        }
-    }
-    if (found)
-        registerSecret(value);
-}
-/**
- * The value godotenv stores for `value` (contract §4.5 "storage quirk", §10.13): anything Go's
- * `strconv.Atoi` accepts is re-written with `%d`, so `007`, `+5`, `-0` come back as `7`, `5`, `0`.
- */
-function storedConfigValue(value) {
-    if (!/^[+-]?\d+$/.test(value))
-        return value;
-    const n = BigInt(value);
-    if (n > 9223372036854775807n || n < -9223372036854775808n)
-        return value;
-    return n.toString();
-}
-
-;// CONCATENATED MODULE: ./src/actions/seaweed-provision/plan.ts
-
-
-
-class PlanError extends Error {
-    input;
-    constructor(message, input) {
-        super(message);
-        this.name = 'PlanError';
-        this.input = input;
-    }
-}
-const POLICY_NAME = 'dokku-stack';
-const STORE_PORT_MAP = `http:80:${SEAWEED_S3_PORT}`;
-/** Pure: the steps from what was observed to what the inputs ask for. */
-function planSeaweed(config, observed) {
-    const names = seaweedNames(config.app);
-    const store = observed.store;
-    const steps = [];
-    const notices = [];
-    const notes = [];
-    for (const grant of config.access) {
-        const app = observed.apps[grant.app];
-        if (!app?.exists)
-            throw new PlanError(`Input "${Inputs.access}" names app ${grant.app}, which does not exist on the host. Create it first (dokku apps:create ${grant.app}) or remove its line.`, Inputs.access);
-    }
-    // ---- the store app -------------------------------------------------------------------------------
-    if (!store)
-        steps.push({ kind: 'create-app', reason: `the SeaweedFS app ${config.app} does not exist yet` });
-    const storeSteps = [];
-    if (!store?.mounts.some((m) => isDataMount(m, names.storage)))
-        storeSteps.push({ kind: 'mount-storage', storage: names.storage, reason: `${SEAWEED_DATA_DIR} holds every object, the filer and the identities: it must outlive the container` });
-    const adminKey = store?.config[SEAWEED_KEYS.adminAccessKey] || observed.newAdmin.accessKeyId;
-    const adminSecret = store?.config[SEAWEED_KEYS.adminSecretKey] || observed.newAdmin.secretAccessKey;
-    const storeConfig = { [SEAWEED_KEYS.adminAccessKey]: adminKey, [SEAWEED_KEYS.adminSecretKey]: adminSecret, [SEAWEED_KEYS.endpoint]: config.endpoint };
-    if (config.adminPassword !== undefined)
-        storeConfig[SEAWEED_KEYS.adminPassword] = config.adminPassword;
-    const configKeys = Object.keys(storeConfig).filter((key) => store?.config[key] !== storedConfigValue(storeConfig[key]));
-    if (configKeys.length > 0)
-        storeSteps.push({
-            kind: 'set-store-config',
-            keys: configKeys,
-            reason: store?.config[SEAWEED_KEYS.adminAccessKey] ? 'these values differ on the store app' : 'the admin key, set before the S3 port is first reachable (with no identity SeaweedFS allows everything)'
-        });
-    if (config.adminPassword === undefined && store?.config[SEAWEED_KEYS.adminPassword])
-        notices.push(`${config.app} holds ${SEAWEED_KEYS.adminPassword} but input "${Inputs.adminPassword}" is empty: the admin UI is now off; the stored password is left in place.`);
-    if (!store?.checksDisabled)
-        storeSteps.push({ kind: 'disable-checks', reason: 'two containers must never share /data: the old one stops before the new one starts' });
-    const others = Object.entries(store?.scale ?? {}).filter(([type, count]) => type !== 'web' && count > 0);
-    if (store?.scale.web !== 1 || others.length > 0)
-        storeSteps.push({ kind: 'scale-web', reason: 'exactly one web process may open /data' });
-    if (JSON.stringify(store?.ports ?? []) !== JSON.stringify([STORE_PORT_MAP]))
-        storeSteps.push({ kind: 'set-ports', ports: [STORE_PORT_MAP], reason: 'only the S3 port is proxied (the image exposes every component)' });
-    if (!observed.networkExists)
-        storeSteps.push({ kind: 'create-network', network: names.network, reason: 'in-host apps reach the store over it' });
-    if (!store?.networks.postCreate.includes(names.network))
-        storeSteps.push({ kind: 'attach-network', app: config.app, networks: [...(store?.networks.postCreate ?? []), names.network], reason: `the store is not on ${names.network}` });
-    steps.push(...storeSteps);
-    if (!store?.deployed)
-        steps.push({ kind: 'deploy-store', reason: 'the store has not been deployed yet' });
-    else if (store.config[SEAWEED_KEYS.wrapper] !== observed.wrapperDigest)
-        steps.push({ kind: 'deploy-store', reason: 'the image or the command line changed' });
-    else if (storeSteps.length > 0)
-        steps.push({ kind: 'restart-store', reason: 'the store runs with its old settings' });
-    if (!config.image.pinned)
-        notices.push(`The image ${config.image.reference} is not pinned by digest: a re-pushed tag would change what runs on the next deploy. Give ${Inputs.image} as ${config.image.reference}@sha256:DIGEST.`);
-    // ---- buckets and identities --------------------------------------------------------------------------
-    const contents = observed.contents ?? { buckets: [], users: {} };
-    for (const bucket of config.buckets)
-        if (!contents.buckets.includes(bucket))
-            steps.push({ kind: 'create-bucket', bucket, reason: 'it does not exist' });
-    const extraBuckets = contents.buckets.filter((b) => !config.buckets.includes(b));
-    if (extraBuckets.length > 0)
-        notes.push(`Buckets not in input "${Inputs.buckets}" are left as they are: ${extraBuckets.join(', ')}.`);
-    const tld = store?.tld ?? '';
-    const internal = internalEndpoint(config.app, tld);
-    // Public: the store's own host name when it has one (the runner may reach it another way).
-    const appEndpoint = config.appEndpoint === 'internal' ? internal : config.domain ? `https://${config.domain}` : config.endpoint;
-    const restarts = [];
-    const deletions = [];
-    const links = [];
-    // The backup identity: read on every bucket, its key kept in the store app's config.
-    if (config.buckets.length > 0) {
-        const backup = contents.users[BACKUP_IDENTITY];
-        identitySteps(steps, BACKUP_IDENTITY, config.buckets, 'read', backup, 'backup-run reads every bucket with it');
-        const held = store?.config[SEAWEED_KEYS.backupAccessKey];
-        const valid = held !== undefined && backup?.keys.includes(held) === true && Boolean(store?.config[SEAWEED_KEYS.backupSecretKey]);
-        if (!valid)
-            steps.push({ kind: 'create-key', user: BACKUP_IDENTITY, holder: config.app, reason: held ? 'the key the store app holds is gone from the store' : 'no backup key yet' });
-        for (const key of backup?.keys ?? [])
-            if (key !== held || !valid)
-                deletions.push({ kind: 'delete-key', user: BACKUP_IDENTITY, accessKeyId: key, reason: 'no longer held by the store app' });
-    }
-    for (const grant of config.access) {
-        const app = observed.apps[grant.app];
-        const user = identityName(grant.app);
-        const existing = contents.users[user];
-        identitySteps(steps, user, grant.buckets, grant.access, existing, `${grant.app}'s identity`);
-        const v = config.envNames;
-        const heldKey = app.config[v.AWS_ACCESS_KEY_ID];
-        const heldValid = heldKey !== undefined && existing?.keys.includes(heldKey) === true && Boolean(app.config[v.AWS_SECRET_ACCESS_KEY]);
-        const rotate = config.rotate.has(grant.app);
-        const newKey = !heldValid || rotate;
-        if (newKey)
-            steps.push({
-                kind: 'create-key',
-                user,
-                holder: grant.app,
-                reason: rotate && heldValid ? 'rotate asks for a new key' : heldKey ? `the key ${grant.app} holds is not in the store` : `${grant.app} has no key yet`
-            });
-        const desired = { AWS_S3_BUCKET: grant.buckets[0], AWS_S3_ENDPOINT: appEndpoint, AWS_REGION: config.region };
-        const changed = Object.keys(desired).filter((k) => app.config[v[k]] !== storedConfigValue(desired[k])).map((k) => v[k]);
-        if (newKey)
-            changed.unshift(v.AWS_ACCESS_KEY_ID, v.AWS_SECRET_ACCESS_KEY);
-        const appSteps = [];
-        if (changed.length > 0)
-            appSteps.push({ kind: 'link-app', app: grant.app, variables: changed, reason: newKey ? 'a new key' : 'these values differ' });
-        if (config.appEndpoint === 'internal' && !app.networks.postCreate.includes(names.network))
-            appSteps.push({ kind: 'attach-network', app: grant.app, networks: [...app.networks.postCreate, names.network], reason: `${grant.app} must join ${names.network} to resolve ${internal}` });
-        links.push(...appSteps);
-        if (appSteps.length > 0 && app.deployed)
-            restarts.push({ kind: 'restart-app', app: grant.app, reason: `${grant.app} runs with its old environment` });
-        else if (appSteps.length > 0)
-            notes.push(`${grant.app} is not deployed yet: its S3 settings reach it on its first deploy.`);
-        // Old keys go only after the app runs with the new one (restart-app has returned healthy).
-        for (const key of existing?.keys ?? [])
-            if (newKey || key !== heldKey)
-                deletions.push({ kind: 'delete-key', user, accessKeyId: key, reason: key === heldKey ? 'replaced by the new key' : `not held by ${grant.app}` });
-    }
-    const granted = new Set([BACKUP_IDENTITY, ...config.access.map((g) => identityName(g.app))]);
-    const stray = Object.keys(contents.users).filter((u) => u.startsWith('app-') && !granted.has(u));
-    if (stray.length > 0)
-        notes.push(`Identities of apps no longer in input "${Inputs.access}" are left in the store: ${stray.join(', ')} (delete them with SeaweedFS's admin tools when nothing uses them).`);
-    steps.push(...links, ...restarts, ...deletions);
-    return { steps, notices, notes, storeConfig, appEndpoint, internalEndpoint: internal };
-}
-function identitySteps(steps, user, buckets, access, existing, what) {
-    if (!existing)
-        steps.push({ kind: 'create-user', user, reason: `${what} does not exist` });
-    const wanted = identityActions(buckets, access);
-    if (JSON.stringify(existing?.actions ?? []) !== JSON.stringify(wanted))
-        steps.push({ kind: 'set-policy', user, buckets: [...buckets], access, reason: existing ? `it holds ${existing.actions.join(', ') || 'nothing'}` : `${access} on ${buckets.join(', ')}` });
-}
-function isDataMount(mount, storage) {
-    return mount.containerPath === SEAWEED_DATA_DIR && (mount.entryName === storage || mount.hostPath === `/var/lib/dokku/data/storage/${storage}`);
-}
-function stepTitle(config, step) {
-    switch (step.kind) {
-        case 'create-app':
-            return `create the app ${config.app}`;
-        case 'mount-storage':
-            return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid 1000)`;
-        case 'set-store-config':
-            return `set ${step.keys.join(', ')} on ${config.app}`;
-        case 'disable-checks':
-            return `disable zero-downtime checks on ${config.app}`;
-        case 'scale-web':
-            return `scale ${config.app} to exactly one web process`;
-        case 'set-ports':
-            return `map ports ${step.ports.join(' ')} on ${config.app}`;
-        case 'create-network':
-            return `create the network ${step.network}`;
-        case 'attach-network':
-            return `attach ${step.app} to ${step.networks.join(', ')}`;
-        case 'deploy-store':
-            return `deploy ${config.app} from ${config.image.reference} (generated wrapper)`;
-        case 'restart-store':
-            return `restart ${config.app}`;
-        case 'create-bucket':
-            return `create bucket ${step.bucket}`;
-        case 'create-user':
-            return `create identity ${step.user}`;
-        case 'set-policy':
-            return `give ${step.user} ${step.access} on ${step.buckets.join(', ')}`;
-        case 'create-key':
-            return `create a key for ${step.user} (held by ${step.holder})`;
-        case 'link-app':
-            return `set ${step.variables.join(', ')} on ${step.app}`;
-        case 'restart-app':
-            return `restart ${step.app}`;
-        case 'delete-key':
-            return `delete key ${step.accessKeyId} of ${step.user}`;
-    }
-}
-function renderPlan(config, plan) {
-    if (plan.steps.length === 0)
-        return ['Nothing to do: the store, its buckets and identities are as asked.'];
-    return [...plan.steps.map((step, i) => `${i + 1}. ${stepTitle(config, step)} — ${step.reason}`), ...plan.notes.map((n) => `note: ${n}`)];
-}
-
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(3711);
-;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
-
-/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (contract §4.3). */
-function parseAppsListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    }
-    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
-    return data;
-}
-/**
- * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
- * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (contract §4.3),
- * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
- */
-function parseAppsListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
-
-/**
- * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
- * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
- * layouts (contract §3.4, §5.1, addendum §A.3). Header lines (`=====> …`) are skipped; padding
- * and trailing spaces are dropped, so an empty value reads as ''.
- */
-function parseReportText(text, prefix) {
-    const report = {};
-    for (const line of text.split('\n')) {
-        if (/^\s*=====> /.test(line))
-            continue;
-        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
-        if (!match)
-            continue;
-        const label = match[1].trim();
-        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
-        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
-    }
-    return report;
-}
-/** Parses `X:report <app> --format json`: one object of strings (contract §3.4). */
-function parseReportJson(text, prefix, style) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    }
-    if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
-    const entries = Object.entries(data);
-    const keys = new Set(entries.map(([key]) => key));
-    const report = {};
-    for (const [key, value] of entries) {
-        let name;
-        if (style === 'legacy')
-            name = stripPrefix(key, prefix);
-        else {
-            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
-            const rest = stripPrefix(key, prefix);
-            if (rest !== key && keys.has(rest))
-                continue;
-            name = key;
-        }
-        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
-    }
-    return report;
-}
-/**
- * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
- * the raw value plus `\n`, or nothing at all for an empty value in bash reports (§3.4).
- */
-function parseSingleValue(text) {
-    return text.endsWith('\n') ? text.slice(0, -1) : text;
-}
-function stripPrefix(key, prefix) {
-    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
-}
-function canonicalKey(key) {
-    return key.replaceAll('.', '-');
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
-
-// Contract §4.21: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
-// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
-const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
-/** Parses the output of `dokku version`. */
-function parseDokkuVersion(output) {
-    const match = VERSION_LINE.exec(output);
-    if (!match)
-        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
-    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/version.ts
-
-
-/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (contract §9). */
-const MIN_SUPPORTED_VERSION = '0.32.0';
-function compareVersions(a, b) {
-    const other = typeof b === 'string' ? toVersion(b) : b;
-    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
-}
-function atLeast(version, minimum) {
-    return compareVersions(version, minimum) >= 0;
-}
-/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
-function assertSupportedVersion(version) {
-    if (!atLeast(version, MIN_SUPPORTED_VERSION))
-        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
-            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
-}
-function toVersion(text) {
-    const [major, minor, patch] = text.split('.').map(Number);
-    return { major, minor, patch, raw: text };
-}
-function featuresOf(version) {
-    const since = (minimum) => atLeast(version, minimum);
-    return {
-        version,
-        buildCapture: since('0.38.0'),
-        appsListJson: since('0.38.21'),
-        psScaleJson: since('0.38.21'),
-        namedStorage: since('0.38.0'),
-        dockerOptionsKeepDuplicates: since('0.38.0'),
-        dockerOptionsProcess: since('0.38.0'),
-        globalReports: since('0.38.0'),
-        caddyLabels: since('0.37.0'),
-        caddyGlobalTlsInternal: since('0.38.5'),
-        caddyComputedReport: since('0.38.6'),
-        pluginListJson: since('0.38.22'),
-        builds: since('0.38.0'),
-        resourceBuildProcess: since('0.38.0'),
-        configImport: since('0.37.0')
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
-// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
-// from output to values. The client calls these; tests table-test them without any host.
-
-
-
-
-/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
-const GLOBAL = Symbol('dokku --global');
-function targetArg(target) {
-    return target === GLOBAL ? '--global' : target;
-}
-const REPORT_KINDS = {
-    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
-    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
-    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
-    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
-    network: { command: 'network:report', prefix: 'network', impl: 'go' },
-    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
-    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
-    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
-    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
-    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
-    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
-    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
-    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' }
-};
-/** The argv to read a whole report, and how to read its output. */
-function reportRequest(kind, target, features) {
-    const info = REPORT_KINDS[kind];
-    if (info.since && !atLeast(features.version, info.since))
-        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
-    if (target === GLOBAL && !features.globalReports)
-        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
-    const json = info.impl === 'go' || atLeast(features.version, '0.38.0');
-    const keyStyle = info.impl === 'bash-json-from-0.38.0' || atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
-    const argv = [info.command, targetArg(target)];
-    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
-}
-function parseReport(stdout, request) {
-    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
-}
-// ---------------------------------------------------------------------------------------------
-// apps:list (contract §4.3)
-/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
-function appsListArgv(features) {
-    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
-}
-function parseAppsList(stdout, features) {
-    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
-}
-/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
-const STORAGE_ROOT = '/var/lib/dokku/data/storage';
-/**
- * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
- * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
- * Both are idempotent.
- */
-function storageCreateArgv(name, chown, features) {
-    checkStorageName(name);
-    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
-        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
-    return features.namedStorage
-        ? ['storage:create', name, '--chown', String(chown)]
-        : ['storage:ensure-directory', '--chown', String(chown), name];
-}
-/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
-function storageMountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:mount', app, name, '--container-dir', containerDir]
-        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
-}
-function storageUnmountArgv(app, name, containerDir, features) {
-    checkStorageName(name);
-    return features.namedStorage
-        ? ['storage:unmount', app, name, '--container-dir', containerDir]
-        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
-}
-function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-}
-/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
-function storageListArgv(app) {
-    return ['storage:list', app, '--format', 'json'];
-}
-// ---------------------------------------------------------------------------------------------
-// caddy (contract §4.12)
-const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
-/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
-const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
-function caddySetArgv(target, key, value, features) {
-    if (!CADDY_KEYS.includes(key))
-        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
-    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
-        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
-    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
-        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
-    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
-}
-/**
- * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
- * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
- * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
- * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
- */
-function caddySettingsFromReport(report, target, features) {
-    if (target === GLOBAL && !features.caddyComputedReport)
-        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
-    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
-    return {
-        image: read('image'),
-        letsencryptEmail: read('letsencrypt-email'),
-        letsencryptServer: read('letsencrypt-server'),
-        logLevel: read('log-level'),
-        pollingInterval: read('polling-interval'),
-        tlsInternal: read('tls-internal')
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
-/**
- * Builds the command string that makes the remote side see exactly `argv`.
- *
- * The `dokku` user's forced command (contract §1.1, dokku entry script) re-parses the
- * string: when the first command word contains "git" it is split on whitespace with no
- * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
- * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
- * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
- * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
- * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
- * other builds may not), so none may rely on it.
- *
- * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
- */
-function buildRemoteCommand(shell, argv) {
-    const command = joinForShell(shell, argv);
-    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
-    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
-    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
-        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
-        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
-    }
-    return command;
-}
-/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
-const MAX_COMMAND_BYTES = 128 * 1024 - 64;
-function joinForShell(shell, argv) {
-    if (argv.length === 0)
-        throw new UnsendableArgumentError('no command given', 0);
-    switch (shell) {
-        case 'dokku-forced-command': {
-            // The entry script routes on the words the login shell splits the string into; those
-            // equal argv only where the words are plain, so the global options it shifts must be.
-            const { flagCount } = entryScriptShift(argv);
-            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
-            if (quoted !== -1)
-                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
-            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
-        }
-        case 'root-shell':
-            checkNoNul(argv);
-            return ['dokku', ...argv].map(posixQuote).join(' ');
-        case 'sudo-shell':
-            checkNoNul(argv);
-            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
-    }
-}
-/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
-class UnsendableArgumentError extends Error {
-    position;
-    constructor(reason, position) {
-        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
-        this.name = 'UnsendableArgumentError';
-        this.position = position;
-    }
-}
-/** Largest single argument sent through the forced command; larger values go over stdin. */
-const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
-const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
-/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
-function isGitCommand(argv) {
-    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
-}
-/**
- * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
- * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
- * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
- * many leading words the loop examined before it stopped.
- */
-function entryScriptShift(argv) {
-    if (!argv[0]?.startsWith('--'))
-        return { commandIndex: 0, flagCount: 0 };
-    let shifts = 0;
-    let skip = false;
-    let index = 0;
-    for (; index < argv.length; index++) {
-        const word = argv[index];
-        if (skip) {
-            skip = false;
-            continue;
-        }
-        if (word === '--version')
-            continue;
-        if (word === '--app') {
-            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
-            if (argv.length - shifts >= 2) {
-                shifts += 2;
-                skip = true;
-            }
-        }
-        else if (word.startsWith('--'))
-            shifts += 1;
-        else
-            break;
-    }
-    return { commandIndex: shifts, flagCount: index };
-}
-function checkNoNul(argv) {
-    const position = argv.findIndex((arg) => arg.includes('\0'));
-    if (position !== -1)
-        throw new UnsendableArgumentError('it contains a NUL byte', position);
-}
-function joinForXargs(argv) {
-    return argv
-        .map((arg, i) => {
-        if (arg === '')
-            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
-        if (arg.includes('\0'))
-            throw new UnsendableArgumentError('it contains a NUL byte', i);
-        if (arg.includes('\n'))
-            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
-        if (ECHO_OPTION.test(arg))
-            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
-        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
-            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
-        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
-    })
-        .join(' ');
-}
-function joinForWhitespaceSplit(argv) {
-    return argv
-        .map((arg, i) => {
-        if (arg === '')
-            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
-        if (/[\s\0]/.test(arg))
-            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
-        return arg;
-    })
-        .join(' ');
-}
-/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
-function posixQuote(arg) {
-    if (arg.includes('\0'))
-        throw new UnsendableArgumentError('it contains a NUL byte', 0);
-    if (arg !== '' && BARE_SAFE.test(arg))
-        return arg;
-    return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
-
-
-
-
-
-
-const CHANGED = Object.freeze({ changed: true });
-function unchanged(reason) {
-    return { changed: false, reason };
-}
-/** Runs dokku commands for the client and turns their failures into typed errors. */
-class DokkuRunner {
-    features;
-    logger;
-    executor;
-    constructor(executor, logger, features) {
-        this.executor = executor;
-        this.logger = logger;
-        this.features = features;
-    }
-    /** Runs the command; never throws for an exit code (callers decide what each code means). */
-    async run(invocation) {
-        if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
-            throw new RootRequiredError(invocation.argv.join(' '));
-        this.logger.debug(`running ${this.display(invocation)}`);
-        const options = {};
-        if (invocation.stdin !== undefined)
-            options.stdin = invocation.stdin;
-        if (invocation.stdout !== undefined)
-            options.stdout = invocation.stdout;
-        if (invocation.timeoutMs !== undefined)
-            options.timeoutMs = invocation.timeoutMs;
-        const emitters = [];
-        const onOutput = invocation.onOutput;
-        if (onOutput) {
-            const filter = invocation.echoesConfig ? new ConfigEchoFilter() : undefined;
-            const emit = (line) => {
-                const shown = filter ? filter.line(line) : line;
-                if (shown !== undefined)
-                    onOutput(secrets_redact(maskUrlCredentials(shown)));
-            };
-            const out = new LineEmitter(emit);
-            const err = new LineEmitter(emit);
-            emitters.push(out, err);
-            options.onStdout = (chunk) => out.push(chunk);
-            options.onStderr = (chunk) => err.push(chunk);
-        }
-        try {
-            return await this.executor.run([...invocation.argv], options);
-        }
-        finally {
-            for (const emitter of emitters)
-                emitter.flush();
-        }
-    }
-    /** Runs the command and throws unless it exits 0. */
-    async runOk(invocation) {
-        const result = await this.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result);
-        return result;
-    }
-    /** The typed error for a failed command: AppNotFoundError for exit 20, DeployLockedError for a lock collision. */
-    failure(invocation, result, reason) {
-        const params = this.errorParams(invocation, result, reason);
-        if (result.code === 20 && invocation.app !== undefined)
-            return new AppNotFoundError(invocation.app, params);
-        if (invocation.deploy && invocation.app !== undefined && mentions(result, 'currently has a deploy lock in place'))
-            return new DeployLockedError(invocation.app, params);
-        return new DokkuCommandError(params);
-    }
-    errorParams(invocation, result, reason) {
-        const sanitize = (text) => sanitizeOutput(text, { echoesConfig: invocation.echoesConfig ?? false });
-        const params = {
-            command: this.display(invocation),
-            exitCode: result.code,
-            stdout: sanitize(result.stdout),
-            stderr: sanitize(result.stderr),
-            failureOnStdout: (invocation.deploy ?? false) && this.features.buildCapture
-        };
-        if (reason !== undefined)
-            params.reason = reason;
-        return params;
-    }
-    /** Reads a whole `:report` in the form the host's version prints best (forms.ts). */
-    async report(kind, target) {
-        const request = reportRequest(kind, target, this.features);
-        const invocation = target === GLOBAL ? { argv: request.argv } : { argv: request.argv, app: target };
-        const result = await this.runOk(invocation);
-        return parseReport(result.stdout, request);
-    }
-    /** `dokku …` as people should see it: quoted, secrets elided, redacted. */
-    display(invocation) {
-        return secrets_redact(['dokku', ...(invocation.shown ?? invocation.argv)].map(posixQuote).join(' '));
-    }
-}
-// Names are checked before anything is sent, so that a bad name fails with a clear message
-// instead of an argument Dokku would read differently.
-function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
-    return app;
-}
-function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
-    return service;
-}
-function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
-    return key;
-}
-function checkTarget(target) {
-    return target === GLOBAL ? target : checkApp(target);
-}
-/** Rejects an argument Dokku would read as a flag of its own (a value starting with `-`). */
-function checkNotFlag(what, value) {
-    if (value.startsWith('-'))
-        throw new DokkuArgumentError(`${what} "${value}" cannot start with "-": Dokku would read it as a flag.`);
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/apps.ts
-
-
-
-/** `apps:*` (contract §4.1–§4.4, §4.23; addendum §A.1, §A.5). */
-class AppsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `apps:exists`: exit 0 = yes, 20 = no. */
-    async exists(app) {
-        const invocation = { argv: ['apps:exists', checkApp(app)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 20)
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** Every app, sorted as Dokku sorts them; `[]` when there are none (which Dokku reports on stderr with exit 0). */
-    async list() {
-        const result = await this.dokku.runOk({ argv: appsListArgv(this.dokku.features) });
-        return parseAppsList(result.stdout, this.dokku.features);
-    }
-    /** `apps:create`; `unchanged('exists')` for Dokku's "Name is already taken" (exit 1). */
-    async create(app) {
-        const invocation = { argv: ['apps:create', checkApp(app)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Name is already taken'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the app unless it exists (checks first, so no failure is logged on the host). */
-    async ensure(app) {
-        return (await this.exists(app)) ? unchanged('up-to-date') : this.create(app);
-    }
-    /** `apps:destroy --force`: linked services survive and lose the app from their links. Missing app → AppNotFoundError. */
-    async destroy(app) {
-        await this.dokku.runOk({ argv: ['apps:destroy', '--force', checkApp(app)], app });
-    }
-    async report(app) {
-        const report = await this.dokku.report('apps', checkApp(app));
-        const createdAt = report['created-at'] ?? '';
-        return {
-            createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : undefined,
-            deploySource: report['deploy-source'] ?? '',
-            deploySourceMetadata: report['deploy-source-metadata'] ?? '',
-            dir: report['dir'] ?? '',
-            locked: report['locked'] === 'true'
-        };
-    }
-    /**
-     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (addendum §A.1). The clone shares
-     * the source's linked services and storage, and gets default domains. `unchanged('exists')`
-     * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
-     */
-    async clone(source, target, options = {}) {
-        const argv = ['apps:clone'];
-        if (options.skipDeploy)
-            argv.push('--skip-deploy');
-        if (options.ignoreExisting)
-            argv.push('--ignore-existing');
-        argv.push(checkApp(source), checkApp(target));
-        const invocation = { argv, app: source, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if ((result.code === 0 || result.code === 1) && mentions(result, 'Name is already taken'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (addendum §A.5). */
-    async lock(app) {
-        await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
-    }
-    /** `apps:unlock`; `unchanged('absent')` when there was no lock ("Unable to remove deploy lock", exit 1). */
-    async unlock(app) {
-        const invocation = { argv: ['apps:unlock', checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Unable to remove deploy lock'))
-            return unchanged('absent');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** `apps:locked`: exit 0 = a lock file exists, 1 = none ("Deploy lock does not exist"), 20 = no such app. */
-    async locked(app) {
-        const invocation = { argv: ['apps:locked', checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1)
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
-function parseBuildsReport(report) {
-    const exitCode = report['build-exit-code'] ?? '';
-    return {
-        id: report['build-id'] ?? '',
-        kind: report['build-kind'] ?? '',
-        status: report['build-status'] ?? '',
-        source: report['build-source'] ?? '',
-        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
-        startedAt: report['build-started-at'] ?? '',
-        finishedAt: report['build-finished-at'] ?? ''
-    };
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
-
-
-
-
-/** `builds:*` (addendum §A.7; Dokku 0.38+): records and captured logs of builds and deploys. */
-class BuildsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** The most recent build record (`builds:report <app>`). */
-    async report(app) {
-        this.require();
-        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
-    }
-    /**
-     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
-     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
-     * not return when it ends (addendum §A.10.6); the timeout (default 60 s) bounds a still-running one.
-     */
-    async output(app, buildId, options = {}) {
-        this.require();
-        if (!/^[a-z0-9]+$/.test(buildId))
-            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
-        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
-        return sanitizeOutput(result.stdout);
-    }
-    /**
-     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
-     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
-     * build had already ended (addendum §A.7).
-     */
-    async cancel(app) {
-        this.require();
-        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
-        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
-    }
-    require() {
-        if (!this.dokku.features.builds)
-            throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
-    }
-}
-/** `logs:failed` (addendum §A.7). */
-class LogsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
-     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
-     * Build failures leave nothing here: read `builds.output` for those.
-     */
-    /**
-     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
-     * masked. For error messages when an app does not come up (no container: '').
-     */
-    async recent(app, lines) {
-        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
-            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
-        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
-        return sanitizeOutput(result.stdout).trim();
-    }
-    async failed(app) {
-        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
-        if (mentions(result, 'No failed containers found'))
-            return '';
-        return sanitizeOutput(result.stdout
-            .split('\n')
-            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
-            .join('\n')).trim();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
-/**
- * `caddy:labels:show <app>` (0.37+, contract §4.12): `=====> web caddy labels` then `       label=value`
- * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
- */
-function parseCaddyLabels(stdout) {
-    const labels = {};
-    for (const line of stdout.split('\n')) {
-        if (/^\s*(=====>|-----> | !)/.test(line))
-            continue;
-        const trimmed = line.trim();
-        const eq = trimmed.indexOf('=');
-        if (eq <= 0)
-            continue;
-        labels[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
-    }
-    return labels;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
-
-
-
-
-
-/**
- * The built-in caddy proxy (contract §4.12). Routes are labels on web containers, applied at
- * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
- * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
- */
-class CaddyCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `caddy:set <app>|--global <key> [<value>]`; no value unsets. Global-only keys are refused for
-     * an app before anything is sent (Dokku < 0.38.3 would accept and ignore them).
-     */
-    async set(target, key, value) {
-        const argv = caddySetArgv(checkTarget(target), key, value, this.dokku.features);
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** The settings in effect for an app, or (`GLOBAL`, 0.38.6+) the raw global values ('' when unset). */
-    async report(target) {
-        const features = this.dokku.features;
-        if (target === GLOBAL && !features.caddyComputedReport)
-            throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
-        const report = await this.dokku.report('caddy', checkTarget(target));
-        return caddySettingsFromReport(report, target, features);
-    }
-    /**
-     * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
-     * deploy. An empty value cannot pass the dokku user's forced command (§1.1) and is refused by the transport.
-     */
-    async addLabel(app, label, value) {
-        this.requireLabels();
-        await this.dokku.runOk({ argv: ['caddy:labels:add', checkApp(app), checkLabel(label), value], app });
-    }
-    /** `caddy:labels:remove <app> <label>` (0.37+), idempotent. */
-    async removeLabel(app, label) {
-        this.requireLabels();
-        await this.dokku.runOk({ argv: ['caddy:labels:remove', checkApp(app), checkLabel(label)], app });
-    }
-    /** `caddy:labels:show <app>` (0.37+): label → value; `{}` when none are set. */
-    async labels(app) {
-        this.requireLabels();
-        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
-        return parseCaddyLabels(result.stdout);
-    }
-    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
-    async label(app, label) {
-        this.requireLabels();
-        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
-        return parseSingleValue(result.stdout);
-    }
-    /**
-     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
-     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
-     */
-    async ensureLabels(app, desired, options = {}) {
-        const current = await this.labels(app);
-        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
-        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
-        for (const [label, value] of stale)
-            await this.addLabel(app, label, value);
-        for (const label of extra)
-            await this.removeLabel(app, label);
-        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
-    async start() {
-        await this.dokku.runOk({ argv: ['caddy:start'] });
-    }
-    /** `caddy:stop` (idempotent). */
-    async stop() {
-        await this.dokku.runOk({ argv: ['caddy:stop'] });
-    }
-    requireLabels() {
-        if (!this.dokku.features.caddyLabels)
-            throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
-    }
-}
-function checkLabel(label) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(label) || label.startsWith('-'))
-        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_" and "-" (e.g. caddy.handle_path).`);
-    return label;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
-
-
-
-function processList(processTypes) {
-    for (const type of processTypes)
-        if (!/^[A-Za-z0-9_-]+$/.test(type))
-            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
-    return processTypes.length === 0 ? [] : [processTypes.join(',')];
-}
-/** `checks:*` (contract §4.17). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
-class ChecksCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
-     * singletons holding a data directory, such as a single-node database (§6.2).
-     */
-    async disable(app, processTypes = []) {
-        await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:enable <app> [types]` (idempotent). */
-    async enable(app, processTypes = []) {
-        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
-    async set(target, key, value) {
-        if (key !== 'wait-to-retire')
-            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (contract §4.17).');
-        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
-            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
-        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    async report(app) {
-        const raw = await this.dokku.report('checks', checkApp(app));
-        const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-        return {
-            disabled: list(raw['disabled-list']),
-            skipped: list(raw['skipped-list']),
-            waitToRetire: raw['computed-wait-to-retire'] ?? raw['wait-to-retire'] ?? '',
-            raw
-        };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
-
-
-
-
-
-/**
- * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
- * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
- */
-function configSetArgv(app, values, options = {}) {
-    const keys = Object.keys(values).map(checkConfigKey);
-    if (keys.length === 0)
-        throw new DokkuArgumentError('config:set needs at least one value.');
-    const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
-    return {
-        argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key], 'utf8').toString('base64')}`)],
-        shown: [...head, ...keys.map((key) => `${key}=***`)]
-    };
-}
-/** `config:*` (contract §4.5). Output is never shown unfiltered: Dokku echoes values in clear. */
-class ConfigCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
-    async export(app) {
-        const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
-        return parseConfigJson(result.stdout);
-    }
-    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
-    async get(app, key) {
-        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return parseSingleValue(result.stdout);
-        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
-            return undefined;
-        throw this.dokku.failure(invocation, result);
-    }
-    /**
-     * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
-     * restart failing makes config:set still exit 0 with "Failure while restarting app" (§4.5):
-     * that is raised as UnfulfilledCommandError (the values are saved).
-     */
-    async set(app, values, options = {}) {
-        if (Object.keys(values).length === 0)
-            return unchanged('up-to-date');
-        const { argv, shown } = configSetArgv(app, values, options);
-        return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (§4.5). */
-    async unset(app, keys, options = {}) {
-        if (keys.length === 0)
-            return unchanged('up-to-date');
-        const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)];
-        return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /**
-     * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
-     * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
-     */
-    async import(app, values, options = {}) {
-        if (!this.dokku.features.configImport)
-            throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
-        for (const key of Object.keys(values))
-            checkConfigKey(key);
-        if (Object.keys(values).length === 0) {
-            if (!options.replace)
-                return unchanged('up-to-date');
-            // Dokku refuses an empty import (" !     No config vars to set", exit 1, contract §4.5):
-            // replacing every value with none is `config:clear [--no-restart] <app>` (§4.5).
-            const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
-            return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
-        }
-        const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
-        return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
-    }
-    /**
-     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (§10.7); the
-     * caller restarts once if `changed`. Purely numeric values are compared the way Dokku stores
-     * them (`007` is stored as `7`, §4.5), so they do not show as changed on every run.
-     */
-    async ensure(app, desired) {
-        const current = await this.export(app);
-        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key]));
-        for (const key of keys) {
-            const value = desired[key];
-            if (storedConfigValue(value) !== value)
-                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
-        }
-        if (keys.length === 0)
-            return { ...unchanged('up-to-date'), keys };
-        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
-        return { ...CHANGED, keys };
-    }
-    async runConfigChange(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
-            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result));
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
-
-const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
-/**
- * Reads the docker-options report (contract §4.15). The JSON report of recent 0.38 releases
- * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
- * entries joined by spaces, which is split back into entries at flag boundaries, as
- * `docker-options:add` itself splits them.
- */
-function parseDockerOptionsReport(report) {
-    return { build: dockerOptionEntries(report, 'build'), deploy: dockerOptionEntries(report, 'deploy'), run: dockerOptionEntries(report, 'run') };
-}
-/** The entries stored under one report key: a phase, or `deploy-<process>` for per-process options (0.38+). */
-function dockerOptionEntries(report, key) {
-    const list = report[`${key}-list`];
-    if (list === undefined)
-        return splitDockerOptionEntries(report[key] ?? '');
-    let entries;
-    try {
-        entries = JSON.parse(list);
-    }
-    catch {
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
-    }
-    if (entries === null)
-        return [];
-    if (!Array.isArray(entries))
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
-    return entries.map((entry) => splitShellWords(String(entry)));
-}
-/**
- * Splits an option string into entries the way `docker-options:add` stores them: shell words
- * (quotes honoured, nothing expanded), a new entry at every word that starts with `-`.
- * `"--label a=b --label c=d"` → `[["--label","a=b"],["--label","c=d"]]`.
- */
-function splitDockerOptionEntries(text) {
-    const entries = [];
-    for (const word of splitShellWords(text)) {
-        const current = entries.at(-1);
-        if (word.startsWith('-') || current === undefined)
-            entries.push([word]);
-        else
-            current.push(word);
-    }
-    return entries;
-}
-/** POSIX shell word splitting without any expansion: single quotes, double quotes and backslashes. */
-function splitShellWords(text) {
-    const words = [];
-    let word = '';
-    let inWord = false;
-    let quote = null;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quote === "'") {
-            if (c === "'")
-                quote = null;
-            else
-                word += c;
-        }
-        else if (quote === '"') {
-            if (c === '"')
-                quote = null;
-            else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]))
-                word += text[++i];
-            else
-                word += c;
-        }
-        else if (c === "'" || c === '"') {
-            quote = c;
-            inWord = true;
-        }
-        else if (c === '\\' && i + 1 < text.length) {
-            word += text[++i];
-            inWord = true;
-        }
-        else if (/\s/.test(c)) {
-            if (inWord)
-                words.push(word);
-            word = '';
-            inWord = false;
-        }
-        else {
-            word += c;
-            inWord = true;
-        }
-    }
-    if (quote !== null)
-        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
-    if (inWord)
-        words.push(word);
-    return words;
-}
-/** Whether `entry` (shell words) is stored in `entries`, comparing word by word so quoting differences do not matter. */
-function hasDockerOption(entries, entry) {
-    return entries.some((stored) => stored.length === entry.length && stored.every((word, i) => word === entry[i]));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
-
-
-
-
-/**
- * `docker-options:*` (contract §4.15). Changes apply to containers created afterwards (deploy or
- * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
- * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
- */
-class DockerOptionsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, §2.2). */
-    async add(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
-    }
-    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
-    async remove(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
-    }
-    /** The stored entries per phase, as shell words. */
-    async report(app) {
-        return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
-    }
-    /** Adds, per phase, only the entries of `option` that are not stored yet. */
-    async ensure(app, phases, option, scope = {}) {
-        const missing = await this.diff(app, phases, option, scope, false);
-        for (const [phase, entries] of missing)
-            await this.add(app, [phase], render(entries), scope);
-        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Removes, per phase, the entries of `option` that are stored. */
-    async ensureAbsent(app, phases, option, scope = {}) {
-        const present = await this.diff(app, phases, option, scope, true);
-        for (const [phase, entries] of present)
-            await this.remove(app, [phase], render(entries), scope);
-        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Per phase, the entries of `option` whose presence equals `stored`. */
-    async diff(app, phases, option, scope, stored) {
-        const wanted = splitDockerOptionEntries(option);
-        const report = await this.dokku.report('dockerOptions', checkApp(app));
-        const result = [];
-        for (const phase of checkPhases(phases, scope)) {
-            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
-            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
-            if (entries.length > 0)
-                result.push([phase, entries]);
-        }
-        return result;
-    }
-    argv(command, app, phases, option, scope) {
-        if (option.trim() === '')
-            throw new DokkuArgumentError('A docker option is required.');
-        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
-        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
-    }
-}
-function checkPhases(phases, scope) {
-    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
-        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
-    if (scope.process && phases.some((p) => p !== 'deploy'))
-        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
-    return phases;
-}
-function checkProcess(process, available, version) {
-    if (!available)
-        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
-    if (!/^[A-Za-z0-9_-]+$/.test(process))
-        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
-    return process;
-}
-/** Entries back to one option string that Dokku tokenises into the same words. */
-function render(entries) {
-    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
-
-
-
-
-const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
-/**
- * `git:*` (contract §4.6, addendum §A.4). The forced command splits git commands on whitespace
- * with no quoting (§1.1), so no argument may contain whitespace; the transport refuses such
- * arguments before sending. All deploy commands take the deploy lock and fail at once if another
- * deploy holds it (DeployLockedError).
- */
-class GitCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
-     * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
-     * `force` only forces the pull, it never redeploys the same reference (addendum §A.10). Use
-     * immutable tags or digests, or `ps.rebuild` to redeploy.
-     */
-    async fromImage(app, image, options = {}) {
-        const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)];
-        return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput });
-    }
-    /**
-     * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
-     * selects stdin; `-` would be taken as a URL, addendum §A.4). The archive is the complete new tree.
-     */
-    async fromArchive(app, archive, options = {}) {
-        const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
-        return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
-    }
-    /**
-     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
-     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-     * note the comparison is with the repository, not the deploy, addendum §A.10.7). `'never'`
-     * only fetches: Dokku deploys nothing and says so only by exiting 0 (§10.5).
-     */
-    async sync(app, repository, options = {}) {
-        const build = options.build ?? 'always';
-        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
-        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
-        if (options.ref !== undefined)
-            argv.push(checkNotFlag('Git ref', options.ref));
-        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
-            return unchanged('build-skipped');
-        return CHANGED;
-    }
-    /** `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (§1.1). */
-    async set(target, key, value) {
-        if (!GIT_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
-        const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /**
-     * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
-     * of the repository HEAD; may be empty for push apps, addendum §A.6), `source-image`, `rev-env-var`.
-     */
-    async report(target) {
-        return this.dokku.report('git', checkTarget(target));
-    }
-    async deploy(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'No changes detected'))
-            return unchanged('no-changes');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/network.ts
-
-
-
-
-const NETWORK_KEYS = ['attach-post-create', 'attach-post-deploy', 'initial-network', 'bind-all-interfaces', 'static-web-listener', 'tld'];
-function checkNetwork(network) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
-        throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
-    return network;
-}
-/** `network:*` (contract §4.14). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
-class NetworkCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `network:exists`: exit 0 = yes, 1 = no ("Network does not exist"). */
-    async exists(network) {
-        const invocation = { argv: ['network:exists', checkNetwork(network)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && mentions(result, 'does not exist'))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `network:create`; `unchanged('exists')` when Docker reports the network already exists (exit 1 in Dokku). */
-    async create(network) {
-        const invocation = { argv: ['network:create', checkNetwork(network)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'already exists'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the network unless it exists. */
-    async ensure(network) {
-        return (await this.exists(network)) ? unchanged('up-to-date') : this.create(network);
-    }
-    /**
-     * `network:set <app>|--global <key> [<value>…]`: `attach-post-create` / `attach-post-deploy` take several
-     * networks. No values unsets. Existence is not checked by Dokku; applies on the next deploy.
-     */
-    async set(target, key, ...values) {
-        if (!NETWORK_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown network property "${String(key)}"; valid: ${NETWORK_KEYS.join(', ')}.`);
-        const argv = ['network:set', targetArg(checkTarget(target)), key, ...values];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** `network:report`: keys such as `attach-post-create`, `computed-attach-post-create` (0.38+), `web-listeners`. */
-    async report(app) {
-        return this.dokku.report('network', checkApp(app));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
-
-// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (contract §4.19).
-// Long names and versions overflow their columns, so the columns are found by the
-// enabled|disabled word rather than by position.
-const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
-/** `plugin:list` text output; lines that are not plugin rows (such as a `plugn: dev` header) are skipped. */
-function parsePluginListText(stdout) {
-    const plugins = [];
-    for (const line of stdout.split('\n')) {
-        const match = PLUGIN_LINE.exec(line);
-        if (!match)
-            continue;
-        plugins.push({ name: match[1], version: match[2], enabled: match[3] === 'enabled', description: match[4].trim() });
-    }
-    return plugins;
-}
-/** `plugin:list --format json` (0.38.22+): `[{"name","version","enabled":bool,"core":bool,"description",…}]`. */
-function parsePluginListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
-    }
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        if (typeof item.name !== 'string')
-            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
-        return {
-            name: item.name,
-            version: typeof item.version === 'string' ? item.version : '',
-            enabled: item.enabled === true,
-            description: typeof item.description === 'string' ? item.description : ''
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/plugins.ts
-
-
-
-
-/**
- * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (contract §4.19). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
- */
-function pluginNameFromUrl(url) {
-    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
-    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
-}
-function checkPluginName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
-    return name;
-}
-/** `plugin:*` (contract §4.19). Everything but `list` must run as root and is refused up front over the dokku user. */
-class PluginCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** `plugin:list` (works as the dokku user); JSON from 0.38.22. */
-    async list() {
-        const json = this.dokku.features.pluginListJson;
-        const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
-        return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
-    }
-    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
-    async installed(name) {
-        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !mentions(result, 'must be run as root'))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /**
-     * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
-     * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
-     */
-    async install(url, options = {}) {
-        if (!/^(https:|git|ssh:|file:)|\.(tar\.gz|tgz)$/.test(url))
-            throw new DokkuArgumentError(`"${url}" is not a plugin URL Dokku accepts (https:, git…, ssh:, file:, or a .tar.gz/.tgz).`);
-        const argv = ['plugin:install', url];
-        if (options.committish !== undefined)
-            argv.push('--committish', options.committish);
-        if (options.name !== undefined)
-            argv.push('--name', checkPluginName(options.name));
-        const invocation = { argv, rootOnly: true };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Installs the plugin unless `plugin:installed` says it is there. */
-    async ensureInstalled(url, options = {}) {
-        const name = options.name ?? pluginNameFromUrl(url);
-        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
-
-/** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
-function parseScaleJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return {};
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
-    const scale = {};
-    for (const entry of data) {
-        const item = (entry ?? {});
-        if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
-            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
-        scale[item.process_type] = item.quantity;
-    }
-    return scale;
-}
-/**
- * `ps:scale <app>` text (contract §4.8): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
- * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
- */
-function parseScaleText(stdout) {
-    const scale = {};
-    for (const line of stdout.split('\n')) {
-        const match = /^\s*([A-Za-z0-9_.-]+):\s+(\d+)\s*$/.exec(line);
-        if (match)
-            scale[match[1]] = Number(match[2]);
-    }
-    return scale;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/ps.ts
-
-
-
-
-
-const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
-/** `ps:*` (contract §4.8). rebuild/restart/start deploy: their output streams through `onOutput`. */
-class PsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /**
-     * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
-     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, §4.8).
-     */
-    async rebuild(app, options = {}) {
-        const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (result.stdout.trim() === '' && result.stderr.trim() === '')
-            return unchanged('no-source');
-        return CHANGED;
-    }
-    /** `ps:restart <app> [<process-type>]`; `unchanged('not-deployed')` for an app never deployed (a warning and exit 0 in Dokku). */
-    async restart(app, options = {}) {
-        const type = options.processType;
-        if (type !== undefined && !/^[A-Za-z0-9_-]+$/.test(type))
-            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
-        const argv = ['ps:restart', checkApp(app), ...(type === undefined ? [] : [type])];
-        return this.lifecycle({ argv, app, deploy: true, onOutput: options.onOutput });
-    }
-    /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
-    async stop(app) {
-        return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
-    }
-    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
-    async start(app, options = {}) {
-        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
-    }
-    /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
-    async scale(app, counts, options = {}) {
-        const tuples = Object.entries(counts).map(([type, count]) => {
-            if (!/^[A-Za-z0-9_-]+$/.test(type) || !Number.isInteger(count) || count < 0)
-                throw new DokkuArgumentError(`Invalid scale ${type}=${count}: use a process type name and a whole number of at least 0.`);
-            return `${type}=${count}`;
-        });
-        if (tuples.length === 0)
-            throw new DokkuArgumentError('ps:scale needs at least one process type.');
-        const argv = ['ps:scale', ...(options.skipDeploy ? ['--skip-deploy'] : []), checkApp(app), ...tuples];
-        await this.dokku.runOk({ argv, app, deploy: !options.skipDeploy, onOutput: options.onOutput });
-    }
-    /** The stored scale per process type (`ps:scale <app>`; JSON from 0.38.21). */
-    async getScale(app) {
-        const json = this.dokku.features.psScaleJson;
-        const argv = json ? ['ps:scale', checkApp(app), '--format', 'json'] : ['--quiet', 'ps:scale', checkApp(app)];
-        const result = await this.dokku.runOk({ argv, app });
-        return json ? parseScaleJson(result.stdout) : parseScaleText(result.stdout);
-    }
-    /** `ps:set <app>|--global <key> [<value>]`: takes effect on the next deploy. */
-    async set(target, key, value) {
-        if (!PS_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown ps property "${String(key)}"; valid: ${PS_KEYS.join(', ')}.`);
-        const argv = ['ps:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    async report(app) {
-        const raw = await this.dokku.report('ps', checkApp(app));
-        return { deployed: raw['deployed'] === 'true', running: raw['running'] ?? '', processes: Number(raw['processes'] ?? 0) || 0, raw };
-    }
-    async lifecycle(invocation) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (mentions(result, 'has not been deployed'))
-            return unchanged('not-deployed');
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/resource.ts
-
-
-const LIMIT_FLAGS = {
-    cpu: '--cpu',
-    memory: '--memory',
-    memorySwap: '--memory-swap',
-    network: '--network',
-    networkIngress: '--network-ingress',
-    networkEgress: '--network-egress',
-    nvidiaGpu: '--nvidia-gpu'
-};
-/** `resource:limit [--process-type P] [--<key> value]… <app>`. */
-function resourceLimitArgv(app, limits, processType) {
-    const argv = ['resource:limit'];
-    if (processType !== undefined) {
-        if (!/^[A-Za-z0-9_-]+$/.test(processType))
-            throw new DokkuArgumentError(`"${processType}" is not a process type name.`);
-        argv.push('--process-type', processType);
-    }
-    for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
-        const value = limits[key];
-        if (value === undefined)
-            continue;
-        if (!/^[A-Za-z0-9.]+$/.test(value))
-            throw new DokkuArgumentError(`Resource limit ${key} "${value}" is invalid: use a number with an optional unit (e.g. 512m, 1.5) or "clear".`);
-        argv.push(flag, value);
-    }
-    if (argv.length === (processType === undefined ? 1 : 3))
-        throw new DokkuArgumentError('resource:limit needs at least one limit.');
-    argv.push(checkApp(app));
-    return argv;
-}
-/** `resource:*` (contract §4.16). Limits apply to containers created afterwards. */
-class ResourceCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** Sets limits (idempotent); `processType: 'build'` (the build container) needs Dokku 0.38. */
-    async limit(app, limits, options = {}) {
-        if (options.processType === 'build' && !this.dokku.features.resourceBuildProcess)
-            throw new DokkuFeatureUnavailableError('`resource:limit --process-type build`', '0.38.0', this.dokku.features.version.raw);
-        await this.dokku.runOk({ argv: resourceLimitArgv(app, limits, options.processType), app });
-    }
-    /**
-     * `resource:report`: only keys that are set appear, e.g. `_default_-limit-memory`, `web-reserve-cpu`
-     * (the flags' `.` read as `-`, see report.ts).
-     */
-    async report(app) {
-        return this.dokku.report('resource', checkApp(app));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/ports.ts
-
-function formatPortMap(map) {
-    return `${map.scheme}:${map.hostPort}:${map.containerPort}`;
-}
-function parsePortMap(text) {
-    const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
-    if (!match)
-        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
-    return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
-}
-/** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
-function parsePortMaps(text) {
-    const trimmed = text.trim();
-    return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
-}
-/**
- * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (contract §4.9).
- */
-function parsePortMapsJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text.trim() === '' ? 'null' : text);
-    }
-    catch {
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return [];
-    if (!Array.isArray(data))
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        const hostPort = Number(item.host_port);
-        const containerPort = Number(item.container_port);
-        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
-            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
-        return { scheme: item.scheme, hostPort, containerPort };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/routing.ts
-
-
-
-
-
-function toPortMap(input) {
-    return typeof input === 'string' ? parsePortMap(input) : input;
-}
-function sameSet(a, b) {
-    const left = [...new Set(a)].sort();
-    const right = [...new Set(b)].sort();
-    return left.length === right.length && left.every((item, i) => item === right[i]);
-}
-/** `ports:*` (contract §4.9; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
-class PortsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(app) {
-        const report = await this.dokku.report('ports', checkApp(app));
-        return { map: parsePortMaps(report['map'] ?? ''), detected: parsePortMaps(report['map-detected'] ?? '') };
-    }
-    /** `ports:set`: replaces the whole list (idempotent). */
-    async set(app, maps) {
-        if (maps.length === 0)
-            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
-        await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
-    }
-    /**
-     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (§4.9). That returns
-     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
-     * when the host port is mapped to a different container port.
-     */
-    async add(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return CHANGED;
-        if (result.code === 1 && mentions(result, 'is being reused')) {
-            const current = (await this.report(app)).map.map(formatPortMap);
-            if (wanted.every((map) => current.includes(map)))
-                return unchanged('exists');
-        }
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
-    async remove(app, maps) {
-        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
-        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
-    }
-    /** Sets exactly `maps` unless they are already configured (order does not matter). */
-    async ensure(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const current = (await this.report(app)).map.map(formatPortMap);
-        if (sameSet(wanted, current))
-            return unchanged('up-to-date');
-        if (wanted.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, wanted);
-        return CHANGED;
-    }
-}
-function checkDomains(domains) {
-    return domains.map((domain) => {
-        if (/\s/.test(domain) || domain === '')
-            throw new DokkuArgumentError(`"${domain}" is not a domain name.`);
-        return checkNotFlag('Domain', domain);
-    });
-}
-/** `domains:*` (contract §4.10). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
-class DomainsCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(target) {
-        const report = await this.dokku.report('domains', checkTarget(target));
-        const list = (value) => (value ?? '').split(/\s+/).filter((d) => d !== '');
-        return {
-            appEnabled: report['app-enabled'] === 'true',
-            appVhosts: list(report['app-vhosts']),
-            globalEnabled: report['global-enabled'] === 'true',
-            globalVhosts: list(report['global-vhosts'])
-        };
-    }
-    /** `domains:add` (idempotent: "Skipping: … already added"). */
-    async add(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
-    }
-    /** `domains:set`: replaces the app's list. */
-    async set(app, domains) {
-        if (domains.length === 0)
-            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
-        await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
-    }
-    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (§10.5). */
-    async remove(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
-    }
-    /** Makes the app's domains exactly `domains` (order does not matter). */
-    async ensure(app, domains) {
-        const current = (await this.report(app)).appVhosts;
-        if (sameSet(checkDomains(domains), current))
-            return unchanged('up-to-date');
-        if (domains.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, domains);
-        return CHANGED;
-    }
-}
-const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
-/** `proxy:*` (contract §4.11). Switching the proxy type starts or stops nothing: rebuild the app. */
-class ProxyCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    async report(app) {
-        const raw = await this.dokku.report('proxy', checkApp(app));
-        return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
-    }
-    /** `proxy:set <app>|--global <key> [<value>]` (always the key form; the two-argument legacy form misreads maps). */
-    async set(target, key, value) {
-        if (!PROXY_KEYS.includes(key))
-            throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
-        const argv = ['proxy:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
-    }
-    /** `proxy:enable` (idempotent). */
-    async enable(app) {
-        await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
-    }
-    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (§6.2). */
-    async disable(app) {
-        await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
-    }
-    /** Sets the app's proxy type unless it is already in effect. */
-    async ensureType(app, type) {
-        if ((await this.report(app)).type === type)
-            return unchanged('up-to-date');
-        await this.set(app, 'type', type);
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
-
-
-
-/** Parses the full `postgres:info <svc>` / `redis:info <svc>` block (bash `printf "%-20s %-25s"` layout). */
-function parseServiceInfo(text) {
-    const report = parseReportText(text, null);
-    const get = (key) => {
-        const value = report[key];
-        if (value === undefined)
-            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
-        return value;
-    };
-    const dsn = get('dsn');
-    registerDsn(dsn);
-    return {
-        configDir: get('config-dir'),
-        configOptions: get('config-options'),
-        dataDir: get('data-dir'),
-        dsn,
-        exposedPorts: parseDashList(get('exposed-ports')),
-        id: get('id'),
-        internalIp: get('internal-ip'),
-        initialNetwork: report['initial-network'] ?? '',
-        links: parseDashList(get('links')),
-        postCreateNetwork: report['post-create-network'] ?? '',
-        postStartNetwork: report['post-start-network'] ?? '',
-        serviceRoot: get('service-root'),
-        status: get('status'),
-        version: report['version'] ?? ''
-    };
-}
-/**
- * `--links` / `--exposed-ports`: `-` for none, otherwise space-joined with a trailing space
- * (`app1 app2 `, `5432->12345 `).
- */
-function parseDashList(value) {
-    const trimmed = parseSingleValue(value).trim();
-    return trimmed === '-' || trimmed === '' ? [] : trimmed.split(/\s+/);
-}
-/** Parses `postgres:info <svc> --dsn` / `redis:info <svc> --dsn` and registers the DSN and its password at once. */
-function parseServiceDsn(text) {
-    const dsn = parseSingleValue(text).trim();
-    registerDsn(dsn);
-    const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
-    if (!match)
-        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
-    return {
-        dsn,
-        scheme: match[1],
-        user: match[2],
-        password: match[3],
-        host: match[4],
-        port: Number(match[5]),
-        database: match[6] ?? ''
-    };
-}
-/** Registers the DSN and the password inside it, before anything could print them. */
-function registerDsn(dsn) {
-    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/i.exec(dsn)?.[1];
-    if (password === undefined)
-        return;
-    registerSecret(password);
-    registerSecret(dsn);
-}
-/**
- * `--quiet postgres:list` / `--quiet redis:list`: one name a line. With no services the plugin
- * prints ` !     There are no … services` on stderr and exits 0, so stdout is empty.
- */
-function parseServiceList(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/services.ts
-
-
-
-
-/** The dokku-postgres (contract §5) and dokku-redis (addendum §A.3) plugins share their command code. */
-const SERVICE_PLUGINS = {
-    postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
-    // redis:export polls LASTSAVE and can wait forever (addendum §A.3): always bounded.
-    redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
-};
-/**
- * `<plugin>:create <svc> [flags]` with the long flag forms only: the short forms include `-n`, which
- * the dokku user's forced command swallows (it passes every argument through echo). No
- * `--password`: it would travel as a plain argument; the plugin's generated password is stronger.
- */
-function serviceCreateArgv(plugin, service, options = {}) {
-    const argv = [`${SERVICE_PLUGINS[plugin].command}:create`, checkService(service)];
-    const shown = [...argv];
-    const flag = (name, value, secret = false) => {
-        if (value === undefined)
-            return;
-        argv.push(name, value);
-        shown.push(name, secret ? '***' : value);
-    };
-    flag('--image', options.image === undefined ? undefined : checkNotFlag('Image', options.image));
-    flag('--image-version', options.imageVersion === undefined ? undefined : checkNotFlag('Image version', options.imageVersion));
-    flag('--custom-env', options.customEnv === undefined ? undefined : customEnv(options.customEnv), true);
-    if (options.memory !== undefined && !(Number.isInteger(options.memory) && options.memory > 0))
-        throw new DokkuArgumentError(`Service memory must be a whole number of megabytes; got ${options.memory}.`);
-    flag('--memory', options.memory === undefined ? undefined : String(options.memory));
-    flag('--shm-size', options.shmSize);
-    flag('--config-options', options.configOptions);
-    flag('--initial-network', options.initialNetwork);
-    flag('--post-create-network', options.postCreateNetwork);
-    flag('--post-start-network', options.postStartNetwork);
-    return { argv, shown };
-}
-function customEnv(env) {
-    return Object.entries(env)
-        .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-            throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
-        if (/[;\n]/.test(value))
-            throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
-        return `${key}=${value}`;
-    })
-        .join(';');
-}
-/**
- * `postgres:*` / `redis:*`. Service errors exit 1 (never 20) and become ServiceNotFoundError for a
- * missing service; a missing app still exits 20 (AppNotFoundError).
- */
-class ServiceCommands {
-    plugin;
-    dokku;
-    constructor(dokku, plugin) {
-        this.dokku = dokku;
-        this.plugin = plugin;
-    }
-    /** `<plugin>:exists`: exit 0 = yes, 1 = "… service <svc> does not exist". */
-    async exists(service) {
-        const invocation = { argv: [this.command('exists'), checkService(service)] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && this.isMissing(result, service))
-            return false;
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `<plugin>:create`; `unchanged('exists')` for "… already exists" (exit 1). Its output (with the DSN) is never shown unmasked. */
-    async create(service, options = {}) {
-        const { argv, shown } = serviceCreateArgv(this.plugin, service, options);
-        const invocation = { argv, shown };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, `service ${service} already exists`))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** Creates the service unless it exists. An existing service keeps its image and settings. */
-    async ensure(service, options = {}) {
-        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
-    }
-    /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
-    async info(service) {
-        return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
-    }
-    /** `<plugin>:info <svc> --dsn`, parsed; registered as a secret at once. */
-    async dsn(service) {
-        return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
-    }
-    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
-    async links(service) {
-        return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
-    }
-    /**
-     * `<plugin>:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`. `unchanged('linked')`
-     * for "Already linked as …" (exit 1). An alias already used by another value stays an error.
-     */
-    async link(service, app, options = {}) {
-        const argv = [this.command('link'), checkService(service), checkApp(app)];
-        if (options.alias !== undefined) {
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.alias))
-                throw new DokkuArgumentError(`"${options.alias}" is not a valid alias: use letters, digits and underscores.`);
-            argv.push('--alias', options.alias);
-        }
-        if (options.querystring !== undefined)
-            argv.push('--querystring', checkNotFlag('Query string', options.querystring));
-        if (!options.restart)
-            argv.push('--no-restart');
-        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Already linked as'))
-            return unchanged('linked');
-        return this.restartingChange(invocation, result, service);
-    }
-    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
-    async linked(service, app) {
-        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !this.isMissing(result, service))
-            return false;
-        throw this.failure(invocation, result, service);
-    }
-    /** Links unless `linked` says so already (so no failure is logged on the host). */
-    async ensureLinked(service, app, options = {}) {
-        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
-    }
-    /**
-     * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
-     * after Dokku already removed the docker option and the LINKS entry).
-     */
-    async unlink(service, app, options = {}) {
-        const argv = [this.command('unlink'), checkService(service), checkApp(app), ...(options.restart ? [] : ['--no-restart'])];
-        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Not linked to app'))
-            return unchanged('absent');
-        return this.restartingChange(invocation, result, service);
-    }
-    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
-    async promote(service, app, options = {}) {
-        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'already promoted'))
-            return unchanged('up-to-date');
-        return this.restartingChange(invocation, result, service);
-    }
-    /**
-     * Streams `<plugin>:export <svc>` into `sink` in constant memory: a `pg_dump -Fc` archive for
-     * postgres, an RDB snapshot of the whole instance for redis (bounded by a timeout, 30 min by default).
-     */
-    async export(service, sink, options = {}) {
-        const timeoutMs = options.timeoutMs ?? SERVICE_PLUGINS[this.plugin].exportTimeoutMs;
-        const invocation = { argv: [this.command('export'), checkService(service)], stdout: sink, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
-        await this.serviceOk(invocation, service);
-    }
-    /**
-     * Streams `source` into `<plugin>:import <svc>`: `pg_restore --clean --if-exists` of a custom-format
-     * dump for postgres; for redis it replaces the whole dataset and recreates the container.
-     */
-    async import(service, source, options = {}) {
-        const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
-        await this.serviceOk(invocation, service);
-    }
-    /**
-     * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
-     * reads it as a script and prints the results on stdout (contract §5.1, addendum §A.3).
-     */
-    async connect(service, input, options = {}) {
-        const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
-        return (await this.serviceOk(invocation, service)).stdout;
-    }
-    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, addendum §A.3). Linked services refuse. */
-    async destroy(service) {
-        await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
-    }
-    /** Every service name; `[]` when there are none. */
-    async list() {
-        const result = await this.dokku.runOk({ argv: ['--quiet', this.command('list')] });
-        return parseServiceList(result.stdout);
-    }
-    /**
-     * `<plugin>:upgrade <svc> [--image I] [--image-version V] [--restart-apps true|false]`;
-     * `unchanged('up-to-date')` when the service already runs that image. No data migration
-     * between major versions (export, create, import instead).
-     */
-    async upgrade(service, options = {}) {
-        const argv = [this.command('upgrade'), checkService(service)];
-        if (options.image !== undefined)
-            argv.push('--image', checkNotFlag('Image', options.image));
-        if (options.imageVersion !== undefined)
-            argv.push('--image-version', checkNotFlag('Image version', options.imageVersion));
-        if (options.restartApps !== undefined)
-            argv.push('--restart-apps', String(options.restartApps));
-        const invocation = { argv };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        return mentions(result, `Service ${service} already running`) ? unchanged('up-to-date') : CHANGED;
-    }
-    command(sub) {
-        return `${SERVICE_PLUGINS[this.plugin].command}:${sub}`;
-    }
-    isMissing(result, service) {
-        return mentions(result, `service ${service} does not exist`);
-    }
-    failure(invocation, result, service) {
-        if (result.code === 1 && this.isMissing(result, service))
-            return new ServiceNotFoundError(SERVICE_PLUGINS[this.plugin].label, service, this.dokku.errorParams(invocation, result));
-        return this.dokku.failure(invocation, result);
-    }
-    async serviceOk(invocation, service) {
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        return result;
-    }
-    restartingChange(invocation, result, service) {
-        if (result.code !== 0)
-            throw this.failure(invocation, result, service);
-        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
-            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed', this.dokku.errorParams(invocation, result));
-        return CHANGED;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/parse/storage.ts
-
-/**
- * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
- * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
- * and always carry `volume_options` (contract §4.13).
- */
-function parseStorageListJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text.trim() === '' ? '[]' : text);
-    }
-    catch {
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return [];
-    if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
-            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
-        const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
-        return {
-            entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
-            hostPath: item.host_path,
-            containerPath: item.container_path,
-            readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
-            volumeOptions
-        };
-    });
-}
-/**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (contract §4.13).
- * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
- */
-function parseStorageListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
-        .map((line) => {
-        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
-        if (hostPath === '' || containerPath === '')
-            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
-        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/commands/storage.ts
-
-
-
-
-
-
-/**
- * Persistent storage (contract §4.13, §6.2), in the form the host's version expects: named entries
- * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
- * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
- * or `ps:restart` / `ps:rebuild`.
- */
-class StorageCommands {
-    dokku;
-    constructor(dokku) {
-        this.dokku = dokku;
-    }
-    /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
-    async ensureDirectory(name, options = {}) {
-        await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) });
-    }
-    /**
-     * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
-     * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
-     */
-    async mount(app, name, containerDir) {
-        const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'Mount path already exists'))
-            return unchanged('exists');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /**
-     * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
-     * legacy form says "Mount path does not exist." (contract §4.13); the 0.38 named form
-     * (`storage:unmount <app> <entry> --container-dir p`, §4.13) says the entry "is not mounted" instead.
-     */
-    async unmount(app, name, containerDir) {
-        const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/))
-            return unchanged('absent');
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return CHANGED;
-    }
-    /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
-    async list(app) {
-        const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
-        return parseStorageListJson(result.stdout);
-    }
-    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
-    async report(app) {
-        return this.dokku.report('storage', checkApp(app));
-    }
-    /**
-     * `storage:destroy <name> --force [--destroy-host-dir]` (named entries, 0.38+): the entry must be
-     * unmounted from every app first. `--destroy-host-dir` (0.38.27+) deletes the directory as well;
-     * `hostDirRemoved` says whether this host could be asked to. `unchanged('absent')` when there is
-     * no such entry.
-     */
-    async destroy(name, options = {}) {
-        if (!this.dokku.features.namedStorage)
-            throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', this.dokku.features.version.raw);
-        const hostDir = (options.destroyHostDir ?? false) && atLeast(this.dokku.features.version, '0.38.27');
-        const invocation = { argv: ['storage:destroy', checkStorageEntry(name), '--force', ...(hostDir ? ['--destroy-host-dir'] : [])] };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'does not exist'))
-            return { ...unchanged('absent'), hostDirRemoved: false };
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        return { ...CHANGED, hostDirRemoved: hostDir };
-    }
-    /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
-    async ensureMount(app, name, containerDir, options = {}) {
-        await this.ensureDirectory(name, options);
-        const mounts = await this.list(app);
-        const present = mounts.some((m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir);
-        if (present)
-            return unchanged('up-to-date');
-        return this.mount(app, name, containerDir);
-    }
-}
-function checkContainerDir(dir) {
-    if (!dir.startsWith('/') || /[\s:]/.test(dir))
-        throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
-    return dir;
-}
-function checkStorageEntry(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
-        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
-    return name;
-}
-
-;// CONCATENATED MODULE: ./src/core/dokku/client.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The typed Dokku client: one method per command the actions use, in the form the host's
- * version expects, with each command's exit codes mapped to results or typed errors.
- *
- * ```ts
- * const dokku = await DokkuClient.create(executor, logger)
- * await dokku.apps.ensure('web')
- * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
- * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
- * ```
- */
-class DokkuClient {
-    version;
-    features;
-    apps;
-    config;
-    git;
-    ps;
-    ports;
-    domains;
-    proxy;
-    caddy;
-    storage;
-    network;
-    dockerOptions;
-    checks;
-    resource;
-    plugins;
-    postgres;
-    redis;
-    logs;
-    builds;
-    dokku;
-    /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
-    static async create(executor, logger) {
-        const result = await executor.run(['version']);
-        if (result.code !== 0)
-            throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) });
-        const version = parseDokkuVersion(result.stdout);
-        assertSupportedVersion(version);
-        logger.info(`Dokku ${version.raw} on the host`);
-        return new DokkuClient(executor, logger, version);
-    }
-    /**
-     * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
-     * same arguments on every supported Dokku, so a long export can start while `create` asks for
-     * the version beside it. Built with the oldest supported version's features (the safe subset).
-     */
-    static servicePlugins(executor, logger) {
-        const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)));
-        return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') };
-    }
-    /** For a version already known; `create` is the usual way in. */
-    constructor(executor, logger, version) {
-        this.version = version;
-        this.features = featuresOf(version);
-        const dokku = new DokkuRunner(executor, logger, this.features);
-        this.dokku = dokku;
-        this.apps = new AppsCommands(dokku);
-        this.config = new ConfigCommands(dokku);
-        this.git = new GitCommands(dokku);
-        this.ps = new PsCommands(dokku);
-        this.ports = new PortsCommands(dokku);
-        this.domains = new DomainsCommands(dokku);
-        this.proxy = new ProxyCommands(dokku);
-        this.caddy = new CaddyCommands(dokku);
-        this.storage = new StorageCommands(dokku);
-        this.network = new NetworkCommands(dokku);
-        this.dockerOptions = new DockerOptionsCommands(dokku);
-        this.checks = new ChecksCommands(dokku);
-        this.resource = new ResourceCommands(dokku);
-        this.plugins = new PluginCommands(dokku);
-        this.postgres = new ServiceCommands(dokku, 'postgres');
-        this.redis = new ServiceCommands(dokku, 'redis');
-        this.logs = new LogsCommands(dokku);
-        this.builds = new BuildsCommands(dokku);
-    }
-    /**
-     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
-     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-     * Without a TTY the container gets no stdin (§1.4). `env` values travel as arguments: not for secrets.
-     */
-    async run(app, command, options = {}) {
-        if (command.length === 0)
-            throw new DokkuArgumentError('dokku run needs a command.');
-        const env = Object.entries(options.env ?? {});
-        for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
-        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
-        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
-        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
-    }
-    /**
-     * `dokku enter <app> <type>[.<n>] | --container-id <id> <command…>`: runs a command in a running
-     * container and returns its exit code.
-     */
-    async enter(app, target, command, options = {}) {
-        if (command.length === 0)
-            throw new DokkuArgumentError('dokku enter needs a command.');
-        const where = 'containerId' in target
-            ? ['--container-id', checkId(target.containerId)]
-            : [`${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`];
-        const argv = ['enter', checkApp(app), ...where, ...command];
-        return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
-    }
-    async containerCommand(invocation, dokkuFailure) {
-        const result = await this.dokku.run(invocation);
-        // `run`/`enter` exit with the container command's own code (contract §4.20, §8), which may be 20
-        // as well: only Dokku's " !     App <app> does not exist" (§3.2) makes exit 20 a missing app.
-        const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
-        if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
-            throw this.dokku.failure(invocation, result);
-        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
-    }
-}
-function streamOptions(options) {
-    const out = {};
-    if (options.stdout !== undefined)
-        out.stdout = options.stdout;
-    if (options.timeoutMs !== undefined)
-        out.timeoutMs = options.timeoutMs;
-    if (options.onOutput !== undefined)
-        out.onOutput = options.onOutput;
-    return out;
-}
-function checkId(value) {
-    if (!/^[A-Za-z0-9_-]+$/.test(value))
-        throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
-/**
- * Polls the URL from the runner (outside the host, as a user would reach it) until it answers
- * with the expected status or the time runs out. Redirects are not followed: a redirect to a
- * login page must not pass for healthy.
- */
-async function waitForHealthy(options) {
-    const interval = options.intervalMs ?? 2000;
-    const requestTimeout = Math.min(options.requestTimeoutMs ?? 10_000, options.timeoutMs);
-    const started = Date.now();
-    let attempts = 0;
-    let lastStatus;
-    let lastError;
-    for (;;) {
-        attempts++;
-        try {
-            const response = await fetch(options.url, { redirect: 'manual', signal: AbortSignal.timeout(requestTimeout), headers: { 'user-agent': 'dokku-stack-healthcheck' } });
-            await response.body?.cancel();
-            lastStatus = response.status;
-            lastError = undefined;
-        }
-        catch (error) {
-            lastStatus = undefined;
-            lastError = describeFetchError(error);
-        }
-        options.onAttempt?.({ attempt: attempts, status: lastStatus, error: lastError });
-        if (lastStatus === options.expectedStatus)
-            return { healthy: true, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
-        const remaining = options.timeoutMs - (Date.now() - started);
-        if (remaining <= 0)
-            return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
-        await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
-    }
-}
-function describeFetchError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    const cause = error.cause;
-    if (error.name === 'TimeoutError')
-        return 'request timed out';
-    return cause?.code ?? cause?.message ?? error.message;
-}
-
-;// CONCATENATED MODULE: ./src/core/s3/client.ts
-
-
-
-/**
- * The S3 client every part of the toolkit uses, built for S3-compatible servers (SeaweedFS, MinIO,
- * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; peers §(e)):
- * - path-style URLs: virtual-hosted names (`bucket.host`) do not resolve for self-hosted endpoints,
- *   and SDK v3 ignores AWS_S3_FORCE_PATH_STYLE, so it is set here;
- * - checksums only WHEN_REQUIRED: the default CRC32 on every upload sends `aws-chunked` trailers that
- *   SeaweedFS rejected or, worse, stored inside the object (seaweedfs#6548); we keep our own SHA-256;
- * - DeleteObjects gets Content-MD5 instead of the CRC32 the SDK still sends there (the operation
- *   "requires" a checksum, so WHEN_REQUIRED does not remove it; MinIO/ECS answer MissingContentMD5).
- */
-function createS3Client(settings, options = {}) {
-    registerSecret(settings.secretAccessKey);
-    const client = new dist_cjs/* S3Client */.YxF({
-        ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-        region: settings.region,
-        credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        maxAttempts: 4,
-        requestHandler: {
-            connectionTimeout: 15_000,
-            // Idle socket time, not the whole transfer: a part upload that stalls this long is retried.
-            requestTimeout: 300_000,
-            httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
-            httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 }
-        }
-    });
-    // Build step, low priority: runs inside (after) the SDK's flexibleChecksumsMiddleware, which is
-    // only on the stack of the commands that use it, so it cannot be named as an anchor here.
-    client.middlewareStack.add(contentMd5ForDeleteObjects, { step: 'build', priority: 'low', name: 'dokkuStackContentMd5ForDeleteObjects' });
-    return client;
-}
-/** AWS's documented MD5 fallback (aws-sdk-js-v3 supplemental-docs/MD5_FALLBACK.md), for DeleteObjects only. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const contentMd5ForDeleteObjects = ((next, context) => 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async (args) => {
-    const request = args.request;
-    if (context.commandName === 'DeleteObjectsCommand' && request?.headers && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
-        for (const name of Object.keys(request.headers)) {
-            const lower = name.toLowerCase();
-            if (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm')
-                delete request.headers[name];
-        }
-        request.headers['content-md5'] = (0,external_node_crypto_.createHash)('md5').update(request.body).digest('base64');
-    }
-    return next(args);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-});
-/** An S3 error with its code, so callers can tell "not there" from "cannot reach". */
-function s3ErrorCode(error) {
-    if (error instanceof dist_cjs/* S3ServiceException */.Hcp)
-        return error.name;
-    if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string')
-        return error.name;
-    return undefined;
-}
-function isNotFound(error) {
-    const code = s3ErrorCode(error);
-    const status = error?.$metadata?.httpStatusCode;
-    return code === 'NoSuchKey' || code === 'NotFound' || status === 404;
-}
-const DELETE_BATCH = 1000;
-/**
- * One bucket on one endpoint: the typed operations the backup code needs, nothing else.
- * Keys are full keys (the caller adds its prefix).
- */
-class ObjectStore {
-    client;
-    bucket;
-    endpoint;
-    constructor(settings, options = {}) {
-        this.client = options.client ?? createS3Client(settings, options);
-        this.bucket = settings.bucket;
-        this.endpoint = settings.endpoint ?? 'AWS S3';
-    }
-    /** Fails with a clear message when the bucket is missing or the credentials are refused. */
-    async checkBucket(what) {
-        try {
-            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.bucket }));
-        }
-        catch (error) {
-            const status = error.$metadata?.httpStatusCode;
-            const why = status === 404 ? 'does not exist' : status === 403 ? 'refuses these credentials (403)' : `cannot be reached (${s3ErrorCode(error) ?? error.message})`;
-            throw new Error(`The ${what} bucket "${this.bucket}" at ${this.endpoint} ${why}.`, { cause: error });
-        }
-    }
-    async put(key, body, options = {}) {
-        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-        const result = await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
-            Bucket: this.bucket,
-            Key: key,
-            Body: bytes,
-            // Known length: a plain body, never aws-chunked framing.
-            ContentLength: bytes.length,
-            ContentType: options.contentType ?? 'application/octet-stream',
-            ...(options.metadata ? { Metadata: options.metadata } : {})
-        }));
-        return { etag: unquote(result.ETag) };
-    }
-    /** The object's body as a Node stream; undefined when there is no such key. */
-    async get(key) {
-        try {
-            const result = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.bucket, Key: key }));
-            return { body: result.Body, size: result.ContentLength ?? 0 };
-        }
-        catch (error) {
-            if (isNotFound(error))
-                return undefined;
-            throw error;
-        }
-    }
-    /** A small object (a manifest) read whole. */
-    async getText(key) {
-        const object = await this.get(key);
-        if (!object)
-            return undefined;
-        const chunks = [];
-        for await (const chunk of object.body)
-            chunks.push(chunk);
-        return Buffer.concat(chunks).toString('utf8');
-    }
-    async head(key) {
-        try {
-            const result = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.bucket, Key: key }));
-            return { size: result.ContentLength ?? 0, etag: unquote(result.ETag), metadata: result.Metadata ?? {} };
-        }
-        catch (error) {
-            if (isNotFound(error))
-                return undefined;
-            throw error;
-        }
-    }
-    /** Every object under `prefix`, in key order, page by page (ListObjectsV2). */
-    async *list(prefix) {
-        let token;
-        for (let page = 0; page < 1_000_000; page++) {
-            const result = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-            for (const item of result.Contents ?? []) {
-                if (item.Key === undefined)
-                    continue;
-                yield { key: item.Key, size: item.Size ?? 0, etag: unquote(item.ETag), lastModified: item.LastModified };
-            }
-            if (!result.IsTruncated || !result.NextContinuationToken)
-                return;
-            token = result.NextContinuationToken;
-        }
-    }
-    async listAll(prefix) {
-        const all = [];
-        for await (const item of this.list(prefix))
-            all.push(item);
-        return all;
-    }
-    /** DeleteObjects in batches of 1000; any per-key error fails the call, naming the keys. */
-    async deleteMany(keys) {
-        for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-            const batch = keys.slice(i, i + DELETE_BATCH);
-            const result = await this.client.send(new dist_cjs/* DeleteObjectsCommand */.xvx({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-            const errors = result.Errors ?? [];
-            if (errors.length > 0)
-                throw new Error(`Deleting ${errors.length} object(s) from ${this.bucket} failed: ${errors.slice(0, 5).map((e) => `${e.Key ?? '?'} (${e.Code ?? '?'}: ${e.Message ?? ''})`).join(', ')}`);
-        }
-    }
-    async createMultipart(key, contentType) {
-        const result = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4({ Bucket: this.bucket, Key: key, ContentType: contentType }));
-        if (!result.UploadId)
-            throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
-        return result.UploadId;
-    }
-    async uploadPart(key, uploadId, partNumber, body, abortSignal) {
-        const result = await this.client.send(new dist_cjs/* UploadPartCommand */.iVK({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }), abortSignal ? { abortSignal } : {});
-        if (!result.ETag)
-            throw new Error(`UploadPart ${partNumber} of ${key} returned no ETag`);
-        return result.ETag;
-    }
-    async completeMultipart(key, uploadId, parts) {
-        const result = await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [...parts] } }));
-        return { etag: unquote(result.ETag) };
-    }
-    async abortMultipart(key, uploadId) {
-        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
-    }
-    destroy() {
-        this.client.destroy();
-    }
-}
-function unquote(etag) {
-    return (etag ?? '').replace(/^"|"$/g, '').replace(/^&quot;|&quot;$/g, '');
-}
-
-// EXTERNAL MODULE: ./node_modules/@smithy/signature-v4/dist-cjs/index.js
-var signature_v4_dist_cjs = __nccwpck_require__(5118);
-;// CONCATENATED MODULE: ./src/core/seaweed/iam.ts
-// SeaweedFS's embedded IAM API on the S3 port (seaweed-caddy-migration.md §1.3): the AWS IAM query
-// API (`POST /`, form-encoded `Action=…&Version=2010-05-08`), SigV4-signed with service `iam`, the
-// caller an Admin identity. Changes take effect live, without restarting the store. The subset here
-// is what seaweed-provision needs; semantics as read in seaweedfs weed/s3api/s3api_embedded_iam.go:
-// CreateUser answers EntityAlreadyExists (409) for a duplicate, PutUserPolicy replaces the user's
-// actions, DeleteAccessKey succeeds for an absent key, GetUserPolicy rebuilds a document from the
-// stored actions.
-
-
-
-
-class IamError extends Error {
-    code;
-    status;
-    constructor(action, status, code, message) {
-        super(`SeaweedFS IAM ${action} failed (${status} ${code}): ${message}`);
-        this.name = 'IamError';
-        this.code = code;
-        this.status = status;
-    }
-}
-/** node:crypto behind the SDK signer's checksum interface. */
-class NodeSha256 {
-    hash;
-    constructor(secret) {
-        this.hash = secret === undefined ? (0,external_node_crypto_.createHash)('sha256') : (0,external_node_crypto_.createHmac)('sha256', bytes(secret));
-    }
-    update(data) {
-        this.hash.update(bytes(data));
-    }
-    async digest() {
-        return new Uint8Array(this.hash.digest());
-    }
-    reset() {
-        throw new Error('not supported');
-    }
-}
-function bytes(data) {
-    if (typeof data === 'string')
-        return data;
-    if (data instanceof ArrayBuffer)
-        return new Uint8Array(data);
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-class SeaweedIam {
-    url;
-    signer;
-    timeoutMs;
-    constructor(endpoint, region, admin, options = {}) {
-        registerSecret(admin.secretAccessKey);
-        this.url = new URL('/', endpoint);
-        this.signer = new signature_v4_dist_cjs.SignatureV4({ service: 'iam', region, credentials: admin, sha256: NodeSha256 });
-        this.timeoutMs = options.timeoutMs ?? 30_000;
-    }
-    async listUsers() {
-        return tagValues(await this.call('ListUsers', {}), 'UserName');
-    }
-    /** 'exists' when a user of that name is there already. */
-    async createUser(userName) {
-        try {
-            await this.call('CreateUser', { UserName: userName });
-            return 'created';
-        }
-        catch (error) {
-            if (error instanceof IamError && error.code === 'EntityAlreadyExists')
-                return 'exists';
-            throw error;
-        }
-    }
-    /** A new key pair; the secret is registered before anything can print it. */
-    async createAccessKey(userName) {
-        const xml = await this.call('CreateAccessKey', { UserName: userName });
-        const secretAccessKey = tagValues(xml, 'SecretAccessKey')[0];
-        registerSecret(secretAccessKey);
-        const accessKeyId = tagValues(xml, 'AccessKeyId')[0];
-        if (!accessKeyId || !secretAccessKey)
-            throw new IamError('CreateAccessKey', 200, 'MalformedResponse', 'the answer holds no access key');
-        return { accessKeyId, secretAccessKey };
-    }
-    async deleteAccessKey(userName, accessKeyId) {
-        await this.call('DeleteAccessKey', { UserName: userName, AccessKeyId: accessKeyId });
-    }
-    async listAccessKeys(userName) {
-        return tagValues(await this.call('ListAccessKeys', { UserName: userName }), 'AccessKeyId');
-    }
-    async putUserPolicy(userName, policyName, document) {
-        await this.call('PutUserPolicy', { UserName: userName, PolicyName: policyName, PolicyDocument: document });
-    }
-    /**
-     * The identity actions the user holds (`Read:bucket`, …), read back from GetUserPolicy's rebuilt
-     * document; [] when the user has none (SeaweedFS answers NoSuchEntity then).
-     */
-    async userActions(userName, policyName) {
-        let xml;
-        try {
-            xml = await this.call('GetUserPolicy', { UserName: userName, PolicyName: policyName });
-        }
-        catch (error) {
-            if (error instanceof IamError && error.code === 'NoSuchEntity')
-                return [];
-            throw error;
-        }
-        return actionsOfPolicy(tagValues(xml, 'PolicyDocument')[0] ?? '{}');
-    }
-    async call(action, params) {
-        const body = new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString();
-        const signed = await this.signer.sign({
-            method: 'POST',
-            protocol: this.url.protocol,
-            hostname: this.url.hostname,
-            ...(this.url.port ? { port: Number(this.url.port) } : {}),
-            path: '/',
-            query: {},
-            headers: { host: this.url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-            body
-        });
-        const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
-        let response;
-        try {
-            response = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-        }
-        catch (error) {
-            throw new Error(`SeaweedFS IAM ${action} could not reach ${this.url.origin}: ${error.message}`, { cause: error });
-        }
-        const text = await response.text();
-        if (!response.ok)
-            throw new IamError(action, response.status, tagValues(text, 'Code')[0] ?? 'Unknown', tagValues(text, 'Message')[0] ?? text.slice(0, 200));
-        return text;
-    }
-}
-/** The identity actions a policy document grants, as SeaweedFS maps them. */
-function actionsOfPolicy(document) {
-    const verbs = { '*': 'Admin', 'Put*': 'Write', 'Get*': 'Read', 'List*': 'List', 'Tagging*': 'Tagging' };
-    let policy;
-    try {
-        policy = JSON.parse(document);
-    }
-    catch {
-        return [];
-    }
-    const actions = [];
-    for (const statement of policy.Statement ?? []) {
-        if (statement.Effect !== 'Allow')
-            continue;
-        for (const resource of [statement.Resource ?? []].flat()) {
-            const bucket = resource === '*' ? '' : /^arn:aws:s3:::([^/]+)(?:\/\*)?$/.exec(resource)?.[1];
-            if (bucket === undefined)
-                continue;
-            for (const action of [statement.Action ?? []].flat()) {
-                const verb = verbs[action.replace(/^s3:/, '')];
-                if (verb)
-                    actions.push(bucket === '' ? verb : `${verb}:${bucket}`);
-            }
-        }
-    }
-    return canonicalActions(actions);
-}
-function tagValues(xml, tag) {
-    const out = [];
-    const re = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g');
-    for (let m = re.exec(xml); m !== null; m = re.exec(xml))
-        out.push(unescapeXml(m[1]));
-    return out;
-}
-function unescapeXml(value) {
-    return value
-        .replace(/&lt;/g, '<')
-        .replace(/&gt;/g, '>')
-        .replace(/&quot;/g, '"')
-        .replace(/&apos;/g, "'")
-        .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
-        .replace(/&amp;/g, '&');
-}
-
-;// CONCATENATED MODULE: ./src/core/seaweed/routing.ts
-
-function storeRoute(app, domain) {
-    return { app, domain, containerPort: SEAWEED_S3_PORT };
-}
-/**
- * SEAM — caddy-config: call the caddy core module here (domains, TLS, the routing labels for
- * `route`), planning and applying through it rather than duplicating it. It runs only after the
- * store holds its admin identity (an S3 gateway with none allows everything, §1.2 trap 3), and
- * must not set `-s3.externalUrl` (in-host apps sign for `<app>.web:8333`). Until the caddy module
- * lands this changes nothing and says so.
- */
-async function routeStoreDomain(_dokku, route, logger) {
-    const note = `Routing ${route.domain} to ${route.app}:${route.containerPort} (TLS, labels) is caddy-config's job and is not done by this version of seaweed-provision: run caddy-config for ${route.app} with domain ${route.domain}.`;
-    logger.info(note);
-    return { changed: false, note };
-}
-
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -95596,7 +91996,150 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
+/**
+ * Builds the command string that makes the remote side see exactly `argv`.
+ *
+ * The `dokku` user's forced command (docs/dokku-contract.md#forced-command, dokku entry script) re-parses the
+ * string: when the first command word contains "git" it is split on whitespace with no
+ * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
+ * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
+ * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
+ * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
+ * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
+ * other builds may not), so none may rely on it.
+ *
+ * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
+ */
+function buildRemoteCommand(shell, argv) {
+    const command = joinForShell(shell, argv);
+    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
+    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
+    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
+        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
+    }
+    return command;
+}
+/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
+const MAX_COMMAND_BYTES = 128 * 1024 - 64;
+function joinForShell(shell, argv) {
+    if (argv.length === 0)
+        throw new UnsendableArgumentError('no command given', 0);
+    switch (shell) {
+        case 'dokku-forced-command': {
+            // The entry script routes on the words the login shell splits the string into; those
+            // equal argv only where the words are plain, so the global options it shifts must be.
+            const { flagCount } = entryScriptShift(argv);
+            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
+            if (quoted !== -1)
+                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
+            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
+        }
+        case 'root-shell':
+            checkNoNul(argv);
+            return ['dokku', ...argv].map(posixQuote).join(' ');
+        case 'sudo-shell':
+            checkNoNul(argv);
+            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
+    }
+}
+/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
+class UnsendableArgumentError extends Error {
+    position;
+    constructor(reason, position) {
+        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
+        this.name = 'UnsendableArgumentError';
+        this.position = position;
+    }
+}
+/** Largest single argument sent through the forced command; larger values go over stdin. */
+const MAX_FORCED_COMMAND_ARGUMENT = 32 * 1024;
+const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** An argument the forced command's echo takes as its own option (a reader refuses such a value before connecting). */
+const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
+/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
+function isGitCommand(argv) {
+    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
+}
+/**
+ * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
+ * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
+ * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
+ * many leading words the loop examined before it stopped.
+ */
+function entryScriptShift(argv) {
+    if (!argv[0]?.startsWith('--'))
+        return { commandIndex: 0, flagCount: 0 };
+    let shifts = 0;
+    let skip = false;
+    let index = 0;
+    for (; index < argv.length; index++) {
+        const word = argv[index];
+        if (skip) {
+            skip = false;
+            continue;
+        }
+        if (word === '--version')
+            continue;
+        if (word === '--app') {
+            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
+            if (argv.length - shifts >= 2) {
+                shifts += 2;
+                skip = true;
+            }
+        }
+        else if (word.startsWith('--'))
+            shifts += 1;
+        else
+            break;
+    }
+    return { commandIndex: shifts, flagCount: index };
+}
+function checkNoNul(argv) {
+    const position = argv.findIndex((arg) => arg.includes('\0'));
+    if (position !== -1)
+        throw new UnsendableArgumentError('it contains a NUL byte', position);
+}
+function joinForXargs(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
+        if (arg.includes('\0'))
+            throw new UnsendableArgumentError('it contains a NUL byte', i);
+        if (arg.includes('\n'))
+            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
+        if (ECHO_OPTION.test(arg))
+            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
+        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
+            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
+        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
+    })
+        .join(' ');
+}
+function joinForWhitespaceSplit(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
+        if (/[\s\0]/.test(arg))
+            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
+        return arg;
+    })
+        .join(' ');
+}
+/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
+function posixQuote(arg) {
+    if (arg.includes('\0'))
+        throw new UnsendableArgumentError('it contains a NUL byte', 0);
+    if (arg !== '' && BARE_SAFE.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
+
 
 
 
@@ -95624,11 +92167,17 @@ async function connectSsh(settings, options) {
     const retries = options.retries ?? DEFAULT_RETRIES;
     const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const abandoned = () => new SshConnectionError(`The connection to ${target} was abandoned before it was open: the run no longer needed it`, false);
+    const given = () => options.signal?.aborted === true || connectionsEnded;
     for (let attempt = 0;; attempt++) {
+        if (given())
+            throw abandoned();
         try {
             return await connectOnce(settings, options);
         }
         catch (error) {
+            if (given())
+                throw abandoned();
             if (!(error instanceof SshConnectionError))
                 throw error;
             if (!error.retryable)
@@ -95637,7 +92186,9 @@ async function connectSsh(settings, options) {
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
             options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await sleep(delay);
+            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+                throw abandoned();
+            });
         }
     }
 }
@@ -95678,12 +92229,21 @@ async function connectOnce(settings, options) {
     client?.on('error', (error) => {
         lastError = error;
     });
+    if (client)
+        trackConnection(client, { describe: () => `SSH connection to ${target} (being opened)`, close: () => destroyClient(client) });
+    const abandon = () => {
+        client?.destroy();
+    };
+    options.signal?.addEventListener('abort', abandon, { once: true });
     try {
         await connecting;
     }
     catch (error) {
-        client?.end();
+        client?.destroy();
         throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', abandon);
     }
     if (!client || !ssh.connection)
         throw new SshConnectionError('the connection closed right after it opened', true);
@@ -95700,7 +92260,44 @@ async function connectOnce(settings, options) {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
         options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    return new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
+    return executor;
+}
+/**
+ * Every SSH connection of this process from the moment its socket is created (while it is still
+ * being opened, too) until it has closed. Whatever an action's own clean-up missed is closed by
+ * the action's outer guard through endConnections: one forgotten connection (its socket,
+ * its keepalive timer) would otherwise keep a failed run alive until the job's time limit.
+ */
+const openConnections = new Map();
+/** Set by endConnections: the process is ending, a connection being retried must not start again. */
+let connectionsEnded = false;
+function trackConnection(client, connection) {
+    if (!openConnections.has(client))
+        client.once('close', () => openConnections.delete(client));
+    openConnections.set(client, connection);
+}
+function destroyClient(client) {
+    return new Promise((resolve) => {
+        client.once('close', () => resolve());
+        client.destroy();
+        // destroy() of a client whose socket never opened emits no 'close'.
+        setImmediate(resolve);
+    });
+}
+/**
+ * For the end of the process: closes every SSH connection it still has open (stopping the
+ * commands running on them, dropping those being opened) and lets no new one start, not even a
+ * retry of one dropped here. Returns what was open, for the log: empty when every action closed
+ * its own.
+ */
+async function endConnections() {
+    connectionsEnded = true;
+    const left = [...openConnections.values()];
+    const described = left.map((c) => c.describe());
+    await Promise.all(left.map((c) => c.close().catch(() => undefined)));
+    return described;
 }
 function classifyConnectError(error, f) {
     const err = error instanceof Error ? error : new Error(String(error));
@@ -95750,6 +92347,8 @@ class SshExecutor {
     #client;
     #target;
     #lastError;
+    /** The commands running on this connection, each with what stops it. */
+    #running = new Map();
     #socketClosed = false;
     #closing;
     constructor(client, shell, target, hostKey, lastError) {
@@ -95771,11 +92370,27 @@ class SshExecutor {
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
             return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
         }
-        return runOnChannel(this.#client, command, options, this.#target, this.#lastError);
+        return runOnChannel(this.#client, command, options, {
+            target: this.#target,
+            lastError: this.#lastError,
+            running: this.#running,
+            closing: () => this.#closing !== undefined
+        });
     }
-    /** Ends the connection; safe to call more than once. No timer keeps the process alive afterwards. */
+    /** What is open, for a log line: the target and the commands still running on it. */
+    describe() {
+        const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+    }
+    /**
+     * Ends the connection; safe to call more than once. Commands still running are stopped first
+     * (their exec rejects, their stdin and stdout streams are destroyed), so closing never waits
+     * for them. No timer keeps the process alive afterwards.
+     */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            for (const command of [...this.#running.values()])
+                command.stop();
             if (this.#socketClosed)
                 return resolve();
             const timer = setTimeout(() => {
@@ -95793,10 +92408,12 @@ class SshExecutor {
         return this.#closing;
     }
 }
-function runOnChannel(client, command, options, target, lastError) {
+function runOnChannel(client, command, options, context) {
+    const { target, lastError } = context;
     const shown = shortCommand(secrets_redact(command));
     return new Promise((resolve, reject) => {
         let settled = false;
+        let stopped = false;
         let channel;
         let timer;
         const sink = options.stdout;
@@ -95814,6 +92431,7 @@ function runOnChannel(client, command, options, target, lastError) {
         const stop = () => {
             if (!channel)
                 return;
+            stopped = true;
             sendKill(channel);
             channel.close();
             if (sink) {
@@ -95844,11 +92462,14 @@ function runOnChannel(client, command, options, target, lastError) {
                 return;
             }
             channel = opened;
-            if (settled) {
-                // Timed out while the channel was opening.
+            if (settled || context.closing()) {
+                // Timed out, or the connection began closing, while the channel was opening.
                 stop();
+                if (!settled)
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
                 return;
             }
+            context.running.set(opened, { shown, stop });
             let exit;
             let stdoutEnded = false;
             let stderrEnded = false;
@@ -95867,6 +92488,11 @@ function runOnChannel(client, command, options, target, lastError) {
                     options.onStdout(stdoutRest);
                 if (stderrRest && options.onStderr)
                     options.onStderr(stderrRest);
+                if (stopped) {
+                    // Stopped because the connection is being closed: whatever it printed is not the whole.
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                    return;
+                }
                 if (exit === undefined) {
                     fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
                     return;
@@ -95893,6 +92519,7 @@ function runOnChannel(client, command, options, target, lastError) {
                 exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
             });
             opened.on('close', () => {
+                context.running.delete(opened);
                 channelClosed = true;
                 finish();
             });
@@ -95936,6 +92563,9 @@ function runOnChannel(client, command, options, target, lastError) {
             }
         });
     });
+}
+function stoppedByClose(shown, target) {
+    return new SshConnectionError(`\`${shown}\` was stopped before it finished: the connection to ${target} was closed while it ran`, false);
 }
 const SHOWN_COMMAND_LENGTH = 300;
 /** Commands may carry 100 KiB of quoted data; messages show their start. */
@@ -95990,8 +92620,5109 @@ class TailBuffer {
 function formatDelay(ms) {
     return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+
+;// CONCATENATED MODULE: ./src/core/action.ts
+
+
+
+
+
+
+/** How long the process may stay up once the action is over, before it is ended regardless. */
+const EXIT_GRACE_MS = 5_000;
+/**
+ * The outer guard of every entry point: runs the action and turns any error into a
+ * failed step whose message says which action failed. Keep as little as possible
+ * outside `run`, so that everything that can throw is reported the same way.
+ *
+ * Then the process ends, whatever the action left behind: the SSH connections still open are
+ * closed (their commands stopped, their streams destroyed), and should anything else still hold
+ * the process a few seconds later, it exits anyway: a failed step that never ends would hold
+ * the job until its time limit (six hours on GitHub) and hide the failure.
+ */
+async function runAction(name, run) {
+    try {
+        await run();
+    }
+    catch (error) {
+        if (error instanceof Error && error.stack)
+            core_debug(secrets_redact(error.stack));
+        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
+        setFailed(`${prefix}: ${errorMessage(error)}`);
+    }
+    finally {
+        exitIfStillHeld(name);
+        const left = await endConnections();
+        if (left.length > 0)
+            core_debug(`${name} left ${left.length} connection(s) open; closed: ${left.map(secrets_redact).join('; ')}`);
+    }
+}
+/** The backstop: an unref'd timer never holds the process itself, so it fires only if something else does. */
+function exitIfStillHeld(name) {
+    const timer = setTimeout(() => {
+        const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
+        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        process.exit();
+    }, EXIT_GRACE_MS);
+    timer.unref();
+}
+function describeResources(resources) {
+    const counts = new Map();
+    for (const resource of resources)
+        counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ');
+}
+/**
+ * The `run` of an action whose issue has not landed: it still validates the common
+ * inputs (so a workflow can be wired up and checked), then fails without touching the host.
+ */
+function notYetImplemented(name) {
+    return async (inputs = new InputReader()) => {
+        readCommonInputs(inputs);
+        throw new NotImplementedError(name);
+    };
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/core/github/summary.ts
+
+
+
+/**
+ * Writes the job summary when the runner provides GITHUB_STEP_SUMMARY (locally it is usually
+ * unset). The builder renders the HTML; the file is appended here rather than by
+ * `summary.write()`, which caches the first path it saw for the life of the process. Every
+ * cell passes through redaction.
+ */
+async function writeJobSummary(build) {
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file)
+        return;
+    summary.emptyBuffer();
+    build(summary);
+    const html = secrets_redact(summary.stringify());
+    summary.emptyBuffer();
+    await (0,promises_.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/log.ts
+
+
+/** The title line of a group that could not open its own, inside the one that is open. */
+function innerGroupTitle(title) {
+    return `── ${title}`;
+}
+/** Tracks whether a group is open, so that groups never nest (see Logger.group). */
+class GroupDepth {
+    open = 0;
+    async run(title, fn, openGroup, plainLine) {
+        if (this.open > 0) {
+            plainLine(innerGroupTitle(title));
+            return fn();
+        }
+        this.open++;
+        try {
+            return await openGroup(title, fn);
+        }
+        finally {
+            this.open--;
+        }
+    }
+}
+const runnerGroups = new GroupDepth();
+/** Logs through the runner's workflow commands; every line passes through redaction first. */
+const actionsLogger = {
+    info: (m) => info(secrets_redact(m)),
+    warning: (m) => warning(secrets_redact(m)),
+    debug: (m) => core_debug(secrets_redact(m)),
+    group: (title, fn) => runnerGroups.run(title, fn, (t, f) => group(secrets_redact(t), f), (line) => info(secrets_redact(line)))
+};
+/** Collects lines in memory: for tests that assert what was (and was not) logged. Groups follow the same no-nesting rule. */
+class RecordingLogger {
+    lines = [];
+    groups = new GroupDepth();
+    info(m) { this.lines.push(redact(m)); }
+    warning(m) { this.lines.push(`warning: ${redact(m)}`); }
+    debug(m) { this.lines.push(`debug: ${redact(m)}`); }
+    group(title, fn) {
+        return this.groups.run(title, fn, (t, f) => {
+            this.lines.push(`group: ${redact(t)}`);
+            return f();
+        }, (line) => this.lines.push(redact(line)));
+    }
+    text() { return this.lines.join('\n'); }
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/domain.ts
+// A site's host name as Caddy needs it, checked where an input is read: caddy-config's domains and
+// redirects, seaweed-provision's store domain.
+
+/**
+ * A host name Caddy can get a certificate for: lower case, no scheme, path or port; a wildcard only
+ * as the whole first label and only with `tls: internal` (Let's Encrypt issues wildcards only
+ * through DNS challenges, which Dokku's Caddy image cannot answer).
+ */
+function checkDomain(input, raw, tls) {
+    const value = raw.trim();
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+        throw invalid(input, raw, 'must be a host name, not a URL', `Drop the scheme: ${value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[/:].*$/, '')}.`);
+    if (value.includes('/'))
+        throw invalid(input, raw, 'must be a host name without a path', `Use ${value.slice(0, value.indexOf('/'))}; route paths with labels (caddy.handle_path).`);
+    if (/:\d*$/.test(value))
+        throw invalid(input, raw, 'must be a host name without a port', 'Caddy serves HTTPS on 443 and HTTP on 80; drop the port.');
+    const domain = value.toLowerCase().replace(/\.$/, '');
+    const wildcard = domain.startsWith('*.');
+    const rest = wildcard ? domain.slice(2) : domain;
+    if (domain.includes('*') && !wildcard)
+        throw invalid(input, raw, 'has a "*" that is not the whole first label', 'Use *.example.org, or list the host names.');
+    if (!isHostname(rest) || /^[\d.]+$/.test(rest) || !rest.includes('.'))
+        throw invalid(input, raw, 'must be a fully qualified host name', 'For example uro.example.org (letters, digits and hyphens between dots).');
+    if (wildcard && tls === 'acme')
+        throw invalid(input, raw, 'is a wildcard, which Let\'s Encrypt issues only through a DNS challenge that Dokku\'s Caddy cannot answer', 'List each host name, or use tls: internal.');
+    if (wildcard && rest.split('.').length < 2)
+        throw invalid(input, raw, 'is a wildcard over a top-level domain', 'Use *.example.org at least.');
+    return domain;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/output.ts
+// What Dokku prints can hold secrets we never registered: service DSNs in `postgres:create`/`:info`
+// output, and every value `config:set` / `config:import` / `postgres:link` echo in clear (contract
+// docs/dokku-contract.md#config, #services). Everything the client shows (errors, streamed build output) passes through here first;
+// registered secrets are redacted afterwards by the logger and RemoteCommandError.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]+)@/gi;
+/** `postgres://postgres:secret@host` → `postgres://postgres:***@host`. */
+function maskUrlCredentials(text) {
+    return text.replace(URL_CREDENTIALS, '$1$2:***@');
+}
+// The echoed entries of a config:set follow "Setting config vars"; the only thing Dokku prints after
+// them is "-----> Restarting app <app>" (docs/dokku-contract.md#config-set). Skipping ends only there — not at any
+// prefixed line, which a later line of a multi-line value could itself look like.
+const ENTRIES_END = /^-----> Restarting app /;
+const SET_HEADER = /Setting config vars\s*$/;
+const IMPORT_ENTRY = /^(.*Setting config var )([A-Za-z_][A-Za-z0-9_]*)=.*$/;
+/** Removes the config values that `config:set` / `config:import` echo; stateful across lines. */
+class ConfigEchoFilter {
+    skipping = false;
+    /** The line to show, or undefined to drop it. */
+    line(line) {
+        // config:import prints each entry as its own line (its value masked here); a value may span lines.
+        const entry = IMPORT_ENTRY.exec(line);
+        if (entry) {
+            this.skipping = true;
+            return `${entry[1]}${entry[2]}=***`;
+        }
+        if (this.skipping && !ENTRIES_END.test(line))
+            return undefined;
+        this.skipping = false;
+        if (SET_HEADER.test(line))
+            this.skipping = true;
+        return line;
+    }
+}
+/** Makes command output fit to show: echoed config values dropped, URL passwords masked. */
+function sanitizeOutput(text, options = {}) {
+    if (!text)
+        return text;
+    let out = text;
+    if (options.echoesConfig) {
+        const filter = new ConfigEchoFilter();
+        const final = out.endsWith('\n') ? '\n' : '';
+        const kept = (final ? out.slice(0, -1) : out)
+            .split('\n')
+            .map((l) => filter.line(l))
+            .filter((l) => l !== undefined);
+        out = kept.length === 0 ? '' : kept.join('\n') + final;
+    }
+    return maskUrlCredentials(out);
+}
+/** Splits streamed chunks into lines for a per-line callback; call `flush()` at the end. */
+class LineEmitter {
+    buffer = '';
+    emit;
+    constructor(emit) {
+        this.emit = emit;
+    }
+    push(chunk) {
+        this.buffer += chunk;
+        let newline = this.buffer.indexOf('\n');
+        while (newline !== -1) {
+            this.emit(this.buffer.slice(0, newline).replace(/\r$/, ''));
+            this.buffer = this.buffer.slice(newline + 1);
+            newline = this.buffer.indexOf('\n');
+        }
+    }
+    flush() {
+        if (this.buffer !== '')
+            this.emit(this.buffer.replace(/\r$/, ''));
+        this.buffer = '';
+    }
+}
+/**
+ * Whether either stream contains `needle`. Markers are searched in both streams on purpose:
+ * from 0.38 the build capture moves a deploy's stderr onto stdout (docs/dokku-contract.md#build-capture), and which
+ * lines are printed before the capture starts differs per command.
+ */
+function mentions(result, needle) {
+    const test = (text) => (typeof needle === 'string' ? text.includes(needle) : needle.test(text));
+    return test(result.stderr) || test(result.stdout);
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/errors.ts
+
+
+
+/**
+ * A dokku command failed, or exited 0 without doing what was asked. The message holds the
+ * command (redacted), the exit code and the tail of the stream Dokku printed its failure on.
+ */
+class DokkuCommandError extends RemoteCommandError {
+    /** The tail of the failure text, from the stream Dokku used for it (redacted). */
+    failureText;
+    constructor(params) {
+        super(params);
+        this.name = 'DokkuCommandError';
+        this.failureText = params.failureOnStdout ? this.stdoutTail || this.stderrTail : this.stderrTail || this.stdoutTail;
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        this.message = `\`${this.command}\` ${what}${this.failureText ? `:\n${this.failureText}` : ''}`;
+    }
+}
+/** Exit code 20: the app does not exist (docs/dokku-contract.md#exit-codes). */
+class AppNotFoundError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({ ...params, reason: params.reason ?? `failed: app "${app}" does not exist on the Dokku host (exit code 20)` });
+        this.name = 'AppNotFoundError';
+        this.app = app;
+    }
+}
+/** A dokku-postgres / dokku-redis service does not exist (exit code 1, docs/dokku-contract.md#services, #redis). */
+class ServiceNotFoundError extends DokkuCommandError {
+    plugin;
+    service;
+    constructor(plugin, service, params) {
+        super({ ...params, reason: params.reason ?? `failed: ${plugin} service "${service}" does not exist` });
+        this.name = 'ServiceNotFoundError';
+        this.plugin = plugin;
+        this.service = service;
+    }
+}
+/** Another deploy holds the app's deploy lock; Dokku does not wait (docs/dokku-contract.md#deploy-lock). */
+class DeployLockedError extends DokkuCommandError {
+    app;
+    constructor(app, params) {
+        super({
+            ...params,
+            reason: params.reason ??
+                `failed: another deploy of "${app}" holds its deploy lock. Serialize deploys (a GitHub \`concurrency:\` group), or run \`ps:rebuild ${app}\` once the other deploy has finished`
+        });
+        this.name = 'DeployLockedError';
+        this.app = app;
+    }
+}
+/** The command exited 0 but did not do what was asked (docs/dokku-contract.md#silent-success). */
+class UnfulfilledCommandError extends DokkuCommandError {
+    constructor(reason, params) {
+        super({ ...params, reason });
+        this.name = 'UnfulfilledCommandError';
+    }
+}
+/** The host runs a Dokku older than the toolkit supports. */
+class UnsupportedDokkuVersionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'UnsupportedDokkuVersionError';
+    }
+}
+/** A command or form that the host's Dokku version does not have. */
+class DokkuFeatureUnavailableError extends Error {
+    constructor(what, needed, found) {
+        super(`${what} needs Dokku ${needed} or newer; the host runs ${found}. Upgrade Dokku on the host.`);
+        this.name = 'DokkuFeatureUnavailableError';
+    }
+}
+/** A root-only command (docs/dokku-contract.md#root-and-sudo) was asked of a connection that runs as the dokku user. */
+class RootRequiredError extends Error {
+    constructor(command) {
+        super(`\`dokku ${command}\` must run as root, but this connection logs in as the dokku user, whose forced command refuses it ` +
+            `("This command must be run as root"). Connect as root (ssh-user: root) or as a user allowed to run dokku through sudo.`);
+        this.name = 'RootRequiredError';
+    }
+}
+/** An argument the client refuses before anything is sent (invalid name, global-only key on an app…). */
+class DokkuArgumentError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DokkuArgumentError';
+    }
+}
+/** Dokku printed something the parser does not recognise. */
+class errors_DokkuParseError extends Error {
+    constructor(what, output, expected) {
+        const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
+        super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
+        this.name = 'DokkuParseError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ports.ts
+
+function formatPortMap(map) {
+    return `${map.scheme}:${map.hostPort}:${map.containerPort}`;
+}
+function parsePortMap(text) {
+    const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
+    if (!match)
+        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
+    return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
+}
+/** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
+function parsePortMaps(text) {
+    const trimmed = text.trim();
+    return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
+}
+/**
+ * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
+ * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
+ */
+function parsePortMapsJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? 'null' : text);
+    }
+    catch {
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        const hostPort = Number(item.host_port);
+        const containerPort = Number(item.container_port);
+        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
+            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
+        return { scheme: item.scheme, hostPort, containerPort };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/caddyfile.ts
+// The Caddyfile that caddy-docker-proxy (CDP, the image Dokku's caddy plugin runs) generates from
+// container labels, rebuilt here so that it can be checked before anything changes on a host.
+// The rules follow CDP v2.13 (`caddyfile/{fromlabels,marshal,merge,processor}.go`, read for facts
+// only) and its fixtures; reference: seaweed-caddy-migration.md §2.4.
+const UNORDERED = Number.MAX_SAFE_INTEGER;
+function block(keys, children = [], order = UNORDERED) {
+    return { keys, order, children };
+}
+function isGlobalBlock(b) {
+    return b.keys.length === 0;
+}
+function isSnippet(b) {
+    return b.keys.length === 1 && b.keys[0].startsWith('(') && b.keys[0].endsWith(')');
+}
+function isMatcherBlock(b) {
+    return b.keys.length > 0 && b.keys[0].startsWith('@');
+}
+// ---- labels → blocks -----------------------------------------------------------------------------
+/** `[parent.][N_]name[_N]`: `N_` orders a block, `_N` keeps same-named blocks apart. */
+const LABEL_PATH = /^(?:(.+)\.)?(?:(\d+)_)?([^.]+?)(?:_(\d+))?$/;
+const ESCAPED_DOT = '\u0000';
+/** A label value the renderer cannot evaluate the way CDP's Go templates would. */
+class LabelTemplateError extends Error {
+    label;
+    value;
+    constructor(label, value, detail) {
+        super(`label ${label}=${value}: ${detail}`);
+        this.name = 'LabelTemplateError';
+        this.label = label;
+        this.value = value;
+    }
+}
+/**
+ * Builds the blocks of one container's labels (the `caddy` prefix already canonical). Label order
+ * does not matter: CDP reads a map, and sorts when it writes.
+ */
+function blocksFromLabels(labels, upstreams) {
+    const root = [];
+    const byPath = new Map();
+    const getOrCreate = (path) => {
+        const existing = byPath.get(path);
+        if (existing)
+            return existing;
+        const match = LABEL_PATH.exec(path.replaceAll('\\.', ESCAPED_DOT));
+        const parentPath = (match[1] ?? '').replaceAll(ESCAPED_DOT, '\\.');
+        const name = match[3].replaceAll(ESCAPED_DOT, '.');
+        const created = block([], [], match[2] === undefined ? UNORDERED : Number(match[2]));
+        if (parentPath !== '') {
+            created.keys.push(name);
+            getOrCreate(parentPath).children.push(created);
+        }
+        else
+            root.push(created);
+        byPath.set(path, created);
+        return created;
+    };
+    for (const label of Object.keys(labels).sort()) {
+        const value = labels[label];
+        getOrCreate(label).keys.push(...tokenize(expandTemplate(label, value, upstreams)));
+    }
+    return root;
+}
+const TEMPLATE = /\{\{-?\s*(.*?)\s*-?\}\}/g;
+const PROTOCOL_FUNCS = new Set(['http', 'https', 'h2c']);
+/**
+ * CDP runs every value through Go `text/template`; the only function Dokku's labels use is
+ * `upstreams [protocol] [port]`. Anything else is refused rather than guessed.
+ */
+function expandTemplate(label, value, upstreams) {
+    if (!value.includes('{{'))
+        return value;
+    return value.replace(TEMPLATE, (_whole, body) => {
+        const words = body.split(/\s+/).filter((w) => w !== '');
+        if (words[0] !== 'upstreams')
+            throw new LabelTemplateError(label, value, `only {{upstreams [http|https|h2c] [PORT]}} can be checked before deploy, not {{${body}}}`);
+        let protocol;
+        let port;
+        for (const word of words.slice(1)) {
+            const unquoted = /^"(.*)"$/.exec(word)?.[1];
+            if (PROTOCOL_FUNCS.has(word) || unquoted !== undefined)
+                protocol = unquoted ?? word;
+            else if (/^\d{1,5}$/.test(word))
+                port = Number(word);
+            else
+                throw new LabelTemplateError(label, value, `"${word}" is not a protocol or a port in {{${body}}}`);
+        }
+        return upstreams({ protocol, port }).join(' ');
+    });
+}
+/**
+ * Splits a value into Caddyfile tokens like Caddy's lexer: whitespace separates, "double quotes"
+ * (with \" escapes) and `backticks` group; quotes inside a word are kept literally.
+ */
+function tokenize(text) {
+    const tokens = [];
+    let i = 0;
+    while (i < text.length) {
+        while (i < text.length && /\s/.test(text[i]))
+            i++;
+        if (i >= text.length)
+            break;
+        let token = '';
+        const quote = text[i] === '"' || text[i] === '`' ? text[i] : undefined;
+        if (quote) {
+            i++;
+            while (i < text.length && text[i] !== quote) {
+                if (quote === '"' && text[i] === '\\' && text[i + 1] === '"') {
+                    token += '"';
+                    i += 2;
+                    continue;
+                }
+                token += text[i];
+                i++;
+            }
+            i++;
+        }
+        else {
+            while (i < text.length && !/\s/.test(text[i])) {
+                if (text[i] === '\\' && text[i + 1] === '"') {
+                    token += '"';
+                    i += 2;
+                    continue;
+                }
+                token += text[i];
+                i++;
+            }
+        }
+        tokens.push(token);
+    }
+    return tokens;
+}
+// ---- merging containers ----------------------------------------------------------------------------
+function sameKeys(a, b) {
+    return a.keys.length === b.keys.length && a.keys.every((key, i) => key === b.keys[i]);
+}
+function isMatcherToken(value) {
+    return value === '*' || value.startsWith('/') || value.startsWith('@');
+}
+function matcherOf(b) {
+    return b.keys.length <= 1 || !isMatcherToken(b.keys[1]) ? '*' : b.keys[1];
+}
+/**
+ * Merges `from` into `into` the way CDP merges every container into one Caddyfile: a block whose
+ * keys equal an existing one's is merged into it; `reverse_proxy` with the same matcher gets the
+ * other's upstreams appended (so two apps claiming one site are load-balanced together, §2.5).
+ */
+function mergeBlocks(into, from) {
+    outer: for (const incoming of from) {
+        const first = incoming.keys[0] ?? '';
+        for (const existing of into.filter((b) => (b.keys[0] ?? '') === first)) {
+            if ((first === 'reverse_proxy' || first === 'php_fastcgi') && matcherOf(existing) === matcherOf(incoming)) {
+                incoming.keys.slice(1).forEach((key, index) => {
+                    if (index > 0 || !isMatcherToken(key))
+                        existing.keys.push(key);
+                });
+                mergeBlocks(existing.children, incoming.children);
+                continue outer;
+            }
+            if (sameKeys(existing, incoming)) {
+                mergeBlocks(existing.children, incoming.children);
+                continue outer;
+            }
+        }
+        into.push(incoming);
+    }
+}
+// ---- sorting and writing ---------------------------------------------------------------------------
+function compareBlocks(a, b) {
+    if (isGlobalBlock(a) !== isGlobalBlock(b))
+        return isGlobalBlock(a) ? -1 : 1;
+    if (isSnippet(a) !== isSnippet(b))
+        return isSnippet(a) ? -1 : 1;
+    if (isMatcherBlock(a) !== isMatcherBlock(b))
+        return isMatcherBlock(a) ? -1 : 1;
+    if (a.order !== b.order)
+        return a.order < b.order ? -1 : 1;
+    for (let i = 0; i < Math.min(a.keys.length, b.keys.length); i++) {
+        const ka = a.keys[i];
+        const kb = b.keys[i];
+        // Go compares strings byte-wise; so does this for the ASCII of Caddyfile tokens.
+        if (ka !== kb)
+            return ka < kb ? -1 : 1;
+    }
+    if (a.keys.length !== b.keys.length)
+        return a.keys.length < b.keys.length ? -1 : 1;
+    for (let i = 0; i < Math.min(a.children.length, b.children.length); i++) {
+        const c = compareBlocks(a.children[i], b.children[i]);
+        if (c !== 0)
+            return c;
+    }
+    if (a.children.length !== b.children.length)
+        return a.children.length < b.children.length ? -1 : 1;
+    return 0;
+}
+/** Sorts in place, children first (a stable sort, as Go's sort.SliceStable). */
+function sortBlocks(blocks) {
+    for (const b of blocks)
+        sortBlocks(b.children);
+    blocks.sort(compareBlocks);
+}
+function writeKey(key) {
+    if (/[\n"]/.test(key))
+        return `\`${key.replaceAll('`', '\\`')}\``;
+    if (key.includes(' '))
+        return `"${key.replaceAll('"', '\\"')}"`;
+    return key;
+}
+function writeBlock(b, level, out) {
+    const indent = '\t'.repeat(level);
+    let line = indent + b.keys.map(writeKey).join(' ');
+    if (b.children.length > 0) {
+        line += `${b.keys.length > 0 ? ' ' : ''}{\n`;
+        const inner = [];
+        for (const child of b.children)
+            writeBlock(child, level + 1, inner);
+        line += `${inner.join('')}${indent}}`;
+    }
+    out.push(`${line}\n`);
+}
+/** Sorts and writes blocks as Caddyfile text. */
+function marshal(blocks) {
+    sortBlocks(blocks);
+    const out = [];
+    for (const b of blocks)
+        writeBlock(b, 0, out);
+    return out.join('');
+}
+/** Deep copy, so that merging one set of blocks into another never changes the first. */
+function cloneBlocks(blocks) {
+    return blocks.map((b) => ({ keys: [...b.keys], order: b.order, children: cloneBlocks(b.children) }));
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/labels.ts
+// The labels a Dokku app's web container carries for caddy-docker-proxy: those Dokku's caddy
+// plugin generates at deploy time (`plugins/caddy-vhosts/docker-args-process-deploy`, contract
+// docs/dokku-contract.md#caddy-labels, seaweed-caddy-migration.md §2.2) followed by the app's `caddy:labels:*` labels, which
+// win over a generated label of the same name (they come later on the `docker run` line).
+/** A label path CDP understands: `caddy` or `caddy_N`, then `.`-separated names (`N_` order prefixes, `_N` isolation suffixes, `@matchers`). */
+const ROOT_SEGMENT = /^caddy(?:_\d+)?$/;
+const SEGMENT = /^(?:\d+_)?@?[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** Why `label` is not a Caddy label path, or undefined when it is one. */
+function labelPathProblem(label) {
+    const segments = label.split('.');
+    if (!ROOT_SEGMENT.test(segments[0]))
+        return 'must start with "caddy" (or "caddy_N" for another site block)';
+    for (const segment of segments.slice(1)) {
+        if (segment === '')
+            return 'has an empty segment (two dots, or a dot at the end)';
+        if (!SEGMENT.test(segment))
+            return `has the segment "${segment}", which is not a Caddyfile name (letters, digits, "_" and "-", optionally "@" for a matcher and an "N_" order prefix)`;
+    }
+    return undefined;
+}
+const DEFAULT_LETSENCRYPT_SERVER = 'https://acme-v02.api.letsencrypt.org/directory';
+/** The Caddy container's own labels (`templates/compose.yml.sigil`): CDP turns them into the global options block. */
+function globalLabels(settings) {
+    const labels = { 'caddy.log.format': 'json', 'caddy.log.level': settings.logLevel };
+    if (settings.letsencryptEmail !== '') {
+        labels['caddy.email'] = settings.letsencryptEmail;
+        labels['caddy.acme_ca'] = settings.letsencryptServer;
+    }
+    else
+        labels['caddy.auto_https'] = 'off';
+    return labels;
+}
+/**
+ * The labels of the app's web container after its next deploy or rebuild; `{}` when Dokku's caddy
+ * plugin adds nothing (another proxy, proxy or vhosts disabled). The plugin's `tls-internal`
+ * property is left out on purpose: its label is overwritten in the source (§2.2), so it has no effect.
+ */
+function containerLabels(app, settings) {
+    if (app.proxyType !== 'caddy' || !app.proxyEnabled || !app.vhostsEnabled)
+        return { labels: {}, warnings: [] };
+    const warnings = [];
+    const labels = {};
+    const http = app.ports.filter((m) => m.scheme === 'http');
+    const https = app.ports.filter((m) => m.scheme === 'https');
+    const http80 = http.find((m) => m.hostPort === 80);
+    const https443 = https.find((m) => m.hostPort === 443);
+    const listening = http.length + https.length > 0;
+    if (listening && app.domains.length > 0) {
+        const email = settings.letsencryptEmail;
+        // With an email and no https:443 map, Dokku serves HTTPS from the http:80 map (or the first http one).
+        const httpsMap = https443 ?? http80 ?? http[0];
+        if (email !== '' && httpsMap !== undefined) {
+            if (!https443)
+                warnings.push('Warning: https:443 port mapping not found');
+            labels['caddy'] = app.domains.join(', ');
+            labels['caddy.reverse_proxy'] = `{{ upstreams ${httpsMap.containerPort} }}`;
+        }
+        else if (http.length > 0) {
+            if (!http80)
+                warnings.push('Warning: http:80 port mapping not found');
+            labels['caddy'] = app.domains.map((d) => `${d}:80`).join(', ');
+            labels['caddy.reverse_proxy'] = `{{ upstreams ${(http80 ?? http[0]).containerPort} }}`;
+        }
+    }
+    return { labels: { ...labels, ...app.customLabels }, warnings };
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/routing.ts
+// What one app's routing should be (domains, port maps, `caddy:labels:*`), the Caddyfile
+// caddy-docker-proxy will build from every Caddy app on the host, and the reasons to refuse a
+// change before it is made. Pure: the caller observes the host and runs the validator.
+
+
+
+const TLS_MODES = ['acme', 'internal'];
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+const SEAWEEDFS_S3_PORT = 8333;
+/** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
+const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' };
+/**
+ * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
+ * health check, and one isolated site block (`caddy_N`) per redirected host.
+ */
+function planAppRouting(request) {
+    const labels = {};
+    if (request.tls === 'internal')
+        labels['caddy.tls'] = 'internal';
+    if (request.healthPath !== undefined) {
+        labels['caddy.reverse_proxy.health_uri'] = request.healthPath;
+        labels['caddy.reverse_proxy.health_interval'] = HEALTH_CHECK.interval;
+        labels['caddy.reverse_proxy.health_timeout'] = HEALTH_CHECK.timeout;
+        labels['caddy.reverse_proxy.lb_try_duration'] = HEALTH_CHECK.tryDuration;
+    }
+    ;
+    (request.redirects ?? []).forEach((redirect, index) => {
+        const site = `caddy_${index + 1}`;
+        labels[site] = redirect.from;
+        labels[`${site}.redir`] = `https://${redirect.to}{uri} permanent`;
+        if (request.tls === 'internal')
+            labels[`${site}.tls`] = 'internal';
+    });
+    for (const [label, value] of request.labels ?? [])
+        labels[label] = value;
+    return {
+        app: request.app,
+        domains: [...request.domains],
+        portMaps: [
+            { scheme: 'http', hostPort: 80, containerPort: request.port },
+            { scheme: 'https', hostPort: 443, containerPort: request.port }
+        ],
+        labels,
+        objectStore: request.objectStore ?? request.port === SEAWEEDFS_S3_PORT
+    };
+}
+/** Replaces the app's 80/443 maps with the routing's and keeps any other map the app has. */
+function portMapsWith(current, routing) {
+    const others = current.filter((m) => !((m.scheme === 'http' || m.scheme === 'https') && (m.hostPort === 80 || m.hostPort === 443)));
+    return [...others, ...routing.portMaps].sort((a, b) => formatPortMap(a).localeCompare(formatPortMap(b)));
+}
+/** Stands in for container addresses that are not known (an app not deployed yet). */
+const PLACEHOLDER_UPSTREAM_HOST = '127.0.0.1';
+function upstreamResolver(hosts) {
+    const targets = [...(hosts.length > 0 ? hosts : [PLACEHOLDER_UPSTREAM_HOST])].sort();
+    return ({ protocol, port }) => targets.map((host) => `${protocol === undefined ? '' : `${protocol}://`}${host}${port === undefined ? '' : `:${port}`}`).sort();
+}
+/**
+ * Renders the Caddyfile CDP will build from the Caddy container's global labels and every app's
+ * web container labels, and the refusals that do not need Caddy itself: an app on k3s or on a
+ * network Caddy cannot see, two apps claiming one site, a path route in front of an S3 store, a
+ * template CDP would not expand the same way. `focus` names the apps this run changes: problems
+ * of other apps are warnings, not refusals.
+ */
+function renderHost(settings, apps, focus) {
+    const refusals = [];
+    const warnings = [];
+    const skipped = [];
+    const complain = (app, reason) => {
+        if (focus.has(app))
+            refusals.push({ app, reason });
+        else
+            warnings.push(`${app}: ${reason}`);
+    };
+    const merged = blocksFromLabels(globalLabels(settings), upstreamResolver([]));
+    const blocksByApp = new Map();
+    const owners = new Map();
+    for (const host of [...apps].sort((a, b) => a.app.localeCompare(b.app))) {
+        if (host.source.proxyType !== 'caddy')
+            continue;
+        if (host.scheduler === 'k3s') {
+            complain(host.app, 'it runs on the k3s scheduler, where Caddy labels do nothing (k3s routes through its own ingress); route it with scheduler-k3s instead');
+            skipped.push({ app: host.app, reason: 'k3s scheduler' });
+            continue;
+        }
+        if (host.initialNetwork !== '' && host.initialNetwork !== 'bridge') {
+            complain(host.app, `its containers start on network "${host.initialNetwork}", which Caddy cannot see (it watches only Docker's bridge network, so it would log "Container is not in same network as caddy" and route nothing); use \`network:set ${host.app} attach-post-deploy ${host.initialNetwork}\` and leave initial-network unset`);
+            skipped.push({ app: host.app, reason: `network ${host.initialNetwork}` });
+            continue;
+        }
+        if (!host.deployed && !focus.has(host.app)) {
+            skipped.push({ app: host.app, reason: 'not deployed: no container carries its labels' });
+            continue;
+        }
+        const { labels, warnings: dokkuWarnings } = containerLabels(host.source, settings);
+        if (focus.has(host.app))
+            warnings.push(...dokkuWarnings.map((w) => `${host.app}: ${w}`));
+        let blocks;
+        try {
+            blocks = blocksFromLabels(labels, upstreamResolver(host.upstreamHosts));
+        }
+        catch (error) {
+            if (!(error instanceof LabelTemplateError))
+                throw error;
+            complain(host.app, error.message);
+            continue;
+        }
+        if (host.objectStore) {
+            const route = pathRoute(blocks);
+            if (route)
+                complain(host.app, `it is an S3 store and ${route}: S3 signs the request path, so a prefix or rewrite breaks every signature; give the store its own host name instead`);
+        }
+        blocksByApp.set(host.app, cloneBlocks(blocks));
+        for (const site of blocks.filter((b) => !isGlobalBlock(b) && !(b.keys[0] ?? '').startsWith('('))) {
+            for (const address of siteAddresses(site)) {
+                for (const route of proxyRoutes(site.children, '')) {
+                    const key = route === ' reverse_proxy *' ? address : `${address} (${route.trim()})`;
+                    const set = owners.get(key) ?? new Set();
+                    set.add(host.app);
+                    owners.set(key, set);
+                }
+            }
+        }
+        mergeBlocks(merged, blocks);
+    }
+    for (const [address, apps] of owners) {
+        if (apps.size < 2)
+            continue;
+        const names = [...apps].sort();
+        const reason = `${address} is claimed by ${names.join(' and ')}: caddy-docker-proxy would merge their site blocks and load-balance these requests across both apps; give each app its own host name, or route one of them by path (handle_path)`;
+        const mine = names.filter((a) => focus.has(a));
+        if (mine.length > 0)
+            for (const app of mine)
+                refusals.push({ app, reason });
+        else
+            warnings.push(reason);
+    }
+    const caddyfile = marshal(merged);
+    return { caddyfile, blocks: merged, blocksByApp, skipped, refusals, warnings };
+}
+/**
+ * Where a site proxies: ` reverse_proxy *` for its catch-all, ` handle_path /api/* > reverse_proxy *`
+ * for a nested one. Two apps with the same route in one site are load-balanced together.
+ */
+function proxyRoutes(children, prefix) {
+    const routes = [];
+    for (const child of children) {
+        const name = child.keys[0] ?? '';
+        if (name === 'reverse_proxy' || name === 'php_fastcgi') {
+            const matcher = child.keys.length > 1 && /^(\*|\/|@)/.test(child.keys[1]) ? child.keys[1] : '*';
+            routes.push(`${prefix} ${name} ${matcher}`);
+        }
+        else if (child.children.length > 0)
+            routes.push(...proxyRoutes(child.children, `${prefix} ${child.keys.join(' ')} >`));
+    }
+    return routes;
+}
+/** The host names of a site block's address keys (`a.example,` `b.example:80` → a.example, b.example). */
+function siteAddresses(site) {
+    return site.keys
+        .flatMap((key) => key.split(','))
+        .map((key) => key.trim())
+        .filter((key) => key !== '')
+        .map((key) => key.replace(/^[a-z0-9+.-]+:\/\//i, '').replace(/\/.*$/, '').replace(/:\d+$/, '').toLowerCase())
+        .filter((host) => host !== '');
+}
+const PATH_DIRECTIVES = new Set(['handle_path', 'uri', 'rewrite', 'strip_prefix']);
+/** Describes the first path-prefix route or rewrite in an app's blocks, if any. */
+function pathRoute(blocks) {
+    for (const site of blocks) {
+        const walk = (b) => {
+            const name = b.keys[0] ?? '';
+            if (PATH_DIRECTIVES.has(name))
+                return `has a ${name} directive`;
+            if ((name === 'handle' || name === 'route' || name === 'reverse_proxy') && (b.keys[1] ?? '').startsWith('/') && b.keys[1] !== '/*')
+                return `routes only ${b.keys[1]} (${name})`;
+            for (const child of b.children) {
+                const found = walk(child);
+                if (found)
+                    return found;
+            }
+            return undefined;
+        };
+        for (const child of site.children) {
+            const found = walk(child);
+            if (found)
+                return found;
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/envfile.ts
+// What Dokku's ENV file gives back for a config value. The config plugin writes every app's
+// environment with godotenv's Write and reads it back with godotenv's Read (dokku v0.38.27
+// plugins/config/environment.go:168-173, 332-345), so a value survives `config:set` only if that
+// library round-trips it. Dokku up to 0.37.7 builds against joho/godotenv v1.2.0, from 0.37.8 against
+// v1.5.1 (dokku plugins/config/go.mod at v0.37.5 and v0.37.8; HISTORY 0.37.8 "#8465"). This module
+// models both from their behaviour (godotenv v1.2.0 godotenv.go Marshal/Parse, v1.5.1 godotenv.go
+// Marshal and parser.go) for one `KEY=value` line, which is all a value's fate depends on.
+/** The first Dokku version on godotenv 1.5.1. */
+const GODOTENV_151_SINCE = '0.37.8';
+/** godotenv's doubleQuoteEscape: backslash, newline, CR, `"`, `!`, `$` and backtick are escaped (same in both versions). */
+function envfile_escape(value) {
+    let out = '';
+    for (const ch of value) {
+        if (ch === '\n')
+            out += '\\n';
+        else if (ch === '\r')
+            out += '\\r';
+        else if ('\\"!$`'.includes(ch))
+            out += `\\${ch}`;
+        else
+            out += ch;
+    }
+    return out;
+}
+/** Go's strconv.Atoi: base-10 with an optional sign, within int64; returns what `%d` prints. */
+function atoi(value) {
+    if (!/^[+-]?[0-9]+$/.test(value))
+        return undefined;
+    const n = BigInt(value);
+    if (n > 9223372036854775807n || n < -9223372036854775808n)
+        return undefined;
+    return n.toString();
+}
+/** The line godotenv's Marshal writes for `value`: v1.5.1 writes integers bare with `%d`; v1.2.0 always quotes. */
+function envFileLine(key, value, format) {
+    const integer = format === 'godotenv-1.5.1' ? atoi(value) : undefined;
+    return integer !== undefined ? `${key}=${integer}` : `${key}="${envfile_escape(value)}"`;
+}
+/** What Dokku stores for `value` on a host with `format`, found by writing and re-reading its line. */
+function storedValue(value, format) {
+    const line = envFileLine('K', value, format);
+    return format === 'godotenv-1.5.1' ? read151(line, value) : read120(line);
+}
+// v1.5.1: the quoted value ends at the first quote not preceded by a backslash, so an escaped
+// backslash before the closing quote (a value ending in `\`) runs on into the next line and the
+// whole file fails to parse; every trailing quote is trimmed, so a value ending in `"` loses it and
+// keeps the backslash that escaped it. Escapes: \n, \r, then `\x` → x except `\$`, then `\$` → `$`.
+function read151(line, value) {
+    const bare = line.slice(2);
+    if (!bare.startsWith('"'))
+        return { storable: true, stored: bare };
+    let end = -1;
+    for (let i = 1; i < bare.length; i++) {
+        if (bare[i] === '"' && bare[i - 1] !== '\\') {
+            end = i;
+            break;
+        }
+    }
+    if (end === -1)
+        return { storable: false, problem: 'it ends in a backslash, which Dokku (godotenv 1.5.1) writes so that the value runs into the next line: the app’s whole config would become unreadable' };
+    const inner = bare.slice(0, end).replace(/"+$/, '').replace(/^"+/, '');
+    const unescaped = inner
+        .replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m))
+        .replace(/\\([^$])/g, '$1')
+        .replace(/\\\$/g, '$');
+    if (unescaped !== value && value.endsWith('"'))
+        return { storable: false, problem: 'it ends in a double quote, which Dokku (godotenv 1.5.1) reads back as a backslash' };
+    return { storable: true, stored: unescaped };
+}
+// v1.2.0: line-based. A line longer than bufio.Scanner's 64 KiB token limit fails the whole file;
+// a line with `#` keeps only some `#`-separated segments (its quote-counting comment stripper);
+// then the quotes are removed and `\x` → x (\n, \r → newline, CR).
+function read120(line) {
+    if (Buffer.byteLength(line) > 64 * 1024)
+        return { storable: false, problem: 'its line in the ENV file would be longer than 64 KiB, which Dokku (godotenv 1.2.0) cannot read back: the app’s whole config would become unreadable' };
+    let text = line;
+    if (text.includes('#')) {
+        let open = false;
+        const kept = [];
+        for (const segment of text.split('#')) {
+            if (count(segment, '"') === 1 || count(segment, "'") === 1) {
+                if (open) {
+                    open = false;
+                    kept.push(segment);
+                }
+                else
+                    open = true;
+            }
+            if (kept.length === 0 || open)
+                kept.push(segment);
+        }
+        text = kept.join('#');
+    }
+    let value = text.slice(2).trim();
+    if (value.length > 1 && value[0] === value[value.length - 1] && (value[0] === '"' || value[0] === "'"))
+        value = value.slice(1, -1).replace(/\\./g, (m) => (m === '\\n' ? '\n' : m === '\\r' ? '\r' : m[1]));
+    return { storable: true, stored: value };
+}
+function count(text, ch) {
+    return text.split(ch).length - 1;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/config.ts
+
+
+
+/**
+ * Parses `config:export --format json <app>`: `{"K":"v",…}` plus `\n` (docs/dokku-contract.md#config-export).
+ * Passwords inside URL values (`DATABASE_URL`, `REDIS_URL`, …) are registered as secrets at once,
+ * and so is every whole value that carries one.
+ */
+function parseConfigJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+    const config = {};
+    for (const [key, value] of Object.entries(data)) {
+        if (typeof value !== 'string')
+            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
+        registerUrlCredentials(value);
+        config[key] = value;
+    }
+    return config;
+}
+/**
+ * The value Dokku stores for `value` on a host whose ENV file is `format` (see envfile.ts): on
+ * godotenv 1.5.1 (Dokku 0.37.8+) anything Go's `strconv.Atoi` accepts is re-written with `%d`, so
+ * `007`, `+5`, `-0` come back as `7`, `5`, `0`; godotenv 1.2.0 (Dokku up to 0.37.7) keeps them.
+ * A value that cannot be stored is returned as given (`configValueProblem` refuses it first).
+ */
+function storedConfigValue(value, format) {
+    const result = storedValue(value, format);
+    return result.storable ? result.stored : value;
+}
+/**
+ * Why Dokku cannot keep `value` as given, or undefined when it can (an integer re-formatted by
+ * godotenv 1.5.1 counts as kept: it means the same number, and callers warn about it).
+ */
+function configValueProblem(value, format) {
+    const result = storedValue(value, format);
+    if (!result.storable)
+        return result.problem;
+    if (result.stored === value || (format === 'godotenv-1.5.1' && /^[+-]?[0-9]+$/.test(value)))
+        return undefined;
+    return `Dokku (${format.replace('-', ' ')}) would read it back changed`;
+}
+/**
+ * Refuses values Dokku cannot store on this host, naming the keys (never the values) and a way
+ * around; nothing has been sent when it throws.
+ */
+function unstorableConfigMessage(values, format) {
+    const problems = Object.entries(values).flatMap(([key, value]) => {
+        const problem = configValueProblem(value, format);
+        return problem === undefined ? [] : [`${key}: ${problem}`];
+    });
+    if (problems.length === 0)
+        return undefined;
+    return (`Dokku cannot store ${problems.length === 1 ? 'this config value' : 'these config values'} as given (${problems.join('; ')}). ` +
+        'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.');
+}
+
+;// CONCATENATED MODULE: ./src/core/seaweed/recipe.ts
+// SeaweedFS as a Dokku app (reference seaweed-caddy-migration.md §1): everything here is pure —
+// the image rules, the generated wrapper image, the names, config keys and policies the recipe
+// derives from its inputs. The facts and where they come from:
+// - `weed mini` is the image's default since 4.23; one process runs master, volume, filer and S3
+//   (§1.1, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
+// - the image runs as uid 1000 and chowns /data itself (§1.1, docker/entrypoint.sh);
+// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, uro §2.3),
+//   and an S3 gateway with no identity allows everything (§1.2 trap 3): the admin key is set
+//   before the first start;
+// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (§1.3);
+// - every flag given is saved to /data/mini.options and re-applied when later equal to its default
+//   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
+//   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
+
+const SEAWEED_DEFAULT_APP = 'seaweedfs';
+/**
+ * The default image: 4.48 (published 2026-09-28, after the 4.43 empty-folder race fix), pinned by its
+ * multi-platform index digest so that a re-pushed tag can never change what runs. The reference read
+ * `weed mini` at 4.44 (seaweedfs@cc8364a0); the digest is the one published projects pin for 4.48,
+ * not one pulled from these machines (they reach no registry): check it with
+ * `docker buildx imagetools inspect chrislusf/seaweedfs:4.48` before relying on it.
+ */
+const SEAWEED_DEFAULT_IMAGE = 'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d';
+/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
+const SEAWEED_MIN_VERSION = { major: 4, minor: 43 };
+const SEAWEED_RACE = 'SeaweedFS before 4.43 can delete an object it already acknowledged with 200, when the empty-folder cleaner races the upload (seaweedfs#10779, fixed by PR #10782/#10783 in 4.42 and PR #10799 in 4.43)';
+const SEAWEED_S3_PORT = 8333;
+const SEAWEED_DATA_DIR = '/data';
+const SEAWEED_UID = 1000;
+const SEAWEED_PROCESS = 'web';
+/** Written into the wrapper's Dockerfile: what the wrapper is, for people and for the sandbox. */
+const SEAWEED_WRAPPER_LABEL = 'org.dokku-stack.seaweedfs-wrapper';
+/** Config keys the recipe owns on the SeaweedFS app. */
+const SEAWEED_KEYS = {
+    adminAccessKey: 'AWS_ACCESS_KEY_ID',
+    adminSecretKey: 'AWS_SECRET_ACCESS_KEY',
+    adminPassword: 'WEED_ADMIN_PASSWORD',
+    backupAccessKey: 'DOKKU_STACK_BACKUP_ACCESS_KEY_ID',
+    backupSecretKey: 'DOKKU_STACK_BACKUP_SECRET_ACCESS_KEY',
+    /** Where the runner reaches the store (backup-run's seaweed: sources read it). */
+    endpoint: 'DOKKU_STACK_S3_ENDPOINT',
+    /** sha256 of the wrapper tree last deployed: a changed image or flag set redeploys. */
+    wrapper: 'DOKKU_STACK_SEAWEEDFS_WRAPPER'
+};
+/** The IAM user of the read-only backup identity. */
+const BACKUP_IDENTITY = 'dokku-stack-backup';
+/** The variables an app gets (Uro's S3 fork reads these names, uro §1.4), before `env-names`. */
+const APP_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET', 'AWS_S3_ENDPOINT', 'AWS_REGION'];
+/** Why `reference` cannot be the SeaweedFS image, or the parsed choice. */
+function checkSeaweedImage(reference) {
+    const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:VERSION@sha256:DIGEST.`;
+    const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/.exec(reference);
+    if (!match)
+        return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix };
+    const tag = match[2];
+    const version = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:_large_disk|_full|_large_disk_full)?$/.exec(tag);
+    if (!version)
+        return { problem: `has the tag "${tag}", which is not a SeaweedFS version: a moving tag cannot be checked against the 4.43 data-loss fix, and Dokku does not redeploy an unchanged reference`, fix };
+    const parsed = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) };
+    if (parsed.major < SEAWEED_MIN_VERSION.major || (parsed.major === SEAWEED_MIN_VERSION.major && parsed.minor < SEAWEED_MIN_VERSION.minor))
+        return { problem: `is SeaweedFS ${parsed.major}.${parsed.minor}, older than 4.43: ${SEAWEED_RACE}`, fix };
+    return { reference, version: parsed, pinned: match[3] !== undefined };
+}
+/**
+ * The `weed mini` command line of §1.1's recommendation: explicit -dir (trap 1), every component
+ * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off (trap 12), IAM writes
+ * on (identities are managed live), and the admin UI only with a password (its auth is off without
+ * one). The password itself travels as WEED_ADMIN_PASSWORD in the environment, never as a flag
+ * (trap 6: flags land in mini.options in clear).
+ */
+function seaweedCommand(options) {
+    return [
+        'mini',
+        `-dir=${SEAWEED_DATA_DIR}`,
+        '-ip.bind=0.0.0.0',
+        '-webdav=false',
+        '-s3.port.iceberg=0',
+        '-s3.port.lance=0',
+        '-master.telemetry=false',
+        '-s3.iam.readOnly=false',
+        `-admin.ui=${options.adminUi ? 'true' : 'false'}`
+    ];
+}
+/**
+ * The generated wrapper image, delivered with `git:from-archive` from stdin: nothing has to exist in
+ * a registry. A start script removes the sticky mini.options (trap 6) and hands over to the image's
+ * own entrypoint, which chowns /data and drops to uid 1000.
+ */
+function seaweedWrapper(image, options) {
+    const command = seaweedCommand(options);
+    const start = [
+        '#!/bin/sh',
+        '# Generated by dokku-stack seaweed-provision: the command line below is the whole configuration.',
+        'set -e',
+        `rm -f ${SEAWEED_DATA_DIR}/mini.options`,
+        'exec /entrypoint.sh "$@"',
+        ''
+    ].join('\n');
+    const dockerfile = [
+        `FROM ${image}`,
+        `LABEL ${SEAWEED_WRAPPER_LABEL}="1"`,
+        'COPY dokku-stack-start.sh /dokku-stack-start.sh',
+        `EXPOSE ${SEAWEED_S3_PORT}`,
+        'ENTRYPOINT ["/bin/sh", "/dokku-stack-start.sh"]',
+        `CMD ${JSON.stringify(command)}`,
+        ''
+    ].join('\n');
+    const files = [
+        { path: 'Dockerfile', content: dockerfile, mode: 0o644 },
+        { path: 'dokku-stack-start.sh', content: start, mode: 0o755 }
+    ];
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for (const file of files)
+        hash.update(`${file.path}\0${file.mode}\0${file.content}\0`);
+    return { files, digest: hash.digest('hex') };
+}
+function seaweedNames(app) {
+    return { app, storage: `${app}-data`, network: `${app}-net` };
+}
+/** The S3 endpoint apps on the store's network resolve: `<app>.web:8333` (docs/dokku-contract.md#network). */
+function internalEndpoint(app, tld = '') {
+    const host = tld ? `${app}.${SEAWEED_PROCESS}.${tld.replace(/^\./, '')}` : `${app}.${SEAWEED_PROCESS}`;
+    return `http://${host}:${SEAWEED_S3_PORT}`;
+}
+/** The IAM user name of an app's identity. */
+function identityName(app) {
+    return `app-${app}`;
+}
+/**
+ * The inline policy of an identity. The embedded IAM API turns `s3:Get*`/`s3:List*`/`s3:Put*` on
+ * `arn:aws:s3:::<bucket>` and `…/<bucket>/*` into the identity actions `Read:<bucket>`,
+ * `List:<bucket>`, `Write:<bucket>`, replacing what the user had (seaweedfs weed/s3api
+ * s3api_embedded_iam.go getActions/PutUserPolicy; weed/iam MapToStatementAction). Write covers
+ * deletes and multipart uploads.
+ */
+function identityPolicy(buckets, access) {
+    const actions = access === 'readwrite' ? ['s3:Get*', 's3:List*', 's3:Put*'] : ['s3:Get*', 's3:List*'];
+    return JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: actions, Resource: buckets.flatMap((b) => [`arn:aws:s3:::${b}`, `arn:aws:s3:::${b}/*`]) }]
+    });
+}
+/** The identity actions SeaweedFS stores for that policy, in a canonical order (to compare). */
+function identityActions(buckets, access) {
+    const kinds = access === 'readwrite' ? ['Read', 'List', 'Write'] : ['Read', 'List'];
+    return canonicalActions(buckets.flatMap((b) => kinds.map((k) => `${k}:${b}`)));
+}
+function canonicalActions(actions) {
+    return [...new Set(actions)].sort();
+}
+/**
+ * S3 bucket naming rules (AWS "Bucket naming rules", general purpose buckets): 3–63 characters,
+ * lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no two
+ * adjacent dots, not an IP address, none of the reserved prefixes and suffixes.
+ */
+function bucketNameProblem(name) {
+    if (name.length < 3 || name.length > 63)
+        return 'must be 3 to 63 characters long';
+    if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+        return 'may contain only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit';
+    if (name.includes('..'))
+        return 'must not contain two adjacent dots';
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name))
+        return 'must not look like an IP address';
+    if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name) || /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name))
+        return 'uses a prefix or suffix S3 reserves';
+    return undefined;
+}
+/**
+ * A POSIX ustar archive of small files (the wrapper tree), built in memory: what `git:from-archive`
+ * reads from stdin. Fixed mtime and owner, so the same tree is the same bytes.
+ */
+function tarArchive(files) {
+    const blocks = [];
+    for (const file of files) {
+        const content = Buffer.from(file.content, 'utf8');
+        const header = Buffer.alloc(512);
+        const put = (text, offset, length) => header.write(text, offset, length, 'utf8');
+        const octal = (value, length) => value.toString(8).padStart(length - 1, '0');
+        put(file.path, 0, 100);
+        put(octal(file.mode, 8), 100, 8);
+        put(octal(0, 8), 108, 8);
+        put(octal(0, 8), 116, 8);
+        put(octal(content.length, 12), 124, 12);
+        put(octal(0, 12), 136, 12);
+        header.fill(' ', 148, 156);
+        put('0', 156, 1);
+        put('ustar\u0000', 257, 6);
+        put('00', 263, 2);
+        let sum = 0;
+        for (const byte of header)
+            sum += byte;
+        put(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8);
+        blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
+    }
+    blocks.push(Buffer.alloc(1024));
+    return Buffer.concat(blocks);
+}
+
+;// CONCATENATED MODULE: ./src/actions/seaweed-provision/inputs.ts
+
+
+
+
+
+
+
+const Inputs = {
+    app: 'app',
+    image: 'image',
+    buckets: 'buckets',
+    access: 'access',
+    envNames: 'env-names',
+    rotate: 'rotate',
+    domain: 'domain',
+    tls: 'tls',
+    endpoint: 'endpoint',
+    appEndpoint: 'app-endpoint',
+    region: 'region',
+    selfTest: 'self-test',
+    adminPassword: 'admin-password',
+    healthTimeout: 'health-timeout'
+};
+const Outputs = {
+    app: 'app',
+    endpoint: 'endpoint',
+    internalEndpoint: 'internal-endpoint',
+    identities: 'identities',
+    changed: 'changed',
+    selfTest: 'self-test'
+};
+/** Reads and checks every input before anything connects. */
+function readSeaweedInputs(inputs) {
+    const common = common_readCommonInputs(inputs);
+    const app = checkAppName(Inputs.app, inputs.string(Inputs.app, SEAWEED_DEFAULT_APP));
+    const imageValue = inputs.string(Inputs.image, SEAWEED_DEFAULT_IMAGE);
+    const image = checkSeaweedImage(imageValue);
+    if ('problem' in image)
+        throw invalid(Inputs.image, imageValue, image.problem, image.fix);
+    const buckets = readBuckets(inputs);
+    const access = readAccess(inputs, app, buckets);
+    const tls = inputs.oneOf(Inputs.tls, TLS_MODES, 'acme');
+    const domain = readDomain(inputs, tls);
+    const endpoint = readEndpoint(inputs, domain, tls);
+    const appEndpoint = inputs.oneOf(Inputs.appEndpoint, ['internal', 'public'], 'internal');
+    return {
+        ...common,
+        app,
+        image,
+        buckets,
+        access,
+        envNames: readEnvNames(inputs),
+        rotate: readRotate(inputs, access),
+        domain,
+        tls,
+        endpoint,
+        appEndpoint,
+        region: readRegion(inputs),
+        selfTest: inputs.boolean(Inputs.selfTest, true),
+        adminPassword: readAdminPassword(inputs),
+        healthTimeoutMs: inputs.duration(Inputs.healthTimeout, { fallbackMs: 180_000, maxMs: 1_800_000 })
+    };
+}
+function readBuckets(inputs) {
+    const buckets = inputs.list(Inputs.buckets);
+    const seen = new Set();
+    for (const bucket of buckets) {
+        const problem = bucketNameProblem(bucket);
+        if (problem)
+            throw invalid(Inputs.buckets, bucket, `has a bucket name that ${problem}`, 'Follow the S3 bucket naming rules, e.g. uro-uploads (one bucket a line).');
+        if (seen.has(bucket))
+            throw new ConfigurationError(`Input "${Inputs.buckets}" names bucket ${bucket} twice. Keep one line.`, Inputs.buckets);
+        seen.add(bucket);
+    }
+    return buckets;
+}
+function readAccess(inputs, store, buckets) {
+    const grants = [];
+    const example = `For example: uro ${buckets[0] ?? 'uro-uploads'} readwrite`;
+    for (const line of inputs.list(Inputs.access)) {
+        const words = line.split(/\s+/);
+        if (words.length !== 3)
+            throw invalid(Inputs.access, line, 'must have three words a line: APP BUCKET[,BUCKET…] read|readwrite', `${example}.`);
+        const [appWord, bucketWord, level] = words;
+        const app = checkAppName(Inputs.access, appWord);
+        if (app === store)
+            throw invalid(Inputs.access, line, `gives the store itself (${store}) an identity`, 'Name the apps that use the store.');
+        if (level !== 'read' && level !== 'readwrite')
+            throw invalid(Inputs.access, line, `has the access level "${level}", which is not one of read, readwrite`, `${example}.`);
+        const list = bucketWord.split(',').filter((b) => b !== '');
+        if (list.length === 0)
+            throw invalid(Inputs.access, line, 'names no bucket', `${example}.`);
+        for (const bucket of list)
+            if (!buckets.includes(bucket))
+                throw invalid(Inputs.access, line, `names bucket "${bucket}", which is not in input "${Inputs.buckets}"`, `Add ${bucket} to ${Inputs.buckets}, or correct the name (buckets: ${buckets.join(', ') || 'none'}).`);
+        if (new Set(list).size !== list.length)
+            throw invalid(Inputs.access, line, 'names a bucket twice', 'Keep each bucket once.');
+        if (grants.some((g) => g.app === app))
+            throw new ConfigurationError(`Input "${Inputs.access}" has two lines for app ${app}. Put all of its buckets on one line.`, Inputs.access);
+        grants.push({ app, buckets: list, access: level });
+    }
+    return grants;
+}
+function readEnvNames(inputs) {
+    const names = Object.fromEntries(APP_VARIABLES.map((v) => [v, v]));
+    for (const [from, to] of inputs.keyValues(Inputs.envNames)) {
+        if (!APP_VARIABLES.includes(from))
+            throw invalid(Inputs.envNames, from, `renames a variable this action does not set`, `The variables are ${APP_VARIABLES.join(', ')}; write e.g. AWS_S3_BUCKET=UPLOADS_BUCKET.`);
+        if (!CONFIG_KEY.test(to.trim()))
+            throw invalid(Inputs.envNames, to, `gives ${from} a name that is not a variable name`, 'Letters, digits and underscores, starting with a letter or underscore.');
+        if (to.trim().length > MAX_VARIABLE_NAME)
+            throw invalid(Inputs.envNames, to, `gives ${from} a name of ${to.trim().length} characters`, `Use a name of at most ${MAX_VARIABLE_NAME} characters.`);
+        names[from] = to.trim();
+    }
+    const values = Object.values(names);
+    if (new Set(values).size !== values.length)
+        throw new ConfigurationError(`Input "${Inputs.envNames}" gives two variables the same name (${values.join(', ')}). Each needs its own.`, Inputs.envNames);
+    return names;
+}
+function readRotate(inputs, access) {
+    const words = inputs.list(Inputs.rotate).flatMap((line) => line.split(/[\s,]+/)).filter((w) => w !== '');
+    if (words.includes('all'))
+        return new Set(access.map((g) => g.app));
+    for (const word of words)
+        if (!access.some((g) => g.app === word))
+            throw invalid(Inputs.rotate, word, `names an app that has no line in input "${Inputs.access}"`, `Name apps from ${Inputs.access} (${access.map((g) => g.app).join(', ') || 'none'}), or all.`);
+    return new Set(words);
+}
+function readDomain(inputs, tls) {
+    const value = inputs.optional(Inputs.domain);
+    if (value === undefined)
+        return undefined;
+    const fix = 'Give the store its own host name, e.g. s3.example.com (SigV4 signs the path, so S3 cannot live under a path prefix).';
+    if (/^[a-z]+:\/\//i.test(value))
+        throw invalid(Inputs.domain, value, 'must be a host name without a scheme', fix);
+    if (value.includes('/'))
+        throw invalid(Inputs.domain, value, 'has a path: a path prefix breaks every SigV4 signature (seaweedfs#6086)', fix);
+    if (value.includes('*'))
+        throw invalid(Inputs.domain, value, 'is a wildcard: the store answers on one host name (path-style requests)', fix);
+    // The rules Caddy's certificate needs, the same as caddy-config's domains.
+    return checkDomain(Inputs.domain, value, tls);
+}
+/** Longer names are no one's variable; a bound keeps config:set's arguments sendable over SSH. */
+const MAX_VARIABLE_NAME = 255;
+/** The password travels as a config:set argument (at most 32 KiB over the forced command); no password needs more. */
+const MAX_ADMIN_PASSWORD = 1024;
+function readAdminPassword(inputs) {
+    const password = inputs.secret(Inputs.adminPassword);
+    if (password !== undefined && password.length > MAX_ADMIN_PASSWORD)
+        throw new ConfigurationError(`Input "${Inputs.adminPassword}" is ${password.length} characters long; use at most ${MAX_ADMIN_PASSWORD} (the value is not shown: it is a secret).`, Inputs.adminPassword);
+    // It is kept in the store app's Dokku config, which no Dokku from 0.37.8 on can hold as given for some endings.
+    const problem = password === undefined ? undefined : configValueProblem(password, 'godotenv-1.5.1');
+    if (problem !== undefined)
+        throw new ConfigurationError(`Input "${Inputs.adminPassword}" cannot be kept in Dokku's config: ${problem} (the value is not shown: it is a secret). Choose a password that ends in a letter or digit.`, Inputs.adminPassword);
+    return password;
+}
+function readEndpoint(inputs, domain, tls) {
+    const url = inputs.url(Inputs.endpoint, { protocols: ['https:', 'http:'] });
+    if (url) {
+        const value = inputs.optional(Inputs.endpoint);
+        if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '')
+            throw invalid(Inputs.endpoint, value, 'must be a scheme, host and optional port only: a path prefix breaks SigV4', 'For example https://s3.example.com.');
+        return url.origin;
+    }
+    if (domain && tls === 'internal')
+        throw new ConfigurationError(`Input "${Inputs.endpoint}" is required with "${Inputs.tls}: internal": https://${domain} then has a certificate from Caddy's own CA, which the runner does not trust, ` +
+            `so every request to it would fail after connecting. Set ${Inputs.endpoint} to a URL the runner trusts (e.g. http://${domain.split('.')[0]}.dokku.example.com through Dokku's proxy), or use ${Inputs.tls}: acme.`, Inputs.endpoint);
+    if (domain)
+        return `https://${domain}`;
+    throw new ConfigurationError(`Input "${Inputs.endpoint}" is required when "${Inputs.domain}" is empty: the runner must reach the store's S3 port to create buckets and identities. ` +
+        `Set ${Inputs.domain} (the store's own host name, routed by caddy-config) or ${Inputs.endpoint} (e.g. http://seaweedfs.dokku.example.com through Dokku's proxy).`, Inputs.endpoint);
+}
+function readRegion(inputs) {
+    const value = inputs.string(Inputs.region, 'us-east-1');
+    if (!/^[a-z0-9-]{1,32}$/.test(value))
+        throw invalid(Inputs.region, value, 'must be a region name', 'For example us-east-1 (SeaweedFS accepts any).');
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/actions/seaweed-provision/plan.ts
+
+
+
+class PlanError extends Error {
+    input;
+    constructor(message, input) {
+        super(message);
+        this.name = 'PlanError';
+        this.input = input;
+    }
+}
+const POLICY_NAME = 'dokku-stack';
+const STORE_PORT_MAP = `http:80:${SEAWEED_S3_PORT}`;
+/** With a domain, Caddy serves it on 443 too: the two maps Dokku's caddy plugin reads (caddy-config's). */
+const STORE_HTTPS_PORT_MAP = `https:443:${SEAWEED_S3_PORT}`;
+function storePortMaps(domain) {
+    return domain ? [STORE_PORT_MAP, STORE_HTTPS_PORT_MAP] : [STORE_PORT_MAP];
+}
+/** Pure: the steps from what was observed to what the inputs ask for. */
+function planSeaweed(config, observed) {
+    const names = seaweedNames(config.app);
+    const store = observed.store;
+    const steps = [];
+    const notices = [];
+    const notes = [];
+    for (const grant of config.access) {
+        const app = observed.apps[grant.app];
+        if (!app?.exists)
+            throw new PlanError(`Input "${Inputs.access}" names app ${grant.app}, which does not exist on the host. Create it first (dokku apps:create ${grant.app}) or remove its line.`, Inputs.access);
+    }
+    // ---- the store app -------------------------------------------------------------------------------
+    if (!store)
+        steps.push({ kind: 'create-app', reason: `the SeaweedFS app ${config.app} does not exist yet` });
+    const storeSteps = [];
+    if (!store?.mounts.some((m) => isDataMount(m, names.storage)))
+        storeSteps.push({ kind: 'mount-storage', storage: names.storage, reason: `${SEAWEED_DATA_DIR} holds every object, the filer and the identities: it must outlive the container` });
+    const adminKey = store?.config[SEAWEED_KEYS.adminAccessKey] || observed.newAdmin.accessKeyId;
+    const adminSecret = store?.config[SEAWEED_KEYS.adminSecretKey] || observed.newAdmin.secretAccessKey;
+    const storeConfig = { [SEAWEED_KEYS.adminAccessKey]: adminKey, [SEAWEED_KEYS.adminSecretKey]: adminSecret, [SEAWEED_KEYS.endpoint]: config.endpoint };
+    if (config.adminPassword !== undefined)
+        storeConfig[SEAWEED_KEYS.adminPassword] = config.adminPassword;
+    const configKeys = Object.keys(storeConfig).filter((key) => store?.config[key] !== storedConfigValue(storeConfig[key], observed.envFile));
+    if (configKeys.length > 0)
+        storeSteps.push({
+            kind: 'set-store-config',
+            keys: configKeys,
+            reason: store?.config[SEAWEED_KEYS.adminAccessKey] ? 'these values differ on the store app' : 'the admin key, set before the S3 port is first reachable (with no identity SeaweedFS allows everything)'
+        });
+    if (config.adminPassword === undefined && store?.config[SEAWEED_KEYS.adminPassword])
+        notices.push(`${config.app} holds ${SEAWEED_KEYS.adminPassword} but input "${Inputs.adminPassword}" is empty: the admin UI is now off; the stored password is left in place.`);
+    if (!store?.checksDisabled)
+        storeSteps.push({ kind: 'disable-checks', reason: 'two containers must never share /data: the old one stops before the new one starts' });
+    const others = Object.entries(store?.scale ?? {}).filter(([type, count]) => type !== 'web' && count > 0);
+    if (store?.scale.web !== 1 || others.length > 0)
+        storeSteps.push({ kind: 'scale-web', reason: 'exactly one web process may open /data' });
+    const ports = storePortMaps(config.domain);
+    if (JSON.stringify([...(store?.ports ?? [])].sort()) !== JSON.stringify(ports))
+        storeSteps.push({ kind: 'set-ports', ports, reason: 'only the S3 port is proxied (the image exposes every component)' });
+    if (!observed.networkExists)
+        storeSteps.push({ kind: 'create-network', network: names.network, reason: 'in-host apps reach the store over it' });
+    if (!store?.networks.postCreate.includes(names.network))
+        storeSteps.push({ kind: 'attach-network', app: config.app, networks: [...(store?.networks.postCreate ?? []), names.network], reason: `the store is not on ${names.network}` });
+    steps.push(...storeSteps);
+    // After the admin key is in the store's config (set above) and before a deploy, which then
+    // carries the routing labels: the store is never public without its identity (§1.2 trap 3).
+    if (config.domain && !store)
+        steps.push({ kind: 'route-domain', domain: config.domain, reason: `the store is new: Caddy routes ${config.domain} to its S3 port from its first deploy` });
+    else if (config.domain && observed.route && observed.route.steps.length > 0)
+        steps.push({ kind: 'route-domain', domain: config.domain, reason: observed.route.steps.join('; ') });
+    if (!store?.deployed)
+        steps.push({ kind: 'deploy-store', reason: 'the store has not been deployed yet' });
+    else if (store.config[SEAWEED_KEYS.wrapper] !== observed.wrapperDigest)
+        steps.push({ kind: 'deploy-store', reason: 'the image or the command line changed' });
+    else if (storeSteps.length > 0)
+        steps.push({ kind: 'restart-store', reason: 'the store runs with its old settings' });
+    if (!config.image.pinned)
+        notices.push(`The image ${config.image.reference} is not pinned by digest: a re-pushed tag would change what runs on the next deploy. Give ${Inputs.image} as ${config.image.reference}@sha256:DIGEST.`);
+    // ---- buckets and identities --------------------------------------------------------------------------
+    const contents = observed.contents ?? { buckets: [], users: {} };
+    for (const bucket of config.buckets)
+        if (!contents.buckets.includes(bucket))
+            steps.push({ kind: 'create-bucket', bucket, reason: 'it does not exist' });
+    const extraBuckets = contents.buckets.filter((b) => !config.buckets.includes(b));
+    if (extraBuckets.length > 0)
+        notes.push(`Buckets not in input "${Inputs.buckets}" are left as they are: ${extraBuckets.join(', ')}.`);
+    const tld = store?.tld ?? '';
+    const internal = internalEndpoint(config.app, tld);
+    // Public: the store's own host name when it has one (the runner may reach it another way).
+    const appEndpoint = config.appEndpoint === 'internal' ? internal : config.domain ? `https://${config.domain}` : config.endpoint;
+    const restarts = [];
+    const deletions = [];
+    const links = [];
+    // The backup identity: read on every bucket, its key kept in the store app's config.
+    if (config.buckets.length > 0) {
+        const backup = contents.users[BACKUP_IDENTITY];
+        identitySteps(steps, BACKUP_IDENTITY, config.buckets, 'read', backup, 'backup-run reads every bucket with it');
+        const held = store?.config[SEAWEED_KEYS.backupAccessKey];
+        const valid = held !== undefined && backup?.keys.includes(held) === true && Boolean(store?.config[SEAWEED_KEYS.backupSecretKey]);
+        if (!valid)
+            steps.push({ kind: 'create-key', user: BACKUP_IDENTITY, holder: config.app, reason: held ? 'the key the store app holds is gone from the store' : 'no backup key yet' });
+        for (const key of backup?.keys ?? [])
+            if (key !== held || !valid)
+                deletions.push({ kind: 'delete-key', user: BACKUP_IDENTITY, accessKeyId: key, reason: 'no longer held by the store app' });
+    }
+    for (const grant of config.access) {
+        const app = observed.apps[grant.app];
+        const user = identityName(grant.app);
+        const existing = contents.users[user];
+        identitySteps(steps, user, grant.buckets, grant.access, existing, `${grant.app}'s identity`);
+        const v = config.envNames;
+        const heldKey = app.config[v.AWS_ACCESS_KEY_ID];
+        const heldValid = heldKey !== undefined && existing?.keys.includes(heldKey) === true && Boolean(app.config[v.AWS_SECRET_ACCESS_KEY]);
+        const rotate = config.rotate.has(grant.app);
+        const newKey = !heldValid || rotate;
+        if (newKey)
+            steps.push({
+                kind: 'create-key',
+                user,
+                holder: grant.app,
+                reason: rotate && heldValid ? 'rotate asks for a new key' : heldKey ? `the key ${grant.app} holds is not in the store` : `${grant.app} has no key yet`
+            });
+        const desired = { AWS_S3_BUCKET: grant.buckets[0], AWS_S3_ENDPOINT: appEndpoint, AWS_REGION: config.region };
+        const changed = Object.keys(desired).filter((k) => app.config[v[k]] !== storedConfigValue(desired[k], observed.envFile)).map((k) => v[k]);
+        if (newKey)
+            changed.unshift(v.AWS_ACCESS_KEY_ID, v.AWS_SECRET_ACCESS_KEY);
+        const appSteps = [];
+        if (changed.length > 0)
+            appSteps.push({ kind: 'link-app', app: grant.app, variables: changed, reason: newKey ? 'a new key' : 'these values differ' });
+        if (config.appEndpoint === 'internal' && !app.networks.postCreate.includes(names.network))
+            appSteps.push({ kind: 'attach-network', app: grant.app, networks: [...app.networks.postCreate, names.network], reason: `${grant.app} must join ${names.network} to resolve ${internal}` });
+        links.push(...appSteps);
+        if (appSteps.length > 0 && app.deployed)
+            restarts.push({ kind: 'restart-app', app: grant.app, reason: `${grant.app} runs with its old environment` });
+        else if (appSteps.length > 0)
+            notes.push(`${grant.app} is not deployed yet: its S3 settings reach it on its first deploy.`);
+        // Old keys go only after the app runs with the new one (restart-app has returned healthy).
+        for (const key of existing?.keys ?? [])
+            if (newKey || key !== heldKey)
+                deletions.push({ kind: 'delete-key', user, accessKeyId: key, reason: key === heldKey ? 'replaced by the new key' : `not held by ${grant.app}` });
+    }
+    const granted = new Set([BACKUP_IDENTITY, ...config.access.map((g) => identityName(g.app))]);
+    const stray = Object.keys(contents.users).filter((u) => u.startsWith('app-') && !granted.has(u));
+    if (stray.length > 0)
+        notes.push(`Identities of apps no longer in input "${Inputs.access}" are left in the store: ${stray.join(', ')} (delete them with SeaweedFS's admin tools when nothing uses them).`);
+    steps.push(...links, ...restarts, ...deletions);
+    return { steps, notices, notes, storeConfig, appEndpoint, internalEndpoint: internal };
+}
+function identitySteps(steps, user, buckets, access, existing, what) {
+    if (!existing)
+        steps.push({ kind: 'create-user', user, reason: `${what} does not exist` });
+    const wanted = identityActions(buckets, access);
+    if (JSON.stringify(existing?.actions ?? []) !== JSON.stringify(wanted))
+        steps.push({ kind: 'set-policy', user, buckets: [...buckets], access, reason: existing ? `it holds ${existing.actions.join(', ') || 'nothing'}` : `${access} on ${buckets.join(', ')}` });
+}
+function isDataMount(mount, storage) {
+    return mount.containerPath === SEAWEED_DATA_DIR && (mount.entryName === storage || mount.hostPath === `/var/lib/dokku/data/storage/${storage}`);
+}
+function stepTitle(config, step) {
+    switch (step.kind) {
+        case 'create-app':
+            return `create the app ${config.app}`;
+        case 'mount-storage':
+            return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid 1000)`;
+        case 'set-store-config':
+            return `set ${step.keys.join(', ')} on ${config.app}`;
+        case 'disable-checks':
+            return `disable zero-downtime checks on ${config.app}`;
+        case 'scale-web':
+            return `scale ${config.app} to exactly one web process`;
+        case 'set-ports':
+            return `map ports ${step.ports.join(' ')} on ${config.app}`;
+        case 'route-domain':
+            return `route ${step.domain} to ${config.app}:${SEAWEED_S3_PORT} through Caddy (tls ${config.tls}; the host's Caddy settings kept)`;
+        case 'create-network':
+            return `create the network ${step.network}`;
+        case 'attach-network':
+            return `attach ${step.app} to ${step.networks.join(', ')}`;
+        case 'deploy-store':
+            return `deploy ${config.app} from ${config.image.reference} (generated wrapper)`;
+        case 'restart-store':
+            return `restart ${config.app}`;
+        case 'create-bucket':
+            return `create bucket ${step.bucket}`;
+        case 'create-user':
+            return `create identity ${step.user}`;
+        case 'set-policy':
+            return `give ${step.user} ${step.access} on ${step.buckets.join(', ')}`;
+        case 'create-key':
+            return `create a key for ${step.user} (held by ${step.holder})`;
+        case 'link-app':
+            return `set ${step.variables.join(', ')} on ${step.app}`;
+        case 'restart-app':
+            return `restart ${step.app}`;
+        case 'delete-key':
+            return `delete key ${step.accessKeyId} of ${step.user}`;
+    }
+}
+function renderPlan(config, plan) {
+    if (plan.steps.length === 0)
+        return ['Nothing to do: the store, its buckets and identities are as asked.'];
+    return [...plan.steps.map((step, i) => `${i + 1}. ${stepTitle(config, step)} — ${step.reason}`), ...plan.notes.map((n) => `note: ${n}`)];
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(3711);
+;// CONCATENATED MODULE: ./src/core/dokku/parse/apps.ts
+
+/** `apps:list --format json` (0.38.21+): `["a","b"]`, `[]` with no apps (docs/dokku-contract.md#apps-list). */
+function parseAppsListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    }
+    if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
+        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+    return data;
+}
+/**
+ * `dokku --quiet apps:list` (older hosts): one app a line, header suppressed. With no apps Dokku
+ * prints ` !     You haven't deployed any applications yet` on stderr and exits 0 (docs/dokku-contract.md#apps-list),
+ * so the stdout is empty. A `=====> My Apps` header (when not quiet) is skipped too.
+ */
+function parseAppsListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/report.ts
+
+/**
+ * Parses the text layouts: Go's `ReportSingleApp` (7 spaces, `Key:` right-padded to
+ * max(longest flag, 31), value) and the bash `printf "%-30s %-25s"` / postgres-redis `%-20s`
+ * layouts (docs/dokku-contract.md#reports, #services, #redis). Header lines (`=====> …`) are skipped; padding
+ * and trailing spaces are dropped, so an empty value reads as ''.
+ */
+function parseReportText(text, prefix) {
+    const report = {};
+    for (const line of text.split('\n')) {
+        if (/^\s*=====> /.test(line))
+            continue;
+        const match = /^\s+([^:\s][^:]*):(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const label = match[1].trim();
+        const flag = label.charAt(0).toLowerCase() + label.slice(1).replaceAll(' ', '-');
+        report[canonicalKey(stripPrefix(flag, prefix))] = match[2].trim();
+    }
+    return report;
+}
+/** Parses `X:report <app> --format json`: one object of strings (docs/dokku-contract.md#reports). */
+function parseReportJson(text, prefix, style) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    }
+    if (data === null || typeof data !== 'object' || Array.isArray(data))
+        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+    const entries = Object.entries(data);
+    const keys = new Set(entries.map(([key]) => key));
+    const report = {};
+    for (const [key, value] of entries) {
+        let name;
+        if (style === 'legacy')
+            name = stripPrefix(key, prefix);
+        else {
+            // 0.38.8+ Go reports emit the legacy `<plugin>-x` key beside `x`: keep one of the two.
+            const rest = stripPrefix(key, prefix);
+            if (rest !== key && keys.has(rest))
+                continue;
+            name = key;
+        }
+        report[canonicalKey(name)] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return report;
+}
+/**
+ * The value printed for a single info flag (`X:report <app> --<flag>`, `postgres:info <svc> --<flag>`):
+ * the raw value plus `\n`, or nothing at all for an empty value in bash reports (docs/dokku-contract.md#reports).
+ */
+function parseSingleValue(text) {
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+function stripPrefix(key, prefix) {
+    return prefix !== null && key.startsWith(`${prefix}-`) ? key.slice(prefix.length + 1) : key;
+}
+function canonicalKey(key) {
+    return key.replaceAll('.', '-');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/version.ts
+
+// docs/dokku-contract.md#version: "Parse with /^dokku version v?(\d+)\.(\d+)\.(\d+)/". Applied per line, and the rest of
+// the word is kept as `raw` so a git-describe build (commits after the tag) stays visible in messages.
+const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
+/** Parses the output of `dokku version`. */
+function parseDokkuVersion(output) {
+    const match = VERSION_LINE.exec(output);
+    if (!match)
+        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
+    return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/version.ts
+
+
+
+/** The oldest Dokku the toolkit supports: `proxy:ports*` are gone and `ports:*` is the only port API (docs/dokku-contract.md#versions). */
+const MIN_SUPPORTED_VERSION = '0.32.0';
+function compareVersions(a, b) {
+    const other = typeof b === 'string' ? toVersion(b) : b;
+    return a.major - other.major || a.minor - other.minor || a.patch - other.patch;
+}
+function version_atLeast(version, minimum) {
+    return compareVersions(version, minimum) >= 0;
+}
+/** Throws a message that tells the user to upgrade when the host is below the supported floor. */
+function assertSupportedVersion(version) {
+    if (!version_atLeast(version, MIN_SUPPORTED_VERSION))
+        throw new UnsupportedDokkuVersionError(`The Dokku host runs version ${version.raw}, older than ${MIN_SUPPORTED_VERSION}, the oldest version dokku-stack supports. ` +
+            `Upgrade Dokku on the host (https://dokku.com/docs/getting-started/upgrading/) and run the workflow again.`);
+}
+function toVersion(text) {
+    const [major, minor, patch] = text.split('.').map(Number);
+    return { major, minor, patch, raw: text };
+}
+function featuresOf(version) {
+    const since = (minimum) => version_atLeast(version, minimum);
+    return {
+        version,
+        buildCapture: since('0.38.0'),
+        appsListJson: since('0.38.21'),
+        psScaleJson: since('0.38.21'),
+        namedStorage: since('0.38.0'),
+        storageDestroyForce: since('0.38.10'),
+        storageDestroyHostDir: since('0.38.27'),
+        dockerOptionsKeepDuplicates: since('0.38.0'),
+        dockerOptionsProcess: since('0.38.0'),
+        globalReports: since('0.38.0'),
+        caddyLabels: since('0.37.0'),
+        caddyGlobalTlsInternal: since('0.38.5'),
+        caddyComputedReport: since('0.38.6'),
+        pluginListJson: since('0.38.22'),
+        builds: since('0.38.0'),
+        resourceBuildProcess: since('0.38.0'),
+        envFile: since(GODOTENV_151_SINCE) ? 'godotenv-1.5.1' : 'godotenv-1.2.0',
+        configImport: since('0.37.0')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/forms.ts
+// How to say a thing to a given Dokku version: pure functions from DokkuFeatures to argv and back
+// from output to values. The client calls these; tests table-test them without any host.
+
+
+
+
+/** Targets a `--global` property or report instead of an app: `dokku.caddy.set(GLOBAL, 'letsencrypt-email', …)`. */
+const GLOBAL = Symbol('dokku --global');
+function targetArg(target) {
+    return target === GLOBAL ? '--global' : target;
+}
+const REPORT_KINDS = {
+    apps: { command: 'apps:report', prefix: 'app', impl: 'go' },
+    ps: { command: 'ps:report', prefix: 'ps', impl: 'go' },
+    ports: { command: 'ports:report', prefix: 'ports', impl: 'go' },
+    proxy: { command: 'proxy:report', prefix: 'proxy', impl: 'go' },
+    network: { command: 'network:report', prefix: 'network', impl: 'go' },
+    resource: { command: 'resource:report', prefix: 'resource', impl: 'go' },
+    storage: { command: 'storage:report', prefix: 'storage', impl: 'bash-until-0.38.0' },
+    dockerOptions: { command: 'docker-options:report', prefix: 'docker-options', impl: 'bash-until-0.38.0' },
+    domains: { command: 'domains:report', prefix: 'domains', impl: 'bash-json-from-0.38.0' },
+    caddy: { command: 'caddy:report', prefix: 'caddy', impl: 'bash-json-from-0.38.0' },
+    checks: { command: 'checks:report', prefix: 'checks', impl: 'bash-json-from-0.38.0' },
+    git: { command: 'git:report', prefix: 'git', impl: 'bash-json-from-0.38.0' },
+    builds: { command: 'builds:report', prefix: 'builds', impl: 'go', since: '0.38.0' },
+    scheduler: { command: 'scheduler:report', prefix: 'scheduler', impl: 'go' }
+};
+/** The argv to read a whole report, and how to read its output. */
+function reportRequest(kind, target, features) {
+    const info = REPORT_KINDS[kind];
+    if (info.since && !version_atLeast(features.version, info.since))
+        throw new DokkuFeatureUnavailableError(`\`${info.command}\``, info.since, features.version.raw);
+    if (target === GLOBAL && !features.globalReports)
+        throw new DokkuFeatureUnavailableError(`\`${info.command} --global\``, '0.38.0', features.version.raw);
+    const json = info.impl === 'go' || version_atLeast(features.version, '0.38.0');
+    const keyStyle = info.impl === 'bash-json-from-0.38.0' || version_atLeast(features.version, '0.38.8') ? 'stripped' : 'legacy';
+    const argv = [info.command, targetArg(target)];
+    return json ? { argv: [...argv, '--format', 'json'], format: 'json', keyStyle, prefix: info.prefix } : { argv, format: 'text', keyStyle, prefix: info.prefix };
+}
+function parseReport(stdout, request) {
+    return request.format === 'json' ? parseReportJson(stdout, request.prefix, request.keyStyle) : parseReportText(stdout, request.prefix);
+}
+// ---------------------------------------------------------------------------------------------
+// apps:list (docs/dokku-contract.md#apps-list)
+/** `apps:list --format json` from 0.38.21, otherwise the quiet text form (global flags go before the command). */
+function appsListArgv(features) {
+    return features.appsListJson ? ['apps:list', '--format', 'json'] : ['--quiet', 'apps:list'];
+}
+function parseAppsList(stdout, features) {
+    return features.appsListJson ? parseAppsListJson(stdout) : parseAppsListText(stdout);
+}
+/** Where Dokku keeps storage directories; the legacy mount form names the host path. */
+const STORAGE_ROOT = '/var/lib/dokku/data/storage';
+/**
+ * Creates the storage directory `name`: `storage:create` (named entry) from 0.38, where
+ * `storage:ensure-directory` is deprecated (0.38.7 warns); `storage:ensure-directory` before.
+ * Both are idempotent.
+ */
+function storageCreateArgv(name, chown, features) {
+    checkStorageName(name);
+    if (typeof chown === 'number' && !(Number.isInteger(chown) && chown >= 0 && chown <= 65535))
+        throw new DokkuArgumentError(`Storage owner uid ${chown} is invalid: use a whole number from 0 to 65535.`);
+    return features.namedStorage
+        ? ['storage:create', name, '--chown', String(chown)]
+        : ['storage:ensure-directory', '--chown', String(chown), name];
+}
+/** Mounts storage `name` at `containerDir`: the named-entry form from 0.38, the `host:container` form before. */
+function storageMountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:mount', app, name, '--container-dir', containerDir]
+        : ['storage:mount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function storageUnmountArgv(app, name, containerDir, features) {
+    checkStorageName(name);
+    return features.namedStorage
+        ? ['storage:unmount', app, name, '--container-dir', containerDir]
+        : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
+}
+function checkStorageName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
+}
+/**
+ * Destroys the named storage entry `name` (0.38.0+). `--force` (skip the confirmation prompt) exists
+ * only from 0.38.10: dokku v0.38.0 plugins/storage/src/subcommands/subcommands.go parses
+ * `storage:destroy` with a flag set that has no flags at all, so pflag answers "unknown flag: --force"
+ * with exit 2; the command never prompted before 0.38.10, so nothing replaces the flag there.
+ * `--destroy-host-dir` exists from 0.38.27 (dokku v0.38.27, same file); `hostDir` says whether it
+ * was sent.
+ */
+function storageDestroyArgv(name, options, features) {
+    if (!features.namedStorage)
+        throw new DokkuFeatureUnavailableError('`storage:destroy`', '0.38.0', features.version.raw);
+    checkStorageName(name);
+    const hostDir = (options.destroyHostDir ?? false) && features.storageDestroyHostDir;
+    return { argv: ['storage:destroy', name, ...(features.storageDestroyForce ? ['--force'] : []), ...(hostDir ? ['--destroy-host-dir'] : [])], hostDir };
+}
+/** `storage:list <app> --format json` exists on every supported version (bash before 0.38, without `entry_name`). */
+function storageListArgv(app) {
+    return ['storage:list', app, '--format', 'json'];
+}
+// ---------------------------------------------------------------------------------------------
+// caddy (docs/dokku-contract.md#caddy)
+const CADDY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval', 'tls-internal'];
+/** Keys only `--global` may set: 0.38.3+ refuses them per app, older versions accept and ignore them. */
+const CADDY_GLOBAL_ONLY_KEYS = ['image', 'letsencrypt-email', 'letsencrypt-server', 'log-level', 'polling-interval'];
+function caddySetArgv(target, key, value, features) {
+    if (!CADDY_KEYS.includes(key))
+        throw new DokkuArgumentError(`Unknown caddy property "${String(key)}"; valid: ${CADDY_KEYS.join(', ')}.`);
+    if (target !== GLOBAL && CADDY_GLOBAL_ONLY_KEYS.includes(key))
+        throw new DokkuArgumentError(`The caddy property "${key}" can only be set globally; Dokku before 0.38.3 would accept it for app "${target}" and ignore it.`);
+    if (target === GLOBAL && key === 'tls-internal' && !features.caddyGlobalTlsInternal)
+        throw new DokkuFeatureUnavailableError('`caddy:set --global tls-internal`', '0.38.5', features.version.raw);
+    return value === undefined ? ['caddy:set', targetArg(target), key] : ['caddy:set', targetArg(target), key, value];
+}
+/**
+ * Reads caddy settings from a caddy report. For an app the effective value is the `computed-*`
+ * key where the version has one (all keys from 0.38.6, `tls-internal` from 0.38.5), else the plain
+ * key, which held the effective value up to 0.38.5. For `GLOBAL` (0.38.6+) the raw `global-*`
+ * values: 0.38.0–0.38.5 `--global` keeps only `*-global-*` flags, of which there were none useful.
+ */
+function caddySettingsFromReport(report, target, features) {
+    if (target === GLOBAL && !features.caddyComputedReport)
+        throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+    const read = (key) => (target === GLOBAL ? report[`global-${key}`] : (report[`computed-${key}`] ?? report[key])) ?? '';
+    return {
+        image: read('image'),
+        letsencryptEmail: read('letsencrypt-email'),
+        letsencryptServer: read('letsencrypt-server'),
+        logLevel: read('log-level'),
+        pollingInterval: read('polling-interval'),
+        tlsInternal: read('tls-internal')
+    };
+}
+// ---------------------------------------------------------------------------------------------
+// git:report deploy-branch
+/**
+ * The app's deploy branch as configured (not a fallback), read from `git:report`, or undefined
+ * when unset or when the report cannot tell. From 0.38.4 `deploy-branch` is the raw property (dokku
+ * v0.38.4 plugins/git/internal-functions:381, v0.38.27 plugins/git/report.go reportDeployBranch).
+ * Up to 0.38.3 it is the property with a `master` default (dokku v0.37.5
+ * plugins/git/internal-functions:309), so `master` there means "master or unset". Dokku deploys the
+ * app's branch, else the global one, else master (v0.37.5 internal-functions fn-git-deploy-branch):
+ * when the global one (also `master`-defaulted) is master, both readings deploy master, so `master`
+ * is reported; otherwise the report cannot tell, and undefined makes the caller set the branch.
+ */
+function configuredDeployBranch(report, features) {
+    const branch = report['deploy-branch'] || undefined;
+    if (atLeast(features.version, '0.38.4') || branch !== 'master')
+        return branch;
+    return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
+
+
+
+
+
+const CHANGED = Object.freeze({ changed: true });
+function unchanged(reason) {
+    return { changed: false, reason };
+}
+/** Runs dokku commands for the client and turns their failures into typed errors. */
+class DokkuRunner {
+    features;
+    logger;
+    executor;
+    constructor(executor, logger, features) {
+        this.executor = executor;
+        this.logger = logger;
+        this.features = features;
+    }
+    /** Runs the command; never throws for an exit code (callers decide what each code means). */
+    async run(invocation) {
+        if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
+            throw new RootRequiredError(invocation.argv.join(' '));
+        this.logger.debug(`running ${this.display(invocation)}`);
+        const options = {};
+        if (invocation.stdin !== undefined)
+            options.stdin = invocation.stdin;
+        if (invocation.stdout !== undefined)
+            options.stdout = invocation.stdout;
+        if (invocation.timeoutMs !== undefined)
+            options.timeoutMs = invocation.timeoutMs;
+        const emitters = [];
+        const onOutput = invocation.onOutput;
+        if (onOutput) {
+            const filter = invocation.echoesConfig ? new ConfigEchoFilter() : undefined;
+            const emit = (line) => {
+                const shown = filter ? filter.line(line) : line;
+                if (shown !== undefined)
+                    onOutput(secrets_redact(maskUrlCredentials(shown)));
+            };
+            const out = new LineEmitter(emit);
+            const err = new LineEmitter(emit);
+            emitters.push(out, err);
+            options.onStdout = (chunk) => out.push(chunk);
+            options.onStderr = (chunk) => err.push(chunk);
+        }
+        try {
+            return await this.executor.run([...invocation.argv], options);
+        }
+        finally {
+            for (const emitter of emitters)
+                emitter.flush();
+        }
+    }
+    /** Runs the command and throws unless it exits 0. */
+    async runOk(invocation) {
+        const result = await this.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result);
+        return result;
+    }
+    /** The typed error for a failed command: AppNotFoundError for exit 20, DeployLockedError for a lock collision. */
+    failure(invocation, result, reason) {
+        const params = this.errorParams(invocation, result, reason);
+        if (result.code === 20 && invocation.app !== undefined)
+            return new AppNotFoundError(invocation.app, params);
+        if (invocation.deploy && invocation.app !== undefined && mentions(result, 'currently has a deploy lock in place'))
+            return new DeployLockedError(invocation.app, params);
+        return new DokkuCommandError(params);
+    }
+    errorParams(invocation, result, reason) {
+        const sanitize = (text) => sanitizeOutput(text, { echoesConfig: invocation.echoesConfig ?? false });
+        const params = {
+            command: this.display(invocation),
+            exitCode: result.code,
+            stdout: sanitize(result.stdout),
+            stderr: sanitize(result.stderr),
+            failureOnStdout: (invocation.deploy ?? false) && this.features.buildCapture
+        };
+        if (reason !== undefined)
+            params.reason = reason;
+        return params;
+    }
+    /** Reads a whole `:report` in the form the host's version prints best (forms.ts). */
+    async report(kind, target) {
+        const request = reportRequest(kind, target, this.features);
+        const invocation = target === GLOBAL ? { argv: request.argv } : { argv: request.argv, app: target };
+        const result = await this.runOk(invocation);
+        return parseReport(result.stdout, request);
+    }
+    /** `dokku …` as people should see it: quoted, secrets elided, redacted. */
+    display(invocation) {
+        return secrets_redact(['dokku', ...(invocation.shown ?? invocation.argv)].map(posixQuote).join(' '));
+    }
+}
+// Names are checked before anything is sent, so that a bad name fails with a clear message
+// instead of an argument Dokku would read differently.
+function checkApp(app) {
+    if (!APP_NAME.test(app))
+        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    return app;
+}
+function checkService(service) {
+    if (!SERVICE_NAME.test(service))
+        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    return service;
+}
+function checkConfigKey(key) {
+    if (!CONFIG_KEY.test(key))
+        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    return key;
+}
+function checkTarget(target) {
+    return target === GLOBAL ? target : checkApp(target);
+}
+/** Rejects an argument Dokku would read as a flag of its own (a value starting with `-`). */
+function checkNotFlag(what, value) {
+    if (value.startsWith('-'))
+        throw new DokkuArgumentError(`${what} "${value}" cannot start with "-": Dokku would read it as a flag.`);
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/apps.ts
+
+
+
+/** `apps:*` (docs/dokku-contract.md#apps, #deploy-lock, #apps-clone). */
+class AppsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `apps:exists`: exit 0 = yes, 20 = no. */
+    async exists(app) {
+        const invocation = { argv: ['apps:exists', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 20)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** Every app, sorted as Dokku sorts them; `[]` when there are none (which Dokku reports on stderr with exit 0). */
+    async list() {
+        const result = await this.dokku.runOk({ argv: appsListArgv(this.dokku.features) });
+        return parseAppsList(result.stdout, this.dokku.features);
+    }
+    /** `apps:create`; `unchanged('exists')` for Dokku's "Name is already taken" (exit 1). */
+    async create(app) {
+        const invocation = { argv: ['apps:create', checkApp(app)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the app unless it exists (checks first, so no failure is logged on the host). */
+    async ensure(app) {
+        return (await this.exists(app)) ? unchanged('up-to-date') : this.create(app);
+    }
+    /** `apps:destroy --force`: linked services survive and lose the app from their links. Missing app → AppNotFoundError. */
+    async destroy(app) {
+        await this.dokku.runOk({ argv: ['apps:destroy', '--force', checkApp(app)], app });
+    }
+    async report(app) {
+        const report = await this.dokku.report('apps', checkApp(app));
+        const createdAt = report['created-at'] ?? '';
+        return {
+            createdAt: /^\d+$/.test(createdAt) ? Number(createdAt) : undefined,
+            deploySource: report['deploy-source'] ?? '',
+            deploySourceMetadata: report['deploy-source-metadata'] ?? '',
+            dir: report['dir'] ?? '',
+            locked: report['locked'] === 'true'
+        };
+    }
+    /**
+     * `apps:clone [--skip-deploy] [--ignore-existing] <old> <new>` (docs/dokku-contract.md#apps-clone). The clone shares
+     * the source's linked services and storage, and gets default domains. `unchanged('exists')`
+     * when the target exists: Dokku then changes nothing (with --ignore-existing it exits 0, without it 1).
+     */
+    async clone(source, target, options = {}) {
+        const argv = ['apps:clone'];
+        if (options.skipDeploy)
+            argv.push('--skip-deploy');
+        if (options.ignoreExisting)
+            argv.push('--ignore-existing');
+        argv.push(checkApp(source), checkApp(target));
+        const invocation = { argv, app: source, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if ((result.code === 0 || result.code === 1) && mentions(result, 'Name is already taken'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:lock`: a marker only; it blocks no deploy, and the next deploy deletes it (docs/dokku-contract.md#deploy-lock). */
+    async lock(app) {
+        await this.dokku.runOk({ argv: ['apps:lock', checkApp(app)], app });
+    }
+    /** `apps:unlock`; `unchanged('absent')` when there was no lock ("Unable to remove deploy lock", exit 1). */
+    async unlock(app) {
+        const invocation = { argv: ['apps:unlock', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Unable to remove deploy lock'))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** `apps:locked`: exit 0 = a lock file exists, 1 = none ("Deploy lock does not exist"), 20 = no such app. */
+    async locked(app) {
+        const invocation = { argv: ['apps:locked', checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1)
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
+function parseBuildsReport(report) {
+    const exitCode = report['build-exit-code'] ?? '';
+    return {
+        id: report['build-id'] ?? '',
+        kind: report['build-kind'] ?? '',
+        status: report['build-status'] ?? '',
+        source: report['build-source'] ?? '',
+        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
+        startedAt: report['build-started-at'] ?? '',
+        finishedAt: report['build-finished-at'] ?? ''
+    };
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
+
+
+
+
+/** `builds:*` (docs/dokku-contract.md#builds; Dokku 0.38+): records and captured logs of builds and deploys. */
+class BuildsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The most recent build record (`builds:report <app>`). */
+    async report(app) {
+        this.require();
+        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
+    }
+    /**
+     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
+     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
+     * not return when it ends (docs/dokku-contract.md#builds); the timeout (default 60 s) bounds a still-running one.
+     */
+    async output(app, buildId, options = {}) {
+        this.require();
+        if (!/^[a-z0-9]+$/.test(buildId))
+            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
+        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
+        return sanitizeOutput(result.stdout);
+    }
+    /**
+     * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
+     * group) and removes the lock file. Outcome `unchanged('absent')` when nothing was deploying or the
+     * build had already ended (docs/dokku-contract.md#builds).
+     */
+    async cancel(app) {
+        this.require();
+        const result = await this.dokku.runOk({ argv: ['builds:cancel', checkApp(app)], app });
+        return mentions(result, 'Killing app deploy') ? CHANGED : unchanged('absent');
+    }
+    require() {
+        if (!this.dokku.features.builds)
+            throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
+    }
+}
+/** `logs:failed` (docs/dokku-contract.md#logs-failed). */
+class LogsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
+     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
+     * Build failures leave nothing here: read `builds.output` for those.
+     */
+    /**
+     * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
+     * masked. For error messages when an app does not come up (no container: '').
+     */
+    async recent(app, lines) {
+        if (!Number.isInteger(lines) || lines < 1 || lines > 10_000)
+            throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
+        const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
+        return sanitizeOutput(result.stdout).trim();
+    }
+    async failed(app) {
+        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
+        if (mentions(result, 'No failed containers found'))
+            return '';
+        return sanitizeOutput(result.stdout
+            .split('\n')
+            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
+            .join('\n')).trim();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/caddy.ts
+/**
+ * `caddy:labels:show <app>` (0.37+, docs/dokku-contract.md#caddy-labels): `=====> web caddy labels` then `       label=value`
+ * lines; with no labels only a ` !     No caddy labels set for web` warning on stderr, exit 0.
+ */
+function parseCaddyLabels(stdout) {
+    const labels = {};
+    for (const line of stdout.split('\n')) {
+        if (/^\s*(=====>|-----> | !)/.test(line))
+            continue;
+        const trimmed = line.trim();
+        const eq = trimmed.indexOf('=');
+        if (eq <= 0)
+            continue;
+        labels[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
+    }
+    return labels;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
+
+
+
+
+
+
+/**
+ * The built-in caddy proxy (docs/dokku-contract.md#caddy). Routes are labels on web containers, applied at
+ * deploy time: label, domain and port changes need a redeploy or `ps:rebuild`. Global settings
+ * (image, letsencrypt-*, log-level, polling-interval) need `caddy:stop` then `caddy:start`.
+ */
+class CaddyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `caddy:set <app>|--global <key> [<value>]`; no value unsets. Global-only keys are refused for
+     * an app before anything is sent (Dokku < 0.38.3 would accept and ignore them).
+     */
+    async set(target, key, value) {
+        const argv = caddySetArgv(checkTarget(target), key, value, this.dokku.features);
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** The settings in effect for an app, or (`GLOBAL`, 0.38.6+) the raw global values ('' when unset). */
+    async report(target) {
+        const features = this.dokku.features;
+        if (target === GLOBAL && !features.caddyComputedReport)
+            throw new DokkuFeatureUnavailableError('Reading global caddy settings (`caddy:report --global`)', '0.38.6', features.version.raw);
+        const report = await this.dokku.report('caddy', checkTarget(target));
+        return caddySettingsFromReport(report, target, features);
+    }
+    /**
+     * `caddy:labels:add <app> <label> <value>` (0.37+): replaces the label's value; applied at the next
+     * deploy. An empty value cannot pass the dokku user's forced command (docs/dokku-contract.md#forced-command) and is refused by the transport.
+     */
+    async addLabel(app, label, value) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:add', checkApp(app), checkLabel(label), value], app });
+    }
+    /** `caddy:labels:remove <app> <label>` (0.37+), idempotent. */
+    async removeLabel(app, label) {
+        this.requireLabels();
+        await this.dokku.runOk({ argv: ['caddy:labels:remove', checkApp(app), checkLabel(label)], app });
+    }
+    /** `caddy:labels:show <app>` (0.37+): label → value; `{}` when none are set. */
+    async labels(app) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
+        return parseCaddyLabels(result.stdout);
+    }
+    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
+    async label(app, label) {
+        this.requireLabels();
+        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
+        return parseSingleValue(result.stdout);
+    }
+    /**
+     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
+     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
+     */
+    async ensureLabels(app, desired, options = {}) {
+        const current = await this.labels(app);
+        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
+        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
+        for (const [label, value] of stale)
+            await this.addLabel(app, label, value);
+        for (const label of extra)
+            await this.removeLabel(app, label);
+        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
+    async start() {
+        await this.dokku.runOk({ argv: ['caddy:start'] });
+    }
+    /** `caddy:stop` (idempotent). */
+    async stop() {
+        await this.dokku.runOk({ argv: ['caddy:stop'] });
+    }
+    /**
+     * `caddy:logs --num N`: `docker logs caddy-caddy-1`, whose container writes its log to stderr.
+     * `running: false` when Docker has no such container (never started, or `caddy:stop` removed it).
+     */
+    async logs(lines = 100) {
+        if (!Number.isInteger(lines) || lines < 1)
+            throw new DokkuArgumentError(`caddy:logs needs a positive number of lines, not ${lines}.`);
+        const invocation = { argv: ['caddy:logs', '--num', String(lines)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return { running: true, text: `${result.stdout}${result.stderr}` };
+        if (mentions(result, 'No such container'))
+            return { running: false, text: '' };
+        throw this.dokku.failure(invocation, result);
+    }
+    requireLabels() {
+        if (!this.dokku.features.caddyLabels)
+            throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw);
+    }
+}
+function checkLabel(label) {
+    // `@` starts a named matcher (caddy.@api.path); it passes the forced command's re-parsing intact.
+    if (!/^[A-Za-z0-9_.@-]+$/.test(label) || label.startsWith('-'))
+        throw new DokkuArgumentError(`"${label}" is not a caddy label name: use letters, digits, ".", "_", "-" and "@" (e.g. caddy.handle_path).`);
+    return label;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
+
+
+
+function processList(processTypes) {
+    for (const type of processTypes)
+        if (!/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+    return processTypes.length === 0 ? [] : [processTypes.join(',')];
+}
+/** `checks:*` (docs/dokku-contract.md#checks). Health checks themselves belong in app.json; `checks:set` only knows `wait-to-retire`. */
+class ChecksCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `checks:disable <app> [types]`: old containers stop before new ones start (idempotent). Needed for
+     * singletons holding a data directory, such as a single-node database (docs/dokku-contract.md#cockroach-app).
+     */
+    async disable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:enable <app> [types]` (idempotent). */
+    async enable(app, processTypes = []) {
+        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
+    }
+    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
+    async set(target, key, value) {
+        if (key !== 'wait-to-retire')
+            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).');
+        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
+        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('checks', checkApp(app));
+        const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+        return {
+            disabled: list(raw['disabled-list']),
+            skipped: list(raw['skipped-list']),
+            waitToRetire: raw['computed-wait-to-retire'] ?? raw['wait-to-retire'] ?? '',
+            raw
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
+
+
+
+
+
+/**
+ * `config:set --encoded [--no-restart] <app> K=base64(v)…`: every value goes base64-encoded, so no
+ * value travels as a plain argument (DESIGN "Secrets"), and the shown argv carries none.
+ */
+function configSetArgv(app, values, options = {}) {
+    const keys = Object.keys(values).map(checkConfigKey);
+    if (keys.length === 0)
+        throw new DokkuArgumentError('config:set needs at least one value.');
+    const head = ['config:set', '--encoded', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+    return {
+        argv: [...head, ...keys.map((key) => `${key}=${Buffer.from(values[key], 'utf8').toString('base64')}`)],
+        shown: [...head, ...keys.map((key) => `${key}=***`)]
+    };
+}
+/** `config:*` (docs/dokku-contract.md#config). Output is never shown unfiltered: Dokku echoes values in clear. */
+class ConfigCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `config:export --format json <app>`; URL passwords inside values are registered as secrets. */
+    async export(app) {
+        const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
+        return parseConfigJson(result.stdout);
+    }
+    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
+    async get(app, key) {
+        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return parseSingleValue(result.stdout);
+        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
+            return undefined;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
+     * restart failing makes config:set still exit 0 with "Failure while restarting app" (docs/dokku-contract.md#config-set):
+     * that is raised as UnfulfilledCommandError (the values are saved).
+     */
+    async set(app, values, options = {}) {
+        if (Object.keys(values).length === 0)
+            return unchanged('up-to-date');
+        this.checkStorable(values);
+        const { argv, shown } = configSetArgv(app, values, options);
+        return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
+    async unset(app, keys, options = {}) {
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        const argv = ['config:unset', ...(options.restart ? [] : ['--no-restart']), checkApp(app), ...keys.map(checkConfigKey)];
+        return this.runConfigChange({ argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * `config:import --format json [--replace] [--no-restart] <app> -` with the values on stdin: for
+     * values too large for an argument. `replace` drops every key not given (with no values at all: `config:clear`). Dokku 0.37+.
+     */
+    async import(app, values, options = {}) {
+        if (!this.dokku.features.configImport)
+            throw new DokkuFeatureUnavailableError('`config:import`', '0.37.0', this.dokku.features.version.raw);
+        for (const key of Object.keys(values))
+            checkConfigKey(key);
+        this.checkStorable(values);
+        if (Object.keys(values).length === 0) {
+            if (!options.replace)
+                return unchanged('up-to-date');
+            // Dokku refuses an empty import (" !     No config vars to set", exit 1, docs/dokku-contract.md#config-import):
+            // replacing every value with none is `config:clear [--no-restart] <app>` (docs/dokku-contract.md#config-unset).
+            const clear = ['config:clear', ...(options.restart ? [] : ['--no-restart']), checkApp(app)];
+            return this.runConfigChange({ argv: clear, app, deploy: options.restart ?? false, onOutput: options.onOutput });
+        }
+        const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
+        return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
+     * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
+     * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
+     */
+    async ensure(app, desired) {
+        this.checkStorable(desired);
+        const current = await this.export(app);
+        const format = this.dokku.features.envFile;
+        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key], format));
+        for (const key of keys) {
+            const value = desired[key];
+            if (storedConfigValue(value, format) !== value)
+                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
+        }
+        if (keys.length === 0)
+            return { ...unchanged('up-to-date'), keys };
+        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
+        return { ...CHANGED, keys };
+    }
+    /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */
+    checkStorable(values) {
+        const message = unstorableConfigMessage(values, this.dokku.features.envFile);
+        if (message !== undefined)
+            throw new DokkuArgumentError(message);
+    }
+    async runConfigChange(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed; the config values were saved', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
+
+const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
+/**
+ * Reads the docker-options report (docs/dokku-contract.md#docker-options-report). The JSON report of recent 0.38 releases
+ * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
+ * entries joined by spaces, which is split back into entries at flag boundaries, as
+ * `docker-options:add` itself splits them.
+ */
+function parseDockerOptionsReport(report) {
+    return { build: dockerOptionEntries(report, 'build'), deploy: dockerOptionEntries(report, 'deploy'), run: dockerOptionEntries(report, 'run') };
+}
+/** The entries stored under one report key: a phase, or `deploy-<process>` for per-process options (0.38+). */
+function dockerOptionEntries(report, key) {
+    const list = report[`${key}-list`];
+    if (list === undefined)
+        return splitDockerOptionEntries(report[key] ?? '');
+    let entries;
+    try {
+        entries = JSON.parse(list);
+    }
+    catch {
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    }
+    if (entries === null)
+        return [];
+    if (!Array.isArray(entries))
+        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+    return entries.map((entry) => splitShellWords(String(entry)));
+}
+/**
+ * Splits an option string into entries the way `docker-options:add` stores them: shell words
+ * (quotes honoured, nothing expanded), a new entry at every word that starts with `-`.
+ * `"--label a=b --label c=d"` → `[["--label","a=b"],["--label","c=d"]]`.
+ */
+function splitDockerOptionEntries(text) {
+    const entries = [];
+    for (const word of splitShellWords(text)) {
+        const current = entries.at(-1);
+        if (word.startsWith('-') || current === undefined)
+            entries.push([word]);
+        else
+            current.push(word);
+    }
+    return entries;
+}
+/** POSIX shell word splitting without any expansion: single quotes, double quotes and backslashes. */
+function splitShellWords(text) {
+    const words = [];
+    let word = '';
+    let inWord = false;
+    let quote = null;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quote === "'") {
+            if (c === "'")
+                quote = null;
+            else
+                word += c;
+        }
+        else if (quote === '"') {
+            if (c === '"')
+                quote = null;
+            else if (c === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]))
+                word += text[++i];
+            else
+                word += c;
+        }
+        else if (c === "'" || c === '"') {
+            quote = c;
+            inWord = true;
+        }
+        else if (c === '\\' && i + 1 < text.length) {
+            word += text[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(word);
+            word = '';
+            inWord = false;
+        }
+        else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (quote !== null)
+        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
+    if (inWord)
+        words.push(word);
+    return words;
+}
+/** Whether `entry` (shell words) is stored in `entries`, comparing word by word so quoting differences do not matter. */
+function hasDockerOption(entries, entry) {
+    return entries.some((stored) => stored.length === entry.length && stored.every((word, i) => word === entry[i]));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
+
+
+
+
+/**
+ * `docker-options:*` (docs/dokku-contract.md#docker-options). Changes apply to containers created afterwards (deploy or
+ * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
+ * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
+ */
+class DockerOptionsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, docs/dokku-contract.md#global-flags). */
+    async add(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
+    }
+    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
+    async remove(app, phases, option, scope = {}) {
+        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
+    }
+    /** The stored entries per phase, as shell words. */
+    async report(app) {
+        return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
+    }
+    /** Adds, per phase, only the entries of `option` that are not stored yet. */
+    async ensure(app, phases, option, scope = {}) {
+        const missing = await this.diff(app, phases, option, scope, false);
+        for (const [phase, entries] of missing)
+            await this.add(app, [phase], render(entries), scope);
+        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Removes, per phase, the entries of `option` that are stored. */
+    async ensureAbsent(app, phases, option, scope = {}) {
+        const present = await this.diff(app, phases, option, scope, true);
+        for (const [phase, entries] of present)
+            await this.remove(app, [phase], render(entries), scope);
+        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
+    }
+    /** Per phase, the entries of `option` whose presence equals `stored`. */
+    async diff(app, phases, option, scope, stored) {
+        const wanted = splitDockerOptionEntries(option);
+        const report = await this.dokku.report('dockerOptions', checkApp(app));
+        const result = [];
+        for (const phase of checkPhases(phases, scope)) {
+            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
+            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
+            if (entries.length > 0)
+                result.push([phase, entries]);
+        }
+        return result;
+    }
+    argv(command, app, phases, option, scope) {
+        if (option.trim() === '')
+            throw new DokkuArgumentError('A docker option is required.');
+        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
+        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
+    }
+}
+function checkPhases(phases, scope) {
+    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
+        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
+    if (scope.process && phases.some((p) => p !== 'deploy'))
+        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
+    return phases;
+}
+function checkProcess(process, available, version) {
+    if (!available)
+        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
+    if (!/^[A-Za-z0-9_-]+$/.test(process))
+        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
+    return process;
+}
+/** Entries back to one option string that Dokku tokenises into the same words. */
+function render(entries) {
+    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
+
+
+
+
+
+const GIT_KEYS = ['archive-max-files', 'archive-max-size', 'deploy-branch', 'keep-git-dir', 'rev-env-var', 'source-image'];
+/**
+ * `git:*` (docs/dokku-contract.md#git, #git-from-archive). The forced command splits git commands on whitespace
+ * with no quoting (docs/dokku-contract.md#forced-command), so no argument may contain whitespace; the transport refuses such
+ * arguments before sending. All deploy commands take the deploy lock and fail at once if another
+ * deploy holds it (DeployLockedError).
+ */
+class GitCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `git:from-image <app> <image>`: commits `FROM <image>` and deploys. `unchanged('no-changes')`
+     * when the image reference equals the deployed one (exit 1 "No changes detected", since 0.29.3);
+     * `force` only forces the pull, it never redeploys the same reference (docs/dokku-contract.md#git-from-image). Use
+     * immutable tags or digests, or `ps.rebuild` to redeploy.
+     */
+    async fromImage(app, image, options = {}) {
+        const argv = ['git:from-image', ...(options.force ? ['--force'] : []), checkApp(app), checkNotFlag('Image', image)];
+        return this.deploy({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:from-archive [--archive-type t] <app> --` with the archive streamed on stdin (a literal `--`
+     * selects stdin; `-` would be taken as a URL, docs/dokku-contract.md#git-from-archive). The archive is the complete new tree.
+     */
+    async fromArchive(app, archive, options = {}) {
+        const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
+        return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
+    }
+    /**
+     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
+     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
+     * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
+     * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
+     */
+    async sync(app, repository, options = {}) {
+        const build = options.build ?? 'always';
+        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
+        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
+        if (options.ref !== undefined)
+            argv.push(checkNotFlag('Git ref', options.ref));
+        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
+            return unchanged('build-skipped');
+        return CHANGED;
+    }
+    /**
+     * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
+     * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
+     * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").
+     */
+    async set(target, key, value) {
+        if (!GIT_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown git property "${String(key)}"; valid: ${GIT_KEYS.join(', ')}.`);
+        if (key.startsWith('archive-max-') && !version_atLeast(this.dokku.features.version, '0.38.2'))
+            throw new DokkuFeatureUnavailableError(`The git property "${key}" (archive size limits)`, '0.38.2', this.dokku.features.version.raw);
+        const argv = ['git:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /**
+     * `git:report`: keys such as `deploy-branch`, `computed-deploy-branch` (0.38+), `sha` (full sha
+     * of the repository HEAD; may be empty for push apps, docs/dokku-contract.md#deployed-state), `source-image`, `rev-env-var`.
+     */
+    async report(target) {
+        return this.dokku.report('git', checkTarget(target));
+    }
+    async deploy(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'No changes detected'))
+            return unchanged('no-changes');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/network.ts
+
+
+
+
+const NETWORK_KEYS = ['attach-post-create', 'attach-post-deploy', 'initial-network', 'bind-all-interfaces', 'static-web-listener', 'tld'];
+function checkNetwork(network) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network))
+        throw new DokkuArgumentError(`"${network}" is not a valid network name: use letters, digits, "_", "." and "-", starting with a letter or digit.`);
+    return network;
+}
+/** `network:*` (docs/dokku-contract.md#network). Apps on a non-bridge network are reachable as `<app>.<process>` (e.g. `crdb.web`). */
+class NetworkCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `network:exists`: exit 0 = yes, 1 = no ("Network does not exist"). */
+    async exists(network) {
+        const invocation = { argv: ['network:exists', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `network:create`; `unchanged('exists')` when Docker reports the network already exists (exit 1 in Dokku). */
+    async create(network) {
+        const invocation = { argv: ['network:create', checkNetwork(network)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the network unless it exists. */
+    async ensure(network) {
+        return (await this.exists(network)) ? unchanged('up-to-date') : this.create(network);
+    }
+    /**
+     * `network:set <app>|--global <key> [<value>…]`: `attach-post-create` / `attach-post-deploy` take several
+     * networks. No values unsets. Existence is not checked by Dokku; applies on the next deploy.
+     */
+    async set(target, key, ...values) {
+        if (!NETWORK_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown network property "${String(key)}"; valid: ${NETWORK_KEYS.join(', ')}.`);
+        const argv = ['network:set', targetArg(checkTarget(target)), key, ...values];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `network:report`: keys such as `attach-post-create`, `computed-attach-post-create` (0.38+), `web-listeners`. */
+    async report(app) {
+        return this.dokku.report('network', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/plugins.ts
+
+// plugn list: printf "  %-20s %-5s %-10s %s\n" name version enabled|disabled description (docs/dokku-contract.md#plugins).
+// Long names and versions overflow their columns, so the columns are found by the
+// enabled|disabled word rather than by position.
+const PLUGIN_LINE = /^\s+(\S+)\s+(\S*?)\s*\b(enabled|disabled)\b\s?(.*)$/;
+/** `plugin:list` text output; lines that are not plugin rows (such as a `plugn: dev` header) are skipped. */
+function parsePluginListText(stdout) {
+    const plugins = [];
+    for (const line of stdout.split('\n')) {
+        const match = PLUGIN_LINE.exec(line);
+        if (!match)
+            continue;
+        plugins.push({ name: match[1], version: match[2], enabled: match[3] === 'enabled', description: match[4].trim() });
+    }
+    return plugins;
+}
+/** `plugin:list --format json` (0.38.22+): `[{"name","version","enabled":bool,"core":bool,"description",…}]`. */
+function parsePluginListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    }
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.name !== 'string')
+            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
+        return {
+            name: item.name,
+            version: typeof item.version === 'string' ? item.version : '',
+            enabled: item.enabled === true,
+            description: typeof item.description === 'string' ? item.description : ''
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/plugins.ts
+
+
+
+
+/**
+ * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
+ * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
+ */
+function pluginNameFromUrl(url) {
+    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
+    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
+}
+function checkPluginName(name) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+        throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
+    return name;
+}
+/** `plugin:*` (docs/dokku-contract.md#plugins). Everything but `list` must run as root and is refused up front over the dokku user. */
+class PluginCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** `plugin:list` (works as the dokku user); JSON from 0.38.22. */
+    async list() {
+        const json = this.dokku.features.pluginListJson;
+        const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
+        return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
+    }
+    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
+    async installed(name) {
+        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !mentions(result, 'must be run as root'))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /**
+     * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
+     * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
+     */
+    async install(url, options = {}) {
+        if (!/^(https:|git|ssh:|file:)|\.(tar\.gz|tgz)$/.test(url))
+            throw new DokkuArgumentError(`"${url}" is not a plugin URL Dokku accepts (https:, git…, ssh:, file:, or a .tar.gz/.tgz).`);
+        const argv = ['plugin:install', url];
+        if (options.committish !== undefined)
+            argv.push('--committish', options.committish);
+        if (options.name !== undefined)
+            argv.push('--name', checkPluginName(options.name));
+        const invocation = { argv, rootOnly: true };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Installs the plugin unless `plugin:installed` says it is there. */
+    async ensureInstalled(url, options = {}) {
+        const name = options.name ?? pluginNameFromUrl(url);
+        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/proxies.ts
+
+/**
+ * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
+ * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
+ * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
+ */
+class NginxCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async stop() {
+        await this.dokku.runOk({ argv: ['nginx:stop'] });
+    }
+    async start() {
+        await this.dokku.runOk({ argv: ['nginx:start'] });
+    }
+}
+/** `scheduler:report` (Go; keys `selected`, `global-selected`, `computed-selected`, default `docker-local`). */
+class SchedulerCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** The scheduler the app deploys with: `docker-local`, `k3s`, … */
+    async selected(app) {
+        const report = await this.dokku.report('scheduler', checkApp(app));
+        return report['computed-selected'] || report['scheduler-computed-selected'] || report['selected'] || 'docker-local';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/ps.ts
+
+/** `ps:scale <app> --format json` (0.38.21+): `[{"process_type":"web","quantity":1}]`, `[]` when nothing is set. */
+function parseScaleJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return {};
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+    const scale = {};
+    for (const entry of data) {
+        const item = (entry ?? {});
+        if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
+            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
+        scale[item.process_type] = item.quantity;
+    }
+    return scale;
+}
+/**
+ * `ps:scale <app>` text (docs/dokku-contract.md#ps-scale): `-----> Scaling for web`, `proctype: qty`, `--------: ---`,
+ * then `RightPad("<type>:", 5) + " " + <n>` lines. `--quiet` drops the three header lines.
+ */
+function parseScaleText(stdout) {
+    const scale = {};
+    for (const line of stdout.split('\n')) {
+        const match = /^\s*([A-Za-z0-9_.-]+):\s+(\d+)\s*$/.exec(line);
+        if (match)
+            scale[match[1]] = Number(match[2]);
+    }
+    return scale;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/ps.ts
+
+
+
+
+
+const PS_KEYS = ['dockerfile-start-cmd', 'procfile-path', 'restart-policy', 'restore', 'skip-deploy', 'start-cmd', 'stop-timeout-seconds'];
+/** `ps:*` (docs/dokku-contract.md#ps). rebuild/restart/start deploy: their output streams through `onOutput`. */
+class PsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /**
+     * `ps:rebuild <app>`: rebuilds from the app's repository, taking the deploy lock.
+     * `unchanged('no-source')` when Dokku did nothing because the app has no repository (it exits 0 silently, docs/dokku-contract.md#ps-rebuild).
+     */
+    async rebuild(app, options = {}) {
+        const invocation = { argv: ['ps:rebuild', checkApp(app)], app, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (result.stdout.trim() === '' && result.stderr.trim() === '')
+            return unchanged('no-source');
+        return CHANGED;
+    }
+    /** `ps:restart <app> [<process-type>]`; `unchanged('not-deployed')` for an app never deployed (a warning and exit 0 in Dokku). */
+    async restart(app, options = {}) {
+        const type = options.processType;
+        if (type !== undefined && !/^[A-Za-z0-9_-]+$/.test(type))
+            throw new DokkuArgumentError(`"${type}" is not a process type name.`);
+        const argv = ['ps:restart', checkApp(app), ...(type === undefined ? [] : [type])];
+        return this.lifecycle({ argv, app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
+    async stop(app) {
+        return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
+    }
+    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
+    async start(app, options = {}) {
+        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
+    }
+    /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
+    async scale(app, counts, options = {}) {
+        const tuples = Object.entries(counts).map(([type, count]) => {
+            if (!/^[A-Za-z0-9_-]+$/.test(type) || !Number.isInteger(count) || count < 0)
+                throw new DokkuArgumentError(`Invalid scale ${type}=${count}: use a process type name and a whole number of at least 0.`);
+            return `${type}=${count}`;
+        });
+        if (tuples.length === 0)
+            throw new DokkuArgumentError('ps:scale needs at least one process type.');
+        const argv = ['ps:scale', ...(options.skipDeploy ? ['--skip-deploy'] : []), checkApp(app), ...tuples];
+        await this.dokku.runOk({ argv, app, deploy: !options.skipDeploy, onOutput: options.onOutput });
+    }
+    /** The stored scale per process type (`ps:scale <app>`; JSON from 0.38.21). */
+    async getScale(app) {
+        const json = this.dokku.features.psScaleJson;
+        const argv = json ? ['ps:scale', checkApp(app), '--format', 'json'] : ['--quiet', 'ps:scale', checkApp(app)];
+        const result = await this.dokku.runOk({ argv, app });
+        return json ? parseScaleJson(result.stdout) : parseScaleText(result.stdout);
+    }
+    /** `ps:set <app>|--global <key> [<value>]`: takes effect on the next deploy. */
+    async set(target, key, value) {
+        if (!PS_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown ps property "${String(key)}"; valid: ${PS_KEYS.join(', ')}.`);
+        const argv = ['ps:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [value])];
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    async report(app) {
+        const raw = await this.dokku.report('ps', checkApp(app));
+        return { deployed: raw['deployed'] === 'true', running: raw['running'] ?? '', processes: Number(raw['processes'] ?? 0) || 0, raw };
+    }
+    async lifecycle(invocation) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        if (mentions(result, 'has not been deployed'))
+            return unchanged('not-deployed');
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/resource.ts
+
+
+const LIMIT_FLAGS = {
+    cpu: '--cpu',
+    memory: '--memory',
+    memorySwap: '--memory-swap',
+    network: '--network',
+    networkIngress: '--network-ingress',
+    networkEgress: '--network-egress',
+    nvidiaGpu: '--nvidia-gpu'
+};
+/** `resource:limit [--process-type P] [--<key> value]… <app>`. */
+function resourceLimitArgv(app, limits, processType) {
+    const argv = ['resource:limit'];
+    if (processType !== undefined) {
+        if (!/^[A-Za-z0-9_-]+$/.test(processType))
+            throw new DokkuArgumentError(`"${processType}" is not a process type name.`);
+        argv.push('--process-type', processType);
+    }
+    for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
+        const value = limits[key];
+        if (value === undefined)
+            continue;
+        if (!/^[A-Za-z0-9.]+$/.test(value))
+            throw new DokkuArgumentError(`Resource limit ${key} "${value}" is invalid: use a number with an optional unit (e.g. 512m, 1.5) or "clear".`);
+        argv.push(flag, value);
+    }
+    if (argv.length === (processType === undefined ? 1 : 3))
+        throw new DokkuArgumentError('resource:limit needs at least one limit.');
+    argv.push(checkApp(app));
+    return argv;
+}
+/** `resource:*` (docs/dokku-contract.md#resource). Limits apply to containers created afterwards. */
+class ResourceCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Sets limits (idempotent); `processType: 'build'` (the build container) needs Dokku 0.38. */
+    async limit(app, limits, options = {}) {
+        if (options.processType === 'build' && !this.dokku.features.resourceBuildProcess)
+            throw new DokkuFeatureUnavailableError('`resource:limit --process-type build`', '0.38.0', this.dokku.features.version.raw);
+        await this.dokku.runOk({ argv: resourceLimitArgv(app, limits, options.processType), app });
+    }
+    /**
+     * `resource:report`: only keys that are set appear, e.g. `_default_-limit-memory`, `web-reserve-cpu`
+     * (the flags' `.` read as `-`, see report.ts).
+     */
+    async report(app) {
+        return this.dokku.report('resource', checkApp(app));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/routing.ts
+
+
+
+
+
+
+function toPortMap(input) {
+    return typeof input === 'string' ? parsePortMap(input) : input;
+}
+function sameSet(a, b) {
+    const left = [...new Set(a)].sort();
+    const right = [...new Set(b)].sort();
+    return left.length === right.length && left.every((item, i) => item === right[i]);
+}
+/** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
+class PortsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const report = await this.dokku.report('ports', checkApp(app));
+        return { map: parsePortMaps(report['map'] ?? ''), detected: parsePortMaps(report['map-detected'] ?? '') };
+    }
+    /** `ports:set`: replaces the whole list (idempotent). */
+    async set(app, maps) {
+        if (maps.length === 0)
+            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
+    }
+    /**
+     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
+     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
+     * when the host port is mapped to a different container port.
+     */
+    async add(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return CHANGED;
+        if (result.code === 1 && mentions(result, 'is being reused')) {
+            const current = (await this.report(app)).map.map(formatPortMap);
+            if (wanted.every((map) => current.includes(map)))
+                return unchanged('exists');
+        }
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
+    async remove(app, maps) {
+        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
+        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
+    }
+    /** Sets exactly `maps` unless they are already configured (order does not matter). */
+    async ensure(app, maps) {
+        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
+        const current = (await this.report(app)).map.map(formatPortMap);
+        if (sameSet(wanted, current))
+            return unchanged('up-to-date');
+        if (wanted.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, wanted);
+        return CHANGED;
+    }
+}
+function checkDomains(domains) {
+    return domains.map((domain) => {
+        if (/\s/.test(domain) || domain === '')
+            throw new DokkuArgumentError(`"${domain}" is not a domain name.`);
+        return checkNotFlag('Domain', domain);
+    });
+}
+/** `domains:*` (docs/dokku-contract.md#domains). With caddy, changes need a redeploy or `ps:rebuild` (routes are container labels). */
+class DomainsCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(target) {
+        const report = await this.dokku.report('domains', checkTarget(target));
+        const list = (value) => (value ?? '').split(/\s+/).filter((d) => d !== '');
+        return {
+            appEnabled: report['app-enabled'] === 'true',
+            appVhosts: list(report['app-vhosts']),
+            globalEnabled: report['global-enabled'] === 'true',
+            globalVhosts: list(report['global-vhosts'])
+        };
+    }
+    /** `domains:add` (idempotent: "Skipping: … already added"). */
+    async add(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:set`: replaces the app's list. */
+    async set(app, domains) {
+        if (domains.length === 0)
+            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
+        await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
+    }
+    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
+    async remove(app, domains) {
+        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
+    }
+    async clear(app) {
+        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
+    }
+    /** Makes the app's domains exactly `domains` (order does not matter). */
+    async ensure(app, domains) {
+        const current = (await this.report(app)).appVhosts;
+        if (sameSet(checkDomains(domains), current))
+            return unchanged('up-to-date');
+        if (domains.length === 0)
+            await this.clear(app);
+        else
+            await this.set(app, domains);
+        return CHANGED;
+    }
+}
+const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
+/** `proxy:*` (docs/dokku-contract.md#proxy). Switching the proxy type starts or stops nothing: rebuild the app. */
+class ProxyCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    async report(app) {
+        const raw = await this.dokku.report('proxy', checkApp(app));
+        return { type: raw['computed-type'] || raw['type'] || 'nginx', enabled: raw['enabled'] !== 'false', raw };
+    }
+    /**
+     * `proxy:set <app>|--global <key> [<value>]` from 0.38.0 (the key form; its two-word fallback
+     * misreads maps). Before 0.38.0 `proxy:set` has no keys: `proxy:set <app> <proxy-type>` is the
+     * only form (dokku v0.37.5 plugins/proxy/src/subcommands/subcommands.go: `proxyType :=
+     * args.Arg(1)`), so there only `type` with a value can be set, in that form; the key form would
+     * set the proxy type to the literal word "type".
+     */
+    async set(target, key, value) {
+        if (!PROXY_KEYS.includes(key))
+            throw new DokkuArgumentError(`Unknown proxy property "${String(key)}"; valid: ${PROXY_KEYS.join(', ')}.`);
+        const where = targetArg(checkTarget(target));
+        let argv;
+        if (version_atLeast(this.dokku.features.version, '0.38.0'))
+            argv = ['proxy:set', where, key, ...(value === undefined ? [] : [checkNotFlag('Proxy value', value)])];
+        else if (key === 'type' && value !== undefined)
+            argv = ['proxy:set', where, checkNotFlag('Proxy value', value)];
+        else
+            throw new DokkuFeatureUnavailableError(key === 'type' ? 'Unsetting the proxy type (`proxy:set <app> type` without a value)' : `The proxy property "${key}" (\`proxy:set <app> ${key} …\`)`, '0.38.0', this.dokku.features.version.raw);
+        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
+    }
+    /** `proxy:enable` (idempotent). */
+    async enable(app) {
+        await this.dokku.runOk({ argv: ['proxy:enable', checkApp(app)], app });
+    }
+    /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (docs/dokku-contract.md#cockroach-app). */
+    async disable(app) {
+        await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
+    }
+    /** Sets the app's proxy type unless it is already in effect. */
+    async ensureType(app, type) {
+        if ((await this.report(app)).type === type)
+            return unchanged('up-to-date');
+        await this.set(app, 'type', type);
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
+
+
+
+/** Parses the full `postgres:info <svc>` / `redis:info <svc>` block (bash `printf "%-20s %-25s"` layout). */
+function parseServiceInfo(text) {
+    const report = parseReportText(text, null);
+    const get = (key) => {
+        const value = report[key];
+        if (value === undefined)
+            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
+        return value;
+    };
+    const dsn = get('dsn');
+    registerDsn(dsn);
+    return {
+        configDir: get('config-dir'),
+        configOptions: get('config-options'),
+        dataDir: get('data-dir'),
+        dsn,
+        exposedPorts: parseDashList(get('exposed-ports')),
+        id: get('id'),
+        internalIp: get('internal-ip'),
+        initialNetwork: report['initial-network'] ?? '',
+        links: parseDashList(get('links')),
+        postCreateNetwork: report['post-create-network'] ?? '',
+        postStartNetwork: report['post-start-network'] ?? '',
+        serviceRoot: get('service-root'),
+        status: get('status'),
+        version: report['version'] ?? ''
+    };
+}
+/**
+ * `--links` / `--exposed-ports`: `-` for none, otherwise space-joined with a trailing space
+ * (`app1 app2 `, `5432->12345 `).
+ */
+function parseDashList(value) {
+    const trimmed = parseSingleValue(value).trim();
+    return trimmed === '-' || trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+/** Parses `postgres:info <svc> --dsn` / `redis:info <svc> --dsn` and registers the DSN and its password at once. */
+function parseServiceDsn(text) {
+    const dsn = parseSingleValue(text).trim();
+    registerDsn(dsn);
+    const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
+    if (!match)
+        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
+    return {
+        dsn,
+        scheme: match[1],
+        user: match[2],
+        password: match[3],
+        host: match[4],
+        port: Number(match[5]),
+        database: match[6] ?? ''
+    };
+}
+/** Registers the DSN and the password inside it, before anything could print them. */
+function registerDsn(dsn) {
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/i.exec(dsn)?.[1];
+    if (password === undefined)
+        return;
+    registerSecret(password);
+    registerSecret(dsn);
+}
+/**
+ * `--quiet postgres:list` / `--quiet redis:list`: one name a line. With no services the plugin
+ * prints ` !     There are no … services` on stderr and exits 0, so stdout is empty.
+ */
+function parseServiceList(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('=====>') && !line.startsWith('!'));
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/services.ts
+
+
+
+
+/** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
+const SERVICE_PLUGINS = {
+    postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
+    // redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): always bounded.
+    redis: { command: 'redis', label: 'Redis', exportTimeoutMs: 30 * 60_000 }
+};
+/**
+ * `<plugin>:create <svc> [flags]` with the long flag forms only: the short forms include `-n`, which
+ * the dokku user's forced command swallows (it passes every argument through echo). No
+ * `--password`: it would travel as a plain argument; the plugin's generated password is stronger.
+ */
+function serviceCreateArgv(plugin, service, options = {}) {
+    const argv = [`${SERVICE_PLUGINS[plugin].command}:create`, checkService(service)];
+    const shown = [...argv];
+    const flag = (name, value, secret = false) => {
+        if (value === undefined)
+            return;
+        argv.push(name, value);
+        shown.push(name, secret ? '***' : value);
+    };
+    flag('--image', options.image === undefined ? undefined : checkNotFlag('Image', options.image));
+    flag('--image-version', options.imageVersion === undefined ? undefined : checkNotFlag('Image version', options.imageVersion));
+    flag('--custom-env', options.customEnv === undefined ? undefined : customEnv(options.customEnv), true);
+    if (options.memory !== undefined && !(Number.isInteger(options.memory) && options.memory > 0))
+        throw new DokkuArgumentError(`Service memory must be a whole number of megabytes; got ${options.memory}.`);
+    flag('--memory', options.memory === undefined ? undefined : String(options.memory));
+    flag('--shm-size', options.shmSize);
+    flag('--config-options', options.configOptions);
+    flag('--initial-network', options.initialNetwork);
+    flag('--post-create-network', options.postCreateNetwork);
+    flag('--post-start-network', options.postStartNetwork);
+    return { argv, shown };
+}
+function customEnv(env) {
+    return Object.entries(env)
+        .map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        if (/[;\n]/.test(value))
+            throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
+        return `${key}=${value}`;
+    })
+        .join(';');
+}
+/**
+ * `postgres:*` / `redis:*`. Service errors exit 1 (never 20) and become ServiceNotFoundError for a
+ * missing service; a missing app still exits 20 (AppNotFoundError).
+ */
+class ServiceCommands {
+    plugin;
+    dokku;
+    constructor(dokku, plugin) {
+        this.dokku = dokku;
+        this.plugin = plugin;
+    }
+    /** `<plugin>:exists`: exit 0 = yes, 1 = "… service <svc> does not exist". */
+    async exists(service) {
+        const invocation = { argv: [this.command('exists'), checkService(service)] };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && this.isMissing(result, service))
+            return false;
+        throw this.dokku.failure(invocation, result);
+    }
+    /** `<plugin>:create`; `unchanged('exists')` for "… already exists" (exit 1). Its output (with the DSN) is never shown unmasked. */
+    async create(service, options = {}) {
+        const { argv, shown } = serviceCreateArgv(this.plugin, service, options);
+        const invocation = { argv, shown };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, `service ${service} already exists`))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** Creates the service unless it exists. An existing service keeps its image and settings. */
+    async ensure(service, options = {}) {
+        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
+    }
+    /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
+    async info(service) {
+        return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
+    }
+    /** `<plugin>:info <svc> --dsn`, parsed; registered as a secret at once. */
+    async dsn(service) {
+        return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
+    }
+    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
+    async links(service) {
+        return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
+    }
+    /**
+     * `<plugin>:link <svc> <app> [--alias A] [--querystring Q] [--no-restart]`. `unchanged('linked')`
+     * for "Already linked as …" (exit 1). An alias already used by another value stays an error.
+     */
+    async link(service, app, options = {}) {
+        const argv = [this.command('link'), checkService(service), checkApp(app)];
+        if (options.alias !== undefined) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.alias))
+                throw new DokkuArgumentError(`"${options.alias}" is not a valid alias: use letters, digits and underscores.`);
+            argv.push('--alias', options.alias);
+        }
+        if (options.querystring !== undefined)
+            argv.push('--querystring', checkNotFlag('Query string', options.querystring));
+        if (!options.restart)
+            argv.push('--no-restart');
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Already linked as'))
+            return unchanged('linked');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
+    async linked(service, app) {
+        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 0)
+            return true;
+        if (result.code === 1 && !this.isMissing(result, service))
+            return false;
+        throw this.failure(invocation, result, service);
+    }
+    /** Links unless `linked` says so already (so no failure is logged on the host). */
+    async ensureLinked(service, app, options = {}) {
+        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
+    }
+    /**
+     * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
+     * after Dokku already removed the docker option and the LINKS entry).
+     */
+    async unlink(service, app, options = {}) {
+        const argv = [this.command('unlink'), checkService(service), checkApp(app), ...(options.restart ? [] : ['--no-restart'])];
+        const invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Not linked to app'))
+            return unchanged('absent');
+        return this.restartingChange(invocation, result, service);
+    }
+    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
+    async promote(service, app, options = {}) {
+        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'already promoted'))
+            return unchanged('up-to-date');
+        return this.restartingChange(invocation, result, service);
+    }
+    /**
+     * Streams `<plugin>:export <svc>` into `sink` in constant memory: a `pg_dump -Fc` archive for
+     * postgres, an RDB snapshot of the whole instance for redis (bounded by a timeout, 30 min by default).
+     */
+    async export(service, sink, options = {}) {
+        const timeoutMs = options.timeoutMs ?? SERVICE_PLUGINS[this.plugin].exportTimeoutMs;
+        const invocation = { argv: [this.command('export'), checkService(service)], stdout: sink, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /**
+     * Streams `source` into `<plugin>:import <svc>`: `pg_restore --clean --if-exists` of a custom-format
+     * dump for postgres; for redis it replaces the whole dataset and recreates the container.
+     */
+    async import(service, source, options = {}) {
+        const invocation = { argv: [this.command('import'), checkService(service)], stdin: source, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        await this.serviceOk(invocation, service);
+    }
+    /**
+     * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
+     * reads it as a script and prints the results on stdout (docs/dokku-contract.md#service-export-import, #redis).
+     */
+    async connect(service, input, options = {}) {
+        const invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+        return (await this.serviceOk(invocation, service)).stdout;
+    }
+    /** `<plugin>:destroy <svc> -f` (`-f` after the name: a `--force` before it is read as the name, docs/dokku-contract.md#service-destroy). Linked services refuse. */
+    async destroy(service) {
+        await this.serviceOk({ argv: [this.command('destroy'), checkService(service), '-f'] }, service);
+    }
+    /** Every service name; `[]` when there are none. */
+    async list() {
+        const result = await this.dokku.runOk({ argv: ['--quiet', this.command('list')] });
+        return parseServiceList(result.stdout);
+    }
+    /**
+     * `<plugin>:upgrade <svc> [--image I] [--image-version V] [--restart-apps true|false]`;
+     * `unchanged('up-to-date')` when the service already runs that image. No data migration
+     * between major versions (export, create, import instead).
+     */
+    async upgrade(service, options = {}) {
+        const argv = [this.command('upgrade'), checkService(service)];
+        if (options.image !== undefined)
+            argv.push('--image', checkNotFlag('Image', options.image));
+        if (options.imageVersion !== undefined)
+            argv.push('--image-version', checkNotFlag('Image version', options.imageVersion));
+        if (options.restartApps !== undefined)
+            argv.push('--restart-apps', String(options.restartApps));
+        const invocation = { argv };
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return mentions(result, `Service ${service} already running`) ? unchanged('up-to-date') : CHANGED;
+    }
+    command(sub) {
+        return `${SERVICE_PLUGINS[this.plugin].command}:${sub}`;
+    }
+    isMissing(result, service) {
+        return mentions(result, `service ${service} does not exist`);
+    }
+    failure(invocation, result, service) {
+        if (result.code === 1 && this.isMissing(result, service))
+            return new ServiceNotFoundError(SERVICE_PLUGINS[this.plugin].label, service, this.dokku.errorParams(invocation, result));
+        return this.dokku.failure(invocation, result);
+    }
+    async serviceOk(invocation, service) {
+        const result = await this.dokku.run(invocation);
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        return result;
+    }
+    restartingChange(invocation, result, service) {
+        if (result.code !== 0)
+            throw this.failure(invocation, result, service);
+        if (invocation.deploy && mentions(result, 'Failure while restarting app'))
+            throw new UnfulfilledCommandError('exited 0, but the app restart it triggered failed', this.dokku.errorParams(invocation, result));
+        return CHANGED;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/parse/storage.ts
+
+/**
+ * `storage:list <app> --format json`: `[{"entry_name","host_path","container_path"[,"readonly"][,"volume_options"]}]`
+ * (0.38; `readonly` and `volume_options` only when set). Before 0.38 the objects have no `entry_name`
+ * and always carry `volume_options` (docs/dokku-contract.md#storage).
+ */
+function parseStorageListJson(text) {
+    let data;
+    try {
+        data = JSON.parse(text.trim() === '' ? '[]' : text);
+    }
+    catch {
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    }
+    if (data === null)
+        return [];
+    if (!Array.isArray(data))
+        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+    return data.map((entry) => {
+        const item = (entry ?? {});
+        if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
+            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
+        const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
+        return {
+            entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
+            hostPath: item.host_path,
+            containerPath: item.container_path,
+            readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
+            volumeOptions
+        };
+    });
+}
+/**
+ * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
+ * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
+ */
+function parseStorageListText(stdout) {
+    return stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
+        .map((line) => {
+        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
+        if (hostPath === '' || containerPath === '')
+            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
+        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/commands/storage.ts
+
+
+
+
+
+/**
+ * Persistent storage (docs/dokku-contract.md#storage, #cockroach-app), in the form the host's version expects: named entries
+ * (`storage:create`, `storage:mount <app> <name> --container-dir`) from 0.38, a directory under
+ * /var/lib/dokku/data/storage and `host:container` mounts before. Mounts apply on the next deploy
+ * or `ps:restart` / `ps:rebuild`.
+ */
+class StorageCommands {
+    dokku;
+    constructor(dokku) {
+        this.dokku = dokku;
+    }
+    /** Creates the storage directory `name` (idempotent), owned as `chown` says (default `herokuish` = uid 32767). */
+    async ensureDirectory(name, options = {}) {
+        await this.dokku.runOk({ argv: storageCreateArgv(name, options.chown ?? 'herokuish', this.dokku.features) });
+    }
+    /**
+     * Mounts storage `name` at `containerDir`. From 0.38 Dokku upserts the named mount (always exit 0);
+     * before, a duplicate fails with "Mount path already exists." → `unchanged('exists')`.
+     */
+    async mount(app, name, containerDir) {
+        const invocation = { argv: storageMountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'Mount path already exists'))
+            return unchanged('exists');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /**
+     * Unmounts storage `name` from `containerDir`; `unchanged('absent')` when it was not mounted: the
+     * legacy form says "Mount path does not exist." (docs/dokku-contract.md#storage-legacy); the 0.38 named form
+     * (`storage:unmount <app> <entry> --container-dir p`, docs/dokku-contract.md#storage) says the entry "is not mounted" instead.
+     */
+    async unmount(app, name, containerDir) {
+        const invocation = { argv: storageUnmountArgv(checkApp(app), name, checkContainerDir(containerDir), this.dokku.features), app };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, /Mount path does not exist|is not mounted/))
+            return unchanged('absent');
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return CHANGED;
+    }
+    /** The app's deploy-phase mounts (`storage:list <app> --format json`). */
+    async list(app) {
+        const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
+        return parseStorageListJson(result.stdout);
+    }
+    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
+    async report(app) {
+        return this.dokku.report('storage', checkApp(app));
+    }
+    /**
+     * `storage:destroy <name> [--force] [--destroy-host-dir]` (named entries, 0.38+; the flags only
+     * where the host has them, see `storageDestroyArgv`): the entry must be unmounted from every app
+     * first. `--destroy-host-dir` (0.38.27+) deletes the directory as well; `hostDirRemoved` says
+     * whether this host could be asked to. `unchanged('absent')` when there is no such entry.
+     */
+    async destroy(name, options = {}) {
+        const { argv, hostDir } = storageDestroyArgv(name, options, this.dokku.features);
+        const invocation = { argv };
+        const result = await this.dokku.run(invocation);
+        if (result.code === 1 && mentions(result, 'does not exist'))
+            return { ...unchanged('absent'), hostDirRemoved: false };
+        if (result.code !== 0)
+            throw this.dokku.failure(invocation, result);
+        return { ...CHANGED, hostDirRemoved: hostDir };
+    }
+    /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
+    async ensureMount(app, name, containerDir, options = {}) {
+        await this.ensureDirectory(name, options);
+        const mounts = await this.list(app);
+        const present = mounts.some((m) => (m.entryName === name || m.hostPath === `${STORAGE_ROOT}/${name}`) && m.containerPath === containerDir);
+        if (present)
+            return unchanged('up-to-date');
+        return this.mount(app, name, containerDir);
+    }
+}
+function checkContainerDir(dir) {
+    if (!dir.startsWith('/') || /[\s:]/.test(dir))
+        throw new DokkuArgumentError(`Container path "${dir}" must be absolute, without spaces or colons.`);
+    return dir;
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The typed Dokku client: one method per command the actions use, in the form the host's
+ * version expects, with each command's exit codes mapped to results or typed errors.
+ *
+ * ```ts
+ * const dokku = await DokkuClient.create(executor, logger)
+ * await dokku.apps.ensure('web')
+ * await dokku.config.ensure('web', { MIX_ENV: 'prod' })
+ * const deployed = await dokku.git.fromImage('web', 'ghcr.io/acme/web:1.2.3', { onOutput: logger.info })
+ * ```
+ */
+class DokkuClient {
+    version;
+    features;
+    apps;
+    config;
+    git;
+    ps;
+    ports;
+    domains;
+    proxy;
+    caddy;
+    storage;
+    network;
+    dockerOptions;
+    checks;
+    resource;
+    plugins;
+    postgres;
+    redis;
+    logs;
+    builds;
+    nginx;
+    scheduler;
+    dokku;
+    /** Learns the host's Dokku version once (`dokku version`) and refuses hosts below 0.32.0. */
+    static async create(executor, logger) {
+        const result = await executor.run(['version']);
+        if (result.code !== 0)
+            throw new DokkuCommandError({ command: 'dokku version', exitCode: result.code, stdout: sanitizeOutput(result.stdout), stderr: sanitizeOutput(result.stderr) });
+        const version = parseDokkuVersion(result.stdout);
+        assertSupportedVersion(version);
+        logger.info(`Dokku ${version.raw} on the host`);
+        return new DokkuClient(executor, logger, version);
+    }
+    /**
+     * The datastore plugins' commands before the host's Dokku version is known: the plugins take the
+     * same arguments on every supported Dokku, so a long export can start while `create` asks for
+     * the version beside it. Built with the oldest supported version's features (the safe subset).
+     */
+    static servicePlugins(executor, logger) {
+        const runner = new DokkuRunner(executor, logger, featuresOf(toVersion(MIN_SUPPORTED_VERSION)));
+        return { postgres: new ServiceCommands(runner, 'postgres'), redis: new ServiceCommands(runner, 'redis') };
+    }
+    /** For a version already known; `create` is the usual way in. */
+    constructor(executor, logger, version) {
+        this.version = version;
+        this.features = featuresOf(version);
+        const dokku = new DokkuRunner(executor, logger, this.features);
+        this.dokku = dokku;
+        this.apps = new AppsCommands(dokku);
+        this.config = new ConfigCommands(dokku);
+        this.git = new GitCommands(dokku);
+        this.ps = new PsCommands(dokku);
+        this.ports = new PortsCommands(dokku);
+        this.domains = new DomainsCommands(dokku);
+        this.proxy = new ProxyCommands(dokku);
+        this.caddy = new CaddyCommands(dokku);
+        this.storage = new StorageCommands(dokku);
+        this.network = new NetworkCommands(dokku);
+        this.dockerOptions = new DockerOptionsCommands(dokku);
+        this.checks = new ChecksCommands(dokku);
+        this.resource = new ResourceCommands(dokku);
+        this.plugins = new PluginCommands(dokku);
+        this.postgres = new ServiceCommands(dokku, 'postgres');
+        this.redis = new ServiceCommands(dokku, 'redis');
+        this.logs = new LogsCommands(dokku);
+        this.builds = new BuildsCommands(dokku);
+        this.nginx = new NginxCommands(dokku);
+        this.scheduler = new SchedulerCommands(dokku);
+    }
+    /**
+     * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
+     * app's repository already names it. That happens after a `git:from-image` collided with another
+     * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
+     * the lock, and the lock failure exits before the branch is reset (dokku v0.38.27
+     * plugins/git/git-from-directory:56-72), so the retry answers "No changes detected" (:50-53) while the
+     * host still runs, and records, the previous deploy. `ps:rebuild` would build the right commit but
+     * never records a deploy source (v0.38.27 plugins/ps/ps.go Rebuild → receive-app; only
+     * git:from-* and the push hook call deploy-source-set), so every later report and rollback would be
+     * wrong. Instead, when the recorded deploy is another image, that image is deployed again (it is
+     * what runs: the collided attempt deployed nothing), which moves the repository off `image`, and
+     * then `image` is deployed and recorded. Only when no image is recorded (nothing to go back through)
+     * is the app rebuilt, and `recorded` is false: apps:report still names what ran before.
+     *
+     * `DeployLockedError` propagates from any step; calling this again continues correctly.
+     */
+    async deployImage(app, image, options = {}) {
+        if ((await this.git.fromImage(app, image, options)).changed)
+            return { via: 'deploy', recorded: true };
+        const report = await this.apps.report(app);
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata === image)
+            return { via: 'already-recorded', recorded: true };
+        if (report.deploySource === 'docker-image' && report.deploySourceMetadata) {
+            options.onOutput?.(`The repository of ${app} already names ${image} (a deploy that collided with another left it there) while ${report.deploySourceMetadata} runs; deploying that again first so that Dokku records ${image}.`);
+            await this.git.fromImage(app, report.deploySourceMetadata, options);
+            if (!(await this.git.fromImage(app, image, options)).changed)
+                throw new DokkuArgumentError(`git:from-image ${app} ${image} still found no changes after ${report.deploySourceMetadata} was deployed again.`);
+            return { via: 'redeploy-previous', recorded: true };
+        }
+        options.onOutput?.(`The repository of ${app} already names ${image} but Dokku records ${report.deploySource || 'no deploy'}; rebuilding it (Dokku records no deploy source for a rebuild).`);
+        await this.ps.rebuild(app, options);
+        return { via: 'rebuild', recorded: false };
+    }
+    /**
+     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
+     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
+     * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
+     */
+    async run(app, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku run needs a command.');
+        const env = Object.entries(options.env ?? {});
+        for (const [key] of env)
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
+        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
+        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
+        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
+    }
+    /**
+     * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
+     * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
+     * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
+     * plugins/enter/subcommands/default, the `*)` branch of its argument loop), so no argv can carry
+     * both an id and a command; the id works only for an interactive shell, which this client never opens.
+     */
+    async enter(app, target, command, options = {}) {
+        if (command.length === 0)
+            throw new DokkuArgumentError('dokku enter needs a command.');
+        if ('containerId' in target)
+            throw new DokkuArgumentError(`dokku enter cannot run a command in container "${target.containerId}": Dokku drops --container-id when a command follows it and takes the command's first word as the process type. Name the process type and index instead ({ processType: 'web', index: 1 }).`);
+        const argv = ['enter', checkApp(app), `${checkId(target.processType)}${target.index === undefined ? '' : `.${target.index}`}`, ...command];
+        return this.containerCommand({ argv, app, ...streamOptions(options) }, /^ ! {5}(No container type specified|No containers found|Container is not running|Available types)/m);
+    }
+    async containerCommand(invocation, dokkuFailure) {
+        const result = await this.dokku.run(invocation);
+        // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+        // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
+        const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
+        if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))
+            throw this.dokku.failure(invocation, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+}
+function streamOptions(options) {
+    const out = {};
+    if (options.stdout !== undefined)
+        out.stdout = options.stdout;
+    if (options.timeoutMs !== undefined)
+        out.timeoutMs = options.timeoutMs;
+    if (options.onOutput !== undefined)
+        out.onOutput = options.onOutput;
+    return out;
+}
+function checkId(value) {
+    if (!/^[A-Za-z0-9_-]+$/.test(value))
+        throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
+/**
+ * Polls the URL from the runner (outside the host, as a user would reach it) until it answers
+ * with the expected status or the time runs out. Redirects are not followed: a redirect to a
+ * login page must not pass for healthy.
+ */
+async function waitForHealthy(options) {
+    const interval = options.intervalMs ?? 2000;
+    const requestTimeout = Math.min(options.requestTimeoutMs ?? 10_000, options.timeoutMs);
+    const started = Date.now();
+    let attempts = 0;
+    let lastStatus;
+    let lastError;
+    for (;;) {
+        attempts++;
+        try {
+            const response = await fetch(options.url, { redirect: 'manual', signal: AbortSignal.timeout(requestTimeout), headers: { 'user-agent': 'dokku-stack-healthcheck' } });
+            await response.body?.cancel();
+            lastStatus = response.status;
+            lastError = undefined;
+        }
+        catch (error) {
+            lastStatus = undefined;
+            lastError = describeFetchError(error);
+        }
+        options.onAttempt?.({ attempt: attempts, status: lastStatus, error: lastError });
+        if (lastStatus === options.expectedStatus)
+            return { healthy: true, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
+        const remaining = options.timeoutMs - (Date.now() - started);
+        if (remaining <= 0)
+            return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
+        await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
+    }
+}
+function describeFetchError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    const cause = error.cause;
+    if (error.name === 'TimeoutError')
+        return 'request timed out';
+    return cause?.code ?? cause?.message ?? error.message;
+}
+
+;// CONCATENATED MODULE: ./src/core/s3/client.ts
+
+
+
+/**
+ * The S3 client every part of the toolkit uses, built for S3-compatible servers (SeaweedFS, MinIO,
+ * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; peers §(e)):
+ * - path-style URLs: virtual-hosted names (`bucket.host`) do not resolve for self-hosted endpoints,
+ *   and SDK v3 ignores AWS_S3_FORCE_PATH_STYLE, so it is set here;
+ * - checksums only WHEN_REQUIRED: the default CRC32 on every upload sends `aws-chunked` trailers that
+ *   SeaweedFS rejected or, worse, stored inside the object (seaweedfs#6548); we keep our own SHA-256;
+ * - DeleteObjects gets Content-MD5 instead of the CRC32 the SDK still sends there (the operation
+ *   "requires" a checksum, so WHEN_REQUIRED does not remove it; MinIO/ECS answer MissingContentMD5).
+ */
+function createS3Client(settings, options = {}) {
+    registerSecret(settings.secretAccessKey);
+    const client = new dist_cjs/* S3Client */.YxF({
+        ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+        region: settings.region,
+        credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: 4,
+        requestHandler: {
+            connectionTimeout: 15_000,
+            // Idle socket time, not the whole transfer: a part upload that stalls this long is retried.
+            requestTimeout: 300_000,
+            httpAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 },
+            httpsAgent: { keepAlive: true, maxSockets: options.maxSockets ?? 32 }
+        }
+    });
+    // Build step, low priority: runs inside (after) the SDK's flexibleChecksumsMiddleware, which is
+    // only on the stack of the commands that use it, so it cannot be named as an anchor here.
+    client.middlewareStack.add(contentMd5ForDeleteObjects, { step: 'build', priority: 'low', name: 'dokkuStackContentMd5ForDeleteObjects' });
+    return client;
+}
+/** AWS's documented MD5 fallback (aws-sdk-js-v3 supplemental-docs/MD5_FALLBACK.md), for DeleteObjects only. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const contentMd5ForDeleteObjects = ((next, context) => 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async (args) => {
+    const request = args.request;
+    if (context.commandName === 'DeleteObjectsCommand' && request?.headers && (typeof request.body === 'string' || request.body instanceof Uint8Array)) {
+        for (const name of Object.keys(request.headers)) {
+            const lower = name.toLowerCase();
+            if (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm')
+                delete request.headers[name];
+        }
+        request.headers['content-md5'] = (0,external_node_crypto_.createHash)('md5').update(request.body).digest('base64');
+    }
+    return next(args);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+});
+/**
+ * An S3 error with its code, so callers can tell "not there" from "cannot reach". A plain Error
+ * (a refused connection: name "Error", message "connect ECONNREFUSED …") has no code: callers then
+ * show its message, which says what happened, instead of "Error".
+ */
+function s3ErrorCode(error) {
+    if (error instanceof dist_cjs/* S3ServiceException */.Hcp)
+        return error.name;
+    if (error && typeof error === 'object' && 'name' in error && typeof error.name === 'string' && error.name !== 'Error')
+        return error.name;
+    return undefined;
+}
+function isNotFound(error) {
+    const code = s3ErrorCode(error);
+    const status = error?.$metadata?.httpStatusCode;
+    return code === 'NoSuchKey' || code === 'NotFound' || status === 404;
+}
+const DELETE_BATCH = 1000;
+/**
+ * One bucket on one endpoint: the typed operations the backup code needs, nothing else.
+ * Keys are full keys (the caller adds its prefix).
+ */
+class ObjectStore {
+    client;
+    bucket;
+    endpoint;
+    constructor(settings, options = {}) {
+        this.client = options.client ?? createS3Client(settings, options);
+        this.bucket = settings.bucket;
+        this.endpoint = settings.endpoint ?? 'AWS S3';
+    }
+    /** Fails with a clear message when the bucket is missing or the credentials are refused. */
+    async checkBucket(what) {
+        try {
+            await this.client.send(new dist_cjs/* HeadBucketCommand */.kuI({ Bucket: this.bucket }));
+        }
+        catch (error) {
+            const status = error.$metadata?.httpStatusCode;
+            const why = status === 404 ? 'does not exist' : status === 403 ? 'refuses these credentials (403)' : `cannot be reached (${s3ErrorCode(error) ?? error.message})`;
+            throw new Error(`The ${what} bucket "${this.bucket}" at ${this.endpoint} ${why}.`, { cause: error });
+        }
+    }
+    async put(key, body, options = {}) {
+        const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+        const result = await this.client.send(new dist_cjs/* PutObjectCommand */.wKZ({
+            Bucket: this.bucket,
+            Key: key,
+            Body: bytes,
+            // Known length: a plain body, never aws-chunked framing.
+            ContentLength: bytes.length,
+            ContentType: options.contentType ?? 'application/octet-stream',
+            ...(options.metadata ? { Metadata: options.metadata } : {})
+        }));
+        return { etag: unquote(result.ETag) };
+    }
+    /** The object's body as a Node stream; undefined when there is no such key. */
+    async get(key) {
+        try {
+            const result = await this.client.send(new dist_cjs/* GetObjectCommand */.jLs({ Bucket: this.bucket, Key: key }));
+            return { body: result.Body, size: result.ContentLength ?? 0 };
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw error;
+        }
+    }
+    /** A small object (a manifest) read whole. */
+    async getText(key) {
+        const object = await this.get(key);
+        if (!object)
+            return undefined;
+        const chunks = [];
+        for await (const chunk of object.body)
+            chunks.push(chunk);
+        return Buffer.concat(chunks).toString('utf8');
+    }
+    async head(key) {
+        try {
+            const result = await this.client.send(new dist_cjs/* HeadObjectCommand */.l81({ Bucket: this.bucket, Key: key }));
+            return { size: result.ContentLength ?? 0, etag: unquote(result.ETag), metadata: result.Metadata ?? {} };
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw error;
+        }
+    }
+    /** Every object under `prefix`, in key order, page by page (ListObjectsV2). */
+    async *list(prefix) {
+        let token;
+        for (let page = 0; page < 1_000_000; page++) {
+            const result = await this.client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+            for (const item of result.Contents ?? []) {
+                if (item.Key === undefined)
+                    continue;
+                yield { key: item.Key, size: item.Size ?? 0, etag: unquote(item.ETag), lastModified: item.LastModified };
+            }
+            if (!result.IsTruncated || !result.NextContinuationToken)
+                return;
+            token = result.NextContinuationToken;
+        }
+    }
+    async listAll(prefix) {
+        const all = [];
+        for await (const item of this.list(prefix))
+            all.push(item);
+        return all;
+    }
+    /** DeleteObjects in batches of 1000; any per-key error fails the call, naming the keys. */
+    async deleteMany(keys) {
+        for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+            const batch = keys.slice(i, i + DELETE_BATCH);
+            const result = await this.client.send(new dist_cjs/* DeleteObjectsCommand */.xvx({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+            const errors = result.Errors ?? [];
+            if (errors.length > 0)
+                throw new Error(`Deleting ${errors.length} object(s) from ${this.bucket} failed: ${errors.slice(0, 5).map((e) => `${e.Key ?? '?'} (${e.Code ?? '?'}: ${e.Message ?? ''})`).join(', ')}`);
+        }
+    }
+    async createMultipart(key, contentType) {
+        const result = await this.client.send(new dist_cjs/* CreateMultipartUploadCommand */.nG4({ Bucket: this.bucket, Key: key, ContentType: contentType }));
+        if (!result.UploadId)
+            throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
+        return result.UploadId;
+    }
+    async uploadPart(key, uploadId, partNumber, body, abortSignal) {
+        const result = await this.client.send(new dist_cjs/* UploadPartCommand */.iVK({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length }), abortSignal ? { abortSignal } : {});
+        if (!result.ETag)
+            throw new Error(`UploadPart ${partNumber} of ${key} returned no ETag`);
+        return result.ETag;
+    }
+    async completeMultipart(key, uploadId, parts) {
+        const result = await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [...parts] } }));
+        return { etag: unquote(result.ETag) };
+    }
+    async abortMultipart(key, uploadId) {
+        await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+    }
+    destroy() {
+        this.client.destroy();
+    }
+}
+function unquote(etag) {
+    return (etag ?? '').replace(/^"|"$/g, '').replace(/^&quot;|&quot;$/g, '');
+}
+
+// EXTERNAL MODULE: ./node_modules/@smithy/signature-v4/dist-cjs/index.js
+var signature_v4_dist_cjs = __nccwpck_require__(5118);
+;// CONCATENATED MODULE: ./src/core/seaweed/iam.ts
+// SeaweedFS's embedded IAM API on the S3 port (seaweed-caddy-migration.md §1.3): the AWS IAM query
+// API (`POST /`, form-encoded `Action=…&Version=2010-05-08`), SigV4-signed with service `iam`, the
+// caller an Admin identity. Changes take effect live, without restarting the store. The subset here
+// is what seaweed-provision needs; semantics as read in seaweedfs weed/s3api/s3api_embedded_iam.go:
+// CreateUser answers EntityAlreadyExists (409) for a duplicate, PutUserPolicy replaces the user's
+// actions, DeleteAccessKey succeeds for an absent key, GetUserPolicy rebuilds a document from the
+// stored actions.
+
+
+
+
+class IamError extends Error {
+    code;
+    status;
+    constructor(action, status, code, message) {
+        super(`SeaweedFS IAM ${action} failed (${status} ${code}): ${message}`);
+        this.name = 'IamError';
+        this.code = code;
+        this.status = status;
+    }
+}
+/** node:crypto behind the SDK signer's checksum interface. */
+class NodeSha256 {
+    hash;
+    constructor(secret) {
+        this.hash = secret === undefined ? (0,external_node_crypto_.createHash)('sha256') : (0,external_node_crypto_.createHmac)('sha256', bytes(secret));
+    }
+    update(data) {
+        this.hash.update(bytes(data));
+    }
+    async digest() {
+        return new Uint8Array(this.hash.digest());
+    }
+    reset() {
+        throw new Error('not supported');
+    }
+}
+function bytes(data) {
+    if (typeof data === 'string')
+        return data;
+    if (data instanceof ArrayBuffer)
+        return new Uint8Array(data);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+class SeaweedIam {
+    url;
+    signer;
+    timeoutMs;
+    constructor(endpoint, region, admin, options = {}) {
+        registerSecret(admin.secretAccessKey);
+        this.url = new URL('/', endpoint);
+        this.signer = new signature_v4_dist_cjs.SignatureV4({ service: 'iam', region, credentials: admin, sha256: NodeSha256 });
+        this.timeoutMs = options.timeoutMs ?? 30_000;
+    }
+    async listUsers() {
+        return tagValues(await this.call('ListUsers', {}), 'UserName');
+    }
+    /** 'exists' when a user of that name is there already. */
+    async createUser(userName) {
+        try {
+            await this.call('CreateUser', { UserName: userName });
+            return 'created';
+        }
+        catch (error) {
+            if (error instanceof IamError && error.code === 'EntityAlreadyExists')
+                return 'exists';
+            throw error;
+        }
+    }
+    /** A new key pair; the secret is registered before anything can print it. */
+    async createAccessKey(userName) {
+        const xml = await this.call('CreateAccessKey', { UserName: userName });
+        const secretAccessKey = tagValues(xml, 'SecretAccessKey')[0];
+        registerSecret(secretAccessKey);
+        const accessKeyId = tagValues(xml, 'AccessKeyId')[0];
+        if (!accessKeyId || !secretAccessKey)
+            throw new IamError('CreateAccessKey', 200, 'MalformedResponse', 'the answer holds no access key');
+        return { accessKeyId, secretAccessKey };
+    }
+    async deleteAccessKey(userName, accessKeyId) {
+        await this.call('DeleteAccessKey', { UserName: userName, AccessKeyId: accessKeyId });
+    }
+    async listAccessKeys(userName) {
+        return tagValues(await this.call('ListAccessKeys', { UserName: userName }), 'AccessKeyId');
+    }
+    async putUserPolicy(userName, policyName, document) {
+        await this.call('PutUserPolicy', { UserName: userName, PolicyName: policyName, PolicyDocument: document });
+    }
+    /**
+     * The identity actions the user holds (`Read:bucket`, …), read back from GetUserPolicy's rebuilt
+     * document; [] when the user has none (SeaweedFS answers NoSuchEntity then).
+     */
+    async userActions(userName, policyName) {
+        let xml;
+        try {
+            xml = await this.call('GetUserPolicy', { UserName: userName, PolicyName: policyName });
+        }
+        catch (error) {
+            if (error instanceof IamError && error.code === 'NoSuchEntity')
+                return [];
+            throw error;
+        }
+        return actionsOfPolicy(tagValues(xml, 'PolicyDocument')[0] ?? '{}');
+    }
+    async call(action, params) {
+        const body = new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString();
+        const signed = await this.signer.sign({
+            method: 'POST',
+            protocol: this.url.protocol,
+            hostname: this.url.hostname,
+            ...(this.url.port ? { port: Number(this.url.port) } : {}),
+            path: '/',
+            query: {},
+            headers: { host: this.url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+            body
+        });
+        const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
+        let response;
+        try {
+            response = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        }
+        catch (error) {
+            throw new Error(`SeaweedFS IAM ${action} could not reach ${this.url.origin}: ${error.message}`, { cause: error });
+        }
+        const text = await response.text();
+        if (!response.ok)
+            throw new IamError(action, response.status, tagValues(text, 'Code')[0] ?? 'Unknown', tagValues(text, 'Message')[0] ?? text.slice(0, 200));
+        return text;
+    }
+}
+/** The identity actions a policy document grants, as SeaweedFS maps them. */
+function actionsOfPolicy(document) {
+    const verbs = { '*': 'Admin', 'Put*': 'Write', 'Get*': 'Read', 'List*': 'List', 'Tagging*': 'Tagging' };
+    let policy;
+    try {
+        policy = JSON.parse(document);
+    }
+    catch {
+        return [];
+    }
+    const actions = [];
+    for (const statement of policy.Statement ?? []) {
+        if (statement.Effect !== 'Allow')
+            continue;
+        for (const resource of [statement.Resource ?? []].flat()) {
+            const bucket = resource === '*' ? '' : /^arn:aws:s3:::([^/]+)(?:\/\*)?$/.exec(resource)?.[1];
+            if (bucket === undefined)
+                continue;
+            for (const action of [statement.Action ?? []].flat()) {
+                const verb = verbs[action.replace(/^s3:/, '')];
+                if (verb)
+                    actions.push(bucket === '' ? verb : `${verb}:${bucket}`);
+            }
+        }
+    }
+    return canonicalActions(actions);
+}
+function tagValues(xml, tag) {
+    const out = [];
+    const re = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g');
+    for (let m = re.exec(xml); m !== null; m = re.exec(xml))
+        out.push(unescapeXml(m[1]));
+    return out;
+}
+function unescapeXml(value) {
+    return value
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+        .replace(/&amp;/g, '&');
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/core/caddy/validate.ts
+// Checks a rendered Caddyfile with a real Caddy binary on the runner: block by block the way
+// caddy-docker-proxy does before it loads a config (`caddyfile/processor.go`: each top-level block
+// is adapted with the ones kept so far, and one that fails is dropped with "Removing invalid
+// block"), then the whole file with `caddy adapt --validate`, which also provisions the modules.
+
+
+
+
+
+function defaultCaddyBinary() {
+    return { path: process.env.DOKKU_STACK_CADDY_BIN || 'caddy', timeoutMs: 30_000 };
+}
+/** The binary could not run at all (not installed, not executable). */
+class CaddyUnavailableError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'CaddyUnavailableError';
+    }
+}
+function runCaddy(binary, args) {
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_.spawn)(binary.path, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: process.env.HOME ?? (0,external_node_os_.tmpdir)() } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
+        child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+        const timer = setTimeout(() => child.kill('SIGKILL'), binary.timeoutMs);
+        child.on('error', (error) => {
+            clearTimeout(timer);
+            reject(new CaddyUnavailableError(`Cannot run ${binary.path} to check the Caddyfile: ${error.message}. Install Caddy on the runner (apt-get install caddy) or set DOKKU_STACK_CADDY_BIN.`));
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            resolve({ code, stdout, stderr });
+        });
+    });
+}
+/** Caddy's error line(s) without its JSON log noise. */
+function caddyError(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('{'));
+    return (lines.join('\n') || stderr.trim()).replace(/^Error:\s*/, '');
+}
+async function caddyVersion(binary = defaultCaddyBinary()) {
+    const result = await runCaddy(binary, ['version']);
+    return result.stdout.split('\n')[0]?.trim() ?? '';
+}
+/** `caddy adapt --adapter caddyfile [--validate]` on Caddyfile text. */
+async function adaptCaddyfile(text, options) {
+    const binary = options.binary ?? defaultCaddyBinary();
+    const dir = options.dir ?? (await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'dokku-stack-caddy-')));
+    try {
+        const file = (0,external_node_path_.join)(dir, `Caddyfile-${Math.random().toString(36).slice(2)}`);
+        await (0,promises_.writeFile)(file, text);
+        const result = await runCaddy(binary, ['adapt', '--adapter', 'caddyfile', '--config', file, ...(options.validate ? ['--validate'] : [])]);
+        return result.code === 0 ? { ok: true, error: '' } : { ok: false, error: caddyError(result.stderr) || `caddy exited with code ${result.code}` };
+    }
+    finally {
+        if (options.dir === undefined)
+            await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+/**
+ * Replays caddy-docker-proxy's processing of the sorted top-level blocks with a real Caddy, then
+ * validates what it would keep.
+ */
+async function validateBlocks(blocks, binary = defaultCaddyBinary()) {
+    const dir = await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), 'dokku-stack-caddy-'));
+    try {
+        const version = await caddyVersion(binary);
+        const sorted = cloneBlocks(blocks);
+        marshal(sorted);
+        const kept = [];
+        const dropped = [];
+        for (const candidate of sorted) {
+            const result = await adaptCaddyfile(marshal(cloneBlocks([...kept, candidate])), { validate: false, binary, dir });
+            if (result.ok)
+                kept.push(candidate);
+            else
+                dropped.push({ head: marshal(cloneBlocks([{ ...candidate, children: [] }])).trim() + (candidate.children.length > 0 ? ' {' : ''), keys: [...candidate.keys], error: result.error });
+        }
+        const validate = await adaptCaddyfile(marshal(cloneBlocks(kept)), { validate: true, binary, dir });
+        return { caddyVersion: version, dropped, validate };
+    }
+    finally {
+        await (0,promises_.rm)(dir, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/plan.ts
+// The pure planner of Caddy on a Dokku host: from what was observed to the steps that give one
+// app its routing (and the host the settings asked for). caddy-config plans whole apps with it;
+// seaweed-provision plans the store's S3 host name with it.
+
+
+/** The request asks for something the host's state rules out. */
+class plan_PlanError extends Error {
+    subject;
+    constructor(message, subject) {
+        super(message);
+        this.name = 'PlanError';
+        this.subject = subject;
+    }
+}
+function sameList(a, b) {
+    const left = [...a].sort();
+    const right = [...b].sort();
+    return left.length === right.length && left.every((x, i) => x === right[i]);
+}
+/** Pure: the steps that take the host from what was observed to what the inputs ask for. */
+function planCaddy(config, observed) {
+    const steps = [];
+    const notes = [];
+    const notices = [];
+    const current = observed.settings;
+    const settings = {
+        letsencryptEmail: config.letsencryptEmail ?? current.letsencryptEmail,
+        letsencryptServer: config.letsencryptServer ?? current.letsencryptServer,
+        logLevel: config.logLevel ?? current.logLevel
+    };
+    if (settings.letsencryptEmail === '')
+        throw new plan_PlanError(`The host has no Let's Encrypt email and none is asked for. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
+            `and never publishes port 443, even with tls: internal. Set it with caddy-config's input letsencrypt-email, e.g. ops@example.org.`, 'letsencrypt-email');
+    if (config.requireCaddyRunning && !observed.caddyRunning)
+        throw new plan_PlanError("Caddy is not running on the host. Switching a host from nginx to Caddy changes every app's routing: run caddy-config first (with letsencrypt-email), then this action.", 'caddy');
+    // ---- host-wide: switch to Caddy once, restart it only for a property that needs it
+    const changed = [];
+    if (settings.letsencryptEmail !== current.letsencryptEmail)
+        changed.push({ key: 'letsencrypt-email', value: settings.letsencryptEmail, was: current.letsencryptEmail });
+    if (settings.letsencryptServer !== current.letsencryptServer)
+        changed.push({ key: 'letsencrypt-server', value: settings.letsencryptServer, was: current.letsencryptServer });
+    if (settings.logLevel !== current.logLevel)
+        changed.push({ key: 'log-level', value: settings.logLevel, was: current.logLevel });
+    if (!observed.caddyRunning)
+        steps.push({ kind: 'stop-nginx', reason: 'Caddy is not running yet, and nginx holds port 80' });
+    for (const c of changed)
+        steps.push({ kind: 'set-global', key: c.key, value: c.value, reason: c.was === '' ? 'not set on the host' : `the host has ${c.was}` });
+    if (!observed.caddyRunning)
+        steps.push({ kind: 'start-caddy', reason: 'the caddy-caddy-1 container does not exist' });
+    else if (changed.length > 0)
+        steps.push({ kind: 'restart-caddy', reason: `${changed.map((c) => c.key).join(', ')} changed; Caddy reads its settings only when it starts` });
+    // The email decides every app's site addresses (`:80` without it): a switch needs every Caddy app rebuilt.
+    const emailSwitched = (current.letsencryptEmail === '') !== (settings.letsencryptEmail === '');
+    // ---- the app
+    let routing;
+    const apps = [];
+    const focus = new Set();
+    const rebuilt = new Set();
+    if (config.app) {
+        const want = config.app;
+        if (observed.targetExists === false)
+            throw new plan_PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, 'app');
+        focus.add(want.app);
+        routing = planAppRouting({ app: want.app, domains: want.domains, port: want.port, tls: config.tls, healthPath: want.healthPath, labels: want.labels, redirects: want.redirects, objectStore: want.objectStore });
+        const app = observed.apps.find((a) => a.app === want.app);
+        let routingChanged = false;
+        if (app.proxyType !== 'caddy') {
+            steps.push({ kind: 'set-proxy-type', app: app.app, reason: `its proxy is ${app.proxyType}` });
+            routingChanged = true;
+        }
+        if (!app.proxyEnabled) {
+            steps.push({ kind: 'enable-proxy', app: app.app, reason: 'its proxy is disabled, so Dokku would add no routing labels' });
+            routingChanged = true;
+        }
+        if (!app.vhostsEnabled)
+            throw new plan_PlanError(`${app.app} has domains disabled (domains:disable), so Dokku adds no Caddy labels. Run \`dokku domains:enable ${app.app}\` first.`, 'app');
+        if (!sameList(app.domains, routing.domains)) {
+            steps.push({ kind: 'set-domains', app: app.app, domains: [...routing.domains], reason: app.domains.length === 0 ? 'it has no domains' : `it has ${app.domains.join(' ')}` });
+            routingChanged = true;
+        }
+        const maps = portMapsWith(app.ports, routing).map(formatPortMap);
+        if (!sameList(app.ports.map(formatPortMap), maps)) {
+            steps.push({ kind: 'set-ports', app: app.app, maps, reason: app.ports.length === 0 ? 'it has no port maps' : `it has ${app.ports.map(formatPortMap).join(' ')}` });
+            routingChanged = true;
+        }
+        for (const [label, value] of Object.entries(routing.labels)) {
+            if (app.labels[label] === value)
+                continue;
+            steps.push({ kind: 'add-label', app: app.app, label, value, reason: app.labels[label] === undefined ? 'not set' : `it is ${app.labels[label]}` });
+            routingChanged = true;
+        }
+        for (const label of Object.keys(app.labels).sort()) {
+            if (label in routing.labels)
+                continue;
+            steps.push({ kind: 'remove-label', app: app.app, label, reason: 'not asked for (this action owns the app\'s caddy labels)' });
+            routingChanged = true;
+        }
+        if (routingChanged || emailSwitched) {
+            if (app.deployed) {
+                steps.push({ kind: 'rebuild', app: app.app, reason: routingChanged ? 'its routing changed, and Caddy reads it from container labels set at deploy time' : 'the email switch changes its site addresses' });
+                rebuilt.add(app.app);
+            }
+            else
+                notes.push(`${app.app} is not deployed yet: Caddy routes it from its first deploy.`);
+        }
+        apps.push({
+            app: app.app,
+            source: { proxyType: 'caddy', proxyEnabled: true, vhostsEnabled: true, domains: routing.domains, ports: portMapsWith(app.ports, routing), customLabels: routing.labels },
+            deployed: app.deployed,
+            upstreamHosts: app.upstreamHosts,
+            initialNetwork: app.initialNetwork,
+            scheduler: app.scheduler,
+            objectStore: routing.objectStore
+        });
+    }
+    for (const app of observed.apps) {
+        if (app.app === config.app?.app || app.proxyType !== 'caddy')
+            continue;
+        apps.push({
+            app: app.app,
+            source: { proxyType: app.proxyType, proxyEnabled: app.proxyEnabled, vhostsEnabled: app.vhostsEnabled, domains: app.domains, ports: app.ports, customLabels: app.labels },
+            deployed: app.deployed,
+            upstreamHosts: app.upstreamHosts,
+            initialNetwork: app.initialNetwork,
+            scheduler: app.scheduler,
+            objectStore: app.ports.some((m) => m.containerPort === SEAWEEDFS_S3_PORT)
+        });
+        if (emailSwitched && app.deployed && app.proxyEnabled && app.scheduler !== 'k3s') {
+            steps.push({ kind: 'rebuild', app: app.app, reason: `the Let's Encrypt email ${settings.letsencryptEmail === '' ? 'was removed' : 'was set'}, which changes its site addresses` });
+            rebuilt.add(app.app);
+        }
+    }
+    const host = renderHost(settings, apps, focus);
+    notices.push(...host.warnings);
+    for (const skipped of host.skipped)
+        if (!focus.has(skipped.app))
+            notes.push(`${skipped.app} is left out of the rendered Caddyfile: ${skipped.reason}.`);
+    const undeployed = observed.apps.filter((a) => a.proxyType === 'caddy' && a.deployed && a.upstreamHosts.length === 0 && !rebuilt.has(a.app));
+    if (undeployed.length > 0)
+        notes.push(`No container address is known for ${undeployed.map((a) => a.app).join(', ')}; the rendered Caddyfile uses 127.0.0.1 in its place.`);
+    return { steps, settings, routing, host, refusals: [...host.refusals], notices, notes };
+}
+// ---- printing -------------------------------------------------------------------------------------
+function plan_stepTitle(step) {
+    switch (step.kind) {
+        case 'stop-nginx':
+            return 'Stop nginx (dokku nginx:stop)';
+        case 'set-global':
+            return `Set caddy ${step.key} to ${step.value} (caddy:set --global)`;
+        case 'start-caddy':
+            return 'Start Caddy (caddy:start)';
+        case 'restart-caddy':
+            return 'Restart Caddy (caddy:stop, caddy:start)';
+        case 'set-proxy-type':
+            return `Route ${step.app} through Caddy (proxy:set ${step.app} type caddy)`;
+        case 'enable-proxy':
+            return `Enable ${step.app}'s proxy (proxy:enable)`;
+        case 'set-domains':
+            return `Set ${step.app}'s domains to ${step.domains.join(' ')}`;
+        case 'set-ports':
+            return `Set ${step.app}'s port maps to ${step.maps.join(' ')}`;
+        case 'add-label':
+            return `Set ${step.app}'s label ${step.label}=${step.value}`;
+        case 'remove-label':
+            return `Remove ${step.app}'s label ${step.label}`;
+        case 'rebuild':
+            return `Rebuild ${step.app} (ps:rebuild)`;
+    }
+}
+function plan_renderPlan(plan) {
+    if (plan.steps.length === 0)
+        return ['Nothing to do: Caddy and the routing are already as asked.'];
+    return plan.steps.map((step, i) => `${i + 1}. ${plan_stepTitle(step)} — ${step.reason}`);
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/core/caddy/verify.ts
+// After apply, from the runner (as a visitor would come): each domain answers over HTTPS with a
+// certificate for its name, plain HTTP redirects to HTTPS, each redirected host redirects, and
+// caddy-docker-proxy logged no "Removing invalid block" since the change.
+
+
+
+
+/**
+ * For tests only: `DOKKU_STACK_CADDY_VERIFY_TARGET=127.0.0.1:8080:8443` sends the probes to a Caddy
+ * listening on loopback with unprivileged ports. Unset on real runs.
+ */
+const VERIFY_TARGET_ENV = 'DOKKU_STACK_CADDY_VERIFY_TARGET';
+function verifyTarget(env = process.env) {
+    const value = env[VERIFY_TARGET_ENV];
+    if (!value)
+        return { connectHost: undefined, httpPort: 80, httpsPort: 443 };
+    const match = /^([^:\s]+):(\d{1,5}):(\d{1,5})$/.exec(value);
+    if (!match)
+        throw new ConfigurationError(`${VERIFY_TARGET_ENV} must be HOST:HTTP_PORT:HTTPS_PORT (e.g. 127.0.0.1:8080:8443); got ${JSON.stringify(value)}.`);
+    return { connectHost: match[1], httpPort: Number(match[2]), httpsPort: Number(match[3]) };
+}
+function hostHeader(domain, port, standard) {
+    return port === standard ? domain : `${domain}:${port}`;
+}
+function probe(url, target, trust, timeoutMs) {
+    return new Promise((resolve) => {
+        const port = url.https ? target.httpsPort : target.httpPort;
+        const options = {
+            host: target.connectHost ?? url.domain,
+            port,
+            path: url.path,
+            method: 'GET',
+            agent: false,
+            headers: { host: hostHeader(url.domain, port, url.https ? 443 : 80), 'user-agent': 'dokku-stack-caddy-config' },
+            timeout: timeoutMs,
+            ...(url.https ? { servername: url.domain, rejectUnauthorized: trust } : {})
+        };
+        const req = (url.https ? external_node_https_.request : external_node_http_.request)(options, (res) => {
+            const certificate = url.https ? res.socket.getPeerCertificate() : undefined;
+            res.resume();
+            resolve({ status: res.statusCode, location: res.headers.location, certificate: certificate && Object.keys(certificate).length > 0 ? certificate : undefined, error: undefined });
+        });
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', (error) => resolve({ status: undefined, location: undefined, certificate: undefined, error: error.code ?? error.message }));
+        req.end();
+    });
+}
+function describeCertificate(cert) {
+    const name = (entity) => [entity?.O, entity?.CN].filter((v) => v).join(' ') || '(unnamed)';
+    return { subject: name(cert.subject), issuer: name(cert.issuer), names: cert.subjectaltname ?? '', validTo: cert.valid_to };
+}
+/**
+ * One domain: HTTPS answers below 500 (Caddy answers 502/503 when the app does not) with a
+ * certificate naming the domain (trusted by the runner for a production ACME server; for Caddy's
+ * local CA or a staging CA only the name is checked), and HTTP redirects to HTTPS on the same host.
+ * A redirected host must instead answer 301/308 towards its target.
+ */
+async function checkOnce(domain, redirectTo, options) {
+    const requestTimeout = Math.min(10_000, options.timeoutMs);
+    const secure = await probe({ https: true, domain, path: redirectTo ? '/' : options.path }, options.target, options.trustChain, requestTimeout);
+    const base = { domain, httpsStatus: secure.status, certificate: secure.certificate ? describeCertificate(secure.certificate) : undefined };
+    const fail = (problem, redirect) => ({ ...base, ok: false, problem, redirectStatus: redirect?.status, redirectLocation: redirect?.location });
+    if (secure.error)
+        return fail(`HTTPS failed: ${secure.error}`);
+    if (!secure.certificate)
+        return fail('HTTPS answered without a certificate');
+    const identity = (0,external_node_tls_.checkServerIdentity)(domain, secure.certificate);
+    if (identity)
+        return fail(`the certificate does not name ${domain} (${secure.certificate.subjectaltname ?? 'no names'})`);
+    if (redirectTo) {
+        if (secure.status !== 301 && secure.status !== 308)
+            return fail(`expected a redirect to ${redirectTo}, got HTTP ${secure.status}`);
+        if (!(secure.location ?? '').startsWith(`https://${redirectTo}`))
+            return fail(`redirects to ${secure.location ?? '(nowhere)'} instead of https://${redirectTo}`);
+    }
+    else if (secure.status === undefined || secure.status >= 500)
+        return fail(`HTTPS ${options.path} answered ${secure.status}: Caddy is up, the app behind it is not`);
+    const plain = await probe({ https: false, domain, path: '/' }, options.target, false, requestTimeout);
+    if (plain.error)
+        return fail(`HTTP failed: ${plain.error}`, plain);
+    // The same host over HTTPS, with or without a port (Caddy 2.6 leaves a non-standard one out).
+    const location = plain.location ?? '';
+    const toHttps = redirectTo ? location.startsWith('https://') : location.startsWith(`https://${domain}/`) || location.startsWith(`https://${domain}:`);
+    if (!(plain.status === 301 || plain.status === 302 || plain.status === 307 || plain.status === 308) || !toHttps)
+        return fail(`HTTP did not redirect to ${redirectTo ? 'HTTPS' : `https://${domain}/`} (HTTP ${plain.status}, Location ${plain.location ?? 'none'})`, plain);
+    return { ...base, ok: true, problem: '', redirectStatus: plain.status, redirectLocation: plain.location };
+}
+async function verifyDomains(domains, redirects, options) {
+    const started = Date.now();
+    const wanted = [...domains.map((d) => [d, undefined]), ...redirects.map((r) => [r.from, r.to])];
+    const results = new Map();
+    for (let attempt = 1;; attempt++) {
+        const pending = wanted.filter(([d]) => !results.get(d)?.ok);
+        for (const [domain, to] of pending) {
+            const check = await checkOnce(domain, to, options);
+            results.set(domain, check);
+            if (!check.ok)
+                options.onAttempt?.(`attempt ${attempt}: ${domain}: ${check.problem}`);
+        }
+        if (wanted.every(([d]) => results.get(d)?.ok) || Date.now() - started >= options.timeoutMs)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started)))));
+    }
+    return wanted.map(([d]) => results.get(d));
+}
+/**
+ * Lines of `caddy:logs` that report a dropped site block, logged at or after `since` (epoch ms).
+ * caddy-docker-proxy logs JSON with a `ts` in seconds; a line without one counts, to be safe.
+ */
+function invalidBlockLines(logs, since) {
+    return logs
+        .split('\n')
+        .filter((line) => line.includes('Removing invalid block'))
+        .filter((line) => {
+        const ts = /"ts"\s*:\s*([0-9.]+)/.exec(line)?.[1];
+        return ts === undefined || Number(ts) * 1000 >= since;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/core/caddy/converge.ts
+// Caddy on a Dokku host, converged: observe (few reads over the one connection), plan, check the
+// Caddyfile with a real Caddy, print; then (not in a dry run) apply and verify from the runner.
+// The one place both caddy-config and seaweed-provision (the store's host name) change Caddy.
+
+
+
+
+
+
+
+
+
+/** Refused before any change: names each app and why. */
+class RoutingRefusedError extends Error {
+    refusals;
+    constructor(refusals) {
+        super(`Refused before changing anything:\n${refusals.map((r) => `- ${r.app}: ${r.reason}`).join('\n')}`);
+        this.name = 'RoutingRefusedError';
+        this.refusals = refusals;
+    }
+}
+/** The after-apply check found a domain that does not work, or a dropped block. */
+class VerifyError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'VerifyError';
+    }
+}
+const VERIFY_TIMEOUT_MS = 180_000;
+const VERIFY_INTERVAL_MS = 3_000;
+async function convergeCaddy(dokku, config, logger, options = {}) {
+    const inputs = options.inputs ?? {};
+    const started = Date.now();
+    const observed = await observe(dokku, config);
+    let plan;
+    try {
+        plan = planCaddy(config, observed);
+    }
+    catch (error) {
+        if (error instanceof plan_PlanError) {
+            const input = inputs[error.subject];
+            throw input ? new ConfigurationError(error.message, input) : new Error(error.message);
+        }
+        throw error;
+    }
+    const caddyfile = (0,external_node_path_.join)(await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'caddy-config-')), 'Caddyfile');
+    await (0,promises_.writeFile)(caddyfile, plan.host.caddyfile);
+    const validation = await validateBlocks(plan.host.blocks);
+    const refusals = [...plan.refusals, ...droppedRefusals(plan, validation)];
+    const heading = options.heading ?? `Plan for Caddy${config.app ? ` and ${config.app.app}` : ''}${config.dryRun ? ' (dry run: nothing will change)' : ''}`;
+    await logger.group(heading, async () => {
+        for (const line of plan_renderPlan(plan))
+            logger.info(line);
+        for (const note of plan.notes)
+            logger.info(`note: ${note}`);
+        logger.info(`Rendered Caddyfile (${validation.caddyVersion}, ${validation.validate.ok ? 'valid' : 'INVALID'}): ${caddyfile}`);
+        for (const line of plan.host.caddyfile.trimEnd().split('\n'))
+            logger.info(`  ${line}`);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
+    if (!validation.validate.ok)
+        refusals.push({ app: config.app?.app ?? '(host)', reason: `caddy adapt --validate rejects the Caddyfile Caddy would load: ${validation.validate.error}` });
+    const result = {
+        plan, validation, caddyfile, changed: false, done: [], checks: [], droppedInLogs: [], certificateIssuer: '', notices: [...plan.notices], failure: undefined, durationMs: 0
+    };
+    if (refusals.length > 0)
+        result.failure = new RoutingRefusedError(refusals);
+    if (config.dryRun || result.failure) {
+        result.durationMs = Date.now() - started;
+        return result;
+    }
+    const appliedAt = Date.now();
+    try {
+        for (const step of plan.steps) {
+            await logger.group(plan_stepTitle(step), () => runStep(dokku, step, logger));
+            result.changed = true;
+            result.done.push(plan_stepTitle(step));
+        }
+    }
+    catch (error) {
+        result.failure = error instanceof Error ? error : new Error(String(error));
+        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
+    }
+    if (!result.failure && config.verify && config.app) {
+        try {
+            await verifyRouting(dokku, config, result, result.changed ? appliedAt : started, logger);
+        }
+        catch (error) {
+            result.failure = error instanceof Error ? error : new Error(String(error));
+        }
+    }
+    else if (!config.verify)
+        logger.info('verify: false — the domains were not probed from the runner.');
+    result.durationMs = Date.now() - started;
+    return result;
+}
+function droppedRefusals(plan, validation) {
+    return validation.dropped.flatMap((dropped) => {
+        const owners = [...plan.host.blocksByApp].filter(([, blocks]) => blocks.some((b) => b.keys.join(' ') === dropped.keys.join(' '))).map(([app]) => app);
+        const reason = `caddy-docker-proxy would drop the block "${dropped.head}" ("Removing invalid block"), taking its site offline while the deploy succeeds: ${dropped.error}`;
+        const focused = owners.filter((app) => app === plan.routing?.app);
+        if (focused.length === 0 && owners.length > 0) {
+            plan.notices.push(`${owners.join(', ')}: ${reason}`);
+            return [];
+        }
+        return [{ app: focused[0] ?? owners[0] ?? '(host)', reason }];
+    });
+}
+// ---- observe: few reads, in parallel over the one connection --------------------------------------------
+async function observe(dokku, config) {
+    const target = config.app?.app;
+    const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)]);
+    const targetExists = target === undefined ? undefined : apps.includes(target);
+    const proxies = await inBatches(apps, READS_AT_ONCE, async (app) => ({ app, proxy: await dokku.proxy.report(app) }));
+    const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target);
+    // One app at a time, its six reads at once: sshd allows 10 sessions per connection by default.
+    const observedApps = await inBatches(relevant, 1, async ({ app, proxy }) => {
+        const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
+            dokku.domains.report(app),
+            dokku.ports.report(app),
+            dokku.caddy.labels(app),
+            dokku.ps.report(app),
+            dokku.network.report(app),
+            dokku.scheduler.selected(app)
+        ]);
+        return {
+            app,
+            proxyType: proxy.type,
+            proxyEnabled: proxy.enabled,
+            vhostsEnabled: domains.appEnabled,
+            domains: [...domains.appVhosts],
+            ports: [...ports.map],
+            labels,
+            deployed: ps.deployed,
+            upstreamHosts: listenerHosts(network['web-listeners'] ?? ''),
+            initialNetwork: network['computed-initial-network'] ?? network['initial-network'] ?? '',
+            scheduler
+        };
+    });
+    return { settings: await readSettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists };
+}
+/** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
+const READS_AT_ONCE = 6;
+async function inBatches(items, size, fn) {
+    const results = [];
+    for (let i = 0; i < items.length; i += size)
+        results.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+    return results;
+}
+/** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */
+function listenerHosts(listeners) {
+    return [...new Set(listeners.split(/\s+/).filter((l) => l !== '').map((l) => l.replace(/:\d+$/, '')))];
+}
+async function readSettings(dokku, someApp) {
+    // The global report (0.38.6+) has the raw values; before, an app's report has the computed ones.
+    if (!dokku.features.caddyComputedReport && someApp === undefined)
+        return { letsencryptEmail: '', letsencryptServer: DEFAULT_LETSENCRYPT_SERVER, logLevel: 'ERROR' };
+    const raw = await dokku.caddy.report(dokku.features.caddyComputedReport ? GLOBAL : someApp);
+    return {
+        letsencryptEmail: raw.letsencryptEmail,
+        letsencryptServer: raw.letsencryptServer || DEFAULT_LETSENCRYPT_SERVER,
+        logLevel: (raw.logLevel || 'ERROR').toUpperCase()
+    };
+}
+// ---- apply -------------------------------------------------------------------------------------------------
+async function runStep(dokku, step, logger) {
+    switch (step.kind) {
+        case 'stop-nginx':
+            return dokku.nginx.stop();
+        case 'set-global':
+            return dokku.caddy.set(GLOBAL, step.key, step.value);
+        case 'start-caddy':
+            return dokku.caddy.start();
+        case 'restart-caddy':
+            await dokku.caddy.stop();
+            return dokku.caddy.start();
+        case 'set-proxy-type':
+            return dokku.proxy.set(step.app, 'type', 'caddy');
+        case 'enable-proxy':
+            return dokku.proxy.enable(step.app);
+        case 'set-domains':
+            return dokku.domains.set(step.app, step.domains);
+        case 'set-ports':
+            return dokku.ports.set(step.app, step.maps);
+        case 'add-label':
+            return dokku.caddy.addLabel(step.app, step.label, step.value);
+        case 'remove-label':
+            return dokku.caddy.removeLabel(step.app, step.label);
+        case 'rebuild':
+            await dokku.ps.rebuild(step.app, { onOutput: (line) => logger.info(line) });
+            return;
+    }
+}
+// ---- verify ------------------------------------------------------------------------------------------------
+/**
+ * From the runner: each domain of the app answers HTTPS with a certificate for its name and HTTP
+ * redirects, and caddy:logs reports no dropped block since `since`. Fills `result.checks`; throws a
+ * VerifyError. Exported for a caller that applies first and probes once its app is up.
+ */
+async function verifyRouting(dokku, config, result, since, logger) {
+    const { plan } = result;
+    const app = config.app;
+    if (!app)
+        return;
+    const target = verifyTarget();
+    // A wildcard has no one name to ask for; Caddy issues per name on demand only.
+    const probed = app.domains.filter((d) => !d.startsWith('*.'));
+    const wildcards = app.domains.filter((d) => d.startsWith('*.'));
+    if (wildcards.length > 0)
+        result.notices.push(`${wildcards.join(', ')} not probed: a wildcard has no single host name to ask for.`);
+    const trustChain = config.tls === 'acme' && !/staging/i.test(plan.settings.letsencryptServer);
+    const checks = await logger.group(`Verify ${[...probed, ...app.redirects.map((r) => r.from)].join(', ')} from the runner`, () => verifyDomains(probed, app.redirects, {
+        target,
+        trustChain,
+        path: app.healthPath ?? '/',
+        timeoutMs: VERIFY_TIMEOUT_MS,
+        intervalMs: VERIFY_INTERVAL_MS,
+        onAttempt: (line) => logger.info(line)
+    }));
+    result.checks = checks;
+    result.certificateIssuer = checks.find((c) => c.certificate)?.certificate?.issuer ?? '';
+    for (const check of checks)
+        logger.info(`${check.ok ? 'ok' : 'FAILED'} ${check.domain}: ${check.ok ? `HTTPS ${check.httpsStatus}, certificate from ${check.certificate?.issuer}, HTTP ${check.redirectStatus} → ${check.redirectLocation}` : check.problem}`);
+    const logs = await dokku.caddy.logs(1000);
+    result.droppedInLogs = invalidBlockLines(logs.text, since - 5_000);
+    if (plan.settings.logLevel === 'ERROR' || plan.settings.logLevel === 'WARN')
+        result.notices.push(`Caddy logs at ${plan.settings.logLevel}: caddy-docker-proxy reports a dropped block at INFO, so the caddy:logs check may not see one (log-level: INFO shows it).`);
+    const failed = checks.filter((c) => !c.ok);
+    const problems = [
+        ...failed.map((c) => `${c.domain}: ${c.problem}`),
+        ...(result.droppedInLogs.length > 0 ? [`caddy:logs reports a dropped block since the change:\n${result.droppedInLogs.slice(0, 5).join('\n')}`] : [])
+    ];
+    if (problems.length > 0)
+        throw new VerifyError(`The routing was applied, but the check from the runner failed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+}
+
+;// CONCATENATED MODULE: ./src/core/seaweed/routing.ts
+// The store's public host name, routed by Caddy through the same module caddy-config uses
+// (src/core/caddy/converge.ts): one site for the whole host name to the S3 port, Host kept, no path
+// prefix (SigV4 signs both, §1.2 trap 10), and the host's own Caddy settings left as they are.
+
+
+/** SeaweedFS's S3 health endpoint, unauthenticated (§1.4): Caddy's active health check asks it. */
+const SEAWEED_S3_HEALTH_PATH = '/healthz';
+function storeRoute(app, domain, tls) {
+    return { app, domain, tls, containerPort: SEAWEED_S3_PORT };
+}
+/**
+ * The request for the store's route. The host-wide settings (Let's Encrypt email and server, log
+ * level) are undefined, so the host's are kept: a store must not retune the Caddy every other app
+ * uses (a host without an email, or without Caddy running, is refused: caddy-config sets it up). No labels
+ * beyond the health check: Caddy's reverse_proxy passes the client's Host header on unchanged, and
+ * `objectStore` makes the planner refuse any path route in front of the store. The store is not
+ * given `-s3.externalUrl`: in-host apps sign for `<app>.web:8333`, and the proxy keeps Host.
+ */
+function storeCaddyRequest(route, options) {
+    return {
+        letsencryptEmail: undefined,
+        letsencryptServer: undefined,
+        logLevel: undefined,
+        tls: route.tls,
+        app: { app: route.app, domains: [route.domain], port: route.containerPort, labels: [], healthPath: SEAWEED_S3_HEALTH_PATH, redirects: [], objectStore: true },
+        // Probed by verifyStoreRoute once the store is up (it may be deployed after the route is set).
+        verify: false,
+        // Switching the host from nginx to Caddy is caddy-config's decision, not the store's.
+        requireCaddyRunning: true,
+        dryRun: options.dryRun
+    };
+}
+/**
+ * What Caddy would change for the store, printed, changing nothing. Before the store app exists
+ * only the host is checked (an email, Caddy running, a Caddyfile Caddy accepts): its own routing
+ * is planned once the app exists, on the same run.
+ */
+async function previewStoreRoute(dokku, route, logger, inputs, storeExists) {
+    const request = storeCaddyRequest(route, { dryRun: true });
+    return convergeCaddy(dokku, storeExists ? request : { ...request, app: undefined }, logger, {
+        inputs,
+        heading: `Plan for Caddy: ${route.domain} → ${route.app}:${route.containerPort}${storeExists ? '' : ` (the host only: ${route.app} does not exist yet)`}`
+    });
+}
+/**
+ * Applies the route. The caller runs it only once the store app holds its admin identity in its
+ * config: an S3 gateway with no identity allows everything (§1.2 trap 3), and this makes it public.
+ */
+async function routeStoreDomain(dokku, route, logger, inputs) {
+    return convergeCaddy(dokku, storeCaddyRequest(route, { dryRun: false }), logger, {
+        inputs,
+        heading: `Route ${route.domain} to ${route.app}:${route.containerPort} through Caddy`
+    });
+}
+/** From the runner, once the store answers: HTTPS for the domain (certificate, redirect), no dropped block. */
+async function verifyStoreRoute(dokku, route, applied, since, logger) {
+    await verifyRouting(dokku, { ...storeCaddyRequest(route, { dryRun: false }), verify: true }, applied, since, logger);
 }
 
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/self-test.ts
@@ -96173,6 +97904,10 @@ async function presignGet(endpoint, region, key, bucket, objectKey) {
 
 
 
+
+
+/** A Caddy refusal (no email, Caddy not running, the store app) is about this action's `domain`. */
+const ROUTE_INPUTS = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain, caddy: Inputs.domain };
 /** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it. */
 async function provisionSeaweed(config, logger) {
     const started = Date.now();
@@ -96182,7 +97917,16 @@ async function provisionSeaweed(config, logger) {
     try {
         const dokku = await DokkuClient.create(executor, logger);
         const wrapper = seaweedWrapper(config.image.reference, { adminUi: config.adminPassword !== undefined });
-        const observed = await observe(dokku, config, wrapper.digest, logger);
+        const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined;
+        const observed = await provision_observe(dokku, config, wrapper.digest, logger);
+        // The store's route, planned by Caddy's planner and printed before anything changes; refused now, not halfway.
+        if (route) {
+            const preview = await previewStoreRoute(dokku, route, logger, ROUTE_INPUTS, observed.store !== undefined);
+            if (preview.failure)
+                throw preview.failure;
+            if (observed.store)
+                observed.route = { steps: preview.plan.steps.map(routeStepTitle) };
+        }
         let plan;
         try {
             plan = planSeaweed(config, observed);
@@ -96215,11 +97959,13 @@ async function provisionSeaweed(config, logger) {
             wrapper,
             newKeys: new Map(),
             iam: () => (iam ??= new SeaweedIam(config.endpoint, config.region, admin)),
-            s3: () => (s3 ??= createS3Client({ endpoint: config.endpoint, region: config.region, ...admin }))
+            s3: () => (s3 ??= createS3Client({ endpoint: config.endpoint, region: config.region, ...admin })),
+            routed: undefined,
+            storeRebuilt: false
         };
         try {
             for (const step of plan.steps) {
-                const changed = await logger.group(stepTitle(config, step), () => runStep(run, step));
+                const changed = await logger.group(stepTitle(config, step), () => provision_runStep(run, step));
                 if (changed) {
                     result.changed = true;
                     result.done.push(stepTitle(config, step));
@@ -96231,10 +97977,14 @@ async function provisionSeaweed(config, logger) {
             logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
             return result;
         }
-        if (config.domain) {
-            const routed = await routeStoreDomain(dokku, storeRoute(config.app, config.domain), logger);
-            result.changed ||= routed.changed;
-            result.notes.push(routed.note);
+        if (route && run.routed?.result.changed) {
+            try {
+                await verifyStoreRoute(dokku, route, run.routed.result, run.routed.at, logger);
+            }
+            catch (error) {
+                result.failure = error instanceof Error ? error : new Error(String(error));
+                return result;
+            }
         }
         if (config.selfTest) {
             const grant = config.access.find((g) => g.access === 'readwrite') ?? config.access[0];
@@ -96262,7 +98012,7 @@ async function appKey(dokku, config, app) {
     return key;
 }
 // ---- observe ----------------------------------------------------------------------------------------
-async function observe(dokku, config, wrapperDigest, logger) {
+async function provision_observe(dokku, config, wrapperDigest, logger) {
     const names = seaweedNames(config.app);
     const [storeExists, networkExists, ...appsExist] = await Promise.all([
         dokku.apps.exists(config.app),
@@ -96309,7 +98059,10 @@ async function observe(dokku, config, wrapperDigest, logger) {
         await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'));
         contents = await readContents(config, admin);
     }
-    return { store, networkExists, apps, contents, newAdmin, wrapperDigest };
+    return { store, networkExists, apps, contents, newAdmin, wrapperDigest, route: undefined, envFile: dokku.features.envFile };
+}
+function routeStepTitle(step) {
+    return `${plan_stepTitle(step)} (${step.reason})`;
 }
 function attached(report) {
     return { postCreate: (report['attach-post-create'] ?? '').split(/[,\s]+/).filter((n) => n !== '') };
@@ -96355,7 +98108,7 @@ async function withLogs(dokku, config, wait) {
         throw new Error(`${errorMessage(error)}${lines ? `\nLast lines of ${config.app}'s log:\n${lines}` : ''}`, { cause: error });
     }
 }
-async function runStep(run, step) {
+async function provision_runStep(run, step) {
     const { dokku, config, plan, logger } = run;
     const store = config.app;
     const stream = { onOutput: (line) => logger.info(line) };
@@ -96392,7 +98145,13 @@ async function runStep(run, step) {
             await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false });
             return true;
         }
+        case 'route-domain':
+            return routeDomain(run, step.domain);
         case 'restart-store':
+            if (run.storeRebuilt) {
+                logger.info(`${store} was rebuilt by its routing on this run, with these settings: no second restart.`);
+                return false;
+            }
             await dokku.ps.restart(store, stream);
             await withLogs(dokku, config, () => waitForStore(config, logger, 'was restarted but'));
             return true;
@@ -96445,6 +98204,21 @@ async function runStep(run, step) {
             await run.iam().deleteAccessKey(step.user, step.accessKeyId);
             return true;
     }
+}
+/** Routes the store's domain (its admin key is already in its config); waits for the store if Caddy rebuilt it. */
+async function routeDomain(run, domain) {
+    const { dokku, config, logger } = run;
+    const route = storeRoute(config.app, domain, config.tls);
+    const at = Date.now();
+    const routed = await routeStoreDomain(dokku, route, logger, ROUTE_INPUTS);
+    if (routed.failure)
+        throw routed.failure;
+    run.routed = { result: routed, at };
+    if (routed.plan.steps.some((s) => s.kind === 'rebuild' && s.app === config.app)) {
+        run.storeRebuilt = true;
+        await withLogs(dokku, config, () => waitForStore(config, logger, 'was rebuilt with its routing but'));
+    }
+    return routed.changed;
 }
 
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/main.ts

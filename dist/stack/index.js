@@ -1293,6 +1293,204 @@ module.exports = binding.getCPUInfo;
 
 /***/ }),
 
+/***/ 6543:
+/***/ ((module) => {
+
+
+
+const isStream = stream =>
+	stream !== null &&
+	typeof stream === 'object' &&
+	typeof stream.pipe === 'function';
+
+isStream.writable = stream =>
+	isStream(stream) &&
+	stream.writable !== false &&
+	typeof stream._write === 'function' &&
+	typeof stream._writableState === 'object';
+
+isStream.readable = stream =>
+	isStream(stream) &&
+	stream.readable !== false &&
+	typeof stream._read === 'function' &&
+	typeof stream._readableState === 'object';
+
+isStream.duplex = stream =>
+	isStream.writable(stream) &&
+	isStream.readable(stream);
+
+isStream.transform = stream =>
+	isStream.duplex(stream) &&
+	typeof stream._transform === 'function';
+
+module.exports = isStream;
+
+
+/***/ }),
+
+/***/ 6512:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+const fs = __nccwpck_require__(9896);
+const path = __nccwpck_require__(6928);
+const {promisify} = __nccwpck_require__(9023);
+const semver = __nccwpck_require__(9318);
+
+const useNativeRecursiveOption = semver.satisfies(process.version, '>=10.12.0');
+
+// https://github.com/nodejs/node/issues/8987
+// https://github.com/libuv/libuv/pull/1088
+const checkPath = pth => {
+	if (process.platform === 'win32') {
+		const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path.parse(pth).root, ''));
+
+		if (pathHasInvalidWinCharacters) {
+			const error = new Error(`Path contains invalid characters: ${pth}`);
+			error.code = 'EINVAL';
+			throw error;
+		}
+	}
+};
+
+const processOptions = options => {
+	// https://github.com/sindresorhus/make-dir/issues/18
+	const defaults = {
+		mode: 0o777,
+		fs
+	};
+
+	return {
+		...defaults,
+		...options
+	};
+};
+
+const permissionError = pth => {
+	// This replicates the exception of `fs.mkdir` with native the
+	// `recusive` option when run on an invalid drive under Windows.
+	const error = new Error(`operation not permitted, mkdir '${pth}'`);
+	error.code = 'EPERM';
+	error.errno = -4048;
+	error.path = pth;
+	error.syscall = 'mkdir';
+	return error;
+};
+
+const makeDir = async (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	const mkdir = promisify(options.fs.mkdir);
+	const stat = promisify(options.fs.stat);
+
+	if (useNativeRecursiveOption && options.fs.mkdir === fs.mkdir) {
+		const pth = path.resolve(input);
+
+		await mkdir(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = async pth => {
+		try {
+			await mkdir(pth, options.mode);
+
+			return pth;
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				await make(path.dirname(pth));
+
+				return make(pth);
+			}
+
+			try {
+				const stats = await stat(pth);
+				if (!stats.isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch (_) {
+				throw error;
+			}
+
+			return pth;
+		}
+	};
+
+	return make(path.resolve(input));
+};
+
+module.exports = makeDir;
+
+module.exports.sync = (input, options) => {
+	checkPath(input);
+	options = processOptions(options);
+
+	if (useNativeRecursiveOption && options.fs.mkdirSync === fs.mkdirSync) {
+		const pth = path.resolve(input);
+
+		fs.mkdirSync(pth, {
+			mode: options.mode,
+			recursive: true
+		});
+
+		return pth;
+	}
+
+	const make = pth => {
+		try {
+			options.fs.mkdirSync(pth, options.mode);
+		} catch (error) {
+			if (error.code === 'EPERM') {
+				throw error;
+			}
+
+			if (error.code === 'ENOENT') {
+				if (path.dirname(pth) === pth) {
+					throw permissionError(pth);
+				}
+
+				if (error.message.includes('null bytes')) {
+					throw error;
+				}
+
+				make(path.dirname(pth));
+				return make(pth);
+			}
+
+			try {
+				if (!options.fs.statSync(pth).isDirectory()) {
+					throw new Error('The path is not a directory');
+				}
+			} catch (_) {
+				throw error;
+			}
+		}
+
+		return pth;
+	};
+
+	return make(path.resolve(input));
+};
+
+
+/***/ }),
+
 /***/ 2803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -1373,6 +1571,1885 @@ if (!safer.constants) {
 }
 
 module.exports = safer
+
+
+/***/ }),
+
+/***/ 9318:
+/***/ ((module, exports) => {
+
+exports = module.exports = SemVer
+
+var debug
+/* istanbul ignore next */
+if (typeof process === 'object' &&
+    process.env &&
+    process.env.NODE_DEBUG &&
+    /\bsemver\b/i.test(process.env.NODE_DEBUG)) {
+  debug = function () {
+    var args = Array.prototype.slice.call(arguments, 0)
+    args.unshift('SEMVER')
+    console.log.apply(console, args)
+  }
+} else {
+  debug = function () {}
+}
+
+// Note: this is the semver.org version of the spec that it implements
+// Not necessarily the package version of this code.
+exports.SEMVER_SPEC_VERSION = '2.0.0'
+
+var MAX_LENGTH = 256
+var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
+  /* istanbul ignore next */ 9007199254740991
+
+// Max safe segment length for coercion.
+var MAX_SAFE_COMPONENT_LENGTH = 16
+
+var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
+
+// The actual regexps go on exports.re
+var re = exports.re = []
+var safeRe = exports.safeRe = []
+var src = exports.src = []
+var t = exports.tokens = {}
+var R = 0
+
+function tok (n) {
+  t[n] = R++
+}
+
+var LETTERDASHNUMBER = '[a-zA-Z0-9-]'
+
+// Replace some greedy regex tokens to prevent regex dos issues. These regex are
+// used internally via the safeRe object since all inputs in this library get
+// normalized first to trim and collapse all extra whitespace. The original
+// regexes are exported for userland consumption and lower level usage. A
+// future breaking change could export the safer regex only with a note that
+// all input should have extra whitespace removed.
+var safeRegexReplacements = [
+  ['\\s', 1],
+  ['\\d', MAX_LENGTH],
+  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
+]
+
+function makeSafeRe (value) {
+  for (var i = 0; i < safeRegexReplacements.length; i++) {
+    var token = safeRegexReplacements[i][0]
+    var max = safeRegexReplacements[i][1]
+    value = value
+      .split(token + '*').join(token + '{0,' + max + '}')
+      .split(token + '+').join(token + '{1,' + max + '}')
+  }
+  return value
+}
+
+// The following Regular Expressions can be used for tokenizing,
+// validating, and parsing SemVer version strings.
+
+// ## Numeric Identifier
+// A single `0`, or a non-zero digit followed by zero or more digits.
+
+tok('NUMERICIDENTIFIER')
+src[t.NUMERICIDENTIFIER] = '0|[1-9]\\d*'
+tok('NUMERICIDENTIFIERLOOSE')
+src[t.NUMERICIDENTIFIERLOOSE] = '\\d+'
+
+// ## Non-numeric Identifier
+// Zero or more digits, followed by a letter or hyphen, and then zero or
+// more letters, digits, or hyphens.
+
+tok('NONNUMERICIDENTIFIER')
+src[t.NONNUMERICIDENTIFIER] = '\\d*[a-zA-Z-]' + LETTERDASHNUMBER + '*'
+
+// ## Main Version
+// Three dot-separated numeric identifiers.
+
+tok('MAINVERSION')
+src[t.MAINVERSION] = '(' + src[t.NUMERICIDENTIFIER] + ')\\.' +
+                   '(' + src[t.NUMERICIDENTIFIER] + ')\\.' +
+                   '(' + src[t.NUMERICIDENTIFIER] + ')'
+
+tok('MAINVERSIONLOOSE')
+src[t.MAINVERSIONLOOSE] = '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')\\.' +
+                        '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')\\.' +
+                        '(' + src[t.NUMERICIDENTIFIERLOOSE] + ')'
+
+// ## Pre-release Version Identifier
+// A numeric identifier, or a non-numeric identifier.
+
+tok('PRERELEASEIDENTIFIER')
+src[t.PRERELEASEIDENTIFIER] = '(?:' + src[t.NUMERICIDENTIFIER] +
+                            '|' + src[t.NONNUMERICIDENTIFIER] + ')'
+
+tok('PRERELEASEIDENTIFIERLOOSE')
+src[t.PRERELEASEIDENTIFIERLOOSE] = '(?:' + src[t.NUMERICIDENTIFIERLOOSE] +
+                                 '|' + src[t.NONNUMERICIDENTIFIER] + ')'
+
+// ## Pre-release Version
+// Hyphen, followed by one or more dot-separated pre-release version
+// identifiers.
+
+tok('PRERELEASE')
+src[t.PRERELEASE] = '(?:-(' + src[t.PRERELEASEIDENTIFIER] +
+                  '(?:\\.' + src[t.PRERELEASEIDENTIFIER] + ')*))'
+
+tok('PRERELEASELOOSE')
+src[t.PRERELEASELOOSE] = '(?:-?(' + src[t.PRERELEASEIDENTIFIERLOOSE] +
+                       '(?:\\.' + src[t.PRERELEASEIDENTIFIERLOOSE] + ')*))'
+
+// ## Build Metadata Identifier
+// Any combination of digits, letters, or hyphens.
+
+tok('BUILDIDENTIFIER')
+src[t.BUILDIDENTIFIER] = LETTERDASHNUMBER + '+'
+
+// ## Build Metadata
+// Plus sign, followed by one or more period-separated build metadata
+// identifiers.
+
+tok('BUILD')
+src[t.BUILD] = '(?:\\+(' + src[t.BUILDIDENTIFIER] +
+             '(?:\\.' + src[t.BUILDIDENTIFIER] + ')*))'
+
+// ## Full Version String
+// A main version, followed optionally by a pre-release version and
+// build metadata.
+
+// Note that the only major, minor, patch, and pre-release sections of
+// the version string are capturing groups.  The build metadata is not a
+// capturing group, because it should not ever be used in version
+// comparison.
+
+tok('FULL')
+tok('FULLPLAIN')
+src[t.FULLPLAIN] = 'v?' + src[t.MAINVERSION] +
+                  src[t.PRERELEASE] + '?' +
+                  src[t.BUILD] + '?'
+
+src[t.FULL] = '^' + src[t.FULLPLAIN] + '$'
+
+// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
+// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
+// common in the npm registry.
+tok('LOOSEPLAIN')
+src[t.LOOSEPLAIN] = '[v=\\s]*' + src[t.MAINVERSIONLOOSE] +
+                  src[t.PRERELEASELOOSE] + '?' +
+                  src[t.BUILD] + '?'
+
+tok('LOOSE')
+src[t.LOOSE] = '^' + src[t.LOOSEPLAIN] + '$'
+
+tok('GTLT')
+src[t.GTLT] = '((?:<|>)?=?)'
+
+// Something like "2.*" or "1.2.x".
+// Note that "x.x" is a valid xRange identifer, meaning "any version"
+// Only the first item is strictly required.
+tok('XRANGEIDENTIFIERLOOSE')
+src[t.XRANGEIDENTIFIERLOOSE] = src[t.NUMERICIDENTIFIERLOOSE] + '|x|X|\\*'
+tok('XRANGEIDENTIFIER')
+src[t.XRANGEIDENTIFIER] = src[t.NUMERICIDENTIFIER] + '|x|X|\\*'
+
+tok('XRANGEPLAIN')
+src[t.XRANGEPLAIN] = '[v=\\s]*(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:\\.(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:\\.(' + src[t.XRANGEIDENTIFIER] + ')' +
+                   '(?:' + src[t.PRERELEASE] + ')?' +
+                   src[t.BUILD] + '?' +
+                   ')?)?'
+
+tok('XRANGEPLAINLOOSE')
+src[t.XRANGEPLAINLOOSE] = '[v=\\s]*(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:\\.(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:\\.(' + src[t.XRANGEIDENTIFIERLOOSE] + ')' +
+                        '(?:' + src[t.PRERELEASELOOSE] + ')?' +
+                        src[t.BUILD] + '?' +
+                        ')?)?'
+
+tok('XRANGE')
+src[t.XRANGE] = '^' + src[t.GTLT] + '\\s*' + src[t.XRANGEPLAIN] + '$'
+tok('XRANGELOOSE')
+src[t.XRANGELOOSE] = '^' + src[t.GTLT] + '\\s*' + src[t.XRANGEPLAINLOOSE] + '$'
+
+// Coercion.
+// Extract anything that could conceivably be a part of a valid semver
+tok('COERCE')
+src[t.COERCE] = '(^|[^\\d])' +
+              '(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '})' +
+              '(?:\\.(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '}))?' +
+              '(?:\\.(\\d{1,' + MAX_SAFE_COMPONENT_LENGTH + '}))?' +
+              '(?:$|[^\\d])'
+tok('COERCERTL')
+re[t.COERCERTL] = new RegExp(src[t.COERCE], 'g')
+safeRe[t.COERCERTL] = new RegExp(makeSafeRe(src[t.COERCE]), 'g')
+
+// Tilde ranges.
+// Meaning is "reasonably at or greater than"
+tok('LONETILDE')
+src[t.LONETILDE] = '(?:~>?)'
+
+tok('TILDETRIM')
+src[t.TILDETRIM] = '(\\s*)' + src[t.LONETILDE] + '\\s+'
+re[t.TILDETRIM] = new RegExp(src[t.TILDETRIM], 'g')
+safeRe[t.TILDETRIM] = new RegExp(makeSafeRe(src[t.TILDETRIM]), 'g')
+var tildeTrimReplace = '$1~'
+
+tok('TILDE')
+src[t.TILDE] = '^' + src[t.LONETILDE] + src[t.XRANGEPLAIN] + '$'
+tok('TILDELOOSE')
+src[t.TILDELOOSE] = '^' + src[t.LONETILDE] + src[t.XRANGEPLAINLOOSE] + '$'
+
+// Caret ranges.
+// Meaning is "at least and backwards compatible with"
+tok('LONECARET')
+src[t.LONECARET] = '(?:\\^)'
+
+tok('CARETTRIM')
+src[t.CARETTRIM] = '(\\s*)' + src[t.LONECARET] + '\\s+'
+re[t.CARETTRIM] = new RegExp(src[t.CARETTRIM], 'g')
+safeRe[t.CARETTRIM] = new RegExp(makeSafeRe(src[t.CARETTRIM]), 'g')
+var caretTrimReplace = '$1^'
+
+tok('CARET')
+src[t.CARET] = '^' + src[t.LONECARET] + src[t.XRANGEPLAIN] + '$'
+tok('CARETLOOSE')
+src[t.CARETLOOSE] = '^' + src[t.LONECARET] + src[t.XRANGEPLAINLOOSE] + '$'
+
+// A simple gt/lt/eq thing, or just "" to indicate "any version"
+tok('COMPARATORLOOSE')
+src[t.COMPARATORLOOSE] = '^' + src[t.GTLT] + '\\s*(' + src[t.LOOSEPLAIN] + ')$|^$'
+tok('COMPARATOR')
+src[t.COMPARATOR] = '^' + src[t.GTLT] + '\\s*(' + src[t.FULLPLAIN] + ')$|^$'
+
+// An expression to strip any whitespace between the gtlt and the thing
+// it modifies, so that `> 1.2.3` ==> `>1.2.3`
+tok('COMPARATORTRIM')
+src[t.COMPARATORTRIM] = '(\\s*)' + src[t.GTLT] +
+                      '\\s*(' + src[t.LOOSEPLAIN] + '|' + src[t.XRANGEPLAIN] + ')'
+
+// this one has to use the /g flag
+re[t.COMPARATORTRIM] = new RegExp(src[t.COMPARATORTRIM], 'g')
+safeRe[t.COMPARATORTRIM] = new RegExp(makeSafeRe(src[t.COMPARATORTRIM]), 'g')
+
+// Something like `1.2.3 - 1.2.4`
+// Note that these all use the loose form, because they'll be
+// checked against either the strict or loose comparator form
+// later.
+tok('HYPHENRANGE')
+src[t.HYPHENRANGE] = '^\\s*(' + src[t.XRANGEPLAIN] + ')' +
+                   '\\s+-\\s+' +
+                   '(' + src[t.XRANGEPLAIN] + ')' +
+                   '\\s*$'
+
+tok('HYPHENRANGELOOSE')
+src[t.HYPHENRANGELOOSE] = '^\\s*(' + src[t.XRANGEPLAINLOOSE] + ')' +
+                        '\\s+-\\s+' +
+                        '(' + src[t.XRANGEPLAINLOOSE] + ')' +
+                        '\\s*$'
+
+// Star ranges basically just allow anything at all.
+tok('STAR')
+src[t.STAR] = '(<|>)?=?\\s*\\*'
+
+// Compile to actual regexp objects.
+// All are flag-free, unless they were created above with a flag.
+for (var i = 0; i < R; i++) {
+  debug(i, src[i])
+  if (!re[i]) {
+    re[i] = new RegExp(src[i])
+
+    // Replace all greedy whitespace to prevent regex dos issues. These regex are
+    // used internally via the safeRe object since all inputs in this library get
+    // normalized first to trim and collapse all extra whitespace. The original
+    // regexes are exported for userland consumption and lower level usage. A
+    // future breaking change could export the safer regex only with a note that
+    // all input should have extra whitespace removed.
+    safeRe[i] = new RegExp(makeSafeRe(src[i]))
+  }
+}
+
+exports.parse = parse
+function parse (version, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  if (version.length > MAX_LENGTH) {
+    return null
+  }
+
+  var r = options.loose ? safeRe[t.LOOSE] : safeRe[t.FULL]
+  if (!r.test(version)) {
+    return null
+  }
+
+  try {
+    return new SemVer(version, options)
+  } catch (er) {
+    return null
+  }
+}
+
+exports.valid = valid
+function valid (version, options) {
+  var v = parse(version, options)
+  return v ? v.version : null
+}
+
+exports.clean = clean
+function clean (version, options) {
+  var s = parse(version.trim().replace(/^[=v]+/, ''), options)
+  return s ? s.version : null
+}
+
+exports.SemVer = SemVer
+
+function SemVer (version, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+  if (version instanceof SemVer) {
+    if (version.loose === options.loose) {
+      return version
+    } else {
+      version = version.version
+    }
+  } else if (typeof version !== 'string') {
+    throw new TypeError('Invalid Version: ' + version)
+  }
+
+  if (version.length > MAX_LENGTH) {
+    throw new TypeError('version is longer than ' + MAX_LENGTH + ' characters')
+  }
+
+  if (!(this instanceof SemVer)) {
+    return new SemVer(version, options)
+  }
+
+  debug('SemVer', version, options)
+  this.options = options
+  this.loose = !!options.loose
+
+  var m = version.trim().match(options.loose ? safeRe[t.LOOSE] : safeRe[t.FULL])
+
+  if (!m) {
+    throw new TypeError('Invalid Version: ' + version)
+  }
+
+  this.raw = version
+
+  // these are actually numbers
+  this.major = +m[1]
+  this.minor = +m[2]
+  this.patch = +m[3]
+
+  if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+    throw new TypeError('Invalid major version')
+  }
+
+  if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+    throw new TypeError('Invalid minor version')
+  }
+
+  if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+    throw new TypeError('Invalid patch version')
+  }
+
+  // numberify any prerelease numeric ids
+  if (!m[4]) {
+    this.prerelease = []
+  } else {
+    this.prerelease = m[4].split('.').map(function (id) {
+      if (/^[0-9]+$/.test(id)) {
+        var num = +id
+        if (num >= 0 && num < MAX_SAFE_INTEGER) {
+          return num
+        }
+      }
+      return id
+    })
+  }
+
+  this.build = m[5] ? m[5].split('.') : []
+  this.format()
+}
+
+SemVer.prototype.format = function () {
+  this.version = this.major + '.' + this.minor + '.' + this.patch
+  if (this.prerelease.length) {
+    this.version += '-' + this.prerelease.join('.')
+  }
+  return this.version
+}
+
+SemVer.prototype.toString = function () {
+  return this.version
+}
+
+SemVer.prototype.compare = function (other) {
+  debug('SemVer.compare', this.version, this.options, other)
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  return this.compareMain(other) || this.comparePre(other)
+}
+
+SemVer.prototype.compareMain = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  return compareIdentifiers(this.major, other.major) ||
+         compareIdentifiers(this.minor, other.minor) ||
+         compareIdentifiers(this.patch, other.patch)
+}
+
+SemVer.prototype.comparePre = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  // NOT having a prerelease is > having one
+  if (this.prerelease.length && !other.prerelease.length) {
+    return -1
+  } else if (!this.prerelease.length && other.prerelease.length) {
+    return 1
+  } else if (!this.prerelease.length && !other.prerelease.length) {
+    return 0
+  }
+
+  var i = 0
+  do {
+    var a = this.prerelease[i]
+    var b = other.prerelease[i]
+    debug('prerelease compare', i, a, b)
+    if (a === undefined && b === undefined) {
+      return 0
+    } else if (b === undefined) {
+      return 1
+    } else if (a === undefined) {
+      return -1
+    } else if (a === b) {
+      continue
+    } else {
+      return compareIdentifiers(a, b)
+    }
+  } while (++i)
+}
+
+SemVer.prototype.compareBuild = function (other) {
+  if (!(other instanceof SemVer)) {
+    other = new SemVer(other, this.options)
+  }
+
+  var i = 0
+  do {
+    var a = this.build[i]
+    var b = other.build[i]
+    debug('prerelease compare', i, a, b)
+    if (a === undefined && b === undefined) {
+      return 0
+    } else if (b === undefined) {
+      return 1
+    } else if (a === undefined) {
+      return -1
+    } else if (a === b) {
+      continue
+    } else {
+      return compareIdentifiers(a, b)
+    }
+  } while (++i)
+}
+
+// preminor will bump the version up to the next minor release, and immediately
+// down to pre-release. premajor and prepatch work the same way.
+SemVer.prototype.inc = function (release, identifier) {
+  switch (release) {
+    case 'premajor':
+      this.prerelease.length = 0
+      this.patch = 0
+      this.minor = 0
+      this.major++
+      this.inc('pre', identifier)
+      break
+    case 'preminor':
+      this.prerelease.length = 0
+      this.patch = 0
+      this.minor++
+      this.inc('pre', identifier)
+      break
+    case 'prepatch':
+      // If this is already a prerelease, it will bump to the next version
+      // drop any prereleases that might already exist, since they are not
+      // relevant at this point.
+      this.prerelease.length = 0
+      this.inc('patch', identifier)
+      this.inc('pre', identifier)
+      break
+    // If the input is a non-prerelease version, this acts the same as
+    // prepatch.
+    case 'prerelease':
+      if (this.prerelease.length === 0) {
+        this.inc('patch', identifier)
+      }
+      this.inc('pre', identifier)
+      break
+
+    case 'major':
+      // If this is a pre-major version, bump up to the same major version.
+      // Otherwise increment major.
+      // 1.0.0-5 bumps to 1.0.0
+      // 1.1.0 bumps to 2.0.0
+      if (this.minor !== 0 ||
+          this.patch !== 0 ||
+          this.prerelease.length === 0) {
+        this.major++
+      }
+      this.minor = 0
+      this.patch = 0
+      this.prerelease = []
+      break
+    case 'minor':
+      // If this is a pre-minor version, bump up to the same minor version.
+      // Otherwise increment minor.
+      // 1.2.0-5 bumps to 1.2.0
+      // 1.2.1 bumps to 1.3.0
+      if (this.patch !== 0 || this.prerelease.length === 0) {
+        this.minor++
+      }
+      this.patch = 0
+      this.prerelease = []
+      break
+    case 'patch':
+      // If this is not a pre-release version, it will increment the patch.
+      // If it is a pre-release it will bump up to the same patch version.
+      // 1.2.0-5 patches to 1.2.0
+      // 1.2.0 patches to 1.2.1
+      if (this.prerelease.length === 0) {
+        this.patch++
+      }
+      this.prerelease = []
+      break
+    // This probably shouldn't be used publicly.
+    // 1.0.0 "pre" would become 1.0.0-0 which is the wrong direction.
+    case 'pre':
+      if (this.prerelease.length === 0) {
+        this.prerelease = [0]
+      } else {
+        var i = this.prerelease.length
+        while (--i >= 0) {
+          if (typeof this.prerelease[i] === 'number') {
+            this.prerelease[i]++
+            i = -2
+          }
+        }
+        if (i === -1) {
+          // didn't increment anything
+          this.prerelease.push(0)
+        }
+      }
+      if (identifier) {
+        // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
+        // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
+        if (this.prerelease[0] === identifier) {
+          if (isNaN(this.prerelease[1])) {
+            this.prerelease = [identifier, 0]
+          }
+        } else {
+          this.prerelease = [identifier, 0]
+        }
+      }
+      break
+
+    default:
+      throw new Error('invalid increment argument: ' + release)
+  }
+  this.format()
+  this.raw = this.version
+  return this
+}
+
+exports.inc = inc
+function inc (version, release, loose, identifier) {
+  if (typeof (loose) === 'string') {
+    identifier = loose
+    loose = undefined
+  }
+
+  try {
+    return new SemVer(version, loose).inc(release, identifier).version
+  } catch (er) {
+    return null
+  }
+}
+
+exports.diff = diff
+function diff (version1, version2) {
+  if (eq(version1, version2)) {
+    return null
+  } else {
+    var v1 = parse(version1)
+    var v2 = parse(version2)
+    var prefix = ''
+    if (v1.prerelease.length || v2.prerelease.length) {
+      prefix = 'pre'
+      var defaultResult = 'prerelease'
+    }
+    for (var key in v1) {
+      if (key === 'major' || key === 'minor' || key === 'patch') {
+        if (v1[key] !== v2[key]) {
+          return prefix + key
+        }
+      }
+    }
+    return defaultResult // may be undefined
+  }
+}
+
+exports.compareIdentifiers = compareIdentifiers
+
+var numeric = /^[0-9]+$/
+function compareIdentifiers (a, b) {
+  var anum = numeric.test(a)
+  var bnum = numeric.test(b)
+
+  if (anum && bnum) {
+    a = +a
+    b = +b
+  }
+
+  return a === b ? 0
+    : (anum && !bnum) ? -1
+    : (bnum && !anum) ? 1
+    : a < b ? -1
+    : 1
+}
+
+exports.rcompareIdentifiers = rcompareIdentifiers
+function rcompareIdentifiers (a, b) {
+  return compareIdentifiers(b, a)
+}
+
+exports.major = major
+function major (a, loose) {
+  return new SemVer(a, loose).major
+}
+
+exports.minor = minor
+function minor (a, loose) {
+  return new SemVer(a, loose).minor
+}
+
+exports.patch = patch
+function patch (a, loose) {
+  return new SemVer(a, loose).patch
+}
+
+exports.compare = compare
+function compare (a, b, loose) {
+  return new SemVer(a, loose).compare(new SemVer(b, loose))
+}
+
+exports.compareLoose = compareLoose
+function compareLoose (a, b) {
+  return compare(a, b, true)
+}
+
+exports.compareBuild = compareBuild
+function compareBuild (a, b, loose) {
+  var versionA = new SemVer(a, loose)
+  var versionB = new SemVer(b, loose)
+  return versionA.compare(versionB) || versionA.compareBuild(versionB)
+}
+
+exports.rcompare = rcompare
+function rcompare (a, b, loose) {
+  return compare(b, a, loose)
+}
+
+exports.sort = sort
+function sort (list, loose) {
+  return list.sort(function (a, b) {
+    return exports.compareBuild(a, b, loose)
+  })
+}
+
+exports.rsort = rsort
+function rsort (list, loose) {
+  return list.sort(function (a, b) {
+    return exports.compareBuild(b, a, loose)
+  })
+}
+
+exports.gt = gt
+function gt (a, b, loose) {
+  return compare(a, b, loose) > 0
+}
+
+exports.lt = lt
+function lt (a, b, loose) {
+  return compare(a, b, loose) < 0
+}
+
+exports.eq = eq
+function eq (a, b, loose) {
+  return compare(a, b, loose) === 0
+}
+
+exports.neq = neq
+function neq (a, b, loose) {
+  return compare(a, b, loose) !== 0
+}
+
+exports.gte = gte
+function gte (a, b, loose) {
+  return compare(a, b, loose) >= 0
+}
+
+exports.lte = lte
+function lte (a, b, loose) {
+  return compare(a, b, loose) <= 0
+}
+
+exports.cmp = cmp
+function cmp (a, op, b, loose) {
+  switch (op) {
+    case '===':
+      if (typeof a === 'object')
+        a = a.version
+      if (typeof b === 'object')
+        b = b.version
+      return a === b
+
+    case '!==':
+      if (typeof a === 'object')
+        a = a.version
+      if (typeof b === 'object')
+        b = b.version
+      return a !== b
+
+    case '':
+    case '=':
+    case '==':
+      return eq(a, b, loose)
+
+    case '!=':
+      return neq(a, b, loose)
+
+    case '>':
+      return gt(a, b, loose)
+
+    case '>=':
+      return gte(a, b, loose)
+
+    case '<':
+      return lt(a, b, loose)
+
+    case '<=':
+      return lte(a, b, loose)
+
+    default:
+      throw new TypeError('Invalid operator: ' + op)
+  }
+}
+
+exports.Comparator = Comparator
+function Comparator (comp, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (comp instanceof Comparator) {
+    if (comp.loose === !!options.loose) {
+      return comp
+    } else {
+      comp = comp.value
+    }
+  }
+
+  if (!(this instanceof Comparator)) {
+    return new Comparator(comp, options)
+  }
+
+  comp = comp.trim().split(/\s+/).join(' ')
+  debug('comparator', comp, options)
+  this.options = options
+  this.loose = !!options.loose
+  this.parse(comp)
+
+  if (this.semver === ANY) {
+    this.value = ''
+  } else {
+    this.value = this.operator + this.semver.version
+  }
+
+  debug('comp', this)
+}
+
+var ANY = {}
+Comparator.prototype.parse = function (comp) {
+  var r = this.options.loose ? safeRe[t.COMPARATORLOOSE] : safeRe[t.COMPARATOR]
+  var m = comp.match(r)
+
+  if (!m) {
+    throw new TypeError('Invalid comparator: ' + comp)
+  }
+
+  this.operator = m[1] !== undefined ? m[1] : ''
+  if (this.operator === '=') {
+    this.operator = ''
+  }
+
+  // if it literally is just '>' or '' then allow anything.
+  if (!m[2]) {
+    this.semver = ANY
+  } else {
+    this.semver = new SemVer(m[2], this.options.loose)
+  }
+}
+
+Comparator.prototype.toString = function () {
+  return this.value
+}
+
+Comparator.prototype.test = function (version) {
+  debug('Comparator.test', version, this.options.loose)
+
+  if (this.semver === ANY || version === ANY) {
+    return true
+  }
+
+  if (typeof version === 'string') {
+    try {
+      version = new SemVer(version, this.options)
+    } catch (er) {
+      return false
+    }
+  }
+
+  return cmp(version, this.operator, this.semver, this.options)
+}
+
+Comparator.prototype.intersects = function (comp, options) {
+  if (!(comp instanceof Comparator)) {
+    throw new TypeError('a Comparator is required')
+  }
+
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  var rangeTmp
+
+  if (this.operator === '') {
+    if (this.value === '') {
+      return true
+    }
+    rangeTmp = new Range(comp.value, options)
+    return satisfies(this.value, rangeTmp, options)
+  } else if (comp.operator === '') {
+    if (comp.value === '') {
+      return true
+    }
+    rangeTmp = new Range(this.value, options)
+    return satisfies(comp.semver, rangeTmp, options)
+  }
+
+  var sameDirectionIncreasing =
+    (this.operator === '>=' || this.operator === '>') &&
+    (comp.operator === '>=' || comp.operator === '>')
+  var sameDirectionDecreasing =
+    (this.operator === '<=' || this.operator === '<') &&
+    (comp.operator === '<=' || comp.operator === '<')
+  var sameSemVer = this.semver.version === comp.semver.version
+  var differentDirectionsInclusive =
+    (this.operator === '>=' || this.operator === '<=') &&
+    (comp.operator === '>=' || comp.operator === '<=')
+  var oppositeDirectionsLessThan =
+    cmp(this.semver, '<', comp.semver, options) &&
+    ((this.operator === '>=' || this.operator === '>') &&
+    (comp.operator === '<=' || comp.operator === '<'))
+  var oppositeDirectionsGreaterThan =
+    cmp(this.semver, '>', comp.semver, options) &&
+    ((this.operator === '<=' || this.operator === '<') &&
+    (comp.operator === '>=' || comp.operator === '>'))
+
+  return sameDirectionIncreasing || sameDirectionDecreasing ||
+    (sameSemVer && differentDirectionsInclusive) ||
+    oppositeDirectionsLessThan || oppositeDirectionsGreaterThan
+}
+
+exports.Range = Range
+function Range (range, options) {
+  if (!options || typeof options !== 'object') {
+    options = {
+      loose: !!options,
+      includePrerelease: false
+    }
+  }
+
+  if (range instanceof Range) {
+    if (range.loose === !!options.loose &&
+        range.includePrerelease === !!options.includePrerelease) {
+      return range
+    } else {
+      return new Range(range.raw, options)
+    }
+  }
+
+  if (range instanceof Comparator) {
+    return new Range(range.value, options)
+  }
+
+  if (!(this instanceof Range)) {
+    return new Range(range, options)
+  }
+
+  this.options = options
+  this.loose = !!options.loose
+  this.includePrerelease = !!options.includePrerelease
+
+  // First reduce all whitespace as much as possible so we do not have to rely
+  // on potentially slow regexes like \s*. This is then stored and used for
+  // future error messages as well.
+  this.raw = range
+    .trim()
+    .split(/\s+/)
+    .join(' ')
+
+  // First, split based on boolean or ||
+  this.set = this.raw.split('||').map(function (range) {
+    return this.parseRange(range.trim())
+  }, this).filter(function (c) {
+    // throw out any that are not relevant for whatever reason
+    return c.length
+  })
+
+  if (!this.set.length) {
+    throw new TypeError('Invalid SemVer Range: ' + this.raw)
+  }
+
+  this.format()
+}
+
+Range.prototype.format = function () {
+  this.range = this.set.map(function (comps) {
+    return comps.join(' ').trim()
+  }).join('||').trim()
+  return this.range
+}
+
+Range.prototype.toString = function () {
+  return this.range
+}
+
+function isWhitespace (char) {
+  var code = char && char.charCodeAt(0)
+  return (code >= 0x0009 && code <= 0x000d) ||
+    code === 0x0020 || code === 0x00a0 || code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 || code === 0x2029 || code === 0x202f ||
+    code === 0x205f || code === 0x3000 || code === 0xfeff
+}
+
+function isVersionPrefix (char) {
+  return char === 'v' || char === '=' || isWhitespace(char)
+}
+
+function isDigit (char) {
+  return char !== undefined && char >= '0' && char <= '9'
+}
+
+function isLetter (char) {
+  return char !== undefined &&
+    ((char >= 'a' && char <= 'z') || (char >= 'A' && char <= 'Z'))
+}
+
+function isIdentifierCharacter (char) {
+  return isDigit(char) || isLetter(char) || char === '-'
+}
+
+function isVersionStart (char) {
+  return isDigit(char) || char === 'x' || char === 'X' || char === '*'
+}
+
+function findDigitsEndIndex (range, start, limit, digitRuns) {
+  if (!isDigit(range[start])) {
+    return start
+  }
+  if (start >= digitRuns.start && start < digitRuns.end) {
+    return Math.min(start + limit, digitRuns.end)
+  }
+  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+    return Math.min(start + limit, digitRuns.previousEnd)
+  }
+  var end = start + 1
+  while (isDigit(range[end])) {
+    end++
+  }
+  // A failed full version can rewind from its second digit run to its first.
+  digitRuns.previousStart = digitRuns.start
+  digitRuns.previousEnd = digitRuns.end
+  digitRuns.start = start
+  digitRuns.end = end
+  return Math.min(start + limit, end)
+}
+
+function findVersionNumberEndIndex (range, start, loose, digitRuns) {
+  if (!loose && range[start] === '0') {
+    return start + 1
+  }
+  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
+}
+
+function findPrereleaseIdentifierEndIndex (range, start, loose, digitRuns) {
+  // Unlike v7, the legacy regex tries numeric identifiers before nonnumeric ones.
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, loose, digitRuns)
+  }
+  if (!isLetter(range[start]) && range[start] !== '-') {
+    return start
+  }
+  var end = start + 1
+  var limit = end + MAX_SAFE_BUILD_LENGTH
+  while (end < limit && isIdentifierCharacter(range[end])) {
+    end++
+  }
+  return end
+}
+
+function findPrereleaseEndIndex (range, start, loose, digitRuns) {
+  var hyphen = range[start] === '-'
+  if (!loose && !hyphen) {
+    return start
+  }
+  var identifierStart = start + (hyphen ? 1 : 0)
+  var end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
+  if (end === identifierStart) {
+    if (!loose || !hyphen) {
+      return start
+    }
+    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
+  }
+  while (range[end] === '.') {
+    var next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+function findBuildEndIndex (range, start) {
+  if (range[start] !== '+') {
+    return start
+  }
+  var end = start + 1
+  do {
+    var identifierStart = end
+    while (end - identifierStart < MAX_SAFE_BUILD_LENGTH &&
+        isIdentifierCharacter(range[end])) {
+      end++
+    }
+    if (end === identifierStart) {
+      return identifierStart === start + 1 ? start : end - 1
+    }
+    if (range[end] !== '.') {
+      return end
+    }
+    end++
+  } while (true)
+}
+
+function findLooseFullVersionEndIndex (range, start, digitRuns) {
+  var end = start
+  for (var component = 0; component < 3; component++) {
+    var next = findVersionNumberEndIndex(range, end, true, digitRuns)
+    if (next === end) {
+      return start
+    }
+    end = next
+    if (component < 2) {
+      if (range[end] !== '.') {
+        return start
+      }
+      end++
+    }
+  }
+  return findBuildEndIndex(range, findPrereleaseEndIndex(range, end, true, digitRuns))
+}
+
+function findPartialVersionComponentEndIndex (range, start, digitRuns) {
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, false, digitRuns)
+  }
+  return isVersionStart(range[start]) ? start + 1 : start
+}
+
+function findVersionEndIndex (range, start, digitRuns) {
+  var end = findLooseFullVersionEndIndex(range, start, digitRuns)
+  if (end !== start) {
+    return end
+  }
+  end = findPartialVersionComponentEndIndex(range, start, digitRuns)
+  for (var component = 0; component < 2; component++) {
+    if (range[end] !== '.') {
+      return end
+    }
+    var next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
+    if (next === end + 1) {
+      return end
+    }
+    end = next
+  }
+  return findBuildEndIndex(range, findPrereleaseEndIndex(range, end, false, digitRuns))
+}
+
+function findRemovableWhitespaceIndex (range, position) {
+  if (isWhitespace(range[position])) {
+    position++
+  }
+  if (range[position] === '<' || range[position] === '>') {
+    position++
+  }
+  if (range[position] === '=') {
+    position++
+  }
+  return isWhitespace(range[position]) ? position : -1
+}
+
+function trimComparatorWhitespace (range) {
+  var result = ''
+  var copyFrom = 0
+  var cursor = 0
+  var digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
+  while (cursor < range.length) {
+    var matchStart = cursor
+    if (range[cursor] === '<' || range[cursor] === '>') {
+      cursor++
+    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+      cursor++
+      continue
+    }
+    while (cursor < range.length && isVersionPrefix(range[cursor])) {
+      cursor++
+    }
+    if (!isVersionStart(range[cursor])) {
+      continue
+    }
+    var whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
+    if (whitespacePosition !== -1) {
+      result += range.slice(copyFrom, whitespacePosition)
+      copyFrom = whitespacePosition + 1
+    }
+    // Preserve match boundaries inside prerelease and build identifiers.
+    cursor = findVersionEndIndex(range, cursor, digitRuns)
+  }
+  return result + range.slice(copyFrom)
+}
+
+Range.prototype.parseRange = function (range) {
+  var loose = this.options.loose
+  // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
+  var hr = loose ? safeRe[t.HYPHENRANGELOOSE] : safeRe[t.HYPHENRANGE]
+  range = range.replace(hr, hyphenReplace)
+  debug('hyphen replace', range)
+  // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
+  range = trimComparatorWhitespace(range)
+  debug('comparator trim', range)
+
+  // `~ 1.2.3` => `~1.2.3`
+  range = range.replace(safeRe[t.TILDETRIM], tildeTrimReplace)
+
+  // `^ 1.2.3` => `^1.2.3`
+  range = range.replace(safeRe[t.CARETTRIM], caretTrimReplace)
+
+  // normalize spaces
+  range = range.split(/\s+/).join(' ')
+
+  // At this point, the range is completely trimmed and
+  // ready to be split into comparators.
+
+  var compRe = loose ? safeRe[t.COMPARATORLOOSE] : safeRe[t.COMPARATOR]
+  var set = range.split(' ').map(function (comp) {
+    return parseComparator(comp, this.options)
+  }, this).join(' ').split(/\s+/)
+  if (this.options.loose) {
+    // in loose mode, throw out any that are not valid comparators
+    set = set.filter(function (comp) {
+      return !!comp.match(compRe)
+    })
+  }
+  set = set.map(function (comp) {
+    return new Comparator(comp, this.options)
+  }, this)
+
+  return set
+}
+
+Range.prototype.intersects = function (range, options) {
+  if (!(range instanceof Range)) {
+    throw new TypeError('a Range is required')
+  }
+
+  return this.set.some(function (thisComparators) {
+    return (
+      isSatisfiable(thisComparators, options) &&
+      range.set.some(function (rangeComparators) {
+        return (
+          isSatisfiable(rangeComparators, options) &&
+          thisComparators.every(function (thisComparator) {
+            return rangeComparators.every(function (rangeComparator) {
+              return thisComparator.intersects(rangeComparator, options)
+            })
+          })
+        )
+      })
+    )
+  })
+}
+
+// take a set of comparators and determine whether there
+// exists a version which can satisfy it
+function isSatisfiable (comparators, options) {
+  var result = true
+  var remainingComparators = comparators.slice()
+  var testComparator = remainingComparators.pop()
+
+  while (result && remainingComparators.length) {
+    result = remainingComparators.every(function (otherComparator) {
+      return testComparator.intersects(otherComparator, options)
+    })
+
+    testComparator = remainingComparators.pop()
+  }
+
+  return result
+}
+
+// Mostly just for testing and legacy API reasons
+exports.toComparators = toComparators
+function toComparators (range, options) {
+  return new Range(range, options).set.map(function (comp) {
+    return comp.map(function (c) {
+      return c.value
+    }).join(' ').trim().split(' ')
+  })
+}
+
+// comprised of xranges, tildes, stars, and gtlt's at this point.
+// already replaced the hyphen ranges
+// turn into a set of JUST comparators.
+function parseComparator (comp, options) {
+  debug('comp', comp, options)
+  comp = replaceCarets(comp, options)
+  debug('caret', comp)
+  comp = replaceTildes(comp, options)
+  debug('tildes', comp)
+  comp = replaceXRanges(comp, options)
+  debug('xrange', comp)
+  comp = replaceStars(comp, options)
+  debug('stars', comp)
+  return comp
+}
+
+function isX (id) {
+  return !id || id.toLowerCase() === 'x' || id === '*'
+}
+
+// ~, ~> --> * (any, kinda silly)
+// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0
+// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0
+// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0
+// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0
+// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0
+function replaceTildes (comp, options) {
+  return comp.trim().split(/\s+/).map(function (comp) {
+    return replaceTilde(comp, options)
+  }).join(' ')
+}
+
+function replaceTilde (comp, options) {
+  var r = options.loose ? safeRe[t.TILDELOOSE] : safeRe[t.TILDE]
+  return comp.replace(r, function (_, M, m, p, pr) {
+    debug('tilde', comp, _, M, m, p, pr)
+    var ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = '>=' + M + '.0.0 <' + (+M + 1) + '.0.0'
+    } else if (isX(p)) {
+      // ~1.2 == >=1.2.0 <1.3.0
+      ret = '>=' + M + '.' + m + '.0 <' + M + '.' + (+m + 1) + '.0'
+    } else if (pr) {
+      debug('replaceTilde pr', pr)
+      ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+            ' <' + M + '.' + (+m + 1) + '.0'
+    } else {
+      // ~1.2.3 == >=1.2.3 <1.3.0
+      ret = '>=' + M + '.' + m + '.' + p +
+            ' <' + M + '.' + (+m + 1) + '.0'
+    }
+
+    debug('tilde return', ret)
+    return ret
+  })
+}
+
+// ^ --> * (any, kinda silly)
+// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0
+// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0
+// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0
+// ^1.2.3 --> >=1.2.3 <2.0.0
+// ^1.2.0 --> >=1.2.0 <2.0.0
+function replaceCarets (comp, options) {
+  return comp.trim().split(/\s+/).map(function (comp) {
+    return replaceCaret(comp, options)
+  }).join(' ')
+}
+
+function replaceCaret (comp, options) {
+  debug('caret', comp, options)
+  var r = options.loose ? safeRe[t.CARETLOOSE] : safeRe[t.CARET]
+  return comp.replace(r, function (_, M, m, p, pr) {
+    debug('caret', comp, _, M, m, p, pr)
+    var ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = '>=' + M + '.0.0 <' + (+M + 1) + '.0.0'
+    } else if (isX(p)) {
+      if (M === '0') {
+        ret = '>=' + M + '.' + m + '.0 <' + M + '.' + (+m + 1) + '.0'
+      } else {
+        ret = '>=' + M + '.' + m + '.0 <' + (+M + 1) + '.0.0'
+      }
+    } else if (pr) {
+      debug('replaceCaret pr', pr)
+      if (M === '0') {
+        if (m === '0') {
+          ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+                ' <' + M + '.' + m + '.' + (+p + 1)
+        } else {
+          ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+                ' <' + M + '.' + (+m + 1) + '.0'
+        }
+      } else {
+        ret = '>=' + M + '.' + m + '.' + p + '-' + pr +
+              ' <' + (+M + 1) + '.0.0'
+      }
+    } else {
+      debug('no pr')
+      if (M === '0') {
+        if (m === '0') {
+          ret = '>=' + M + '.' + m + '.' + p +
+                ' <' + M + '.' + m + '.' + (+p + 1)
+        } else {
+          ret = '>=' + M + '.' + m + '.' + p +
+                ' <' + M + '.' + (+m + 1) + '.0'
+        }
+      } else {
+        ret = '>=' + M + '.' + m + '.' + p +
+              ' <' + (+M + 1) + '.0.0'
+      }
+    }
+
+    debug('caret return', ret)
+    return ret
+  })
+}
+
+function replaceXRanges (comp, options) {
+  debug('replaceXRanges', comp, options)
+  return comp.split(/\s+/).map(function (comp) {
+    return replaceXRange(comp, options)
+  }).join(' ')
+}
+
+function replaceXRange (comp, options) {
+  comp = comp.trim()
+  var r = options.loose ? safeRe[t.XRANGELOOSE] : safeRe[t.XRANGE]
+  return comp.replace(r, function (ret, gtlt, M, m, p, pr) {
+    debug('xRange', comp, ret, gtlt, M, m, p, pr)
+    var xM = isX(M)
+    var xm = xM || isX(m)
+    var xp = xm || isX(p)
+    var anyX = xp
+
+    if (gtlt === '=' && anyX) {
+      gtlt = ''
+    }
+
+    // if we're including prereleases in the match, then we need
+    // to fix this to -0, the lowest possible prerelease value
+    pr = options.includePrerelease ? '-0' : ''
+
+    if (xM) {
+      if (gtlt === '>' || gtlt === '<') {
+        // nothing is allowed
+        ret = '<0.0.0-0'
+      } else {
+        // nothing is forbidden
+        ret = '*'
+      }
+    } else if (gtlt && anyX) {
+      // we know patch is an x, because we have any x at all.
+      // replace X with 0
+      if (xm) {
+        m = 0
+      }
+      p = 0
+
+      if (gtlt === '>') {
+        // >1 => >=2.0.0
+        // >1.2 => >=1.3.0
+        // >1.2.3 => >= 1.2.4
+        gtlt = '>='
+        if (xm) {
+          M = +M + 1
+          m = 0
+          p = 0
+        } else {
+          m = +m + 1
+          p = 0
+        }
+      } else if (gtlt === '<=') {
+        // <=0.7.x is actually <0.8.0, since any 0.7.x should
+        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
+        gtlt = '<'
+        if (xm) {
+          M = +M + 1
+        } else {
+          m = +m + 1
+        }
+      }
+
+      ret = gtlt + M + '.' + m + '.' + p + pr
+    } else if (xm) {
+      ret = '>=' + M + '.0.0' + pr + ' <' + (+M + 1) + '.0.0' + pr
+    } else if (xp) {
+      ret = '>=' + M + '.' + m + '.0' + pr +
+        ' <' + M + '.' + (+m + 1) + '.0' + pr
+    }
+
+    debug('xRange return', ret)
+
+    return ret
+  })
+}
+
+// Because * is AND-ed with everything else in the comparator,
+// and '' means "any version", just remove the *s entirely.
+function replaceStars (comp, options) {
+  debug('replaceStars', comp, options)
+  // Looseness is ignored here.  star is always as loose as it gets!
+  return comp.trim().replace(safeRe[t.STAR], '')
+}
+
+// This function is passed to string.replace(re[t.HYPHENRANGE])
+// M, m, patch, prerelease, build
+// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
+// 1.2.3 - 3.4 => >=1.2.0 <3.5.0 Any 3.4.x will do
+// 1.2 - 3.4 => >=1.2.0 <3.5.0
+function hyphenReplace ($0,
+  from, fM, fm, fp, fpr, fb,
+  to, tM, tm, tp, tpr, tb) {
+  if (isX(fM)) {
+    from = ''
+  } else if (isX(fm)) {
+    from = '>=' + fM + '.0.0'
+  } else if (isX(fp)) {
+    from = '>=' + fM + '.' + fm + '.0'
+  } else {
+    from = '>=' + from
+  }
+
+  if (isX(tM)) {
+    to = ''
+  } else if (isX(tm)) {
+    to = '<' + (+tM + 1) + '.0.0'
+  } else if (isX(tp)) {
+    to = '<' + tM + '.' + (+tm + 1) + '.0'
+  } else if (tpr) {
+    to = '<=' + tM + '.' + tm + '.' + tp + '-' + tpr
+  } else {
+    to = '<=' + to
+  }
+
+  return (from + ' ' + to).trim()
+}
+
+// if ANY of the sets match ALL of its comparators, then pass
+Range.prototype.test = function (version) {
+  if (!version) {
+    return false
+  }
+
+  if (typeof version === 'string') {
+    try {
+      version = new SemVer(version, this.options)
+    } catch (er) {
+      return false
+    }
+  }
+
+  for (var i = 0; i < this.set.length; i++) {
+    if (testSet(this.set[i], version, this.options)) {
+      return true
+    }
+  }
+  return false
+}
+
+function testSet (set, version, options) {
+  for (var i = 0; i < set.length; i++) {
+    if (!set[i].test(version)) {
+      return false
+    }
+  }
+
+  if (version.prerelease.length && !options.includePrerelease) {
+    // Find the set of versions that are allowed to have prereleases
+    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
+    // That should allow `1.2.3-pr.2` to pass.
+    // However, `1.2.4-alpha.notready` should NOT be allowed,
+    // even though it's within the range set by the comparators.
+    for (i = 0; i < set.length; i++) {
+      debug(set[i].semver)
+      if (set[i].semver === ANY) {
+        continue
+      }
+
+      if (set[i].semver.prerelease.length > 0) {
+        var allowed = set[i].semver
+        if (allowed.major === version.major &&
+            allowed.minor === version.minor &&
+            allowed.patch === version.patch) {
+          return true
+        }
+      }
+    }
+
+    // Version has a -pre, but it's not one of the ones we like.
+    return false
+  }
+
+  return true
+}
+
+exports.satisfies = satisfies
+function satisfies (version, range, options) {
+  try {
+    range = new Range(range, options)
+  } catch (er) {
+    return false
+  }
+  return range.test(version)
+}
+
+exports.maxSatisfying = maxSatisfying
+function maxSatisfying (versions, range, options) {
+  var max = null
+  var maxSV = null
+  try {
+    var rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach(function (v) {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!max || maxSV.compare(v) === -1) {
+        // compare(max, v, true)
+        max = v
+        maxSV = new SemVer(max, options)
+      }
+    }
+  })
+  return max
+}
+
+exports.minSatisfying = minSatisfying
+function minSatisfying (versions, range, options) {
+  var min = null
+  var minSV = null
+  try {
+    var rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach(function (v) {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!min || minSV.compare(v) === 1) {
+        // compare(min, v, true)
+        min = v
+        minSV = new SemVer(min, options)
+      }
+    }
+  })
+  return min
+}
+
+exports.minVersion = minVersion
+function minVersion (range, loose) {
+  range = new Range(range, loose)
+
+  var minver = new SemVer('0.0.0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = new SemVer('0.0.0-0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = null
+  for (var i = 0; i < range.set.length; ++i) {
+    var comparators = range.set[i]
+
+    comparators.forEach(function (comparator) {
+      // Clone to avoid manipulating the comparator's semver object.
+      var compver = new SemVer(comparator.semver.version)
+      switch (comparator.operator) {
+        case '>':
+          if (compver.prerelease.length === 0) {
+            compver.patch++
+          } else {
+            compver.prerelease.push(0)
+          }
+          compver.raw = compver.format()
+          /* fallthrough */
+        case '':
+        case '>=':
+          if (!minver || gt(minver, compver)) {
+            minver = compver
+          }
+          break
+        case '<':
+        case '<=':
+          /* Ignore maximum versions */
+          break
+        /* istanbul ignore next */
+        default:
+          throw new Error('Unexpected operation: ' + comparator.operator)
+      }
+    })
+  }
+
+  if (minver && range.test(minver)) {
+    return minver
+  }
+
+  return null
+}
+
+exports.validRange = validRange
+function validRange (range, options) {
+  try {
+    // Return '*' instead of '' so that truthiness works.
+    // This will throw if it's invalid anyway
+    return new Range(range, options).range || '*'
+  } catch (er) {
+    return null
+  }
+}
+
+// Determine if version is less than all the versions possible in the range
+exports.ltr = ltr
+function ltr (version, range, options) {
+  return outside(version, range, '<', options)
+}
+
+// Determine if version is greater than all the versions possible in the range.
+exports.gtr = gtr
+function gtr (version, range, options) {
+  return outside(version, range, '>', options)
+}
+
+exports.outside = outside
+function outside (version, range, hilo, options) {
+  version = new SemVer(version, options)
+  range = new Range(range, options)
+
+  var gtfn, ltefn, ltfn, comp, ecomp
+  switch (hilo) {
+    case '>':
+      gtfn = gt
+      ltefn = lte
+      ltfn = lt
+      comp = '>'
+      ecomp = '>='
+      break
+    case '<':
+      gtfn = lt
+      ltefn = gte
+      ltfn = gt
+      comp = '<'
+      ecomp = '<='
+      break
+    default:
+      throw new TypeError('Must provide a hilo val of "<" or ">"')
+  }
+
+  // If it satisifes the range it is not outside
+  if (satisfies(version, range, options)) {
+    return false
+  }
+
+  // From now on, variable terms are as if we're in "gtr" mode.
+  // but note that everything is flipped for the "ltr" function.
+
+  for (var i = 0; i < range.set.length; ++i) {
+    var comparators = range.set[i]
+
+    var high = null
+    var low = null
+
+    comparators.forEach(function (comparator) {
+      if (comparator.semver === ANY) {
+        comparator = new Comparator('>=0.0.0')
+      }
+      high = high || comparator
+      low = low || comparator
+      if (gtfn(comparator.semver, high.semver, options)) {
+        high = comparator
+      } else if (ltfn(comparator.semver, low.semver, options)) {
+        low = comparator
+      }
+    })
+
+    // If the edge version comparator has a operator then our version
+    // isn't outside it
+    if (high.operator === comp || high.operator === ecomp) {
+      return false
+    }
+
+    // If the lowest version comparator has an operator and our version
+    // is less than it then it isn't higher than the range
+    if ((!low.operator || low.operator === comp) &&
+        ltefn(version, low.semver)) {
+      return false
+    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+      return false
+    }
+  }
+  return true
+}
+
+exports.prerelease = prerelease
+function prerelease (version, options) {
+  var parsed = parse(version, options)
+  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
+}
+
+exports.intersects = intersects
+function intersects (r1, r2, options) {
+  r1 = new Range(r1, options)
+  r2 = new Range(r2, options)
+  return r1.intersects(r2)
+}
+
+exports.coerce = coerce
+function coerce (version, options) {
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version === 'number') {
+    version = String(version)
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  options = options || {}
+
+  var match = null
+  if (!options.rtl) {
+    match = version.match(safeRe[t.COERCE])
+  } else {
+    // Find the right-most coercible string that does not share
+    // a terminus with a more left-ward coercible string.
+    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
+    //
+    // Walk through the string checking with a /g regexp
+    // Manually set the index so as to pick up overlapping matches.
+    // Stop when we get a match that ends at the string end, since no
+    // coercible string can be more right-ward without the same terminus.
+    var next
+    while ((next = safeRe[t.COERCERTL].exec(version)) &&
+      (!match || match.index + match[0].length !== version.length)
+    ) {
+      if (!match ||
+          next.index + next[0].length !== match.index + match[0].length) {
+        match = next
+      }
+      safeRe[t.COERCERTL].lastIndex = next.index + next[1].length + next[2].length
+    }
+    // leave it in a clean state
+    safeRe[t.COERCERTL].lastIndex = -1
+  }
+
+  if (match === null) {
+    return null
+  }
+
+  return parse(match[2] +
+    '.' + (match[3] || '0') +
+    '.' + (match[4] || '0'), options)
+}
+
+
+/***/ }),
+
+/***/ 4646:
+/***/ ((module) => {
+
+module.exports = shellescape;
+
+// return a shell compatible format
+function shellescape(a) {
+  var ret = [];
+
+  a.forEach(function(s) {
+    if (!/^[A-Za-z0-9_\/-]+$/.test(s)) {
+      s = "'"+s.replace(/'/g,"'\\''")+"'";
+      s = s.replace(/^(?:'')+/g, '') // unduplicate single-quote at the beginning
+        .replace(/\\'''/g, "\\'" ); // remove non-escaped single-quote if there are enclosed between 2 escaped
+    }
+    ret.push(s);
+  });
+
+  return ret.join(' ');
+}
 
 
 /***/ }),
@@ -55227,7 +57304,7 @@ function registerSecret(value) {
         core_setSecret(form);
     }
 }
-function redact(text) {
+function secrets_redact(text) {
     if (known.size === 0 || !text)
         return text;
     let out = text;
@@ -55238,6 +57315,62 @@ function redact(text) {
     }
     return out;
 }
+/**
+ * Config keys whose values are treated as credentials: any key whose name contains one of these
+ * words (case-insensitive). The runner masks values that came from `${{ secrets.* }}` on its own;
+ * this rule covers what it cannot know: a credential typed into the workflow, read from a file or
+ * built from a variable. Over-masking is the safe side: `public-config-keys` lifts it per key.
+ */
+const CREDENTIAL_KEY_WORDS = ['SECRET', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'TOKEN', 'KEY', 'PRIVATE', 'CREDENTIAL', 'DSN', 'SIGNER', 'SALT'];
+const CREDENTIAL_KEY = new RegExp(CREDENTIAL_KEY_WORDS.join('|'), 'i');
+function looksLikeCredentialKey(key) {
+    return CREDENTIAL_KEY.test(key);
+}
+/**
+ * Registers the password of every `scheme://user:password@` URL in `value`, and the value itself
+ * when it has one. Returns whether it found one. A password in a URL is never public, whatever
+ * its key is called.
+ */
+function registerUrlCredentials(value) {
+    let found = false;
+    // The lookbehind starts a scheme only where one can start: without it a long run of letters is
+    // re-scanned from every position (quadratic: 20 s for a 128 KiB value).
+    for (const match of value.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:([^\s@/]+)@/gi)) {
+        found = true;
+        registerSecret(match[1]);
+        try {
+            registerSecret(decodeURIComponent(match[1]));
+        }
+        catch {
+            // not percent-encoded: the raw form is registered already
+        }
+    }
+    if (found)
+        registerSecret(value);
+    return found;
+}
+/** A PEM block holding a private key (`-----BEGIN … PRIVATE KEY-----`). */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/**
+ * Masks the values of an app's config that are secret, and only those, so that public values
+ * (the app's URL, a feature flag) stay readable in plans, Dokku's output and summaries:
+ * - a key listed as secret, or whose name looks like a credential (unless listed as public);
+ * - a private key block, whatever the key;
+ * - the password inside a URL (`postgres://u:pw@…`), whatever the key, public or not.
+ * Returns the keys whose whole value is masked.
+ */
+function registerConfigSecrets(config, masking) {
+    const masked = [];
+    for (const [key, value] of config) {
+        const hasUrlPassword = registerUrlCredentials(value);
+        const secret = masking.secretKeys.has(key) || PRIVATE_KEY_BLOCK.test(value) || (!masking.publicKeys.has(key) && looksLikeCredentialKey(key));
+        if (secret)
+            registerSecret(value);
+        if (secret || hasUrlPassword)
+            masked.push(key);
+    }
+    return masked;
+}
 /** For tests: forget every registered secret. */
 function clearSecretsForTest() {
     known.clear();
@@ -55246,7 +57379,7 @@ function clearSecretsForTest() {
 ;// CONCATENATED MODULE: ./src/core/errors.ts
 
 /** A mistake the user can fix in the workflow: the message names the input, the bad value and the fix. */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     input;
     constructor(message, input) {
         super(message);
@@ -55255,14 +57388,14 @@ class ConfigurationError extends Error {
     }
 }
 /** The host presented a key that is not pinned (or pins are malformed). Never retried. */
-class HostKeyError extends Error {
+class errors_HostKeyError extends Error {
     constructor(message) {
         super(message);
         this.name = 'HostKeyError';
     }
 }
 /** The SSH connection could not be established or was lost before a command could have run. */
-class SshConnectionError extends Error {
+class errors_SshConnectionError extends Error {
     retryable;
     constructor(message, retryable, options) {
         super(message, options);
@@ -55277,9 +57410,9 @@ class RemoteCommandError extends Error {
     stderrTail;
     stdoutTail;
     constructor(params) {
-        const command = redact(params.command);
-        const stderrTail = tail(redact(params.stderr));
-        const stdoutTail = tail(redact(params.stdout ?? ''));
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
         const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
         const detail = stderrTail || stdoutTail;
         super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
@@ -55291,7 +57424,7 @@ class RemoteCommandError extends Error {
     }
 }
 /** A remote command did not finish within its time limit; the channel was closed. */
-class CommandTimeoutError extends RemoteCommandError {
+class errors_CommandTimeoutError extends RemoteCommandError {
     constructor(command, timeoutMs, stderr) {
         super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
         this.name = 'CommandTimeoutError';
@@ -55305,7 +57438,7 @@ class NotImplementedError extends Error {
     }
 }
 function errorMessage(error) {
-    return redact(error instanceof Error ? error.message : String(error));
+    return secrets_redact(error instanceof Error ? error.message : String(error));
 }
 const TAIL_LINES = 20;
 function tail(text, lines = TAIL_LINES) {
@@ -55353,11 +57486,11 @@ const SHOWN_LINE_LENGTH = 60;
 const HOW_TO_GET = 'Run `ssh-keyscan -p PORT HOST` from a trusted machine and paste its output (one `host keytype base64` line per key), ' +
     'or paste a fingerprint as printed by `ssh-keygen -lf` (`SHA256:…`).';
 /** OpenSSH's fingerprint of a public key blob: `SHA256:` + unpadded base64 of its SHA-256. */
-function fingerprintOf(keyBlob) {
+function host_key_fingerprintOf(keyBlob) {
     return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
 }
 /** The key type written at the start of an SSH public key blob (RFC 4253 §6.6), if the blob is well formed. */
-function keyTypeOfBlob(keyBlob) {
+function host_key_keyTypeOfBlob(keyBlob) {
     if (keyBlob.length < 4)
         return undefined;
     const length = keyBlob.readUInt32BE(0);
@@ -55367,9 +57500,9 @@ function keyTypeOfBlob(keyBlob) {
     return /^[\x21-\x7e]+$/.test(type) ? type : undefined;
 }
 /** A known_hosts line for a key: what a user stores in the `ssh-host-key` input to pin it. */
-function knownHostsLine(host, port, keyBlob) {
+function host_key_knownHostsLine(host, port, keyBlob) {
     const name = port === 22 ? host : `[${host}]:${port}`;
-    return `${name} ${keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
+    return `${name} ${host_key_keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
 }
 /**
  * Parses the `ssh-host-key` input: known_hosts lines (plain, hashed, `[host]:port`, or bare
@@ -55386,14 +57519,14 @@ function parseHostKeyPins(inputName, text) {
             return;
         const source = `line ${index + 1}`;
         const fail = (problem, fix) => {
-            throw new ConfigurationError(`Input "${inputName}", ${source} (\`${shorten(line)}\`): ${problem}. ${fix}`, inputName);
+            throw new errors_ConfigurationError(`Input "${inputName}", ${source} (\`${shorten(line)}\`): ${problem}. ${fix}`, inputName);
         };
         const pin = parseLine(line, source, fail);
         if (!pins.some((p) => p.fingerprint === pin.fingerprint && p.keyType === pin.keyType))
             pins.push(pin);
     });
     if (pins.length === 0)
-        throw new ConfigurationError(`Input "${inputName}" contains no host key (only blank lines or comments). ${HOW_TO_GET}`, inputName);
+        throw new errors_ConfigurationError(`Input "${inputName}" contains no host key (only blank lines or comments). ${HOW_TO_GET}`, inputName);
     return pins;
 }
 /**
@@ -55402,7 +57535,7 @@ function parseHostKeyPins(inputName, text) {
  * user did not pin. Undefined when some pin has no known type (a bare fingerprint), since then
  * every algorithm must stay possible.
  */
-function hostKeyAlgorithmsFor(pins) {
+function host_key_hostKeyAlgorithmsFor(pins) {
     if (pins.length === 0 || pins.some((p) => p.keyType === undefined))
         return undefined;
     const algorithms = [];
@@ -55438,13 +57571,13 @@ function parseLine(line, source, fail) {
     if (!BASE64.test(base64) || base64.length % 4 !== 0)
         return fail('the key is not valid base64 (it may have been cut or wrapped)', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
     const blob = Buffer.from(base64, 'base64');
-    const embedded = keyTypeOfBlob(blob);
+    const embedded = host_key_keyTypeOfBlob(blob);
     if (embedded !== keyType)
         return fail(embedded === undefined ? 'the base64 data is not an SSH public key' : `the line says "${keyType}" but the key inside is "${embedded}"`, 'Paste the whole line exactly as ssh-keyscan printed it.');
     // A cut-off key can still be valid base64 with the right type in front; only a full parse tells.
     if (lib_default().utils.parseKey(`${keyType} ${base64}`) instanceof Error)
         return fail('the key data is damaged or incomplete', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
-    return { fingerprint: fingerprintOf(blob), keyType, source };
+    return { fingerprint: host_key_fingerprintOf(blob), keyType, source };
 }
 function parseFingerprintLine(line, source, fail) {
     // `ssh-keygen -l` prints `256 SHA256:… comment (ED25519)`; the bit count, comment and type are optional.
@@ -55485,7 +57618,7 @@ const { parseKey } = (lib_default()).utils;
 function checkPrivateKey(keyInput, passphraseInput, key, passphrase) {
     const text = key.trim();
     const fail = (problem, fix) => {
-        throw new ConfigurationError(`Input "${keyInput}" ${problem}. ${fix}`, keyInput);
+        throw new errors_ConfigurationError(`Input "${keyInput}" ${problem}. ${fix}`, keyInput);
     };
     if (text === '')
         return fail('is empty', 'Pass the private key file\'s whole content, e.g. `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.');
@@ -55552,12 +57685,12 @@ function notAKeyProblem(text) {
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (contract §3.2). */
+/** Dokku app names (docs/dokku-contract.md#app-names). */
 const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (contract §5, addendum §A.3). */
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (contract §4.5). */
+/** Dokku config keys (docs/dokku-contract.md#config). */
 const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
@@ -55573,7 +57706,7 @@ class InputReader {
         this.get = (name) => {
             const value = get(name);
             if (value.includes('\0'))
-                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
+                throw new errors_ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
             return value;
         };
     }
@@ -55661,9 +57794,11 @@ class InputReader {
     }
     /**
      * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked.
+     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
      */
     keyValues(name, options = {}) {
+        const conceal = options.secret === true || options.conceal === true;
         const keyPattern = options.keyPattern ?? CONFIG_KEY;
         const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
         const result = new Map();
@@ -55680,21 +57815,21 @@ class InputReader {
                 const delimiter = heredoc[2];
                 const end = lines.findIndex((l, j) => j > i && l === delimiter);
                 if (end === -1)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1}: the multi-line value of ${key} is not closed. Add a line containing only ${delimiter} after the value.`, name);
+                    throw new errors_ConfigurationError(`Input "${name}" line ${i + 1}: the multi-line value of ${key} is not closed. Add a line containing only ${delimiter} after the value.`, name);
                 value = lines.slice(i + 1, end).join('\n');
                 i = end;
             }
             else {
                 const eq = line.indexOf('=');
                 if (eq <= 0)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${options.secret ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
+                    throw new errors_ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
                 key = line.slice(0, eq).trim();
                 value = line.slice(eq + 1);
             }
             if (!keyPattern.test(key))
                 throw invalid(name, key, `has an invalid key on line ${i + 1}`, keyHint);
             if (result.has(key))
-                throw new ConfigurationError(`Input "${name}" sets ${key} twice (line ${i + 1}). Keep one of them.`, name);
+                throw new errors_ConfigurationError(`Input "${name}" sets ${key} twice (line ${i + 1}). Keep one of them.`, name);
             if (options.secret)
                 registerSecret(value);
             result.set(key, value);
@@ -55727,6 +57862,8 @@ class InputReader {
         const value = this.optional(name);
         if (value === undefined)
             return undefined;
+        if (hasEmptyHost(value))
+            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
         let url;
         try {
             url = new URL(value);
@@ -55739,7 +57876,26 @@ class InputReader {
         return url;
     }
 }
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+function hasEmptyHost(value) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
+    if (!authority)
+        return false;
+    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
+    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
+}
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
+ */
+const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
+    if (value.length > MAX_APP_NAME)
+        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
     if (!APP_NAME.test(value))
         throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
     return value;
@@ -55762,10 +57918,10 @@ function show(value) {
     return JSON.stringify(shown);
 }
 function missing(name, hint) {
-    return new ConfigurationError(`Input "${name}" is required and was not supplied. ${hint ?? `Add \`${name}:\` to the step's \`with:\` block.`}`, name);
+    return new errors_ConfigurationError(`Input "${name}" is required and was not supplied. ${hint ?? `Add \`${name}:\` to the step's \`with:\` block.`}`, name);
 }
 function invalid(name, value, problem, fix) {
-    return new ConfigurationError(`Input "${name}" ${problem}; got ${show(value)}. ${fix}`, name);
+    return new errors_ConfigurationError(`Input "${name}" ${problem}; got ${show(value)}. ${fix}`, name);
 }
 
 ;// CONCATENATED MODULE: ./src/core/inputs/common.ts
@@ -55774,7 +57930,7 @@ function invalid(name, value, problem, fix) {
 
 
 /** Inputs every action accepts, under the same names. */
-const CommonInputs = {
+const common_CommonInputs = {
     host: 'host',
     sshPort: 'ssh-port',
     sshUser: 'ssh-user',
@@ -55787,35 +57943,1474 @@ const CommonInputs = {
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 function readCommonInputs(inputs) {
     // Secrets first: masked before any other input can fail and print an error.
-    const privateKey = inputs.secret(CommonInputs.sshPrivateKey, {
+    const privateKey = inputs.secret(common_CommonInputs.sshPrivateKey, {
         required: true,
         hint: 'Store the deploy key as a repository secret and pass it with `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.'
     });
-    const passphrase = inputs.secret(CommonInputs.sshPassphrase);
-    const host = inputs.hostname(CommonInputs.host, { required: true });
-    const port = inputs.port(CommonInputs.sshPort, 22);
-    const user = inputs.string(CommonInputs.sshUser, 'dokku');
+    const passphrase = inputs.secret(common_CommonInputs.sshPassphrase);
+    const host = inputs.hostname(common_CommonInputs.host, { required: true });
+    const port = inputs.port(common_CommonInputs.sshPort, 22);
+    const user = inputs.string(common_CommonInputs.sshUser, 'dokku');
     if (!UNIX_USER.test(user))
-        throw invalid(CommonInputs.sshUser, user, 'must be a Unix user name', 'Use dokku (the default), root, or a user allowed to run dokku through sudo.');
-    checkPrivateKey(CommonInputs.sshPrivateKey, CommonInputs.sshPassphrase, privateKey, passphrase);
-    const pinsText = inputs.optional(CommonInputs.sshHostKey);
-    const acceptNew = inputs.boolean(CommonInputs.sshAcceptNewHostKey, false);
+        throw invalid(common_CommonInputs.sshUser, user, 'must be a Unix user name', 'Use dokku (the default), root, or a user allowed to run dokku through sudo.');
+    checkPrivateKey(common_CommonInputs.sshPrivateKey, common_CommonInputs.sshPassphrase, privateKey, passphrase);
+    const pinsText = inputs.optional(common_CommonInputs.sshHostKey);
+    const acceptNew = inputs.boolean(common_CommonInputs.sshAcceptNewHostKey, false);
     let hostKey;
     if (pinsText !== undefined && acceptNew)
-        throw new ConfigurationError(`Inputs "${CommonInputs.sshHostKey}" and "${CommonInputs.sshAcceptNewHostKey}" cannot both be set. Keep ${CommonInputs.sshHostKey} (pinned, safe) and remove ${CommonInputs.sshAcceptNewHostKey}.`, CommonInputs.sshAcceptNewHostKey);
+        throw new errors_ConfigurationError(`Inputs "${common_CommonInputs.sshHostKey}" and "${common_CommonInputs.sshAcceptNewHostKey}" cannot both be set. Keep ${common_CommonInputs.sshHostKey} (pinned, safe) and remove ${common_CommonInputs.sshAcceptNewHostKey}.`, common_CommonInputs.sshAcceptNewHostKey);
     if (pinsText !== undefined)
-        hostKey = { mode: 'pinned', pins: parseHostKeyPins(CommonInputs.sshHostKey, pinsText) };
+        hostKey = { mode: 'pinned', pins: parseHostKeyPins(common_CommonInputs.sshHostKey, pinsText) };
     else if (acceptNew)
         hostKey = { mode: 'accept-new' };
     else
-        throw new ConfigurationError(`Input "${CommonInputs.sshHostKey}" is required: the host key is pinned so that nobody can impersonate ${host}. ` +
+        throw new errors_ConfigurationError(`Input "${common_CommonInputs.sshHostKey}" is required: the host key is pinned so that nobody can impersonate ${host}. ` +
             `Run \`ssh-keyscan -p ${port} ${host}\` from a trusted machine and store its output (or the key's SHA256: fingerprint) as a secret or variable. ` +
-            `To trust whatever key the host presents, set ${CommonInputs.sshAcceptNewHostKey}: true (not recommended).`, CommonInputs.sshHostKey);
+            `To trust whatever key the host presents, set ${common_CommonInputs.sshAcceptNewHostKey}: true (not recommended).`, common_CommonInputs.sshHostKey);
     const shell = user === 'dokku' ? 'dokku-forced-command' : user === 'root' ? 'root-shell' : 'sudo-shell';
     return {
         ssh: { host, port, user, privateKey, passphrase, hostKey, shell },
-        dryRun: inputs.boolean(CommonInputs.dryRun, false)
+        dryRun: inputs.boolean(common_CommonInputs.dryRun, false)
     };
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: ./node_modules/is-stream/index.js
+var is_stream = __nccwpck_require__(6543);
+// EXTERNAL MODULE: ./node_modules/make-dir/index.js
+var make_dir = __nccwpck_require__(6512);
+;// CONCATENATED MODULE: ./node_modules/sb-scandir/lib/esm/index.mjs
+/* @flow */
+
+
+
+
+const defaultFilesystem = {
+    join(pathA, pathB) {
+        return external_path_.join(pathA, pathB);
+    },
+    basename(path) {
+        return external_path_.basename(path);
+    },
+    stat(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
+    readdir(path) {
+        return new Promise((resolve, reject) => {
+            external_fs_.readdir(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    },
+};
+async function scanDirectoryInternal({ path, recursive, validate, result, fileSystem, queue, reject, }) {
+    const itemStat = await fileSystem.stat(path);
+    if (itemStat.isFile()) {
+        result.files.push(path);
+    }
+    else if (itemStat.isDirectory()) {
+        result.directories.push(path);
+    }
+    if (!itemStat.isDirectory() || recursive === 'none') {
+        return;
+    }
+    const contents = await fileSystem.readdir(path);
+    contents.forEach((item) => {
+        const itemPath = fileSystem.join(path, item);
+        if (!validate(itemPath)) {
+            return;
+        }
+        queue
+            .add(() => scanDirectoryInternal({
+            path: itemPath,
+            recursive: recursive === 'shallow' ? 'none' : 'deep',
+            validate,
+            result,
+            fileSystem,
+            queue,
+            reject,
+        }))
+            .catch(reject);
+    });
+}
+async function esm_scanDirectory(path, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem, } = {}) {
+    invariant(path && typeof path === 'string', 'path must be a valid string');
+    invariant(typeof recursive === 'boolean', 'options.recursive must be a valid boolean');
+    invariant(validate === null || typeof validate === 'function', 'options.validate must be a valid function');
+    invariant(typeof concurrency === 'number', 'options.concurrency must be a valid number');
+    invariant(fileSystem !== null && typeof fileSystem === 'object', 'options.fileSystem must be a valid object');
+    const queue = new PromiseQueue({
+        concurrency,
+    });
+    const result = { files: [], directories: [] };
+    const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
+    await new Promise((resolve, reject) => {
+        scanDirectoryInternal({
+            path,
+            recursive: recursive ? 'deep' : 'shallow',
+            validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== '.',
+            result,
+            fileSystem: mergedFileSystem,
+            queue,
+            reject,
+        })
+            .then(() => queue.waitTillIdle())
+            .then(resolve, reject);
+    });
+    return result;
+}
+/* harmony default export */ const esm = ((/* unused pure expression or super */ null && (esm_scanDirectory)));
+
+// EXTERNAL MODULE: ./node_modules/shell-escape/shell-escape.js
+var shell_escape = __nccwpck_require__(4646);
+;// CONCATENATED MODULE: ./node_modules/node-ssh/lib/esm/index.mjs
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONCURRENCY = 1;
+const DEFAULT_VALIDATE = (path) => !fsPath.basename(path).startsWith('.');
+const DEFAULT_TICK = () => {
+    /* No Op */
+};
+class SSHError extends Error {
+    constructor(message, code = null) {
+        super(message);
+        this.code = code;
+    }
+}
+function unixifyPath(path) {
+    if (path.includes('\\')) {
+        return path.split('\\').join('/');
+    }
+    return path;
+}
+async function readFile(filePath) {
+    return new Promise((resolve, reject) => {
+        fs.readFile(filePath, 'utf8', (err, res) => {
+            if (err) {
+                reject(err);
+            }
+            else {
+                resolve(res);
+            }
+        });
+    });
+}
+const SFTP_MKDIR_ERR_CODE_REGEXP = /Error: (E[\S]+): /;
+async function makeDirectoryWithSftp(path, sftp) {
+    let stats = null;
+    try {
+        stats = await new Promise((resolve, reject) => {
+            sftp.stat(path, (err, res) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    catch (_) {
+        /* No Op */
+    }
+    if (stats) {
+        if (stats.isDirectory()) {
+            // Already exists, nothing to worry about
+            return;
+        }
+        throw new Error('mkdir() failed, target already exists and is not a directory');
+    }
+    try {
+        await new Promise((resolve, reject) => {
+            sftp.mkdir(path, (err) => {
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve();
+                }
+            });
+        });
+    }
+    catch (err) {
+        if (err != null && typeof err.stack === 'string') {
+            const matches = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
+            if (matches != null) {
+                throw new SSHError(err.message, matches[1]);
+            }
+            throw err;
+        }
+    }
+}
+class esm_NodeSSH {
+    constructor() {
+        this.connection = null;
+    }
+    getConnection() {
+        const { connection } = this;
+        if (connection == null) {
+            throw new Error('Not connected to server');
+        }
+        return connection;
+    }
+    async connect(givenConfig) {
+        invariant(givenConfig != null && typeof givenConfig === 'object', 'config must be a valid object');
+        const config = { ...givenConfig };
+        invariant(config.username != null && typeof config.username === 'string', 'config.username must be a valid string');
+        if (config.host != null) {
+            invariant(typeof config.host === 'string', 'config.host must be a valid string');
+        }
+        else if (config.sock != null) {
+            invariant(typeof config.sock === 'object', 'config.sock must be a valid object');
+        }
+        else {
+            throw new AssertionError({ message: 'Either config.host or config.sock must be provided' });
+        }
+        if (config.privateKey != null || config.privateKeyPath != null) {
+            if (config.privateKey != null) {
+                invariant(typeof config.privateKey === 'string', 'config.privateKey must be a valid string');
+                invariant(config.privateKeyPath == null, 'config.privateKeyPath must not be specified when config.privateKey is specified');
+            }
+            else if (config.privateKeyPath != null) {
+                invariant(typeof config.privateKeyPath === 'string', 'config.privateKeyPath must be a valid string');
+                invariant(config.privateKey == null, 'config.privateKey must not be specified when config.privateKeyPath is specified');
+            }
+            invariant(config.passphrase == null || typeof config.passphrase === 'string', 'config.passphrase must be null or a valid string');
+            if (config.privateKeyPath != null) {
+                // Must be an fs path
+                try {
+                    config.privateKey = await readFile(config.privateKeyPath);
+                }
+                catch (err) {
+                    if (err != null && err.code === 'ENOENT') {
+                        throw new AssertionError({ message: 'config.privateKeyPath does not exist at given fs path' });
+                    }
+                    throw err;
+                }
+            }
+        }
+        else if (config.password != null) {
+            invariant(typeof config.password === 'string', 'config.password must be a valid string');
+        }
+        if (config.tryKeyboard != null) {
+            invariant(typeof config.tryKeyboard === 'boolean', 'config.tryKeyboard must be a valid boolean');
+        }
+        if (config.tryKeyboard) {
+            const { password } = config;
+            if (config.onKeyboardInteractive != null) {
+                invariant(typeof config.onKeyboardInteractive === 'function', 'config.onKeyboardInteractive must be a valid function');
+            }
+            else if (password != null) {
+                config.onKeyboardInteractive = (name, instructions, instructionsLang, prompts, finish) => {
+                    if (prompts.length > 0 && prompts[0].prompt.toLowerCase().includes('password')) {
+                        finish([password]);
+                    }
+                };
+            }
+        }
+        const connection = new SSH2.Client();
+        this.connection = connection;
+        await new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            if (config.onKeyboardInteractive) {
+                connection.on('keyboard-interactive', config.onKeyboardInteractive);
+            }
+            connection.on('ready', () => {
+                connection.removeListener('error', reject);
+                resolve();
+            });
+            connection.on('end', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+            });
+            connection.on('close', () => {
+                if (this.connection === connection) {
+                    this.connection = null;
+                }
+                reject(new SSHError('No response from server', 'ETIMEDOUT'));
+            });
+            connection.connect(config);
+        });
+        return this;
+    }
+    isConnected() {
+        return this.connection != null;
+    }
+    async requestShell(options) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            const callback = (err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            };
+            if (options == null) {
+                connection.shell(callback);
+            }
+            else {
+                connection.shell(options, callback);
+            }
+        });
+    }
+    async withShell(callback, options) {
+        invariant(typeof callback === 'function', 'callback must be a valid function');
+        const shell = await this.requestShell(options);
+        try {
+            await callback(shell);
+        }
+        finally {
+            shell.destroy();
+        }
+    }
+    async requestSFTP() {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.sftp((err, res) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                }
+                else {
+                    resolve(res);
+                }
+            });
+        });
+    }
+    async withSFTP(callback) {
+        invariant(typeof callback === 'function', 'callback must be a valid function');
+        const sftp = await this.requestSFTP();
+        try {
+            await callback(sftp);
+        }
+        finally {
+            sftp.end();
+        }
+    }
+    async execCommand(givenCommand, options = {}) {
+        invariant(typeof givenCommand === 'string', 'command must be a valid string');
+        invariant(options != null && typeof options === 'object', 'options must be a valid object');
+        invariant(options.cwd == null || typeof options.cwd === 'string', 'options.cwd must be a valid string');
+        invariant(options.stdin == null || typeof options.stdin === 'string' || isStream.readable(options.stdin), 'options.stdin must be a valid string or readable stream');
+        invariant(options.execOptions == null || typeof options.execOptions === 'object', 'options.execOptions must be a valid object');
+        invariant(options.encoding == null || typeof options.encoding === 'string', 'options.encoding must be a valid string');
+        invariant(options.onChannel == null || typeof options.onChannel === 'function', 'options.onChannel must be a valid function');
+        invariant(options.onStdout == null || typeof options.onStdout === 'function', 'options.onStdout must be a valid function');
+        invariant(options.onStderr == null || typeof options.onStderr === 'function', 'options.onStderr must be a valid function');
+        invariant(options.noTrim == null || typeof options.noTrim === 'boolean', 'options.noTrim must be a boolean');
+        let command = givenCommand;
+        if (options.cwd) {
+            command = `cd ${shellEscape([options.cwd])} ; ${command}`;
+        }
+        const connection = this.getConnection();
+        const output = { stdout: [], stderr: [] };
+        return new Promise((resolve, reject) => {
+            connection.on('error', reject);
+            connection.exec(command, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+                connection.removeListener('error', reject);
+                if (err) {
+                    reject(err);
+                    return;
+                }
+                if (options.onChannel) {
+                    options.onChannel(channel);
+                }
+                channel.on('data', (chunk) => {
+                    if (options.onStdout)
+                        options.onStdout(chunk);
+                    output.stdout.push(chunk.toString(options.encoding));
+                });
+                channel.stderr.on('data', (chunk) => {
+                    if (options.onStderr)
+                        options.onStderr(chunk);
+                    output.stderr.push(chunk.toString(options.encoding));
+                });
+                if (options.stdin != null) {
+                    if (isStream.readable(options.stdin)) {
+                        options.stdin.pipe(channel, {
+                            end: true,
+                        });
+                    }
+                    else {
+                        channel.write(options.stdin);
+                        channel.end();
+                    }
+                }
+                else {
+                    channel.end();
+                }
+                let code = null;
+                let signal = null;
+                channel.on('exit', (code_, signal_) => {
+                    code = code_ !== null && code_ !== void 0 ? code_ : null;
+                    signal = signal_ !== null && signal_ !== void 0 ? signal_ : null;
+                });
+                channel.on('close', () => {
+                    let stdout = output.stdout.join('');
+                    let stderr = output.stderr.join('');
+                    if (options.noTrim !== true) {
+                        stdout = stdout.trim();
+                        stderr = stderr.trim();
+                    }
+                    resolve({
+                        code: code != null ? code : null,
+                        signal: signal != null ? signal : null,
+                        stdout,
+                        stderr,
+                    });
+                });
+            });
+        });
+    }
+    async exec(command, parameters, options = {}) {
+        invariant(typeof command === 'string', 'command must be a valid string');
+        invariant(Array.isArray(parameters), 'parameters must be a valid array');
+        invariant(options != null && typeof options === 'object', 'options must be a valid object');
+        invariant(options.stream == null || ['both', 'stdout', 'stderr'].includes(options.stream), 'options.stream must be one of both, stdout, stderr');
+        for (let i = 0, { length } = parameters; i < length; i += 1) {
+            invariant(typeof parameters[i] === 'string', `parameters[${i}] must be a valid string`);
+        }
+        const completeCommand = `${command}${parameters.length > 0 ? ` ${shellEscape(parameters)}` : ''}`;
+        const response = await this.execCommand(completeCommand, options);
+        if (options.stream == null || options.stream === 'stdout') {
+            if (response.stderr) {
+                throw new Error(response.stderr);
+            }
+            return response.stdout;
+        }
+        if (options.stream === 'stderr') {
+            return response.stderr;
+        }
+        return response;
+    }
+    async mkdir(path, method = 'sftp', givenSftp = null) {
+        invariant(typeof path === 'string', 'path must be a valid string');
+        invariant(typeof method === 'string' && (method === 'sftp' || method === 'exec'), 'method must be either sftp or exec');
+        invariant(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        if (method === 'exec') {
+            await this.exec('mkdir', ['-p', unixifyPath(path)]);
+            return;
+        }
+        const sftp = givenSftp || (await this.requestSFTP());
+        const makeSftpDirectory = async (retry) => makeDirectoryWithSftp(unixifyPath(path), sftp).catch(async (error) => {
+            if (!retry || error == null || (error.message !== 'No such file' && error.code !== 'ENOENT')) {
+                throw error;
+            }
+            await this.mkdir(fsPath.dirname(path), 'sftp', sftp);
+            await makeSftpDirectory(false);
+        });
+        try {
+            await makeSftpDirectory(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async getFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        invariant(typeof localFile === 'string', 'localFile must be a valid string');
+        invariant(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        invariant(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        invariant(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        const sftp = givenSftp || (await this.requestSFTP());
+        try {
+            await new Promise((resolve, reject) => {
+                sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
+                    if (err) {
+                        reject(err);
+                    }
+                    else {
+                        resolve();
+                    }
+                });
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFile(localFile, remoteFile, givenSftp = null, transferOptions = null) {
+        invariant(typeof localFile === 'string', 'localFile must be a valid string');
+        invariant(typeof remoteFile === 'string', 'remoteFile must be a valid string');
+        invariant(givenSftp == null || typeof givenSftp === 'object', 'sftp must be a valid object');
+        invariant(transferOptions == null || typeof transferOptions === 'object', 'transferOptions must be a valid object');
+        invariant(await new Promise((resolve) => {
+            fs.access(localFile, fs.constants.R_OK, (err) => {
+                resolve(err === null);
+            });
+        }), `localFile does not exist at ${localFile}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const putFile = (retry) => {
+            return new Promise((resolve, reject) => {
+                sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
+                    if (err == null) {
+                        resolve();
+                        return;
+                    }
+                    if (err.message === 'No such file' && retry) {
+                        resolve(this.mkdir(fsPath.dirname(remoteFile), 'sftp', sftp).then(() => putFile(false)));
+                    }
+                    else {
+                        reject(err);
+                    }
+                });
+            });
+        };
+        try {
+            await putFile(true);
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putFiles(files, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {} } = {}) {
+        invariant(Array.isArray(files), 'files must be an array');
+        for (let i = 0, { length } = files; i < length; i += 1) {
+            const file = files[i];
+            invariant(file, 'files items must be valid objects');
+            invariant(file.local && typeof file.local === 'string', `files[${i}].local must be a string`);
+            invariant(file.remote && typeof file.remote === 'string', `files[${i}].remote must be a string`);
+        }
+        const transferred = [];
+        const sftp = givenSftp || (await this.requestSFTP());
+        const queue = new PromiseQueue({ concurrency });
+        try {
+            await new Promise((resolve, reject) => {
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        await this.putFile(file.local, file.remote, sftp, transferOptions);
+                        transferred.push(file);
+                    })
+                        .catch(reject);
+                });
+                queue.waitTillIdle().then(resolve);
+            });
+        }
+        catch (error) {
+            if (error != null) {
+                error.transferred = transferred;
+            }
+            throw error;
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+    }
+    async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        invariant(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        invariant(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            fs.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        invariant(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        invariant(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await scanDirectory(localDirectory, {
+            recursive,
+            validate,
+        });
+        const files = scanned.files.map((item) => fsPath.relative(localDirectory, item));
+        const directories = scanned.directories.map((item) => fsPath.relative(localDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await this.mkdir(fsPath.join(remoteDirectory, directory), 'sftp', sftp);
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = fsPath.join(localDirectory, file);
+                        const remoteFile = fsPath.join(remoteDirectory, file);
+                        try {
+                            await this.putFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE, } = {}) {
+        invariant(typeof localDirectory === 'string' && localDirectory, 'localDirectory must be a string');
+        invariant(typeof remoteDirectory === 'string' && remoteDirectory, 'remoteDirectory must be a string');
+        const localDirectoryStat = await new Promise((resolve) => {
+            fs.stat(localDirectory, (err, stat) => {
+                resolve(stat || null);
+            });
+        });
+        invariant(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
+        invariant(localDirectoryStat.isDirectory(), `localDirectory is not a directory at ${localDirectory}`);
+        const sftp = givenSftp || (await this.requestSFTP());
+        const scanned = await scanDirectory(remoteDirectory, {
+            recursive,
+            validate,
+            concurrency,
+            fileSystem: {
+                basename(path) {
+                    return fsPath.posix.basename(path);
+                },
+                join(pathA, pathB) {
+                    return fsPath.posix.join(pathA, pathB);
+                },
+                readdir(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.readdir(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                resolve(res.map((item) => item.filename));
+                            }
+                        });
+                    });
+                },
+                stat(path) {
+                    return new Promise((resolve, reject) => {
+                        sftp.stat(path, (err, res) => {
+                            if (err) {
+                                reject(err);
+                            }
+                            else {
+                                // eslint-disable-next-line @typescript-eslint/no-explicit-any
+                                resolve(res);
+                            }
+                        });
+                    });
+                },
+            },
+        });
+        const files = scanned.files.map((item) => fsPath.relative(remoteDirectory, item));
+        const directories = scanned.directories.map((item) => fsPath.relative(remoteDirectory, item));
+        // Sort shortest to longest
+        directories.sort((a, b) => a.length - b.length);
+        let failed = false;
+        try {
+            // Do the directories first.
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                directories.forEach((directory) => {
+                    queue
+                        .add(async () => {
+                        await makeDir(fsPath.join(localDirectory, directory));
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+            // and now the files
+            await new Promise((resolve, reject) => {
+                const queue = new PromiseQueue({ concurrency });
+                files.forEach((file) => {
+                    queue
+                        .add(async () => {
+                        const localFile = fsPath.join(localDirectory, file);
+                        const remoteFile = fsPath.join(remoteDirectory, file);
+                        try {
+                            await this.getFile(localFile, remoteFile, sftp, transferOptions);
+                            tick(localFile, remoteFile, null);
+                        }
+                        catch (_) {
+                            failed = true;
+                            tick(localFile, remoteFile, _);
+                        }
+                    })
+                        .catch(reject);
+                });
+                resolve(queue.waitTillIdle());
+            });
+        }
+        finally {
+            if (!givenSftp) {
+                sftp.end();
+            }
+        }
+        return !failed;
+    }
+    forwardIn(remoteAddr, remotePort, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardIn(remoteAddr, remotePort, (error, port) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.destIP === remoteAddr && details.destPort === port) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('tcp connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('tcp connection', handler);
+                        connection.unforwardIn(remoteAddr, port, (_error) => {
+                            if (_error) {
+                                _reject(error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ port, dispose });
+            });
+        });
+    }
+    forwardOut(srcIP, srcPort, dstIP, dstPort) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    forwardInStreamLocal(socketPath, onConnection) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardInStreamLocal(socketPath, (error) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                const handler = (details, acceptConnection, rejectConnection) => {
+                    if (details.socketPath === socketPath) {
+                        onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+                    }
+                };
+                if (onConnection) {
+                    connection.on('unix connection', handler);
+                }
+                const dispose = () => {
+                    return new Promise((_resolve, _reject) => {
+                        connection.off('unix connection', handler);
+                        connection.openssh_unforwardInStreamLocal(socketPath, (_error) => {
+                            if (_error) {
+                                _reject(_error);
+                            }
+                            _resolve();
+                        });
+                    });
+                };
+                resolve({ dispose });
+            });
+        });
+    }
+    forwardOutStreamLocal(socketPath) {
+        const connection = this.getConnection();
+        return new Promise((resolve, reject) => {
+            connection.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+                if (error) {
+                    reject(error);
+                    return;
+                }
+                resolve(channel);
+            });
+        });
+    }
+    dispose() {
+        if (this.connection) {
+            this.connection.end();
+            this.connection = null;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
+/**
+ * Builds the command string that makes the remote side see exactly `argv`.
+ *
+ * The `dokku` user's forced command (docs/dokku-contract.md#forced-command, dokku entry script) re-parses the
+ * string: when the first command word contains "git" it is split on whitespace with no
+ * quote processing; otherwise `printf '%s' "$SSH_ORIGINAL_COMMAND" | xargs -n 1` runs
+ * /bin/echo once per item and `readarray -t` reads the lines back. That pipeline cannot
+ * carry newlines (readarray splits them), NUL bytes, or items that echo takes as its own
+ * options (`-n`, `-e`, `-E` and their combinations, `--help`, `--version`). Empty items are
+ * refused as well: the contract documents that `''` is dropped (GNU findutils 4.9 keeps it,
+ * other builds may not), so none may rely on it.
+ *
+ * Root and sudo users get a POSIX shell, where single quotes carry every byte but NUL.
+ */
+function quote_buildRemoteCommand(shell, argv) {
+    const command = joinForShell(shell, argv);
+    // sshd passes the string to exec() as one argument (`bash -c`) or one environment entry
+    // (SSH_ORIGINAL_COMMAND); Linux caps each at 128 KiB and bash then fails with exit 1.
+    if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
+        const longest = argv.reduce((best, arg, i) => (arg.length > (argv[best]?.length ?? 0) ? i : best), 0);
+        throw new UnsendableArgumentError(`the whole command would be longer than ${MAX_COMMAND_BYTES} bytes once quoted, more than the remote side accepts; send large values over stdin`, longest);
+    }
+    return command;
+}
+/** Largest command string sent: Linux's MAX_ARG_STRLEN (128 KiB) less room for "SSH_ORIGINAL_COMMAND=". */
+const MAX_COMMAND_BYTES = (/* unused pure expression or super */ null && (128 * 1024 - 64));
+function joinForShell(shell, argv) {
+    if (argv.length === 0)
+        throw new UnsendableArgumentError('no command given', 0);
+    switch (shell) {
+        case 'dokku-forced-command': {
+            // The entry script routes on the words the login shell splits the string into; those
+            // equal argv only where the words are plain, so the global options it shifts must be.
+            const { flagCount } = entryScriptShift(argv);
+            const quoted = argv.slice(0, flagCount).findIndex((word) => !BARE_SAFE.test(word));
+            if (quoted !== -1)
+                throw new UnsendableArgumentError('the global options before the command must be plain words (letters, digits, _@%+=:,./-) for the dokku forced command to route it', quoted);
+            return isGitCommand(argv) ? joinForWhitespaceSplit(argv) : joinForXargs(argv);
+        }
+        case 'root-shell':
+            checkNoNul(argv);
+            return ['dokku', ...argv].map(posixQuote).join(' ');
+        case 'sudo-shell':
+            checkNoNul(argv);
+            return ['sudo', '-n', 'dokku', ...argv].map(posixQuote).join(' ');
+    }
+}
+/** Raised before anything is sent when an argument cannot reach the remote side byte for byte. */
+class UnsendableArgumentError extends Error {
+    position;
+    constructor(reason, position) {
+        super(`argument ${position + 1} cannot be sent over SSH: ${reason}`);
+        this.name = 'UnsendableArgumentError';
+        this.position = position;
+    }
+}
+/** Largest single argument sent through the forced command; larger values go over stdin. */
+const MAX_FORCED_COMMAND_ARGUMENT = (/* unused pure expression or super */ null && (32 * 1024));
+const BARE_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** An argument the forced command's echo takes as its own option (a reader refuses such a value before connecting). */
+const ECHO_OPTION = /^(-[neE]+|--help|--version)$/;
+/** The dokku entry script tests `$1 =~ git-*` / `git:*` on the first word after leading global flags; as regexes both match any word containing "git". */
+function isGitCommand(argv) {
+    return (argv[entryScriptShift(argv).commandIndex] ?? '').includes('git');
+}
+/**
+ * Replays the entry script's global-flag loop (dokku v0.38.27 lines 66-80) to find which word
+ * becomes `$1`: leading `--x` words are shifted, `--app` together with its value, while
+ * `--version` is skipped without a shift (so it can end up as `$1` itself). `flagCount` is how
+ * many leading words the loop examined before it stopped.
+ */
+function entryScriptShift(argv) {
+    if (!argv[0]?.startsWith('--'))
+        return { commandIndex: 0, flagCount: 0 };
+    let shifts = 0;
+    let skip = false;
+    let index = 0;
+    for (; index < argv.length; index++) {
+        const word = argv[index];
+        if (skip) {
+            skip = false;
+            continue;
+        }
+        if (word === '--version')
+            continue;
+        if (word === '--app') {
+            // `shift 2 && skip_arg=true`: with fewer than two words left, shift fails and nothing moves.
+            if (argv.length - shifts >= 2) {
+                shifts += 2;
+                skip = true;
+            }
+        }
+        else if (word.startsWith('--'))
+            shifts += 1;
+        else
+            break;
+    }
+    return { commandIndex: shifts, flagCount: index };
+}
+function checkNoNul(argv) {
+    const position = argv.findIndex((arg) => arg.includes('\0'));
+    if (position !== -1)
+        throw new UnsendableArgumentError('it contains a NUL byte', position);
+}
+function joinForXargs(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i);
+        if (arg.includes('\0'))
+            throw new UnsendableArgumentError('it contains a NUL byte', i);
+        if (arg.includes('\n'))
+            throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i);
+        if (ECHO_OPTION.test(arg))
+            throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i);
+        if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
+            throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i);
+        return BARE_SAFE.test(arg) ? arg : posixQuote(arg);
+    })
+        .join(' ');
+}
+function joinForWhitespaceSplit(argv) {
+    return argv
+        .map((arg, i) => {
+        if (arg === '')
+            throw new UnsendableArgumentError('it is empty, and git commands are split on whitespace', i);
+        if (/[\s\0]/.test(arg))
+            throw new UnsendableArgumentError('it contains whitespace, and the dokku forced command splits git commands on whitespace without honouring quotes', i);
+        return arg;
+    })
+        .join(' ');
+}
+/** POSIX single-quoting: every byte but NUL survives `sh -c`. */
+function posixQuote(arg) {
+    if (arg.includes('\0'))
+        throw new UnsendableArgumentError('it contains a NUL byte', 0);
+    if (arg !== '' && BARE_SAFE.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 4;
+const DEFAULT_RETRIES = 3;
+const DEFAULT_BACKOFF_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+const MAX_STDERR_BYTES = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+// Failures that happen before the server could have run anything and that a later attempt may not meet.
+const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+/**
+ * Opens the run's one SSH connection. The host key is checked during key exchange, before any
+ * authentication; only failures to establish the connection are retried, never a host key
+ * mismatch or a refused key.
+ */
+async function connectSsh(settings, options) {
+    const retries = options.retries ?? DEFAULT_RETRIES;
+    const backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const abandoned = () => new SshConnectionError(`The connection to ${target} was abandoned before it was open: the run no longer needed it`, false);
+    const given = () => options.signal?.aborted === true || connectionsEnded;
+    for (let attempt = 0;; attempt++) {
+        if (given())
+            throw abandoned();
+        try {
+            return await connectOnce(settings, options);
+        }
+        catch (error) {
+            if (given())
+                throw abandoned();
+            if (!(error instanceof SshConnectionError))
+                throw error;
+            if (!error.retryable)
+                throw new SshConnectionError(`Could not connect to ${target}: ${error.message}`, false, { cause: error });
+            if (attempt >= retries)
+                throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
+            const delay = backoffMs * 2 ** attempt;
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+                throw abandoned();
+            });
+        }
+    }
+}
+async function connectOnce(settings, options) {
+    const target = `${settings.user}@${settings.host}:${settings.port}`;
+    const pins = settings.hostKey.mode === 'pinned' ? settings.hostKey.pins : undefined;
+    let presentedKey;
+    let hostKeyRefused = false;
+    const algorithms = pins ? hostKeyAlgorithmsFor(pins) : undefined;
+    const config = {
+        host: settings.host,
+        port: settings.port,
+        username: settings.user,
+        privateKey: settings.privateKey,
+        passphrase: settings.passphrase,
+        readyTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        keepaliveInterval: options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+        // Only the key: no "none" probe, no password or keyboard prompts that could never be answered in CI.
+        authHandler: ['publickey'],
+        // Called during key exchange, before ssh2 sends any authentication request.
+        hostVerifier: (key) => {
+            presentedKey = key;
+            if (!pins)
+                return true;
+            const fingerprint = fingerprintOf(key);
+            hostKeyRefused = !pins.some((pin) => pin.fingerprint === fingerprint);
+            return !hostKeyRefused;
+        },
+        ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {})
+    };
+    const ssh = new NodeSSH();
+    const connecting = ssh.connect(config);
+    // node-ssh creates the client synchronously; listen for errors before its own listener goes
+    // away at 'ready', so a late error (keepalive timeout, reset) never becomes an uncaught exception.
+    const client = ssh.connection;
+    let lastError;
+    client?.on('error', (error) => {
+        lastError = error;
+    });
+    if (client)
+        trackConnection(client, { describe: () => `SSH connection to ${target} (being opened)`, close: () => destroyClient(client) });
+    const abandon = () => {
+        client?.destroy();
+    };
+    options.signal?.addEventListener('abort', abandon, { once: true });
+    try {
+        await connecting;
+    }
+    catch (error) {
+        client?.destroy();
+        throw classifyConnectError(error, { settings, target, presentedKey, hostKeyRefused, pins });
+    }
+    finally {
+        options.signal?.removeEventListener('abort', abandon);
+    }
+    if (!client || !ssh.connection)
+        throw new SshConnectionError('the connection closed right after it opened', true);
+    const key = presentedKey ?? Buffer.alloc(0);
+    const keyType = keyTypeOfBlob(key);
+    const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
+    if (settings.hostKey.mode === 'accept-new') {
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+            `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
+            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+    }
+    else {
+        const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+    }
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
+    return executor;
+}
+/**
+ * Every SSH connection of this process from the moment its socket is created (while it is still
+ * being opened, too) until it has closed. Whatever an action's own clean-up missed is closed by
+ * the action's outer guard through endConnections: one forgotten connection (its socket,
+ * its keepalive timer) would otherwise keep a failed run alive until the job's time limit.
+ */
+const openConnections = new Map();
+/** Set by endConnections: the process is ending, a connection being retried must not start again. */
+let connectionsEnded = false;
+function trackConnection(client, connection) {
+    if (!openConnections.has(client))
+        client.once('close', () => openConnections.delete(client));
+    openConnections.set(client, connection);
+}
+function destroyClient(client) {
+    return new Promise((resolve) => {
+        client.once('close', () => resolve());
+        client.destroy();
+        // destroy() of a client whose socket never opened emits no 'close'.
+        setImmediate(resolve);
+    });
+}
+/**
+ * For the end of the process: closes every SSH connection it still has open (stopping the
+ * commands running on them, dropping those being opened) and lets no new one start, not even a
+ * retry of one dropped here. Returns what was open, for the log: empty when every action closed
+ * its own.
+ */
+async function endConnections() {
+    connectionsEnded = true;
+    const left = [...openConnections.values()];
+    const described = left.map((c) => c.describe());
+    await Promise.all(left.map((c) => c.close().catch(() => undefined)));
+    return described;
+}
+function classifyConnectError(error, f) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const { settings } = f;
+    const code = err.code;
+    const level = err.level;
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
+    if (f.hostKeyRefused && f.presentedKey) {
+        return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
+            `which is not pinned. Pinned keys:\n${pinList}\n` +
+            `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (/no matching host key/i.test(err.message) && f.pins) {
+        return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
+            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+    }
+    if (level === 'client-authentication') {
+        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+            (settings.user === 'dokku'
+                ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
+                : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
+            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+    }
+    if (code === 'ENOTFOUND')
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+    const reason = redact(err.message);
+    const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
+        (level === 'client-timeout' && /handshake/i.test(err.message)) ||
+        // A socket closed before the server's banner (ssh2) or before the handshake finished (node-ssh):
+        // what a server dropping excess connections (MaxStartups) or still starting looks like.
+        /Connection lost before handshake|No response from server/.test(err.message);
+    return new SshConnectionError(`${reason}${typeof code === 'string' && !reason.includes(code) ? ` (${code})` : ''}`, retryable, { cause: err });
+}
+function publicFingerprint(settings) {
+    const parsed = ssh2.utils.parseKey(settings.privateKey, settings.passphrase);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key instanceof Error)
+        return '';
+    return ` (public key ${fingerprintOf(key.getPublicSSH())})`;
+}
+/** One SSH connection: commands run on exec channels, without a pty, one channel per command. */
+class SshExecutor {
+    shell;
+    hostKey;
+    #client;
+    #target;
+    #lastError;
+    /** The commands running on this connection, each with what stops it. */
+    #running = new Map();
+    #socketClosed = false;
+    #closing;
+    constructor(client, shell, target, hostKey, lastError) {
+        this.shell = shell;
+        this.hostKey = hostKey;
+        this.#client = client;
+        this.#target = target;
+        this.#lastError = lastError;
+        client.once('close', () => {
+            this.#socketClosed = true;
+        });
+    }
+    /** Quotes argv for the remote shell (see quote.ts) and runs it; an unsendable argument rejects before anything is sent. */
+    async run(argv, options = {}) {
+        return this.exec(buildRemoteCommand(this.shell, argv), options);
+    }
+    exec(command, options = {}) {
+        if (this.#closing || this.#socketClosed) {
+            const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${redact(this.#lastError()?.message ?? '')})` : ''}`;
+            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+        }
+        return runOnChannel(this.#client, command, options, {
+            target: this.#target,
+            lastError: this.#lastError,
+            running: this.#running,
+            closing: () => this.#closing !== undefined
+        });
+    }
+    /** What is open, for a log line: the target and the commands still running on it. */
+    describe() {
+        const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+    }
+    /**
+     * Ends the connection; safe to call more than once. Commands still running are stopped first
+     * (their exec rejects, their stdin and stdout streams are destroyed), so closing never waits
+     * for them. No timer keeps the process alive afterwards.
+     */
+    close() {
+        this.#closing ??= new Promise((resolve) => {
+            for (const command of [...this.#running.values()])
+                command.stop();
+            if (this.#socketClosed)
+                return resolve();
+            const timer = setTimeout(() => {
+                // The server did not answer the disconnect; drop the socket.
+                this.#client.destroy();
+                resolve();
+            }, CLOSE_TIMEOUT_MS);
+            timer.unref();
+            this.#client.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+            });
+            this.#client.end();
+        });
+        return this.#closing;
+    }
+}
+function runOnChannel(client, command, options, context) {
+    const { target, lastError } = context;
+    const shown = shortCommand(redact(command));
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        let stopped = false;
+        let channel;
+        let timer;
+        const sink = options.stdout;
+        const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+        // A command that ends before reading all its input leaves the stream paused for good; destroy
+        // it so that whatever feeds it (a download, a dump) ends with an error instead of waiting.
+        const releaseSource = () => {
+            if (!source)
+                return;
+            if (channel)
+                source.unpipe(channel);
+            if (!source.readableEnded && !source.destroyed)
+                source.destroy();
+        };
+        const stop = () => {
+            if (!channel)
+                return;
+            stopped = true;
+            sendKill(channel);
+            channel.close();
+            if (sink) {
+                channel.unpipe(sink);
+                channel.resume(); // drain what is buffered so ssh2 can finish closing the channel
+            }
+        };
+        const fail = (error, options_) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            if (options_.stopCommand)
+                stop();
+            releaseSource();
+            // Destroyed, never ended: a consumer must not take truncated output for the whole of it.
+            if (sink && !sink.destroyed)
+                sink.destroy(error);
+            reject(error);
+        };
+        const stderr = new TailBuffer(MAX_STDERR_BYTES);
+        if (options.timeoutMs !== undefined) {
+            timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
+        }
+        client.exec(command, (error, opened) => {
+            if (error) {
+                fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
+                return;
+            }
+            channel = opened;
+            if (settled || context.closing()) {
+                // Timed out, or the connection began closing, while the channel was opening.
+                stop();
+                if (!settled)
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                return;
+            }
+            context.running.set(opened, { shown, stop });
+            let exit;
+            let stdoutEnded = false;
+            let stderrEnded = false;
+            let channelClosed = false;
+            const stdoutChunks = [];
+            const stdoutDecoder = new StringDecoder('utf8');
+            const stderrDecoder = new StringDecoder('utf8');
+            const finish = () => {
+                if (settled || !stdoutEnded || !stderrEnded || !channelClosed)
+                    return;
+                releaseSource();
+                // A character split across the last chunk is still owed to the callbacks.
+                const stdoutRest = stdoutDecoder.end();
+                const stderrRest = stderrDecoder.end();
+                if (stdoutRest && options.onStdout && !sink)
+                    options.onStdout(stdoutRest);
+                if (stderrRest && options.onStderr)
+                    options.onStderr(stderrRest);
+                if (stopped) {
+                    // Stopped because the connection is being closed: whatever it printed is not the whole.
+                    fail(stoppedByClose(shown, target), { stopCommand: false });
+                    return;
+                }
+                if (exit === undefined) {
+                    fail(new SshConnectionError(`The connection to ${target} was lost while \`${shown}\` was running; it may or may not have run, in part or in full`, false, { cause: lastError() }), { stopCommand: false });
+                    return;
+                }
+                const result = { code: exit.code, signal: exit.signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text() };
+                if (!sink) {
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                    return;
+                }
+                sink.end();
+                finished(sink, (sinkError) => {
+                    if (settled)
+                        return;
+                    if (sinkError)
+                        return fail(sinkError, { stopCommand: false });
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve(result);
+                });
+            };
+            opened.on('exit', (code, signal) => {
+                exit = { code: typeof code === 'number' ? code : null, signal: typeof signal === 'string' ? signal : null };
+            });
+            opened.on('close', () => {
+                context.running.delete(opened);
+                channelClosed = true;
+                finish();
+            });
+            // Writes after the remote side closed are dropped by ssh2; errors here never mean lost output.
+            opened.on('error', () => undefined);
+            opened.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                if (options.onStderr)
+                    options.onStderr(stderrDecoder.write(chunk));
+            });
+            opened.stderr.on('end', () => {
+                stderrEnded = true;
+                finish();
+            });
+            if (sink) {
+                sink.on('error', (sinkError) => fail(sinkError, { stopCommand: true }));
+                opened.pipe(sink, { end: false });
+            }
+            else {
+                opened.on('data', (chunk) => {
+                    stdoutChunks.push(chunk);
+                    if (options.onStdout)
+                        options.onStdout(stdoutDecoder.write(chunk));
+                });
+            }
+            opened.on('end', () => {
+                stdoutEnded = true;
+                finish();
+            });
+            const stdin = options.stdin;
+            if (stdin === undefined)
+                opened.end();
+            else if (isBufferLike(stdin))
+                opened.end(stdin);
+            else {
+                stdin.once('error', (stdinError) => 
+                // No EOF: the command must not mistake a cut-off input for a complete one. A forced
+                // command cannot be signalled (sshd refuses), so closing the channel is all we can do.
+                fail(new Error(`Reading the input of \`${shown}\` failed, so the command was stopped before its input was complete: ${stdinError.message}`, { cause: stdinError }), { stopCommand: true }));
+                stdin.pipe(opened);
+            }
+        });
+    });
+}
+function stoppedByClose(shown, target) {
+    return new SshConnectionError(`\`${shown}\` was stopped before it finished: the connection to ${target} was closed while it ran`, false);
+}
+const SHOWN_COMMAND_LENGTH = 300;
+/** Commands may carry 100 KiB of quoted data; messages show their start. */
+function shortCommand(command) {
+    return command.length <= SHOWN_COMMAND_LENGTH ? command : `${command.slice(0, SHOWN_COMMAND_LENGTH)}… (${command.length} characters)`;
+}
+function isBufferLike(value) {
+    return typeof value === 'string' || Buffer.isBuffer(value);
+}
+/**
+ * ssh2's channel.signal() does nothing once our side has sent EOF (it checks `writable`), which
+ * is exactly when a command that consumed its stdin hangs; send the request on the protocol then.
+ * OpenSSH delivers it to the session's process group, except for forced commands, where it refuses.
+ */
+function sendKill(channel) {
+    const internals = channel;
+    const state = internals.outgoing?.state;
+    const id = internals.outgoing?.id;
+    const protocol = internals._client?._protocol;
+    try {
+        if ((state === 'open' || state === 'eof') && id !== undefined && typeof protocol?.signal === 'function')
+            protocol.signal(id, 'KILL');
+        else
+            channel.signal('KILL');
+    }
+    catch {
+        // The channel or connection is already gone.
+    }
+}
+/** Keeps the last `limit` bytes, so a command that floods stderr cannot exhaust memory. */
+class TailBuffer {
+    #limit;
+    #chunks = [];
+    #size = 0;
+    #dropped = false;
+    constructor(limit) {
+        this.#limit = limit;
+    }
+    push(chunk) {
+        this.#chunks.push(chunk);
+        this.#size += chunk.length;
+        while (this.#size > this.#limit && this.#chunks.length > 1) {
+            this.#size -= this.#chunks.shift().length;
+            this.#dropped = true;
+        }
+    }
+    text() {
+        const text = Buffer.concat(this.#chunks).toString('utf8');
+        return this.#dropped ? `[earlier output dropped]\n${text}` : text;
+    }
+}
+function formatDelay(ms) {
+    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
 }
 
 ;// CONCATENATED MODULE: ./src/core/action.ts
@@ -55824,10 +59419,18 @@ function readCommonInputs(inputs) {
 
 
 
+
+/** How long the process may stay up once the action is over, before it is ended regardless. */
+const EXIT_GRACE_MS = 5_000;
 /**
  * The outer guard of every entry point: runs the action and turns any error into a
  * failed step whose message says which action failed. Keep as little as possible
  * outside `run`, so that everything that can throw is reported the same way.
+ *
+ * Then the process ends, whatever the action left behind: the SSH connections still open are
+ * closed (their commands stopped, their streams destroyed), and should anything else still hold
+ * the process a few seconds later, it exits anyway: a failed step that never ends would hold
+ * the job until its time limit (six hours on GitHub) and hide the failure.
  */
 async function runAction(name, run) {
     try {
@@ -55835,10 +59438,31 @@ async function runAction(name, run) {
     }
     catch (error) {
         if (error instanceof Error && error.stack)
-            core_debug(redact(error.stack));
-        const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
+            core_debug(secrets_redact(error.stack));
+        const prefix = error instanceof errors_ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
         setFailed(`${prefix}: ${errorMessage(error)}`);
     }
+    finally {
+        exitIfStillHeld(name);
+        const left = await endConnections();
+        if (left.length > 0)
+            core_debug(`${name} left ${left.length} connection(s) open; closed: ${left.map(secrets_redact).join('; ')}`);
+    }
+}
+/** The backstop: an unref'd timer never holds the process itself, so it fires only if something else does. */
+function exitIfStillHeld(name) {
+    const timer = setTimeout(() => {
+        const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
+        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        process.exit();
+    }, EXIT_GRACE_MS);
+    timer.unref();
+}
+function describeResources(resources) {
+    const counts = new Map();
+    for (const resource of resources)
+        counts.set(resource, (counts.get(resource) ?? 0) + 1);
+    return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ');
 }
 /**
  * The `run` of an action whose issue has not landed: it still validates the common
