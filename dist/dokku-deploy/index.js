@@ -69238,8 +69238,10 @@ async function acquireLock(run) {
     };
     // Dokku's pre-receive hook adopts a pushed ref as the deploy branch (and deploys it) when the app
     // has none (dokku v0.38.27 plugins/git/functions cmd-git-hook): the mutex ref must never meet that.
-    if (run.observed.deployBranch === undefined)
+    if (run.observed.deployBranch === undefined) {
         await dokku.git.set(config.app, 'deploy-branch', config.branch);
+        run.result.done.push({ kind: 'set-deploy-branch', branch: config.branch, reason: 'the deploy lock needs a deploy branch before it can be taken' });
+    }
     for (;;) {
         const attempt = await run.mutex.tryAcquire();
         if (attempt.acquired) {
