@@ -6,15 +6,14 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/dokku-deploy/main.js'
 import { ConfigurationError } from '../../../src/core/errors.js'
-import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { runAction } from '../../support/action-run.js'
 import { runBundle } from '../../support/bundle-run.js'
 import { FakeGitHub } from '../../support/fake-github.js'
 import { repoRoot } from '../../support/actions.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
 import { randomSecret } from '../../sandbox/workflow-runner.ts'
+import { sandbox, deployInputs, answering, dokku } from './fixture.ts'
 
-const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
 afterAll(async () => Promise.all(repos.map((r) => r.cleanup())))
 
@@ -24,23 +23,7 @@ async function repo(options?: Parameters<typeof makeTestRepo>[0]): Promise<TestR
   return made
 }
 
-function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    host: sandbox.host,
-    'ssh-port': String(sandbox.port),
-    'ssh-private-key': sandbox.users.dokku.privateKey,
-    'ssh-host-key': sandbox.knownHostsLine,
-    app,
-    ...extra
-  }
-}
-
-/** What the app's container answers: the deployed commit or image is in a response header. */
-async function answering(app: string): Promise<{ status: number; deployed: string | null }> {
-  const response = await fetch(`${await sandbox.appUrl(app)}/`)
-  await response.body?.cancel()
-  return { status: response.status, deployed: response.headers.get('x-sandbox-deployed') }
-}
+const inputs = deployInputs
 
 async function healthUrl(app: string): Promise<string> {
   return `${await sandbox.appUrl(app)}/health`
@@ -48,10 +31,6 @@ async function healthUrl(app: string): Promise<string> {
 
 async function containerPid(app: string): Promise<number> {
   return (JSON.parse(await readFile(join(sandbox.root, 'state', 'apps', app, 'container.json'), 'utf8')) as { pid: number }).pid
-}
-
-async function dokku(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return sandbox.ssh('dokku', command)
 }
 
 describe('dokku-deploy against the sandbox host', () => {

@@ -4,30 +4,14 @@
 // "No changes detected" while Dokku still records, and runs, the previous image.
 import { describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/dokku-deploy/main.js'
-import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { runAction } from '../../support/action-run.js'
+import { sandbox, deployInputs, answering, dokku } from './fixture.ts'
 
-const sandbox = sharedSandbox()
 
 function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    host: sandbox.host,
-    'ssh-port': String(sandbox.port),
-    'ssh-private-key': sandbox.users.dokku.privateKey,
-    'ssh-host-key': sandbox.knownHostsLine,
-    app,
-    source: 'image',
-    ...extra
-  }
+  return deployInputs(app, { source: 'image', ...extra })
 }
 
-const dokku = (command: string) => sandbox.ssh('dokku', command)
-
-async function answering(app: string): Promise<{ status: number; deployed: string | null }> {
-  const response = await fetch(`${await sandbox.appUrl(app)}/`)
-  await response.body?.cancel()
-  return { status: response.status, deployed: response.headers.get('x-sandbox-deployed') }
-}
 
 async function deploySource(app: string): Promise<string> {
   const report = JSON.parse((await dokku(`apps:report ${app} --format json`)).stdout) as Record<string, string>

@@ -12,27 +12,17 @@ import { deploy } from '../../../src/actions/dokku-deploy/deploy.js'
 import { readDeployInputs } from '../../../src/actions/dokku-deploy/inputs.js'
 import { DEPLOY_MUTEX_REF } from '../../../src/core/git/deploy-mutex.js'
 import { RecordingLogger } from '../../../src/core/log.js'
-import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { runAction } from '../../support/action-run.js'
 import { run } from '../../../src/actions/dokku-deploy/main.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { sandbox, deployInputs } from './fixture.ts'
 
 const exec = promisify(execFile)
-const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
 afterAll(async () => Promise.all(repos.map((r) => r.cleanup())))
 
-function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    host: sandbox.host,
-    'ssh-port': String(sandbox.port),
-    'ssh-private-key': sandbox.users.dokku.privateKey,
-    'ssh-host-key': sandbox.knownHostsLine,
-    app,
-    ...extra
-  }
-}
+const inputs = deployInputs
 
 async function answering(app: string): Promise<string | null> {
   const response = await fetch(`${await sandbox.appUrl(app)}/`)

@@ -3,32 +3,15 @@
 // CloneAppData), and its deploy-source properties (plugins/apps/triggers.go PropertyClone).
 import { afterAll, describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/dokku-deploy/main.js'
-import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { runAction } from '../../support/action-run.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { deployInputs, answering, dokku } from './fixture.ts'
 
-const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
 afterAll(async () => Promise.all(repos.map((r) => r.cleanup())))
 
-const dokku = (command: string) => sandbox.ssh('dokku', command)
 
-function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    host: sandbox.host,
-    'ssh-port': String(sandbox.port),
-    'ssh-private-key': sandbox.users.dokku.privateKey,
-    'ssh-host-key': sandbox.knownHostsLine,
-    app,
-    ...extra
-  }
-}
-
-async function answering(app: string): Promise<{ status: number; deployed: string | null }> {
-  const response = await fetch(`${await sandbox.appUrl(app)}/`)
-  await response.body?.cancel()
-  return { status: response.status, deployed: response.headers.get('x-sandbox-deployed') }
-}
+const inputs = deployInputs
 
 describe('dokku-deploy review apps cloned from a base app (Dokku 0.38.27)', () => {
   it('Dokku 0.38.27: deploys a review app whose PR head is the base app’s commit, cloned while the base app holds a deploy lock', async () => {
