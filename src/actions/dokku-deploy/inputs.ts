@@ -4,6 +4,7 @@ import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.
 import { checkAppName, CONFIG_KEY, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
 import { unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { registerConfigSecrets } from '../../core/secrets.js'
+import { parseImageReference } from '../../core/services/image.js'
 
 export const Inputs = {
   app: 'app',
@@ -82,8 +83,7 @@ export function readDeployInputs(inputs: InputReader, event: EventContext): Depl
   if (sourceKind === 'image') {
     const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).')
     // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
-    const [name, digest, extra] = image.split('@')
-    if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
+    if (parseImageReference(image) === undefined)
       throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.')
     source = { kind: 'image', image }
   } else {
