@@ -1,7 +1,8 @@
 import { ConfigurationError } from '../../core/errors.js'
 import type { RunContext } from '../../core/github/context.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, CONFIG_KEY, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { CONFIG_KEY } from '../../core/dokku/names.js'
+import { checkAppName, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
 import { unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { registerConfigSecrets } from '../../core/secrets.js'
 import { parseImageReference } from '../../core/services/image.js'
@@ -66,7 +67,7 @@ export interface DeployConfig extends CommonSettings {
 /** The facts of the run the defaults depend on. */
 export type EventContext = Pick<RunContext, 'eventName' | 'sha' | 'pullRequest' | 'workspace'>
 
-const MAX_APP_NAME = 63
+const MAX_REVIEW_APP_NAME = 63
 
 export function readDeployInputs(inputs: InputReader, event: EventContext): DeployConfig {
   // Secrets first: masked before any other input can fail and print an error.
@@ -190,6 +191,6 @@ function reviewAppName(inputs: InputReader, baseApp: string, event: EventContext
       Inputs.reviewAppName
     )
   const suffix = `-pr-${event.pullRequest.number}`
-  const name = `${baseApp.slice(0, MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`
+  const name = `${baseApp.slice(0, MAX_REVIEW_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`
   return checkAppName(Inputs.reviewAppName, name)
 }
