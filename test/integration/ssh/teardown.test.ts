@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { SshConnectionError } from '../../../src/core/errors.js'
+import { SshConnectionError } from '../../../src/core/ssh/errors.js'
 import { RecordingLogger } from '../../../src/core/log.js'
 import { connectSsh, endConnections } from '../../../src/core/ssh/connection.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
