@@ -21,10 +21,3 @@ export class NotImplementedError extends Error {
 export function errorMessage(error: unknown): string {
   return redact(error instanceof Error ? error.message : String(error))
 }
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`
-  const s = ms / 1000
-  if (s < 120) return `${Number.isInteger(s) ? s : s.toFixed(1)} s`
-  return `${Math.round(s / 60)} min`
-}

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { appNameProblem, CONFIG_KEY, MAX_APP_NAME, serviceNameProblem } from '../dokku/names.js'
 import { ConfigurationError } from '../errors.js'
+import { formatDuration } from '../format.js'
 import { registerSecret } from '../secrets.js'
 
 /** Returns the raw value of an input, '' when unset. */
@@ -100,7 +101,7 @@ export class InputReader {
     if (!match) throw invalid(name, value, 'must be a duration', hint)
     const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
     const ms = Math.round(Number(match[1]) * factor)
-    if (ms > options.maxMs) throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint)
+    if (ms > options.maxMs) throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint)
     return ms
   }
 

@@ -5,6 +5,7 @@ import { NodeSSH } from 'node-ssh'
 import ssh2 from 'ssh2'
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
 import { ConfigurationError } from '../errors.js'
+import { formatDuration } from '../format.js'
 import type { Logger } from '../log.js'
 import { redact } from '../secrets.js'
 import { CommandTimeoutError, HostKeyError, SshConnectionError } from './errors.js'
@@ -62,7 +63,7 @@ export async function connectSsh(settings: SshSettings, options: ConnectOptions)
       if (attempt >= retries)
         throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error })
       const delay = backoffMs * 2 ** attempt
-      options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
+      options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
       await sleep(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
         throw abandoned()
       })
@@ -554,8 +555,5 @@ class TailBuffer {
   }
 }
 
-function formatDelay(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`
-}
 
 

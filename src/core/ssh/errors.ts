@@ -1,4 +1,4 @@
-import { formatDuration } from '../errors.js'
+import { formatDuration } from '../format.js'
 import { redact } from '../secrets.js'
 
 /** The host presented a key that is not pinned (or pins are malformed). Never retried. */
