@@ -11,6 +11,7 @@ import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
 import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
 import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import { sleep } from '../../core/sleep.js'
 import type { DeployConfig } from './inputs.js'
 import { isolateReviewApp } from './review-app.js'
 import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
@@ -516,8 +517,4 @@ function lastLines(lines: readonly string[], n = 15): string {
 
 function lastRemoteLine(lines: readonly string[]): string {
   return [...lines].reverse().find((line) => line.includes('deploy did not complete')) ?? lines.at(-1) ?? ''
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

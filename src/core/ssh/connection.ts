@@ -1,5 +1,4 @@
 import { finished, type Readable } from 'node:stream'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { NodeSSH } from 'node-ssh'
 import ssh2 from 'ssh2'
@@ -8,6 +7,7 @@ import { ConfigurationError } from '../errors.js'
 import { formatDuration } from '../format.js'
 import type { Logger } from '../log.js'
 import { redact } from '../secrets.js'
+import { sleep } from '../sleep.js'
 import { CommandTimeoutError, HostKeyError, SshConnectionError } from './errors.js'
 import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOfBlob, knownHostsLine } from './host-key.js'
 import { buildRemoteCommand } from './quote.js'
@@ -64,7 +64,7 @@ export async function connectSsh(settings: SshSettings, options: ConnectOptions)
         throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error })
       const delay = backoffMs * 2 ** attempt
       options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
-      await sleep(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+      await sleep(delay, options.signal).catch(() => {
         throw abandoned()
       })
     }
