@@ -1,5 +1,4 @@
-import { parseSourceRef, SOURCE_KINDS, type SourceRef } from '../../core/backup/keys.js'
-import { normalizePrefix } from '../../core/backup/keys.js'
+import { normalizePrefix, parseSourceRef, SOURCE_KINDS, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { RetentionPolicy } from '../../core/backup/retention.js'
 import { COMPRESSIONS, type Compression, type DecryptionKeys, type Encryption } from '../../core/backup/streams.js'
 import { ConfigurationError } from '../../core/errors.js'
@@ -194,7 +193,7 @@ function readSources(inputs: InputReader, mode: Mode, seaweedSources: Map<string
   })
   const seen = new Set<string>()
   for (const s of sources) {
-    const label = `${s.kind}:${s.name}`
+    const label = sourceLabel(s)
     if (seen.has(label)) throw new ConfigurationError(`Input "${Inputs.sources}" names ${label} twice. Keep one line.`, Inputs.sources)
     seen.add(label)
   }
