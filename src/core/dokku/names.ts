@@ -15,7 +15,7 @@ export const MAX_APP_NAME = 200
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 export const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
 
-/** Dokku config keys (docs/dokku-contract.md#config). */
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
 export const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 /** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
