@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { ConfigurationError, NotImplementedError, errorMessage } from './errors.js'
+import { formatDuration } from './format.js'
 import { readCommonInputs } from './inputs/common.js'
 import { InputReader } from './inputs/readers.js'
 import { redact } from './secrets.js'
@@ -36,7 +37,7 @@ export async function runAction(name: string, run: () => Promise<void>): Promise
 function exitIfStillHeld(name: string): void {
   const timer = setTimeout(() => {
     const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap')
-    core.debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`)
+    core.debug(`${name} is over but the process was still held open ${formatDuration(EXIT_GRACE_MS)} later (by ${describeResources(held)}); exiting`)
     process.exit()
   }, EXIT_GRACE_MS)
   timer.unref()

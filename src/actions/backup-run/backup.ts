@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
-import { backupId, dataKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import { backupId, dataKey, sourceLabel, sourcePrefix, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
 import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
@@ -25,7 +25,7 @@ export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
         results.push({ source: label, outcome: 'would fail', detail: 'CockroachDB is not backed up by backup-run (a real run says why and what to do instead)' })
         continue
       }
-      results.push({ source: label, outcome: 'would back up', detail: `into s3://${rt.config.destination.bucket}/${rt.config.prefix}${source.kind}/${source.name}/<time>/` })
+      results.push({ source: label, outcome: 'would back up', detail: `into s3://${rt.config.destination.bucket}/${sourcePrefix(rt.config.prefix, source)}<time>/` })
       continue
     }
     const started = Date.now()

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { listBackups, newestComplete, readManifest } from '../../core/backup/catalog.js'
-import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, parseBucketObjectKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest, MirroredObject } from '../../core/backup/manifest.js'
 import { fetchStream, formatBytes, storeStream } from '../../core/backup/pipeline.js'
 import { INCOMPLETE_GRACE_MS } from '../../core/backup/retention.js'
@@ -187,8 +187,8 @@ export async function collectMirrorGarbage(rt: Runtime, bucket: string, referenc
   const now = rt.now().getTime()
   const garbage: string[] = []
   for await (const object of rt.store.list(bucketObjectsPrefix(rt.config.prefix, bucket))) {
-    const name = object.key.slice(object.key.lastIndexOf('/') + 1)
-    if (referenced.has(name)) continue
+    const name = parseBucketObjectKey(rt.config.prefix, bucket, object.key)
+    if (name === undefined || referenced.has(name)) continue
     if (object.lastModified && now - object.lastModified.getTime() < INCOMPLETE_GRACE_MS) continue
     garbage.push(object.key)
   }

@@ -1,10 +1,10 @@
-import { parseSourceRef, SOURCE_KINDS, type SourceRef } from '../../core/backup/keys.js'
-import { normalizePrefix } from '../../core/backup/keys.js'
+import { normalizePrefix, parseSourceRef, SOURCE_KINDS, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { RetentionPolicy } from '../../core/backup/retention.js'
 import { COMPRESSIONS, type Compression, type DecryptionKeys, type Encryption } from '../../core/backup/streams.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { APP_NAME, invalid, SERVICE_NAME, type InputReader } from '../../core/inputs/readers.js'
+import { APP_NAME, SERVICE_NAME } from '../../core/dokku/names.js'
+import { invalid, type InputReader } from '../../core/inputs/readers.js'
 import type { S3Settings } from '../../core/s3/client.js'
 import { parseSeaweedSource } from './seaweed.js'
 
@@ -193,7 +193,7 @@ function readSources(inputs: InputReader, mode: Mode, seaweedSources: Map<string
   })
   const seen = new Set<string>()
   for (const s of sources) {
-    const label = `${s.kind}:${s.name}`
+    const label = sourceLabel(s)
     if (seen.has(label)) throw new ConfigurationError(`Input "${Inputs.sources}" names ${label} twice. Keep one line.`, Inputs.sources)
     seen.add(label)
   }

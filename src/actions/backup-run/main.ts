@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { formatBytes } from '../../core/backup/pipeline.js'
+import { formatDuration } from '../../core/format.js'
 import { abortActiveUploads } from '../../core/s3/multipart.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
@@ -101,13 +102,6 @@ function setOutputs(report: RunReport): void {
   if (report.config.mode === 'prune') core.setOutput(Outputs.pruned, String(results.filter((r) => r.outcome === 'pruned' || r.outcome === 'would prune').length))
 }
 
-function formatAge(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`
-  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`
-  return `${(seconds / 86_400).toFixed(1)} days`
-}
-
 async function writeSummary(report: RunReport): Promise<void> {
   const { config, results } = report
   const failed = results.filter((r) => r.failed).length
@@ -130,14 +124,14 @@ async function writeSummary(report: RunReport): Promise<void> {
         r.failed ? `❌ ${r.outcome}` : r.outcome,
         r.storedBytes !== undefined ? formatBytes(r.storedBytes) : '—',
         r.plaintextBytes !== undefined ? formatBytes(r.plaintextBytes) : '—',
-        r.ageSeconds !== undefined ? formatAge(r.ageSeconds) : '—',
-        r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)} s` : '—',
+        r.ageSeconds !== undefined ? formatDuration(r.ageSeconds * 1000) : '—',
+        r.durationMs !== undefined ? formatDuration(r.durationMs) : '—',
         r.detail
       ])
     ])
     summary.addList([
       `destination: s3://${config.destination.bucket}/${config.prefix}${config.destination.endpoint ? ` at ${config.destination.endpoint}` : ''}`,
-      `${failed === 0 ? 'all succeeded' : `${failed} failed`} in ${(report.durationMs / 1000).toFixed(1)} s`
+      `${failed === 0 ? 'all succeeded' : `${failed} failed`} in ${formatDuration(report.durationMs)}`
     ])
   })
 }

@@ -5,10 +5,10 @@ import { manifestKey, type SourceRef } from '../../core/backup/keys.js'
 import { MANIFEST_FORMAT, serializeManifest, type Manifest, type StoredObjectEntry } from '../../core/backup/manifest.js'
 import type { StoredObject } from '../../core/backup/pipeline.js'
 import { describeEncryption, type Compression } from '../../core/backup/streams.js'
+import { TOOL_VERSION } from '../../core/tool.js'
 import type { Runtime } from './runtime.js'
 
 export const TOOL_NAME = 'dokku-stack backup-run'
-export const TOOL_VERSION = '0.1.0'
 
 /** The fields every manifest starts with; it is completed now. */
 export function manifestHead(rt: Runtime, source: SourceRef, id: string, startedAt: Date): Pick<Manifest, 'format' | 'id' | 'source' | 'startedAt' | 'completedAt'> {

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import type { RunContext } from '../../core/github/context.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
@@ -52,7 +53,7 @@ async function writeSummary(config: CaddyConfig, result: CaddyResult): Promise<v
           { data: 'outcome', header: true },
           { data: 'duration', header: true }
         ],
-        [config.app?.app ?? '—', config.app?.domains.join(' ') ?? '—', config.tls, result.certificateIssuer || (config.verify ? '—' : 'not verified'), outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
+        [config.app?.app ?? '—', config.app?.domains.join(' ') ?? '—', config.tls, result.certificateIssuer || (config.verify ? '—' : 'not verified'), outcome, formatDuration(result.durationMs)]
       ])
     if (result.checks.length > 0)
       summary.addTable([

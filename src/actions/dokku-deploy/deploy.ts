@@ -4,12 +4,14 @@ import { DeployLockedError } from '../../core/dokku/errors.js'
 import { configuredDeployBranch } from '../../core/dokku/forms.js'
 import { storedConfigValue, unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import { LocalGit } from '../../core/git/local-git.js'
 import { DeployMutex } from '../../core/git/deploy-mutex.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
 import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
 import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import { sleep } from '../../core/sleep.js'
 import type { DeployConfig } from './inputs.js'
 import { isolateReviewApp } from './review-app.js'
 import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
@@ -426,8 +428,8 @@ async function acquireLock(run: DeployRun): Promise<boolean> {
   let waiting = false
   const wait = async (why: string): Promise<void> => {
     if (Date.now() >= deadline)
-      throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s): ${why}.`)
-    if (!waiting) logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`)
+      throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${formatDuration(config.lockTimeoutMs)}): ${why}.`)
+    if (!waiting) logger.info(`${config.app} is locked by another deploy; waiting up to ${formatDuration(config.lockTimeoutMs)} for it to finish.`)
     waiting = true
     await sleep(LOCK_POLL_MS)
   }
@@ -484,7 +486,7 @@ async function releaseLock(run: DeployRun): Promise<void> {
     run.mutex.abandon()
   } catch (error) {
     run.mutex.abandon()
-    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${run.mutex.leaseMs / 1000} s after this run last renewed it.`)
+    run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${formatDuration(run.mutex.leaseMs)} after this run last renewed it.`)
   }
   run.lockHeld = false
   core.saveState(State.lockedApp, '')
@@ -515,8 +517,4 @@ function lastLines(lines: readonly string[], n = 15): string {
 
 function lastRemoteLine(lines: readonly string[]): string {
   return [...lines].reverse().find((line) => line.includes('deploy did not complete')) ?? lines.at(-1) ?? ''
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -1,9 +1,11 @@
 import { ConfigurationError } from '../../core/errors.js'
 import type { RunContext } from '../../core/github/context.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, CONFIG_KEY, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { CONFIG_KEY } from '../../core/dokku/names.js'
+import { checkAppName, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
 import { unstorableConfigMessage } from '../../core/dokku/parse/config.js'
 import { registerConfigSecrets } from '../../core/secrets.js'
+import { parseImageReference } from '../../core/services/image.js'
 
 export const Inputs = {
   app: 'app',
@@ -65,7 +67,7 @@ export interface DeployConfig extends CommonSettings {
 /** The facts of the run the defaults depend on. */
 export type EventContext = Pick<RunContext, 'eventName' | 'sha' | 'pullRequest' | 'workspace'>
 
-const MAX_APP_NAME = 63
+const MAX_REVIEW_APP_NAME = 63
 
 export function readDeployInputs(inputs: InputReader, event: EventContext): DeployConfig {
   // Secrets first: masked before any other input can fail and print an error.
@@ -82,8 +84,7 @@ export function readDeployInputs(inputs: InputReader, event: EventContext): Depl
   if (sourceKind === 'image') {
     const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).')
     // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
-    const [name, digest, extra] = image.split('@')
-    if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
+    if (parseImageReference(image) === undefined)
       throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.')
     source = { kind: 'image', image }
   } else {
@@ -190,6 +191,6 @@ function reviewAppName(inputs: InputReader, baseApp: string, event: EventContext
       Inputs.reviewAppName
     )
   const suffix = `-pr-${event.pullRequest.number}`
-  const name = `${baseApp.slice(0, MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`
+  const name = `${baseApp.slice(0, MAX_REVIEW_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`
   return checkAppName(Inputs.reviewAppName, name)
 }

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { describeHealth, type DeployResult } from './deploy.js'
 import type { DeployConfig } from './inputs.js'
@@ -69,7 +70,7 @@ export async function writeDeploySummary(config: DeployConfig, result: DeployRes
           { data: 'URL', header: true },
           { data: 'duration', header: true }
         ],
-        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
+        [config.app, target, outcome, result.url ?? '—', formatDuration(durationMs)]
       ])
       .addList([
         `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { CONFIG_KEY, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { CONFIG_KEY } from '../../core/dokku/names.js'
+import { invalid, type InputReader } from '../../core/inputs/readers.js'
 import {
   COCKROACH_DEFAULT_IMAGE,
   COCKROACH_DEFAULT_VERSION,

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import type { RunContext } from '../../core/github/context.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
@@ -53,7 +54,7 @@ async function writeSummary(config: ServiceConfig, result: ServiceResult): Promi
           { data: 'outcome', header: true },
           { data: 'duration', header: true }
         ],
-        [config.service, config.engine, config.app ?? '—', result.plan.variable ?? '—', outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
+        [config.service, config.engine, config.app ?? '—', result.plan.variable ?? '—', outcome, formatDuration(result.durationMs)]
       ])
       .addList([
         ...result.notices.map((notice) => `warning: ${notice}`),

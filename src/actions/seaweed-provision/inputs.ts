@@ -3,7 +3,8 @@ import { TLS_MODES, type TlsMode } from '../../core/caddy/routing.js'
 import { configValueProblem } from '../../core/dokku/parse/config.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { checkAppName, CONFIG_KEY, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { CONFIG_KEY } from '../../core/dokku/names.js'
+import { checkAppName, invalid, type InputReader } from '../../core/inputs/readers.js'
 import {
   APP_VARIABLES,
   bucketNameProblem,

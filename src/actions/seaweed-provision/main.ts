@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import type { RunContext } from '../../core/github/context.js'
 import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
@@ -53,7 +54,7 @@ async function writeSummary(config: SeaweedConfig, result: SeaweedResult): Promi
           { data: 'outcome', header: true },
           { data: 'duration', header: true }
         ],
-        [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
+        [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, formatDuration(result.durationMs)]
       ])
     if (result.selfTest) {
       summary.addHeading(`S3 self-test with ${result.selfTest.app}'s key on ${result.selfTest.bucket}`, 3).addTable([

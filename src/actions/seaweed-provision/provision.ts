@@ -5,6 +5,7 @@ import { DokkuClient } from '../../core/dokku/client.js'
 import { formatPortMap } from '../../core/dokku/parse/ports.js'
 import type { Report } from '../../core/dokku/parse/report.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { formatDuration } from '../../core/format.js'
 import { waitForHealthy } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
 import { createS3Client, s3ErrorCode } from '../../core/s3/client.js'
@@ -252,7 +253,7 @@ async function waitForStore(config: SeaweedConfig, logger: Logger, what: string)
   const health = await waitForHealthy({ url, expectedStatus: 200, timeoutMs: config.healthTimeoutMs, intervalMs: 1000, requestTimeoutMs: 5000 })
   if (!health.healthy)
     throw new Error(
-      `SeaweedFS app ${config.app} ${what} did not answer GET ${url.href} with 200 within ${Math.round(config.healthTimeoutMs / 1000)} s ` +
+      `SeaweedFS app ${config.app} ${what} did not answer GET ${url.href} with 200 within ${formatDuration(config.healthTimeoutMs)} ` +
         `(${health.attempts} attempts; last: ${health.lastStatus ?? health.lastError ?? 'nothing'}). Look at \`dokku logs ${config.app}\`; is ${config.endpoint} routed to its port ${'8333'}?`
     )
   logger.info(`${url.href} answered 200 after ${health.attempts} attempt(s)`)

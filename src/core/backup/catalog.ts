@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../s3/client.js'
-import { MANIFEST_NAME, parseBackupId, parseKey, sourcePrefix, normalizePrefix, type SourceRef } from './keys.js'
+import { backupPrefix, MANIFEST_NAME, normalizePrefix, parseBackupId, parseKey, sourceLabel, sourcePrefix, type SourceRef } from './keys.js'
 import { parseManifest, type Manifest } from './manifest.js'
 
 /** One backup as found in the bucket: its objects, and whether its manifest is there. */
@@ -25,7 +25,7 @@ export async function listBackups(store: ObjectStore, prefix: string, source?: S
   for await (const object of store.list(listPrefix)) {
     const parsed = parseKey(prefix, object.key)
     if (!parsed) continue
-    const groupKey = `${parsed.source.kind}/${parsed.source.name}/${parsed.id}`
+    const groupKey = backupPrefix(prefix, parsed.source, parsed.id)
     let entry = byId.get(groupKey)
     if (!entry) {
       entry = { source: parsed.source, id: parsed.id, time: parseBackupId(parsed.id) as Date, complete: false, keys: [], storedBytes: 0, manifestKey: undefined }
@@ -47,7 +47,7 @@ export function newestComplete(entries: readonly CatalogEntry[]): CatalogEntry |
 
 /** The named backup (`20261124T020000.123Z`), or the newest complete one when no name is given. */
 export function pickBackup(entries: readonly CatalogEntry[], source: SourceRef, id: string | undefined): CatalogEntry {
-  const label = `${source.kind}:${source.name}`
+  const label = sourceLabel(source)
   if (id === undefined) {
     const newest = newestComplete(entries)
     if (!newest) throw new Error(`There is no complete backup of ${label} in the destination${entries.length > 0 ? ` (${entries.length} incomplete, without a manifest)` : ''}.`)

@@ -65,6 +65,14 @@ export function bucketObjectKey(prefix: string, bucket: string, hash: string): s
   return `${bucketObjectsPrefix(prefix, bucket)}${hash.slice(0, 2)}/${hash}`
 }
 
+/** The name (hash) of a mirrored object from its key; undefined for a key bucketObjectKey did not make. */
+export function parseBucketObjectKey(prefix: string, bucket: string, key: string): string | undefined {
+  const base = bucketObjectsPrefix(prefix, bucket)
+  if (!key.startsWith(base)) return undefined
+  const hash = key.slice(key.lastIndexOf('/') + 1)
+  return hash !== '' && key === bucketObjectKey(prefix, bucket, hash) ? hash : undefined
+}
+
 export interface ParsedKey {
   source: SourceRef
   id: string

@@ -2,6 +2,7 @@ import { Transform, Writable, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ObjectStore } from '../s3/client.js'
 import { S3UploadStream, type UploadOptions } from '../s3/multipart.js'
+import { sleep } from '../sleep.js'
 import {
   createCompressor,
   createDecompressor,
@@ -127,7 +128,7 @@ export async function storeStream(produce: (sink: Writable) => Promise<void>, op
 async function firstFailure(producing: Promise<void>, fallback: unknown): Promise<unknown> {
   // When the producer failed, its error (the command's exit code and stderr) explains more than
   // "stream destroyed" from the pipeline.
-  const outcome = await Promise.race([producing.then(() => undefined, (error: unknown) => error), new Promise((resolve) => setTimeout(resolve, 50, undefined))])
+  const outcome = await Promise.race([producing.then(() => undefined, (error: unknown) => error), sleep(50)])
   return outcome ?? fallback
 }
 

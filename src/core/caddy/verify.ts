@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https'
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls'
 import type { Redirect } from './routing.js'
 import { ConfigurationError } from '../errors.js'
+import { sleep } from '../sleep.js'
 
 /** Where the probes connect. Production: each domain itself on 80 and 443. */
 export interface VerifyTarget {
@@ -141,7 +142,7 @@ export async function verifyDomains(domains: readonly string[], redirects: reado
       if (!check.ok) options.onAttempt?.(`attempt ${attempt}: ${domain}: ${check.problem}`)
     }
     if (wanted.every(([d]) => results.get(d)?.ok) || Date.now() - started >= options.timeoutMs) break
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started)))))
+    await sleep(Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started))))
   }
   return wanted.map(([d]) => results.get(d) as DomainCheck)
 }

@@ -17,6 +17,7 @@ import { DomainsCommands, PortsCommands, ProxyCommands } from './commands/routin
 import { ServiceCommands } from './commands/services.js'
 import { StorageCommands } from './commands/storage.js'
 import { DokkuArgumentError, DokkuCommandError } from './errors.js'
+import { CONFIG_KEY } from './names.js'
 import { mentions, sanitizeOutput } from './output.js'
 import { checkApp, DokkuRunner, type Invocation, type StreamOptions } from './runner.js'
 import { assertSupportedVersion, featuresOf, MIN_SUPPORTED_VERSION, parseDokkuVersion, toVersion, type DokkuFeatures, type DokkuVersion } from './version.js'
@@ -169,7 +170,7 @@ export class DokkuClient {
   async run(app: string, command: readonly string[], options: ContainerCommandOptions & { env?: Readonly<Record<string, string>> } = {}): Promise<ContainerCommandResult> {
     if (command.length === 0) throw new DokkuArgumentError('dokku run needs a command.')
     const env = Object.entries(options.env ?? {})
-    for (const [key] of env) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
+    for (const [key] of env) if (!CONFIG_KEY.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
     const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command]
     const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command]
     return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m)

@@ -1,4 +1,4 @@
-import { RemoteCommandError } from '../errors.js'
+import { RemoteCommandError } from '../ssh/errors.js'
 import { redact } from '../secrets.js'
 import { maskUrlCredentials } from './output.js'
 

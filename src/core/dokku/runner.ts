@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream'
-import { APP_NAME, CONFIG_KEY, SERVICE_NAME } from '../inputs/readers.js'
 import type { Logger } from '../log.js'
 import { redact } from '../secrets.js'
 import { posixQuote } from '../ssh/quote.js'
@@ -14,6 +13,7 @@ import {
 } from './errors.js'
 import { GLOBAL, parseReport, reportRequest, type ReportKind, type Target } from './forms.js'
 import { ConfigEchoFilter, LineEmitter, maskUrlCredentials, mentions, sanitizeOutput } from './output.js'
+import { appNameProblem, configKeyProblem, serviceNameProblem } from './names.js'
 import type { Report } from './parse/report.js'
 import type { DokkuFeatures } from './version.js'
 
@@ -156,20 +156,20 @@ export class DokkuRunner {
 // instead of an argument Dokku would read differently.
 
 export function checkApp(app: string): string {
-  if (!APP_NAME.test(app))
-    throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`)
+  const problem = appNameProblem(app)
+  if (problem) throw new DokkuArgumentError(`"${app}" ${problem}.`)
   return app
 }
 
 export function checkService(service: string): string {
-  if (!SERVICE_NAME.test(service))
-    throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`)
+  const problem = serviceNameProblem(service)
+  if (problem) throw new DokkuArgumentError(`"${service}" ${problem}.`)
   return service
 }
 
 export function checkConfigKey(key: string): string {
-  if (!CONFIG_KEY.test(key))
-    throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`)
+  const problem = configKeyProblem(key)
+  if (problem) throw new DokkuArgumentError(`"${key}" ${problem}.`)
   return key
 }
 

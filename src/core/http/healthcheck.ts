@@ -1,3 +1,5 @@
+import { sleep } from '../sleep.js'
+
 export interface HealthCheckOptions {
   url: URL
   expectedStatus: number
@@ -50,7 +52,7 @@ export async function waitForHealthy(options: HealthCheckOptions): Promise<Healt
     if (lastStatus === options.expectedStatus) return { healthy: true, attempts, lastStatus, lastError, elapsedMs: Date.now() - started }
     const remaining = options.timeoutMs - (Date.now() - started)
     if (remaining <= 0) return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)))
+    await sleep(Math.min(interval, remaining))
   }
 }
 

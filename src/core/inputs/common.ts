@@ -1,32 +1,15 @@
 import { ConfigurationError } from '../errors.js'
-import { parseHostKeyPins, type HostKeyPin } from '../ssh/host-key.js'
+import { parseHostKeyPins } from '../ssh/host-key.js'
 import { checkPrivateKey } from '../ssh/private-key.js'
+import { SshInputs, type HostKeyPolicy, type SshSettings } from '../ssh/settings.js'
 import type { RemoteShell } from '../ssh/types.js'
 import { invalid, type InputReader } from './readers.js'
 
 /** Inputs every action accepts, under the same names. */
 export const CommonInputs = {
-  host: 'host',
-  sshPort: 'ssh-port',
-  sshUser: 'ssh-user',
-  sshPrivateKey: 'ssh-private-key',
-  sshPassphrase: 'ssh-passphrase',
-  sshHostKey: 'ssh-host-key',
-  sshAcceptNewHostKey: 'ssh-accept-new-host-key',
+  ...SshInputs,
   dryRun: 'dry-run'
 } as const
-
-export type HostKeyPolicy = { mode: 'pinned'; pins: HostKeyPin[] } | { mode: 'accept-new' }
-
-export interface SshSettings {
-  host: string
-  port: number
-  user: string
-  privateKey: string
-  passphrase: string | undefined
-  hostKey: HostKeyPolicy
-  shell: RemoteShell
-}
 
 export interface CommonSettings {
   ssh: SshSettings

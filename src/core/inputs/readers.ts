@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
+import { appNameProblem, CONFIG_KEY, MAX_APP_NAME, serviceNameProblem } from '../dokku/names.js'
 import { ConfigurationError } from '../errors.js'
+import { formatDuration } from '../format.js'
 import { registerSecret } from '../secrets.js'
 
 /** Returns the raw value of an input, '' when unset. */
@@ -7,14 +9,6 @@ export type InputGetter = (name: string) => string
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 export const runnerInputs: InputGetter = (name) => core.getInput(name, { trimWhitespace: false })
-
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-export const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-export const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
-/** Dokku config keys (docs/dokku-contract.md#config). */
-export const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
 const TRUE_VALUES = ['true', 'True', 'TRUE']
 const FALSE_VALUES = ['false', 'False', 'FALSE']
@@ -107,7 +101,7 @@ export class InputReader {
     if (!match) throw invalid(name, value, 'must be a duration', hint)
     const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
     const ms = Math.round(Number(match[1]) * factor)
-    if (ms > options.maxMs) throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint)
+    if (ms > options.maxMs) throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint)
     return ms
   }
 
@@ -178,8 +172,8 @@ export class InputReader {
   serviceName(name: string, options: { required?: boolean } = {}): string | undefined {
     const value = options.required ? this.required(name) : this.optional(name)
     if (value === undefined) return undefined
-    if (!SERVICE_NAME.test(value))
-      throw invalid(name, value, 'must be a service name (letters, digits, underscores and hyphens)', `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`)
+    const problem = serviceNameProblem(value)
+    if (problem) throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`)
     return value
   }
 
@@ -227,23 +221,11 @@ export function hasEmptyHost(value: string): boolean {
   return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..')
 }
 
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
- */
-export const MAX_APP_NAME = 200
-
 export function checkAppName(input: string, value: string): string {
-  if (value.length > MAX_APP_NAME)
-    throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.')
-  if (!APP_NAME.test(value))
-    throw invalid(
-      input,
-      value,
-      'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit',
-      `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`
-    )
-  return value
+  const problem = appNameProblem(value)
+  if (problem === undefined) return value
+  const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`
+  throw invalid(input, value, problem, fix)
 }
 
 function suggestName(value: string, bad: RegExp): string {

@@ -12,6 +12,7 @@
 //   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
 //   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
 import { createHash } from 'node:crypto'
+import { parseImageReference } from '../services/image.js'
 
 export const SEAWEED_DEFAULT_APP = 'seaweedfs'
 /**
@@ -67,15 +68,15 @@ export interface ImageChoice {
 /** Why `reference` cannot be the SeaweedFS image, or the parsed choice. */
 export function checkSeaweedImage(reference: string): { problem: string; fix: string } | ImageChoice {
   const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:VERSION@sha256:DIGEST.`
-  const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/.exec(reference)
-  if (!match) return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix }
-  const tag = match[2] as string
+  const parsed = parseImageReference(reference)
+  if (parsed?.tag === undefined) return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix }
+  const tag = parsed.tag
   const version = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:_large_disk|_full|_large_disk_full)?$/.exec(tag)
   if (!version) return { problem: `has the tag "${tag}", which is not a SeaweedFS version: a moving tag cannot be checked against the 4.43 data-loss fix, and Dokku does not redeploy an unchanged reference`, fix }
-  const parsed = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) }
-  if (parsed.major < SEAWEED_MIN_VERSION.major || (parsed.major === SEAWEED_MIN_VERSION.major && parsed.minor < SEAWEED_MIN_VERSION.minor))
-    return { problem: `is SeaweedFS ${parsed.major}.${parsed.minor}, older than 4.43: ${SEAWEED_RACE}`, fix }
-  return { reference, version: parsed, pinned: match[3] !== undefined }
+  const release = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) }
+  if (release.major < SEAWEED_MIN_VERSION.major || (release.major === SEAWEED_MIN_VERSION.major && release.minor < SEAWEED_MIN_VERSION.minor))
+    return { problem: `is SeaweedFS ${release.major}.${release.minor}, older than 4.43: ${SEAWEED_RACE}`, fix }
+  return { reference, version: release, pinned: parsed.digest !== undefined }
 }
 
 /**

@@ -1,6 +1,8 @@
-// Image references as the service inputs take them: a repository (`postgres`, `ghcr.io/v-sekai/cockroach`)
-// and, apart, a tag (`18.4`) — the split dokku-postgres/dokku-redis use for `--image` / `--image-version`.
-// A digest (`@sha256:…`) may follow the repository where a tag is not used.
+// Image references, the one place their grammar lives: the app image dokku-deploy deploys
+// (`repository[:tag][@sha256:…]`), the SeaweedFS image (`repository:tag[@sha256:…]`), and the service
+// inputs' split of a repository (`postgres`, `ghcr.io/v-sekai/cockroach`) and, apart, a tag (`18.4`) —
+// the split dokku-postgres/dokku-redis use for `--image` / `--image-version`, where a digest
+// (`@sha256:…`) may follow the repository instead of a tag.
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
 const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?'
@@ -13,12 +15,31 @@ export interface ImageName {
   readonly digest: string | undefined
 }
 
+export interface ImageReference extends ImageName {
+  readonly tag: string | undefined
+}
+
+/**
+ * Parses `repository[:tag][@sha256:…]`; undefined when it is not one. Nothing in it can contain
+ * whitespace, so it survives the forced command's split (docs/dokku-contract.md#forced-command).
+ */
+export function parseImageReference(value: string): ImageReference | undefined {
+  const [named = '', digest, extra] = value.split('@')
+  if (extra !== undefined || (digest !== undefined && !DIGEST.test(digest))) return undefined
+  // A colon after the last `/` starts the tag; one before it is a registry port.
+  const colon = named.lastIndexOf(':')
+  const hasTagPart = colon > named.lastIndexOf('/')
+  const repository = hasTagPart ? named.slice(0, colon) : named
+  const tag = hasTagPart ? named.slice(colon + 1) : undefined
+  if (!REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag))) return undefined
+  return { repository, tag, digest }
+}
+
 /** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
 export function parseImageName(value: string): ImageName | undefined {
-  const [repository = '', digest, extra] = value.split('@')
-  if (extra !== undefined || !REPOSITORY.test(repository)) return undefined
-  if (digest !== undefined && !DIGEST.test(digest)) return undefined
-  return { repository, digest }
+  const reference = parseImageReference(value)
+  if (reference === undefined || reference.tag !== undefined) return undefined
+  return { repository: reference.repository, digest: reference.digest }
 }
 
 /** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */

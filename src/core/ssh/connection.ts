@@ -1,15 +1,17 @@
 import { finished, type Readable } from 'node:stream'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { NodeSSH } from 'node-ssh'
 import ssh2 from 'ssh2'
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
-import { CommandTimeoutError, ConfigurationError, HostKeyError, SshConnectionError } from '../errors.js'
-import { CommonInputs, type SshSettings } from '../inputs/common.js'
+import { ConfigurationError } from '../errors.js'
+import { formatDuration } from '../format.js'
 import type { Logger } from '../log.js'
 import { redact } from '../secrets.js'
+import { sleep } from '../sleep.js'
+import { CommandTimeoutError, HostKeyError, SshConnectionError } from './errors.js'
 import { fingerprintOf, hostKeyAlgorithmsFor, keyTypeOfBlob, knownHostsLine } from './host-key.js'
 import { buildRemoteCommand } from './quote.js'
+import { SshInputs, type SshSettings } from './settings.js'
 import type { ExecOptions, ExecResult, RemoteExecutor, RemoteShell } from './types.js'
 
 export interface ConnectOptions {
@@ -61,8 +63,8 @@ export async function connectSsh(settings: SshSettings, options: ConnectOptions)
       if (attempt >= retries)
         throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error })
       const delay = backoffMs * 2 ** attempt
-      options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
-      await sleep(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+      options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`)
+      await sleep(delay, options.signal).catch(() => {
         throw abandoned()
       })
     }
@@ -126,14 +128,14 @@ async function connectOnce(settings: SshSettings, options: ConnectOptions): Prom
   const hostKey: VerifiedHostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` }
   if (settings.hostKey.mode === 'accept-new') {
     options.logger.warning(
-      `The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+      `The host key of ${settings.host}:${settings.port} was not checked (${SshInputs.sshAcceptNewHostKey}: true). ` +
         `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-        `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-        `and remove ${CommonInputs.sshAcceptNewHostKey}.`
+        `If that is your host's key, pin it: set ${SshInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+        `and remove ${SshInputs.sshAcceptNewHostKey}.`
     )
   } else {
     const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint)
-    options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`)
+    options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`)
   }
   const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError)
   trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() })
@@ -196,7 +198,7 @@ function classifyConnectError(error: unknown, f: ConnectFailure): Error {
   const { settings } = f
   const code = (err as { code?: unknown }).code
   const level = (err as { level?: unknown }).level
-  const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n')
+  const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${SshInputs.sshHostKey} ${p.source}`).join('\n')
   const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`
 
   if (f.hostKeyRefused && f.presentedKey) {
@@ -204,27 +206,27 @@ function classifyConnectError(error: unknown, f: ConnectFailure): Error {
       `Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
         `which is not pinned. Pinned keys:\n${pinList}\n` +
         `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-        `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`
+        `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`
     )
   }
   if (/no matching host key/i.test(err.message) && f.pins) {
     return new HostKeyError(
       `${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-        `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`
+        `Run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`
     )
   }
   if (level === 'client-authentication') {
     return new ConfigurationError(
-      `${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+      `${f.target} refused the key in input "${SshInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
         (settings.user === 'dokku'
           ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
           : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-        `Check also that "${CommonInputs.sshUser}" is the right user.`,
-      CommonInputs.sshPrivateKey
+        `Check also that "${SshInputs.sshUser}" is the right user.`,
+      SshInputs.sshPrivateKey
     )
   }
   if (code === 'ENOTFOUND')
-    return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err })
+    return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${SshInputs.host}"`, false, { cause: err })
   const reason = redact(err.message)
   const retryable =
     (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
@@ -553,8 +555,5 @@ class TailBuffer {
   }
 }
 
-function formatDelay(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`
-}
 
 

@@ -77,7 +77,7 @@ describe('the dokku-deploy lock is a mutex (Dokku 0.38.27)', () => {
     expect(resultA.failure).toBeUndefined()
     expect(resultB.failure).toBeUndefined()
 
-    const waited = [a, b].filter((r) => r.logger.text().includes(`${app} is locked by another deploy; waiting up to 120 s for it to finish.`))
+    const waited = [a, b].filter((r) => r.logger.text().includes(`${app} is locked by another deploy; waiting up to 2 min for it to finish.`))
     expect(waited).toHaveLength(1)
     // The one that waited re-planned against the host the other left: it replaced the other's commit.
     const [winner, loser] = waited[0] === a ? [resultB, resultA] : [resultA, resultB]

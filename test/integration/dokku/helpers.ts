@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll } from 'vitest'
 import { DokkuClient } from '../../../src/core/dokku/index.js'
-import type { SshSettings } from '../../../src/core/inputs/common.js'
+import type { SshSettings } from '../../../src/core/ssh/settings.js'
 import { RecordingLogger } from '../../../src/core/log.js'
 import { connectSsh, type SshExecutor } from '../../../src/core/ssh/connection.js'
 import { parseHostKeyPins } from '../../../src/core/ssh/host-key.js'

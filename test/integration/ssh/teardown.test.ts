@@ -5,7 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { SshConnectionError } from '../../../src/core/errors.js'
+import { SshConnectionError } from '../../../src/core/ssh/errors.js'
 import { RecordingLogger } from '../../../src/core/log.js'
 import { connectSsh, endConnections } from '../../../src/core/ssh/connection.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
@@ -76,6 +76,34 @@ describe('ending a connection', () => {
       expect(silent.accepted()).toBe(1)
     } finally {
       silent.close()
+    }
+  })
+
+  it('an abort during the wait before a retry ends the wait at once', async () => {
+    // Every connection is dropped before the SSH banner: retryable, so connectSsh waits out its backoff.
+    let accepted = 0
+    const dropping = createServer((socket) => {
+      accepted++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (dropping.address() as { port: number }).port
+      const ending = new AbortController()
+      const logger = new RecordingLogger()
+      // An hour's backoff: only the abort can end this attempt within the test's time limit.
+      const attempt = connectSsh({ ...sshSettings(sandbox), port }, { logger, retries: 1, backoffMs: 3_600_000, signal: ending.signal }).then(
+        () => undefined,
+        (error: unknown) => error
+      )
+      while (!logger.text().includes('retrying in 60 min')) await new Promise((resolve) => setTimeout(resolve, 20))
+      ending.abort()
+      const error = await attempt
+      expect(error).toBeInstanceOf(SshConnectionError)
+      expect((error as Error).message).toMatch(/^The connection to dokku@127\.0\.0\.1:\d+ was abandoned before it was open/)
+      expect(accepted).toBe(1)
+    } finally {
+      dropping.close()
     }
   })
 

@@ -1,7 +1,7 @@
 // Pure parts of the backup format: key layout, manifest checks, psql/redis parsing.
 import { describe, expect, it } from 'vitest'
 import { checkRdbHeader, compareTableCounts, parseRedisInfo, parseRelationCount, parseRowCounts, rowCountScript } from '../../../src/core/backup/databases.ts'
-import { backupId, dataKey, manifestKey, normalizePrefix, parseBackupId, parseKey, parseSourceRef } from '../../../src/core/backup/keys.ts'
+import { backupId, bucketObjectKey, dataKey, manifestKey, normalizePrefix, parseBackupId, parseBucketObjectKey, parseKey, parseSourceRef } from '../../../src/core/backup/keys.ts'
 import { MANIFEST_FORMAT, parseManifest, serializeManifest, type Manifest } from '../../../src/core/backup/manifest.ts'
 
 describe('keys', () => {
@@ -21,6 +21,15 @@ describe('keys', () => {
   it('ignores every key it did not lay out', () => {
     for (const key of ['other/postgres/db/20261124T020000.123Z/x', 'dokku-stack/postgres/db/notatime/x', 'dokku-stack/mysql/db/20261124T020000.123Z/x', 'dokku-stack/postgres/db/20261124T020000.123Z/a/b', 'dokku-stack/bucket-objects/u/ab/abcd'])
       expect(parseKey('dokku-stack/', key), key).toBeUndefined()
+  })
+
+  it('reads back the mirrored objects it laid out, and no other key under their prefix', () => {
+    const hash = 'ab'.padEnd(64, '0')
+    const key = bucketObjectKey('dokku-stack', 'uploads', hash)
+    expect(key).toBe(`dokku-stack/bucket-objects/uploads/ab/${hash}`)
+    expect(parseBucketObjectKey('dokku-stack/', 'uploads', key)).toBe(hash)
+    for (const foreign of [`dokku-stack/bucket-objects/uploads/cd/${hash}`, `dokku-stack/bucket-objects/uploads/${hash}`, 'dokku-stack/bucket-objects/uploads/ab/', `dokku-stack/bucket-objects/other/ab/${hash}`])
+      expect(parseBucketObjectKey('dokku-stack/', 'uploads', foreign), foreign).toBeUndefined()
   })
 
   it('normalizes prefixes and parses source lines', () => {

@@ -3,6 +3,9 @@ import { pluginNameFromUrl } from '../../../src/core/dokku/commands/plugins.js'
 import { resourceLimitArgv } from '../../../src/core/dokku/commands/resource.js'
 import { serviceCreateArgv } from '../../../src/core/dokku/commands/services.js'
 import { DokkuArgumentError } from '../../../src/core/dokku/errors.js'
+import { MAX_APP_NAME } from '../../../src/core/dokku/names.js'
+import { checkApp, checkConfigKey, checkService } from '../../../src/core/dokku/runner.js'
+import { InputReader } from '../../../src/core/inputs/readers.js'
 import { buildRemoteCommand } from '../../../src/core/ssh/quote.js'
 
 describe('service create argv (docs/dokku-contract.md#service-create)', () => {
@@ -72,3 +75,26 @@ describe('plugin names (docs/dokku-contract.md#plugins)', () => {
     expect(pluginNameFromUrl(url)).toBe(name)
   })
 })
+
+describe('names the runner refuses before sending (core/dokku/names.ts, the rules the inputs check too)', () => {
+  it('refuses an app name the inputs would refuse, its length included', () => {
+    expect(checkApp('uro-pr-12')).toBe('uro-pr-12')
+    expect(() => checkApp('Uro_API')).toThrow('"Uro_API" must be a Dokku app name')
+    expect(() => checkApp('a'.repeat(MAX_APP_NAME + 1))).toThrow(`is ${MAX_APP_NAME + 1} characters long`)
+    expect(errorOf(() => new InputReader(() => 'a'.repeat(MAX_APP_NAME + 1)).appName('app'))).toContain(`is ${MAX_APP_NAME + 1} characters long`)
+  })
+
+  it('refuses a service name or config key that would read as a flag or split', () => {
+    expect(() => checkService('-db')).toThrow(DokkuArgumentError)
+    expect(() => checkConfigKey('A B')).toThrow('"A B" must be a config key')
+  })
+})
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('expected an error')
+}

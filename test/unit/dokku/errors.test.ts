@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { AppNotFoundError, DeployLockedError, DokkuCommandError, ServiceNotFoundError } from '../../../src/core/dokku/errors.js'
 import { ConfigEchoFilter, LineEmitter, maskUrlCredentials, mentions, sanitizeOutput } from '../../../src/core/dokku/output.js'
-import { RemoteCommandError } from '../../../src/core/errors.js'
+import { RemoteCommandError } from '../../../src/core/ssh/errors.js'
 import { clearSecretsForTest, registerSecret } from '../../../src/core/secrets.js'
 import { CONFIG_SET_OUTPUT } from './fixtures.js'
 

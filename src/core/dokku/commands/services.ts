@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
 import type { ExecResult } from '../../ssh/types.js'
 import { DokkuArgumentError, ServiceNotFoundError, UnfulfilledCommandError, type DokkuCommandError } from '../errors.js'
+import { CONFIG_KEY } from '../names.js'
 import { mentions } from '../output.js'
 import { parseDashList, parseServiceDsn, parseServiceInfo, parseServiceList, type ServiceDsn, type ServiceInfo } from '../parse/service.js'
 import { CHANGED, checkApp, checkNotFlag, checkService, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
@@ -62,7 +63,7 @@ export function serviceCreateArgv(plugin: ServicePlugin, service: string, option
 function customEnv(env: Readonly<Record<string, string>>): string {
   return Object.entries(env)
     .map(([key, value]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
+      if (!CONFIG_KEY.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
       if (/[;\n]/.test(value)) throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`)
       return `${key}=${value}`
     })
