@@ -126,7 +126,7 @@ function yamlProblems(source: SourceMap): StackProblem[] {
     let message: string
     switch (error.code) {
       case 'DUPLICATE_KEY': {
-        const key = source.text.slice(error.pos[0], error.pos[1]).trim()
+        const key = String(source.pathAt(offset).at(-1) ?? source.text.slice(error.pos[0], error.pos[1]).trim())
         message = `the key ${showValue(key)} appears twice in the same mapping — keep one (YAML would silently keep only the last, so a value could vanish unseen)`
         break
       }
@@ -154,9 +154,14 @@ const MERGE_KEY = '<<'
 
 function structureProblems(source: SourceMap): StackProblem[] {
   const problems: StackProblem[] = []
-  const where = (node: Node): { location: SourceLocation; path: string } => {
+  const where = (node: Node, at?: number): { location: SourceLocation; path: string } => {
     const offset = node.range?.[0] ?? 0
-    return { location: source.at(offset), path: formatPath(source.pathAt(offset)) }
+    return { location: source.at(at ?? offset), path: formatPath(source.pathAt(offset)) }
+  }
+  // A node's range starts at its value: its anchor and tag are written before it.
+  const before = (node: Node, marker: string): number | undefined => {
+    const index = source.text.lastIndexOf(marker, node.range?.[0] ?? 0)
+    return index < 0 ? undefined : index
   }
   visit(source.doc, {
     Alias: (_key, node) => {
@@ -164,9 +169,13 @@ function structureProblems(source: SourceMap): StackProblem[] {
     },
     Node: (_key, node) => {
       if (node.anchor)
-        problems.push({ ...where(node), message: `the anchor &${node.anchor} is not allowed — remove it and write each value where it is used: anchors and aliases make a reader look elsewhere for what a key holds` })
-      if (node.tag && !isAlias(node))
-        problems.push({ ...where(node), message: `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed — remove it, and quote the value if it must be a string: tags change what a value means out of sight` })
+        problems.push({ ...where(node, before(node, `&${node.anchor}`)), message: `the anchor &${node.anchor} is not allowed — remove it and write each value where it is used: anchors and aliases make a reader look elsewhere for what a key holds` })
+      if (node.tag && !isAlias(node)) {
+        let start = before(node, '!')
+        while (start !== undefined && start > 0 && source.text[start - 1] === '!') start--
+        const written = start === undefined ? node.tag : (/^\S+/.exec(source.text.slice(start))?.[0] ?? node.tag)
+        problems.push({ ...where(node, start), message: `the tag ${written} is not allowed — remove it, and quote the value if it must be a string: tags change what a value means out of sight` })
+      }
     },
     Pair: (_key, pair) => {
       if (!isPair(pair)) return

@@ -148,7 +148,8 @@ function typeMessage(pointer: string, rule: SchemaNode, path: StackPath, value: 
     return `secrets is ${kind(value)} (not shown: it may hold secrets) — secrets lists names only, e.g. secrets: [PHOENIX_KEY_BASE, JOKEN_SIGNER]; each value comes from the step's environment (env:), never from this file`
   if (isUnderSecrets(path))
     return "this entry is not a name (it is not shown: it may hold a secret) — list only the variable's name; its value comes from the step's environment (env:), never from this file. If a real secret was written here, remove it and rotate that secret"
-  return `${shown} is ${kind(value)}, not ${expectedKind(expected)} — e.g. ${example(rule)}`
+  const subject = value !== null && typeof value === 'object' ? 'this' : shown
+  return `${subject} is ${kind(value)}, not ${expectedKind(expected)} — e.g. ${example(rule)}`
 }
 
 /** `is not a valid bucket name: 3 to 63 lowercase letters… — e.g. uro-uploads`, from the rule's own title and description. */

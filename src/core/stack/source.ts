@@ -57,7 +57,9 @@ export class SourceMap {
     const found = this.find(path)
     const whole = found.depth === path.length
     // A key with no value (`port:`) is located at its key.
-    const node = whole && options.key === true ? found.key : (found.node ?? found.key)
+    // So is an empty value (`EMPTY: ,` in a flow mapping), which YAML places at the next character.
+    const empty = isScalar(found.node) && found.node.value === null && found.node.range?.[0] === found.node.range?.[1]
+    const node = whole && (options.key === true || empty) ? (found.key ?? found.node) : (found.node ?? found.key)
     const offset = node?.range?.[0]
     return offset === undefined ? this.start() : this.at(offset)
   }
