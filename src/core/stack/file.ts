@@ -12,7 +12,7 @@ import { checkSeaweedImage } from '../seaweed/recipe.js'
 import { COCKROACH_SERVICE_NAME } from '../services/cockroach.js'
 import type { AccessLevel, AppSpec, DeploySpec, ObjectStoreSpec, ProxySpec, ServiceSpec, SourceLocation, StackFile, StackPath, StackSpec, StorageSpec } from './model.js'
 import { describeSchemaErrors, indexSchema, type SchemaIndex } from './schema-errors.js'
-import { formatPath, showValue, SourceMap, suggestion } from './source.js'
+import { escapeInvisible, formatPath, showValue, SourceMap, suggestion } from './source.js'
 
 /** A stack file describes one host; one this large is no longer a file a person reviews. */
 export const STACK_FILE_MAX_BYTES = 1024 * 1024
@@ -165,16 +165,16 @@ function structureProblems(source: SourceMap): StackProblem[] {
   }
   visit(source.doc, {
     Alias: (_key, node) => {
-      problems.push({ ...where(node), message: `the alias *${node.source} repeats another part of the file — write the value out: anchors and aliases make a reader look elsewhere for what a key holds, and can expand beyond what the file shows` })
+      problems.push({ ...where(node), message: `the alias *${escapeInvisible(node.source)} repeats another part of the file — write the value out: anchors and aliases make a reader look elsewhere for what a key holds, and can expand beyond what the file shows` })
     },
     Node: (_key, node) => {
       if (node.anchor)
-        problems.push({ ...where(node, before(node, `&${node.anchor}`)), message: `the anchor &${node.anchor} is not allowed — remove it and write each value where it is used: anchors and aliases make a reader look elsewhere for what a key holds` })
+        problems.push({ ...where(node, before(node, `&${node.anchor}`)), message: `the anchor &${escapeInvisible(node.anchor)} is not allowed — remove it and write each value where it is used: anchors and aliases make a reader look elsewhere for what a key holds` })
       if (node.tag && !isAlias(node)) {
         let start = before(node, '!')
         while (start !== undefined && start > 0 && source.text[start - 1] === '!') start--
         const written = start === undefined ? node.tag : (/^\S+/.exec(source.text.slice(start))?.[0] ?? node.tag)
-        problems.push({ ...where(node, start), message: `the tag ${written} is not allowed — remove it, and quote the value if it must be a string: tags change what a value means out of sight` })
+        problems.push({ ...where(node, start), message: `the tag ${escapeInvisible(written)} is not allowed — remove it, and quote the value if it must be a string: tags change what a value means out of sight` })
       }
     },
     Pair: (_key, pair) => {
@@ -189,7 +189,8 @@ function structureProblems(source: SourceMap): StackProblem[] {
         return
       }
       if (typeof key.value !== 'string') {
-        const written = key.range ? source.text.slice(key.range[0], key.range[1]) : String(key.value)
+        const text = key.range ? source.text.slice(key.range[0], key.range[1]) : String(key.value)
+        const written = escapeInvisible(text.length > 40 ? `${text.slice(0, 37)}...` : text)
         problems.push({
           ...where(key as Node),
           message: `the key ${written} is read by YAML as ${key.value === null ? 'an empty value' : `a ${typeof key.value}`}, not as a name — quote it: "${written}"`

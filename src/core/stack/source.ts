@@ -119,11 +119,19 @@ const SHOWN_LENGTH = 60
 
 /** A value quoted for an error line: strings in JSON quotes (so a newline cannot break the line), cut short. */
 export function showValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH - 3)}...` : value)
+  if (typeof value === 'string') return escapeInvisible(JSON.stringify(value.length > SHOWN_LENGTH ? `${value.slice(0, SHOWN_LENGTH - 3)}...` : value))
   if (Array.isArray(value)) return 'a list'
   if (value !== null && typeof value === 'object') return 'a mapping'
   if (value === null) return 'an empty value'
   return String(value)
+}
+
+/**
+ * JSON leaves some characters raw that still break or disguise a log line: DEL and the C1 controls,
+ * the Unicode line and paragraph separators, and format characters such as bidirectional overrides.
+ */
+export function escapeInvisible(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`)
 }
 
 /** Values under an app's `secrets` are never quoted: someone may have written the secret itself there. */

@@ -1,0 +1,75 @@
+// Hostile strings (test/support/hostile.ts) in every place a stack file takes a name, a key or a
+// value: each is refused with a clear error or kept byte for byte, and never crashes the parser.
+import { describe, expect, it } from 'vitest'
+import { parseStackFile, StackFileError } from '../../../src/core/stack/file.ts'
+import type { StackSpec } from '../../../src/core/stack/model.ts'
+import { hostileCorpus } from '../../support/hostile.ts'
+
+const corpus = hostileCorpus()
+const FILE = 'dokku-stack.yml'
+/** A YAML double-quoted scalar holding exactly `value` (JSON's escapes are YAML's). */
+const quoted = (value: string) => JSON.stringify(value)
+
+type Outcome = { kept: StackSpec } | { refused: string[] }
+
+function parse(text: string): Outcome {
+  try {
+    return { kept: parseStackFile(text, FILE).spec }
+  } catch (error) {
+    if (!(error instanceof StackFileError)) throw error
+    return { refused: error.message.split('\n').slice(1) }
+  }
+}
+
+/** Every refusal is whole lines of `file:line:column: … — fix`, with no control, format or separator character to break or disguise a log line. */
+function expectClearRefusal(lines: string[], id: string): void {
+  expect(lines.length, id).toBeGreaterThan(0)
+  for (const line of lines) {
+    expect(line, id).toMatch(/^(dokku-stack\.yml:\d+:\d+: .+ — .+|… and \d+ more\.)$/s)
+    expect(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(line), `${id}: ${JSON.stringify(line)}`).toBe(false)
+  }
+}
+
+const places: { name: string; text: (value: string) => string; kept: (spec: StackSpec) => string[]; secret?: boolean }[] = [
+  { name: 'an app name', text: (v) => `version: 1\napps:\n  ${quoted(v)}: {}\n`, kept: (s) => Object.keys(s.apps) },
+  { name: 'a service name', text: (v) => `version: 1\nservices:\n  ${quoted(v)}: { engine: redis }\n`, kept: (s) => Object.keys(s.services) },
+  { name: 'a config key', text: (v) => `version: 1\napps:\n  uro:\n    config: { ${quoted(v)}: "x" }\n`, kept: (s) => Object.keys(s.apps.uro?.config ?? {}) },
+  { name: 'a config value', text: (v) => `version: 1\napps:\n  uro:\n    config: { KEY: ${quoted(v)} }\n`, kept: (s) => Object.values(s.apps.uro?.config ?? {}) },
+  { name: 'a bucket', text: (v) => `version: 1\nobject-store: { buckets: [${quoted(v)}] }\n`, kept: (s) => s.objectStore?.buckets ?? [] },
+  { name: 'a domain', text: (v) => `version: 1\napps:\n  uro:\n    port: 4000\n    domains: [${quoted(v)}]\n`, kept: (s) => s.apps.uro?.domains ?? [] },
+  { name: 'a storage mount', text: (v) => `version: 1\napps:\n  uro:\n    storage: [${quoted(v)}]\n`, kept: (s) => (s.apps.uro?.storage ?? []).map((m) => `${m.source}:${m.target}`) },
+  { name: 'a secret name', text: (v) => `version: 1\napps:\n  uro:\n    secrets: [${quoted(v)}]\n`, kept: (s) => s.apps.uro?.secrets ?? [], secret: true }
+]
+
+describe('hostile strings in a stack file', () => {
+  for (const place of places) {
+    it(`as ${place.name} are refused clearly or kept byte for byte`, () => {
+      let kept = 0
+      let refused = 0
+      for (const { id, value } of corpus) {
+        const outcome = parse(place.text(value))
+        if ('kept' in outcome) {
+          expect(place.kept(outcome.kept), id).toEqual([value])
+          kept++
+        } else {
+          expectClearRefusal(outcome.refused, id)
+          // Whatever sits under secrets is never repeated, in part or whole.
+          if (place.secret && value.length >= 3) expect(outcome.refused.join('\n').includes(value), id).toBe(false)
+          refused++
+        }
+      }
+      expect(kept + refused).toBe(corpus.length)
+      // Both outcomes happen: the corpus has plausible values as well as tricks.
+      if (place.name === 'a config value') expect(kept).toBeGreaterThan(corpus.length / 2)
+      else expect(refused).toBeGreaterThan(corpus.length / 2)
+    })
+  }
+
+  it('as the whole file are refused with a clear error, never a crash', () => {
+    for (const { id, value } of corpus) {
+      const outcome = parse(value)
+      expect('refused' in outcome, id).toBe(true)
+      if ('refused' in outcome) expectClearRefusal(outcome.refused, id)
+    }
+  })
+})
