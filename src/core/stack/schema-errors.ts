@@ -141,6 +141,7 @@ export function describeSchemaErrors(root: unknown, index: SchemaIndex, errors: 
 function typeMessage(pointer: string, rule: SchemaNode, path: StackPath, value: unknown, shown: string, expected: string, source: SourceMap): string {
   if (pointer === CONFIG_VALUE) {
     if (value === null) return `the value is empty — write "" for an empty value, or remove the key`
+    if (typeof value === 'object') return `this is ${kind(value)}, and config values must be strings — write the value as one quoted string`
     const written = source.shown(path, value)
     return `${shown} is ${kind(value)}, and config values must be strings — quote it: ${JSON.stringify(written)}`
   }
@@ -148,7 +149,8 @@ function typeMessage(pointer: string, rule: SchemaNode, path: StackPath, value: 
     return `secrets is ${kind(value)} (not shown: it may hold secrets) — secrets lists names only, e.g. secrets: [PHOENIX_KEY_BASE, JOKEN_SIGNER]; each value comes from the step's environment (env:), never from this file`
   if (isUnderSecrets(path))
     return "this entry is not a name (it is not shown: it may hold a secret) — list only the variable's name; its value comes from the step's environment (env:), never from this file. If a real secret was written here, remove it and rotate that secret"
-  const subject = value !== null && typeof value === 'object' ? 'this' : shown
+  if (value === null || value === undefined) return `this is empty, not ${expectedKind(expected)} — e.g. ${example(rule)}`
+  const subject = typeof value === 'object' ? 'this' : shown
   return `${subject} is ${kind(value)}, not ${expectedKind(expected)} — e.g. ${example(rule)}`
 }
 

@@ -123,6 +123,27 @@ describe('schema errors', () => {
     ])
   })
 
+  it('say which kind of value was expected, for values of the wrong kind or none at all', () => {
+    expect(problems('version: 1\napps:\n')).toEqual(['dokku-stack.yml:2:1: apps: this is empty, not a mapping (key: value) — e.g. uro: { port: 4000, domains: [uro.example.org] }'])
+    expect(problems(withApp('port: "4000"\ndomains: uro.example.org\nconfig: { A: [1] }'))).toEqual([
+      'dokku-stack.yml:6:11: apps.uro.port: "4000" is a string, not a whole number — e.g. port: 4000',
+      'dokku-stack.yml:7:14: apps.uro.domains: "uro.example.org" is a string, not a list — e.g. domains: [uro.example.org]',
+      'dokku-stack.yml:8:18: apps.uro.config.A: this is a list, and config values must be strings — write the value as one quoted string'
+    ])
+    expect(problems('version: 1\nproxy: { tls: acme, letsencrypt-email: ops at example }\n')).toEqual([
+      'dokku-stack.yml:2:15: proxy.tls: "acme" is not a TLS mode this toolkit knows — use one of: letsencrypt, internal',
+      'dokku-stack.yml:2:40: proxy.letsencrypt-email: "ops at example" is not a valid email address: a name, @, and a domain with at least one dot — e.g. ops@example.org'
+    ])
+  })
+
+  it('state the naming rule a bucket, a config key or a region breaks', () => {
+    expect(problems('version: 1\nobject-store: { buckets: [Uro_Uploads], region: EU }\napps:\n  uro:\n    config: { 1KEY: "x" }\n')).toEqual([
+      'dokku-stack.yml:2:27: object-store.buckets[0]: "Uro_Uploads" is not a valid bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit, no two dots in a row, not an IP address, none of the prefixes and suffixes S3 reserves (the S3 naming rules) — e.g. uro-uploads',
+      'dokku-stack.yml:2:49: object-store.region: "EU" is not a valid region: the S3 region name the apps are given (SeaweedFS accepts any): 1 to 32 lowercase letters, digits and hyphens — e.g. region: us-east-1',
+      'dokku-stack.yml:5:15: apps.uro.config.1KEY: "1KEY" is not a valid config key: letters, digits and underscores, starting with a letter or underscore (an environment variable name) — e.g. PHOENIX_KEY_BASE'
+    ])
+  })
+
   it('refuse a version this toolkit does not read, and a file without one', () => {
     expect(problems('version: 2\n')).toEqual(['dokku-stack.yml:1:10: version: 2 is not a stack file version this toolkit reads — use version: 1'])
     expect(problems('version: "1"\n')).toEqual(['dokku-stack.yml:1:10: version: "1" is not a stack file version this toolkit reads — use version: 1'])
