@@ -8,6 +8,8 @@ import { isAlias, isNode, isPair, isScalar, LineCounter, parseDocument, Scalar, 
 import schema from '../../../schema/dokku-stack.schema.json' with { type: 'json' }
 import { configValueProblem } from '../dokku/parse/config.js'
 import { ConfigurationError } from '../errors.js'
+import { CONFIG_KEY } from '../inputs/readers.js'
+import { registerSecret } from '../secrets.js'
 import { checkSeaweedImage } from '../seaweed/recipe.js'
 import { COCKROACH_SERVICE_NAME } from '../services/cockroach.js'
 import type { AccessLevel, AppSpec, DeploySpec, ObjectStoreSpec, ProxySpec, ServiceSpec, SourceLocation, StackFile, StackPath, StackSpec, StorageSpec } from './model.js'
@@ -96,6 +98,7 @@ export function parseStackFile(text: string, file: string): StackFile {
 
   const data: unknown = doc.toJS()
   if (data === null || data === undefined) throw new StackFileError(file, [{ location: source.start(), path: '', message: 'the file is empty — start it with version: 1' }])
+  maskMisplacedSecrets(data)
   const validate = compiledSchema()
   // Defaults from the schema are filled in here, so the schema is the one place that states them.
   if (!validate.run(data)) {
@@ -105,6 +108,34 @@ export function parseStackFile(text: string, file: string): StackFile {
   const crossProblems = crossReferenceProblems(spec, source)
   if (crossProblems.length > 0) throw new StackFileError(file, crossProblems)
   return { spec, locate: (path) => source.locate(path) }
+}
+
+/**
+ * An app's `secrets` holds names; anything else there (`KEY=value`, `{ KEY: value }`) may be the
+ * secret itself, written into the file by mistake. The errors never quote it, and it is masked
+ * now so that nothing printed later in the run can show it either.
+ */
+function maskMisplacedSecrets(data: unknown): void {
+  const apps = (data as { apps?: unknown }).apps
+  if (apps === null || typeof apps !== 'object') return
+  for (const app of Object.values(apps)) {
+    const secrets = app !== null && typeof app === 'object' ? (app as { secrets?: unknown }).secrets : undefined
+    const entries = Array.isArray(secrets) ? secrets : secrets !== null && typeof secrets === 'object' ? [secrets] : []
+    for (const entry of entries) {
+      if (typeof entry === 'string' && CONFIG_KEY.test(entry)) continue
+      for (const text of stringsIn(entry)) {
+        registerSecret(text)
+        if (text.includes('=')) registerSecret(text.slice(text.indexOf('=') + 1))
+      }
+    }
+  }
+}
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (typeof value === 'number' || typeof value === 'boolean') return [String(value)]
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringsIn)
+  return []
 }
 
 function tooLarge(file: string, bytes: number): StackProblem {

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigurationError } from '../../../src/core/errors.ts'
+import { clearSecretsForTest, redact } from '../../../src/core/secrets.ts'
 import { parseStackFile, readStackFile, STACK_FILE_MAX_BYTES, StackFileError } from '../../../src/core/stack/file.ts'
 import type { StackSpec } from '../../../src/core/stack/model.ts'
 import { repoRoot } from '../../support/actions.ts'
+import { captureStdout } from '../../support/inputs.ts'
 
 const FILE = 'dokku-stack.yml'
 
@@ -188,6 +190,16 @@ describe('secrets', () => {
     expect(mapping).toEqual([
       "dokku-stack.yml:6:14: apps.uro.secrets: secrets is a mapping (not shown: it may hold secrets) — secrets lists names only, e.g. secrets: [PHOENIX_KEY_BASE, JOKEN_SIGNER]; each value comes from the step's environment (env:), never from this file"
     ])
+  })
+
+  it('that are not names are masked, so nothing printed later in the run shows them', () => {
+    clearSecretsForTest()
+    const printed = captureStdout(() => problems(withApp('secrets: ["JOKEN_SIGNER=masked-4-value", { TOKEN: masked-5-value }, PHOENIX_KEY_BASE]')))
+    expect(printed).toContain('::add-mask::masked-4-value\n')
+    expect(printed).toContain('::add-mask::JOKEN_SIGNER=masked-4-value\n')
+    expect(printed).toContain('::add-mask::masked-5-value\n')
+    expect(printed).not.toContain('PHOENIX_KEY_BASE')
+    expect(redact('seen: masked-4-value, masked-5-value')).toBe('seen: ***, ***')
   })
 
   it('are listed once, and not also set in config', () => {
