@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { parseStackFile, StackFileError } from '../../../src/core/stack/file.ts'
 import type { StackSpec } from '../../../src/core/stack/model.ts'
 import { hostileCorpus } from '../../support/hostile.ts'
+import { captureStdout } from '../../support/inputs.ts'
 
 const corpus = hostileCorpus()
 const FILE = 'dokku-stack.yml'
@@ -12,13 +13,18 @@ const quoted = (value: string) => JSON.stringify(value)
 
 type Outcome = { kept: StackSpec } | { refused: string[] }
 
+/** Parses `text`; what the parser masks (`::add-mask::` for a misplaced secret) is captured, not printed. */
 function parse(text: string): Outcome {
-  try {
-    return { kept: parseStackFile(text, FILE).spec }
-  } catch (error) {
-    if (!(error instanceof StackFileError)) throw error
-    return { refused: error.message.split('\n').slice(1) }
-  }
+  let outcome: Outcome | undefined
+  captureStdout(() => {
+    try {
+      outcome = { kept: parseStackFile(text, FILE).spec }
+    } catch (error) {
+      if (!(error instanceof StackFileError)) throw error
+      outcome = { refused: error.message.split('\n').slice(1) }
+    }
+  })
+  return outcome as Outcome
 }
 
 /** Every refusal is whole lines of `file:line:column: … — fix`, with no control, format or separator character to break or disguise a log line. */
