@@ -11,10 +11,10 @@ import { captureStdout } from '../../support/inputs.ts'
 
 const FILE = 'dokku-stack.yml'
 
-/** The problem lines of the error a text raises (the first line of the message is the count). */
+/** The problem lines of the error a text raises (the first line of the message is the count); what it masks is not printed. */
 function problems(text: string): string[] {
   try {
-    parseStackFile(text, FILE)
+    captureStdout(() => parseStackFile(text, FILE))
   } catch (error) {
     expect(error).toBeInstanceOf(StackFileError)
     const lines = (error as StackFileError).message.split('\n')
@@ -22,6 +22,11 @@ function problems(text: string): string[] {
     return lines.slice(1)
   }
   throw new Error('the text was accepted')
+}
+
+/** Parses a text that must be refused, printing what the parser prints. */
+function refuse(text: string): void {
+  expect(() => parseStackFile(text, FILE)).toThrow(StackFileError)
 }
 
 /** A valid file's text with `apps.uro` given by `uro` (indented lines, no leading spaces needed). */
@@ -194,7 +199,7 @@ describe('secrets', () => {
 
   it('that are not names are masked, so nothing printed later in the run shows them', () => {
     clearSecretsForTest()
-    const printed = captureStdout(() => problems(withApp('secrets: ["JOKEN_SIGNER=masked-4-value", { TOKEN: masked-5-value }, PHOENIX_KEY_BASE]')))
+    const printed = captureStdout(() => refuse(withApp('secrets: ["JOKEN_SIGNER=masked-4-value", { TOKEN: masked-5-value }, PHOENIX_KEY_BASE]')))
     expect(printed).toContain('::add-mask::masked-4-value\n')
     expect(printed).toContain('::add-mask::JOKEN_SIGNER=masked-4-value\n')
     expect(printed).toContain('::add-mask::masked-5-value\n')
