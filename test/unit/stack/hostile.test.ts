@@ -71,6 +71,18 @@ describe('hostile strings in a stack file', () => {
     })
   }
 
+  it('such as __proto__ and constructor are plain names: kept as given, never an object\'s built-ins', () => {
+    const text = 'version: 1\nservices:\n  __proto__: { engine: redis }\napps:\n  uro:\n    services: [__proto__]\n    config: { __proto__: "x", constructor: "y" }\n'
+    const outcome = parse(text)
+    expect(outcome).toEqual({ kept: expect.anything() })
+    const spec = (outcome as { kept: StackSpec }).kept
+    expect(Object.keys(spec.services)).toEqual(['__proto__'])
+    expect(Object.entries(spec.apps.uro?.config ?? {})).toEqual([['__proto__', 'x'], ['constructor', 'y']])
+    expect(parse('version: 1\napps:\n  uro:\n    services: [toString]\n')).toEqual({
+      refused: ['dokku-stack.yml:4:16: apps.uro.services[0]: "toString" is not a service under services — add it to services, or correct the name']
+    })
+  })
+
   it('as the whole file are refused with a clear error, never a crash', () => {
     for (const { id, value } of corpus) {
       const outcome = parse(value)
