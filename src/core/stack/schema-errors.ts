@@ -40,10 +40,16 @@ export function describeSchemaErrors(root: unknown, index: SchemaIndex, errors: 
   for (const { error, path } of located) {
     if (error.keyword !== 'oneOf') continue
     dropped.add(error)
-    const value = valueAt(data, path) as Record<string, unknown>
+    const value = valueAt(data, path)
     const branches = (error.schema as { $ref: string }[]).map((branch) => resolve(root, branch.$ref))
-    const meant = branches.filter((branch) => ((branch.required as string[]) ?? []).every((key) => key in value))
     const under = (p: StackPath) => p.length >= path.length && path.every((segment, i) => p[i] === segment)
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      for (const other of located) if (under(other.path)) dropped.add(other.error)
+      const subject = value === null || typeof value === 'object' ? 'this' : source.shown(path, value)
+      described.push({ path, onKey: false, message: `${subject} is ${kind(value)}, not a mapping (key: value) — e.g. ${example(error.parentSchema as SchemaNode)}` })
+      continue
+    }
+    const meant = branches.filter((branch) => ((branch.required as string[]) ?? []).every((key) => key in value))
     if (meant.length === 1) {
       const others = branches.filter((b) => b !== meant[0]).map((b) => index.get(b) as string)
       for (const other of located)

@@ -167,6 +167,8 @@ describe('schema errors', () => {
     expect(problems(withApp('deploy: { source: git, image: "ghcr.io/a/b:1" }'))).toEqual([
       'dokku-stack.yml:6:13: apps.uro.deploy: has both source and image — use exactly one: { source: git, branch: main }, or { image: ghcr.io/v-sekai/uro@sha256:<64 hex digits> }'
     ])
+    expect(problems(withApp('deploy: git'))).toEqual(['dokku-stack.yml:6:13: apps.uro.deploy: "git" is a string, not a mapping (key: value) — e.g. deploy: { source: git }'])
+    expect(problems(withApp('deploy:'))).toEqual(['dokku-stack.yml:6:5: apps.uro.deploy: this is empty, not a mapping (key: value) — e.g. deploy: { source: git }'])
     expect(problems(withApp('deploy: {}'))).toEqual([
       'dokku-stack.yml:6:13: apps.uro.deploy: has neither source nor image — use exactly one: { source: git, branch: main }, or { image: ghcr.io/v-sekai/uro@sha256:<64 hex digits> }'
     ])

@@ -1,8 +1,12 @@
 // Hostile strings (test/support/hostile.ts) in every place a stack file takes a name, a key or a
 // value: each is refused with a clear error or kept byte for byte, and never crashes the parser.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parseDocument, stringify } from 'yaml'
 import { parseStackFile, StackFileError } from '../../../src/core/stack/file.ts'
 import type { StackSpec } from '../../../src/core/stack/model.ts'
+import { repoRoot } from '../../support/actions.ts'
 import { hostileCorpus } from '../../support/hostile.ts'
 import { captureStdout } from '../../support/inputs.ts'
 
@@ -81,6 +85,32 @@ describe('hostile strings in a stack file', () => {
     expect(parse('version: 1\napps:\n  uro:\n    services: [toString]\n')).toEqual({
       refused: ['dokku-stack.yml:4:16: apps.uro.services[0]: "toString" is not a service under services — add it to services, or correct the name']
     })
+  })
+
+  it('values of every kind in every place of the example are refused clearly or accepted, never a crash', () => {
+    const example = parseDocument(readFileSync(join(repoRoot, 'dokku-stack.yml'), 'utf8')).toJS() as unknown
+    const paths: (string | number)[][] = []
+    const walk = (node: unknown, path: (string | number)[]): void => {
+      if (path.length > 0) paths.push(path)
+      if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...path, i]))
+      else if (node !== null && typeof node === 'object') for (const [key, value] of Object.entries(node)) walk(value, [...path, key])
+    }
+    walk(example, [])
+    expect(paths.length).toBeGreaterThan(30)
+    const kinds: unknown[] = [null, 0, -1, 1.5, true, '', 'x', [], [null], [[]], {}, { a: 1 }, { 'object-store': [] }]
+    let tried = 0
+    for (const path of paths)
+      for (const kind of kinds) {
+        const data = structuredClone(example) as Record<string | number, unknown>
+        let parent = data
+        for (const segment of path.slice(0, -1)) parent = parent[segment] as Record<string | number, unknown>
+        parent[path.at(-1) as string | number] = kind
+        const id = `${path.join('.')} = ${JSON.stringify(kind)}`
+        const outcome = parse(stringify(data))
+        if ('refused' in outcome) expectClearRefusal(outcome.refused, id)
+        tried++
+      }
+    expect(tried).toBe(paths.length * kinds.length)
   })
 
   it('as the whole file are refused with a clear error, never a crash', () => {
