@@ -9,6 +9,7 @@ import type { StackSpec } from '../../../src/core/stack/model.ts'
 import { repoRoot } from '../../support/actions.ts'
 import { hostileCorpus } from '../../support/hostile.ts'
 import { captureStdout } from '../../support/inputs.ts'
+import { recordReliability } from '../../support/reliability.ts'
 
 const corpus = hostileCorpus()
 const FILE = 'dokku-stack.yml'
@@ -56,18 +57,25 @@ describe('hostile strings in a stack file', () => {
     it(`as ${place.name} are refused clearly or kept byte for byte`, () => {
       let kept = 0
       let refused = 0
+      const broken: string[] = []
       for (const { id, value } of corpus) {
-        const outcome = parse(place.text(value))
-        if ('kept' in outcome) {
-          expect(place.kept(outcome.kept), id).toEqual([value])
-          kept++
-        } else {
-          expectClearRefusal(outcome.refused, id)
-          // Whatever sits under secrets is never repeated, in part or whole.
-          if (place.secret && value.length >= 3) expect(outcome.refused.join('\n').includes(value), id).toBe(false)
-          refused++
+        try {
+          const outcome = parse(place.text(value))
+          if ('kept' in outcome) {
+            expect(place.kept(outcome.kept), id).toEqual([value])
+            kept++
+          } else {
+            expectClearRefusal(outcome.refused, id)
+            // Whatever sits under secrets is never repeated, in part or whole.
+            if (place.secret && value.length >= 3) expect(outcome.refused.join('\n').includes(value), id).toBe(false)
+            refused++
+          }
+        } catch (error) {
+          broken.push(`${id}: ${(error as Error).message.split('\n')[0]}`)
         }
       }
+      recordReliability('hostile-input', `stack file: ${place.name}`, { tried: corpus.length, held: kept + refused, details: { refused, accepted: kept } })
+      expect(broken.slice(0, 10)).toEqual([])
       expect(kept + refused).toBe(corpus.length)
       // Both outcomes happen: the corpus has plausible values as well as tricks.
       if (place.name === 'a config value') expect(kept).toBeGreaterThan(corpus.length / 2)
