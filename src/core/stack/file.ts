@@ -8,7 +8,7 @@ import { isAlias, isNode, isPair, isScalar, LineCounter, parseDocument, Scalar, 
 import schema from '../../../schema/dokku-stack.schema.json' with { type: 'json' }
 import { configValueProblem } from '../dokku/parse/config.js'
 import { ConfigurationError } from '../errors.js'
-import { CONFIG_KEY } from '../inputs/readers.js'
+import { CONFIG_KEY } from '../dokku/names.js'
 import { registerSecret } from '../secrets.js'
 import { checkSeaweedImage } from '../seaweed/recipe.js'
 import { COCKROACH_SERVICE_NAME } from '../services/cockroach.js'
