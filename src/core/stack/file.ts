@@ -401,6 +401,11 @@ function crossReferenceProblems(spec: StackSpec, source: SourceMap): StackProble
     for (const key of Object.keys(app.config)) {
       if (app.secrets.includes(key))
         add(['apps', name, 'config', key], `${key} is set here and also listed in secrets — a secret's value comes from the step's environment only: remove it from config`, true)
+      if ((app.config[key] as string).includes('${{'))
+        add(
+          ['apps', name, 'config', key],
+          `${showValue(app.config[key])} holds a \${{ }} expression, which nothing expands in a stack file (it is not a workflow) — write the value itself, or list ${key} under secrets and set it in the step's env:`
+        )
       const problem = configValueProblem(app.config[key] as string, 'godotenv-1.5.1')
       if (problem !== undefined)
         add(['apps', name, 'config', key], `Dokku cannot store this value as given (${problem}) — end it with another character, or store it base64-encoded and decode it in the app`)

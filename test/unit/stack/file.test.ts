@@ -259,6 +259,12 @@ describe('references across sections', () => {
     ])
   })
 
+  it('refuse a workflow expression in a config value: nothing expands it in this file', () => {
+    expect(problems(withApp('config: { URL: "https://${{ vars.URO_DOMAIN }}/" }'))).toEqual([
+      'dokku-stack.yml:6:20: apps.uro.config.URL: "https://${{ vars.URO_DOMAIN }}/" holds a ${{ }} expression, which nothing expands in a stack file (it is not a workflow) — write the value itself, or list URL under secrets and set it in the step\'s env:'
+    ])
+  })
+
   it('refuse a config value Dokku cannot store as given, naming the key and not the value', () => {
     const lines = problems(withApp('config: { KEY: "ends-with-backslash\\\\" }'))
     expect(lines).toHaveLength(1)
