@@ -15,7 +15,7 @@ export interface InContainerCheck {
 export const SEAWEED_MASTER_PORT = 9333
 /** `weed mini`'s volume server HTTP port; `weed server` would use 8080 (docs/seaweedfs.md#ports). */
 export const SEAWEED_VOLUME_PORT = 9340
-/** S3's own health path, reached through the store's endpoint from the runner (docs/seaweedfs.md#health). */
+/** S3's own health path, unauthenticated: the action asks it through the endpoint, Caddy's active health check through the route (docs/seaweedfs.md#health). */
 export const SEAWEED_S3_HEALTH_PATH = '/healthz'
 
 /**
