@@ -271,7 +271,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
     case 'create-app':
       return (await dokku.apps.ensure(store)).changed
     case 'mount-storage':
-      // uid 1000: the image's user (§1.1); its entrypoint would chown /data itself, as root.
+      // uid 1000: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
       return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed
     case 'set-store-config':
       return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k] as string])), { restart: false })).changed

@@ -3,15 +3,15 @@
 // Dockerfile carries the wrapper label), with the same arguments and ready/pid files:
 //   node seaweed-container.ts <root> <name> <port> <deployed> <healthy:0|1>
 // On the app's port it answers what `weed mini`'s S3 port answers for the toolkit:
-// - /healthz, /status, /readyz without authentication (seaweed-caddy-migration.md §1.4);
+// - /healthz, /status, /readyz without authentication (docs/seaweedfs.md#health);
 // - SigV4-authenticated S3 (verified for real, harness/sigv4-verify.ts), proxied to a fauxqs S3
 //   server of its own whose files live under the container's /data, so objects outlive restarts
 //   exactly when /data is a mounted storage directory;
-// - SeaweedFS's identity model (uro-and-services.md §2.3): identities with credentials and actions
+// - SeaweedFS's identity model (docs/seaweedfs.md#identities): identities with credentials and actions
 //   `Admin`, `Read[:bucket]`, `List[:bucket]`, `Write[:bucket]`; the env AWS_ACCESS_KEY_ID/
 //   AWS_SECRET_ACCESS_KEY as the static identity `admin-<first 8 chars>` with Admin (auth_credentials.go
-//   loadEnvironmentVariableCredentials); and, as trap 3 of §1.2 says, no identity at all = no auth;
-// - the embedded IAM API on the same port, `POST /` with `Action=…` (§1.3), the subset the toolkit
+//   loadEnvironmentVariableCredentials); and, as docs/seaweedfs.md#auth-off says, no identity at all = no auth;
+// - the embedded IAM API on the same port, `POST /` with `Action=…` (docs/seaweedfs.md#iam-api), the subset the toolkit
 //   uses, with SeaweedFS's semantics read in seaweedfs weed/s3api/s3api_embedded_iam.go: CreateUser
 //   (EntityAlreadyExists 409 on a duplicate), CreateAccessKey (AKIA + 16 upper-case characters, a
 //   40-character secret; NoSuchEntity 404 for an unknown user), DeleteAccessKey (silent when absent),
@@ -19,7 +19,7 @@
 //   `s3:Get*|List*|Put*|*` on `arn:aws:s3:::b` or `…:b/*` → Read/List/Write/Admin:b), GetUserPolicy
 //   (rebuilt from the actions, resources `arn:aws:s3:::b/*`), DeleteUser; the caller must be Admin;
 //   -s3.iam.readOnly=false is required for writes (a flag of the wrapper's CMD, checked here);
-// - identities persisted under /data/filerldb2 (where the filer keeps /etc/iam, §1.5), so a restart
+// - identities persisted under /data/filerldb2 (where the filer keeps /etc/iam, docs/seaweedfs.md#data), so a restart
 //   keeps them and a container without a /data mount loses them.
 // Not modelled: SigV2, STS, bucket policies, ListBuckets filtered per identity (every authenticated
 // identity sees the list), x-amz-content-sha256 checked against the body.
