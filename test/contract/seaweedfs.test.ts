@@ -1,17 +1,20 @@
 // The contract of the sandbox's SeaweedFS stand-in (test/sandbox/simulator/seaweed-container.ts),
 // on its own, without Dokku: each fact it follows, with where it comes from —
 // - SigV4 on every request, checked against the AWS SDK's own signer (header and presigned forms);
-// - /healthz, /status, /readyz answer without a key (seaweed-caddy-migration.md §1.4);
+// - /healthz, /status, /readyz answer without a key (docs/seaweedfs.md#health);
 // - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY = static identity `admin-<first 8 chars>` with Admin
-//   (uro-and-services.md §2.3, auth_credentials.go loadEnvironmentVariableCredentials);
-// - no identity at all = authentication off, everything allowed (§1.2 trap 3, auth_credentials.go);
-// - identity actions Read/List/Write[:bucket], CreateBucket needs Admin (uro §2.3);
-// - the embedded IAM API (§1.3; s3api_embedded_iam.go): CreateUser duplicate → 409
+//   (docs/seaweedfs.md#env-identity, auth_credentials.go loadEnvironmentVariableCredentials);
+// - no identity at all = authentication off, everything allowed (docs/seaweedfs.md#auth-off);
+// - identity actions Read/List/Write[:bucket], CreateBucket needs Admin (docs/seaweedfs.md#identities);
+// - the embedded IAM API (docs/seaweedfs.md#iam-api; s3api_embedded_iam.go): CreateUser duplicate → 409
 //   EntityAlreadyExists; CreateAccessKey → AKIA + 16, a 40-character secret, 404 NoSuchEntity for an
 //   unknown user; DeleteAccessKey of an absent key succeeds; PutUserPolicy replaces the actions and
 //   refuses anything but Allow (400 MalformedPolicyDocument); writes need -s3.iam.readOnly=false;
-// - identities live under /data/filerldb2 (§1.5) and survive a restart with /data.
-import { spawn, type ChildProcess } from 'node:child_process'
+// - identities live under /data/filerldb2 (docs/seaweedfs.md#data) and survive a restart with /data;
+// - the master's /cluster/healthz and the volume server's /healthz on the container's own ports 9333
+//   and 9340 (docs/seaweedfs.md#health), as the action's in-container check asks them through the
+//   stand-in for the image's busybox wget (docs/seaweedfs.md#wget, #sandbox).
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -21,11 +24,13 @@ import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCom
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { presignGet } from '../../src/actions/seaweed-provision/self-test.js'
 import { createS3Client } from '../../src/core/s3/client.js'
+import { IN_CONTAINER_CHECKS, inContainerCheckCommand } from '../../src/core/seaweed/health.js'
 import { IamError, SeaweedIam } from '../../src/core/seaweed/iam.js'
 import { identityActions, identityPolicy, seaweedCommand } from '../../src/core/seaweed/recipe.js'
 import { node24 } from '../sandbox/harness/sandbox.ts'
 
 const SCRIPT = new URL('../sandbox/simulator/seaweed-container.ts', import.meta.url).pathname
+const WGET = new URL('../sandbox/simulator/busybox-wget.ts', import.meta.url).pathname
 const admin = { accessKeyId: 'ADMINKEY0123456789AB', secretAccessKey: 'admin-secret-0123456789-abcdefghijklmnopq' }
 const region = 'us-east-1'
 
@@ -68,6 +73,23 @@ async function stop(): Promise<void> {
 }
 
 const endpoint = () => `http://127.0.0.1:${port}`
+
+/** What `wget …` prints and exits with inside the stand-in's container (the ports its ready file names). */
+async function inContainer(args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  const { localPorts } = JSON.parse(await readFile(join(root, 'run', 'sw.ready'), 'utf8')) as { localPorts: Record<string, number> }
+  const ports = Object.entries(localPorts).map(([inside, host]) => `${inside}=${host}`).join(',')
+  return new Promise((resolve) => {
+    execFile(node24(), ['--no-warnings', WGET, ...args.slice(1)], { env: { PATH: process.env.PATH ?? '', DOKKU_SANDBOX_INTERNAL_LOCAL_PORTS: ports } }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stderr })
+    )
+  })
+}
+
+function check(component: 'master' | 'volume'): string[] {
+  const found = IN_CONTAINER_CHECKS.find((c) => c.component === component)
+  if (!found) throw new Error(`no ${component} check`)
+  return inContainerCheckCommand(found)
+}
 const s3 = (key: { accessKeyId: string; secretAccessKey: string }) => createS3Client({ endpoint: endpoint(), region, ...key })
 
 beforeAll(async () => {
@@ -174,6 +196,34 @@ describe('the SeaweedFS stand-in', () => {
       data = saved
       await start()
     }
+  })
+
+  it('answers the master\'s and the volume server\'s health inside the container, and names what is down', async () => {
+    expect(check('master')).toEqual(['wget', '-O', '/dev/null', '-T', '5', 'http://127.0.0.1:9333/cluster/healthz'])
+    expect(check('volume')).toEqual(['wget', '-O', '/dev/null', '-T', '5', 'http://127.0.0.1:9340/healthz'])
+    expect(await inContainer(check('master'))).toMatchObject({ code: 0 })
+    expect(await inContainer(check('volume'))).toMatchObject({ code: 0 })
+    const knob = join(data, '.sandbox-unhealthy')
+    try {
+      // No leader: the master's readiness fails, and so does the volume server that heartbeats to it.
+      await writeFile(knob, 'master\n')
+      const master = await inContainer(check('master'))
+      expect(master.code).toBe(1)
+      expect(master.stderr).toContain('wget: server returned error: HTTP/1.1 503 Service Unavailable')
+      expect((await inContainer(check('volume'))).code).toBe(1)
+      expect((await inContainer(['wget', '-O', '/dev/null', 'http://127.0.0.1:9333/healthz'])).code).toBe(0)
+      expect(await fetch(`${endpoint()}/healthz`).then((r) => r.status)).toBe(200)
+      // Only the volume server.
+      await writeFile(knob, 'volume\n')
+      expect((await inContainer(check('master'))).code).toBe(0)
+      expect((await inContainer(check('volume'))).code).toBe(1)
+    } finally {
+      await rm(knob, { force: true })
+    }
+    expect((await inContainer(check('volume'))).code).toBe(0)
+    // A container port with nothing behind it, and an option busybox's wget does not have.
+    expect(await inContainer(['wget', '-O', '/dev/null', 'http://127.0.0.1:7333/'])).toMatchObject({ code: 1, stderr: expect.stringContaining("can't connect to remote host (127.0.0.1): Connection refused") })
+    expect(await inContainer(['wget', '--spider-everything', 'http://127.0.0.1:9333/'])).toMatchObject({ code: 1 })
   })
 
   it('refuses IAM writes when the command line leaves the IAM API read-only', async () => {

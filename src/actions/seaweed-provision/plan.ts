@@ -157,7 +157,7 @@ export function planSeaweed(config: SeaweedConfig, observed: SeaweedObservation)
     storeSteps.push({ kind: 'attach-network', app: config.app, networks: [...(store?.networks.postCreate ?? []), names.network], reason: `the store is not on ${names.network}` })
   steps.push(...storeSteps)
   // After the admin key is in the store's config (set above) and before a deploy, which then
-  // carries the routing labels: the store is never public without its identity (§1.2 trap 3).
+  // carries the routing labels: the store is never public without its identity (docs/seaweedfs.md#auth-off).
   if (config.domain && !store)
     steps.push({ kind: 'route-domain', domain: config.domain, reason: `the store is new: Caddy routes ${config.domain} to its S3 port from its first deploy` })
   else if (config.domain && observed.route && observed.route.steps.length > 0)

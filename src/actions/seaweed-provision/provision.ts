@@ -5,8 +5,6 @@ import { DokkuClient } from '../../core/dokku/client.js'
 import { formatPortMap } from '../../core/dokku/parse/ports.js'
 import type { Report } from '../../core/dokku/parse/report.js'
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
-import { formatDuration } from '../../core/format.js'
-import { waitForHealthy } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
 import { createS3Client, s3ErrorCode } from '../../core/s3/client.js'
 import { SeaweedIam, type AccessKey } from '../../core/seaweed/iam.js'
@@ -39,6 +37,7 @@ import {
 } from './plan.js'
 import { stepTitle as caddyStepTitle } from '../../core/caddy/plan.js'
 import { runSelfTest, type SelfTestReport } from './self-test.js'
+import { waitForStoreHealth } from './health.js'
 
 export interface SeaweedResult {
   plan: SeaweedPlan | undefined
@@ -211,7 +210,7 @@ async function observe(dokku: DokkuClient, config: SeaweedConfig, wrapperDigest:
   let contents: StoreContents | undefined
   if (store?.deployed && store.config[SEAWEED_KEYS.adminAccessKey] && store.config[SEAWEED_KEYS.adminSecretKey]) {
     const admin = { accessKeyId: store.config[SEAWEED_KEYS.adminAccessKey] as string, secretAccessKey: store.config[SEAWEED_KEYS.adminSecretKey] as string }
-    await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'))
+    await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'is deployed but'))
     contents = await readContents(config, admin)
   }
   return { store, networkExists, apps, contents, newAdmin, wrapperDigest, route: undefined, envFile: dokku.features.envFile }
@@ -247,16 +246,9 @@ async function readContents(config: SeaweedConfig, admin: AccessKey): Promise<St
   }
 }
 
-/** The store's own health wait: Dokku's checks are off for it (one container on /data), so Dokku never waits. */
-async function waitForStore(config: SeaweedConfig, logger: Logger, what: string): Promise<void> {
-  const url = new URL('/healthz', config.endpoint)
-  const health = await waitForHealthy({ url, expectedStatus: 200, timeoutMs: config.healthTimeoutMs, intervalMs: 1000, requestTimeoutMs: 5000 })
-  if (!health.healthy)
-    throw new Error(
-      `SeaweedFS app ${config.app} ${what} did not answer GET ${url.href} with 200 within ${formatDuration(config.healthTimeoutMs)} ` +
-        `(${health.attempts} attempts; last: ${health.lastStatus ?? health.lastError ?? 'nothing'}). Look at \`dokku logs ${config.app}\`; is ${config.endpoint} routed to its port ${'8333'}?`
-    )
-  logger.info(`${url.href} answered 200 after ${health.attempts} attempt(s)`)
+/** The store's own health wait (./health.ts), with what the sentence about the app says. */
+function waitForStore(dokku: DokkuClient, config: SeaweedConfig, logger: Logger, what: string): Promise<void> {
+  return waitForStoreHealth({ dokku, app: config.app, endpoint: config.endpoint, timeoutMs: config.healthTimeoutMs, logger, what })
 }
 
 // ---- apply ------------------------------------------------------------------------------------------
@@ -279,7 +271,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
     case 'create-app':
       return (await dokku.apps.ensure(store)).changed
     case 'mount-storage':
-      // uid 1000: the image's user (§1.1); its entrypoint would chown /data itself, as root.
+      // uid 1000: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
       return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed
     case 'set-store-config':
       return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k] as string])), { restart: false })).changed
@@ -303,7 +295,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
       const outcome = await dokku.git.fromArchive(store, Readable.from([tarArchive(run.wrapper.files)]), stream)
       // The repository already holds this tree (a deploy that failed after its commit): build it.
       if (!outcome.changed) await dokku.ps.rebuild(store, stream)
-      await withLogs(dokku, config, () => waitForStore(config, logger, 'was deployed but'))
+      await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was deployed but'))
       await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false })
       return true
     }
@@ -315,7 +307,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
         return false
       }
       await dokku.ps.restart(store, stream)
-      await withLogs(dokku, config, () => waitForStore(config, logger, 'was restarted but'))
+      await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was restarted but'))
       return true
     case 'create-bucket':
       try {
@@ -375,7 +367,7 @@ async function routeDomain(run: ApplyRun, domain: string): Promise<boolean> {
   run.routed = { result: routed, at }
   if (routed.plan.steps.some((s) => s.kind === 'rebuild' && s.app === config.app)) {
     run.storeRebuilt = true
-    await withLogs(dokku, config, () => waitForStore(config, logger, 'was rebuilt with its routing but'))
+    await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was rebuilt with its routing but'))
   }
   return routed.changed
 }

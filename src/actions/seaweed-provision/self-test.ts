@@ -1,6 +1,6 @@
 // The S3 compatibility self-test: after applying, the endpoint is exercised with an app's own key,
 // through the same SeaweedFS-safe client the toolkit uses everywhere, on the operations apps and
-// backups depend on (peers §(e); seaweed-caddy-migration.md §1.2 traps 9 and 11). Objects go under
+// backups depend on (docs/seaweedfs.md#s3-caveats: checksums, aws-chunked, listing). Objects go under
 // a prefix of their own and are removed afterwards.
 import { randomBytes } from 'node:crypto'
 import {
@@ -82,7 +82,7 @@ export async function runSelfTest(options: { endpoint: string; region: string; k
     await test('ListObjectsV2', false, async () => {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))
       const keys = (listed.Contents ?? []).map((c) => c.Key)
-      if (writable && !(keys.includes(`${prefix}a.txt`) && keys.includes(`${prefix}dir/b.txt`))) throw new Error(`listed ${keys.length} key(s), expected both test objects (recursive listing, trap 9)`)
+      if (writable && !(keys.includes(`${prefix}a.txt`) && keys.includes(`${prefix}dir/b.txt`))) throw new Error(`listed ${keys.length} key(s), expected both test objects (a recursive listing: SeaweedFS once listed nothing without a delimiter after an upgrade, seaweedfs#8346)`)
       return `${keys.length} key(s), recursive`
     })
     await test('ListObjectsV2 (delimiter)', false, async () => {

@@ -1,7 +1,7 @@
 // The Caddyfile that caddy-docker-proxy (CDP, the image Dokku's caddy plugin runs) generates from
 // container labels, rebuilt here so that it can be checked before anything changes on a host.
 // The rules follow CDP v2.13 (`caddyfile/{fromlabels,marshal,merge,processor}.go`, read for facts
-// only) and its fixtures; reference: seaweed-caddy-migration.md §2.4.
+// only) and its fixtures; contract: docs/caddy.md#label-syntax, #sort, #merge, #invalid-block.
 
 /**
  * One Caddyfile element: global options (no keys), a snippet `(name)`, a site, a matcher `@name`,
@@ -162,7 +162,7 @@ function matcherOf(b: Block): string {
 /**
  * Merges `from` into `into` the way CDP merges every container into one Caddyfile: a block whose
  * keys equal an existing one's is merged into it; `reverse_proxy` with the same matcher gets the
- * other's upstreams appended (so two apps claiming one site are load-balanced together, §2.5).
+ * other's upstreams appended (so two apps claiming one site are load-balanced together, docs/caddy.md#merge).
  */
 export function mergeBlocks(into: Block[], from: readonly Block[]): void {
   outer: for (const incoming of from) {

@@ -1,6 +1,6 @@
 // The labels a Dokku app's web container carries for caddy-docker-proxy: those Dokku's caddy
 // plugin generates at deploy time (`plugins/caddy-vhosts/docker-args-process-deploy`, contract
-// docs/dokku-contract.md#caddy-labels, seaweed-caddy-migration.md §2.2) followed by the app's `caddy:labels:*` labels, which
+// docs/dokku-contract.md#caddy-labels, docs/caddy.md#generated-labels) followed by the app's `caddy:labels:*` labels, which
 // win over a generated label of the same name (they come later on the `docker run` line).
 
 import type { PortMap } from '../dokku/parse/ports.js'
@@ -22,7 +22,7 @@ export function labelPathProblem(label: string): string | undefined {
 
 /** Global settings of Dokku's caddy plugin that shape the generated labels and the Caddy container. */
 export interface CaddyGlobalSettings {
-  /** '' = no HTTPS: sites get `:80`, port 443 is not published (§2.2). */
+  /** '' = no HTTPS: sites get `:80`, port 443 is not published (docs/caddy.md#tls-internal). */
   readonly letsencryptEmail: string
   readonly letsencryptServer: string
   /** Upper case, as Dokku stores it. */
@@ -61,7 +61,7 @@ export interface GeneratedLabels {
 /**
  * The labels of the app's web container after its next deploy or rebuild; `{}` when Dokku's caddy
  * plugin adds nothing (another proxy, proxy or vhosts disabled). The plugin's `tls-internal`
- * property is left out on purpose: its label is overwritten in the source (§2.2), so it has no effect.
+ * property is left out on purpose: its label is overwritten in the source (docs/caddy.md#tls-internal), so it has no effect.
  */
 export function containerLabels(app: AppLabelSource, settings: CaddyGlobalSettings): GeneratedLabels {
   if (app.proxyType !== 'caddy' || !app.proxyEnabled || !app.vhostsEnabled) return { labels: {}, warnings: [] }

@@ -40,7 +40,7 @@ export interface AppRouting {
   readonly objectStore: boolean
 }
 
-/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (docs/caddy.md#store-route). */
 export const SEAWEEDFS_S3_PORT = 8333
 
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
@@ -48,7 +48,7 @@ export const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' 
 
 /**
  * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
- * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, docs/caddy.md#tls-internal), Caddy's active
  * health check, and one isolated site block (`caddy_N`) per redirected host.
  */
 export function planAppRouting(request: AppRoutingRequest): AppRouting {

@@ -28,7 +28,7 @@ export interface S3Settings {
 
 /**
  * The S3 client every part of the toolkit uses, built for S3-compatible servers (SeaweedFS, MinIO,
- * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; peers §(e)):
+ * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; docs/seaweedfs.md#s3-caveats):
  * - path-style URLs: virtual-hosted names (`bucket.host`) do not resolve for self-hosted endpoints,
  *   and SDK v3 ignores AWS_S3_FORCE_PATH_STYLE, so it is set here;
  * - checksums only WHEN_REQUIRED: the default CRC32 on every upload sends `aws-chunked` trailers that

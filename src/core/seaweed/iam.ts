@@ -1,4 +1,4 @@
-// SeaweedFS's embedded IAM API on the S3 port (seaweed-caddy-migration.md §1.3): the AWS IAM query
+// SeaweedFS's embedded IAM API on the S3 port (docs/seaweedfs.md#iam-api): the AWS IAM query
 // API (`POST /`, form-encoded `Action=…&Version=2010-05-08`), SigV4-signed with service `iam`, the
 // caller an Admin identity. Changes take effect live, without restarting the store. The subset here
 // is what seaweed-provision needs; semantics as read in seaweedfs weed/s3api/s3api_embedded_iam.go:

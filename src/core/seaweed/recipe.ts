@@ -1,15 +1,15 @@
-// SeaweedFS as a Dokku app (reference seaweed-caddy-migration.md §1): everything here is pure —
+// SeaweedFS as a Dokku app (contract: docs/seaweedfs.md): everything here is pure —
 // the image rules, the generated wrapper image, the names, config keys and policies the recipe
 // derives from its inputs. The facts and where they come from:
 // - `weed mini` is the image's default since 4.23; one process runs master, volume, filer and S3
-//   (§1.1, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
-// - the image runs as uid 1000 and chowns /data itself (§1.1, docker/entrypoint.sh);
-// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, uro §2.3),
-//   and an S3 gateway with no identity allows everything (§1.2 trap 3): the admin key is set
+//   (docs/seaweedfs.md#image, #mini);
+// - the image runs as uid 1000 and chowns /data itself (docs/seaweedfs.md#image);
+// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, docs/seaweedfs.md#env-identity),
+//   and an S3 gateway with no identity allows everything (docs/seaweedfs.md#auth-off): the admin key is set
 //   before the first start;
-// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (§1.3);
+// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (docs/seaweedfs.md#iam-api);
 // - every flag given is saved to /data/mini.options and re-applied when later equal to its default
-//   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
+//   (docs/seaweedfs.md#mini-options): the wrapper removes that file before each start, so the CMD is the whole truth
 //   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
 import { createHash } from 'node:crypto'
 import { parseImageReference } from '../services/image.js'
@@ -24,7 +24,7 @@ export const SEAWEED_DEFAULT_APP = 'seaweedfs'
  */
 export const SEAWEED_DEFAULT_IMAGE =
   'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d'
-/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
+/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (docs/seaweedfs.md#min-version). */
 export const SEAWEED_MIN_VERSION = { major: 4, minor: 43 } as const
 export const SEAWEED_RACE =
   'SeaweedFS before 4.43 can delete an object it already acknowledged with 200, when the empty-folder cleaner races the upload (seaweedfs#10779, fixed by PR #10782/#10783 in 4.42 and PR #10799 in 4.43)'
@@ -52,7 +52,7 @@ export const SEAWEED_KEYS = {
 /** The IAM user of the read-only backup identity. */
 export const BACKUP_IDENTITY = 'dokku-stack-backup'
 
-/** The variables an app gets (Uro's S3 fork reads these names, uro §1.4), before `env-names`. */
+/** The variables an app gets (Uro's S3 fork reads these names, docs/seaweedfs.md#app-variables), before `env-names`. */
 export const APP_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET', 'AWS_S3_ENDPOINT', 'AWS_REGION'] as const
 export type AppVariable = (typeof APP_VARIABLES)[number]
 
@@ -80,11 +80,11 @@ export function checkSeaweedImage(reference: string): { problem: string; fix: st
 }
 
 /**
- * The `weed mini` command line of §1.1's recommendation: explicit -dir (trap 1), every component
- * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off (trap 12), IAM writes
+ * The `weed mini` command line of docs/seaweedfs.md#command: explicit -dir, every component
+ * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off, IAM writes
  * on (identities are managed live), and the admin UI only with a password (its auth is off without
  * one). The password itself travels as WEED_ADMIN_PASSWORD in the environment, never as a flag
- * (trap 6: flags land in mini.options in clear).
+ * (docs/seaweedfs.md#mini-options: flags land in mini.options in clear).
  */
 export function seaweedCommand(options: { adminUi: boolean }): string[] {
   return [
@@ -109,7 +109,7 @@ export interface WrapperTree {
 
 /**
  * The generated wrapper image, delivered with `git:from-archive` from stdin: nothing has to exist in
- * a registry. A start script removes the sticky mini.options (trap 6) and hands over to the image's
+ * a registry. A start script removes the sticky mini.options (docs/seaweedfs.md#mini-options) and hands over to the image's
  * own entrypoint, which chowns /data and drops to uid 1000.
  */
 export function seaweedWrapper(image: string, options: { adminUi: boolean }): WrapperTree {

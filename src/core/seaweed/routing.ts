@@ -1,15 +1,14 @@
 // The store's public host name, routed by Caddy through the same module caddy-config uses
 // (src/core/caddy/converge.ts): one site for the whole host name to the S3 port, Host kept, no path
-// prefix (SigV4 signs both, §1.2 trap 10), and the host's own Caddy settings left as they are.
+// prefix (SigV4 signs both, docs/seaweedfs.md#sigv4-proxy, docs/caddy.md#store-route), and the host's
+// own Caddy settings left as they are.
 import { convergeCaddy, verifyRouting, type CaddyResult, type PlanInputs } from '../caddy/converge.js'
 import type { CaddyRequest } from '../caddy/plan.js'
 import type { TlsMode } from '../caddy/routing.js'
 import type { DokkuClient } from '../dokku/client.js'
 import type { Logger } from '../log.js'
+import { SEAWEED_S3_HEALTH_PATH } from './health.js'
 import { SEAWEED_S3_PORT } from './recipe.js'
-
-/** SeaweedFS's S3 health endpoint, unauthenticated (§1.4): Caddy's active health check asks it. */
-export const SEAWEED_S3_HEALTH_PATH = '/healthz'
 
 /** What Caddy must route: the whole host name to the S3 port. */
 export interface StoreRoute {
@@ -61,7 +60,7 @@ export async function previewStoreRoute(dokku: DokkuClient, route: StoreRoute, l
 
 /**
  * Applies the route. The caller runs it only once the store app holds its admin identity in its
- * config: an S3 gateway with no identity allows everything (§1.2 trap 3), and this makes it public.
+ * config: an S3 gateway with no identity allows everything (docs/seaweedfs.md#auth-off), and this makes it public.
  */
 export async function routeStoreDomain(dokku: DokkuClient, route: StoreRoute, logger: Logger, inputs: PlanInputs): Promise<CaddyResult> {
   return convergeCaddy(dokku, storeCaddyRequest(route, { dryRun: false }), logger, {

@@ -26,9 +26,9 @@ let caddy: CaddyStandIn
 let runnerTemp = ''
 let storePort = 0
 
-/** The commands that can change something (ps:scale without counts and caddy reads only read). */
+/** The commands that can change something (ps:scale without counts, caddy reads and the health checks' `enter … wget` only read). */
 function changingCommands(log: string): string[] {
-  return serviceChanges(log).filter((command) => !/^(ps:scale \S+( --format json)?|apps:list|caddy:labels:show|caddy:logs)\b/.test(command) && !/^ps:scale \S+$/.test(command))
+  return serviceChanges(log).filter((command) => !/^(ps:scale \S+( --format json)?|apps:list|caddy:labels:show|caddy:logs|enter \S+ web wget)\b/.test(command) && !/^ps:scale \S+$/.test(command))
 }
 
 async function inputs(extra: Record<string, string> = {}): Promise<Record<string, string>> {

@@ -16,9 +16,9 @@ const store = 'sw-store'
 const uro = 'sw-uro'
 const reports = 'sw-reports'
 
-/** The commands that can change something (ps:scale without counts only reads). */
+/** The commands that can change something (ps:scale without counts, logs and the health checks' `enter … wget` only read). */
 function changingCommands(log: string): string[] {
-  return serviceChanges(log).filter((command) => !/^ps:scale \S+( --format json)?$/.test(command))
+  return serviceChanges(log).filter((command) => !/^ps:scale \S+( --format json)?$/.test(command) && !/^(enter \S+ web wget|logs) /.test(command))
 }
 
 async function inputs(extra: Record<string, string>): Promise<Record<string, string>> {
@@ -163,7 +163,9 @@ describe('seaweed-provision', () => {
     await chmod(dir, 0o777) // the container runs as the dokku user
     await writeFile(join(dir, '.sandbox-unhealthy'), '', { mode: 0o666 })
     const failed = await runAction(run, inputsFor(sandbox, { app: sick, endpoint: await sandbox.appUrl(sick), buckets: 'sw-sick-b', 'health-timeout': '3s' }))
-    expect(failed.error?.message).toContain(`SeaweedFS app ${sick} was deployed but did not answer GET ${await sandbox.appUrl(sick)}/healthz with 200 within 3 s`)
+    expect(failed.error?.message).toContain(`SeaweedFS app ${sick} was deployed but S3 was not healthy within 3 s:`)
+    expect(failed.error?.message).toContain(`- S3 did not answer GET ${await sandbox.appUrl(sick)}/healthz with 200 (`)
+    expect(failed.error?.message).toContain('- the master answered GET http://127.0.0.1:9333/cluster/healthz inside the container with 200')
     expect(failed.error?.message).toContain(`Last lines of ${sick}'s log:`)
     expect(failed.error?.message).toContain('no writable volumes')
     expect(failed.outputs).toMatchObject({ changed: 'true', 'self-test': 'skipped' })
@@ -172,7 +174,7 @@ describe('seaweed-provision', () => {
     // Still down on the next run: it fails while observing, with the log lines again.
     const inputs = inputsFor(sandbox, { app: sick, endpoint: await sandbox.appUrl(sick), buckets: 'sw-sick-b', 'health-timeout': '3s' })
     const again = await runAction(run, inputs)
-    expect(again.error?.message).toContain(`SeaweedFS app ${sick} is deployed but did not answer`)
+    expect(again.error?.message).toContain(`SeaweedFS app ${sick} is deployed but S3 was not healthy`)
     expect(again.error?.message).toContain('no writable volumes')
     // Once it answers, a run finishes the job.
     await rm(join(dir, '.sandbox-unhealthy'))
@@ -180,6 +182,74 @@ describe('seaweed-provision', () => {
     expect(healed.error).toBeUndefined()
     expect(healed.log).toContain('group: create bucket sw-sick-b')
     expect((await runAction(run, inputs)).outputs).toMatchObject({ changed: 'false' })
+  }, 300_000)
+
+  it('names the master when it is not healthy inside the container, changes nothing and leaves the running container serving', async () => {
+    const app = 'sw-master'
+    const holder = 'sw-master-app'
+    await deployTinyApp(sandbox, holder)
+    const endpoint = await sandbox.appUrl(app)
+    const inputs = (buckets: string) => inputsFor(sandbox, { app, endpoint, buckets, access: `${holder} sw-master-a readwrite`, 'health-timeout': '3s', 'self-test': 'false' })
+    const first = await runAction(run, inputs('sw-master-a'))
+    expect(first.error).toBeUndefined()
+    // The health wait asked the master and the volume server inside the container, as the image's busybox wget.
+    expect(first.log).toContain(`running dokku enter ${app} web wget -O /dev/null -T 5 http://127.0.0.1:9333/cluster/healthz`)
+    expect(first.log).toContain(`running dokku enter ${app} web wget -O /dev/null -T 5 http://127.0.0.1:9340/healthz`)
+    const key = await config(sandbox, holder)
+    const client = s3(endpoint, key.AWS_ACCESS_KEY_ID as string, key.AWS_SECRET_ACCESS_KEY as string)
+    await client.send(new PutObjectCommand({ Bucket: 'sw-master-a', Key: 'kept.txt', Body: 'kept', ContentLength: 4 }))
+    const pid = await containerPid(sandbox, app)
+
+    const knob = join(sandbox.root, 'storage', `${app}-data`, '.sandbox-unhealthy')
+    await writeFile(knob, 'master\n', { mode: 0o666 })
+    try {
+      const failed = await runAction(run, inputs('sw-master-a\nsw-master-b'))
+      const message = failed.error?.message ?? ''
+      expect(message).toContain(`SeaweedFS app ${app} is deployed but the master and the volume server were not healthy within 3 s:`)
+      expect(message).toContain('- S3 answered GET')
+      expect(message).toMatch(/- the master did not answer GET http:\/\/127\.0\.0\.1:9333\/cluster\/healthz inside the container with 200 \(\d+ attempt\(s\); last: wget exit 1: wget: server returned error: HTTP\/1\.1 503 Service Unavailable\)/)
+      expect(message).toContain(`Last lines of ${app}'s log:`)
+      expect(message).toContain('master: no raft leader elected')
+      // It fails while observing, before any plan: nothing was asked to change.
+      expect(failed.log).not.toContain('group: Plan for SeaweedFS app')
+      expect(changingCommands(failed.log)).toEqual([])
+      // The container that was there still runs and serves what it holds.
+      expect(await containerPid(sandbox, app)).toBe(pid)
+      expect(await (await client.send(new GetObjectCommand({ Bucket: 'sw-master-a', Key: 'kept.txt' }))).Body?.transformToString()).toBe('kept')
+    } finally {
+      await rm(knob, { force: true })
+    }
+    const healed = await runAction(run, inputs('sw-master-a\nsw-master-b'))
+    expect(healed.error).toBeUndefined()
+    expect(healed.log).toContain('group: create bucket sw-master-b')
+    client.destroy()
+  }, 300_000)
+
+  it('names the volume server when a new store\'s volume server does not come up, and leaves that container running', async () => {
+    const app = 'sw-volume'
+    const dir = join(sandbox.root, 'storage', `${app}-data`)
+    await mkdir(dir, { recursive: true })
+    await chmod(dir, 0o777) // the container runs as the dokku user
+    await writeFile(join(dir, '.sandbox-unhealthy'), 'volume\n', { mode: 0o666 })
+    const endpoint = await sandbox.appUrl(app)
+    const inputs = inputsFor(sandbox, { app, endpoint, buckets: 'sw-volume-b', 'health-timeout': '3s' })
+    const failed = await runAction(run, inputs)
+    const message = failed.error?.message ?? ''
+    expect(message).toContain(`SeaweedFS app ${app} was deployed but the volume server was not healthy within 3 s:`)
+    expect(message).toContain(`- S3 answered GET ${endpoint}/healthz with 200`)
+    expect(message).toContain('- the master answered GET http://127.0.0.1:9333/cluster/healthz inside the container with 200')
+    expect(message).toMatch(/- the volume server did not answer GET http:\/\/127\.0\.0\.1:9340\/healthz inside the container with 200 \(\d+ attempt\(s\); last: wget exit 1: wget: server returned error: HTTP\/1\.1 503 Service Unavailable\)/)
+    expect(message).toContain('not heartbeating to the master')
+    expect(failed.outputs).toMatchObject({ changed: 'true', 'self-test': 'skipped' })
+    expect(failed.log).not.toContain('group: create bucket')
+    // Nothing stopped it: the container is still up and its S3 port answers.
+    expect(await containerPid(sandbox, app)).toBeGreaterThan(0)
+    expect((await fetch(`${endpoint}/healthz`)).status).toBe(200)
+
+    await rm(join(dir, '.sandbox-unhealthy'))
+    const healed = await runAction(run, inputs)
+    expect(healed.error).toBeUndefined()
+    expect(healed.log).toContain('group: create bucket sw-volume-b')
   }, 300_000)
 
   it('fails the job when the self-test finds an operation broken, and says which', async () => {

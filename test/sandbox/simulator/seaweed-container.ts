@@ -3,15 +3,15 @@
 // Dockerfile carries the wrapper label), with the same arguments and ready/pid files:
 //   node seaweed-container.ts <root> <name> <port> <deployed> <healthy:0|1>
 // On the app's port it answers what `weed mini`'s S3 port answers for the toolkit:
-// - /healthz, /status, /readyz without authentication (seaweed-caddy-migration.md §1.4);
+// - /healthz, /status, /readyz without authentication (docs/seaweedfs.md#health);
 // - SigV4-authenticated S3 (verified for real, harness/sigv4-verify.ts), proxied to a fauxqs S3
 //   server of its own whose files live under the container's /data, so objects outlive restarts
 //   exactly when /data is a mounted storage directory;
-// - SeaweedFS's identity model (uro-and-services.md §2.3): identities with credentials and actions
+// - SeaweedFS's identity model (docs/seaweedfs.md#identities): identities with credentials and actions
 //   `Admin`, `Read[:bucket]`, `List[:bucket]`, `Write[:bucket]`; the env AWS_ACCESS_KEY_ID/
 //   AWS_SECRET_ACCESS_KEY as the static identity `admin-<first 8 chars>` with Admin (auth_credentials.go
-//   loadEnvironmentVariableCredentials); and, as trap 3 of §1.2 says, no identity at all = no auth;
-// - the embedded IAM API on the same port, `POST /` with `Action=…` (§1.3), the subset the toolkit
+//   loadEnvironmentVariableCredentials); and, as docs/seaweedfs.md#auth-off says, no identity at all = no auth;
+// - the embedded IAM API on the same port, `POST /` with `Action=…` (docs/seaweedfs.md#iam-api), the subset the toolkit
 //   uses, with SeaweedFS's semantics read in seaweedfs weed/s3api/s3api_embedded_iam.go: CreateUser
 //   (EntityAlreadyExists 409 on a duplicate), CreateAccessKey (AKIA + 16 upper-case characters, a
 //   40-character secret; NoSuchEntity 404 for an unknown user), DeleteAccessKey (silent when absent),
@@ -19,12 +19,20 @@
 //   `s3:Get*|List*|Put*|*` on `arn:aws:s3:::b` or `…:b/*` → Read/List/Write/Admin:b), GetUserPolicy
 //   (rebuilt from the actions, resources `arn:aws:s3:::b/*`), DeleteUser; the caller must be Admin;
 //   -s3.iam.readOnly=false is required for writes (a flag of the wrapper's CMD, checked here);
-// - identities persisted under /data/filerldb2 (where the filer keeps /etc/iam, §1.5), so a restart
+// - identities persisted under /data/filerldb2 (where the filer keeps /etc/iam, docs/seaweedfs.md#data), so a restart
 //   keeps them and a container without a /data mount loses them.
 // Not modelled: SigV2, STS, bucket policies, ListBuckets filtered per identity (every authenticated
 // identity sees the list), x-amz-content-sha256 checked against the body.
+// - the master's and the volume server's health endpoints on ports of their own, which `dokku enter`
+//   reaches as the container's 127.0.0.1:9333 and :9340 (docs/seaweedfs.md#health, #sandbox): the
+//   master's /cluster/healthz and /readyz (200 with a leader, 503 without), /cluster/status and
+//   /healthz (liveness); the volume server's /healthz, /readyz (200 while it heartbeats to the master,
+//   so 503 when the master has no leader) and /status.
 // Test knobs: a file /data/.sandbox-fault naming S3 operations (one a line) makes them fail with 500;
-// a file /data/.sandbox-unhealthy makes /healthz answer 503 (a store that does not come up).
+// a file /data/.sandbox-unhealthy names the parts that are down, one a line: `s3` (its /healthz answers
+// 503: a store that does not come up; also what an empty file means), `master` (no raft leader),
+// `volume` (not heartbeating). It is read on every request, so a test can heal the store by removing it,
+// and it belongs to the /data of one store, so it concerns that store's container only.
 import { randomBytes, randomInt } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -306,6 +314,64 @@ function faults(): Set<string> {
   }
 }
 
+// ---- master and volume server health ------------------------------------------------------------
+
+type Part = 's3' | 'master' | 'volume'
+
+/** The parts /data/.sandbox-unhealthy names; an empty file is the S3 gateway not coming up. */
+function unhealthyParts(): Set<Part> {
+  let text: string
+  try {
+    text = readFileSync(join(dataDir, '.sandbox-unhealthy'), 'utf8')
+  } catch {
+    return new Set()
+  }
+  const parts = text.split('\n').map((l) => l.trim()).filter((l): l is Part => l === 's3' || l === 'master' || l === 'volume')
+  return new Set(parts.length > 0 ? parts : ['s3'])
+}
+
+function plain(res: ServerResponse, method: string, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain', 'X-Sandbox-Deployed': deployed })
+  res.end(method === 'HEAD' ? undefined : body)
+}
+
+function json(res: ServerResponse, method: string, value: unknown): void {
+  const body = JSON.stringify(value)
+  res.writeHead(200, { 'Content-Type': 'application/json', 'X-Sandbox-Deployed': deployed })
+  res.end(method === 'HEAD' ? undefined : body)
+}
+
+/** The master's HTTP port: raft_server_handlers.go HealthzHandler/StatusHandler, master_server.go healthz/readyz. */
+function handleMaster(req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? 'GET'
+  const path = (req.url ?? '/').split('?')[0] ?? '/'
+  if (method !== 'GET' && method !== 'HEAD') return plain(res, method, 405, '')
+  const leader = !unhealthyParts().has('master')
+  if (path === '/cluster/healthz' || path === '/readyz') {
+    if (leader) return plain(res, method, 200, '')
+    process.stdout.write('master: no raft leader elected (sandbox: /data/.sandbox-unhealthy names master)\n')
+    return plain(res, method, 503, '')
+  }
+  if (path === '/cluster/status') return json(res, method, { IsLeader: leader, ...(leader ? { Leader: '127.0.0.1:9333' } : {}), MaxVolumeId: 0 })
+  if (path === '/healthz') return plain(res, method, 200, '')
+  return plain(res, method, 404, '404 page not found\n')
+}
+
+/** The volume server's admin port: volume_server_handlers_admin.go healthzHandler/statusHandler. */
+function handleVolume(req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? 'GET'
+  const path = (req.url ?? '/').split('?')[0] ?? '/'
+  if (path === '/healthz' || path === '/readyz') {
+    const parts = unhealthyParts()
+    // It heartbeats to the master: without a leader there is nothing to heartbeat to.
+    if (!parts.has('volume') && !parts.has('master')) return plain(res, method, 200, '')
+    process.stdout.write(`volume server: not heartbeating to the master (sandbox: /data/.sandbox-unhealthy names ${parts.has('volume') ? 'volume' : 'master'})\n`)
+    return plain(res, method, 503, '')
+  }
+  if (path === '/status') return json(res, method, { Version: 'sandbox', Volumes: [] })
+  return plain(res, method, 404, '')
+}
+
 // ---- the server -------------------------------------------------------------------------------------
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host'])
@@ -335,7 +401,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const url = req.url ?? '/'
   const path = url.split('?')[0] ?? '/'
   if ((method === 'GET' || method === 'HEAD') && (path === '/healthz' || path === '/status' || path === '/readyz')) {
-    if (existsSync(join(dataDir, '.sandbox-unhealthy'))) {
+    if (unhealthyParts().has('s3')) {
       process.stdout.write('volume server: no writable volumes (sandbox: /data/.sandbox-unhealthy)\n')
       res.writeHead(503, { 'Content-Type': 'text/plain' })
       res.end(method === 'HEAD' ? undefined : 'unhealthy\n')
@@ -419,25 +485,31 @@ const serve = (req: IncomingMessage, res: ServerResponse): void => {
 upstreamPort = await startFauxqs()
 const main = createServer(serve)
 const check = createServer(serve)
-let pending = 2
+const master = createServer(handleMaster)
+const volume = createServer(handleVolume)
+const listening = (server: ReturnType<typeof createServer>): number => {
+  const address = server.address()
+  return typeof address === 'object' && address ? address.port : 0
+}
+let pending = 4
 const ready = (): void => {
   if (--pending > 0) return
-  const address = check.address()
-  const checkPort = typeof address === 'object' && address ? address.port : 0
+  const checkPort = listening(check)
+  // The container's own loopback ports and where the sandbox serves them: `dokku enter` maps them.
+  const localPorts = { 8333: port, 9333: listening(master), 9340: listening(volume) }
   const pidFile = join(root, 'run', `${name}.pid`)
   writeFileSync(`${pidFile}.tmp`, String(process.pid), { mode: 0o666 })
   renameSync(`${pidFile}.tmp`, pidFile)
-  writeFileSync(join(root, 'run', `${name}.ready`), JSON.stringify({ pid: process.pid, checkPort }), { mode: 0o666 })
+  writeFileSync(join(root, 'run', `${name}.ready`), JSON.stringify({ pid: process.pid, checkPort, localPorts }), { mode: 0o666 })
   process.stdout.write(`seaweedfs stand-in ${deployed} on ${port}, /data ${mountedData ? 'mounted' : 'inside the container (lost on restart)'}\n`)
 }
 const fail = (error: Error): void => {
   process.stderr.write(`container ${name}: ${error.message}\n`)
   process.exit(1)
 }
-main.on('error', fail)
-check.on('error', fail)
+for (const server of [main, check, master, volume]) server.on('error', fail)
 main.listen({ host: '127.0.0.1', port, reusePort: true }, ready)
-check.listen({ host: '127.0.0.1', port: 0 }, ready)
+for (const server of [check, master, volume]) server.listen({ host: '127.0.0.1', port: 0 }, ready)
 
 const stop = (): void => {
   rmSync(join(root, 'run', `${name}.ready`), { force: true })

@@ -104,5 +104,5 @@ export const STORAGE_LIST_TEXT = ['-----> web volume bind-mounts:', '       /var
 /** docs/dokku-contract.md#storage-report: `storage:list <app> --format json` on 0.38 (`readonly` and `volume_options` only when set). */
 export const STORAGE_LIST_JSON = '[{"entry_name":"legacy-…","host_path":"/tmp/mount","container_path":"/mount"}]\n'
 
-/** `caddy:labels:show web` in the shape docs/dokku-contract.md#caddy-labels gives (`=====> web caddy labels`, then `       label=value` lines), with the labels of uro-and-services §4.2. */
+/** `caddy:labels:show web` in the shape docs/dokku-contract.md#caddy-labels gives (`=====> web caddy labels`, then `       label=value` lines), with the labels of docs/caddy.md#generated-labels. */
 export const CADDY_LABELS_TEXT = ['=====> web caddy labels', '       caddy.handle_path=/api/v1/*', '       caddy.handle_path.reverse_proxy={{upstreams 4000}}'].join('\n') + '\n'

@@ -7,6 +7,7 @@ import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
 import { appStateDir, listApps, loadApp, updateApp } from '../core/store.ts'
 import { appEnv, containerLog, containerRunning, readContainer } from '../core/deploy.ts'
+import { enterEnvironment } from '../core/seaweed.ts'
 
 function execInApp(ctx: Ctx, app: string, command: string[], extraEnv: Record<string, string>, detached: boolean): Promise<number> {
   const state = loadApp(ctx, app)
@@ -148,7 +149,9 @@ const enter: Handler = async (ctx, args) => {
     }
   }
   if (rest[0] === '--') rest = rest.slice(1)
-  return execInApp(ctx, app, rest.length > 0 ? rest : ['bash'], {}, false)
+  // A stand-in that serves the container's own ports (SeaweedFS's master and volume) is reached through them.
+  const inside = container ? enterEnvironment(ctx, container.name) : undefined
+  return execInApp(ctx, app, rest.length > 0 ? rest : ['bash'], inside ?? {}, false)
 }
 
 const logs: Handler = (ctx, args) => {
