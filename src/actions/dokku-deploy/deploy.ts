@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { planOrExplain } from '../../core/converge/plan.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
 import { configuredDeployBranch } from '../../core/dokku/forms.js'
@@ -12,7 +13,7 @@ import type { Logger } from '../../core/log.js'
 import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
 import type { DeployConfig } from './inputs.js'
 import { isolateReviewApp } from './review-app.js'
-import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
+import { describe, planDeploy, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
 
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 export const State = {
@@ -121,12 +122,7 @@ export async function deploy(config: DeployConfig, logger: Logger, hooks: Deploy
 }
 
 function makePlan(config: DeployConfig, observed: DeployObservation): DeployPlan {
-  try {
-    return planDeploy(config, observed)
-  } catch (error) {
-    if (error instanceof PlanError) throw new ConfigurationError(error.message)
-    throw error
-  }
+  return planOrExplain(() => planDeploy(config, observed))
 }
 
 function isCreation(step: DeployStep): boolean {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { planOrExplain } from '../../core/converge/plan.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import type { ServiceCommands } from '../../core/dokku/commands/services.js'
 import { UnfulfilledCommandError } from '../../core/dokku/errors.js'
 import { hasDockerOption } from '../../core/dokku/parse/docker-options.js'
 import type { Report } from '../../core/dokku/parse/report.js'
 import type { Outcome } from '../../core/dokku/runner.js'
-import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { errorMessage } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { registerSecret } from '../../core/secrets.js'
 import { COCKROACH_KEYS, cockroachNames } from '../../core/services/cockroach.js'
@@ -14,7 +15,6 @@ import { connectSsh } from '../../core/ssh/connection.js'
 import type { ServiceConfig } from './inputs.js'
 import {
   planService,
-  PlanError,
   renderPlan,
   stepTitle,
   type AttachedNetworks,
@@ -50,13 +50,7 @@ export async function provisionService(config: ServiceConfig, logger: Logger): P
     const dokku = await DokkuClient.create(executor, logger)
     const observed =
       config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, executor.shell !== 'dokku-forced-command')
-    let plan: ServicePlan
-    try {
-      plan = planService(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
-      throw error
-    }
+    const plan = planOrExplain(() => planService(config, observed))
     await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
       for (const line of renderPlan(config, plan)) logger.info(line)
     })

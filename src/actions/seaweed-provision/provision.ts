@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { CreateBucketCommand, ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3'
+import { planOrExplain } from '../../core/converge/plan.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { formatPortMap } from '../../core/dokku/parse/ports.js'
 import type { Report } from '../../core/dokku/parse/report.js'
-import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { errorMessage } from '../../core/errors.js'
 import { waitForHealthy } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
 import { createS3Client, s3ErrorCode } from '../../core/s3/client.js'
@@ -25,7 +26,6 @@ import { connectSsh } from '../../core/ssh/connection.js'
 import { Inputs, type SeaweedConfig } from './inputs.js'
 import {
   planSeaweed,
-  PlanError,
   POLICY_NAME,
   renderPlan,
   stepTitle,
@@ -87,13 +87,7 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       if (preview.failure) throw preview.failure
       if (observed.store) observed.route = { steps: preview.plan.steps.map(routeStepTitle) }
     }
-    let plan: SeaweedPlan
-    try {
-      plan = planSeaweed(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
-      throw error
-    }
+    const plan = planOrExplain(() => planSeaweed(config, observed))
     for (const key of [SEAWEED_KEYS.adminSecretKey, SEAWEED_KEYS.adminPassword]) registerSecret(plan.storeConfig[key])
     result.plan = plan
     result.notices.push(...plan.notices)
