@@ -131,7 +131,7 @@ export function renderPlan(app: string, plan: DeployPlan): string[] {
   return plan.steps.map((step, i) => `${i + 1}. ${stepTitle(step)} (${step.reason})`)
 }
 
-function stepTitle(step: DeployStep): string {
+export function stepTitle(step: DeployStep): string {
   switch (step.kind) {
     case 'create-app':
       return 'create the app'
