@@ -68,6 +68,20 @@ export function seaweedSteps(config: SeaweedConfig, plan: SeaweedPlan): Step[] {
         return step(`app ${s.app} object store`, DIFFERS, `${s.variables.join(', ')} set`, title, s.reason)
       case 'restart-app':
         return step(`app ${s.app}`, 'running with the old settings', 'running with the new ones', title, s.reason)
+      case 'mount-storage':
+        return step(`${store} storage /data`, ABSENT, s.storage, title, s.reason)
+      case 'set-store-config':
+        return step(`${store} config`, DIFFERS, `${s.keys.join(', ')} set`, title, s.reason)
+      case 'set-ports':
+        return step(`${store} ports`, DIFFERS, s.ports.join(' '), title, s.reason)
+      case 'create-network':
+        return step(`network ${s.network}`, ABSENT, 'exists', title, s.reason)
+      case 'attach-network':
+        return step(`app ${s.app} networks`, DIFFERS, s.networks.join(' '), title, s.reason)
+      case 'scale-web':
+        return step(`${store} processes`, DIFFERS, 'web=1', title, s.reason)
+      case 'disable-checks':
+        return step(`${store} checks`, 'enabled', 'disabled', title, s.reason)
       default:
         return step(store, DIFFERS, AS_FILED, title, s.reason)
     }
@@ -84,6 +98,8 @@ export function deploySteps(app: string, plan: DeployPlan): Step[] {
       case 'push':
       case 'deploy-image':
         return step(`app ${app} deploy`, deployed, plan.target ? describe(plan.target) : AS_FILED, title, s.reason)
+      case 'set-deploy-branch':
+        return step(`app ${app} deploy branch`, DIFFERS, s.branch, title, s.reason)
       default:
         return step(`app ${app} deploy`, DIFFERS, AS_FILED, title, s.reason)
     }
@@ -101,6 +117,20 @@ export function caddySteps(plan: CaddyPlan): Step[] {
         return step(resource, DIFFERS, s.maps.join(' '), title, s.reason)
       case 'set-global':
         return step(resource, DIFFERS, `${s.key} ${s.value}`, title, s.reason)
+      case 'set-proxy-type':
+        return step(resource, DIFFERS, 'caddy', title, s.reason)
+      case 'enable-proxy':
+        return step(resource, 'disabled', 'enabled', title, s.reason)
+      case 'add-label':
+        return step(resource, DIFFERS, `${s.label} ${s.value}`, title, s.reason)
+      case 'remove-label':
+        return step(resource, s.label, ABSENT, title, s.reason)
+      case 'start-caddy':
+        return step(resource, 'not running', 'running', title, s.reason)
+      case 'stop-nginx':
+        return step(resource, 'nginx running', 'nginx stopped', title, s.reason)
+      case 'rebuild':
+        return step(resource, 'old container labels', 'rebuilt with the new routing', title, s.reason)
       default:
         return step(resource, DIFFERS, AS_FILED, title, s.reason)
     }
