@@ -11,7 +11,7 @@ import { STORAGE_NAME } from '../../core/dokku/forms.js'
 import { ConfigurationError } from '../../core/errors.js'
 import type { RunContext } from '../../core/github/context.js'
 import type { InputReader } from '../../core/inputs/readers.js'
-import { registerSecret } from '../../core/secrets.js'
+import { looksLikeCredentialKey, registerSecret } from '../../core/secrets.js'
 import { cockroachNames } from '../../core/services/cockroach.js'
 import type { AppSpec, StackFile, StackPath } from '../../core/stack/model.js'
 import { Inputs, type StackSettings } from './inputs.js'
@@ -156,8 +156,11 @@ function stackApp(stack: StackFile, name: string, app: AppSpec, services: readon
     registerSecret(value)
     secrets[key] = value
   })
-  for (const key of Object.keys(app.config))
+  for (const [key, value] of Object.entries(app.config)) {
     if (key in secrets) throw located(stack, [...path, 'config', key], `sets ${key}, which is also listed under secrets. Keep it in one of the two.`)
+    // A credential typed into the file is still a credential: masked like dokku-deploy's config (core/secrets.ts).
+    if (looksLikeCredentialKey(key)) registerSecret(value)
+  }
   app.storage.forEach((mount, i) => {
     if (!STORAGE_NAME.test(mount.source))
       throw located(stack, [...path, 'storage', i], `mounts ${mount.source}, which is not a Dokku storage name (host paths are not supported yet). Use a name such as uploads: Dokku keeps it under /var/lib/dokku/data/storage.`)

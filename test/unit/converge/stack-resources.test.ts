@@ -46,9 +46,10 @@ describe('stackResources', () => {
     expect([...read.ownedApps]).toEqual(['uro'])
   })
 
-  it('masks each secret as it is read', () => {
-    resources(file(), { PHOENIX_KEY_BASE: 'kb-masked-secret-value' })
-    expect(redact('x kb-masked-secret-value y')).toBe('x *** y')
+  it('masks each secret as it is read, and a plain value whose key names a credential', () => {
+    resources(file({ apps: { uro: app({ config: { API_TOKEN: 'typed-into-the-file', URL: 'https://public.example/' } }) } }), { PHOENIX_KEY_BASE: 'kb-masked-secret-value' })
+    expect(redact('x kb-masked-secret-value y typed-into-the-file')).toBe('x *** y ***')
+    expect(redact('https://public.example/')).toBe('https://public.example/')
   })
 
   it('refuses a secret missing from the environment, naming the variable and the line', () => {
