@@ -1,5 +1,6 @@
 // Runs the dokku-stack steps of an example workflow the way the GitHub runner would: each
-// `uses: …/actions/<name>@…` step becomes `node dist/<name>/index.js` with INPUT_* environment,
+// `uses: …/actions/<name>@…` step becomes `node dist/<name>/index.js` (the root action `<owner>/dokku-stack@…`
+// becomes `node dist/stack/index.js`) with INPUT_* environment,
 // GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files; `${{ … }}` expressions are filled from a context;
 // workflow commands on stdout are handled as the runner handles them (::add-mask:: masks every
 // later line, ::group:: folds, ::error:: stands out). `run:` steps run in bash with their `env:`.
@@ -78,7 +79,8 @@ export async function runWorkflowJob(options: RunOptions): Promise<StepRecord[]>
         continue
       }
       const evaluate = (text: string) => substitute(text, options.context, stepOutputs)
-      const match = step.uses ? /\/actions\/([a-z-]+)@/.exec(step.uses) : null
+      // `…/actions/<name>@…` is that action's bundle; `<owner>/dokku-stack@…` the root action's (dist/stack).
+      const match = step.uses ? (/\/actions\/([a-z-]+)@/.exec(step.uses) ?? (/^[\w.-]+\/dokku-stack@/.test(step.uses) ? ['', 'stack'] : null)) : null
       if (step.uses && !match) {
         records.push({ id: step.id, name, kind: 'stood-in', exitCode: 0, outputs: {}, shownOutputs: {}, log: `(${step.uses}: stood in for by the prepared workspace)`, summary: '' })
         options.print?.(`▶ ${name}: stood in for by the prepared workspace`)

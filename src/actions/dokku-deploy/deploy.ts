@@ -1,5 +1,7 @@
 import * as core from '@actions/core'
-import { DokkuClient } from '../../core/dokku/client.js'
+import { planOrExplain } from '../../core/converge/plan.js'
+import { withDokkuHost, type DokkuHost } from '../../core/converge/host.js'
+import type { DokkuClient } from '../../core/dokku/client.js'
 import { DeployLockedError } from '../../core/dokku/errors.js'
 import { configuredDeployBranch } from '../../core/dokku/forms.js'
 import { storedConfigValue, unstorableConfigMessage } from '../../core/dokku/parse/config.js'
@@ -10,11 +12,11 @@ import { DeployMutex } from '../../core/git/deploy-mutex.js'
 import { pushToDokku, type PushCredentials } from '../../core/git/push.js'
 import { waitForHealthy, type HealthCheckResult } from '../../core/http/healthcheck.js'
 import type { Logger } from '../../core/log.js'
-import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import type { SshExecutor } from '../../core/ssh/connection.js'
 import { sleep } from '../../core/sleep.js'
 import type { DeployConfig } from './inputs.js'
 import { isolateReviewApp } from './review-app.js'
-import { describe, planDeploy, PlanError, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
+import { describe, planDeploy, renderPlan, type Deployed, type DeployObservation, type DeployPlan, type DeployStep } from './plan.js'
 
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 export const State = {
@@ -55,80 +57,90 @@ export interface DeployHooks {
   beforeApply?: (plan: DeployPlan) => Promise<void>
 }
 
+/** The checkout a git deploy pushes from, and the commit it deploys; undefined for an image. */
+export interface DeploySourceCheck {
+  git: LocalGit | undefined
+  targetSha: string | undefined
+}
+
+/** dokku-deploy over its own connection, once the checkout has been checked on the runner. */
 export async function deploy(config: DeployConfig, logger: Logger, hooks: DeployHooks = {}): Promise<DeployResult> {
   const started = Date.now()
-  const git = config.source.kind === 'git' && config.reviewApp !== 'destroy' ? new LocalGit(config.source.workdir) : undefined
-  // Everything that can be checked on the runner is checked before the first connection.
-  const targetSha = git && config.source.kind === 'git' ? await prepareCheckout(git, config.source.ref, logger) : undefined
+  const source = await checkDeploySource(config, logger)
+  const result = await withDokkuHost(config.ssh, logger, (host) => convergeDeploy(host, config, source, logger, hooks))
+  result.durationMs = Date.now() - started
+  return result
+}
 
-  const executor = await connectSsh(config.ssh, { logger })
-  try {
-    const dokku = await DokkuClient.create(executor, logger)
-    // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
-    const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile)
-    if (unstorable !== undefined) throw new ConfigurationError(`Input "config": ${unstorable}`, 'config')
-    let observed = await observe(dokku, config, targetSha)
-    let plan = makePlan(config, observed)
-    await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
-      for (const line of renderPlan(config.app, plan)) logger.info(line)
-    })
-    const result: DeployResult = {
-      app: config.app,
-      plan,
-      dryRun: config.dryRun,
-      changed: false,
-      running: plan.previous,
-      url: undefined,
-      health: undefined,
-      rolledBack: false,
-      rollbackHealth: undefined,
-      done: [],
-      durationMs: 0,
-      failure: undefined
-    }
-    if (!config.dryRun && plan.steps.length > 0) {
-      const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey }
-      const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => core.saveState(State.lockSha, sha ?? '') })
-      const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex }
-      await hooks.beforeApply?.(plan)
-      try {
-        // Creating (or cloning) the app needs no lock; everything after it runs under ours.
-        for (const step of plan.steps.filter(isCreation)) await runStep(run, step)
-        const waited = await acquireLock(run)
-        if (waited || plan.steps.some(isCreation)) {
-          // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
-          observed = await observe(dokku, config, targetSha)
-          const fresh = makePlan(config, observed)
-          if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
-            await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
-              for (const line of renderPlan(config.app, fresh)) logger.info(line)
-            })
-          plan = fresh
-          Object.assign(run, { plan, observed })
-          Object.assign(result, { plan, running: plan.previous })
-        }
-        await apply(run, plan.steps.filter((step) => !isCreation(step)))
-      } catch (error) {
-        result.failure = error instanceof Error ? error : new Error(String(error))
-      } finally {
-        if (run.lockHeld) await releaseLock(run)
-      }
-    }
-    if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists)) result.url = await appUrl(dokku, config)
-    result.durationMs = Date.now() - started
-    return result
-  } finally {
-    await executor.close()
+/** Everything about the source that can be checked on the runner, checked before the first connection. */
+export async function checkDeploySource(config: DeployConfig, logger: Logger): Promise<DeploySourceCheck> {
+  const git = config.source.kind === 'git' && config.reviewApp !== 'destroy' ? new LocalGit(config.source.workdir) : undefined
+  const targetSha = git && config.source.kind === 'git' ? await prepareCheckout(git, config.source.ref, logger) : undefined
+  return { git, targetSha }
+}
+
+/** Observes the app, plans, prints the plan and, unless this is a dry run, deploys, over the given connection. */
+export async function convergeDeploy(host: DokkuHost, config: DeployConfig, source: DeploySourceCheck, logger: Logger, hooks: DeployHooks = {}): Promise<DeployResult> {
+  const started = Date.now()
+  const { dokku, executor } = host
+  const { git, targetSha } = source
+  // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
+  const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile)
+  if (unstorable !== undefined) throw new ConfigurationError(`Input "config": ${unstorable}`, 'config')
+  let observed = await observe(dokku, config, targetSha)
+  let plan = makePlan(config, observed)
+  await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+    for (const line of renderPlan(config.app, plan)) logger.info(line)
+  })
+  const result: DeployResult = {
+    app: config.app,
+    plan,
+    dryRun: config.dryRun,
+    changed: false,
+    running: plan.previous,
+    url: undefined,
+    health: undefined,
+    rolledBack: false,
+    rollbackHealth: undefined,
+    done: [],
+    durationMs: 0,
+    failure: undefined
   }
+  if (!config.dryRun && plan.steps.length > 0) {
+    const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey }
+    const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => core.saveState(State.lockSha, sha ?? '') })
+    const run: DeployRun = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex }
+    await hooks.beforeApply?.(plan)
+    try {
+      // Creating (or cloning) the app needs no lock; everything after it runs under ours.
+      for (const step of plan.steps.filter(isCreation)) await runStep(run, step)
+      const waited = await acquireLock(run)
+      if (waited || plan.steps.some(isCreation)) {
+        // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
+        observed = await observe(dokku, config, targetSha)
+        const fresh = makePlan(config, observed)
+        if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
+          await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
+            for (const line of renderPlan(config.app, fresh)) logger.info(line)
+          })
+        plan = fresh
+        Object.assign(run, { plan, observed })
+        Object.assign(result, { plan, running: plan.previous })
+      }
+      await apply(run, plan.steps.filter((step) => !isCreation(step)))
+    } catch (error) {
+      result.failure = error instanceof Error ? error : new Error(String(error))
+    } finally {
+      if (run.lockHeld) await releaseLock(run)
+    }
+  }
+  if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists)) result.url = await appUrl(dokku, config)
+  result.durationMs = Date.now() - started
+  return result
 }
 
 function makePlan(config: DeployConfig, observed: DeployObservation): DeployPlan {
-  try {
-    return planDeploy(config, observed)
-  } catch (error) {
-    if (error instanceof PlanError) throw new ConfigurationError(error.message)
-    throw error
-  }
+  return planOrExplain(() => planDeploy(config, observed))
 }
 
 function isCreation(step: DeployStep): boolean {

@@ -1,6 +1,7 @@
+import { PlanError } from '../../core/converge/plan.js'
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import type { EnvFileFormat } from '../../core/dokku/parse/envfile.js'
-import type { DeployConfig } from './inputs.js'
+import { Inputs, type DeployConfig } from './inputs.js'
 
 /** What one batch of reads told us about the host before anything changes. */
 export interface DeployObservation {
@@ -43,12 +44,6 @@ export interface DeployPlan {
   changed: boolean
 }
 
-export class PlanError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'PlanError'
-  }
-}
 
 /** Pure: the steps that take the host from what was observed to what the inputs ask for. */
 export function planDeploy(config: DeployConfig, observed: DeployObservation): DeployPlan {
@@ -63,12 +58,12 @@ export function planDeploy(config: DeployConfig, observed: DeployObservation): D
   const steps: DeployStep[] = []
   if (!observed.appExists) {
     if (config.reviewApp === 'create') {
-      if (!observed.baseAppExists) throw new PlanError(`review app ${config.app} is cloned from ${config.baseApp}, which does not exist on the host. Deploy ${config.baseApp} first.`)
+      if (!observed.baseAppExists) throw new PlanError(`review app ${config.app} is cloned from ${config.baseApp}, which does not exist on the host. Deploy ${config.baseApp} first.`, Inputs.reviewApp)
       steps.push({ kind: 'clone-review-app', from: config.baseApp, reason: `review app ${config.app} does not exist yet` })
     } else if (config.createApp) {
       steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist yet` })
     } else {
-      throw new PlanError(`app ${config.app} does not exist on the host and create-app is false. Create it (dokku apps:create ${config.app}) or set create-app: true.`)
+      throw new PlanError(`app ${config.app} does not exist on the host and create-app is false. Create it (dokku apps:create ${config.app}) or set create-app: true.`, Inputs.createApp)
     }
   }
 
@@ -110,7 +105,7 @@ export function planDeploy(config: DeployConfig, observed: DeployObservation): D
 
 function targetOf(config: DeployConfig, observed: DeployObservation): Deployed {
   if (config.source.kind === 'image') return { kind: 'image', image: config.source.image }
-  if (!observed.targetSha) throw new PlanError(`ref ${config.source.ref} does not name a commit in ${config.source.workdir}`)
+  if (!observed.targetSha) throw new PlanError(`ref ${config.source.ref} does not name a commit in ${config.source.workdir}`, Inputs.ref)
   return { kind: 'git', sha: observed.targetSha }
 }
 
@@ -136,7 +131,7 @@ export function renderPlan(app: string, plan: DeployPlan): string[] {
   return plan.steps.map((step, i) => `${i + 1}. ${stepTitle(step)} (${step.reason})`)
 }
 
-function stepTitle(step: DeployStep): string {
+export function stepTitle(step: DeployStep): string {
   switch (step.kind) {
     case 'create-app':
       return 'create the app'

@@ -1,3 +1,4 @@
+import { PlanError } from '../../core/converge/plan.js'
 import type { ServicePlugin } from '../../core/dokku/commands/services.js'
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import type { EnvFileFormat } from '../../core/dokku/parse/envfile.js'
@@ -133,15 +134,6 @@ export interface ServicePlan {
   serviceConfig: Readonly<Record<string, string>> | undefined
 }
 
-/** The inputs ask for something the host's state rules out; `input` names the input to change, if one fixes it. */
-export class PlanError extends Error {
-  readonly input: string | undefined
-  constructor(message: string, input?: string) {
-    super(message)
-    this.name = 'PlanError'
-    this.input = input
-  }
-}
 
 /** Pure: the steps that take the host from what was observed to what the inputs ask for. */
 export function planService(config: ServiceConfig, observed: ServiceObservation): ServicePlan {

@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { DokkuClient } from '../../core/dokku/client.js'
+import { planOrExplain } from '../../core/converge/plan.js'
+import { canRunAsRoot, withDokkuHost, type DokkuHost } from '../../core/converge/host.js'
+import type { DokkuClient } from '../../core/dokku/client.js'
 import type { ServiceCommands } from '../../core/dokku/commands/services.js'
 import { UnfulfilledCommandError } from '../../core/dokku/errors.js'
 import { hasDockerOption } from '../../core/dokku/parse/docker-options.js'
 import type { Report } from '../../core/dokku/parse/report.js'
 import type { Outcome } from '../../core/dokku/runner.js'
-import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { errorMessage } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { registerSecret } from '../../core/secrets.js'
 import { COCKROACH_KEYS, cockroachNames } from '../../core/services/cockroach.js'
 import { SERVICE_PLUGIN_SOURCES, serviceLinkOption, withQuerystring, withScheme } from '../../core/services/plugins.js'
-import { connectSsh } from '../../core/ssh/connection.js'
 import type { ServiceConfig } from './inputs.js'
 import {
   planService,
-  PlanError,
   renderPlan,
   stepTitle,
   type AttachedNetworks,
@@ -42,57 +42,50 @@ export interface ServiceResult {
   durationMs: number
 }
 
-/** Observes the host, plans, prints the plan and, unless this is a dry run, applies it. */
+/** dokku-service over its own connection. */
 export async function provisionService(config: ServiceConfig, logger: Logger): Promise<ServiceResult> {
+  return withDokkuHost(config.ssh, logger, (host) => convergeService(host, config, logger))
+}
+
+/** Observes the host, plans, prints the plan and, unless this is a dry run, applies it, over the given connection. */
+export async function convergeService(host: DokkuHost, config: ServiceConfig, logger: Logger): Promise<ServiceResult> {
   const started = Date.now()
-  const executor = await connectSsh(config.ssh, { logger })
-  try {
-    const dokku = await DokkuClient.create(executor, logger)
-    const observed =
-      config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, executor.shell !== 'dokku-forced-command')
-    let plan: ServicePlan
+  const { dokku } = host
+  const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, canRunAsRoot(host))
+  const plan = planOrExplain(() => planService(config, observed))
+  await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+    for (const line of renderPlan(config, plan)) logger.info(line)
+  })
+  for (const notice of plan.notices) logger.warning(notice)
+  const result: ServiceResult = { plan, observed, changed: false, url: undefined, done: [], notices: [...plan.notices], notes: plan.notes, failure: undefined, durationMs: 0 }
+  if (!config.dryRun && plan.steps.length > 0) {
+    const ran = new Set<ServiceStep>()
     try {
-      plan = planService(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
-      throw error
-    }
-    await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
-      for (const line of renderPlan(config, plan)) logger.info(line)
-    })
-    for (const notice of plan.notices) logger.warning(notice)
-    const result: ServiceResult = { plan, observed, changed: false, url: undefined, done: [], notices: [...plan.notices], notes: plan.notes, failure: undefined, durationMs: 0 }
-    if (!config.dryRun && plan.steps.length > 0) {
-      const ran = new Set<ServiceStep>()
-      try {
-        for (const step of plan.steps) {
-          const changed = await logger.group(stepTitle(config, step), () => runStep({ dokku, config, plan, observed, logger, result }, step))
-          ran.add(step)
-          if (changed) {
-            result.changed = true
-            result.done.push(stepTitle(config, step))
-          }
-        }
-      } catch (error) {
-        result.failure = error instanceof Error ? error : new Error(String(error))
-        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
-        // The one thing a next run cannot see: an app whose environment changed but that was never
-        // restarted runs on with the old one, and looks converged.
-        const owed = plan.steps.find((s) => s.kind === 'restart-app' && !ran.has(s) && s.app === config.app)
-        if (owed && plan.steps.some((s) => ran.has(s) && touchesApp(s, config.app))) {
-          const notice = `${config.app}'s config changed but it was not restarted, and a next run cannot tell: run \`dokku ps:restart ${config.app}\`.`
-          result.notices.push(notice)
-          logger.warning(notice)
+      for (const step of plan.steps) {
+        const changed = await logger.group(stepTitle(config, step), () => runStep({ dokku, config, plan, observed, logger, result }, step))
+        ran.add(step)
+        if (changed) {
+          result.changed = true
+          result.done.push(stepTitle(config, step))
         }
       }
+    } catch (error) {
+      result.failure = error instanceof Error ? error : new Error(String(error))
+      logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`)
+      // The one thing a next run cannot see: an app whose environment changed but that was never
+      // restarted runs on with the old one, and looks converged.
+      const owed = plan.steps.find((s) => s.kind === 'restart-app' && !ran.has(s) && s.app === config.app)
+      if (owed && plan.steps.some((s) => ran.has(s) && touchesApp(s, config.app))) {
+        const notice = `${config.app}'s config changed but it was not restarted, and a next run cannot tell: run \`dokku ps:restart ${config.app}\`.`
+        result.notices.push(notice)
+        logger.warning(notice)
+      }
     }
-    if (!config.destroy && !result.failure) result.url = await finalUrl(dokku, config, plan, observed)
-    if (result.url) registerSecret(result.url)
-    result.durationMs = Date.now() - started
-    return result
-  } finally {
-    await executor.close()
   }
+  if (!config.destroy && !result.failure) result.url = await finalUrl(dokku, config, plan, observed)
+  if (result.url) registerSecret(result.url)
+  result.durationMs = Date.now() - started
+  return result
 }
 
 /** Steps that change what the linked app runs with (its environment, links or networks). */

@@ -1,3 +1,4 @@
+import { PlanError } from '../../core/converge/plan.js'
 import { storedConfigValue } from '../../core/dokku/parse/config.js'
 import type { EnvFileFormat } from '../../core/dokku/parse/envfile.js'
 import type { StorageMount } from '../../core/dokku/parse/storage.js'
@@ -96,14 +97,6 @@ export interface SeaweedPlan {
   internalEndpoint: string
 }
 
-export class PlanError extends Error {
-  readonly input: string | undefined
-  constructor(message: string, input?: string) {
-    super(message)
-    this.name = 'PlanError'
-    this.input = input
-  }
-}
 
 export const POLICY_NAME = 'dokku-stack'
 export const STORE_PORT_MAP = `http:80:${SEAWEED_S3_PORT}`

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { CreateBucketCommand, ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3'
-import { DokkuClient } from '../../core/dokku/client.js'
+import { planOrExplain } from '../../core/converge/plan.js'
+import { withDokkuHost, type DokkuHost } from '../../core/converge/host.js'
+import type { DokkuClient } from '../../core/dokku/client.js'
 import { formatPortMap } from '../../core/dokku/parse/ports.js'
 import type { Report } from '../../core/dokku/parse/report.js'
-import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import { errorMessage } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import { createS3Client, s3ErrorCode } from '../../core/s3/client.js'
 import { SeaweedIam, type AccessKey } from '../../core/seaweed/iam.js'
@@ -20,11 +22,9 @@ import {
 import type { CaddyResult, PlanInputs } from '../../core/caddy/converge.js'
 import { previewStoreRoute, routeStoreDomain, storeRoute, verifyStoreRoute, type StoreRoute } from '../../core/seaweed/routing.js'
 import { registerSecret } from '../../core/secrets.js'
-import { connectSsh } from '../../core/ssh/connection.js'
 import { Inputs, type SeaweedConfig } from './inputs.js'
 import {
   planSeaweed,
-  PlanError,
   POLICY_NAME,
   renderPlan,
   stepTitle,
@@ -70,14 +70,18 @@ interface ApplyRun {
 /** A Caddy refusal (no email, Caddy not running, the store app) is about this action's `domain`. */
 const ROUTE_INPUTS: PlanInputs = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain, caddy: Inputs.domain }
 
-/** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it. */
+/** seaweed-provision over its own connection. */
 export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): Promise<SeaweedResult> {
+  return withDokkuHost(config.ssh, logger, (host) => convergeSeaweed(host, config, logger))
+}
+
+/** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it, over the given connection. */
+export async function convergeSeaweed(host: DokkuHost, config: SeaweedConfig, logger: Logger): Promise<SeaweedResult> {
   const started = Date.now()
   const result: SeaweedResult = { plan: undefined, changed: false, done: [], notices: [], notes: [], identities: config.access.map((g) => g.app), selfTest: undefined, failure: undefined, durationMs: 0 }
-  const executor = await connectSsh(config.ssh, { logger })
   let s3: S3Client | undefined
   try {
-    const dokku = await DokkuClient.create(executor, logger)
+    const { dokku } = host
     const wrapper = seaweedWrapper(config.image.reference, { adminUi: config.adminPassword !== undefined })
     const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined
     const observed = await observe(dokku, config, wrapper.digest, logger)
@@ -87,13 +91,7 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
       if (preview.failure) throw preview.failure
       if (observed.store) observed.route = { steps: preview.plan.steps.map(routeStepTitle) }
     }
-    let plan: SeaweedPlan
-    try {
-      plan = planSeaweed(config, observed)
-    } catch (error) {
-      if (error instanceof PlanError) throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message)
-      throw error
-    }
+    const plan = planOrExplain(() => planSeaweed(config, observed))
     for (const key of [SEAWEED_KEYS.adminSecretKey, SEAWEED_KEYS.adminPassword]) registerSecret(plan.storeConfig[key])
     result.plan = plan
     result.notices.push(...plan.notices)
@@ -151,7 +149,6 @@ export async function provisionSeaweed(config: SeaweedConfig, logger: Logger): P
     return result
   } finally {
     s3?.destroy()
-    await executor.close()
     result.durationMs = Date.now() - started
   }
 }

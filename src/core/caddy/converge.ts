@@ -7,11 +7,12 @@ import { join } from 'node:path'
 import { DEFAULT_LETSENCRYPT_SERVER, type CaddyGlobalSettings } from './labels.js'
 import type { Refusal } from './routing.js'
 import { validateBlocks, type ValidationResult } from './validate.js'
+import { planOrExplain } from '../converge/plan.js'
 import type { DokkuClient } from '../dokku/client.js'
 import { GLOBAL } from '../dokku/forms.js'
-import { ConfigurationError, errorMessage } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
-import { planCaddy, PlanError, type CaddyRequest, type PlanSubject, renderPlan, stepTitle, type CaddyAppObservation, type CaddyObservation, type CaddyPlan, type CaddyStep } from './plan.js'
+import { planCaddy, type CaddyRequest, type PlanSubject, renderPlan, stepTitle, type CaddyAppObservation, type CaddyObservation, type CaddyPlan, type CaddyStep } from './plan.js'
 import { invalidBlockLines, verifyDomains, verifyTarget, type DomainCheck } from './verify.js'
 
 export interface CaddyResult {
@@ -66,16 +67,7 @@ export async function convergeCaddy(dokku: DokkuClient, config: CaddyRequest, lo
   const inputs = options.inputs ?? {}
   const started = Date.now()
   const observed = await observe(dokku, config)
-  let plan: CaddyPlan
-  try {
-    plan = planCaddy(config, observed)
-  } catch (error) {
-    if (error instanceof PlanError) {
-      const input = inputs[error.subject]
-      throw input ? new ConfigurationError(error.message, input) : new Error(error.message)
-    }
-    throw error
-  }
+  const plan = planOrExplain(() => planCaddy(config, observed), inputs)
   const caddyfile = join(await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'caddy-config-')), 'Caddyfile')
   await writeFile(caddyfile, plan.host.caddyfile)
   const validation = await validateBlocks(plan.host.blocks)

@@ -1,6 +1,7 @@
 // The pure planner of Caddy on a Dokku host: from what was observed to the steps that give one
 // app its routing (and the host the settings asked for). caddy-config plans whole apps with it;
 // seaweed-provision plans the store's S3 host name with it.
+import { PlanError } from '../converge/plan.js'
 import { formatPortMap, type PortMap } from '../dokku/parse/ports.js'
 import type { CaddyGlobalSettings } from './labels.js'
 import { planAppRouting, portMapsWith, renderHost, SEAWEEDFS_S3_PORT, type AppRouting, type HostApp, type Redirect, type Refusal, type RenderedHost, type TlsMode } from './routing.js'
@@ -101,15 +102,6 @@ export interface CaddyPlan {
 /** What a refused request is about: the caller names its own input for it. */
 export type PlanSubject = 'letsencrypt-email' | 'app' | 'caddy'
 
-/** The request asks for something the host's state rules out. */
-export class PlanError extends Error {
-  readonly subject: PlanSubject
-  constructor(message: string, subject: PlanSubject) {
-    super(message)
-    this.name = 'PlanError'
-    this.subject = subject
-  }
-}
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   const left = [...a].sort()

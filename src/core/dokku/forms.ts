@@ -121,8 +121,11 @@ export function storageUnmountArgv(app: string, name: string, containerDir: stri
     : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`]
 }
 
+/** Named storage (docs/dokku-contract.md#storage): letters, digits, `_` and `-`. */
+export const STORAGE_NAME = /^[A-Za-z0-9_-]+$/
+
 function checkStorageName(name: string): void {
-  if (!/^[A-Za-z0-9_-]+$/.test(name))
+  if (!STORAGE_NAME.test(name))
     throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`)
 }
 

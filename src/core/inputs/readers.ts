@@ -30,6 +30,15 @@ export class InputReader {
     }
   }
 
+  /**
+   * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+   * action reads each resource of the stack file through the resource's own action's readers,
+   * with the common inputs (SSH) it was given itself.
+   */
+  overlay(values: Readonly<Record<string, string>>): InputReader {
+    return new InputReader((name) => (Object.hasOwn(values, name) ? (values[name] as string) : this.get(name)))
+  }
+
   /** Trimmed value, or undefined when empty. */
   optional(name: string): string | undefined {
     const value = this.get(name).trim()

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { PlanError } from '../../../src/core/converge/plan.js'
 import { readCaddyInputs } from '../../../src/actions/caddy-config/inputs.js'
-import { planCaddy, PlanError, renderPlan, type CaddyAppObservation, type CaddyObservation } from '../../../src/core/caddy/plan.js'
+import { planCaddy, renderPlan, type CaddyAppObservation, type CaddyObservation } from '../../../src/core/caddy/plan.js'
 import { parsePortMaps } from '../../../src/core/dokku/parse/ports.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { testKeyInputs } from '../../support/keys.js'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { PlanError } from '../../../src/core/converge/plan.js'
 import { readDeployInputs, type EventContext } from '../../../src/actions/dokku-deploy/inputs.js'
-import { planDeploy, PlanError, renderPlan, type DeployObservation } from '../../../src/actions/dokku-deploy/plan.js'
+import { planDeploy, renderPlan, type DeployObservation } from '../../../src/actions/dokku-deploy/plan.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { testKeyInputs } from '../../support/keys.js'
 
@@ -71,7 +72,7 @@ describe('planDeploy', () => {
 
   it('refuses a missing app when create-app is false, naming the fix', () => {
     expect(() => planDeploy(config({ 'create-app': 'false' }), observed({ appExists: false }))).toThrow(
-      new PlanError('app uro does not exist on the host and create-app is false. Create it (dokku apps:create uro) or set create-app: true.')
+      new PlanError('app uro does not exist on the host and create-app is false. Create it (dokku apps:create uro) or set create-app: true.', 'create-app')
     )
   })
 

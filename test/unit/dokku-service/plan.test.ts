@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { PlanError } from '../../../src/core/converge/plan.js'
 import { readServiceInputs } from '../../../src/actions/dokku-service/inputs.js'
 import {
   planService,
-  PlanError,
   renderPlan,
   type CockroachObservation,
   type CockroachServiceState,
@@ -74,7 +74,7 @@ describe('planService: postgres and redis', () => {
   it('fails with the exact root install command when the plugin is missing', () => {
     const error = thrown(() => planService(config(), plugin({ plugin: 'missing', service: null })))
     expect(error.message).toContain('`sudo dokku plugin:install https://github.com/dokku/dokku-postgres.git --committish 1.48.0 --name postgres`')
-    expect(error.input).toBeUndefined()
+    expect(error.subject).toBeUndefined()
     expect(thrown(() => planService(config({ 'install-plugins': 'true' }), plugin({ plugin: 'missing', service: null }))).message).toContain('cannot install it over the dokku user')
     expect(thrown(() => planService(config(), plugin({ plugin: 'disabled' }))).message).toContain('sudo dokku plugin:enable postgres')
     const redis = thrown(() => planService(config({ engine: 'redis', service: 'cache' }), plugin({ plugin: 'missing', service: null })))
@@ -126,7 +126,7 @@ describe('planService: postgres and redis', () => {
   it('refuses an alias another value holds, before changing anything', () => {
     const other = 'postgres://app:secret-pw@old-db.example:5432/other'
     const error = thrown(() => planService(config(), plugin({ service: { links: [] }, app: { config: { DATABASE_URL: other }, dockerLink: false } })))
-    expect(error.input).toBe('link-alias')
+    expect(error.subject).toBe('link-alias')
     expect(error.message).toBe(
       'Alias collision: uro already has DATABASE_URL for something else (pointing at old-db.example:5432/other); nothing was changed. Set link-alias to another name (the app then gets <ALIAS>_URL), or remove DATABASE_URL from the app if it is no longer used.'
     )
@@ -252,7 +252,7 @@ describe('planService: the CockroachDB recipe (docs/dokku-contract.md#cockroach-
     expect(kinds(planService(crdbConfig(), crdb({ app: { config: {}, networks: { postCreate: [], postDeploy: [] } } })))).toEqual(['set-url', 'attach-network', 'restart-app'])
     expect(kinds(planService(crdbConfig(), crdb({ app: { config: { DATABASE_URL: CRDB_URL.replace(CRDB_PW, 'old') } } })))).toEqual(['set-url', 'restart-app'])
     expect(kinds(planService(crdbConfig(), crdb({ app: { networks: { postCreate: [], postDeploy: ['crdb-net'] } } })))).toEqual([])
-    expect(thrown(() => planService(crdbConfig(), crdb({ app: { config: { DATABASE_URL: 'postgres://u:p@elsewhere:5432/x' } } }))).input).toBe('link-alias')
+    expect(thrown(() => planService(crdbConfig(), crdb({ app: { config: { DATABASE_URL: 'postgres://u:p@elsewhere:5432/x' } } }))).subject).toBe('link-alias')
     expect(planService(crdbConfig({ querystring: 'pool_size=5' }), crdb()).url).toBe(`${CRDB_URL}?pool_size=5`)
     expect(planService(crdbConfig(), crdb({ service: convergedNode({ tld: 'svc.local' }), app: { config: {} } })).url).toBe(`postgresql://crdb:${CRDB_PW}@crdb.web.svc.local:26257/crdb`)
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { PlanError } from '../../../src/core/converge/plan.js'
 import { readSeaweedInputs } from '../../../src/actions/seaweed-provision/inputs.js'
-import { planSeaweed, PlanError, STORE_PORT_MAP, type AppState, type SeaweedObservation } from '../../../src/actions/seaweed-provision/plan.js'
+import { planSeaweed, STORE_PORT_MAP, type AppState, type SeaweedObservation } from '../../../src/actions/seaweed-provision/plan.js'
 import { BACKUP_IDENTITY, identityActions } from '../../../src/core/seaweed/recipe.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { testKeyInputs } from '../../support/keys.js'

@@ -1,0 +1,189 @@
+// The whole stack over one connection: each resource's converger in dependency order — services;
+// apps (created, config, secrets, storage); the object store and its identities (which write keys
+// into the apps' config, so the apps come first); links; deploys; the restarts a deploy did not
+// already do; the proxy with its health check. Every converger observes before it plans, so in
+// `apply` each one sees what the ones before it did. In `dry-run` and `check` nothing changes, so
+// a converger that cannot plan before an earlier one has applied is noted, not failed.
+import { convergeCaddy } from '../../core/caddy/converge.js'
+import { applyAppStep, observeApp, planApp, type AppStep } from '../../core/converge/app.js'
+import { applySteps, DriftError, printPlan, type ConvergeMode } from '../../core/converge/apply.js'
+import type { DokkuHost } from '../../core/converge/host.js'
+import { emptyPlan, type Plan, type Step } from '../../core/converge/plan.js'
+import { stepLine } from '../../core/converge/render.js'
+import { findUnmanaged, observeInventory } from '../../core/converge/unmanaged.js'
+import { ConfigurationError, errorMessage } from '../../core/errors.js'
+import type { Logger } from '../../core/log.js'
+import type { CaddyConfig } from '../caddy-config/inputs.js'
+import { convergeDeploy, type DeploySourceCheck } from '../dokku-deploy/deploy.js'
+import { stepTitle as deployStepTitle } from '../dokku-deploy/plan.js'
+import type { ServiceConfig } from '../dokku-service/inputs.js'
+import { convergeService } from '../dokku-service/service.js'
+import { convergeSeaweed } from '../seaweed-provision/provision.js'
+import { Inputs } from './inputs.js'
+import type { StackResources } from './resources.js'
+import { caddySteps, deploySteps, seaweedSteps, serviceSteps } from './steps.js'
+
+export interface StackResult {
+  plan: Plan
+  /** One line per step that ran, in order. */
+  done: string[]
+  changed: boolean
+  failure: Error | undefined
+  durationMs: number
+}
+
+/** What one converger reports back: its plan as the engine's steps, and what it did. */
+interface Outcome {
+  steps: Step[]
+  notes: string[]
+  notices: string[]
+  done: string[]
+  changed: boolean
+  failure: Error | undefined
+}
+
+/** The deploy sources, checked on the runner before connecting (checkDeploySource), by app. */
+export type DeploySources = ReadonlyMap<string, DeploySourceCheck>
+
+export async function convergeStack(host: DokkuHost, resources: StackResources, sources: DeploySources, mode: ConvergeMode, logger: Logger): Promise<StackResult> {
+  const started = Date.now()
+  const { dokku } = host
+  const result: StackResult = { plan: emptyPlan(), done: [], changed: false, failure: undefined, durationMs: 0 }
+  const seen = new Set<string>()
+  const add = (outcome: Outcome) => {
+    for (const step of outcome.steps) {
+      // Creating an app is planned by each converger that needs it: listed once.
+      const key = JSON.stringify([step.resource, step.current, step.wanted, step.action])
+      if (seen.has(key)) continue
+      seen.add(key)
+      result.plan.steps.push(step)
+    }
+    result.plan.notes.push(...outcome.notes)
+    result.plan.notices.push(...outcome.notices)
+    result.done.push(...outcome.done)
+    result.changed ||= outcome.changed
+  }
+
+  const inventory = await observeInventory(dokku)
+  result.plan.unmanaged.push(
+    ...findUnmanaged(inventory, {
+      apps: resources.ownedApps,
+      services: {
+        postgres: new Set(resources.services.filter((s) => s.engine === 'postgres').map((s) => s.service)),
+        redis: new Set(resources.services.filter((s) => s.engine === 'redis').map((s) => s.service))
+      }
+    })
+  )
+
+  /** Apps whose settings changed and that still owe a restart (unless a deploy restarts them). */
+  const owedRestarts = new Map<string, AppStep>()
+  const stages: [string, () => Promise<Outcome[]>][] = [
+    ['services', () => inOrder(resources.services, provisionService)],
+    ['apps', () => convergeApps()],
+    ['object store', async () => (resources.objectStore ? [await convergeStore()] : [])],
+    ['links', () => inOrder(resources.apps.flatMap((app) => app.links), provisionService)],
+    ['deploys', () => inOrder(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
+    ['restarts', () => restartOwed()],
+    ['proxy', () => inOrder([...resources.apps.flatMap((app) => (app.proxy ? [app.proxy] : [])), ...(resources.proxyOnly ? [resources.proxyOnly] : [])], route)]
+  ]
+
+  async function provisionService(config: ServiceConfig): Promise<Outcome> {
+    const service = await convergeService(host, config, logger)
+    return { ...fromAction(service, serviceSteps(config, service.plan)), notes: service.notes, notices: service.notices }
+  }
+
+  async function route(config: CaddyConfig): Promise<Outcome> {
+    // What the host refuses is fixed in the stack file (the proxy's email, the app's domains).
+    const routed = await convergeCaddy(dokku, config, logger, { inputs: { 'letsencrypt-email': Inputs.stackFile, app: Inputs.stackFile, caddy: Inputs.stackFile } })
+    return { ...fromAction(routed, caddySteps(routed.plan)), notes: routed.plan.notes, notices: routed.notices }
+  }
+
+  async function inOrder<T>(items: readonly T[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+    const outcomes: Outcome[] = []
+    for (const item of items) {
+      const outcome = await fn(item)
+      outcomes.push(outcome)
+      if (outcome.failure) break
+    }
+    return outcomes
+  }
+
+  async function convergeApps(): Promise<Outcome[]> {
+    const observed = await Promise.all(resources.apps.map((app) => observeApp(dokku, app.name, Object.keys(app.request.secrets))))
+    return inOrder(resources.apps, async (app) => {
+      const plan = planApp(app.request, observed[resources.apps.indexOf(app)]!)
+      await printPlan(plan, `Plan for app ${app.name}${mode === 'apply' ? '' : ' (nothing will change)'}`, logger)
+      const outcome: Outcome = { steps: plan.steps, notes: plan.notes, notices: plan.notices, done: [], changed: false, failure: undefined }
+      if (mode !== 'apply') return outcome
+      const restart = plan.steps.find((s) => s.detail.kind === 'restart-app')
+      if (restart) owedRestarts.set(app.name, restart)
+      const applied = await applySteps(plan.steps.filter((s) => s !== restart), (s) => applyAppStep(dokku, app.request, s, logger), logger)
+      return { ...outcome, done: applied.done.map(stepLine), changed: applied.changed, failure: applied.failure }
+    })
+  }
+
+  async function convergeStore(): Promise<Outcome> {
+    const config = resources.objectStore!
+    const store = await convergeSeaweed(host, config, logger)
+    return { ...fromAction(store, store.plan ? seaweedSteps(config, store.plan) : []), notes: store.notes, notices: store.notices }
+  }
+
+  async function deployApp(name: string): Promise<Outcome> {
+    const app = resources.apps.find((a) => a.name === name)!
+    const config = app.deploy!
+    const deployed = await convergeDeploy(host, config, sources.get(name) ?? { git: undefined, targetSha: undefined }, logger)
+    // A deploy or restart starts the app with every setting it holds by then.
+    if (deployed.done.some((s) => s.kind === 'push' || s.kind === 'deploy-image' || s.kind === 'restart')) owedRestarts.delete(name)
+    return {
+      steps: deploySteps(name, deployed.plan),
+      notes: [],
+      notices: deployed.rolledBack ? [`${name} was rolled back to ${deployed.running ? JSON.stringify(deployed.running) : 'its previous release'}.`] : [],
+      done: deployed.done.map((s) => `app ${name}: ${deployStepTitle(s)}`),
+      changed: deployed.changed,
+      failure: deployed.failure
+    }
+  }
+
+  async function restartOwed(): Promise<Outcome[]> {
+    return inOrder([...owedRestarts], async ([name, step]) => {
+      const app = resources.apps.find((a) => a.name === name)!
+      const applied = await applySteps([step], (s) => applyAppStep(dokku, app.request, s, logger), logger)
+      // Already listed in the plan by the apps stage.
+      return { steps: [], notes: [], notices: [], done: applied.done.map(stepLine), changed: applied.changed, failure: applied.failure }
+    })
+  }
+
+  for (const [name, stage] of stages) {
+    let outcomes: Outcome[]
+    try {
+      outcomes = await stage()
+    } catch (error) {
+      if (mode !== 'apply' && result.plan.steps.length > 0 && isRefusal(error)) {
+        result.plan.notes.push(`${name}: planned once the steps above are applied; on the host as it is now: ${errorMessage(error)}`)
+        continue
+      }
+      result.failure = error instanceof Error ? error : new Error(String(error))
+      break
+    }
+    for (const outcome of outcomes) add(outcome)
+    const failed = outcomes.find((o) => o.failure)
+    if (failed) {
+      result.failure = failed.failure
+      break
+    }
+  }
+  await printPlan(result.plan, `The stack's plan: ${result.plan.steps.length} step(s)${mode === 'apply' ? '' : ', nothing changed'}`, logger)
+  if (result.failure && mode === 'apply') logger.warning(`The stack stopped after ${result.done.length} change(s); the next run observes what is there and finishes the job.`)
+  if (!result.failure && mode === 'check' && result.plan.steps.length > 0) result.failure = new DriftError(result.plan.steps.map(stepLine))
+  result.durationMs = Date.now() - started
+  return result
+}
+
+/** A planner's refusal (a PlanError turned into the user's error), as opposed to a failed command or connection. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof ConfigurationError || (error instanceof Error && error.constructor === Error)
+}
+
+function fromAction(result: { changed: boolean; done: readonly unknown[]; failure: Error | undefined }, steps: Step[]): Outcome {
+  return { steps, notes: [], notices: [], done: result.done.map((d) => (typeof d === 'string' ? d : JSON.stringify(d))), changed: result.changed, failure: result.failure }
+}

@@ -1,0 +1,3 @@
+export * from './apply.js'
+export * from './plan.js'
+export * from './render.js'
