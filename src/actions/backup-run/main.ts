@@ -73,7 +73,7 @@ export async function execute(config: BackupConfig, logger: Logger, options: Run
   try {
     const plan = await observeAndPlan(rt)
     if (config.mode !== 'list') await printPlan(plan, `Plan for backup-run ${config.mode}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, logger)
-    const results = await applyPlan(rt, plan)
+    const results = await applyBackupPlan(rt, plan)
     for (const r of results) logger.info(`${r.source}${r.id ? ` ${r.id}` : ''}: ${r.outcome} — ${r.detail}`)
     return { config, plan, results, durationMs: Date.now() - started }
   } finally {
@@ -92,7 +92,12 @@ async function observeAndPlan(rt: Runtime): Promise<Plan<BackupStep>> {
   return planBackupRun(rt.config, await observing)
 }
 
-async function applyPlan(rt: Runtime, plan: Plan<BackupStep>): Promise<TaskResult[]> {
+/**
+ * Not the engine's applySteps, which stops at the first failure: here a failed source fails alone
+ * and the others still run (a night's backup of the database does not wait on a missing bucket).
+ * The planned failures become failed rows; the mode runs over the sources left.
+ */
+async function applyBackupPlan(rt: Runtime, plan: Plan<BackupStep>): Promise<TaskResult[]> {
   const refused = plan.steps.filter((step) => step.detail.failure !== undefined)
   const results = refused.map((step): TaskResult => ({
     source: step.detail.source ? sourceLabel(step.detail.source) : step.resource,
