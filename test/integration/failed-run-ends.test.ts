@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../support/actions.ts'
-import { ageKeys, type AgeKeys } from './backup-run/helpers.ts'
+import { ageKeys, psql, type AgeKeys } from './backup-run/helpers.ts'
 import { startSandbox, type Sandbox } from '../sandbox/harness/sandbox.ts'
 
 /** How long a failed run may take to end once it has reported its failure. */
@@ -222,9 +222,22 @@ describe('a failed run ends, with no SSH session left on the host', () => {
     await expectEnded('encryption key invalid', run, /^backup-run failed: 1 of 1 source\(s\) failed:\npostgres:ends_pg: no identity matched any of the file's recipients/)
   }, TEST_TIMEOUT_MS)
 
-  it('backup-run: the remote command fails (export of a service that does not exist)', async () => {
+  it('backup-run: the remote command fails (export of a service whose database is gone)', async () => {
+    // A missing service no longer reaches the host: the plan finds it first. A service that is
+    // listed but whose database was dropped under it makes the export itself fail on the host.
+    const broken = 'ends_broken'
+    expect((await sandbox.ssh('dokku', `postgres:create ${broken}`)).code).toBe(0)
+    const database = new URL(await sandbox.realPostgresUrl(broken)).pathname.slice(1)
+    await psql(sandbox.postgresAdminUrl, `DROP DATABASE "${database}" WITH (FORCE)`)
+    const run = await runBundle('backup-run', backupInputs({ sources: `postgres:${broken}`, 'age-recipients': keys.recipient }))
+    expect(run.log).toContain(`running dokku postgres:export ${broken}`)
+    await expectEnded('export fails', run, /^backup-run failed: 1 of 1 source\(s\) failed:\npostgres:ends_broken: `dokku postgres:export ends_broken` exited with code 1:\npg_dump: error: .*database "ends_broken" does not exist/)
+  }, TEST_TIMEOUT_MS)
+
+  it('backup-run: a source that does not exist fails before any command is sent for it', async () => {
     const run = await runBundle('backup-run', backupInputs({ sources: 'postgres:ends_missing', 'age-recipients': keys.recipient }))
-    await expectEnded('export fails', run, /^backup-run failed: 1 of 1 source\(s\) failed:\npostgres:ends_missing: `dokku postgres:export ends_missing` failed: Postgres service "ends_missing" does not exist/)
+    expect(run.log).not.toContain('postgres:export')
+    await expectEnded('source missing', run, /^backup-run failed: 1 of 1 source\(s\) failed:\npostgres:ends_missing: postgres service ends_missing does not exist on the host/)
   }, TEST_TIMEOUT_MS)
 
   it('backup-run and dokku-service: the host runs an unsupported Dokku (the export started beside `dokku version`)', async () => {

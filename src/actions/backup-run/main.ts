@@ -1,12 +1,17 @@
 import * as core from '@actions/core'
+import { sourceLabel } from '../../core/backup/keys.js'
 import { formatBytes } from '../../core/backup/pipeline.js'
+import { convergeMode, printPlan } from '../../core/converge/apply.js'
+import { headedTable, writeActionSummary, type ActionRun } from '../../core/converge/entry.js'
 import { formatDuration } from '../../core/format.js'
+import type { Plan } from '../../core/converge/plan.js'
 import { abortActiveUploads } from '../../core/s3/multipart.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { runBackups } from './backup.js'
 import { Outputs, readBackupInputs, type BackupConfig } from './inputs.js'
+import { observeSources } from './observe.js'
+import { planBackupRun, sourcesToObserve, type BackupStep } from './plan.js'
 import { runList, runPrune } from './prune.js'
 import { runRestores } from './restore.js'
 import { Runtime, type RunOptions, type TaskResult } from './runtime.js'
@@ -21,11 +26,13 @@ export class BackupRunFailedError extends Error {
 
 export interface RunReport {
   config: BackupConfig
+  /** What the run planned from what it observed; empty for mode list. */
+  plan: Plan<BackupStep>
   results: TaskResult[]
   durationMs: number
 }
 
-export async function run(inputs = new InputReader(), logger: Logger = actionsLogger, options: RunOptions = {}): Promise<void> {
+export const run: ActionRun = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
   // A cancelled job gets SIGINT (then SIGTERM): abort the uploads in flight so that no orphan
   // parts stay on the server, then exit as the signal would have.
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -38,7 +45,7 @@ export async function run(inputs = new InputReader(), logger: Logger = actionsLo
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    await runWithReport(inputs, logger, options)
+    await runWithReport(inputs, logger)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -56,25 +63,54 @@ export async function runWithReport(inputs = new InputReader(), logger: Logger =
   return report
 }
 
-/** Runs the mode against the destination (and the host, when the mode needs it); never throws for one source. */
+/**
+ * Observes, plans, prints the plan and applies it: the mode runs over the sources the plan found,
+ * and each source the plan found missing fails alone, untouched. A dry run observes and plans the
+ * same way, then the mode only reads. Never throws for one source.
+ */
 export async function execute(config: BackupConfig, logger: Logger, options: RunOptions = {}): Promise<RunReport> {
   const started = Date.now()
   const rt = new Runtime(config, logger, options)
   try {
-    // The SSH connection is opened, and `dokku version` asked, while the bucket is checked, when
-    // the mode will need the host anyway: the round trips overlap instead of adding up. Their
-    // failures surface where the host is used, with the source they fail.
-    const needsHost = (config.mode === 'backup' || config.mode === 'restore') && !config.dryRun && config.sources.some((s) => s.kind !== 'bucket' && s.kind !== 'cockroach')
-    if (needsHost) rt.dokku().catch(() => undefined)
-    await rt.store.checkBucket('destination')
-    if (needsHost) await rt.host().catch(() => undefined)
-    if (config.dryRun) logger.info(`dry-run: nothing will be written, restored or deleted`)
-    const results = await modeRunner(config)(rt)
+    const plan = await observeAndPlan(rt)
+    if (config.mode !== 'list') await printPlan(plan, `Plan for backup-run ${config.mode}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, logger)
+    const results = await applyBackupPlan(rt, plan)
     for (const r of results) logger.info(`${r.source}${r.id ? ` ${r.id}` : ''}: ${r.outcome} — ${r.detail}`)
-    return { config, results, durationMs: Date.now() - started }
+    return { config, plan, results, durationMs: Date.now() - started }
   } finally {
     await rt.close()
   }
+}
+
+/**
+ * The sources are looked at while the destination bucket is checked: the round trips overlap
+ * instead of adding up. A destination that cannot be used fails the whole run; a missing source
+ * becomes a planned failure of that source (observeSources turns every error into a state).
+ */
+async function observeAndPlan(rt: Runtime): Promise<Plan<BackupStep>> {
+  const observing = observeSources(rt, sourcesToObserve(rt.config))
+  await rt.store.checkBucket('destination')
+  return planBackupRun(rt.config, await observing)
+}
+
+/**
+ * Not the engine's applySteps, which stops at the first failure: here a failed source fails alone
+ * and the others still run (a night's backup of the database does not wait on a missing bucket).
+ * The planned failures become failed rows; the mode runs over the sources left.
+ */
+async function applyBackupPlan(rt: Runtime, plan: Plan<BackupStep>): Promise<TaskResult[]> {
+  const refused = plan.steps.filter((step) => step.detail.failure !== undefined)
+  const results = refused.map((step): TaskResult => ({
+    source: step.detail.source ? sourceLabel(step.detail.source) : step.resource,
+    outcome: rt.config.dryRun ? 'would fail' : rt.config.mode === 'restore' ? 'refused' : 'failed',
+    detail: step.detail.failure as string,
+    failed: true
+  }))
+  if (refused.length > 0) rt.actOn(plan.steps.flatMap((step) => (step.detail.failure === undefined && step.detail.source ? [step.detail.source] : [])))
+  if (refused.length === 0 || rt.config.sources.length > 0) results.push(...(await modeRunner(rt.config)(rt)))
+  // In the plan's order: a failed source stands where it was named.
+  const order = new Map(plan.steps.map((step, i) => [step.detail.source ? sourceLabel(step.detail.source) : step.resource, i]))
+  return results.sort((a, b) => (order.get(a.source) ?? order.size) - (order.get(b.source) ?? order.size))
 }
 
 function modeRunner(config: BackupConfig): (rt: Runtime) => Promise<TaskResult[]> {
@@ -105,33 +141,31 @@ function setOutputs(report: RunReport): void {
 async function writeSummary(report: RunReport): Promise<void> {
   const { config, results } = report
   const failed = results.filter((r) => r.failed).length
-  await writeJobSummary((summary) => {
-    summary.addHeading(`backup-run: ${config.mode}${config.dryRun ? ' (dry run)' : ''}`, 2)
-    summary.addTable([
-      [
-        { data: 'source', header: true },
-        { data: 'backup', header: true },
-        { data: 'outcome', header: true },
-        { data: 'stored', header: true },
-        { data: 'plaintext', header: true },
-        { data: config.mode === 'verify' ? 'recovery point age' : 'age', header: true },
-        { data: 'duration', header: true },
-        { data: 'details', header: true }
-      ],
-      ...results.map((r) => [
-        r.source,
-        r.id ?? '—',
-        r.failed ? `❌ ${r.outcome}` : r.outcome,
-        r.storedBytes !== undefined ? formatBytes(r.storedBytes) : '—',
-        r.plaintextBytes !== undefined ? formatBytes(r.plaintextBytes) : '—',
-        r.ageSeconds !== undefined ? formatDuration(r.ageSeconds * 1000) : '—',
-        r.durationMs !== undefined ? formatDuration(r.durationMs) : '—',
-        r.detail
-      ])
-    ])
-    summary.addList([
+  await writeActionSummary({
+    heading: `backup-run: ${config.mode}`,
+    mode: convergeMode({ check: false, dryRun: config.dryRun }),
+    tables: [
+      {
+        rows: headedTable(
+          ['source', 'backup', 'outcome', 'stored', 'plaintext', config.mode === 'verify' ? 'recovery point age' : 'age', 'duration', 'details'],
+          results.map((r) => [
+            r.source,
+            r.id ?? '—',
+            r.failed ? `❌ ${r.outcome}` : r.outcome,
+            r.storedBytes !== undefined ? formatBytes(r.storedBytes) : '—',
+            r.plaintextBytes !== undefined ? formatBytes(r.plaintextBytes) : '—',
+            r.ageSeconds !== undefined ? formatDuration(r.ageSeconds * 1000) : '—',
+            r.durationMs !== undefined ? formatDuration(r.durationMs) : '—',
+            r.detail
+          ])
+        )
+      }
+    ],
+    plan: report.plan,
+    lines: [
       `destination: s3://${config.destination.bucket}/${config.prefix}${config.destination.endpoint ? ` at ${config.destination.endpoint}` : ''}`,
       `${failed === 0 ? 'all succeeded' : `${failed} failed`} in ${formatDuration(report.durationMs)}`
-    ])
+    ],
+    notes: report.plan.notes
   })
 }

@@ -1,3 +1,4 @@
+import type { SourceRef } from '../../core/backup/keys.js'
 import type { StoreOptions } from '../../core/backup/pipeline.js'
 import { DokkuClient, type ServicePlugins } from '../../core/dokku/client.js'
 import type { Logger } from '../../core/log.js'
@@ -40,7 +41,8 @@ export interface TaskResult {
  * list, prune and plain verify never need it) and the source S3 store for buckets.
  */
 export class Runtime {
-  readonly config: BackupConfig
+  /** The run's settings; `actOn` narrows its sources to those the plan lets run. */
+  config: BackupConfig
   readonly logger: Logger
   readonly store: ObjectStore
   readonly options: RunOptions
@@ -106,6 +108,16 @@ export class Runtime {
     if (!settings) throw new Error('bucket: sources need the source-s3-* inputs')
     this.source ??= new ObjectStore({ ...settings, bucket }, { maxSockets: Math.max(32, this.config.concurrency * 2) })
     return this.source.bucket === bucket ? this.source : new ObjectStore({ ...settings, bucket }, { client: this.source.client })
+  }
+
+  /** Whether `bucket` is already read with credentials found on the host (observed before the plan). */
+  hasHostSource(bucket: string): boolean {
+    return this.hostSources.has(bucket)
+  }
+
+  /** From now on the mode runs over these sources only: the ones the plan did not find missing. */
+  actOn(sources: readonly SourceRef[]): void {
+    this.config = { ...this.config, sources: [...sources] }
   }
 
   /** Reads `bucket` through `store` from now on (a `seaweed:` source). */

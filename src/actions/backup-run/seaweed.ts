@@ -22,9 +22,11 @@ export function parseSeaweedSource(input: string, line: string): { source: Sourc
 /**
  * Reads the store's backup identity from the host and makes it the source store of `bucket`.
  * Any failure (host unreachable, store not provisioned) fails this source only: the caller runs
- * it inside the source's own try.
+ * it inside the source's own try. Once per run: a second call keeps the store the first one made.
  */
 export async function useSeaweedSource(rt: Runtime, bucket: string, app: string): Promise<void> {
+  // Read once per run: the plan's observation already did it when this run backs the bucket up.
+  if (rt.hasHostSource(bucket)) return
   const dokku = await rt.dokku()
   const values = await dokku.config.export(app)
   const accessKeyId = values[SEAWEED_KEYS.backupAccessKey]

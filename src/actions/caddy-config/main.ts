@@ -1,17 +1,16 @@
 import * as core from '@actions/core'
-import { errorMessage } from '../../core/errors.js'
+import { convergeMode } from '../../core/converge/apply.js'
+import { escapeHtml, headedTable, outcomeWord, writeActionSummary, type ActionRun } from '../../core/converge/entry.js'
 import { formatDuration } from '../../core/format.js'
-import type { RunContext } from '../../core/github/context.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
-import { actionsLogger, type Logger } from '../../core/log.js'
+import { actionsLogger } from '../../core/log.js'
 import type { CaddyResult } from '../../core/caddy/converge.js'
 import { stepTitle } from '../../core/caddy/plan.js'
 import { verifyTarget } from '../../core/caddy/verify.js'
 import { configureCaddy } from './configure.js'
 import { Outputs, readCaddyInputs, type CaddyConfig } from './inputs.js'
 
-export async function run(inputs = new InputReader(), _context?: RunContext, logger: Logger = actionsLogger): Promise<void> {
+export const run: ActionRun = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
   const config = readCaddyInputs(inputs)
   verifyTarget()
   const result = await configureCaddy(config, logger)
@@ -32,61 +31,34 @@ function setOutputs(config: CaddyConfig, result: CaddyResult): void {
 }
 
 async function writeSummary(config: CaddyConfig, result: CaddyResult): Promise<void> {
-  const outcome = result.failure
-    ? 'failed'
-    : config.dryRun
-      ? result.plan.steps.length > 0
-        ? `dry run: ${result.plan.steps.length} step(s) planned`
-        : 'dry run: nothing to do'
-      : result.changed
-        ? 'changed'
-        : 'unchanged'
-  await writeJobSummary((summary) => {
-    summary
-      .addHeading(`caddy-config${config.app ? `: ${config.app.app}` : ''}`, 2)
-      .addTable([
-        [
-          { data: 'app', header: true },
-          { data: 'domains', header: true },
-          { data: 'tls', header: true },
-          { data: 'certificate issuer', header: true },
-          { data: 'outcome', header: true },
-          { data: 'duration', header: true }
-        ],
-        [config.app?.app ?? '—', config.app?.domains.join(' ') ?? '—', config.tls, result.certificateIssuer || (config.verify ? '—' : 'not verified'), outcome, formatDuration(result.durationMs)]
-      ])
-    if (result.checks.length > 0)
-      summary.addTable([
-        [
-          { data: 'domain', header: true },
-          { data: 'HTTPS', header: true },
-          { data: 'certificate', header: true },
-          { data: 'HTTP', header: true },
-          { data: 'result', header: true }
-        ],
-        ...result.checks.map((c) => [
-          c.domain,
-          String(c.httpsStatus ?? '—'),
-          c.certificate ? `${c.certificate.names} by ${c.certificate.issuer}` : '—',
-          c.redirectStatus ? `${c.redirectStatus} → ${c.redirectLocation ?? ''}` : '—',
-          c.ok ? 'ok' : c.problem
-        ])
-      ])
-    summary
-      .addList([
-        ...result.notices.map((notice) => `warning: ${notice}`),
-        ...result.plan.notes.map((note) => `note: ${note}`),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-      ])
-      .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? result.plan.steps.map(stepTitle) : result.done))
-      .addDetails(`Rendered Caddyfile (checked with ${result.validation.caddyVersion})`, `<pre>${escapeHtml(result.plan.host.caddyfile)}</pre>`)
+  const mode = convergeMode({ check: false, dryRun: config.dryRun })
+  const outcome = outcomeWord({ mode, planned: result.plan.steps.length, changed: result.changed, failed: result.failure !== undefined })
+  const overview = [
+    config.app?.app ?? '—',
+    config.app?.domains.join(' ') ?? '—',
+    config.tls,
+    result.certificateIssuer || (config.verify ? '—' : 'not verified'),
+    outcome,
+    formatDuration(result.durationMs)
+  ]
+  const checks = result.checks.map((c) => [
+    c.domain,
+    String(c.httpsStatus ?? '—'),
+    c.certificate ? `${c.certificate.names} by ${c.certificate.issuer}` : '—',
+    c.redirectStatus ? `${c.redirectStatus} → ${c.redirectLocation ?? ''}` : '—',
+    c.ok ? 'ok' : c.problem
+  ])
+  await writeActionSummary({
+    heading: `caddy-config${config.app ? `: ${config.app.app}` : ''}`,
+    mode,
+    tables: [
+      { rows: headedTable(['app', 'domains', 'tls', 'certificate issuer', 'outcome', 'duration'], [overview]) },
+      ...(checks.length > 0 ? [{ rows: headedTable(['domain', 'HTTPS', 'certificate', 'HTTP', 'result'], checks) }] : [])
+    ],
+    notices: result.notices,
+    notes: result.plan.notes,
+    failure: result.failure,
+    changes: { planned: result.plan.steps.map(stepTitle), done: result.done },
+    details: [{ title: `Rendered Caddyfile (checked with ${result.validation.caddyVersion})`, html: `<pre>${escapeHtml(result.plan.host.caddyfile)}</pre>` }]
   })
-}
-
-function listOrNothing(lines: readonly string[]): string {
-  return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing'
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }

@@ -5,6 +5,7 @@ import { releaseDeployMutex } from '../../core/git/deploy-mutex.js'
 import { readCommonInputs } from '../../core/inputs/common.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { readRunContext, type RunContext } from '../../core/github/context.js'
+import type { ActionRun } from '../../core/converge/entry.js'
 import { GitHubDeployments } from '../../core/github/deployments.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { connectSsh } from '../../core/ssh/connection.js'
@@ -13,7 +14,7 @@ import { Outputs, readDeployInputs, type DeployConfig } from './inputs.js'
 import { describe, type DeployPlan } from './plan.js'
 import { writeDeploySummary } from './summary.js'
 
-export async function run(inputs = new InputReader(), context: RunContext = readRunContext(), logger: Logger = actionsLogger): Promise<void> {
+export const run: ActionRun = async (inputs = new InputReader(), context = readRunContext(), logger = actionsLogger) => {
   if (core.getState(State.isPost) === 'true') return releaseLockAfterCancel(inputs, logger)
   core.saveState(State.isPost, 'true')
 

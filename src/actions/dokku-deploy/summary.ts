@@ -1,6 +1,6 @@
-import { errorMessage } from '../../core/errors.js'
+import { convergeMode } from '../../core/converge/apply.js'
+import { headedTable, outcomeWord, writeActionSummary } from '../../core/converge/entry.js'
 import { formatDuration } from '../../core/format.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { describeHealth, type DeployResult } from './deploy.js'
 import type { DeployConfig } from './inputs.js'
 import { describe, type Deployed, type DeployStep } from './plan.js'
@@ -47,40 +47,35 @@ function phrases(step: DeployStep, { app, previous }: { app: string; previous: D
  */
 export async function writeDeploySummary(config: DeployConfig, result: DeployResult, durationMs: number): Promise<void> {
   const target = result.plan.target ? describe(result.plan.target) : '—'
-  const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? (config.reviewApp === 'destroy' ? 'destroyed' : 'deployed') : 'unchanged'
+  const mode = convergeMode({ check: false, dryRun: config.dryRun })
+  const outcome = outcomeWord(
+    { mode, planned: result.plan.steps.length, changed: result.changed, failed: result.failure !== undefined },
+    { failed: result.rolledBack ? 'failed, rolled back' : 'failed', changed: config.reviewApp === 'destroy' ? 'destroyed' : 'deployed' }
+  )
   const context = { app: config.app, previous: result.plan.previous }
-  const changes = config.dryRun ? result.plan.steps.map((step) => describeChange(step, context, 'would')) : result.done.map((step) => describeChange(step, context, 'done'))
+  const done = result.done.map((step) => describeChange(step, context, 'done'))
   if (result.rolledBack && result.running) {
     const restoredConfig = result.done.some((step) => step.kind === 'set-config') ? ', with the config it had' : ''
-    changes.push(`rolled back to ${describe(result.running)}${restoredConfig}`)
+    done.push(`rolled back to ${describe(result.running)}${restoredConfig}`)
   }
-  const nothing = config.dryRun
-    ? `nothing would change: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`
-    : result.failure
-      ? 'nothing'
-      : `nothing: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`
-  await writeJobSummary((summary) =>
-    summary
-      .addHeading(`dokku-deploy: ${config.app}${config.dryRun ? ' (dry run)' : ''}`, 2)
-      .addTable([
-        [
-          { data: 'app', header: true },
-          { data: 'target', header: true },
-          { data: 'outcome', header: true },
-          { data: 'URL', header: true },
-          { data: 'duration', header: true }
-        ],
-        [config.app, target, outcome, result.url ?? '—', formatDuration(durationMs)]
-      ])
-      .addList([
-        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
-        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
-        `health check: ${healthLine(config, result)}`,
-        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-      ])
-      .addDetails(config.dryRun ? 'What would change' : 'What changed', changes.length > 0 ? changes.map((line) => `- ${line}`).join('<br>') : nothing)
-  )
+  const running = `the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`
+  await writeActionSummary({
+    heading: `dokku-deploy: ${config.app}`,
+    mode,
+    tables: [{ rows: headedTable(['app', 'target', 'outcome', 'URL', 'duration'], [[config.app, target, outcome, result.url ?? '—', formatDuration(durationMs)]]) }],
+    lines: [
+      `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
+      `now running: ${result.running ? describe(result.running) : 'nothing'}`,
+      `health check: ${healthLine(config, result)}`,
+      ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : [])
+    ],
+    failure: result.failure,
+    changes: {
+      planned: result.plan.steps.map((step) => describeChange(step, context, 'would')),
+      done,
+      nothing: { planned: `nothing would change: ${running}`, done: `nothing: ${running}` }
+    }
+  })
 }
 
 function healthLine(config: DeployConfig, result: DeployResult): string {

@@ -1,15 +1,14 @@
 import * as core from '@actions/core'
-import { errorMessage } from '../../core/errors.js'
+import { convergeMode } from '../../core/converge/apply.js'
+import { headedTable, outcomeWord, writeActionSummary, type ActionRun } from '../../core/converge/entry.js'
 import { formatDuration } from '../../core/format.js'
-import type { RunContext } from '../../core/github/context.js'
-import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
-import { actionsLogger, type Logger } from '../../core/log.js'
+import { actionsLogger } from '../../core/log.js'
 import { Outputs, readSeaweedInputs, type SeaweedConfig } from './inputs.js'
 import { stepTitle } from './plan.js'
 import { provisionSeaweed, type SeaweedResult } from './provision.js'
 
-export async function run(inputs = new InputReader(), _context?: RunContext, logger: Logger = actionsLogger): Promise<void> {
+export const run: ActionRun = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
   const config = readSeaweedInputs(inputs)
   const result = await provisionSeaweed(config, logger)
   setOutputs(config, result)
@@ -33,49 +32,30 @@ function setOutputs(config: SeaweedConfig, result: SeaweedResult): void {
 
 async function writeSummary(config: SeaweedConfig, result: SeaweedResult): Promise<void> {
   const steps = result.plan?.steps ?? []
-  const outcome = result.failure
-    ? 'failed'
-    : config.dryRun
-      ? steps.length > 0
-        ? `dry run: ${steps.length} step(s) planned`
-        : 'dry run: nothing to do'
-      : result.changed
-        ? 'changed'
-        : 'unchanged'
-  await writeJobSummary((summary) => {
-    summary
-      .addHeading(`seaweed-provision: ${config.app}`, 2)
-      .addTable([
-        [
-          { data: 'store', header: true },
-          { data: 'endpoint', header: true },
-          { data: 'buckets', header: true },
-          { data: 'identities', header: true },
-          { data: 'outcome', header: true },
-          { data: 'duration', header: true }
-        ],
-        [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, formatDuration(result.durationMs)]
-      ])
-    if (result.selfTest) {
-      summary.addHeading(`S3 self-test with ${result.selfTest.app}'s key on ${result.selfTest.bucket}`, 3).addTable([
-        [
-          { data: 'operation', header: true },
-          { data: 'result', header: true },
-          { data: 'detail', header: true }
-        ],
-        ...result.selfTest.rows.map((row) => [row.operation, row.outcome, row.detail])
-      ])
-    }
-    summary
-      .addList([
-        ...result.notices.map((notice) => `warning: ${notice}`),
-        ...result.notes.map((note) => `note: ${note}`),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-      ])
-      .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? steps.map((step) => stepTitle(config, step)) : result.done))
+  const mode = convergeMode({ check: false, dryRun: config.dryRun })
+  const outcome = outcomeWord({ mode, planned: steps.length, changed: result.changed, failed: result.failure !== undefined })
+  const overview = [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, formatDuration(result.durationMs)]
+  const selfTest = result.selfTest
+  await writeActionSummary({
+    heading: `seaweed-provision: ${config.app}`,
+    mode,
+    tables: [
+      { rows: headedTable(['store', 'endpoint', 'buckets', 'identities', 'outcome', 'duration'], [overview]) },
+      ...(selfTest
+        ? [
+            {
+              title: `S3 self-test with ${selfTest.app}'s key on ${selfTest.bucket}`,
+              rows: headedTable(
+                ['operation', 'result', 'detail'],
+                selfTest.rows.map((row) => [row.operation, row.outcome, row.detail])
+              )
+            }
+          ]
+        : [])
+    ],
+    notices: result.notices,
+    notes: result.notes,
+    failure: result.failure,
+    changes: { planned: steps.map((step) => stepTitle(config, step)), done: result.done }
   })
-}
-
-function listOrNothing(lines: readonly string[]): string {
-  return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing'
 }

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { formatDuration } from '../../core/format.js'
 import { withDokkuHost } from '../../core/converge/host.js'
 import { planJson, planTable, unmanagedLine } from '../../core/converge/render.js'
 import { errorMessage } from '../../core/errors.js'
@@ -37,7 +38,7 @@ function outcome(settings: StackSettings, result: StackResult): string {
 
 async function writeSummary(settings: StackSettings, result: StackResult): Promise<void> {
   await writeJobSummary((summary) => {
-    summary.addHeading(`dokku-stack: ${settings.stackFile} — ${outcome(settings, result)} (${(result.durationMs / 1000).toFixed(1)} s)`, 2)
+    summary.addHeading(`dokku-stack: ${settings.stackFile} — ${outcome(settings, result)} (${formatDuration(result.durationMs)})`, 2)
     if (result.plan.steps.length > 0) summary.addTable(planTable(result.plan))
     else summary.addRaw('Nothing to do: the host is already as the stack file says.', true)
     summary.addList([
