@@ -159,20 +159,31 @@ describe('dokku-deploy against the sandbox host', () => {
   it('waits for a deploy that holds the lock, then deploys (two runs of the bundle at once)', async () => {
     const app = 'dd-lock'
     const checkout = await repo()
-    const slow = await checkout.commit({ '.sandbox/build-seconds': '4' }, 'slow build')
-    const fast = await checkout.commit({ '.sandbox/build-seconds': null, 'index.txt': 'second' }, 'second')
+    // The first run's build lasts until the second is seen waiting for the lock: a build of fixed
+    // length could end before the second run (a new node process) reached the lock on a loaded machine.
+    const buildGate = join(sandbox.root, 'tmp', `dd-lock-build-ends-${process.pid}`)
+    const slow = await checkout.commit({ '.sandbox/build-until': buildGate }, 'slow build')
+    const fast = await checkout.commit({ '.sandbox/build-until': null, 'index.txt': 'second' }, 'second')
     const common = { path: checkout.dir, 'lock-timeout': '90s', 'healthcheck-url': await healthUrl(app) }
-    const firstRun = runBundle('dokku-deploy', inputs(app, { ...common, ref: slow }))
-    // Start the second run once the first holds the app's lock.
-    for (let i = 0; i < 200 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
-    const second = await runBundle('dokku-deploy', inputs(app, { ...common, ref: fast }))
+    const waiting = `${app} is locked by another deploy; waiting up to 90 s for it to finish.`
+    const firstRun = runBundle('dokku-deploy', inputs(app, { ...common, ref: slow }), {}, 300_000)
+    let second: Awaited<ReturnType<typeof runBundle>>
+    try {
+      // Start the second run once the first holds the app's lock; let the first build end once the second waits.
+      await waitFor(async () => (await dokku(`apps:locked ${app}`)).code === 0, { what: `the first run to lock ${app}` })
+      second = await runBundle('dokku-deploy', inputs(app, { ...common, ref: fast }), {}, 300_000, (soFar) => {
+        if (soFar.includes(waiting)) void writeFile(buildGate, '')
+      })
+    } finally {
+      await writeFile(buildGate, '')
+    }
     const first = await firstRun
     expect(first.code, first.stdout).toBe(0)
     expect(second.code, second.stdout).toBe(0)
-    expect(second.stdout).toContain(`${app} is locked by another deploy; waiting up to 90 s for it to finish.`)
+    expect(second.stdout).toContain(waiting)
     expect(second.outputs).toMatchObject({ 'deployed-sha': fast, 'previous-sha': slow })
     expect(await answering(app)).toEqual({ status: 200, deployed: fast })
-  })
+  }, 600_000)
 
   it('deepens a shallow checkout before pushing', async () => {
     const app = 'dd-shallow'
