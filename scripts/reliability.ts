@@ -2,8 +2,10 @@
 // they record (test/support/reliability.ts) and prints the table of figures.
 //
 //   npm run reliability                      the whole suite (so the secret scan covers all of its
-//                                            output), 3 hostile samples per input and category on the host
-//   npm run reliability -- --bounded         only the reliability tests, 1 sample per input and category (CI-sized)
+//                                            output), 3 hostile samples per input and category on the host,
+//                                            200 soak cycles
+//   npm run reliability -- --bounded         only the reliability tests, 1 sample per input and category,
+//                                            6 soak cycles (CI-sized)
 //   npm run reliability -- --write           also rewrites the figures block of RELIABILITY.md
 //   node scripts/reliability.ts --report F   prints the table from a results file (CI: after npm test)
 import { spawnSync } from 'node:child_process'
@@ -47,6 +49,18 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
   'secrets-never-leak': {
     promise: "No generated secret appears in the tests' output (logs, summaries, output files, stdout/stderr)",
     test: 'test/support/secret-scan-reporter.ts (over the run)'
+  },
+  concurrency: {
+    promise: 'Work at once: many commands over one SSH connection, two deploys of one app, two backups of one source, a deploy during a backup, 20 apps in one run',
+    test: 'test/integration/reliability/concurrency-*.test.ts'
+  },
+  soak: {
+    promise: 'Soak: deploy / backup / verify cycles all succeed',
+    test: 'test/integration/reliability/soak-cycles.test.ts'
+  },
+  'soak-leaks': {
+    promise: 'After the soak: no process, file descriptor, temporary file or lock left (4 checks)',
+    test: 'test/integration/reliability/soak-cycles.test.ts'
   }
 }
 
@@ -102,7 +116,12 @@ const files = bounded ? ['test/unit/reliability', 'test/integration/reliability'
 const child = spawnSync('vitest', ['run', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, RELIABILITY_RESULTS: results, HOSTILE_SAMPLES_PER_CATEGORY: process.env.HOSTILE_SAMPLES_PER_CATEGORY ?? (bounded ? '1' : '3') }
+  env: {
+    ...process.env,
+    RELIABILITY_RESULTS: results,
+    HOSTILE_SAMPLES_PER_CATEGORY: process.env.HOSTILE_SAMPLES_PER_CATEGORY ?? (bounded ? '1' : '3'),
+    SOAK_CYCLES: process.env.SOAK_CYCLES ?? (bounded ? '6' : '200')
+  }
 })
 const records = readRecords(results)
 rmSync(dir, { recursive: true, force: true })

@@ -14,7 +14,14 @@ export interface BundleRun {
 }
 
 /** Spawns dist/<action>/index.js as the runner does: INPUT_* environment and a GITHUB_OUTPUT file. */
-export async function runBundle(action: string, inputs: Record<string, string>, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<BundleRun> {
+export async function runBundle(
+  action: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+  /** Told what the bundle printed so far, as it prints it (to act on a line while it runs). */
+  onStdout?: (soFar: string) => void
+): Promise<BundleRun> {
   const dir = await mkdtemp(join(tmpdir(), 'bundle-run-'))
   const outputFile = join(dir, 'output')
   await writeFile(outputFile, '')
@@ -25,7 +32,10 @@ export async function runBundle(action: string, inputs: Record<string, string>, 
       const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
       let stdout = ''
       let stderr = ''
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString()
+        onStdout?.(stdout)
+      })
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
       child.on('error', reject)

@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
-import { backupId, dataKey, sourceLabel, sourcePrefix, type SourceRef } from '../../core/backup/keys.js'
+import { backupId, dataKey, newBackupStart, sourceLabel, sourcePrefix, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
 import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
@@ -103,7 +103,7 @@ async function backupPostgres(rt: Runtime, source: SourceRef): Promise<TaskResul
   const label = sourceLabel(source)
   // No postgres:exists first: a missing service fails the export at once with "does not exist",
   // and one command less is one round trip less before the dump starts.
-  const startedAt = rt.now()
+  const startedAt = newBackupStart(source, rt.now())
   const id = backupId(startedAt)
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.dump${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
   rt.logger.info(`${label} → s3://${rt.config.destination.bucket}/${key}`)
@@ -141,7 +141,7 @@ async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> 
   const services = await rt.services()
   const label = sourceLabel(source)
   if (!(await services.redis.exists(source.name))) throw new Error(`Redis service ${source.name} does not exist on the host (dokku redis:list shows the services).`)
-  const startedAt = rt.now()
+  const startedAt = newBackupStart(source, rt.now())
   const id = backupId(startedAt)
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.rdb${compressionSuffix(rt.config.compression)}${encryptionSuffix(rt)}`)
   const timeoutMs = Math.min(rt.config.timeoutMs, REDIS_EXPORT_LIMIT_MS)
@@ -171,7 +171,7 @@ async function backupConfig(rt: Runtime, source: SourceRef): Promise<TaskResult>
   if (rt.config.encryption.kind === 'none') throw new Error('App config holds secrets and is always encrypted: set age-recipients or passphrase.')
   const dokku = await rt.dokku()
   const label = sourceLabel(source)
-  const startedAt = rt.now()
+  const startedAt = newBackupStart(source, rt.now())
   const id = backupId(startedAt)
   const key = dataKey(rt.config.prefix, source, id, `${source.name}.config.json${compressionSuffix(rt.config.compression)}.age`)
   const values = await dokku.config.export(source.name)

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { listBackups, newestComplete, readManifest } from '../../core/backup/catalog.js'
-import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, parseBucketObjectKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import { backupId, bucketObjectKey, bucketObjectsPrefix, dataKey, newBackupStart, parseBucketObjectKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest, MirroredObject } from '../../core/backup/manifest.js'
 import { fetchStream, formatBytes, storeStream } from '../../core/backup/pipeline.js'
 import { INCOMPLETE_GRACE_MS } from '../../core/backup/retention.js'
@@ -58,7 +58,7 @@ export async function mirrorBucket(rt: Runtime, source: SourceRef): Promise<Task
   const label = sourceLabel(source)
   const src = rt.sourceStore(source.name)
   await src.checkBucket('source')
-  const startedAt = rt.now()
+  const startedAt = newBackupStart(source, rt.now())
   const id = backupId(startedAt)
 
   const previous = newestComplete(await listBackups(rt.store, rt.config.prefix, source))

@@ -6,6 +6,10 @@
 //
 // The id is the UTC start time in ISO 8601 basic format with milliseconds: it sorts as text, has
 // no characters that need escaping in URLs or shells, and two runs in one second still differ.
+// Two backups of one source started in the same millisecond by one process (the stack action, a
+// test running two at once) would share an id, the second overwriting the first: newBackupStart
+// gives the later one the next free millisecond. Across processes, the workflow's concurrency group
+// keeps two scheduled runs of one source apart (workflows-examples/nightly-backup.yml).
 
 export const SOURCE_KINDS = ['postgres', 'redis', 'cockroach', 'bucket', 'config'] as const
 export type SourceKind = (typeof SOURCE_KINDS)[number]
@@ -24,6 +28,22 @@ export function sourceLabel(source: SourceRef): string {
 
 export function backupId(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '')
+}
+
+/** The start time issued last for each source in this process (newBackupStart). */
+const lastStartMs = new Map<string, number>()
+
+/**
+ * The start time, hence the id, of a new backup of `source`: `now`, or the millisecond after the
+ * previous backup of the same source that this process started, when that one has `now`'s
+ * millisecond or a later one. Ids of one source are then unique within the process.
+ */
+export function newBackupStart(source: SourceRef, now: Date): Date {
+  const label = sourceLabel(source)
+  const previous = lastStartMs.get(label)
+  const ms = previous !== undefined && previous >= now.getTime() ? previous + 1 : now.getTime()
+  lastStartMs.set(label, ms)
+  return new Date(ms)
 }
 
 /** The time a backup id names; undefined when it is not one of ours. */

@@ -28,8 +28,19 @@ export interface ConnectOptions {
    * run that failed elsewhere never waits for (or keeps) a connection it no longer needs.
    */
   signal?: AbortSignal
+  /**
+   * Commands running at once on the connection; more wait for a free channel. Below OpenSSH's
+   * MaxSessions (10 by default), beyond which sshd refuses to open a channel.
+   */
+  maxChannels?: number
 }
 
+/** OpenSSH refuses channels beyond MaxSessions (default 10): keep a margin under it. */
+export const DEFAULT_MAX_CHANNELS = 8
+/** How often a refused channel is asked for again, and the pauses between (doubling from the first): about a minute in all. */
+const CHANNEL_OPEN_ATTEMPTS = 35
+const CHANNEL_RETRY_FIRST_MS = 50
+const CHANNEL_RETRY_MAX_MS = 2_000
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000
 const KEEPALIVE_COUNT_MAX = 4
@@ -137,7 +148,7 @@ async function connectOnce(settings: SshSettings, options: ConnectOptions): Prom
     const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint)
     options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`)
   }
-  const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError)
+  const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError, options.maxChannels ?? DEFAULT_MAX_CHANNELS)
   trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() })
   return executor
 }
@@ -261,15 +272,18 @@ export class SshExecutor implements RemoteExecutor {
   readonly #lastError: () => Error | undefined
   /** The commands running on this connection, each with what stops it. */
   readonly #running = new Map<ClientChannel, RunningCommand>()
+  /** Commands waiting for a channel (more than maxChannels were asked for at once). */
+  readonly #channels: ChannelSlots
   #socketClosed = false
   #closing: Promise<void> | undefined
 
-  constructor(client: Client, shell: RemoteShell, target: string, hostKey: VerifiedHostKey, lastError: () => Error | undefined) {
+  constructor(client: Client, shell: RemoteShell, target: string, hostKey: VerifiedHostKey, lastError: () => Error | undefined, maxChannels = DEFAULT_MAX_CHANNELS) {
     this.shell = shell
     this.hostKey = hostKey
     this.#client = client
     this.#target = target
     this.#lastError = lastError
+    this.#channels = new ChannelSlots(Math.max(1, Math.floor(maxChannels)))
     client.once('close', () => {
       this.#socketClosed = true
     })
@@ -280,23 +294,54 @@ export class SshExecutor implements RemoteExecutor {
     return this.exec(buildRemoteCommand(this.shell, argv), options)
   }
 
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    if (this.#closing || this.#socketClosed) {
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const notOpen = (): SshConnectionError | undefined => {
+      if (!this.#closing && !this.#socketClosed) return undefined
       const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${redact(this.#lastError()?.message ?? '')})` : ''}`
-      return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false))
+      return new SshConnectionError(`Cannot run \`${shortCommand(redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false)
     }
-    return runOnChannel(this.#client, command, options, {
-      target: this.#target,
-      lastError: this.#lastError,
-      running: this.#running,
-      closing: () => this.#closing !== undefined
-    })
+    const refused = notOpen()
+    if (refused) throw refused
+    // Beyond maxChannels the command waits here; its timeout counts from when its channel opens.
+    let release: () => void
+    try {
+      release = await this.#channels.take()
+    } catch (error) {
+      // Closed while waiting: the command never started, and its streams must not wait for it.
+      abandonStreams(options, error as Error)
+      throw error
+    }
+    try {
+      const closedMeanwhile = notOpen()
+      if (closedMeanwhile) {
+        abandonStreams(options, closedMeanwhile)
+        throw closedMeanwhile
+      }
+      const context: ChannelContext = { target: this.#target, lastError: this.#lastError, running: this.#running, closing: () => this.#closing !== undefined }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await runOnChannel(this.#client, command, options, context)
+        } catch (error) {
+          // sshd frees a session a moment after the channel closed, so a slot freed here may still
+          // be taken there: the refused command did not run and its streams are untouched, so it is
+          // asked for again, a bounded number of times.
+          if (!(error instanceof ChannelRefusedError) || attempt >= CHANNEL_OPEN_ATTEMPTS || notOpen()) {
+            abandonStreams(options, error as Error)
+            throw error
+          }
+          await sleep(Math.min(CHANNEL_RETRY_FIRST_MS * 2 ** (attempt - 1), CHANNEL_RETRY_MAX_MS))
+        }
+      }
+    } finally {
+      release()
+    }
   }
 
-  /** What is open, for a log line: the target and the commands still running on it. */
+  /** What is open, for a log line: the target and the commands still running on it (and waiting for a channel). */
   describe(): string {
     const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``)
-    return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`
+    const waiting = this.#channels.waiting
+    return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}${waiting > 0 ? ` (${waiting} more waiting for a channel)` : ''}`
   }
 
   /**
@@ -306,6 +351,7 @@ export class SshExecutor implements RemoteExecutor {
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      this.#channels.refuseWaiting(() => new SshConnectionError(`A command waiting for a channel on ${this.#target} did not run: the connection was closed`, false))
       for (const command of [...this.#running.values()]) command.stop()
       if (this.#socketClosed) return resolve()
       const timer = setTimeout(() => {
@@ -327,6 +373,67 @@ export class SshExecutor implements RemoteExecutor {
 interface RunningCommand {
   shown: string
   stop(): void
+}
+
+/**
+ * A counting semaphore over the connection's channels. sshd refuses a channel beyond its
+ * MaxSessions ("open failed: administratively prohibited"), so a run that fans out (twenty apps'
+ * reports at once) would fail part of its commands; here they wait their turn instead, first come
+ * first served.
+ */
+class ChannelSlots {
+  #free: number
+  readonly #queue: { resolve: (release: () => void) => void; reject: (error: Error) => void }[] = []
+
+  constructor(size: number) {
+    this.#free = size
+  }
+
+  get waiting(): number {
+    return this.#queue.length
+  }
+
+  take(): Promise<() => void> {
+    if (this.#free > 0) {
+      this.#free--
+      return Promise.resolve(this.#releaser())
+    }
+    return new Promise((resolve, reject) => this.#queue.push({ resolve, reject }))
+  }
+
+  /** Rejects every command still waiting (the connection is closing); those running keep their slots. */
+  refuseWaiting(error: () => Error): void {
+    for (const waiter of this.#queue.splice(0)) waiter.reject(error())
+  }
+
+  #releaser(): () => void {
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.#queue.shift()
+      if (next) next.resolve(this.#releaser())
+      else this.#free++
+    }
+  }
+}
+
+/** The host refused to open a channel for a command (it did not run); see SshExecutor.exec. */
+class ChannelRefusedError extends SshConnectionError {
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, false, options)
+  }
+}
+
+/** A command that never started: its input is not going to be read, its output sink never gets an end. */
+function abandonStreams(options: ExecOptions, error: Error): void {
+  const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined
+  if (source && !source.readableEnded && !source.destroyed) source.destroy()
+  if (options.stdout && !options.stdout.destroyed) {
+    // As for a command that failed while running: the error is the exec's rejection; the sink's own is not news.
+    options.stdout.once('error', () => undefined)
+    options.stdout.destroy(error)
+  }
 }
 
 interface ChannelContext {
@@ -383,6 +490,14 @@ function runOnChannel(client: Client, command: string, options: ExecOptions, con
     }
 
     client.exec(command, (error, opened) => {
+      if (error && typeof (error as { reason?: unknown }).reason === 'number' && !settled) {
+        // The host answered the channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE; sshd's
+        // MaxSessions gives "open failed"): nothing ran and no stream was touched, so it may be asked again.
+        settled = true
+        clearTimeout(timer)
+        reject(new ChannelRefusedError(`Could not start \`${shown}\` on ${target}: ${redact(error.message)} (the host refused another channel); the command did not run`, { cause: error }))
+        return
+      }
       if (error) {
         fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false })
         return

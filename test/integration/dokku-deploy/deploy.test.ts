@@ -11,6 +11,7 @@ import { runBundle } from '../../support/bundle-run.js'
 import { FakeGitHub } from '../../support/fake-github.js'
 import { repoRoot } from '../../support/actions.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { waitFor } from '../../support/wait.js'
 import { randomSecret } from '../../sandbox/workflow-runner.ts'
 import { sandbox, deployInputs, answering, dokku } from './fixture.ts'
 
@@ -158,20 +159,31 @@ describe('dokku-deploy against the sandbox host', () => {
   it('waits for a deploy that holds the lock, then deploys (two runs of the bundle at once)', async () => {
     const app = 'dd-lock'
     const checkout = await repo()
-    const slow = await checkout.commit({ '.sandbox/build-seconds': '4' }, 'slow build')
-    const fast = await checkout.commit({ '.sandbox/build-seconds': null, 'index.txt': 'second' }, 'second')
+    // The first run's build lasts until the second is seen waiting for the lock: a build of fixed
+    // length could end before the second run (a new node process) reached the lock on a loaded machine.
+    const buildGate = join(sandbox.root, 'tmp', `dd-lock-build-ends-${process.pid}`)
+    const slow = await checkout.commit({ '.sandbox/build-until': buildGate }, 'slow build')
+    const fast = await checkout.commit({ '.sandbox/build-until': null, 'index.txt': 'second' }, 'second')
     const common = { path: checkout.dir, 'lock-timeout': '90s', 'healthcheck-url': await healthUrl(app) }
-    const firstRun = runBundle('dokku-deploy', inputs(app, { ...common, ref: slow }))
-    // Start the second run once the first holds the app's lock.
-    for (let i = 0; i < 200 && (await dokku(`apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
-    const second = await runBundle('dokku-deploy', inputs(app, { ...common, ref: fast }))
+    const waiting = `${app} is locked by another deploy; waiting up to 90 s for it to finish.`
+    const firstRun = runBundle('dokku-deploy', inputs(app, { ...common, ref: slow }), {}, 300_000)
+    let second: Awaited<ReturnType<typeof runBundle>>
+    try {
+      // Start the second run once the first holds the app's lock; let the first build end once the second waits.
+      await waitFor(async () => (await dokku(`apps:locked ${app}`)).code === 0, { what: `the first run to lock ${app}` })
+      second = await runBundle('dokku-deploy', inputs(app, { ...common, ref: fast }), {}, 300_000, (soFar) => {
+        if (soFar.includes(waiting)) void writeFile(buildGate, '')
+      })
+    } finally {
+      await writeFile(buildGate, '')
+    }
     const first = await firstRun
     expect(first.code, first.stdout).toBe(0)
     expect(second.code, second.stdout).toBe(0)
-    expect(second.stdout).toContain(`${app} is locked by another deploy; waiting up to 90 s for it to finish.`)
+    expect(second.stdout).toContain(waiting)
     expect(second.outputs).toMatchObject({ 'deployed-sha': fast, 'previous-sha': slow })
     expect(await answering(app)).toEqual({ status: 200, deployed: fast })
-  })
+  }, 600_000)
 
   it('deepens a shallow checkout before pushing', async () => {
     const app = 'dd-shallow'
@@ -305,7 +317,11 @@ describe('dokku-deploy against the sandbox host', () => {
   it('cancels the build and releases the lock of a cancelled run in the post step', async () => {
     const app = 'dd-cancel'
     const checkout = await repo()
-    const slow = await checkout.commit({ '.sandbox/build-seconds': '5' })
+    // The build runs until this file exists, which only the end of the test creates: a build that
+    // lasted a fixed time could finish on its own (and unlock the app) before the post step on a
+    // loaded machine, leaving nothing to cancel or release.
+    const buildGate = join(sandbox.root, 'tmp', `dd-cancel-build-ends-${process.pid}`)
+    const slow = await checkout.commit({ '.sandbox/build-until': buildGate })
     const dir = await mkdtemp(join(tmpdir(), 'cancel-'))
     const stateFile = join(dir, 'state')
     await writeFile(stateFile, '')
@@ -314,8 +330,7 @@ describe('dokku-deploy against the sandbox host', () => {
     const child = spawn(process.execPath, [join(repoRoot, 'dist/dokku-deploy/index.js')], { env, stdio: 'ignore', detached: true })
     const building = async () => (await dokku(`builds:list ${app} --status running --format json`)).stdout.includes('"status":"running"')
     try {
-      for (let i = 0; i < 200 && !(await building()); i++) await new Promise((r) => setTimeout(r, 100))
-      expect(await building()).toBe(true)
+      await waitFor(building, { what: `a build of ${app} to run` })
     } finally {
       // The runner cancels the job: the step's whole process tree (node, git, ssh) dies mid-deploy.
       process.kill(-(child.pid as number), 'SIGKILL')
@@ -329,16 +344,22 @@ describe('dokku-deploy against the sandbox host', () => {
     // What the host is left with depends on whether its build outlived the SSH session: a build
     // still running, or a stale lock. Either way the post step must leave the app deployable.
     expect((await dokku(`apps:locked ${app}`)).code).toBe(0)
-    const post = await runBundle('dokku-deploy', inputs(app), state as Record<string, string>)
-    await rm(dir, { recursive: true, force: true })
-    expect(post.code, post.stdout).toBe(0)
-    expect(post.stdout).toMatch(new RegExp(`Cancelled the build the cancelled run had started on ${app}\\.|Released the deploy lock on ${app} left by the cancelled run\\.`))
-    expect((await dokku(`apps:locked ${app}`)).code).toBe(1)
-    expect(await building()).toBe(false)
+    try {
+      const post = await runBundle('dokku-deploy', inputs(app), state as Record<string, string>)
+      expect(post.code, post.stdout).toBe(0)
+      expect(post.stdout).toMatch(new RegExp(`Cancelled the build the cancelled run had started on ${app}\\.|Released the deploy lock on ${app} left by the cancelled run\\.`))
+      expect((await dokku(`apps:locked ${app}`)).code).toBe(1)
+      expect(await building()).toBe(false)
+    } finally {
+      // Whatever the post step did, no build is left waiting (only now: the checks above must see the post step's work, not the gate's).
+      await writeFile(buildGate, '')
+      await rm(dir, { recursive: true, force: true })
+    }
     // The next deploy is not blocked.
-    const next = await checkout.commit({ '.sandbox/build-seconds': null, 'index.txt': 'after cancel' })
+    const next = await checkout.commit({ '.sandbox/build-until': null, 'index.txt': 'after cancel' })
     const after = await runAction(run, inputs(app, { ref: next, path: checkout.dir, 'lock-timeout': '0' }))
     expect(after.error).toBeUndefined()
     expect(await answering(app)).toEqual({ status: 200, deployed: next })
-  })
+    // A deploy, a killed process, a post step and a deploy: minutes on a loaded machine, and no step judged by its time.
+  }, 300_000)
 })

@@ -254,6 +254,10 @@ async function buildFromRev(ctx: Ctx, app: string, rev: string, gitEnv?: NodeJS.
     // (an image deploy asks for one with `build-seconds-<n>` in the image reference)
     const seconds = Math.min(30, Number(tree.read('.sandbox/build-seconds') ?? /build-seconds-(\d+)/.exec(image ?? '')?.[1] ?? '0') || 0)
     if (seconds > 0) await new Promise((r) => setTimeout(r, seconds * 1000))
+    // test knob: a build that runs until a file (its path in `.sandbox/build-until`) exists, so that a
+    // test decides when it ends instead of racing a fixed duration (at most 5 minutes)
+    const until = tree.read('.sandbox/build-until')?.trim()
+    for (let waited = 0; until && !existsSync(until) && waited < 300_000; waited += 100) await new Promise((r) => setTimeout(r, 100))
     if (tree.has('.sandbox/fail-build') || (image ?? '').includes('fail-build')) {
       if (state.release) ctx.warn(`Retagging old image ${state.release.sha.slice(0, 12)} as dokku/${app}:latest`)
       else ctx.warn(`Removing invalid image tag dokku/${app}:latest`)

@@ -1,0 +1,64 @@
+// What the concurrency and soak tests (test/integration/reliability/) need to run dokku-deploy
+// against the shared sandbox host: a deploy started in this process with its own logger, a build
+// that ends when the test says so, and the state of the app's deploy lock.
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { deploy, type DeployHooks, type DeployResult } from '../../src/actions/dokku-deploy/deploy.js'
+import { readDeployInputs, type DeployConfig } from '../../src/actions/dokku-deploy/inputs.js'
+import { DEPLOY_MUTEX_REF } from '../../src/core/git/deploy-mutex.js'
+import { RecordingLogger } from '../../src/core/log.js'
+import type { Sandbox } from '../sandbox/harness/sandbox.ts'
+import { captureStdout, inputsFrom } from './inputs.js'
+
+const exec = promisify(execFile)
+
+/** The inputs that reach the sandbox as the dokku user, for `app`, with `extra` on top. */
+export function sandboxDeployInputs(sandbox: Sandbox, app: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { host: sandbox.host, 'ssh-port': String(sandbox.port), 'ssh-private-key': sandbox.users.dokku.privateKey, 'ssh-host-key': sandbox.knownHostsLine, app, ...extra }
+}
+
+export interface StartedDeploy {
+  logger: RecordingLogger
+  result: Promise<DeployResult>
+}
+
+/** Starts a dokku-deploy of `ref` (a commit of the checkout in `workdir`) the way a push event would. */
+export function startDeploy(sandbox: Sandbox, app: string, ref: string, workdir: string, extra: Record<string, string> = {}, hooks: DeployHooks = {}): StartedDeploy {
+  let config!: DeployConfig
+  // The reader masks the key (::add-mask:: on stdout): kept out of the test's output.
+  captureStdout(() => {
+    config = readDeployInputs(inputsFrom(sandboxDeployInputs(sandbox, app, { ref, path: workdir, ...extra })), { eventName: 'push', sha: ref, pullRequest: undefined, workspace: workdir })
+  })
+  const logger = new RecordingLogger()
+  return { logger, result: deploy(config, logger, hooks) }
+}
+
+/**
+ * A build that runs until the test opens its gate (the simulator's `.sandbox/build-until` knob): a
+ * commit carrying `files` builds only once `open()` was called, so a test decides what overlaps
+ * with it instead of racing a build of fixed length.
+ */
+export interface BuildGate {
+  files: Record<string, string>
+  open(): Promise<void>
+}
+
+export function buildGate(sandbox: Sandbox, name: string): BuildGate {
+  const path = join(sandbox.root, 'tmp', `build-gate-${name}-${randomBytes(4).toString('hex')}`)
+  return { files: { '.sandbox/build-until': path }, open: () => writeFile(path, '') }
+}
+
+/** The sha of the app's deploy lock ref, '' when no run holds it. */
+export async function deployLockRef(sandbox: Sandbox, app: string): Promise<string> {
+  return (await exec('git', ['ls-remote', sandbox.remoteUrl(app), DEPLOY_MUTEX_REF], { env: sandbox.gitEnv() })).stdout.trim()
+}
+
+/** The commit (or image) the app's container answers with, from its response header. */
+export async function deployedNow(sandbox: Sandbox, app: string): Promise<string | null> {
+  const response = await fetch(`${await sandbox.appUrl(app)}/`)
+  await response.body?.cancel()
+  return response.headers.get('x-sandbox-deployed')
+}
