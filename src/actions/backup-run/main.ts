@@ -5,7 +5,8 @@ import { writeJobSummary } from '../../core/github/summary.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { runBackups } from './backup.js'
-import { Outputs, readBackupInputs, type BackupConfig } from './inputs.js'
+import { Inputs, Outputs, readBackupInputs, type BackupConfig } from './inputs.js'
+import { runMigrate } from './migrate-main.js'
 import { runList, runPrune } from './prune.js'
 import { runRestores } from './restore.js'
 import { Runtime, type RunOptions, type TaskResult } from './runtime.js'
@@ -25,6 +26,8 @@ export interface RunReport {
 }
 
 export async function run(inputs = new InputReader(), logger: Logger = actionsLogger, options: RunOptions = {}): Promise<void> {
+  // Mode migrate (Kubernetes → Dokku) reads its own inputs: no backup destination is involved.
+  if (inputs.optional(Inputs.mode) === 'migrate') return void (await runMigrate(inputs, logger, options))
   // A cancelled job gets SIGINT (then SIGTERM): abort the uploads in flight so that no orphan
   // parts stay on the server, then exit as the signal would have.
   const onSignal = (signal: NodeJS.Signals): void => {
