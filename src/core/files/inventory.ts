@@ -10,15 +10,21 @@ export interface FileEntry {
 }
 
 /**
- * A POSIX `sh -c` script (one line: Dokku's forced command carries no newlines) that prints one
- * NUL-terminated record per regular file under `$1`: `<sha256> <size> <path>`. Each file is hashed
- * from stdin, so the name is never part of sha256sum's output (GNU escapes odd names there,
- * BusyBox does not); NUL cannot occur in a path, so any name parses: spaces, newlines, leading
- * dashes (`find` prints every path with a leading `./`), any bytes. Runs on GNU and BusyBox.
- * The root is a positional argument, not part of the script, so that the script stays constant.
+ * A POSIX `sh -c` script (one line: Dokku's forced command carries no newlines) that lists every
+ * regular file under `$1` as NUL-terminated records. NUL cannot occur in a path, so any name
+ * parses: spaces, newlines, leading dashes (`find` prints every path with a leading `./`), any
+ * bytes. The root is a positional argument, so the script stays constant.
+ * - GNU (coreutils `sha256sum -z`, findutils `-printf`): `<size> ./<path>` records from one find,
+ *   then `<sha256>  ./<path>` records from sha256sum over many files at once (`-z` turns its
+ *   name escaping off).
+ * - Otherwise (BusyBox: Alpine images, `storage:exec`'s default alpine:3): one `<sha256> <size>
+ *   ./<path>` record per file, each hashed from stdin so that the name never reaches
+ *   sha256sum's output (BusyBox does not escape names). Slower: three processes a file.
  */
 export const INVENTORY_SCRIPT =
-  `cd "$1" && find . -type f -exec sh -c 'for f do h=$(sha256sum < "$f") || exit 1; s=$(wc -c < "$f") || exit 1; printf "%s %s %s\\0" "\${h%% *}" $s "$f"; done' sh {} +`
+  `cd "$1" && if sha256sum -z /dev/null >/dev/null 2>&1 && find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then ` +
+  `find . -type f -printf '%s %p\\0' && find . -type f -exec sha256sum -z {} +; else ` +
+  `find . -type f -exec sh -c 'for f do h=$(sha256sum < "$f") || exit 1; s=$(wc -c < "$f") || exit 1; printf "%s %s %s\\0" "\${h%% *}" $s "$f"; done' sh {} +; fi`
 
 /** `sh -c INVENTORY_SCRIPT sh <root>`: the argv to run in a container. */
 export function inventoryCommand(root: string): string[] {
@@ -32,18 +38,31 @@ export class InventoryParseError extends Error {
   }
 }
 
-/** Parses INVENTORY_SCRIPT's output (paths decoded as UTF-8, as the tar stream carries them). */
+/** Parses INVENTORY_SCRIPT's output, either form (paths decoded as UTF-8, as the tar stream carries them). */
 export function parseInventory(output: Buffer | string): Map<string, FileEntry> {
   const text = typeof output === 'string' ? output : output.toString('utf8')
   const files = new Map<string, FileEntry>()
   if (text === '') return files
   if (!text.endsWith('\0')) throw new InventoryParseError('the file list was cut off (its last record has no terminator)')
+  const sizes = new Map<string, number>()
+  const sums = new Map<string, string>()
   for (const record of text.slice(0, -1).split('\0')) {
-    const match = /^([0-9a-f]{64}) (\d+) \.\/(.+)$/s.exec(record)
-    if (!match) throw new InventoryParseError(`unexpected record in the file list: ${JSON.stringify(record.slice(0, 120))}`)
-    const path = match[3] as string
-    files.set(path, { path, size: Number(match[2]), sha256: match[1] as string })
+    const one = /^([0-9a-f]{64}) (\d+) \.\/(.+)$/s.exec(record)
+    const sum = one ? null : /^([0-9a-f]{64}) {2}\.\/(.+)$/s.exec(record)
+    const size = one || sum ? null : /^(\d+) \.\/(.+)$/s.exec(record)
+    if (one) {
+      sums.set(one[3] as string, one[1] as string)
+      sizes.set(one[3] as string, Number(one[2]))
+    } else if (sum) sums.set(sum[2] as string, sum[1] as string)
+    else if (size) sizes.set(size[2] as string, Number(size[1]))
+    else throw new InventoryParseError(`unexpected record in the file list: ${JSON.stringify(record.slice(0, 120))}`)
   }
+  for (const [path, sha256] of sums) {
+    const size = sizes.get(path)
+    if (size === undefined) throw new InventoryParseError(`the file list has a checksum but no size for ${JSON.stringify(path)}`)
+    files.set(path, { path, size, sha256 })
+  }
+  if (sizes.size !== sums.size) throw new InventoryParseError(`the file list has ${sizes.size} sizes but ${sums.size} checksums (a file came or went while it was listed)`)
   return files
 }
 
