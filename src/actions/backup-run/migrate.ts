@@ -19,6 +19,12 @@ import type { MigrateConfig } from './migrate-inputs.js'
 /** The container directory `storage:exec` mounts the entry at (scheduler-docker-local storage_exec.go). */
 const STORAGE_EXEC_ROOT = '/data'
 const MARK = 'dokku-stack'
+/**
+ * Extracts the tar stream on stdin into the entry, then reads stdin to its end: tar stops at the
+ * archive's end-of-archive blocks, while GNU tar pads the stream to its 10 KiB record; a command
+ * that exited before the padding arrived would cut the stream the pod is still writing.
+ */
+const EXTRACT_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && exec cat >/dev/null', 'sh', STORAGE_EXEC_ROOT]
 /** The target database's comment while this action copies into it, and once the copy is verified. */
 export const MARKER = { copying: 'dokku-stack backup-run migrate: copying', complete: 'dokku-stack backup-run migrate: complete' } as const
 
@@ -446,7 +452,7 @@ async function copyUploads(
         streams.push(stream)
         const [, extract] = await Promise.all([
           kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }),
-          dokku.storage.exec(uploads.storage, ['sh', '-c', 'cd "$1" && exec tar -x -f -', 'sh', STORAGE_EXEC_ROOT], { stdin: stream, timeoutMs: config.timeoutMs })
+          dokku.storage.exec(uploads.storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
         ])
         if (extract.exitCode !== 0) throw new Error(`tar in storage ${uploads.storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
       }

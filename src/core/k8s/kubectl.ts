@@ -46,11 +46,14 @@ const STDERR_TAIL = 64 * 1024
 
 /**
  * Runs `fn` with a client whose kubeconfig lives only for the call: a mode-600 file in a mode-700
- * directory of its own, removed afterwards whatever happens. The content is registered as a secret.
+ * directory of its own (under RUNNER_TEMP on a runner), removed afterwards whatever happens. The
+ * content is registered as a secret.
  */
 export async function withKubeconfig<T>(kubeconfig: string, settings: KubectlSettings, fn: (kubectl: Kubectl) => Promise<T>): Promise<T> {
   registerSecret(kubeconfig)
-  const dir = await mkdtemp(join(tmpdir(), 'dokku-stack-kube-'))
+  // RUNNER_TEMP is emptied by the runner after every job: a run killed before `finally` leaves
+  // nothing behind there, unlike /tmp on a self-hosted runner.
+  const dir = await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'dokku-stack-kube-'))
   const path = join(dir, 'config')
   try {
     await writeFile(path, kubeconfig, { mode: 0o600, flag: 'wx' })
@@ -122,19 +125,26 @@ export class Kubectl {
     const exited = exitOf(child)
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined
     feed(child.stdin, options.stdin)
-    const piping = pipeline(child.stdout as Readable, sink).catch((error: unknown) => {
-      child.kill('SIGTERM')
-      throw error
-    })
+    // Handled from the start: a sink that fails while the command still runs must not become an
+    // unhandled rejection; it stops the command instead, and is reported once it has exited.
+    let sinkError: unknown
+    const piping = pipeline(child.stdout as Readable, sink).then(
+      () => undefined,
+      (error: unknown) => {
+        sinkError = error
+        child.kill('SIGTERM')
+      }
+    )
     try {
       const code = await exited
-      if (code !== 0) {
+      if (code !== 0 && sinkError === undefined) {
         const error = this.failure(args, { code, stdout: '', stderr: stderr.text() })
         sink.destroy(error)
-        await piping.catch(() => undefined)
+        await piping
         throw error
       }
       await piping
+      if (sinkError !== undefined) throw sinkError
     } finally {
       if (timer) clearTimeout(timer)
     }

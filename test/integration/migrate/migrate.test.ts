@@ -106,7 +106,7 @@ describe('backup-run mode migrate', () => {
     const paths = cluster.calls().map((argv) => argv[argv.indexOf('--kubeconfig') + 1] as string)
     expect(paths.length).toBeGreaterThan(0)
     for (const path of paths) expect(existsSync(path)).toBe(false)
-  })
+  }, 120_000)
 
   it('a run cut half-way is run again and converges: counts, checksums and config verified, no duplicates', async () => {
     cluster.fault({ command: 'pg_dump', kind: 'cut', afterBytes: 150_000 })
@@ -150,7 +150,7 @@ describe('backup-run mode migrate', () => {
     expect(again.log).toContain('Plan: nothing to do')
     expect(again.log).toMatch(/already holds the copy/)
     expect(again.log).toMatch(/already holds all 49 files with the same SHA-256/)
-  })
+  }, 300_000)
 
   it('reports a source that changed during the copy', async () => {
     // Something to copy on both sides, and a writer that strikes while it is copied.
@@ -167,7 +167,7 @@ describe('backup-run mode migrate', () => {
     expect(result.error?.message).toMatch(/source changed/)
     // What was copied is still right: the tampered file is the pod's again.
     expect(createHash('sha256').update(readFileSync(join(storageDir(), 'avatar 1.png'))).digest('hex')).toBe(treeSums(cluster.uploadsDir).get('avatar 1.png'))
-  })
+  }, 180_000)
 
   it('refuses a target database that holds data it did not copy there, unless overwrite is set', async () => {
     const other = unique('other_db').replace(/-/g, '_')
@@ -178,5 +178,5 @@ describe('backup-run mode migrate', () => {
     const allowed = await migrate(inputs({ 'database-service': other, 'dry-run': 'true', overwrite: 'true' }))
     expect(allowed.error).toBeUndefined()
     expect(allowed.log).toMatch(/overwrite: true replaces them/)
-  })
+  }, 180_000)
 })
