@@ -219,7 +219,7 @@ function sameCounts(a: DatabaseCounts, b: DatabaseCounts): boolean {
 export function planMigration(config: MigrateConfig, observed: Observed): Plan {
   const steps: Step[] = []
   const notes: string[] = []
-  if (!observed.appExists) steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist; its config and storage need it` })
+  if (!observed.appExists && (config.secret || config.uploads)) steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist; its ${config.secret ? 'config' : 'storage'} needs it` })
 
   const secretPlan = observed.secret?.plan
   if (secretPlan && config.secret) {
