@@ -107,6 +107,14 @@ export async function migrate(config: MigrateConfig, logger: Logger, options: Mi
 // ---- observe ----------------------------------------------------------------------------
 
 export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient): Promise<Observed> {
+  // The cluster's reads start at once, beside the host's: they share nothing but the wall clock.
+  const pod: PodReads = {
+    secret: config.secret ? kubectl.secretData(config.secret.name) : undefined,
+    counts: config.database ? sourceCounts(config, kubectl) : undefined,
+    files: config.uploads ? podInventory(config, kubectl) : undefined
+  }
+  // Awaited below; a failure meanwhile must not be an unhandled rejection.
+  for (const read of [pod.secret, pod.counts, pod.files]) read?.catch(() => undefined)
   const appExists = await dokku.apps.exists(config.app)
   if (appExists) {
     const scheduler = await dokku.scheduler.selected(config.app)
@@ -118,9 +126,9 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
   }
   const observed: Observed = { appExists }
   const [secret, database, uploads] = await Promise.all([
-    config.secret ? observeSecret(config, kubectl, dokku, appExists) : undefined,
-    config.database ? observeDatabase(config, kubectl, dokku) : undefined,
-    config.uploads ? observeUploads(config, kubectl, dokku, appExists) : undefined
+    config.secret ? observeSecret(config, pod, dokku, appExists) : undefined,
+    config.database ? observeDatabase(config, pod, dokku) : undefined,
+    config.uploads ? observeUploads(config, pod, dokku, appExists) : undefined
   ])
   if (secret) observed.secret = secret
   if (database) observed.database = database
@@ -128,10 +136,16 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
   return observed
 }
 
-async function observeSecret(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient, appExists: boolean): Promise<Observed['secret']> {
+/** What observe reads in the cluster, started before the host is asked anything. */
+interface PodReads {
+  secret: Promise<Record<string, string>> | undefined
+  counts: Promise<DatabaseCounts> | undefined
+  files: Promise<Map<string, FileEntry>> | undefined
+}
+
+async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['secret']> {
   const secret = config.secret as NonNullable<MigrateConfig['secret']>
-  const data = await kubectl.secretData(secret.name)
-  const current = appExists ? await dokku.config.export(config.app) : {}
+  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, appExists ? dokku.config.export(config.app) : {}])
   return { plan: planSecretMapping(data, secret.keys, current) }
 }
 
@@ -174,9 +188,9 @@ async function sourceCounts(config: MigrateConfig, kubectl: Kubectl): Promise<Da
   return parseDatabaseState(out).counts
 }
 
-async function observeDatabase(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient): Promise<Observed['database']> {
+async function observeDatabase(config: MigrateConfig, pod: PodReads, dokku: DokkuClient): Promise<Observed['database']> {
   const db = config.database as NonNullable<MigrateConfig['database']>
-  const [source, exists] = await Promise.all([sourceCounts(config, kubectl), dokku.postgres.exists(db.service)])
+  const [source, exists] = await Promise.all([pod.counts as Promise<DatabaseCounts>, dokku.postgres.exists(db.service)])
   if (!exists) return { source, target: { exists, relations: 0, marker: '', counts: undefined } }
   const state = parseDatabaseState(await dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }))
   return { source, target: { exists, relations: state.relations, marker: state.marker, counts: state.counts } }
@@ -194,9 +208,9 @@ async function storageInventory(config: MigrateConfig, dokku: DokkuClient): Prom
   return parseInventory(result.stdout)
 }
 
-async function observeUploads(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient, appExists: boolean): Promise<Observed['uploads']> {
+async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['uploads']> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
-  const [source, entries, mounts] = await Promise.all([podInventory(config, kubectl), dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
+  const [source, entries, mounts] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
   const entry = entries.get(uploads.storage)
   if (entry && entry.scheduler !== 'docker-local')
     throw new MigrationRefusedError(`Storage entry ${uploads.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)

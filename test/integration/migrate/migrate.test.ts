@@ -173,9 +173,10 @@ describe('backup-run mode migrate', () => {
     const other = unique('other_db').replace(/-/g, '_')
     expect((await dokku(`postgres:create ${other}`)).code).toBe(0)
     expect((await dokku(`postgres:connect ${other}`, 'create table precious (x int); insert into precious values (1);\n')).code).toBe(0)
-    const refused = await migrate(inputs({ 'database-service': other, 'dry-run': 'true' }))
+    const databaseOnly = { 'database-service': other, 'dry-run': 'true', 'k8s-secret': '', 'uploads-pod': '' }
+    const refused = await migrate(inputs(databaseOnly))
     expect(refused.error?.message).toMatch(new RegExp(`postgres:${other} already holds 1 relations .*set overwrite: true`))
-    const allowed = await migrate(inputs({ 'database-service': other, 'dry-run': 'true', overwrite: 'true' }))
+    const allowed = await migrate(inputs({ ...databaseOnly, overwrite: 'true' }))
     expect(allowed.error).toBeUndefined()
     expect(allowed.log).toMatch(/overwrite: true replaces them/)
   }, 180_000)
