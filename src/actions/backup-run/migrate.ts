@@ -3,7 +3,7 @@
 // uploads into its storage, each verified on both sides. Every copy can be run again after a
 // kill: the database is restored with --clean into a target marked as this action's, the uploads
 // skip files already present with the same SHA-256.
-import { compareTableCounts, parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
+import { parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
 import type { TableCount } from '../../core/backup/manifest.js'
 import { formatBytes, Progress } from '../../core/backup/pipeline.js'
 import { HashingStream } from '../../core/backup/streams.js'
@@ -226,7 +226,23 @@ function sumRows(counts: RowCounts): number {
 }
 
 function sameCounts(a: DatabaseCounts, b: DatabaseCounts): boolean {
-  return compareTableCounts(a.tables, b.tables).length === 0 && a.largeObjects === b.largeObjects
+  return countDifferences(a, b, '', '').length === 0
+}
+
+/** One line per table (and for the large objects) whose count differs between `a` and `b`, in this section's words. */
+export function countDifferences(a: DatabaseCounts, b: DatabaseCounts, inA: string, inB: string): string[] {
+  const name = (t: TableCount) => `${t.schema}.${t.name}`
+  const other = new Map(b.tables.map((t) => [name(t), t.rows]))
+  const lines: string[] = []
+  for (const table of a.tables) {
+    const rows = other.get(name(table))
+    if (rows === undefined) lines.push(`${name(table)}: ${table.rows} rows ${inA}, absent ${inB}`)
+    else if (rows !== table.rows) lines.push(`${name(table)}: ${table.rows} rows ${inA}, ${rows} ${inB}`)
+  }
+  const known = new Set(a.tables.map(name))
+  for (const table of b.tables) if (!known.has(name(table))) lines.push(`${name(table)}: absent ${inA}, ${table.rows} rows ${inB}`)
+  if (a.largeObjects !== b.largeObjects) lines.push(`large objects: ${a.largeObjects} ${inA}, ${b.largeObjects} ${inB}`)
+  return lines
 }
 
 /** Pure: what to do, with a reason for each step, from what was observed. */
@@ -418,10 +434,8 @@ async function copyDatabase(config: MigrateConfig, observed: Observed, kubectl: 
     dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }).then((out) => parseDatabaseState(out).counts),
     sourceCounts(config, kubectl)
   ])
-  const differences = compareTableCounts(before.tables, target.tables)
-  if (target.largeObjects !== before.largeObjects) differences.push(`large objects: ${target.largeObjects} in the target, ${before.largeObjects} in the source`)
-  const changed = compareTableCounts(before.tables, after.tables)
-  if (after.largeObjects !== before.largeObjects) changed.push(`large objects: ${before.largeObjects} before, ${after.largeObjects} after`)
+  const differences = countDifferences(before, target, 'in the source', 'in the target')
+  const changed = countDifferences(before, after, 'before the copy', 'after it')
   const rows = sumRows(target)
   const section = report.database as NonNullable<MigrateReport['database']>
   if (changed.length > 0) {

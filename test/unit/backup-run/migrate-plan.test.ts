@@ -1,7 +1,7 @@
 // backup-run mode migrate, the pure parts: the Secret mapping (base64 in, base64 out, compared
 // without decoding) and the planner (observed state → steps with reasons; converged → nothing).
 import { describe, expect, it } from 'vitest'
-import { MARKER, planMigration, type DatabaseCounts, type Observed } from '../../../src/actions/backup-run/migrate.ts'
+import { countDifferences, MARKER, planMigration, type DatabaseCounts, type Observed } from '../../../src/actions/backup-run/migrate.ts'
 import type { MigrateConfig } from '../../../src/actions/backup-run/migrate-inputs.ts'
 import { readMigrateInputs } from '../../../src/actions/backup-run/migrate-inputs.ts'
 import type { FileEntry } from '../../../src/core/files/inventory.ts'
@@ -113,6 +113,20 @@ describe('the migration planner', () => {
     expect(step?.kind === 'copy-uploads' && step.files.map((f) => f.path).sort()).toEqual(['b', 'c'])
     expect(step?.kind === 'copy-uploads' && step.everything).toBe(false)
     expect(plan.notes.join('\n')).toMatch(/1 file\(s\) in storage .* not in the pod; left in place/)
+  })
+})
+
+describe('row count comparison', () => {
+  it('names every table whose count differs, tables on one side only, and the large objects', () => {
+    const a: DatabaseCounts = { serverVersion: '15', tables: [{ schema: 'public', name: 'users', rows: 3 }, { schema: 'public', name: 'gone', rows: 1 }], largeObjects: 2 }
+    const b: DatabaseCounts = { serverVersion: '15', tables: [{ schema: 'public', name: 'users', rows: 4 }, { schema: 'audit', name: 'new', rows: 0 }], largeObjects: 1 }
+    expect(countDifferences(a, b, 'in the source', 'in the target')).toEqual([
+      'public.users: 3 rows in the source, 4 in the target',
+      'public.gone: 1 rows in the source, absent in the target',
+      'audit.new: absent in the source, 0 rows in the target',
+      'large objects: 2 in the source, 1 in the target'
+    ])
+    expect(countDifferences(a, a, 'x', 'y')).toEqual([])
   })
 })
 
