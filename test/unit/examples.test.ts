@@ -40,8 +40,8 @@ function dokkuStackSteps(text: string): { action: string; withLines: string[] }[
 }
 
 describe('workflow examples', () => {
-  it('are the four of the README', () => {
-    expect(examples.map((e) => e.name).sort()).toEqual(['deploy-on-merge.yml', 'nightly-backup.yml', 'restore-drill.yml', 'review-apps.yml'])
+  it('are the five of the README', () => {
+    expect(examples.map((e) => e.name).sort()).toEqual(['deploy-on-merge.yml', 'migrate-from-kubernetes.yml', 'nightly-backup.yml', 'restore-drill.yml', 'review-apps.yml'])
   })
 
   it.each(examples)('$name names every variable and secret it reads in its header', ({ text }) => {

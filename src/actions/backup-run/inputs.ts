@@ -6,9 +6,12 @@ import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.
 import { APP_NAME, SERVICE_NAME } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
 import type { S3Settings } from '../../core/s3/client.js'
+import { MigrateInputs, MigrateOutputs } from './migrate-inputs.js'
 import { parseSeaweedSource } from './seaweed.js'
 
 export const Inputs = {
+  // Mode migrate's inputs (migrate-inputs.ts); `overwrite` and `timeout` below are shared with it.
+  ...MigrateInputs,
   mode: 'mode',
   sources: 'sources',
   target: 'target',
@@ -43,7 +46,8 @@ export const Outputs = {
   count: 'count',
   recoveryPointAge: 'recovery-point-age',
   pruned: 'pruned',
-  failed: 'failed'
+  failed: 'failed',
+  ...MigrateOutputs
 } as const
 
 export const MODES = ['backup', 'restore', 'verify', 'prune', 'list'] as const

@@ -34,6 +34,8 @@ export interface AppObservation {
   deployed: boolean
   /** `config:export` (URL passwords already registered as secrets). */
   config: Readonly<Record<string, string>>
+  /** `scheduler:report` computed selected, when read (`docker-local`, `k3s`, …). */
+  scheduler?: string
 }
 
 export interface PluginServiceState {
@@ -211,6 +213,11 @@ function planPlugin(config: ServiceConfig, observed: PluginObservation): Service
   const app = observed.app
   if (config.app !== undefined && app !== undefined) {
     variable = `${config.alias}_URL`
+    if (app.scheduler === 'k3s')
+      throw new PlanError(
+        `App ${config.app} is scheduled with k3s: its pods cannot reach ${plugin} service ${config.service}, a Docker container on the Dokku host (dokku/dokku-redis#247), ` +
+          `so linking would give it a ${variable} that does not work. Link services only into docker-local apps; docs/scale-out.md says what a k3s app needs instead.`
+      )
     if (!app.exists) steps.push(createAppStep(config, config.app))
     const base = service ? withScheme(service.dsn, app.config[source.schemeKey]) : undefined
     const desired = base === undefined ? undefined : withQuerystring(base, config.querystring)

@@ -107,11 +107,12 @@ async function observePlugin(dokku: DokkuClient, config: ServiceConfig, canInsta
   const entry = plugins.find((p) => p.name === commands.plugin)
   const plugin = entry === undefined ? 'missing' : entry.enabled ? 'enabled' : 'disabled'
   const exists = plugin === 'enabled' ? await commands.exists(config.service) : false
-  const [info, appConfig, dockerOptions, ps] = await Promise.all([
+  const [info, appConfig, dockerOptions, ps, scheduler] = await Promise.all([
     exists ? commands.info(config.service) : undefined,
     app !== undefined && appExists ? dokku.config.export(app) : {},
     app !== undefined && appExists ? dokku.dockerOptions.report(app) : undefined,
-    app !== undefined && appExists ? dokku.ps.report(app) : undefined
+    app !== undefined && appExists ? dokku.ps.report(app) : undefined,
+    app !== undefined && appExists ? dokku.scheduler.selected(app) : undefined
   ])
   return {
     kind: 'plugin',
@@ -126,6 +127,7 @@ async function observePlugin(dokku: DokkuClient, config: ServiceConfig, canInsta
             exists: appExists,
             deployed: ps?.deployed ?? false,
             config: appConfig,
+            ...(scheduler === undefined ? {} : { scheduler }),
             dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
           }
   }

@@ -62,6 +62,19 @@ export class ConfigCommands {
     return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
   }
 
+  /**
+   * Sets values that are already base64 (a Kubernetes Secret's `.data`), as they are, over
+   * `--encoded --no-restart`: they are never decoded on the runner, so the ENV-file check of `set`
+   * cannot look at them; Dokku decodes them byte for byte. The shown argv carries none.
+   */
+  async setEncoded(app: string, encoded: ConfigValues): Promise<Outcome> {
+    const keys = Object.keys(encoded).map(checkConfigKey)
+    if (keys.length === 0) return unchanged('up-to-date')
+    for (const key of keys) if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded[key] as string)) throw new DokkuArgumentError(`The value for ${key} is not base64 (not shown).`)
+    const head = ['config:set', '--encoded', '--no-restart', checkApp(app)]
+    return this.runConfigChange({ argv: [...head, ...keys.map((key) => `${key}=${encoded[key] as string}`)], shown: [...head, ...keys.map((key) => `${key}=***`)], app, echoesConfig: true, deploy: false })
+  }
+
   /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
   async unset(app: string, keys: readonly string[], options: RestartOptions = {}): Promise<Outcome> {
     if (keys.length === 0) return unchanged('up-to-date')

@@ -1,4 +1,5 @@
-import { DokkuArgumentError } from '../errors.js'
+import type { Readable, Writable } from 'node:stream'
+import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import {
   STORAGE_ROOT,
   storageCreateArgv,
@@ -79,6 +80,29 @@ export class StorageCommands {
     if (result.code === 1 && mentions(result, 'does not exist')) return { ...unchanged('absent'), hostDirRemoved: false }
     if (result.code !== 0) throw this.dokku.failure(invocation, result)
     return { ...CHANGED, hostDirRemoved: hostDir }
+  }
+
+  /**
+   * `storage:exec <name> --image <image> -- <command…>` (0.38+): runs the command in a throwaway
+   * container that mounts the entry at `/data` (scheduler-docker-local storage_exec.go), as the
+   * entry's chown user. Dokku forwards stdin only when it is a pipe (`stdinModes`: the SSH channel
+   * without a pty). Resolves with the command's exit code, which Dokku passes through.
+   */
+  async exec(name: string, command: readonly string[], options: { image?: string; stdin?: Readable | string; stdout?: Writable; timeoutMs?: number } = {}): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+    if (!this.dokku.features.namedStorage) throw new DokkuFeatureUnavailableError('`storage:exec`', '0.38.0', this.dokku.features.version.raw)
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new DokkuArgumentError(`"${name}" is not a storage entry name.`)
+    const argv = ['storage:exec', name, '--image', options.image ?? 'alpine:3', '--', ...command]
+    const result = await this.dokku.run({ argv, ...(options.stdin === undefined ? {} : { stdin: options.stdin }), ...(options.stdout ? { stdout: options.stdout } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
+    if (result.code === 1 && mentions(result, /storage entry "[^"]*" does not exist|host path .* does not exist/)) throw this.dokku.failure({ argv }, result)
+    return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr }
+  }
+
+  /** `storage:list-entries --format json` (0.38+): every named entry, by name, with its scheduler (Entry in plugins/storage/entry.go). */
+  async entries(): Promise<Map<string, { scheduler: string; hostPath: string }>> {
+    if (!this.dokku.features.namedStorage) throw new DokkuFeatureUnavailableError('`storage:list-entries`', '0.38.0', this.dokku.features.version.raw)
+    const result = await this.dokku.runOk({ argv: ['storage:list-entries', '--format', 'json'] })
+    const parsed = JSON.parse(result.stdout.trim() || '[]') as { name: string; scheduler?: string; host_path?: string }[] | null
+    return new Map((parsed ?? []).map((e) => [e.name, { scheduler: e.scheduler || 'docker-local', hostPath: e.host_path ?? '' }]))
   }
 
   /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */

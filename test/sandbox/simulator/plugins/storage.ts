@@ -1,5 +1,7 @@
 // storage:* — legacy host:container mounts, ensure-directory, and the 0.38 named entries.
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { fstatSync } from 'node:fs'
 import type { Ctx } from '../core/ctx.ts'
 import type { Handler } from '../core/types.ts'
 import { verifyApp } from '../core/names.ts'
@@ -223,6 +225,32 @@ const listEntries: Handler = (ctx, args) => {
   for (const e of entries) ctx.out(e.name)
 }
 
+/**
+ * `storage:exec <name> [--image I] [--as-user U] [-- cmd…]` (0.38+; plugins/storage/commands_entries.go
+ * CommandExec → scheduler-docker-local storage_exec.go): `docker run --rm [-i] -v <host path>:/data
+ * <image> cmd…`, exiting with the command's status. stdin reaches the container only when it is a
+ * pipe (`stdinModes`: ModeNamedPipe → `-i`), which is what the real sshd hands a command without a
+ * pty. No container here: the command runs on this machine in the entry's directory, and each
+ * argument that is `/data` or starts with `/data/` names that directory instead.
+ */
+const exec: Handler = async (ctx, args) => {
+  const dash = args.indexOf('--')
+  const command = dash === -1 ? [] : args.slice(dash + 1)
+  const f = parseFlags(ctx, 'storage:exec', dash === -1 ? args : args.slice(0, dash), { strings: ['image', 'as-user'] })
+  const name = f.positional[0] ?? ''
+  if (name === '') return ctx.fail('storage:exec requires a storage entry name')
+  if (!loadGlobal(ctx).storageEntries[name]) return ctx.fail(`storage entry "${name}" does not exist`)
+  if (command.length === 0) return ctx.fail('the simulator opens no interactive shell: give storage:exec a command')
+  const dir = ctx.path('storage', name)
+  const argv = command.map((a) => (a === '/data' ? dir : a.startsWith('/data/') ? dir + a.slice(5) : a))
+  const interactive = fstatSync(0).isFIFO()
+  return new Promise<number>((resolve) => {
+    const child = spawn(argv[0] as string, argv.slice(1), { cwd: dir, stdio: [interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'] })
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 9 : 1)))
+    child.on('error', () => resolve(127))
+  })
+}
+
 const legacy: Record<string, Handler> = {
   'storage:ensure-directory': ensureDirectory,
   'storage:mount': mount,
@@ -235,7 +263,8 @@ export const commands: Record<string, Handler> = {
   ...legacy,
   'storage:create': (ctx, args, cmd) => (ctx.atLeast('0.38.0') ? create(ctx, args, cmd) : notCommand(ctx, cmd, args)),
   'storage:destroy': (ctx, args, cmd) => (ctx.atLeast('0.38.0') ? destroy(ctx, args, cmd) : notCommand(ctx, cmd, args)),
-  'storage:list-entries': (ctx, args, cmd) => (ctx.atLeast('0.38.0') ? listEntries(ctx, args, cmd) : notCommand(ctx, cmd, args))
+  'storage:list-entries': (ctx, args, cmd) => (ctx.atLeast('0.38.0') ? listEntries(ctx, args, cmd) : notCommand(ctx, cmd, args)),
+  'storage:exec': (ctx, args, cmd) => (ctx.atLeast('0.38.0') ? exec(ctx, args, cmd) : notCommand(ctx, cmd, args))
 }
 
 function notCommand(ctx: Ctx, cmd: string, args: string[]): number {

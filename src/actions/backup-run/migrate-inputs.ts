@@ -1,0 +1,166 @@
+import { ConfigurationError } from '../../core/errors.js'
+import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
+import { CONFIG_KEY } from '../../core/dokku/names.js'
+import { invalid, type InputReader } from '../../core/inputs/readers.js'
+import { K8S_NAME, POD_TARGET, type PodTarget } from '../../core/k8s/kubectl.js'
+import { URO_SECRET_MAP } from '../../core/k8s/secret.js'
+
+/** The inputs of mode migrate (backup-run's Inputs include them; `overwrite` and `timeout` are shared). */
+export const MigrateInputs = {
+  kubeconfig: 'kubeconfig',
+  kubectl: 'kubectl',
+  namespace: 'k8s-namespace',
+  app: 'app',
+  secret: 'k8s-secret',
+  secretKeys: 'k8s-secret-keys',
+  databasePod: 'database-pod',
+  databaseContainer: 'database-container',
+  databaseEngine: 'database-engine',
+  databaseName: 'database-name',
+  databaseUser: 'database-user',
+  databaseService: 'database-service',
+  uploadsPod: 'uploads-pod',
+  uploadsContainer: 'uploads-container',
+  uploadsPath: 'uploads-path',
+  uploadsStorage: 'uploads-storage',
+  overwrite: 'overwrite',
+  timeout: 'timeout'
+} as const
+
+export const MigrateOutputs = {
+  changed: 'changed',
+  migration: 'migration'
+} as const
+
+export const DATABASE_ENGINES = ['postgres', 'cockroach'] as const
+
+export interface DatabaseSource extends PodTarget {
+  readonly name: string
+  readonly user: string
+  /** The Dokku postgres service it is copied into. */
+  readonly service: string
+}
+
+export interface UploadsSource extends PodTarget {
+  /** The directory in the pod (Uro: /app/uploads). */
+  readonly path: string
+  /** The Dokku storage entry the files go into, mounted into the app at the same path. */
+  readonly storage: string
+}
+
+export interface MigrateConfig extends CommonSettings {
+  readonly kubeconfig: string
+  readonly kubectl: string
+  readonly namespace: string
+  readonly app: string
+  /** The Secret to map into the app's config, with its key mapping (Secret key → config key). */
+  readonly secret: { readonly name: string; readonly keys: ReadonlyMap<string, string> } | undefined
+  readonly database: DatabaseSource | undefined
+  readonly uploads: UploadsSource | undefined
+  /** Replace a target database that holds data this action did not put there. */
+  readonly overwrite: boolean
+  readonly timeoutMs: number
+}
+
+const ABSOLUTE_PATH = /^\/[^\0\n]*$/
+const STORAGE_ENTRY = /^[a-z0-9]([a-z0-9-]{0,43}[a-z0-9])?$/
+const PG_NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/
+
+export function readMigrateInputs(inputs: InputReader): MigrateConfig {
+  // Secrets first: masked before any other input can fail and print an error.
+  const kubeconfig = inputs.secret(MigrateInputs.kubeconfig, {
+    required: true,
+    hint: 'Store the cluster\'s kubeconfig as a secret and pass it with `kubeconfig: ${{ secrets.KUBECONFIG }}`; it is written to a mode-600 file for the run and removed after.'
+  })
+  const common = readCommonInputs(inputs)
+  const app = inputs.appName(MigrateInputs.app, { required: true })
+  const namespace = inputs.string(MigrateInputs.namespace, 'default')
+  if (!K8S_NAME.test(namespace) || namespace.includes('.')) throw invalid(MigrateInputs.namespace, namespace, 'must be a Kubernetes namespace name', 'For example default or uro.')
+
+  let secret: MigrateConfig['secret']
+  const secretName = inputs.optional(MigrateInputs.secret)
+  if (secretName !== undefined) {
+    if (!K8S_NAME.test(secretName)) throw invalid(MigrateInputs.secret, secretName, 'must be a Kubernetes Secret name', 'For example uro-prod.')
+    secret = { name: secretName, keys: readSecretKeys(inputs) }
+  } else if (inputs.optional(MigrateInputs.secretKeys) !== undefined) {
+    throw new ConfigurationError(`Input "${MigrateInputs.secretKeys}" maps the keys of a Secret, but "${MigrateInputs.secret}" names none. Set ${MigrateInputs.secret} (e.g. uro-prod) or remove ${MigrateInputs.secretKeys}.`, MigrateInputs.secretKeys)
+  }
+
+  const database = readDatabase(inputs)
+  const uploads = readUploads(inputs, app)
+  if (!secret && !database && !uploads)
+    throw new ConfigurationError(
+      `Nothing to migrate: set at least one of "${MigrateInputs.secret}" (a Secret to map into ${app}'s config), "${MigrateInputs.databasePod}" (the pod to pg_dump from) or "${MigrateInputs.uploadsPod}" (the pod whose ${MigrateInputs.uploadsPath} to copy).`,
+      MigrateInputs.secret
+    )
+
+  return {
+    ...common,
+    kubeconfig,
+    kubectl: inputs.string(MigrateInputs.kubectl, 'kubectl'),
+    namespace,
+    app,
+    secret,
+    database,
+    uploads,
+    overwrite: inputs.boolean(MigrateInputs.overwrite, false),
+    timeoutMs: inputs.duration(MigrateInputs.timeout, { fallbackMs: 6 * 3_600_000, maxMs: 48 * 3_600_000 })
+  }
+}
+
+/** `<Secret key>=<CONFIG_KEY>` lines; empty: Uro's mapping (URO_SECRET_MAP). */
+function readSecretKeys(inputs: InputReader): ReadonlyMap<string, string> {
+  const lines = inputs.list(MigrateInputs.secretKeys)
+  if (lines.length === 0) return URO_SECRET_MAP
+  const map = new Map<string, string>()
+  for (const line of lines) {
+    const match = /^([A-Za-z0-9._-]+)\s*=\s*(\S+)$/.exec(line)
+    if (!match) throw invalid(MigrateInputs.secretKeys, line, 'must be <Secret key>=<config key>, one a line', 'For example secret-key-base=PHOENIX_KEY_BASE.')
+    const configKey = match[2] as string
+    if (!CONFIG_KEY.test(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps to ${JSON.stringify(configKey)}, which is not a config key`, 'Config keys start with a letter or underscore and hold only letters, digits and underscores.')
+    if ([...map.values()].includes(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps a second Secret key to ${configKey}`, 'Map each config key once.')
+    map.set(match[1] as string, configKey)
+  }
+  return map
+}
+
+function readPod(inputs: InputReader, podInput: string, containerInput: string): PodTarget | undefined {
+  const pod = inputs.optional(podInput)
+  const container = inputs.optional(containerInput)
+  if (pod === undefined) {
+    if (container !== undefined) throw new ConfigurationError(`Input "${containerInput}" needs "${podInput}": the pod (or deploy/<name>) the container belongs to.`, containerInput)
+    return undefined
+  }
+  if (!POD_TARGET.test(pod)) throw invalid(podInput, pod, 'must be a pod name or <kind>/<name>', 'For example uro-postgres-0, statefulset/postgres or deploy/uro-deployment.')
+  if (container !== undefined && !K8S_NAME.test(container)) throw invalid(containerInput, container, 'must be a container name', 'For example uro or postgres.')
+  return { pod, container }
+}
+
+function readDatabase(inputs: InputReader): DatabaseSource | undefined {
+  const pod = readPod(inputs, MigrateInputs.databasePod, MigrateInputs.databaseContainer)
+  const engine = inputs.oneOf(MigrateInputs.databaseEngine, DATABASE_ENGINES, 'postgres')
+  if (!pod) return undefined
+  if (engine === 'cockroach')
+    throw new ConfigurationError(
+      `database-engine: cockroach is not copied by this action. V-Sekai's cluster ran CockroachDB 20.2: its BACKUP restores only into 21.1 and Oxide's fork has no RESTORE, ` +
+        `and the logical dump that 20.2 still has (\`cockroach dump\`) prints CockroachDB SQL that a Postgres target does not take as is and that no test here can run. ` +
+        'Copy it by hand (see docs/scale-out.md, "Moving a CockroachDB 20.2 database"): run Uro\'s migrations against the new Postgres service, then copy each table as CSV (`cockroach sql --format=csv` → `\\copy`).',
+      MigrateInputs.databaseEngine
+    )
+  const name = inputs.required(MigrateInputs.databaseName, 'The database to copy, e.g. database-name: uro_prod.')
+  if (!PG_NAME.test(name)) throw invalid(MigrateInputs.databaseName, name, 'must be a database name', 'For example uro_prod.')
+  const user = inputs.string(MigrateInputs.databaseUser, 'postgres')
+  if (!PG_NAME.test(user)) throw invalid(MigrateInputs.databaseUser, user, 'must be a role name', 'For example postgres.')
+  const service = inputs.serviceName(MigrateInputs.databaseService, { required: true })
+  return { ...pod, name, user, service }
+}
+
+function readUploads(inputs: InputReader, app: string): UploadsSource | undefined {
+  const pod = readPod(inputs, MigrateInputs.uploadsPod, MigrateInputs.uploadsContainer)
+  if (!pod) return undefined
+  const path = inputs.string(MigrateInputs.uploadsPath, '/app/uploads').replace(/\/+$/, '') || '/'
+  if (!ABSOLUTE_PATH.test(path) || path.split('/').includes('..') || /[\s:]/.test(path)) throw invalid(MigrateInputs.uploadsPath, path, 'must be an absolute directory path without spaces or colons', 'For example /app/uploads.')
+  const storage = inputs.string(MigrateInputs.uploadsStorage, `${app.replace(/\./g, '-')}-uploads`.slice(0, 45))
+  if (!STORAGE_ENTRY.test(storage)) throw invalid(MigrateInputs.uploadsStorage, storage, 'must be a storage entry name (lowercase letters, digits and dashes, at most 45)', 'For example uro-uploads.')
+  return { ...pod, path, storage }
+}

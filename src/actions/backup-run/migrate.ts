@@ -1,0 +1,512 @@
+// Off Kubernetes with the data: observe the cluster and the Dokku host, plan, print, and (unless
+// dry-run) copy the Secret into the app's config, the database into its Postgres service and the
+// uploads into its storage, each verified on both sides. Every copy can be run again after a
+// kill: the database is restored with --clean into a target marked as this action's, the uploads
+// skip files already present with the same SHA-256.
+import { parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
+import type { TableCount } from '../../core/backup/manifest.js'
+import { formatBytes, Progress } from '../../core/backup/pipeline.js'
+import { HashingStream } from '../../core/backup/streams.js'
+import { DokkuClient } from '../../core/dokku/client.js'
+import { errorMessage } from '../../core/errors.js'
+import { batchPaths, describeChange, diffInventories, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
+import { withKubeconfig, type Kubectl } from '../../core/k8s/kubectl.js'
+import { planSecretMapping, type SecretPlan } from '../../core/k8s/secret.js'
+import type { Logger } from '../../core/log.js'
+import { connectSsh } from '../../core/ssh/connection.js'
+import type { MigrateConfig } from './migrate-inputs.js'
+
+/** The container directory `storage:exec` mounts the entry at (scheduler-docker-local storage_exec.go). */
+const STORAGE_EXEC_ROOT = '/data'
+const MARK = 'dokku-stack'
+/**
+ * Extracts the tar stream on stdin into the entry, then reads stdin to its end: tar stops at the
+ * archive's end-of-archive blocks, while GNU tar pads the stream to its 10 KiB record; a command
+ * that exited before the padding arrived would cut the stream the pod is still writing.
+ */
+const EXTRACT_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && exec cat >/dev/null', 'sh', STORAGE_EXEC_ROOT]
+/** The target database's comment while this action copies into it, and once the copy is verified. */
+export const MARKER = { copying: 'dokku-stack backup-run migrate: copying', complete: 'dokku-stack backup-run migrate: complete' } as const
+
+export type Step =
+  | { kind: 'create-app'; reason: string }
+  | { kind: 'set-config'; keys: string[]; plainKeys: string[]; reason: string }
+  | { kind: 'create-service'; service: string; reason: string }
+  | { kind: 'copy-database'; service: string; tables: number; rows: number; largeObjects: number; reason: string }
+  | { kind: 'mount-storage'; storage: string; path: string; reason: string }
+  | { kind: 'copy-uploads'; storage: string; files: FileEntry[]; everything: boolean; reason: string }
+
+export interface Observed {
+  appExists: boolean
+  secret?: { plan: SecretPlan }
+  database?: { source: DatabaseCounts; target: TargetDatabase }
+  uploads?: { source: Map<string, FileEntry>; target: Map<string, FileEntry>; entryExists: boolean; mounted: boolean }
+}
+
+export interface DatabaseCounts extends RowCounts {
+  largeObjects: number
+}
+
+export interface TargetDatabase {
+  exists: boolean
+  relations: number
+  marker: string
+  counts: DatabaseCounts | undefined
+}
+
+export interface Plan {
+  steps: Step[]
+  /** What is already as asked, and what is left alone on purpose. */
+  notes: string[]
+}
+
+export interface SectionResult {
+  outcome: string
+  detail: string
+  failed?: boolean
+}
+
+export interface MigrateReport {
+  plan: Plan
+  changed: boolean
+  secret?: SectionResult & { set: string[]; unchanged: string[]; unmapped: string[] }
+  database?: SectionResult & { tables: TableCount[]; largeObjects: number }
+  uploads?: SectionResult & { files: number; bytes: number; copied: number; copiedBytes: number }
+}
+
+export class MigrationRefusedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'MigrationRefusedError'
+  }
+}
+
+export interface MigrateOptions {
+  progressIntervalMs?: number
+}
+
+export async function migrate(config: MigrateConfig, logger: Logger, options: MigrateOptions = {}): Promise<MigrateReport> {
+  return withKubeconfig(config.kubeconfig, { binary: config.kubectl, namespace: config.namespace, logger }, async (kubectl) => {
+    const executor = await connectSsh(config.ssh, { logger })
+    try {
+      const dokku = await DokkuClient.create(executor, logger)
+      const observed = await observe(config, kubectl, dokku)
+      const plan = planMigration(config, observed)
+      printPlan(plan, logger, config.dryRun)
+      const report: MigrateReport = { plan, changed: false }
+      describeObserved(config, observed, report)
+      if (config.dryRun) return report
+      await apply(config, plan, observed, kubectl, dokku, logger, report, options)
+      return report
+    } finally {
+      await executor.close()
+    }
+  })
+}
+
+// ---- observe ----------------------------------------------------------------------------
+
+export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient): Promise<Observed> {
+  // The cluster's reads start at once, beside the host's: they share nothing but the wall clock.
+  const pod: PodReads = {
+    secret: config.secret ? kubectl.secretData(config.secret.name) : undefined,
+    counts: config.database ? sourceCounts(config, kubectl) : undefined,
+    files: config.uploads ? podInventory(config, kubectl) : undefined
+  }
+  // Awaited below; a failure meanwhile must not be an unhandled rejection.
+  for (const read of [pod.secret, pod.counts, pod.files]) read?.catch(() => undefined)
+  const appExists = await dokku.apps.exists(config.app)
+  if (appExists) {
+    const scheduler = await dokku.scheduler.selected(config.app)
+    if (scheduler !== 'docker-local')
+      throw new MigrationRefusedError(
+        `App ${config.app} is scheduled with ${scheduler}: its pods cannot reach the Dokku services the database is copied into, and its storage is a PersistentVolumeClaim, not a host directory. ` +
+          'Migrate onto docker-local first (dokku scheduler:set <app> selected docker-local); docs/scale-out.md says what changes on k3s.'
+      )
+  }
+  const observed: Observed = { appExists }
+  const [secret, database, uploads] = await Promise.all([
+    config.secret ? observeSecret(config, pod, dokku, appExists) : undefined,
+    config.database ? observeDatabase(config, pod, dokku) : undefined,
+    config.uploads ? observeUploads(config, pod, dokku, appExists) : undefined
+  ])
+  if (secret) observed.secret = secret
+  if (database) observed.database = database
+  if (uploads) observed.uploads = uploads
+  return observed
+}
+
+/** What observe reads in the cluster, started before the host is asked anything. */
+interface PodReads {
+  secret: Promise<Record<string, string>> | undefined
+  counts: Promise<DatabaseCounts> | undefined
+  files: Promise<Map<string, FileEntry>> | undefined
+}
+
+async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['secret']> {
+  const secret = config.secret as NonNullable<MigrateConfig['secret']>
+  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, appExists ? dokku.config.export(config.app) : {}])
+  return { plan: planSecretMapping(data, secret.keys, current) }
+}
+
+/**
+ * psql script: the row counts of rowCountScript, the number of large objects (not in any
+ * table's count, and easy to lose), the database's comment (this action's marker) and how many
+ * user relations exist.
+ */
+export function databaseStateScript(): string {
+  return [
+    rowCountScript(),
+    `SELECT '${MARK}-large-objects' || chr(9) || count(*) FROM pg_largeobject_metadata;`,
+    `SELECT '${MARK}-marker' || chr(9) || to_json(coalesce(shobj_description(d.oid, 'pg_database'), ''))::text FROM pg_database d WHERE d.datname = current_database();`,
+    `SELECT '${MARK}-relations' || chr(9) || count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%';`,
+    ''
+  ].join('\n')
+}
+
+export function parseDatabaseState(output: string): { counts: DatabaseCounts; marker: string; relations: number } {
+  const field = (name: string): string | undefined => output.split('\n').find((line) => line.startsWith(`${MARK}-${name}\t`))?.split('\t')[1]
+  const largeObjects = field('large-objects')
+  const relations = field('relations')
+  if (largeObjects === undefined || relations === undefined) throw new Error(`psql did not answer the database state (got ${JSON.stringify(output.slice(0, 200))})`)
+  return { counts: { ...parseRowCounts(output), largeObjects: Number(largeObjects) }, marker: JSON.parse(field('marker') ?? '""') as string, relations: Number(relations) }
+}
+
+/** Sets the database's comment: the marker that says this action put (or is putting) the data there. */
+function markerScript(marker: string): string {
+  return `DO $$ BEGIN EXECUTE format('COMMENT ON DATABASE %I IS %L', current_database(), '${marker}'); END $$;\n`
+}
+
+function psqlInPod(config: MigrateConfig): string[] {
+  const db = config.database as NonNullable<MigrateConfig['database']>
+  return ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', db.user, '-d', db.name]
+}
+
+async function sourceCounts(config: MigrateConfig, kubectl: Kubectl): Promise<DatabaseCounts> {
+  const db = config.database as NonNullable<MigrateConfig['database']>
+  const out = await kubectl.execOk(db, psqlInPod(config), { stdin: databaseStateScript(), timeoutMs: config.timeoutMs })
+  return parseDatabaseState(out).counts
+}
+
+async function observeDatabase(config: MigrateConfig, pod: PodReads, dokku: DokkuClient): Promise<Observed['database']> {
+  const db = config.database as NonNullable<MigrateConfig['database']>
+  const [source, exists] = await Promise.all([pod.counts as Promise<DatabaseCounts>, dokku.postgres.exists(db.service)])
+  if (!exists) return { source, target: { exists, relations: 0, marker: '', counts: undefined } }
+  const state = parseDatabaseState(await dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }))
+  return { source, target: { exists, relations: state.relations, marker: state.marker, counts: state.counts } }
+}
+
+async function podInventory(config: MigrateConfig, kubectl: Kubectl): Promise<Map<string, FileEntry>> {
+  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs }))
+}
+
+async function storageInventory(config: MigrateConfig, dokku: DokkuClient): Promise<Map<string, FileEntry>> {
+  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const result = await dokku.storage.exec(uploads.storage, inventoryCommand(STORAGE_EXEC_ROOT), { timeoutMs: config.timeoutMs })
+  if (result.exitCode !== 0) throw new Error(`Listing the files of storage ${uploads.storage} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`)
+  return parseInventory(result.stdout)
+}
+
+async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['uploads']> {
+  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const [source, entries, mounts] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
+  const entry = entries.get(uploads.storage)
+  if (entry && entry.scheduler !== 'docker-local')
+    throw new MigrationRefusedError(`Storage entry ${uploads.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)
+  const target = entry ? await storageInventory(config, dokku) : new Map<string, FileEntry>()
+  const mounted = mounts.some((m) => (m.entryName === uploads.storage || m.hostPath === entry?.hostPath) && m.containerPath === uploads.path)
+  return { source, target, entryExists: entry !== undefined, mounted }
+}
+
+// ---- plan -------------------------------------------------------------------------------
+
+function sumRows(counts: RowCounts): number {
+  return counts.tables.reduce((n, t) => n + t.rows, 0)
+}
+
+function sameCounts(a: DatabaseCounts, b: DatabaseCounts): boolean {
+  return countDifferences(a, b, '', '').length === 0
+}
+
+/** One line per table (and for the large objects) whose count differs between `a` and `b`, in this section's words. */
+export function countDifferences(a: DatabaseCounts, b: DatabaseCounts, inA: string, inB: string): string[] {
+  const name = (t: TableCount) => `${t.schema}.${t.name}`
+  const other = new Map(b.tables.map((t) => [name(t), t.rows]))
+  const lines: string[] = []
+  for (const table of a.tables) {
+    const rows = other.get(name(table))
+    if (rows === undefined) lines.push(`${name(table)}: ${table.rows} rows ${inA}, absent ${inB}`)
+    else if (rows !== table.rows) lines.push(`${name(table)}: ${table.rows} rows ${inA}, ${rows} ${inB}`)
+  }
+  const known = new Set(a.tables.map(name))
+  for (const table of b.tables) if (!known.has(name(table))) lines.push(`${name(table)}: absent ${inA}, ${table.rows} rows ${inB}`)
+  if (a.largeObjects !== b.largeObjects) lines.push(`large objects: ${a.largeObjects} ${inA}, ${b.largeObjects} ${inB}`)
+  return lines
+}
+
+/** Pure: what to do, with a reason for each step, from what was observed. */
+export function planMigration(config: MigrateConfig, observed: Observed): Plan {
+  const steps: Step[] = []
+  const notes: string[] = []
+  if (!observed.appExists && (config.secret || config.uploads)) steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist; its ${config.secret ? 'config' : 'storage'} needs it` })
+
+  const secretPlan = observed.secret?.plan
+  if (secretPlan && config.secret) {
+    const keys = Object.keys(secretPlan.encoded)
+    const plainKeys = Object.keys(secretPlan.plain)
+    if (keys.length + plainKeys.length > 0)
+      steps.push({ kind: 'set-config', keys, plainKeys, reason: `Secret ${config.secret.name} maps to ${[...keys, ...plainKeys].join(', ')}, which ${config.app} does not hold yet (no restart)` })
+    if (secretPlan.unchanged.length > 0) notes.push(`config: ${secretPlan.unchanged.join(', ')} already hold the Secret's values`)
+    if (secretPlan.unmapped.length > 0) notes.push(`config: Secret keys not copied (no mapping): ${secretPlan.unmapped.join(', ')}`)
+    if (secretPlan.absent.length > 0) notes.push(`config: the Secret has no ${secretPlan.absent.join(', ')}`)
+  }
+
+  const database = observed.database
+  if (database && config.database) {
+    const { source, target } = database
+    const service = config.database.service
+    const copy = (reason: string): void => {
+      steps.push({ kind: 'copy-database', service, tables: source.tables.length, rows: sumRows(source), largeObjects: source.largeObjects, reason })
+    }
+    if (!target.exists) {
+      steps.push({ kind: 'create-service', service, reason: `postgres service ${service} does not exist` })
+      copy(`${service} is new`)
+    } else if (target.marker === MARKER.complete && target.counts && sameCounts(source, target.counts)) {
+      notes.push(`database: ${service} already holds the copy (${source.tables.length} tables, ${sumRows(source)} rows, same counts as the source)`)
+    } else if (target.marker === MARKER.copying) {
+      copy(`an earlier copy into ${service} did not finish; it is replaced (pg_restore --clean)`)
+    } else if (target.marker === MARKER.complete) {
+      copy(`the source changed since ${service} was copied; it is copied again (pg_restore --clean)`)
+    } else if (target.relations === 0) {
+      copy(`${service} is empty`)
+    } else if (config.overwrite) {
+      copy(`${service} holds ${target.relations} relations this action did not put there; overwrite: true replaces them`)
+    } else {
+      throw new MigrationRefusedError(
+        `postgres:${service} already holds ${target.relations} relations that this action did not copy there; copying would replace them. Name a new service in database-service, or set overwrite: true.`
+      )
+    }
+  }
+
+  const uploads = observed.uploads
+  if (uploads && config.uploads) {
+    const { storage, path } = config.uploads
+    if (!uploads.mounted) steps.push({ kind: 'mount-storage', storage, path, reason: uploads.entryExists ? `storage ${storage} is not mounted at ${path} in ${config.app}` : `storage ${storage} does not exist yet` })
+    const diff = diffInventories(uploads.source, uploads.target)
+    const files = [...diff.missing, ...diff.different]
+    if (files.length > 0)
+      steps.push({
+        kind: 'copy-uploads',
+        storage,
+        files,
+        everything: uploads.target.size === 0,
+        reason: `${diff.missing.length} file(s) missing${diff.different.length > 0 ? ` and ${diff.different.length} different` : ''} in storage ${storage}${diff.same.length > 0 ? `; ${diff.same.length} already there with the same SHA-256 are skipped` : ''}`
+      })
+    else notes.push(`uploads: storage ${storage} already holds all ${uploads.source.size} files with the same SHA-256`)
+    if (diff.extra.length > 0) notes.push(`uploads: ${diff.extra.length} file(s) in storage ${storage} are not in the pod; left in place`)
+  }
+  return { steps, notes }
+}
+
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'create-app':
+      return `create app — ${step.reason}`
+    case 'set-config':
+      return `set config ${[...step.keys, ...step.plainKeys].join(', ')} — ${step.reason}`
+    case 'create-service':
+      return `create postgres service ${step.service} — ${step.reason}`
+    case 'copy-database':
+      return `copy the database into ${step.service}: ${step.tables} tables, ${step.rows} rows, ${step.largeObjects} large objects — ${step.reason}`
+    case 'mount-storage':
+      return `create and mount storage ${step.storage} at ${step.path} — ${step.reason}`
+    case 'copy-uploads':
+      return `copy ${step.files.length} file(s), ${formatBytes(totalBytes(step.files))}, into storage ${step.storage} — ${step.reason}`
+  }
+}
+
+function printPlan(plan: Plan, logger: Logger, dryRun: boolean): void {
+  if (plan.steps.length === 0) logger.info('Plan: nothing to do; the host already holds what the cluster has.')
+  else {
+    logger.info(`Plan (${plan.steps.length} step(s))${dryRun ? ', dry run: nothing will be changed' : ''}:`)
+    plan.steps.forEach((step, i) => logger.info(`  ${i + 1}. ${describeStep(step)}`))
+  }
+  for (const note of plan.notes) logger.info(`  · ${note}`)
+}
+
+/** What the dry run reports, and the starting point of the real run's report. */
+function describeObserved(config: MigrateConfig, observed: Observed, report: MigrateReport): void {
+  const verb = config.dryRun ? 'would ' : ''
+  if (observed.secret) {
+    const plan = observed.secret.plan
+    const set = [...Object.keys(plan.encoded), ...Object.keys(plan.plain)]
+    report.secret = { outcome: set.length > 0 ? `${verb}set` : 'up to date', detail: set.length > 0 ? `${set.join(', ')}` : 'every mapped key already set', set, unchanged: plan.unchanged, unmapped: plan.unmapped }
+  }
+  if (observed.database) {
+    const { source } = observed.database
+    const step = report.plan.steps.find((s) => s.kind === 'copy-database')
+    report.database = {
+      outcome: step ? `${verb}copy` : 'up to date',
+      detail: `${source.tables.length} tables, ${sumRows(source)} rows, ${source.largeObjects} large objects in the source`,
+      tables: source.tables,
+      largeObjects: source.largeObjects
+    }
+  }
+  if (observed.uploads) {
+    const step = report.plan.steps.find((s) => s.kind === 'copy-uploads')
+    const files = step?.kind === 'copy-uploads' ? step.files : []
+    report.uploads = {
+      outcome: files.length > 0 ? `${verb}copy` : 'up to date',
+      detail: `${observed.uploads.source.size} files, ${formatBytes(totalBytes(observed.uploads.source.values()))} in the pod; ${files.length} to copy`,
+      files: observed.uploads.source.size,
+      bytes: totalBytes(observed.uploads.source.values()),
+      copied: 0,
+      copiedBytes: 0
+    }
+  }
+}
+
+// ---- apply ------------------------------------------------------------------------------
+
+async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
+  for (const step of plan.steps) {
+    switch (step.kind) {
+      case 'create-app':
+        await dokku.apps.ensure(config.app)
+        report.changed = true
+        break
+      case 'set-config': {
+        const secretPlan = (observed.secret as NonNullable<Observed['secret']>).plan
+        await dokku.config.setEncoded(config.app, secretPlan.encoded)
+        if (step.plainKeys.length > 0) await dokku.config.set(config.app, secretPlan.plain)
+        report.changed = true
+        if (report.secret) report.secret = { ...report.secret, outcome: 'set', detail: `${[...step.keys, ...step.plainKeys].join(', ')} (no restart: the deploy starts the app with them)` }
+        break
+      }
+      case 'create-service':
+        await dokku.postgres.create(step.service)
+        report.changed = true
+        break
+      case 'copy-database':
+        await guard(report, 'database', logger, () => copyDatabase(config, observed, kubectl, dokku, logger, report, options))
+        break
+      case 'mount-storage':
+        await dokku.storage.ensureMount(config.app, step.storage, step.path)
+        report.changed = true
+        break
+      case 'copy-uploads':
+        await guard(report, 'uploads', logger, () => copyUploads(config, step, observed, kubectl, dokku, logger, report, options))
+        break
+    }
+  }
+}
+
+/** A failed copy fails its section (and the run), not the steps after it. */
+async function guard(report: MigrateReport, section: 'database' | 'uploads', logger: Logger, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn()
+  } catch (error) {
+    logger.warning(`${section}: ${errorMessage(error)}`)
+    const base = report[section] as SectionResult
+    Object.assign(base, { outcome: 'failed', detail: errorMessage(error), failed: true })
+  }
+}
+
+async function copyDatabase(config: MigrateConfig, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
+  const db = config.database as NonNullable<MigrateConfig['database']>
+  const before = (observed.database as NonNullable<Observed['database']>).source
+  await dokku.postgres.connect(db.service, markerScript(MARKER.copying))
+  report.changed = true
+  // Custom format: what postgres:import (pg_restore --clean --if-exists) takes; large objects included.
+  const dump = ['pg_dump', '-Fc', '--no-owner', '--no-acl', '-U', db.user, '-d', db.name]
+  const stream = new HashingStream()
+  const progress = new Progress(`database ${db.name} → ${db.service}`, (line) => logger.info(line), options.progressIntervalMs)
+  progress.start(() => stream.bytes, () => stream.bytes)
+  try {
+    await logger.group(`Copying database ${db.name} into postgres:${db.service}`, () =>
+      Promise.all([kubectl.execTo(db, dump, stream, { timeoutMs: config.timeoutMs }), dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
+    )
+  } finally {
+    progress.stop()
+  }
+  const [target, after] = await Promise.all([
+    dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }).then((out) => parseDatabaseState(out).counts),
+    sourceCounts(config, kubectl)
+  ])
+  const differences = countDifferences(before, target, 'in the source', 'in the target')
+  const changed = countDifferences(before, after, 'before the copy', 'after it')
+  const rows = sumRows(target)
+  const section = report.database as NonNullable<MigrateReport['database']>
+  if (changed.length > 0) {
+    Object.assign(section, {
+      outcome: 'source changed',
+      failed: true,
+      detail: `the source database changed while it was copied (${changed.slice(0, 10).join('; ')}); stop the writers (scale the app to 0) and run again`
+    })
+    return
+  }
+  if (differences.length > 0) {
+    Object.assign(section, { outcome: 'mismatch', failed: true, detail: `row counts differ after the copy: ${differences.slice(0, 20).join('; ')}` })
+    return
+  }
+  await dokku.postgres.connect(db.service, markerScript(MARKER.complete))
+  Object.assign(section, { outcome: 'copied', detail: `${formatBytes(stream.bytes)} dump; ${target.tables.length} tables, ${rows} rows, ${target.largeObjects} large objects: counts match the source` })
+}
+
+async function copyUploads(
+  config: MigrateConfig,
+  step: Extract<Step, { kind: 'copy-uploads' }>,
+  observed: Observed,
+  kubectl: Kubectl,
+  dokku: DokkuClient,
+  logger: Logger,
+  report: MigrateReport,
+  options: MigrateOptions
+): Promise<void> {
+  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const before = (observed.uploads as NonNullable<Observed['uploads']>).source
+  // An empty target gets the whole tree in one stream; otherwise only the files it lacks, named
+  // one per argument (kubectl passes argv to the container runtime intact: no quoting, any name).
+  const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
+  const counter = new Progress(`uploads → storage ${uploads.storage}`, (line) => logger.info(line), options.progressIntervalMs)
+  let moved = 0
+  const streams: HashingStream[] = []
+  counter.start(() => moved + streams.reduce((n, s) => n + s.bytes, 0), () => moved + streams.reduce((n, s) => n + s.bytes, 0))
+  try {
+    await logger.group(`Copying ${step.files.length} file(s) into storage ${uploads.storage}`, async () => {
+      for (const batch of batches) {
+        const stream = new HashingStream()
+        streams.push(stream)
+        const [, extract] = await Promise.all([
+          kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }),
+          dokku.storage.exec(uploads.storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
+        ])
+        if (extract.exitCode !== 0) throw new Error(`tar in storage ${uploads.storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+      }
+    })
+  } finally {
+    counter.stop()
+  }
+  moved = streams.reduce((n, s) => n + s.bytes, 0)
+  report.changed = true
+  const [target, after] = await Promise.all([storageInventory(config, dokku), podInventory(config, kubectl)])
+  const section = report.uploads as NonNullable<MigrateReport['uploads']>
+  section.copied = step.files.length
+  section.copiedBytes = totalBytes(step.files)
+  const change = describeChange(before, after)
+  const diff = diffInventories(before, target)
+  if (change !== undefined) {
+    Object.assign(section, { outcome: 'source changed', failed: true, detail: `the pod's ${uploads.path} changed while it was copied (${change}); stop the writers and run again: files already copied are skipped` })
+    return
+  }
+  if (diff.missing.length + diff.different.length > 0) {
+    const bad = [...diff.missing.map((f) => `${JSON.stringify(f.path)} missing`), ...diff.different.map((f) => `${JSON.stringify(f.path)} differs`)]
+    Object.assign(section, { outcome: 'mismatch', failed: true, detail: `after the copy: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? ` and ${bad.length - 20} more` : ''}` })
+    return
+  }
+  Object.assign(section, {
+    outcome: 'copied',
+    detail: `${step.files.length} file(s), ${formatBytes(section.copiedBytes)} copied (${formatBytes(moved)} tar stream); all ${before.size} files in storage ${uploads.storage} match the pod's SHA-256`
+  })
+}

@@ -1,0 +1,65 @@
+// The file inventory script on this machine's real sh, find and sha256sum (dash, GNU), in both of
+// its forms: the GNU one (sha256sum -z, find -printf) and the portable one BusyBox images take,
+// forced here by making the GNU check fail. Both must list odd names exactly, and agree.
+import { createHash } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { diffInventories, INVENTORY_SCRIPT, inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
+
+const root = mkdtempSync(join(tmpdir(), 'inventory-'))
+const files: Record<string, Buffer> = {
+  ' leading space': Buffer.from('a'),
+  '-n': Buffer.from('echo would swallow me'),
+  '--help': Buffer.alloc(0),
+  'new\nline': Buffer.from('x\n'),
+  'back\\slash and "quotes" \'here\'': Buffer.from('q'),
+  'ünïcödé/файл 名前 😀': Buffer.from([0, 1, 2, 255]),
+  'deep/a/b/c.bin': Buffer.alloc(300_000, 7),
+  'tab\there': Buffer.from('t')
+}
+for (const [path, content] of Object.entries(files)) {
+  mkdirSync(join(root, path, '..'), { recursive: true })
+  writeFileSync(join(root, path), content)
+}
+mkdirSync(join(root, 'empty dir'))
+
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+const expected = new Map(Object.entries(files).map(([path, content]) => [path, { path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') }]))
+
+describe('file inventory', () => {
+  it('lists every regular file with its size and SHA-256, whatever its name (GNU form)', () => {
+    const listed = parseInventory(execFileSync(inventoryCommand(root)[0] as string, inventoryCommand(root).slice(1)))
+    expect(listed).toEqual(expected)
+  })
+
+  it('the portable form (one record a file, hashed from stdin) gives the same list', () => {
+    const portable = INVENTORY_SCRIPT.replace('sha256sum -z /dev/null', 'false')
+    expect(portable).not.toBe(INVENTORY_SCRIPT)
+    const out = execFileSync('sh', ['-c', portable, 'sh', root])
+    expect(out.toString('utf8')).not.toMatch(/^[0-9a-f]{64} {2}/)
+    expect(parseInventory(out)).toEqual(expected)
+  })
+
+  it('a cut-off list or a foreign record is an error, not a shorter list', () => {
+    const out = execFileSync('sh', inventoryCommand(root).slice(1)).toString('utf8')
+    expect(() => parseInventory(out.slice(0, -5))).toThrow(/cut off|unexpected record|no size|sizes but/)
+    expect(() => parseInventory('garbage\0')).toThrow(/unexpected record/)
+  })
+
+  it('diffs two trees: missing, different, same and extra files', () => {
+    const source = parseInventory(execFileSync('sh', inventoryCommand(root).slice(1)))
+    const target = new Map(source)
+    target.delete('-n')
+    target.set('tab\there', { path: 'tab\there', size: 1, sha256: '0'.repeat(64) })
+    target.set('only-here', { path: 'only-here', size: 1, sha256: '1'.repeat(64) })
+    const diff = diffInventories(source, target)
+    expect(diff.missing.map((f) => f.path)).toEqual(['-n'])
+    expect(diff.different.map((f) => f.path)).toEqual(['tab\there'])
+    expect(diff.extra.map((f) => f.path)).toEqual(['only-here'])
+    expect(diff.same).toHaveLength(Object.keys(files).length - 2)
+  })
+})
