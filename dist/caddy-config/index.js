@@ -57387,49 +57387,6 @@ class ConfigurationError extends Error {
         this.input = input;
     }
 }
-/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
-class HostKeyError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'HostKeyError';
-    }
-}
-/** The SSH connection could not be established or was lost before a command could have run. */
-class SshConnectionError extends Error {
-    retryable;
-    constructor(message, retryable, options) {
-        super(message, options);
-        this.name = 'SshConnectionError';
-        this.retryable = retryable;
-    }
-}
-/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
-class RemoteCommandError extends Error {
-    command;
-    exitCode;
-    stderrTail;
-    stdoutTail;
-    constructor(params) {
-        const command = secrets_redact(params.command);
-        const stderrTail = tail(secrets_redact(params.stderr));
-        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        const detail = stderrTail || stdoutTail;
-        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
-        this.name = 'RemoteCommandError';
-        this.command = command;
-        this.exitCode = params.exitCode;
-        this.stderrTail = stderrTail;
-        this.stdoutTail = stdoutTail;
-    }
-}
-/** A remote command did not finish within its time limit; the channel was closed. */
-class CommandTimeoutError extends RemoteCommandError {
-    constructor(command, timeoutMs, stderr) {
-        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
-        this.name = 'CommandTimeoutError';
-    }
-}
 /** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
 class errors_NotImplementedError extends Error {
     constructor(action) {
@@ -57437,21 +57394,27 @@ class errors_NotImplementedError extends Error {
         this.name = 'NotImplementedError';
     }
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return secrets_redact(error instanceof Error ? error.message : String(error));
 }
-const TAIL_LINES = 20;
-function tail(text, lines = TAIL_LINES) {
-    const all = text.trimEnd().split('\n');
-    return all.slice(-lines).join('\n');
-}
+
+;// CONCATENATED MODULE: ./src/core/format.ts
+// How durations read in logs, errors and job summaries: one way everywhere.
+/** A duration for people: `850 ms`, `1.5 s`, `90 s`, `4 min`, `3.5 h`, `2.0 days`. */
 function formatDuration(ms) {
+    if (ms < 0)
+        return `-${formatDuration(-ms)}`;
     if (ms < 1000)
-        return `${ms} ms`;
+        return `${Math.round(ms)} ms`;
     const s = ms / 1000;
+    // Seconds up to two minutes (a 90 s lock-timeout reads as 90 s), then minutes up to two hours.
     if (s < 120)
-        return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-    return `${Math.round(s / 60)} min`;
+        return `${Number(s.toFixed(1))} s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)} min`;
+    if (s < 172_800)
+        return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86_400).toFixed(1)} days`;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -57679,19 +57642,62 @@ function notAKeyProblem(text) {
     return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
+/**
+ * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
+ * so that the message says which input to fix.
+ */
+const SshInputs = {
+    host: 'host',
+    sshPort: 'ssh-port',
+    sshUser: 'ssh-user',
+    sshPrivateKey: 'ssh-private-key',
+    sshPassphrase: 'ssh-passphrase',
+    sshHostKey: 'ssh-host-key',
+    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
+};
+
+;// CONCATENATED MODULE: ./src/core/dokku/names.ts
+// Dokku's name rules, in one place. The input readers check them before connecting (with a message
+// that names the input and suggests a fix); the Dokku runner checks them again before anything is
+// sent, as the last line of defence against a name Dokku would read differently.
+/** Dokku app names (docs/dokku-contract.md#app-names). */
+const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
+ */
+const MAX_APP_NAME = 200;
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
+const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
+function appNameProblem(value) {
+    if (value.length > MAX_APP_NAME)
+        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
+    if (!APP_NAME.test(value))
+        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
+    return undefined;
+}
+/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
+function serviceNameProblem(value) {
+    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
+}
+/** Why `value` cannot be a Dokku config key, or undefined when it can. */
+function configKeyProblem(value) {
+    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
+
+
 
 
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (docs/dokku-contract.md#config). */
-const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 /**
@@ -57709,6 +57715,14 @@ class readers_InputReader {
                 throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
             return value;
         };
+    }
+    /**
+     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+     * action reads each resource of the stack file through the resource's own action's readers,
+     * with the common inputs (SSH) it was given itself.
+     */
+    overlay(values) {
+        return new readers_InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -57782,7 +57796,7 @@ class readers_InputReader {
         const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
         const ms = Math.round(Number(match[1]) * factor);
         if (ms > options.maxMs)
-            throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint);
+            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
         return ms;
     }
     /** One item a line; blank lines and lines starting with `#` are skipped. */
@@ -57846,8 +57860,9 @@ class readers_InputReader {
         const value = options.required ? this.required(name) : this.optional(name);
         if (value === undefined)
             return undefined;
-        if (!SERVICE_NAME.test(value))
-            throw invalid(name, value, 'must be a service name (letters, digits, underscores and hyphens)', `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
+        const problem = serviceNameProblem(value);
+        if (problem)
+            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
         return value;
     }
     hostname(name, options = {}) {
@@ -57888,17 +57903,12 @@ function hasEmptyHost(value) {
     const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
     return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
 }
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
- */
-const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
-    if (value.length > MAX_APP_NAME)
-        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
-    if (!APP_NAME.test(value))
-        throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
-    return value;
+    const problem = appNameProblem(value);
+    if (problem === undefined)
+        return value;
+    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
+    throw invalid(input, value, problem, fix);
 }
 function suggestName(value, bad) {
     const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
@@ -57929,15 +57939,10 @@ function invalid(name, value, problem, fix) {
 
 
 
+
 /** Inputs every action accepts, under the same names. */
 const CommonInputs = {
-    host: 'host',
-    sshPort: 'ssh-port',
-    sshUser: 'ssh-user',
-    sshPrivateKey: 'ssh-private-key',
-    sshPassphrase: 'ssh-passphrase',
-    sshHostKey: 'ssh-host-key',
-    sshAcceptNewHostKey: 'ssh-accept-new-host-key',
+    ...SshInputs,
     dryRun: 'dry-run'
 };
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -57976,8 +57981,6 @@ function common_readCommonInputs(inputs) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -58860,6 +58863,70 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/core/sleep.ts
+
+/**
+ * Waits `ms`. With `signal`, it rejects (AbortError) as soon as the signal aborts, so that a run
+ * that gave up does not sit out a backoff or a poll interval first.
+ */
+function sleep(ms, signal) {
+    return (0,promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/errors.ts
+
+
+/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
+class HostKeyError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HostKeyError';
+    }
+}
+/** The SSH connection could not be established or was lost before a command could have run. */
+class SshConnectionError extends Error {
+    retryable;
+    constructor(message, retryable, options) {
+        super(message, options);
+        this.name = 'SshConnectionError';
+        this.retryable = retryable;
+    }
+}
+/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
+class RemoteCommandError extends Error {
+    command;
+    exitCode;
+    stderrTail;
+    stdoutTail;
+    constructor(params) {
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        const detail = stderrTail || stdoutTail;
+        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
+        this.name = 'RemoteCommandError';
+        this.command = command;
+        this.exitCode = params.exitCode;
+        this.stderrTail = stderrTail;
+        this.stdoutTail = stdoutTail;
+    }
+}
+/** A remote command did not finish within its time limit; the channel was closed. */
+class CommandTimeoutError extends RemoteCommandError {
+    constructor(command, timeoutMs, stderr) {
+        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
+        this.name = 'CommandTimeoutError';
+    }
+}
+const TAIL_LINES = 20;
+function tail(text, lines = TAIL_LINES) {
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
@@ -59013,6 +59080,14 @@ function posixQuote(arg) {
 
 
 
+
+
+/** OpenSSH refuses channels beyond MaxSessions (default 10): keep a margin under it. */
+const DEFAULT_MAX_CHANNELS = 8;
+/** How often a refused channel is asked for again, and the pauses between (doubling from the first): about a minute in all. */
+const CHANNEL_OPEN_ATTEMPTS = 35;
+const CHANNEL_RETRY_FIRST_MS = 50;
+const CHANNEL_RETRY_MAX_MS = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 4;
@@ -59049,8 +59124,8 @@ async function connectSsh(settings, options) {
             if (attempt >= retries)
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
-            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay, options.signal).catch(() => {
                 throw abandoned();
             });
         }
@@ -59115,16 +59190,16 @@ async function connectOnce(settings, options) {
     const keyType = keyTypeOfBlob(key);
     const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
     if (settings.hostKey.mode === 'accept-new') {
-        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${SshInputs.sshAcceptNewHostKey}: true). ` +
             `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+            `If that is your host's key, pin it: set ${SshInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${SshInputs.sshAcceptNewHostKey}.`);
     }
     else {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
-        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError, options.maxChannels ?? DEFAULT_MAX_CHANNELS);
     trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
     return executor;
 }
@@ -59168,27 +59243,27 @@ function classifyConnectError(error, f) {
     const { settings } = f;
     const code = err.code;
     const level = err.level;
-    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${SshInputs.sshHostKey} ${p.source}`).join('\n');
     const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
     if (f.hostKeyRefused && f.presentedKey) {
         return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
             `which is not pinned. Pinned keys:\n${pinList}\n` +
             `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (/no matching host key/i.test(err.message) && f.pins) {
         return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `Run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (level === 'client-authentication') {
-        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+        return new ConfigurationError(`${f.target} refused the key in input "${SshInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
             (settings.user === 'dokku'
                 ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
                 : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+            `Check also that "${SshInputs.sshUser}" is the right user.`, SshInputs.sshPrivateKey);
     }
     if (code === 'ENOTFOUND')
-        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${SshInputs.host}"`, false, { cause: err });
     const reason = secrets_redact(err.message);
     const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
         (level === 'client-timeout' && /handshake/i.test(err.message)) ||
@@ -59213,14 +59288,17 @@ class SshExecutor {
     #lastError;
     /** The commands running on this connection, each with what stops it. */
     #running = new Map();
+    /** Commands waiting for a channel (more than maxChannels were asked for at once). */
+    #channels;
     #socketClosed = false;
     #closing;
-    constructor(client, shell, target, hostKey, lastError) {
+    constructor(client, shell, target, hostKey, lastError, maxChannels = DEFAULT_MAX_CHANNELS) {
         this.shell = shell;
         this.hostKey = hostKey;
         this.#client = client;
         this.#target = target;
         this.#lastError = lastError;
+        this.#channels = new ChannelSlots(Math.max(1, Math.floor(maxChannels)));
         client.once('close', () => {
             this.#socketClosed = true;
         });
@@ -59229,22 +59307,58 @@ class SshExecutor {
     async run(argv, options = {}) {
         return this.exec(buildRemoteCommand(this.shell, argv), options);
     }
-    exec(command, options = {}) {
-        if (this.#closing || this.#socketClosed) {
+    async exec(command, options = {}) {
+        const notOpen = () => {
+            if (!this.#closing && !this.#socketClosed)
+                return undefined;
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
-            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+            return new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false);
+        };
+        const refused = notOpen();
+        if (refused)
+            throw refused;
+        // Beyond maxChannels the command waits here; its timeout counts from when its channel opens.
+        let release;
+        try {
+            release = await this.#channels.take();
         }
-        return runOnChannel(this.#client, command, options, {
-            target: this.#target,
-            lastError: this.#lastError,
-            running: this.#running,
-            closing: () => this.#closing !== undefined
-        });
+        catch (error) {
+            // Closed while waiting: the command never started, and its streams must not wait for it.
+            abandonStreams(options, error);
+            throw error;
+        }
+        try {
+            const closedMeanwhile = notOpen();
+            if (closedMeanwhile) {
+                abandonStreams(options, closedMeanwhile);
+                throw closedMeanwhile;
+            }
+            const context = { target: this.#target, lastError: this.#lastError, running: this.#running, closing: () => this.#closing !== undefined };
+            for (let attempt = 1;; attempt++) {
+                try {
+                    return await runOnChannel(this.#client, command, options, context);
+                }
+                catch (error) {
+                    // sshd frees a session a moment after the channel closed, so a slot freed here may still
+                    // be taken there: the refused command did not run and its streams are untouched, so it is
+                    // asked for again, a bounded number of times.
+                    if (!(error instanceof ChannelRefusedError) || attempt >= CHANNEL_OPEN_ATTEMPTS || notOpen()) {
+                        abandonStreams(options, error);
+                        throw error;
+                    }
+                    await sleep(Math.min(CHANNEL_RETRY_FIRST_MS * 2 ** (attempt - 1), CHANNEL_RETRY_MAX_MS));
+                }
+            }
+        }
+        finally {
+            release();
+        }
     }
-    /** What is open, for a log line: the target and the commands still running on it. */
+    /** What is open, for a log line: the target and the commands still running on it (and waiting for a channel). */
     describe() {
         const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
-        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+        const waiting = this.#channels.waiting;
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}${waiting > 0 ? ` (${waiting} more waiting for a channel)` : ''}`;
     }
     /**
      * Ends the connection; safe to call more than once. Commands still running are stopped first
@@ -59253,6 +59367,7 @@ class SshExecutor {
      */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            this.#channels.refuseWaiting(() => new SshConnectionError(`A command waiting for a channel on ${this.#target} did not run: the connection was closed`, false));
             for (const command of [...this.#running.values()])
                 command.stop();
             if (this.#socketClosed)
@@ -59270,6 +59385,64 @@ class SshExecutor {
             this.#client.end();
         });
         return this.#closing;
+    }
+}
+/**
+ * A counting semaphore over the connection's channels. sshd refuses a channel beyond its
+ * MaxSessions ("open failed: administratively prohibited"), so a run that fans out (twenty apps'
+ * reports at once) would fail part of its commands; here they wait their turn instead, first come
+ * first served.
+ */
+class ChannelSlots {
+    #free;
+    #queue = [];
+    constructor(size) {
+        this.#free = size;
+    }
+    get waiting() {
+        return this.#queue.length;
+    }
+    take() {
+        if (this.#free > 0) {
+            this.#free--;
+            return Promise.resolve(this.#releaser());
+        }
+        return new Promise((resolve, reject) => this.#queue.push({ resolve, reject }));
+    }
+    /** Rejects every command still waiting (the connection is closing); those running keep their slots. */
+    refuseWaiting(error) {
+        for (const waiter of this.#queue.splice(0))
+            waiter.reject(error());
+    }
+    #releaser() {
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            const next = this.#queue.shift();
+            if (next)
+                next.resolve(this.#releaser());
+            else
+                this.#free++;
+        };
+    }
+}
+/** The host refused to open a channel for a command (it did not run); see SshExecutor.exec. */
+class ChannelRefusedError extends SshConnectionError {
+    constructor(message, options) {
+        super(message, false, options);
+    }
+}
+/** A command that never started: its input is not going to be read, its output sink never gets an end. */
+function abandonStreams(options, error) {
+    const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+    if (source && !source.readableEnded && !source.destroyed)
+        source.destroy();
+    if (options.stdout && !options.stdout.destroyed) {
+        // As for a command that failed while running: the error is the exec's rejection; the sink's own is not news.
+        options.stdout.once('error', () => undefined);
+        options.stdout.destroy(error);
     }
 }
 function runOnChannel(client, command, options, context) {
@@ -59321,6 +59494,14 @@ function runOnChannel(client, command, options, context) {
             timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
         }
         client.exec(command, (error, opened) => {
+            if (error && typeof error.reason === 'number' && !settled) {
+                // The host answered the channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE; sshd's
+                // MaxSessions gives "open failed"): nothing ran and no stream was touched, so it may be asked again.
+                settled = true;
+                clearTimeout(timer);
+                reject(new ChannelRefusedError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)} (the host refused another channel); the command did not run`, { cause: error }));
+                return;
+            }
             if (error) {
                 fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
                 return;
@@ -59481,11 +59662,9 @@ class TailBuffer {
         return this.#dropped ? `[earlier output dropped]\n${text}` : text;
     }
 }
-function formatDelay(ms) {
-    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
-}
 
 ;// CONCATENATED MODULE: ./src/core/action.ts
+
 
 
 
@@ -59512,7 +59691,7 @@ async function runAction(name, run) {
         if (error instanceof Error && error.stack)
             core_debug(secrets_redact(error.stack));
         const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
+        setFailed(`${prefix}: ${errors_errorMessage(error)}`);
     }
     finally {
         exitIfStillHeld(name);
@@ -59525,7 +59704,7 @@ async function runAction(name, run) {
 function exitIfStillHeld(name) {
     const timer = setTimeout(() => {
         const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
-        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        core_debug(`${name} is over but the process was still held open ${formatDuration(EXIT_GRACE_MS)} later (by ${describeResources(held)}); exiting`);
         process.exit();
     }, EXIT_GRACE_MS);
     timer.unref();
@@ -59545,6 +59724,111 @@ function notYetImplemented(name) {
         readCommonInputs(inputs);
         throw new NotImplementedError(name);
     };
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/render.ts
+
+/** One line per step: `uro-db (service): create — absent → postgres: it does not exist yet`. */
+function render_stepLine(step) {
+    const change = step.current === step.wanted ? step.wanted : `${step.current} → ${step.wanted}`;
+    return redact(`${step.resource}: ${step.action} (${change}): ${step.reason}`);
+}
+/** The plan as log lines: steps, then notes, notices and the unmanaged resources. */
+function render_renderPlanLines(plan) {
+    const lines = plan.steps.length === 0 ? ['Nothing to do: the host is already as asked.'] : plan.steps.map((step, i) => `${i + 1}. ${render_stepLine(step)}`);
+    for (const note of plan.notes)
+        lines.push(redact(`note: ${note}`));
+    for (const item of plan.unmanaged)
+        lines.push(unmanagedLine(item));
+    return lines;
+}
+function unmanagedLine(item) {
+    return secrets_redact(`not managed, left as it is: ${item.resource}: ${item.note}`);
+}
+/** The job summary's table: resource | current | wanted | action, one row per step. */
+function planTable(plan) {
+    const header = ['resource', 'current', 'wanted', 'action'].map((data) => ({ data, header: true }));
+    return [header, ...plan.steps.map((step) => [step.resource, step.current, step.wanted, step.action].map((cell) => escapeCell(secrets_redact(cell))))];
+}
+function escapeCell(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+function planJson(plan) {
+    const json = {
+        steps: plan.steps.map(({ resource, current, wanted, action, reason }) => ({ resource, current, wanted, action, reason })),
+        notes: plan.notes,
+        notices: plan.notices,
+        unmanaged: plan.unmanaged
+    };
+    return redact(JSON.stringify(json));
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/apply.ts
+// Applying a plan: in order, one step at a time, stopping at the first failure. What was done is
+// recorded, so the summary says it; nothing is rolled back, because every planner observes before
+// it plans, so a next run sees where this one stopped and plans the rest.
+
+
+function convergeMode(options) {
+    return options.check ? 'check' : options.dryRun ? 'dry-run' : 'apply';
+}
+/** The host differs from what was asked, found by a check (which changes nothing). */
+class DriftError extends Error {
+    drift;
+    constructor(drift) {
+        super(`The host differs from what was asked in ${drift.length} place(s); nothing was changed (check mode):\n${drift.map((d) => `- ${d}`).join('\n')}`);
+        this.name = 'DriftError';
+        this.drift = drift;
+    }
+}
+/** The message after a failed step: what was done and that a next run finishes the job. */
+function stoppedMessage(doneCount, error) {
+    return `Stopped at a failed step after ${doneCount} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`;
+}
+/**
+ * Runs the steps in order. `runStep` returns false when the step found nothing to do after all
+ * (another run got there first), true or nothing when it changed the host. Stops at the first
+ * failure and returns it instead of throwing, so the caller can still report what was done.
+ */
+async function applySteps(steps, runStep, logger) {
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    for (const step of steps) {
+        try {
+            const changed = await logger.group(stepLine(step), () => runStep(step));
+            if (changed !== false) {
+                result.changed = true;
+                result.done.push(step);
+            }
+        }
+        catch (error) {
+            result.failed = step;
+            result.failure = error instanceof Error ? error : new Error(String(error));
+            logger.warning(stoppedMessage(result.done.length, error));
+            break;
+        }
+    }
+    return result;
+}
+/**
+ * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
+ * `check` changes nothing and fails with a DriftError listing every step when there is one.
+ */
+async function applyPlan(plan, mode, runStep, logger) {
+    if (mode === 'apply')
+        return applySteps(plan.steps, runStep, logger);
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    if (mode === 'check' && plan.steps.length > 0)
+        result.failure = new DriftError(plan.steps.map(stepLine));
+    return result;
+}
+/** Prints a plan under one heading, then its notices as warnings. */
+async function printPlan(plan, heading, logger, render = renderPlanLines) {
+    await logger.group(heading, async () => {
+        for (const line of render(plan))
+            logger.info(line);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -59568,6 +59852,79 @@ async function writeJobSummary(build) {
     const html = secrets_redact(summary.stringify());
     summary.emptyBuffer();
     await (0,external_node_fs_promises_namespaceObject.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/entry.ts
+
+
+
+/**
+ * The one-word (or few-word) outcome of the summary's overview table: `failed`,
+ * `dry run: 2 step(s) planned`, `dry run: nothing to do`, `changed`, `unchanged`; for a check,
+ * `drift: N difference(s)` or `no drift`.
+ */
+function outcomeWord(run, words = {}) {
+    if (run.mode === 'check')
+        return run.failed ? (run.planned > 0 ? `drift: ${run.planned} difference(s)` : (words.failed ?? 'failed')) : 'no drift';
+    if (run.failed)
+        return words.failed ?? 'failed';
+    if (run.mode === 'dry-run')
+        return run.planned > 0 ? `dry run: ${run.planned} step(s) planned` : 'dry run: nothing to do';
+    return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged');
+}
+/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
+function durationText(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+/** A table of one header row and its data rows: the shape of every overview table. */
+function headedTable(headers, rows) {
+    return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])];
+}
+/** Lines as a Markdown-ish list inside a details block, or `nothing` (with the action's words) when there are none. */
+function listOrNothing(lines, nothing = 'nothing') {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
+}
+/** Text shown inside the summary's HTML as it is (a rendered Caddyfile). */
+function escapeHtml(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+/** The words for the changes' block, by mode: what a person looks for in each. */
+function changesTitle(mode) {
+    return mode === 'apply' ? 'What changed' : 'What would change';
+}
+/** Writes the job summary in the order every action uses (see ActionSummary). */
+async function writeActionSummary(parts) {
+    const dryRun = parts.mode !== 'apply';
+    await writeJobSummary((summary) => {
+        summary.addHeading(`${parts.heading}${parts.mode === 'dry-run' ? ' (dry run)' : parts.mode === 'check' ? ' (check)' : ''}`, 2);
+        for (const table of parts.tables) {
+            if (table.title)
+                summary.addHeading(table.title, 3);
+            summary.addTable(table.rows);
+        }
+        if (parts.plan && parts.plan.steps.length > 0)
+            summary.addHeading('Plan', 3).addTable(planTable(parts.plan));
+        const list = [
+            ...(parts.lines ?? []),
+            ...(parts.notices ?? []).map((notice) => `warning: ${notice}`),
+            ...(parts.notes ?? []).map((note) => `note: ${note}`),
+            ...(parts.plan?.unmanaged ?? []).map(unmanagedLine),
+            ...(parts.failure ? [`error: ${errors_errorMessage(parts.failure)}`] : [])
+        ];
+        if (list.length > 0)
+            summary.addList(list);
+        if (parts.changes) {
+            const { planned, done, nothing } = parts.changes;
+            const empty = dryRun
+                ? (nothing?.planned ?? 'nothing would change: the host is already as asked')
+                : parts.failure
+                    ? 'nothing'
+                    : (nothing?.done ?? 'nothing: the host is already as asked');
+            summary.addDetails(changesTitle(parts.mode), listOrNothing(dryRun ? planned : done, empty));
+        }
+        for (const block of parts.details ?? [])
+            summary.addDetails(block.title, block.html);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/core/log.ts
@@ -59616,6 +59973,66 @@ class RecordingLogger {
         }, (line) => this.lines.push(redact(line)));
     }
     text() { return this.lines.join('\n'); }
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/plan.ts
+// The converge engine's one shape of a plan, shared by every action and the root action: typed
+// steps that each say which resource, what it is now, what it should be, what will be done and
+// why; plus what the reader should know (notes), what needs attention (notices) and what is on
+// the host that the caller did not name (unmanaged: reported, never destroyed).
+
+function emptyPlan() {
+    return { steps: [], notes: [], notices: [], unmanaged: [] };
+}
+/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
+function concatPlans(plans) {
+    return {
+        steps: plans.flatMap((p) => p.steps),
+        notes: plans.flatMap((p) => p.notes),
+        notices: plans.flatMap((p) => p.notices),
+        unmanaged: plans.flatMap((p) => p.unmanaged)
+    };
+}
+/** The words a plan uses for a value that is absent, and for a secret. */
+const ABSENT = '(absent)';
+const SECRET_SET = '(secret)';
+const SECRET_CHANGED = '(secret, changed)';
+/** current/wanted of a secret value: whether it is there, and that it changes — never the value. */
+function secretTransition(current) {
+    return { current: current === undefined ? ABSENT : SECRET_SET, wanted: SECRET_CHANGED };
+}
+/**
+ * The caller asked for something the host's state rules out, found while planning (so before any
+ * change). `subject` is what the caller can change to fix it; each caller maps subjects to its own
+ * input names with `planErrorAsUserError`.
+ */
+class PlanError extends Error {
+    subject;
+    constructor(message, subject) {
+        super(message);
+        this.name = 'PlanError';
+        this.subject = subject;
+    }
+}
+/**
+ * The one place a PlanError becomes what the user sees: a ConfigurationError naming the input
+ * when one fixes it, a plain Error when only the host can be changed. `inputs` maps a subject to
+ * the caller's input name; without it the subject is taken to be the input name.
+ */
+function planErrorAsUserError(error, inputs) {
+    const input = error.subject === undefined ? undefined : inputs ? inputs[error.subject] : error.subject;
+    return input ? new ConfigurationError(error.message, input) : new Error(error.message);
+}
+/** Runs a pure planner; a PlanError it throws comes out as the user's error (see planErrorAsUserError). */
+function planOrExplain(plan, inputs) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw planErrorAsUserError(error, inputs);
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/output.ts
@@ -59844,7 +60261,7 @@ function parsePortMapsJson(text) {
 // The Caddyfile that caddy-docker-proxy (CDP, the image Dokku's caddy plugin runs) generates from
 // container labels, rebuilt here so that it can be checked before anything changes on a host.
 // The rules follow CDP v2.13 (`caddyfile/{fromlabels,marshal,merge,processor}.go`, read for facts
-// only) and its fixtures; reference: seaweed-caddy-migration.md §2.4.
+// only) and its fixtures; contract: docs/caddy.md#label-syntax, #sort, #merge, #invalid-block.
 const UNORDERED = Number.MAX_SAFE_INTEGER;
 function block(keys, children = [], order = UNORDERED) {
     return { keys, order, children };
@@ -59985,7 +60402,7 @@ function matcherOf(b) {
 /**
  * Merges `from` into `into` the way CDP merges every container into one Caddyfile: a block whose
  * keys equal an existing one's is merged into it; `reverse_proxy` with the same matcher gets the
- * other's upstreams appended (so two apps claiming one site are load-balanced together, §2.5).
+ * other's upstreams appended (so two apps claiming one site are load-balanced together, docs/caddy.md#merge).
  */
 function mergeBlocks(into, from) {
     outer: for (const incoming of from) {
@@ -60076,7 +60493,7 @@ function cloneBlocks(blocks) {
 ;// CONCATENATED MODULE: ./src/core/caddy/labels.ts
 // The labels a Dokku app's web container carries for caddy-docker-proxy: those Dokku's caddy
 // plugin generates at deploy time (`plugins/caddy-vhosts/docker-args-process-deploy`, contract
-// docs/dokku-contract.md#caddy-labels, seaweed-caddy-migration.md §2.2) followed by the app's `caddy:labels:*` labels, which
+// docs/dokku-contract.md#caddy-labels, docs/caddy.md#generated-labels) followed by the app's `caddy:labels:*` labels, which
 // win over a generated label of the same name (they come later on the `docker run` line).
 /** A label path CDP understands: `caddy` or `caddy_N`, then `.`-separated names (`N_` order prefixes, `_N` isolation suffixes, `@matchers`). */
 const ROOT_SEGMENT = /^caddy(?:_\d+)?$/;
@@ -60109,7 +60526,7 @@ function globalLabels(settings) {
 /**
  * The labels of the app's web container after its next deploy or rebuild; `{}` when Dokku's caddy
  * plugin adds nothing (another proxy, proxy or vhosts disabled). The plugin's `tls-internal`
- * property is left out on purpose: its label is overwritten in the source (§2.2), so it has no effect.
+ * property is left out on purpose: its label is overwritten in the source (docs/caddy.md#tls-internal), so it has no effect.
  */
 function containerLabels(app, settings) {
     if (app.proxyType !== 'caddy' || !app.proxyEnabled || !app.vhostsEnabled)
@@ -60149,13 +60566,13 @@ function containerLabels(app, settings) {
 
 
 const TLS_MODES = ['acme', 'internal'];
-/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (docs/caddy.md#store-route). */
 const SEAWEEDFS_S3_PORT = 8333;
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
 const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' };
 /**
  * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
- * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, docs/caddy.md#tls-internal), Caddy's active
  * health check, and one isolated site block (`caddy_N`) per redirected host.
  */
 function planAppRouting(request) {
@@ -60341,15 +60758,7 @@ function pathRoute(blocks) {
 // seaweed-provision plans the store's S3 host name with it.
 
 
-/** The request asks for something the host's state rules out. */
-class PlanError extends Error {
-    subject;
-    constructor(message, subject) {
-        super(message);
-        this.name = 'PlanError';
-        this.subject = subject;
-    }
-}
+
 function sameList(a, b) {
     const left = [...a].sort();
     const right = [...b].sort();
@@ -60525,6 +60934,7 @@ var external_node_tls_ = __nccwpck_require__(1692);
 
 
 
+
 /**
  * For tests only: `DOKKU_STACK_CADDY_VERIFY_TARGET=127.0.0.1:8080:8443` sends the probes to a Caddy
  * listening on loopback with unprivileged ports. Unset on real runs.
@@ -60619,7 +61029,7 @@ async function verifyDomains(domains, redirects, options) {
         }
         if (wanted.every(([d]) => results.get(d)?.ok) || Date.now() - started >= options.timeoutMs)
             break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started)))));
+        await sleep(Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started))));
     }
     return wanted.map(([d]) => results.get(d));
 }
@@ -61068,8 +61478,10 @@ function storageUnmountArgv(app, name, containerDir, features) {
         ? ['storage:unmount', app, name, '--container-dir', containerDir]
         : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
 }
+/** Named storage (docs/dokku-contract.md#storage): letters, digits, `_` and `-`. */
+const STORAGE_NAME = /^[A-Za-z0-9_-]+$/;
 function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
+    if (!STORAGE_NAME.test(name))
         throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
 }
 /**
@@ -61156,6 +61568,7 @@ function configuredDeployBranch(report, features) {
 
 
 
+
 /** Refused before any change: names each app and why. */
 class RoutingRefusedError extends Error {
     refusals;
@@ -61178,17 +61591,7 @@ async function convergeCaddy(dokku, config, logger, options = {}) {
     const inputs = options.inputs ?? {};
     const started = Date.now();
     const observed = await observe(dokku, config);
-    let plan;
-    try {
-        plan = planCaddy(config, observed);
-    }
-    catch (error) {
-        if (error instanceof PlanError) {
-            const input = inputs[error.subject];
-            throw input ? new ConfigurationError(error.message, input) : new Error(error.message);
-        }
-        throw error;
-    }
+    const plan = planOrExplain(() => planCaddy(config, observed), inputs);
     const caddyfile = (0,external_node_path_namespaceObject.join)(await (0,external_node_fs_promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'caddy-config-')), 'Caddyfile');
     await (0,external_node_fs_promises_namespaceObject.writeFile)(caddyfile, plan.host.caddyfile);
     const validation = await validateBlocks(plan.host.blocks);
@@ -61226,7 +61629,7 @@ async function convergeCaddy(dokku, config, logger, options = {}) {
     }
     catch (error) {
         result.failure = error instanceof Error ? error : new Error(String(error));
-        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
+        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errors_errorMessage(error)}`);
     }
     if (!result.failure && config.verify && config.app) {
         try {
@@ -61481,18 +61884,21 @@ class DokkuRunner {
 // Names are checked before anything is sent, so that a bad name fails with a clear message
 // instead of an argument Dokku would read differently.
 function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    const problem = appNameProblem(app);
+    if (problem)
+        throw new DokkuArgumentError(`"${app}" ${problem}.`);
     return app;
 }
 function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    const problem = serviceNameProblem(service);
+    if (problem)
+        throw new DokkuArgumentError(`"${service}" ${problem}.`);
     return service;
 }
 function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    const problem = configKeyProblem(key);
+    if (problem)
+        throw new DokkuArgumentError(`"${key}" ${problem}.`);
     return key;
 }
 function checkTarget(target) {
@@ -61985,6 +62391,21 @@ class ConfigCommands {
         this.checkStorable(values);
         const { argv, shown } = configSetArgv(app, values, options);
         return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets values that are already base64 (a Kubernetes Secret's `.data`), as they are, over
+     * `--encoded --no-restart`: they are never decoded on the runner, so the ENV-file check of `set`
+     * cannot look at them; Dokku decodes them byte for byte. The shown argv carries none.
+     */
+    async setEncoded(app, encoded) {
+        const keys = Object.keys(encoded).map(checkConfigKey);
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        for (const key of keys)
+            if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded[key]))
+                throw new DokkuArgumentError(`The value for ${key} is not base64 (not shown).`);
+        const head = ['config:set', '--encoded', '--no-restart', checkApp(app)];
+        return this.runConfigChange({ argv: [...head, ...keys.map((key) => `${key}=${encoded[key]}`)], shown: [...head, ...keys.map((key) => `${key}=***`)], app, echoesConfig: true, deploy: false });
     }
     /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
     async unset(app, keys, options = {}) {
@@ -62936,6 +63357,7 @@ function parseServiceList(stdout) {
 
 
 
+
 /** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 const SERVICE_PLUGINS = {
     postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
@@ -62972,7 +63394,7 @@ function serviceCreateArgv(plugin, service, options = {}) {
 function customEnv(env) {
     return Object.entries(env)
         .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        if (!CONFIG_KEY.test(key))
             throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         if (/[;\n]/.test(value))
             throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
@@ -63285,6 +63707,31 @@ class StorageCommands {
             throw this.dokku.failure(invocation, result);
         return { ...CHANGED, hostDirRemoved: hostDir };
     }
+    /**
+     * `storage:exec <name> --image <image> -- <command…>` (0.38+): runs the command in a throwaway
+     * container that mounts the entry at `/data` (scheduler-docker-local storage_exec.go), as the
+     * entry's chown user. Dokku forwards stdin only when it is a pipe (`stdinModes`: the SSH channel
+     * without a pty). Resolves with the command's exit code, which Dokku passes through.
+     */
+    async exec(name, command, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:exec`', '0.38.0', this.dokku.features.version.raw);
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+            throw new DokkuArgumentError(`"${name}" is not a storage entry name.`);
+        const argv = ['storage:exec', name, '--image', options.image ?? 'alpine:3', '--', ...command];
+        const result = await this.dokku.run({ argv, ...(options.stdin === undefined ? {} : { stdin: options.stdin }), ...(options.stdout ? { stdout: options.stdout } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+        if (result.code === 1 && mentions(result, /storage entry "[^"]*" does not exist|host path .* does not exist/))
+            throw this.dokku.failure({ argv }, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+    /** `storage:list-entries --format json` (0.38+): every named entry, by name, with its scheduler (Entry in plugins/storage/entry.go). */
+    async entries() {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:list-entries`', '0.38.0', this.dokku.features.version.raw);
+        const result = await this.dokku.runOk({ argv: ['storage:list-entries', '--format', 'json'] });
+        const parsed = JSON.parse(result.stdout.trim() || '[]');
+        return new Map((parsed ?? []).map((e) => [e.name, { scheduler: e.scheduler || 'docker-local', hostPath: e.host_path ?? '' }]));
+    }
     /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
     async ensureMount(app, name, containerDir, options = {}) {
         await this.ensureDirectory(name, options);
@@ -63302,6 +63749,7 @@ function checkContainerDir(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
 
 
 
@@ -63445,7 +63893,7 @@ class DokkuClient {
             throw new DokkuArgumentError('dokku run needs a command.');
         const env = Object.entries(options.env ?? {});
         for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            if (!CONFIG_KEY.test(key))
                 throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
         const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
@@ -63490,6 +63938,26 @@ function checkId(value) {
     if (!/^[A-Za-z0-9_-]+$/.test(value))
         throw new DokkuArgumentError(`"${value}" is not a process type or container id.`);
     return value;
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/host.ts
+// The one connection a converge runs over: opened once by the entry point (an action, or the root
+// action for the whole stack), handed to every converger, closed when the run is over.
+
+
+/** Connects, runs `fn` with the host, and closes the connection whatever `fn` did. */
+async function withDokkuHost(ssh, logger, fn) {
+    const executor = await connectSsh(ssh, { logger });
+    try {
+        return await fn({ dokku: await DokkuClient.create(executor, logger), executor });
+    }
+    finally {
+        await executor.close();
+    }
+}
+/** Connected as root or a sudo user: `plugin:install` and other root-only commands can run. */
+function canRunAsRoot(host) {
+    return host.executor.shell !== 'dokku-forced-command';
 }
 
 ;// CONCATENATED MODULE: ./src/core/caddy/domain.ts
@@ -63679,16 +64147,9 @@ function readRedirects(inputs, tls, domains) {
 
 
 
-
 /** caddy-config over its own connection; the inputs it names when the host rules a request out. */
 async function configureCaddy(config, logger) {
-    const executor = await connectSsh(config.ssh, { logger });
-    try {
-        return await convergeCaddy(await DokkuClient.create(executor, logger), config, logger, { inputs: { 'letsencrypt-email': Inputs.letsencryptEmail, app: Inputs.app } });
-    }
-    finally {
-        await executor.close();
-    }
+    return withDokkuHost(config.ssh, logger, ({ dokku }) => convergeCaddy(dokku, config, logger, { inputs: { 'letsencrypt-email': Inputs.letsencryptEmail, app: Inputs.app } }));
 }
 
 ;// CONCATENATED MODULE: ./src/actions/caddy-config/main.ts
@@ -63701,7 +64162,8 @@ async function configureCaddy(config, logger) {
 
 
 
-async function run(inputs = new readers_InputReader(), _context, logger = actionsLogger) {
+
+const run = async (inputs = new readers_InputReader(), _context, logger = actionsLogger) => {
     const config = readCaddyInputs(inputs);
     verifyTarget();
     const result = await configureCaddy(config, logger);
@@ -63709,7 +64171,7 @@ async function run(inputs = new readers_InputReader(), _context, logger = action
     await writeSummary(config, result);
     if (result.failure)
         throw result.failure;
-}
+};
 function urls(config) {
     return (config.app?.domains ?? []).map((domain) => `https://${domain}/`);
 }
@@ -63720,61 +64182,36 @@ function setOutputs(config, result) {
     setOutput(Outputs.certificateIssuer, result.certificateIssuer);
 }
 async function writeSummary(config, result) {
-    const outcome = result.failure
-        ? 'failed'
-        : config.dryRun
-            ? result.plan.steps.length > 0
-                ? `dry run: ${result.plan.steps.length} step(s) planned`
-                : 'dry run: nothing to do'
-            : result.changed
-                ? 'changed'
-                : 'unchanged';
-    await writeJobSummary((summary) => {
-        summary
-            .addHeading(`caddy-config${config.app ? `: ${config.app.app}` : ''}`, 2)
-            .addTable([
-            [
-                { data: 'app', header: true },
-                { data: 'domains', header: true },
-                { data: 'tls', header: true },
-                { data: 'certificate issuer', header: true },
-                { data: 'outcome', header: true },
-                { data: 'duration', header: true }
-            ],
-            [config.app?.app ?? '—', config.app?.domains.join(' ') ?? '—', config.tls, result.certificateIssuer || (config.verify ? '—' : 'not verified'), outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
-        ]);
-        if (result.checks.length > 0)
-            summary.addTable([
-                [
-                    { data: 'domain', header: true },
-                    { data: 'HTTPS', header: true },
-                    { data: 'certificate', header: true },
-                    { data: 'HTTP', header: true },
-                    { data: 'result', header: true }
-                ],
-                ...result.checks.map((c) => [
-                    c.domain,
-                    String(c.httpsStatus ?? '—'),
-                    c.certificate ? `${c.certificate.names} by ${c.certificate.issuer}` : '—',
-                    c.redirectStatus ? `${c.redirectStatus} → ${c.redirectLocation ?? ''}` : '—',
-                    c.ok ? 'ok' : c.problem
-                ])
-            ]);
-        summary
-            .addList([
-            ...result.notices.map((notice) => `warning: ${notice}`),
-            ...result.plan.notes.map((note) => `note: ${note}`),
-            ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-        ])
-            .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? result.plan.steps.map(stepTitle) : result.done))
-            .addDetails(`Rendered Caddyfile (checked with ${result.validation.caddyVersion})`, `<pre>${escapeHtml(result.plan.host.caddyfile)}</pre>`);
+    const mode = convergeMode({ check: false, dryRun: config.dryRun });
+    const outcome = outcomeWord({ mode, planned: result.plan.steps.length, changed: result.changed, failed: result.failure !== undefined });
+    const overview = [
+        config.app?.app ?? '—',
+        config.app?.domains.join(' ') ?? '—',
+        config.tls,
+        result.certificateIssuer || (config.verify ? '—' : 'not verified'),
+        outcome,
+        formatDuration(result.durationMs)
+    ];
+    const checks = result.checks.map((c) => [
+        c.domain,
+        String(c.httpsStatus ?? '—'),
+        c.certificate ? `${c.certificate.names} by ${c.certificate.issuer}` : '—',
+        c.redirectStatus ? `${c.redirectStatus} → ${c.redirectLocation ?? ''}` : '—',
+        c.ok ? 'ok' : c.problem
+    ]);
+    await writeActionSummary({
+        heading: `caddy-config${config.app ? `: ${config.app.app}` : ''}`,
+        mode,
+        tables: [
+            { rows: headedTable(['app', 'domains', 'tls', 'certificate issuer', 'outcome', 'duration'], [overview]) },
+            ...(checks.length > 0 ? [{ rows: headedTable(['domain', 'HTTPS', 'certificate', 'HTTP', 'result'], checks) }] : [])
+        ],
+        notices: result.notices,
+        notes: result.plan.notes,
+        failure: result.failure,
+        changes: { planned: result.plan.steps.map(stepTitle), done: result.done },
+        details: [{ title: `Rendered Caddyfile (checked with ${result.validation.caddyVersion})`, html: `<pre>${escapeHtml(result.plan.host.caddyfile)}</pre>` }]
     });
-}
-function listOrNothing(lines) {
-    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing';
-}
-function escapeHtml(text) {
-    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 ;// CONCATENATED MODULE: ./src/actions/caddy-config/index.ts

@@ -58228,49 +58228,6 @@ class ConfigurationError extends Error {
         this.input = input;
     }
 }
-/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
-class HostKeyError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'HostKeyError';
-    }
-}
-/** The SSH connection could not be established or was lost before a command could have run. */
-class SshConnectionError extends Error {
-    retryable;
-    constructor(message, retryable, options) {
-        super(message, options);
-        this.name = 'SshConnectionError';
-        this.retryable = retryable;
-    }
-}
-/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
-class RemoteCommandError extends Error {
-    command;
-    exitCode;
-    stderrTail;
-    stdoutTail;
-    constructor(params) {
-        const command = secrets_redact(params.command);
-        const stderrTail = tail(secrets_redact(params.stderr));
-        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        const detail = stderrTail || stdoutTail;
-        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
-        this.name = 'RemoteCommandError';
-        this.command = command;
-        this.exitCode = params.exitCode;
-        this.stderrTail = stderrTail;
-        this.stdoutTail = stdoutTail;
-    }
-}
-/** A remote command did not finish within its time limit; the channel was closed. */
-class CommandTimeoutError extends RemoteCommandError {
-    constructor(command, timeoutMs, stderr) {
-        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
-        this.name = 'CommandTimeoutError';
-    }
-}
 /** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
 class errors_NotImplementedError extends Error {
     constructor(action) {
@@ -58278,21 +58235,27 @@ class errors_NotImplementedError extends Error {
         this.name = 'NotImplementedError';
     }
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return secrets_redact(error instanceof Error ? error.message : String(error));
 }
-const TAIL_LINES = 20;
-function tail(text, lines = TAIL_LINES) {
-    const all = text.trimEnd().split('\n');
-    return all.slice(-lines).join('\n');
-}
+
+;// CONCATENATED MODULE: ./src/core/format.ts
+// How durations read in logs, errors and job summaries: one way everywhere.
+/** A duration for people: `850 ms`, `1.5 s`, `90 s`, `4 min`, `3.5 h`, `2.0 days`. */
 function formatDuration(ms) {
+    if (ms < 0)
+        return `-${formatDuration(-ms)}`;
     if (ms < 1000)
-        return `${ms} ms`;
+        return `${Math.round(ms)} ms`;
     const s = ms / 1000;
+    // Seconds up to two minutes (a 90 s lock-timeout reads as 90 s), then minutes up to two hours.
     if (s < 120)
-        return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-    return `${Math.round(s / 60)} min`;
+        return `${Number(s.toFixed(1))} s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)} min`;
+    if (s < 172_800)
+        return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86_400).toFixed(1)} days`;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -58520,19 +58483,62 @@ function notAKeyProblem(text) {
     return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
+/**
+ * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
+ * so that the message says which input to fix.
+ */
+const SshInputs = {
+    host: 'host',
+    sshPort: 'ssh-port',
+    sshUser: 'ssh-user',
+    sshPrivateKey: 'ssh-private-key',
+    sshPassphrase: 'ssh-passphrase',
+    sshHostKey: 'ssh-host-key',
+    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
+};
+
+;// CONCATENATED MODULE: ./src/core/dokku/names.ts
+// Dokku's name rules, in one place. The input readers check them before connecting (with a message
+// that names the input and suggests a fix); the Dokku runner checks them again before anything is
+// sent, as the last line of defence against a name Dokku would read differently.
+/** Dokku app names (docs/dokku-contract.md#app-names). */
+const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
+ */
+const MAX_APP_NAME = 200;
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
+const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
+function appNameProblem(value) {
+    if (value.length > MAX_APP_NAME)
+        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
+    if (!APP_NAME.test(value))
+        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
+    return undefined;
+}
+/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
+function serviceNameProblem(value) {
+    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
+}
+/** Why `value` cannot be a Dokku config key, or undefined when it can. */
+function configKeyProblem(value) {
+    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
+
+
 
 
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (docs/dokku-contract.md#config). */
-const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 /**
@@ -58550,6 +58556,14 @@ class readers_InputReader {
                 throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
             return value;
         };
+    }
+    /**
+     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+     * action reads each resource of the stack file through the resource's own action's readers,
+     * with the common inputs (SSH) it was given itself.
+     */
+    overlay(values) {
+        return new readers_InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -58623,7 +58637,7 @@ class readers_InputReader {
         const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
         const ms = Math.round(Number(match[1]) * factor);
         if (ms > options.maxMs)
-            throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint);
+            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
         return ms;
     }
     /** One item a line; blank lines and lines starting with `#` are skipped. */
@@ -58687,8 +58701,9 @@ class readers_InputReader {
         const value = options.required ? this.required(name) : this.optional(name);
         if (value === undefined)
             return undefined;
-        if (!SERVICE_NAME.test(value))
-            throw invalid(name, value, 'must be a service name (letters, digits, underscores and hyphens)', `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
+        const problem = serviceNameProblem(value);
+        if (problem)
+            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
         return value;
     }
     hostname(name, options = {}) {
@@ -58729,17 +58744,12 @@ function hasEmptyHost(value) {
     const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
     return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
 }
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
- */
-const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
-    if (value.length > MAX_APP_NAME)
-        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
-    if (!APP_NAME.test(value))
-        throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
-    return value;
+    const problem = appNameProblem(value);
+    if (problem === undefined)
+        return value;
+    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
+    throw invalid(input, value, problem, fix);
 }
 function suggestName(value, bad) {
     const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
@@ -58770,15 +58780,10 @@ function invalid(name, value, problem, fix) {
 
 
 
+
 /** Inputs every action accepts, under the same names. */
 const CommonInputs = {
-    host: 'host',
-    sshPort: 'ssh-port',
-    sshUser: 'ssh-user',
-    sshPrivateKey: 'ssh-private-key',
-    sshPassphrase: 'ssh-passphrase',
-    sshHostKey: 'ssh-host-key',
-    sshAcceptNewHostKey: 'ssh-accept-new-host-key',
+    ...SshInputs,
     dryRun: 'dry-run'
 };
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -58817,8 +58822,6 @@ function common_readCommonInputs(inputs) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -59701,6 +59704,70 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/core/sleep.ts
+
+/**
+ * Waits `ms`. With `signal`, it rejects (AbortError) as soon as the signal aborts, so that a run
+ * that gave up does not sit out a backoff or a poll interval first.
+ */
+function sleep(ms, signal) {
+    return (0,promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/errors.ts
+
+
+/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
+class HostKeyError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HostKeyError';
+    }
+}
+/** The SSH connection could not be established or was lost before a command could have run. */
+class SshConnectionError extends Error {
+    retryable;
+    constructor(message, retryable, options) {
+        super(message, options);
+        this.name = 'SshConnectionError';
+        this.retryable = retryable;
+    }
+}
+/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
+class RemoteCommandError extends Error {
+    command;
+    exitCode;
+    stderrTail;
+    stdoutTail;
+    constructor(params) {
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        const detail = stderrTail || stdoutTail;
+        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
+        this.name = 'RemoteCommandError';
+        this.command = command;
+        this.exitCode = params.exitCode;
+        this.stderrTail = stderrTail;
+        this.stdoutTail = stdoutTail;
+    }
+}
+/** A remote command did not finish within its time limit; the channel was closed. */
+class CommandTimeoutError extends RemoteCommandError {
+    constructor(command, timeoutMs, stderr) {
+        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
+        this.name = 'CommandTimeoutError';
+    }
+}
+const TAIL_LINES = 20;
+function tail(text, lines = TAIL_LINES) {
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
@@ -59854,6 +59921,14 @@ function posixQuote(arg) {
 
 
 
+
+
+/** OpenSSH refuses channels beyond MaxSessions (default 10): keep a margin under it. */
+const DEFAULT_MAX_CHANNELS = 8;
+/** How often a refused channel is asked for again, and the pauses between (doubling from the first): about a minute in all. */
+const CHANNEL_OPEN_ATTEMPTS = 35;
+const CHANNEL_RETRY_FIRST_MS = 50;
+const CHANNEL_RETRY_MAX_MS = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 4;
@@ -59890,8 +59965,8 @@ async function connectSsh(settings, options) {
             if (attempt >= retries)
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
-            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay, options.signal).catch(() => {
                 throw abandoned();
             });
         }
@@ -59956,16 +60031,16 @@ async function connectOnce(settings, options) {
     const keyType = keyTypeOfBlob(key);
     const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
     if (settings.hostKey.mode === 'accept-new') {
-        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${SshInputs.sshAcceptNewHostKey}: true). ` +
             `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+            `If that is your host's key, pin it: set ${SshInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${SshInputs.sshAcceptNewHostKey}.`);
     }
     else {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
-        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError, options.maxChannels ?? DEFAULT_MAX_CHANNELS);
     trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
     return executor;
 }
@@ -60009,27 +60084,27 @@ function classifyConnectError(error, f) {
     const { settings } = f;
     const code = err.code;
     const level = err.level;
-    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${SshInputs.sshHostKey} ${p.source}`).join('\n');
     const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
     if (f.hostKeyRefused && f.presentedKey) {
         return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
             `which is not pinned. Pinned keys:\n${pinList}\n` +
             `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (/no matching host key/i.test(err.message) && f.pins) {
         return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `Run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (level === 'client-authentication') {
-        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+        return new ConfigurationError(`${f.target} refused the key in input "${SshInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
             (settings.user === 'dokku'
                 ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
                 : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+            `Check also that "${SshInputs.sshUser}" is the right user.`, SshInputs.sshPrivateKey);
     }
     if (code === 'ENOTFOUND')
-        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${SshInputs.host}"`, false, { cause: err });
     const reason = secrets_redact(err.message);
     const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
         (level === 'client-timeout' && /handshake/i.test(err.message)) ||
@@ -60054,14 +60129,17 @@ class SshExecutor {
     #lastError;
     /** The commands running on this connection, each with what stops it. */
     #running = new Map();
+    /** Commands waiting for a channel (more than maxChannels were asked for at once). */
+    #channels;
     #socketClosed = false;
     #closing;
-    constructor(client, shell, target, hostKey, lastError) {
+    constructor(client, shell, target, hostKey, lastError, maxChannels = DEFAULT_MAX_CHANNELS) {
         this.shell = shell;
         this.hostKey = hostKey;
         this.#client = client;
         this.#target = target;
         this.#lastError = lastError;
+        this.#channels = new ChannelSlots(Math.max(1, Math.floor(maxChannels)));
         client.once('close', () => {
             this.#socketClosed = true;
         });
@@ -60070,22 +60148,58 @@ class SshExecutor {
     async run(argv, options = {}) {
         return this.exec(buildRemoteCommand(this.shell, argv), options);
     }
-    exec(command, options = {}) {
-        if (this.#closing || this.#socketClosed) {
+    async exec(command, options = {}) {
+        const notOpen = () => {
+            if (!this.#closing && !this.#socketClosed)
+                return undefined;
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
-            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+            return new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false);
+        };
+        const refused = notOpen();
+        if (refused)
+            throw refused;
+        // Beyond maxChannels the command waits here; its timeout counts from when its channel opens.
+        let release;
+        try {
+            release = await this.#channels.take();
         }
-        return runOnChannel(this.#client, command, options, {
-            target: this.#target,
-            lastError: this.#lastError,
-            running: this.#running,
-            closing: () => this.#closing !== undefined
-        });
+        catch (error) {
+            // Closed while waiting: the command never started, and its streams must not wait for it.
+            abandonStreams(options, error);
+            throw error;
+        }
+        try {
+            const closedMeanwhile = notOpen();
+            if (closedMeanwhile) {
+                abandonStreams(options, closedMeanwhile);
+                throw closedMeanwhile;
+            }
+            const context = { target: this.#target, lastError: this.#lastError, running: this.#running, closing: () => this.#closing !== undefined };
+            for (let attempt = 1;; attempt++) {
+                try {
+                    return await runOnChannel(this.#client, command, options, context);
+                }
+                catch (error) {
+                    // sshd frees a session a moment after the channel closed, so a slot freed here may still
+                    // be taken there: the refused command did not run and its streams are untouched, so it is
+                    // asked for again, a bounded number of times.
+                    if (!(error instanceof ChannelRefusedError) || attempt >= CHANNEL_OPEN_ATTEMPTS || notOpen()) {
+                        abandonStreams(options, error);
+                        throw error;
+                    }
+                    await sleep(Math.min(CHANNEL_RETRY_FIRST_MS * 2 ** (attempt - 1), CHANNEL_RETRY_MAX_MS));
+                }
+            }
+        }
+        finally {
+            release();
+        }
     }
-    /** What is open, for a log line: the target and the commands still running on it. */
+    /** What is open, for a log line: the target and the commands still running on it (and waiting for a channel). */
     describe() {
         const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
-        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+        const waiting = this.#channels.waiting;
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}${waiting > 0 ? ` (${waiting} more waiting for a channel)` : ''}`;
     }
     /**
      * Ends the connection; safe to call more than once. Commands still running are stopped first
@@ -60094,6 +60208,7 @@ class SshExecutor {
      */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            this.#channels.refuseWaiting(() => new SshConnectionError(`A command waiting for a channel on ${this.#target} did not run: the connection was closed`, false));
             for (const command of [...this.#running.values()])
                 command.stop();
             if (this.#socketClosed)
@@ -60111,6 +60226,64 @@ class SshExecutor {
             this.#client.end();
         });
         return this.#closing;
+    }
+}
+/**
+ * A counting semaphore over the connection's channels. sshd refuses a channel beyond its
+ * MaxSessions ("open failed: administratively prohibited"), so a run that fans out (twenty apps'
+ * reports at once) would fail part of its commands; here they wait their turn instead, first come
+ * first served.
+ */
+class ChannelSlots {
+    #free;
+    #queue = [];
+    constructor(size) {
+        this.#free = size;
+    }
+    get waiting() {
+        return this.#queue.length;
+    }
+    take() {
+        if (this.#free > 0) {
+            this.#free--;
+            return Promise.resolve(this.#releaser());
+        }
+        return new Promise((resolve, reject) => this.#queue.push({ resolve, reject }));
+    }
+    /** Rejects every command still waiting (the connection is closing); those running keep their slots. */
+    refuseWaiting(error) {
+        for (const waiter of this.#queue.splice(0))
+            waiter.reject(error());
+    }
+    #releaser() {
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            const next = this.#queue.shift();
+            if (next)
+                next.resolve(this.#releaser());
+            else
+                this.#free++;
+        };
+    }
+}
+/** The host refused to open a channel for a command (it did not run); see SshExecutor.exec. */
+class ChannelRefusedError extends SshConnectionError {
+    constructor(message, options) {
+        super(message, false, options);
+    }
+}
+/** A command that never started: its input is not going to be read, its output sink never gets an end. */
+function abandonStreams(options, error) {
+    const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+    if (source && !source.readableEnded && !source.destroyed)
+        source.destroy();
+    if (options.stdout && !options.stdout.destroyed) {
+        // As for a command that failed while running: the error is the exec's rejection; the sink's own is not news.
+        options.stdout.once('error', () => undefined);
+        options.stdout.destroy(error);
     }
 }
 function runOnChannel(client, command, options, context) {
@@ -60162,6 +60335,14 @@ function runOnChannel(client, command, options, context) {
             timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
         }
         client.exec(command, (error, opened) => {
+            if (error && typeof error.reason === 'number' && !settled) {
+                // The host answered the channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE; sshd's
+                // MaxSessions gives "open failed"): nothing ran and no stream was touched, so it may be asked again.
+                settled = true;
+                clearTimeout(timer);
+                reject(new ChannelRefusedError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)} (the host refused another channel); the command did not run`, { cause: error }));
+                return;
+            }
             if (error) {
                 fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
                 return;
@@ -60322,11 +60503,9 @@ class TailBuffer {
         return this.#dropped ? `[earlier output dropped]\n${text}` : text;
     }
 }
-function formatDelay(ms) {
-    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
-}
 
 ;// CONCATENATED MODULE: ./src/core/action.ts
+
 
 
 
@@ -60353,7 +60532,7 @@ async function runAction(name, run) {
         if (error instanceof Error && error.stack)
             core_debug(secrets_redact(error.stack));
         const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
+        setFailed(`${prefix}: ${errors_errorMessage(error)}`);
     }
     finally {
         exitIfStillHeld(name);
@@ -60366,7 +60545,7 @@ async function runAction(name, run) {
 function exitIfStillHeld(name) {
     const timer = setTimeout(() => {
         const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
-        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        core_debug(`${name} is over but the process was still held open ${formatDuration(EXIT_GRACE_MS)} later (by ${describeResources(held)}); exiting`);
         process.exit();
     }, EXIT_GRACE_MS);
     timer.unref();
@@ -60903,8 +61082,10 @@ function storageUnmountArgv(app, name, containerDir, features) {
         ? ['storage:unmount', app, name, '--container-dir', containerDir]
         : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
 }
+/** Named storage (docs/dokku-contract.md#storage): letters, digits, `_` and `-`. */
+const STORAGE_NAME = /^[A-Za-z0-9_-]+$/;
 function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
+    if (!STORAGE_NAME.test(name))
         throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
 }
 /**
@@ -61078,18 +61259,21 @@ class DokkuRunner {
 // Names are checked before anything is sent, so that a bad name fails with a clear message
 // instead of an argument Dokku would read differently.
 function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    const problem = appNameProblem(app);
+    if (problem)
+        throw new DokkuArgumentError(`"${app}" ${problem}.`);
     return app;
 }
 function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    const problem = serviceNameProblem(service);
+    if (problem)
+        throw new DokkuArgumentError(`"${service}" ${problem}.`);
     return service;
 }
 function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    const problem = configKeyProblem(key);
+    if (problem)
+        throw new DokkuArgumentError(`"${key}" ${problem}.`);
     return key;
 }
 function checkTarget(target) {
@@ -61582,6 +61766,21 @@ class ConfigCommands {
         this.checkStorable(values);
         const { argv, shown } = configSetArgv(app, values, options);
         return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets values that are already base64 (a Kubernetes Secret's `.data`), as they are, over
+     * `--encoded --no-restart`: they are never decoded on the runner, so the ENV-file check of `set`
+     * cannot look at them; Dokku decodes them byte for byte. The shown argv carries none.
+     */
+    async setEncoded(app, encoded) {
+        const keys = Object.keys(encoded).map(checkConfigKey);
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        for (const key of keys)
+            if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded[key]))
+                throw new DokkuArgumentError(`The value for ${key} is not base64 (not shown).`);
+        const head = ['config:set', '--encoded', '--no-restart', checkApp(app)];
+        return this.runConfigChange({ argv: [...head, ...keys.map((key) => `${key}=${encoded[key]}`)], shown: [...head, ...keys.map((key) => `${key}=***`)], app, echoesConfig: true, deploy: false });
     }
     /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
     async unset(app, keys, options = {}) {
@@ -62575,6 +62774,7 @@ function parseServiceList(stdout) {
 
 
 
+
 /** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 const SERVICE_PLUGINS = {
     postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
@@ -62611,7 +62811,7 @@ function serviceCreateArgv(plugin, service, options = {}) {
 function customEnv(env) {
     return Object.entries(env)
         .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        if (!CONFIG_KEY.test(key))
             throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         if (/[;\n]/.test(value))
             throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
@@ -62924,6 +63124,31 @@ class StorageCommands {
             throw this.dokku.failure(invocation, result);
         return { ...CHANGED, hostDirRemoved: hostDir };
     }
+    /**
+     * `storage:exec <name> --image <image> -- <command…>` (0.38+): runs the command in a throwaway
+     * container that mounts the entry at `/data` (scheduler-docker-local storage_exec.go), as the
+     * entry's chown user. Dokku forwards stdin only when it is a pipe (`stdinModes`: the SSH channel
+     * without a pty). Resolves with the command's exit code, which Dokku passes through.
+     */
+    async exec(name, command, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:exec`', '0.38.0', this.dokku.features.version.raw);
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+            throw new DokkuArgumentError(`"${name}" is not a storage entry name.`);
+        const argv = ['storage:exec', name, '--image', options.image ?? 'alpine:3', '--', ...command];
+        const result = await this.dokku.run({ argv, ...(options.stdin === undefined ? {} : { stdin: options.stdin }), ...(options.stdout ? { stdout: options.stdout } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+        if (result.code === 1 && mentions(result, /storage entry "[^"]*" does not exist|host path .* does not exist/))
+            throw this.dokku.failure({ argv }, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+    /** `storage:list-entries --format json` (0.38+): every named entry, by name, with its scheduler (Entry in plugins/storage/entry.go). */
+    async entries() {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:list-entries`', '0.38.0', this.dokku.features.version.raw);
+        const result = await this.dokku.runOk({ argv: ['storage:list-entries', '--format', 'json'] });
+        const parsed = JSON.parse(result.stdout.trim() || '[]');
+        return new Map((parsed ?? []).map((e) => [e.name, { scheduler: e.scheduler || 'docker-local', hostPath: e.host_path ?? '' }]));
+    }
     /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
     async ensureMount(app, name, containerDir, options = {}) {
         await this.ensureDirectory(name, options);
@@ -62941,6 +63166,7 @@ function checkContainerDir(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
 
 
 
@@ -63084,7 +63310,7 @@ class DokkuClient {
             throw new DokkuArgumentError('dokku run needs a command.');
         const env = Object.entries(options.env ?? {});
         for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            if (!CONFIG_KEY.test(key))
                 throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
         const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
@@ -68637,7 +68863,88 @@ class RecordingLogger {
     text() { return this.lines.join('\n'); }
 }
 
+;// CONCATENATED MODULE: ./src/core/converge/plan.ts
+// The converge engine's one shape of a plan, shared by every action and the root action: typed
+// steps that each say which resource, what it is now, what it should be, what will be done and
+// why; plus what the reader should know (notes), what needs attention (notices) and what is on
+// the host that the caller did not name (unmanaged: reported, never destroyed).
+
+function emptyPlan() {
+    return { steps: [], notes: [], notices: [], unmanaged: [] };
+}
+/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
+function concatPlans(plans) {
+    return {
+        steps: plans.flatMap((p) => p.steps),
+        notes: plans.flatMap((p) => p.notes),
+        notices: plans.flatMap((p) => p.notices),
+        unmanaged: plans.flatMap((p) => p.unmanaged)
+    };
+}
+/** The words a plan uses for a value that is absent, and for a secret. */
+const ABSENT = '(absent)';
+const SECRET_SET = '(secret)';
+const SECRET_CHANGED = '(secret, changed)';
+/** current/wanted of a secret value: whether it is there, and that it changes — never the value. */
+function secretTransition(current) {
+    return { current: current === undefined ? ABSENT : SECRET_SET, wanted: SECRET_CHANGED };
+}
+/**
+ * The caller asked for something the host's state rules out, found while planning (so before any
+ * change). `subject` is what the caller can change to fix it; each caller maps subjects to its own
+ * input names with `planErrorAsUserError`.
+ */
+class PlanError extends Error {
+    subject;
+    constructor(message, subject) {
+        super(message);
+        this.name = 'PlanError';
+        this.subject = subject;
+    }
+}
+/**
+ * The one place a PlanError becomes what the user sees: a ConfigurationError naming the input
+ * when one fixes it, a plain Error when only the host can be changed. `inputs` maps a subject to
+ * the caller's input name; without it the subject is taken to be the input name.
+ */
+function planErrorAsUserError(error, inputs) {
+    const input = error.subject === undefined ? undefined : inputs ? inputs[error.subject] : error.subject;
+    return input ? new ConfigurationError(error.message, input) : new Error(error.message);
+}
+/** Runs a pure planner; a PlanError it throws comes out as the user's error (see planErrorAsUserError). */
+function planOrExplain(plan, inputs) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw planErrorAsUserError(error, inputs);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/host.ts
+// The one connection a converge runs over: opened once by the entry point (an action, or the root
+// action for the whole stack), handed to every converger, closed when the run is over.
+
+
+/** Connects, runs `fn` with the host, and closes the connection whatever `fn` did. */
+async function withDokkuHost(ssh, logger, fn) {
+    const executor = await connectSsh(ssh, { logger });
+    try {
+        return await fn({ dokku: await DokkuClient.create(executor, logger), executor });
+    }
+    finally {
+        await executor.close();
+    }
+}
+/** Connected as root or a sudo user: `plugin:install` and other root-only commands can run. */
+function canRunAsRoot(host) {
+    return host.executor.shell !== 'dokku-forced-command';
+}
+
 ;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
+
 /**
  * Polls the URL from the runner (outside the host, as a user would reach it) until it answers
  * with the expected status or the time runs out. Redirects are not followed: a redirect to a
@@ -68668,7 +68975,7 @@ async function waitForHealthy(options) {
         const remaining = options.timeoutMs - (Date.now() - started);
         if (remaining <= 0)
             return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
-        await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
+        await sleep(Math.min(interval, remaining));
     }
 }
 function describeFetchError(error) {
@@ -68724,14 +69031,227 @@ async function isolateReviewApp(dokku, app, from, setByRun, logger) {
     return isolation;
 }
 
+;// CONCATENATED MODULE: ./src/core/services/image.ts
+// Image references, the one place their grammar lives: the app image dokku-deploy deploys
+// (`repository[:tag][@sha256:…]`), the SeaweedFS image (`repository:tag[@sha256:…]`), and the service
+// inputs' split of a repository (`postgres`, `ghcr.io/v-sekai/cockroach`) and, apart, a tag (`18.4`) —
+// the split dokku-postgres/dokku-redis use for `--image` / `--image-version`, where a digest
+// (`@sha256:…`) may follow the repository instead of a tag.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
+const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses `repository[:tag][@sha256:…]`; undefined when it is not one. Nothing in it can contain
+ * whitespace, so it survives the forced command's split (docs/dokku-contract.md#forced-command).
+ */
+function parseImageReference(value) {
+    const [named = '', digest, extra] = value.split('@');
+    if (extra !== undefined || (digest !== undefined && !DIGEST.test(digest)))
+        return undefined;
+    // A colon after the last `/` starts the tag; one before it is a registry port.
+    const colon = named.lastIndexOf(':');
+    const hasTagPart = colon > named.lastIndexOf('/');
+    const repository = hasTagPart ? named.slice(0, colon) : named;
+    const tag = hasTagPart ? named.slice(colon + 1) : undefined;
+    if (!REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag)))
+        return undefined;
+    return { repository, tag, digest };
+}
+/** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
+function parseImageName(value) {
+    const reference = parseImageReference(value);
+    if (reference === undefined || reference.tag !== undefined)
+        return undefined;
+    return { repository: reference.repository, digest: reference.digest };
+}
+/** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
+function hasTag(value) {
+    return (value.split('@')[0]?.split('/').at(-1) ?? '').includes(':');
+}
+function isTag(value) {
+    return TAG.test(value);
+}
+/** `repository:tag` or `repository@digest`, the form `git:from-image` and the reports use. */
+function imageReference(name, tag) {
+    if (name.digest)
+        return `${name.repository}@${name.digest}`;
+    return tag ? `${name.repository}:${tag}` : name.repository;
+}
+/** Splits a report's `image:tag` (postgres:info --version) into its parts; the registry port is not a tag. */
+function splitImageReference(reference) {
+    const at = reference.indexOf('@');
+    if (at >= 0)
+        return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+    return { repository: reference, tag: '' };
+}
+
+;// CONCATENATED MODULE: ./src/actions/dokku-deploy/inputs.ts
+
+
+
+
+
+
+
+const Inputs = {
+    app: 'app',
+    source: 'source',
+    image: 'image',
+    branch: 'branch',
+    ref: 'ref',
+    config: 'config',
+    publicConfigKeys: 'public-config-keys',
+    secretConfigKeys: 'secret-config-keys',
+    createApp: 'create-app',
+    healthcheckUrl: 'healthcheck-url',
+    healthcheckStatus: 'healthcheck-status',
+    healthcheckTimeout: 'healthcheck-timeout',
+    rollback: 'rollback',
+    lockTimeout: 'lock-timeout',
+    reviewApp: 'review-app',
+    reviewAppName: 'review-app-name',
+    githubToken: 'github-token',
+    environment: 'environment',
+    path: 'path'
+};
+const Outputs = {
+    deployedSha: 'deployed-sha',
+    deployedImage: 'deployed-image',
+    previousSha: 'previous-sha',
+    previousImage: 'previous-image',
+    url: 'url',
+    changed: 'changed',
+    rolledBack: 'rolled-back',
+    app: 'app'
+};
+const MAX_REVIEW_APP_NAME = 63;
+function readDeployInputs(inputs, event) {
+    // Secrets first: masked before any other input can fail and print an error.
+    const githubToken = inputs.secret(Inputs.githubToken);
+    const { config: appConfig, masked: maskedConfigKeys } = readAppConfig(inputs);
+    const common = common_readCommonInputs(inputs);
+    const baseApp = inputs.appName(Inputs.app, { required: true });
+    const reviewValue = inputs.optional(Inputs.reviewApp);
+    const reviewApp = reviewValue === undefined ? undefined : inputs.oneOf(Inputs.reviewApp, ['create', 'destroy'], 'create');
+    const app = reviewApp ? reviewAppName(inputs, baseApp, event) : baseApp;
+    const sourceKind = inputs.oneOf(Inputs.source, ['git', 'image'], 'git');
+    let source;
+    if (sourceKind === 'image') {
+        const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).');
+        // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
+        if (parseImageReference(image) === undefined)
+            throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.');
+        source = { kind: 'image', image };
+    }
+    else {
+        if (inputs.optional(Inputs.image) !== undefined)
+            throw new ConfigurationError(`Input "${Inputs.image}" is set but source is git. Set source: image to deploy the image, or remove image.`, Inputs.image);
+        const ref = inputs.optional(Inputs.ref) ?? (event.pullRequest ? event.pullRequest.headSha : event.sha);
+        if (ref === undefined)
+            throw new ConfigurationError(`Input "${Inputs.ref}" has no default outside GitHub Actions (GITHUB_SHA is unset). Set ref to the commit to deploy, e.g. HEAD.`, Inputs.ref);
+        if (/\s/.test(ref) || ref.startsWith('-'))
+            throw invalid(Inputs.ref, ref, 'must be a commit, branch or tag', 'For example HEAD or a full commit SHA.');
+        source = { kind: 'git', ref, workdir: inputs.string(Inputs.path, event.workspace) };
+    }
+    const healthcheckValue = inputs.optional(Inputs.healthcheckUrl);
+    const healthcheckOff = healthcheckValue === undefined ? 'empty' : healthcheckValue === 'none' ? 'none' : undefined;
+    const url = healthcheckOff ? undefined : inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] });
+    const healthcheck = url
+        ? {
+            url,
+            expectedStatus: inputs.integer(Inputs.healthcheckStatus, { fallback: 200, min: 100, max: 599 }),
+            timeoutMs: inputs.duration(Inputs.healthcheckTimeout, { fallbackMs: 120_000, maxMs: 3_600_000 })
+        }
+        : undefined;
+    return {
+        ...common,
+        app,
+        baseApp,
+        source,
+        branch: deployBranch(inputs),
+        config: appConfig,
+        maskedConfigKeys,
+        createApp: inputs.boolean(Inputs.createApp, true),
+        healthcheck,
+        healthcheckOff,
+        rollback: inputs.boolean(Inputs.rollback, true),
+        lockTimeoutMs: inputs.duration(Inputs.lockTimeout, { fallbackMs: 300_000, maxMs: 3_600_000 }),
+        reviewApp,
+        githubToken,
+        environment: inputs.string(Inputs.environment, reviewApp ? `review/${app}` : 'production')
+    };
+}
+/**
+ * The `config` input with the masks it needs: read without masking anything, then only the values
+ * that are secret are masked (see registerConfigSecrets), so that a public value such as the app's
+ * URL stays readable. A value that is a URL with no host is refused: it is what
+ * `https://${{ vars.DOMAIN }}/` becomes when the variable is unset, and the app would boot with it.
+ */
+function readAppConfig(inputs) {
+    const config = inputs.keyValues(Inputs.config, { conceal: true });
+    const publicKeys = configKeyList(inputs, Inputs.publicConfigKeys, config);
+    const secretKeys = configKeyList(inputs, Inputs.secretConfigKeys, config);
+    const both = [...publicKeys].filter((key) => secretKeys.has(key));
+    if (both.length > 0)
+        throw new ConfigurationError(`Inputs "${Inputs.publicConfigKeys}" and "${Inputs.secretConfigKeys}" both list ${both.join(', ')}. Keep each key in one of them.`, Inputs.publicConfigKeys);
+    const masked = registerConfigSecrets(config, { publicKeys, secretKeys });
+    for (const [key, value] of config) {
+        if (!hasEmptyHost(value))
+            continue;
+        const shown = masked.includes(key) ? '' : ` (${JSON.stringify(value)})`;
+        throw new ConfigurationError(`Input "${Inputs.config}" sets ${key} to a URL with no host, or an empty part in it${shown}. It is built from a variable that is unset or empty ` +
+            '(e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.', Inputs.config);
+    }
+    // What no Dokku from 0.37.8 on (godotenv 1.5.1) can store is refused before connecting; the quirks
+    // of the older godotenv are checked once the host's version is known.
+    const unstorable = unstorableConfigMessage(Object.fromEntries(config), 'godotenv-1.5.1');
+    if (unstorable)
+        throw new ConfigurationError(`Input "${Inputs.config}": ${unstorable}`, Inputs.config);
+    return { config, masked };
+}
+/** A list of config keys, one a line or separated by commas or spaces; each must be a key `config` sets. */
+function configKeyList(inputs, name, config) {
+    const keys = inputs
+        .list(name)
+        .flatMap((line) => line.split(/[\s,]+/))
+        .filter((key) => key !== '');
+    for (const key of keys) {
+        if (!CONFIG_KEY.test(key))
+            throw invalid(name, key, 'must list config keys', 'Write the keys as in config (letters, digits, underscores), one a line or separated by commas.');
+        if (!config.has(key))
+            throw invalid(name, key, `names a key that ${Inputs.config} does not set`, `Remove it, or add ${key}=… to ${Inputs.config}.`);
+    }
+    return new Set(keys);
+}
+function deployBranch(inputs) {
+    const branch = inputs.string(Inputs.branch, 'main');
+    // The branch travels in `git:set` and in a push refspec: no whitespace, nothing git refuses in a ref name.
+    if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock'))
+        throw invalid(Inputs.branch, branch, 'must be a branch name', 'For example main or master.');
+    return branch;
+}
+/** `<app>-pr-<n>` by default, cut to a DNS label (the app name becomes `<app>.<domain>`). */
+function reviewAppName(inputs, baseApp, event) {
+    const explicit = inputs.optional(Inputs.reviewAppName);
+    if (explicit !== undefined)
+        return checkAppName(Inputs.reviewAppName, explicit);
+    if (!event.pullRequest)
+        throw new ConfigurationError(`Input "${Inputs.reviewApp}" needs a pull request to name the review app, and this run (${event.eventName ?? 'outside GitHub'}) has none. Run it on pull_request events, or set ${Inputs.reviewAppName}.`, Inputs.reviewAppName);
+    const suffix = `-pr-${event.pullRequest.number}`;
+    const name = `${baseApp.slice(0, MAX_REVIEW_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
+    return checkAppName(Inputs.reviewAppName, name);
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/plan.ts
 
-class PlanError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'PlanError';
-    }
-}
+
+
 /** Pure: the steps that take the host from what was observed to what the inputs ask for. */
 function planDeploy(config, observed) {
     const previous = deployedFrom(observed);
@@ -68745,14 +69265,14 @@ function planDeploy(config, observed) {
     if (!observed.appExists) {
         if (config.reviewApp === 'create') {
             if (!observed.baseAppExists)
-                throw new PlanError(`review app ${config.app} is cloned from ${config.baseApp}, which does not exist on the host. Deploy ${config.baseApp} first.`);
+                throw new PlanError(`review app ${config.app} is cloned from ${config.baseApp}, which does not exist on the host. Deploy ${config.baseApp} first.`, Inputs.reviewApp);
             steps.push({ kind: 'clone-review-app', from: config.baseApp, reason: `review app ${config.app} does not exist yet` });
         }
         else if (config.createApp) {
             steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist yet` });
         }
         else {
-            throw new PlanError(`app ${config.app} does not exist on the host and create-app is false. Create it (dokku apps:create ${config.app}) or set create-app: true.`);
+            throw new PlanError(`app ${config.app} does not exist on the host and create-app is false. Create it (dokku apps:create ${config.app}) or set create-app: true.`, Inputs.createApp);
         }
     }
     if (observed.deployBranch !== config.branch)
@@ -68790,7 +69310,7 @@ function targetOf(config, observed) {
     if (config.source.kind === 'image')
         return { kind: 'image', image: config.source.image };
     if (!observed.targetSha)
-        throw new PlanError(`ref ${config.source.ref} does not name a commit in ${config.source.workdir}`);
+        throw new PlanError(`ref ${config.source.ref} does not name a commit in ${config.source.workdir}`, Inputs.ref);
     return { kind: 'git', sha: observed.targetSha };
 }
 /** A clone inherits its source's deploy-source (docs/dokku-contract.md#apps-clone), so a fresh review app reports the base app's deploy. */
@@ -68852,6 +69372,8 @@ function stepTitle(step) {
 
 
 
+
+
 /** Names of the values the main step hands to the post step (which runs only when the job is cancelled). */
 const State = {
     isPost: 'isPost',
@@ -68866,89 +69388,89 @@ class DeployFailedError extends Error {
         this.name = 'DeployFailedError';
     }
 }
+/** dokku-deploy over its own connection, once the checkout has been checked on the runner. */
 async function deploy(config, logger, hooks = {}) {
     const started = Date.now();
+    const source = await checkDeploySource(config, logger);
+    const result = await withDokkuHost(config.ssh, logger, (host) => convergeDeploy(host, config, source, logger, hooks));
+    result.durationMs = Date.now() - started;
+    return result;
+}
+/** Everything about the source that can be checked on the runner, checked before the first connection. */
+async function checkDeploySource(config, logger) {
     const git = config.source.kind === 'git' && config.reviewApp !== 'destroy' ? new LocalGit(config.source.workdir) : undefined;
-    // Everything that can be checked on the runner is checked before the first connection.
     const targetSha = git && config.source.kind === 'git' ? await prepareCheckout(git, config.source.ref, logger) : undefined;
-    const executor = await connectSsh(config.ssh, { logger });
-    try {
-        const dokku = await DokkuClient.create(executor, logger);
-        // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
-        const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile);
-        if (unstorable !== undefined)
-            throw new ConfigurationError(`Input "config": ${unstorable}`, 'config');
-        let observed = await observe(dokku, config, targetSha);
-        let plan = makePlan(config, observed);
-        await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
-            for (const line of renderPlan(config.app, plan))
-                logger.info(line);
-        });
-        const result = {
-            app: config.app,
-            plan,
-            dryRun: config.dryRun,
-            changed: false,
-            running: plan.previous,
-            url: undefined,
-            health: undefined,
-            rolledBack: false,
-            rollbackHealth: undefined,
-            done: [],
-            durationMs: 0,
-            failure: undefined
-        };
-        if (!config.dryRun && plan.steps.length > 0) {
-            const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey };
-            const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => saveState(State.lockSha, sha ?? '') });
-            const run = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex };
-            await hooks.beforeApply?.(plan);
-            try {
-                // Creating (or cloning) the app needs no lock; everything after it runs under ours.
-                for (const step of plan.steps.filter(isCreation))
-                    await runStep(run, step);
-                const waited = await acquireLock(run);
-                if (waited || plan.steps.some(isCreation)) {
-                    // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
-                    observed = await observe(dokku, config, targetSha);
-                    const fresh = makePlan(config, observed);
-                    if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
-                        await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
-                            for (const line of renderPlan(config.app, fresh))
-                                logger.info(line);
-                        });
-                    plan = fresh;
-                    Object.assign(run, { plan, observed });
-                    Object.assign(result, { plan, running: plan.previous });
-                }
-                await apply(run, plan.steps.filter((step) => !isCreation(step)));
+    return { git, targetSha };
+}
+/** Observes the app, plans, prints the plan and, unless this is a dry run, deploys, over the given connection. */
+async function convergeDeploy(host, config, source, logger, hooks = {}) {
+    const started = Date.now();
+    const { dokku, executor } = host;
+    const { git, targetSha } = source;
+    // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
+    const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile);
+    if (unstorable !== undefined)
+        throw new ConfigurationError(`Input "config": ${unstorable}`, 'config');
+    let observed = await observe(dokku, config, targetSha);
+    let plan = makePlan(config, observed);
+    await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+        for (const line of renderPlan(config.app, plan))
+            logger.info(line);
+    });
+    const result = {
+        app: config.app,
+        plan,
+        dryRun: config.dryRun,
+        changed: false,
+        running: plan.previous,
+        url: undefined,
+        health: undefined,
+        rolledBack: false,
+        rollbackHealth: undefined,
+        done: [],
+        durationMs: 0,
+        failure: undefined
+    };
+    if (!config.dryRun && plan.steps.length > 0) {
+        const credentials = { ...config.ssh, verifiedHostKey: executor.hostKey.publicKey };
+        const mutex = new DeployMutex(credentials, config.app, { leaseMs: config.lockTimeoutMs, onChange: (sha) => saveState(State.lockSha, sha ?? '') });
+        const run = { dokku, executor, config, plan, observed, logger, git, result, previousConfig: new Map(), lockHeld: false, mutex };
+        await hooks.beforeApply?.(plan);
+        try {
+            // Creating (or cloning) the app needs no lock; everything after it runs under ours.
+            for (const step of plan.steps.filter(isCreation))
+                await runStep(run, step);
+            const waited = await acquireLock(run);
+            if (waited || plan.steps.some(isCreation)) {
+                // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
+                observed = await observe(dokku, config, targetSha);
+                const fresh = makePlan(config, observed);
+                if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
+                    await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
+                        for (const line of renderPlan(config.app, fresh))
+                            logger.info(line);
+                    });
+                plan = fresh;
+                Object.assign(run, { plan, observed });
+                Object.assign(result, { plan, running: plan.previous });
             }
-            catch (error) {
-                result.failure = error instanceof Error ? error : new Error(String(error));
-            }
-            finally {
-                if (run.lockHeld)
-                    await releaseLock(run);
-            }
+            await apply(run, plan.steps.filter((step) => !isCreation(step)));
         }
-        if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists))
-            result.url = await appUrl(dokku, config);
-        result.durationMs = Date.now() - started;
-        return result;
+        catch (error) {
+            result.failure = error instanceof Error ? error : new Error(String(error));
+        }
+        finally {
+            if (run.lockHeld)
+                await releaseLock(run);
+        }
     }
-    finally {
-        await executor.close();
-    }
+    if (config.reviewApp !== 'destroy' && (!config.dryRun || observed.appExists))
+        result.url = await appUrl(dokku, config);
+    result.durationMs = Date.now() - started;
+    return result;
 }
 function makePlan(config, observed) {
-    try {
-        return planDeploy(config, observed);
-    }
-    catch (error) {
-        if (error instanceof PlanError)
-            throw new ConfigurationError(error.message);
-        throw error;
-    }
+    return planOrExplain(() => planDeploy(config, observed));
 }
 function isCreation(step) {
     return step.kind === 'create-app' || step.kind === 'clone-review-app';
@@ -69008,7 +69530,7 @@ async function apply(run, steps) {
     catch (error) {
         result.changed = result.done.length > 0;
         result.failure = error instanceof Error ? error : new Error(String(error));
-        logger.warning(`Deploy of ${config.app} failed: ${errorMessage(error)}`);
+        logger.warning(`Deploy of ${config.app} failed: ${errors_errorMessage(error)}`);
         if (config.rollback && config.reviewApp !== 'destroy')
             await rollBack(run);
     }
@@ -69213,7 +69735,7 @@ async function rollBack(run) {
             logger.info(`Rolled back ${config.app} to ${describe(previous)}.`);
         }
         catch (error) {
-            logger.warning(`Rollback of ${config.app} failed: ${errorMessage(error)}. Check the app by hand: dokku ps:report ${config.app}`);
+            logger.warning(`Rollback of ${config.app} failed: ${errors_errorMessage(error)}. Check the app by hand: dokku ps:report ${config.app}`);
         }
     });
 }
@@ -69230,9 +69752,9 @@ async function acquireLock(run) {
     let waiting = false;
     const wait = async (why) => {
         if (Date.now() >= deadline)
-            throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${config.lockTimeoutMs / 1000} s): ${why}.`);
+            throw new DeployFailedError(`${config.app} has been locked by another deploy for longer than lock-timeout (${formatDuration(config.lockTimeoutMs)}): ${why}.`);
         if (!waiting)
-            logger.info(`${config.app} is locked by another deploy; waiting up to ${config.lockTimeoutMs / 1000} s for it to finish.`);
+            logger.info(`${config.app} is locked by another deploy; waiting up to ${formatDuration(config.lockTimeoutMs)} for it to finish.`);
         waiting = true;
         await sleep(LOCK_POLL_MS);
     };
@@ -69290,7 +69812,7 @@ async function releaseLock(run) {
     }
     catch (error) {
         run.mutex.abandon();
-        run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errorMessage(error)}. It expires by itself ${run.mutex.leaseMs / 1000} s after this run last renewed it.`);
+        run.logger.warning(`Could not release the deploy lock on ${run.config.app}: ${errors_errorMessage(error)}. It expires by itself ${formatDuration(run.mutex.leaseMs)} after this run last renewed it.`);
     }
     run.lockHeld = false;
     saveState(State.lockedApp, '');
@@ -69320,164 +69842,110 @@ function lastLines(lines, n = 15) {
 function lastRemoteLine(lines) {
     return [...lines].reverse().find((line) => line.includes('deploy did not complete')) ?? lines.at(-1) ?? '';
 }
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+
+;// CONCATENATED MODULE: ./src/core/converge/render.ts
+
+/** One line per step: `uro-db (service): create — absent → postgres: it does not exist yet`. */
+function render_stepLine(step) {
+    const change = step.current === step.wanted ? step.wanted : `${step.current} → ${step.wanted}`;
+    return redact(`${step.resource}: ${step.action} (${change}): ${step.reason}`);
+}
+/** The plan as log lines: steps, then notes, notices and the unmanaged resources. */
+function render_renderPlanLines(plan) {
+    const lines = plan.steps.length === 0 ? ['Nothing to do: the host is already as asked.'] : plan.steps.map((step, i) => `${i + 1}. ${render_stepLine(step)}`);
+    for (const note of plan.notes)
+        lines.push(redact(`note: ${note}`));
+    for (const item of plan.unmanaged)
+        lines.push(unmanagedLine(item));
+    return lines;
+}
+function unmanagedLine(item) {
+    return secrets_redact(`not managed, left as it is: ${item.resource}: ${item.note}`);
+}
+/** The job summary's table: resource | current | wanted | action, one row per step. */
+function planTable(plan) {
+    const header = ['resource', 'current', 'wanted', 'action'].map((data) => ({ data, header: true }));
+    return [header, ...plan.steps.map((step) => [step.resource, step.current, step.wanted, step.action].map((cell) => escapeCell(secrets_redact(cell))))];
+}
+function escapeCell(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+function planJson(plan) {
+    const json = {
+        steps: plan.steps.map(({ resource, current, wanted, action, reason }) => ({ resource, current, wanted, action, reason })),
+        notes: plan.notes,
+        notices: plan.notices,
+        unmanaged: plan.unmanaged
+    };
+    return redact(JSON.stringify(json));
 }
 
-;// CONCATENATED MODULE: ./src/actions/dokku-deploy/inputs.ts
+;// CONCATENATED MODULE: ./src/core/converge/apply.ts
+// Applying a plan: in order, one step at a time, stopping at the first failure. What was done is
+// recorded, so the summary says it; nothing is rolled back, because every planner observes before
+// it plans, so a next run sees where this one stopped and plans the rest.
 
 
-
-
-
-const Inputs = {
-    app: 'app',
-    source: 'source',
-    image: 'image',
-    branch: 'branch',
-    ref: 'ref',
-    config: 'config',
-    publicConfigKeys: 'public-config-keys',
-    secretConfigKeys: 'secret-config-keys',
-    createApp: 'create-app',
-    healthcheckUrl: 'healthcheck-url',
-    healthcheckStatus: 'healthcheck-status',
-    healthcheckTimeout: 'healthcheck-timeout',
-    rollback: 'rollback',
-    lockTimeout: 'lock-timeout',
-    reviewApp: 'review-app',
-    reviewAppName: 'review-app-name',
-    githubToken: 'github-token',
-    environment: 'environment',
-    path: 'path'
-};
-const Outputs = {
-    deployedSha: 'deployed-sha',
-    deployedImage: 'deployed-image',
-    previousSha: 'previous-sha',
-    previousImage: 'previous-image',
-    url: 'url',
-    changed: 'changed',
-    rolledBack: 'rolled-back',
-    app: 'app'
-};
-const inputs_MAX_APP_NAME = 63;
-function readDeployInputs(inputs, event) {
-    // Secrets first: masked before any other input can fail and print an error.
-    const githubToken = inputs.secret(Inputs.githubToken);
-    const { config: appConfig, masked: maskedConfigKeys } = readAppConfig(inputs);
-    const common = common_readCommonInputs(inputs);
-    const baseApp = inputs.appName(Inputs.app, { required: true });
-    const reviewValue = inputs.optional(Inputs.reviewApp);
-    const reviewApp = reviewValue === undefined ? undefined : inputs.oneOf(Inputs.reviewApp, ['create', 'destroy'], 'create');
-    const app = reviewApp ? reviewAppName(inputs, baseApp, event) : baseApp;
-    const sourceKind = inputs.oneOf(Inputs.source, ['git', 'image'], 'git');
-    let source;
-    if (sourceKind === 'image') {
-        const image = inputs.required(Inputs.image, 'With source: image, set image to the prebuilt image, preferably by digest (registry/name@sha256:…).');
-        // It travels as a git:from-image argument, which Dokku splits on whitespace (docs/dokku-contract.md#forced-command).
-        const [name, digest, extra] = image.split('@');
-        if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(name ?? '') || (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) || extra !== undefined)
-            throw invalid(Inputs.image, image, 'must be an image reference (registry/name:tag or registry/name@sha256:digest)', 'For example ghcr.io/acme/uro@sha256:<64 hex digits>.');
-        source = { kind: 'image', image };
+function convergeMode(options) {
+    return options.check ? 'check' : options.dryRun ? 'dry-run' : 'apply';
+}
+/** The host differs from what was asked, found by a check (which changes nothing). */
+class DriftError extends Error {
+    drift;
+    constructor(drift) {
+        super(`The host differs from what was asked in ${drift.length} place(s); nothing was changed (check mode):\n${drift.map((d) => `- ${d}`).join('\n')}`);
+        this.name = 'DriftError';
+        this.drift = drift;
     }
-    else {
-        if (inputs.optional(Inputs.image) !== undefined)
-            throw new ConfigurationError(`Input "${Inputs.image}" is set but source is git. Set source: image to deploy the image, or remove image.`, Inputs.image);
-        const ref = inputs.optional(Inputs.ref) ?? (event.pullRequest ? event.pullRequest.headSha : event.sha);
-        if (ref === undefined)
-            throw new ConfigurationError(`Input "${Inputs.ref}" has no default outside GitHub Actions (GITHUB_SHA is unset). Set ref to the commit to deploy, e.g. HEAD.`, Inputs.ref);
-        if (/\s/.test(ref) || ref.startsWith('-'))
-            throw invalid(Inputs.ref, ref, 'must be a commit, branch or tag', 'For example HEAD or a full commit SHA.');
-        source = { kind: 'git', ref, workdir: inputs.string(Inputs.path, event.workspace) };
-    }
-    const healthcheckValue = inputs.optional(Inputs.healthcheckUrl);
-    const healthcheckOff = healthcheckValue === undefined ? 'empty' : healthcheckValue === 'none' ? 'none' : undefined;
-    const url = healthcheckOff ? undefined : inputs.url(Inputs.healthcheckUrl, { protocols: ['https:', 'http:'] });
-    const healthcheck = url
-        ? {
-            url,
-            expectedStatus: inputs.integer(Inputs.healthcheckStatus, { fallback: 200, min: 100, max: 599 }),
-            timeoutMs: inputs.duration(Inputs.healthcheckTimeout, { fallbackMs: 120_000, maxMs: 3_600_000 })
-        }
-        : undefined;
-    return {
-        ...common,
-        app,
-        baseApp,
-        source,
-        branch: deployBranch(inputs),
-        config: appConfig,
-        maskedConfigKeys,
-        createApp: inputs.boolean(Inputs.createApp, true),
-        healthcheck,
-        healthcheckOff,
-        rollback: inputs.boolean(Inputs.rollback, true),
-        lockTimeoutMs: inputs.duration(Inputs.lockTimeout, { fallbackMs: 300_000, maxMs: 3_600_000 }),
-        reviewApp,
-        githubToken,
-        environment: inputs.string(Inputs.environment, reviewApp ? `review/${app}` : 'production')
-    };
+}
+/** The message after a failed step: what was done and that a next run finishes the job. */
+function stoppedMessage(doneCount, error) {
+    return `Stopped at a failed step after ${doneCount} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`;
 }
 /**
- * The `config` input with the masks it needs: read without masking anything, then only the values
- * that are secret are masked (see registerConfigSecrets), so that a public value such as the app's
- * URL stays readable. A value that is a URL with no host is refused: it is what
- * `https://${{ vars.DOMAIN }}/` becomes when the variable is unset, and the app would boot with it.
+ * Runs the steps in order. `runStep` returns false when the step found nothing to do after all
+ * (another run got there first), true or nothing when it changed the host. Stops at the first
+ * failure and returns it instead of throwing, so the caller can still report what was done.
  */
-function readAppConfig(inputs) {
-    const config = inputs.keyValues(Inputs.config, { conceal: true });
-    const publicKeys = configKeyList(inputs, Inputs.publicConfigKeys, config);
-    const secretKeys = configKeyList(inputs, Inputs.secretConfigKeys, config);
-    const both = [...publicKeys].filter((key) => secretKeys.has(key));
-    if (both.length > 0)
-        throw new ConfigurationError(`Inputs "${Inputs.publicConfigKeys}" and "${Inputs.secretConfigKeys}" both list ${both.join(', ')}. Keep each key in one of them.`, Inputs.publicConfigKeys);
-    const masked = registerConfigSecrets(config, { publicKeys, secretKeys });
-    for (const [key, value] of config) {
-        if (!hasEmptyHost(value))
-            continue;
-        const shown = masked.includes(key) ? '' : ` (${JSON.stringify(value)})`;
-        throw new ConfigurationError(`Input "${Inputs.config}" sets ${key} to a URL with no host, or an empty part in it${shown}. It is built from a variable that is unset or empty ` +
-            '(e.g. https://${{ vars.URO_DOMAIN }}/): set that variable in the repository or environment, or remove the key.', Inputs.config);
+async function applySteps(steps, runStep, logger) {
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    for (const step of steps) {
+        try {
+            const changed = await logger.group(stepLine(step), () => runStep(step));
+            if (changed !== false) {
+                result.changed = true;
+                result.done.push(step);
+            }
+        }
+        catch (error) {
+            result.failed = step;
+            result.failure = error instanceof Error ? error : new Error(String(error));
+            logger.warning(stoppedMessage(result.done.length, error));
+            break;
+        }
     }
-    // What no Dokku from 0.37.8 on (godotenv 1.5.1) can store is refused before connecting; the quirks
-    // of the older godotenv are checked once the host's version is known.
-    const unstorable = unstorableConfigMessage(Object.fromEntries(config), 'godotenv-1.5.1');
-    if (unstorable)
-        throw new ConfigurationError(`Input "${Inputs.config}": ${unstorable}`, Inputs.config);
-    return { config, masked };
+    return result;
 }
-/** A list of config keys, one a line or separated by commas or spaces; each must be a key `config` sets. */
-function configKeyList(inputs, name, config) {
-    const keys = inputs
-        .list(name)
-        .flatMap((line) => line.split(/[\s,]+/))
-        .filter((key) => key !== '');
-    for (const key of keys) {
-        if (!CONFIG_KEY.test(key))
-            throw invalid(name, key, 'must list config keys', 'Write the keys as in config (letters, digits, underscores), one a line or separated by commas.');
-        if (!config.has(key))
-            throw invalid(name, key, `names a key that ${Inputs.config} does not set`, `Remove it, or add ${key}=… to ${Inputs.config}.`);
-    }
-    return new Set(keys);
+/**
+ * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
+ * `check` changes nothing and fails with a DriftError listing every step when there is one.
+ */
+async function applyPlan(plan, mode, runStep, logger) {
+    if (mode === 'apply')
+        return applySteps(plan.steps, runStep, logger);
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    if (mode === 'check' && plan.steps.length > 0)
+        result.failure = new DriftError(plan.steps.map(stepLine));
+    return result;
 }
-function deployBranch(inputs) {
-    const branch = inputs.string(Inputs.branch, 'main');
-    // The branch travels in `git:set` and in a push refspec: no whitespace, nothing git refuses in a ref name.
-    if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock'))
-        throw invalid(Inputs.branch, branch, 'must be a branch name', 'For example main or master.');
-    return branch;
-}
-/** `<app>-pr-<n>` by default, cut to a DNS label (the app name becomes `<app>.<domain>`). */
-function reviewAppName(inputs, baseApp, event) {
-    const explicit = inputs.optional(Inputs.reviewAppName);
-    if (explicit !== undefined)
-        return checkAppName(Inputs.reviewAppName, explicit);
-    if (!event.pullRequest)
-        throw new ConfigurationError(`Input "${Inputs.reviewApp}" needs a pull request to name the review app, and this run (${event.eventName ?? 'outside GitHub'}) has none. Run it on pull_request events, or set ${Inputs.reviewAppName}.`, Inputs.reviewAppName);
-    const suffix = `-pr-${event.pullRequest.number}`;
-    const name = `${baseApp.slice(0, inputs_MAX_APP_NAME - suffix.length).replace(/[.-]+$/, '')}${suffix}`;
-    return checkAppName(Inputs.reviewAppName, name);
+/** Prints a plan under one heading, then its notices as warnings. */
+async function printPlan(plan, heading, logger, render = renderPlanLines) {
+    await logger.group(heading, async () => {
+        for (const line of render(plan))
+            logger.info(line);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
 }
 
 ;// CONCATENATED MODULE: ./src/core/github/summary.ts
@@ -69501,7 +69969,81 @@ async function writeJobSummary(build) {
     await (0,external_node_fs_promises_namespaceObject.appendFile)(file, `${html}\n`);
 }
 
+;// CONCATENATED MODULE: ./src/core/converge/entry.ts
+
+
+
+/**
+ * The one-word (or few-word) outcome of the summary's overview table: `failed`,
+ * `dry run: 2 step(s) planned`, `dry run: nothing to do`, `changed`, `unchanged`; for a check,
+ * `drift: N difference(s)` or `no drift`.
+ */
+function outcomeWord(run, words = {}) {
+    if (run.mode === 'check')
+        return run.failed ? (run.planned > 0 ? `drift: ${run.planned} difference(s)` : (words.failed ?? 'failed')) : 'no drift';
+    if (run.failed)
+        return words.failed ?? 'failed';
+    if (run.mode === 'dry-run')
+        return run.planned > 0 ? `dry run: ${run.planned} step(s) planned` : 'dry run: nothing to do';
+    return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged');
+}
+/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
+function durationText(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+/** A table of one header row and its data rows: the shape of every overview table. */
+function headedTable(headers, rows) {
+    return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])];
+}
+/** Lines as a Markdown-ish list inside a details block, or `nothing` (with the action's words) when there are none. */
+function listOrNothing(lines, nothing = 'nothing') {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
+}
+/** Text shown inside the summary's HTML as it is (a rendered Caddyfile). */
+function escapeHtml(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+/** The words for the changes' block, by mode: what a person looks for in each. */
+function changesTitle(mode) {
+    return mode === 'apply' ? 'What changed' : 'What would change';
+}
+/** Writes the job summary in the order every action uses (see ActionSummary). */
+async function writeActionSummary(parts) {
+    const dryRun = parts.mode !== 'apply';
+    await writeJobSummary((summary) => {
+        summary.addHeading(`${parts.heading}${parts.mode === 'dry-run' ? ' (dry run)' : parts.mode === 'check' ? ' (check)' : ''}`, 2);
+        for (const table of parts.tables) {
+            if (table.title)
+                summary.addHeading(table.title, 3);
+            summary.addTable(table.rows);
+        }
+        if (parts.plan && parts.plan.steps.length > 0)
+            summary.addHeading('Plan', 3).addTable(planTable(parts.plan));
+        const list = [
+            ...(parts.lines ?? []),
+            ...(parts.notices ?? []).map((notice) => `warning: ${notice}`),
+            ...(parts.notes ?? []).map((note) => `note: ${note}`),
+            ...(parts.plan?.unmanaged ?? []).map(unmanagedLine),
+            ...(parts.failure ? [`error: ${errors_errorMessage(parts.failure)}`] : [])
+        ];
+        if (list.length > 0)
+            summary.addList(list);
+        if (parts.changes) {
+            const { planned, done, nothing } = parts.changes;
+            const empty = dryRun
+                ? (nothing?.planned ?? 'nothing would change: the host is already as asked')
+                : parts.failure
+                    ? 'nothing'
+                    : (nothing?.done ?? 'nothing: the host is already as asked');
+            summary.addDetails(changesTitle(parts.mode), listOrNothing(dryRun ? planned : done, empty));
+        }
+        for (const block of parts.details ?? [])
+            summary.addDetails(block.title, block.html);
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-deploy/summary.ts
+
 
 
 
@@ -69546,38 +70088,32 @@ function phrases(step, { app, previous }) {
  */
 async function writeDeploySummary(config, result, durationMs) {
     const target = result.plan.target ? describe(result.plan.target) : '—';
-    const outcome = result.failure ? (result.rolledBack ? 'failed, rolled back' : 'failed') : config.dryRun ? 'dry run' : result.changed ? (config.reviewApp === 'destroy' ? 'destroyed' : 'deployed') : 'unchanged';
+    const mode = convergeMode({ check: false, dryRun: config.dryRun });
+    const outcome = outcomeWord({ mode, planned: result.plan.steps.length, changed: result.changed, failed: result.failure !== undefined }, { failed: result.rolledBack ? 'failed, rolled back' : 'failed', changed: config.reviewApp === 'destroy' ? 'destroyed' : 'deployed' });
     const context = { app: config.app, previous: result.plan.previous };
-    const changes = config.dryRun ? result.plan.steps.map((step) => describeChange(step, context, 'would')) : result.done.map((step) => describeChange(step, context, 'done'));
+    const done = result.done.map((step) => describeChange(step, context, 'done'));
     if (result.rolledBack && result.running) {
         const restoredConfig = result.done.some((step) => step.kind === 'set-config') ? ', with the config it had' : '';
-        changes.push(`rolled back to ${describe(result.running)}${restoredConfig}`);
+        done.push(`rolled back to ${describe(result.running)}${restoredConfig}`);
     }
-    const nothing = config.dryRun
-        ? `nothing would change: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`
-        : result.failure
-            ? 'nothing'
-            : `nothing: the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`;
-    await writeJobSummary((summary) => summary
-        .addHeading(`dokku-deploy: ${config.app}${config.dryRun ? ' (dry run)' : ''}`, 2)
-        .addTable([
-        [
-            { data: 'app', header: true },
-            { data: 'target', header: true },
-            { data: 'outcome', header: true },
-            { data: 'URL', header: true },
-            { data: 'duration', header: true }
+    const running = `the host already runs ${result.plan.previous ? describe(result.plan.previous) : 'the target'} with this config`;
+    await writeActionSummary({
+        heading: `dokku-deploy: ${config.app}`,
+        mode,
+        tables: [{ rows: headedTable(['app', 'target', 'outcome', 'URL', 'duration'], [[config.app, target, outcome, result.url ?? '—', formatDuration(durationMs)]]) }],
+        lines: [
+            `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
+            `now running: ${result.running ? describe(result.running) : 'nothing'}`,
+            `health check: ${healthLine(config, result)}`,
+            ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : [])
         ],
-        [config.app, target, outcome, result.url ?? '—', `${(durationMs / 1000).toFixed(1)} s`]
-    ])
-        .addList([
-        `previous: ${result.plan.previous ? describe(result.plan.previous) : 'nothing deployed'}`,
-        `now running: ${result.running ? describe(result.running) : 'nothing'}`,
-        `health check: ${healthLine(config, result)}`,
-        ...(result.rolledBack ? [`rollback: back to ${result.running ? describe(result.running) : '?'}${result.rollbackHealth ? `, ${result.rollbackHealth.healthy ? 'healthy' : 'still unhealthy'}` : ''}`] : []),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-    ])
-        .addDetails(config.dryRun ? 'What would change' : 'What changed', changes.length > 0 ? changes.map((line) => `- ${line}`).join('<br>') : nothing));
+        failure: result.failure,
+        changes: {
+            planned: result.plan.steps.map((step) => describeChange(step, context, 'would')),
+            done,
+            nothing: { planned: `nothing would change: ${running}`, done: `nothing: ${running}` }
+        }
+    });
 }
 function healthLine(config, result) {
     if (config.reviewApp === 'destroy')
@@ -69605,7 +70141,7 @@ function healthLine(config, result) {
 
 
 
-async function run(inputs = new readers_InputReader(), context = readRunContext(), logger = actionsLogger) {
+const run = async (inputs = new readers_InputReader(), context = readRunContext(), logger = actionsLogger) => {
     if (getState(State.isPost) === 'true')
         return releaseLockAfterCancel(inputs, logger);
     saveState(State.isPost, 'true');
@@ -69619,7 +70155,7 @@ async function run(inputs = new readers_InputReader(), context = readRunContext(
     await writeDeploySummary(config, result, Date.now() - started);
     if (result.failure)
         throw result.failure;
-}
+};
 /**
  * An empty healthcheck-url is what `${{ vars.URO_HEALTH_URL }}` becomes when the variable is
  * unset, and it silently removes the check that decides a rollback. Said before connecting, as a
@@ -69718,7 +70254,7 @@ class DeploymentRecorder {
             await fn();
         }
         catch (error) {
-            this.logger.warning(`Could not update the GitHub deployment: ${errorMessage(error)}`);
+            this.logger.warning(`Could not update the GitHub deployment: ${errors_errorMessage(error)}`);
         }
     }
 }

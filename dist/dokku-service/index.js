@@ -57387,49 +57387,6 @@ class ConfigurationError extends Error {
         this.input = input;
     }
 }
-/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
-class HostKeyError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'HostKeyError';
-    }
-}
-/** The SSH connection could not be established or was lost before a command could have run. */
-class SshConnectionError extends Error {
-    retryable;
-    constructor(message, retryable, options) {
-        super(message, options);
-        this.name = 'SshConnectionError';
-        this.retryable = retryable;
-    }
-}
-/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
-class RemoteCommandError extends Error {
-    command;
-    exitCode;
-    stderrTail;
-    stdoutTail;
-    constructor(params) {
-        const command = secrets_redact(params.command);
-        const stderrTail = tail(secrets_redact(params.stderr));
-        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        const detail = stderrTail || stdoutTail;
-        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
-        this.name = 'RemoteCommandError';
-        this.command = command;
-        this.exitCode = params.exitCode;
-        this.stderrTail = stderrTail;
-        this.stdoutTail = stdoutTail;
-    }
-}
-/** A remote command did not finish within its time limit; the channel was closed. */
-class CommandTimeoutError extends RemoteCommandError {
-    constructor(command, timeoutMs, stderr) {
-        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
-        this.name = 'CommandTimeoutError';
-    }
-}
 /** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
 class errors_NotImplementedError extends Error {
     constructor(action) {
@@ -57437,21 +57394,27 @@ class errors_NotImplementedError extends Error {
         this.name = 'NotImplementedError';
     }
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return secrets_redact(error instanceof Error ? error.message : String(error));
 }
-const TAIL_LINES = 20;
-function tail(text, lines = TAIL_LINES) {
-    const all = text.trimEnd().split('\n');
-    return all.slice(-lines).join('\n');
-}
+
+;// CONCATENATED MODULE: ./src/core/format.ts
+// How durations read in logs, errors and job summaries: one way everywhere.
+/** A duration for people: `850 ms`, `1.5 s`, `90 s`, `4 min`, `3.5 h`, `2.0 days`. */
 function formatDuration(ms) {
+    if (ms < 0)
+        return `-${formatDuration(-ms)}`;
     if (ms < 1000)
-        return `${ms} ms`;
+        return `${Math.round(ms)} ms`;
     const s = ms / 1000;
+    // Seconds up to two minutes (a 90 s lock-timeout reads as 90 s), then minutes up to two hours.
     if (s < 120)
-        return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-    return `${Math.round(s / 60)} min`;
+        return `${Number(s.toFixed(1))} s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)} min`;
+    if (s < 172_800)
+        return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86_400).toFixed(1)} days`;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -57679,19 +57642,62 @@ function notAKeyProblem(text) {
     return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
+/**
+ * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
+ * so that the message says which input to fix.
+ */
+const SshInputs = {
+    host: 'host',
+    sshPort: 'ssh-port',
+    sshUser: 'ssh-user',
+    sshPrivateKey: 'ssh-private-key',
+    sshPassphrase: 'ssh-passphrase',
+    sshHostKey: 'ssh-host-key',
+    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
+};
+
+;// CONCATENATED MODULE: ./src/core/dokku/names.ts
+// Dokku's name rules, in one place. The input readers check them before connecting (with a message
+// that names the input and suggests a fix); the Dokku runner checks them again before anything is
+// sent, as the last line of defence against a name Dokku would read differently.
+/** Dokku app names (docs/dokku-contract.md#app-names). */
+const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
+ */
+const MAX_APP_NAME = 200;
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
+const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
+function appNameProblem(value) {
+    if (value.length > MAX_APP_NAME)
+        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
+    if (!APP_NAME.test(value))
+        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
+    return undefined;
+}
+/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
+function serviceNameProblem(value) {
+    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
+}
+/** Why `value` cannot be a Dokku config key, or undefined when it can. */
+function configKeyProblem(value) {
+    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
+
+
 
 
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (docs/dokku-contract.md#config). */
-const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 /**
@@ -57709,6 +57715,14 @@ class readers_InputReader {
                 throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
             return value;
         };
+    }
+    /**
+     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+     * action reads each resource of the stack file through the resource's own action's readers,
+     * with the common inputs (SSH) it was given itself.
+     */
+    overlay(values) {
+        return new readers_InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -57782,7 +57796,7 @@ class readers_InputReader {
         const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
         const ms = Math.round(Number(match[1]) * factor);
         if (ms > options.maxMs)
-            throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint);
+            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
         return ms;
     }
     /** One item a line; blank lines and lines starting with `#` are skipped. */
@@ -57846,8 +57860,9 @@ class readers_InputReader {
         const value = options.required ? this.required(name) : this.optional(name);
         if (value === undefined)
             return undefined;
-        if (!SERVICE_NAME.test(value))
-            throw invalid(name, value, 'must be a service name (letters, digits, underscores and hyphens)', `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
+        const problem = serviceNameProblem(value);
+        if (problem)
+            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
         return value;
     }
     hostname(name, options = {}) {
@@ -57888,17 +57903,12 @@ function hasEmptyHost(value) {
     const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
     return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
 }
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
- */
-const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
-    if (value.length > MAX_APP_NAME)
-        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
-    if (!APP_NAME.test(value))
-        throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
-    return value;
+    const problem = appNameProblem(value);
+    if (problem === undefined)
+        return value;
+    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
+    throw invalid(input, value, problem, fix);
 }
 function suggestName(value, bad) {
     const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
@@ -57929,15 +57939,10 @@ function invalid(name, value, problem, fix) {
 
 
 
+
 /** Inputs every action accepts, under the same names. */
 const CommonInputs = {
-    host: 'host',
-    sshPort: 'ssh-port',
-    sshUser: 'ssh-user',
-    sshPrivateKey: 'ssh-private-key',
-    sshPassphrase: 'ssh-passphrase',
-    sshHostKey: 'ssh-host-key',
-    sshAcceptNewHostKey: 'ssh-accept-new-host-key',
+    ...SshInputs,
     dryRun: 'dry-run'
 };
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -57976,8 +57981,6 @@ function common_readCommonInputs(inputs) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -58860,6 +58863,70 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/core/sleep.ts
+
+/**
+ * Waits `ms`. With `signal`, it rejects (AbortError) as soon as the signal aborts, so that a run
+ * that gave up does not sit out a backoff or a poll interval first.
+ */
+function sleep(ms, signal) {
+    return (0,promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/errors.ts
+
+
+/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
+class HostKeyError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HostKeyError';
+    }
+}
+/** The SSH connection could not be established or was lost before a command could have run. */
+class SshConnectionError extends Error {
+    retryable;
+    constructor(message, retryable, options) {
+        super(message, options);
+        this.name = 'SshConnectionError';
+        this.retryable = retryable;
+    }
+}
+/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
+class RemoteCommandError extends Error {
+    command;
+    exitCode;
+    stderrTail;
+    stdoutTail;
+    constructor(params) {
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        const detail = stderrTail || stdoutTail;
+        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
+        this.name = 'RemoteCommandError';
+        this.command = command;
+        this.exitCode = params.exitCode;
+        this.stderrTail = stderrTail;
+        this.stdoutTail = stdoutTail;
+    }
+}
+/** A remote command did not finish within its time limit; the channel was closed. */
+class CommandTimeoutError extends RemoteCommandError {
+    constructor(command, timeoutMs, stderr) {
+        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
+        this.name = 'CommandTimeoutError';
+    }
+}
+const TAIL_LINES = 20;
+function tail(text, lines = TAIL_LINES) {
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
@@ -59013,6 +59080,14 @@ function posixQuote(arg) {
 
 
 
+
+
+/** OpenSSH refuses channels beyond MaxSessions (default 10): keep a margin under it. */
+const DEFAULT_MAX_CHANNELS = 8;
+/** How often a refused channel is asked for again, and the pauses between (doubling from the first): about a minute in all. */
+const CHANNEL_OPEN_ATTEMPTS = 35;
+const CHANNEL_RETRY_FIRST_MS = 50;
+const CHANNEL_RETRY_MAX_MS = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 4;
@@ -59049,8 +59124,8 @@ async function connectSsh(settings, options) {
             if (attempt >= retries)
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
-            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay, options.signal).catch(() => {
                 throw abandoned();
             });
         }
@@ -59115,16 +59190,16 @@ async function connectOnce(settings, options) {
     const keyType = keyTypeOfBlob(key);
     const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
     if (settings.hostKey.mode === 'accept-new') {
-        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${SshInputs.sshAcceptNewHostKey}: true). ` +
             `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+            `If that is your host's key, pin it: set ${SshInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${SshInputs.sshAcceptNewHostKey}.`);
     }
     else {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
-        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError, options.maxChannels ?? DEFAULT_MAX_CHANNELS);
     trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
     return executor;
 }
@@ -59168,27 +59243,27 @@ function classifyConnectError(error, f) {
     const { settings } = f;
     const code = err.code;
     const level = err.level;
-    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${SshInputs.sshHostKey} ${p.source}`).join('\n');
     const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
     if (f.hostKeyRefused && f.presentedKey) {
         return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
             `which is not pinned. Pinned keys:\n${pinList}\n` +
             `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (/no matching host key/i.test(err.message) && f.pins) {
         return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `Run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (level === 'client-authentication') {
-        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+        return new ConfigurationError(`${f.target} refused the key in input "${SshInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
             (settings.user === 'dokku'
                 ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
                 : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+            `Check also that "${SshInputs.sshUser}" is the right user.`, SshInputs.sshPrivateKey);
     }
     if (code === 'ENOTFOUND')
-        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${SshInputs.host}"`, false, { cause: err });
     const reason = secrets_redact(err.message);
     const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
         (level === 'client-timeout' && /handshake/i.test(err.message)) ||
@@ -59213,14 +59288,17 @@ class SshExecutor {
     #lastError;
     /** The commands running on this connection, each with what stops it. */
     #running = new Map();
+    /** Commands waiting for a channel (more than maxChannels were asked for at once). */
+    #channels;
     #socketClosed = false;
     #closing;
-    constructor(client, shell, target, hostKey, lastError) {
+    constructor(client, shell, target, hostKey, lastError, maxChannels = DEFAULT_MAX_CHANNELS) {
         this.shell = shell;
         this.hostKey = hostKey;
         this.#client = client;
         this.#target = target;
         this.#lastError = lastError;
+        this.#channels = new ChannelSlots(Math.max(1, Math.floor(maxChannels)));
         client.once('close', () => {
             this.#socketClosed = true;
         });
@@ -59229,22 +59307,58 @@ class SshExecutor {
     async run(argv, options = {}) {
         return this.exec(buildRemoteCommand(this.shell, argv), options);
     }
-    exec(command, options = {}) {
-        if (this.#closing || this.#socketClosed) {
+    async exec(command, options = {}) {
+        const notOpen = () => {
+            if (!this.#closing && !this.#socketClosed)
+                return undefined;
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
-            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+            return new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false);
+        };
+        const refused = notOpen();
+        if (refused)
+            throw refused;
+        // Beyond maxChannels the command waits here; its timeout counts from when its channel opens.
+        let release;
+        try {
+            release = await this.#channels.take();
         }
-        return runOnChannel(this.#client, command, options, {
-            target: this.#target,
-            lastError: this.#lastError,
-            running: this.#running,
-            closing: () => this.#closing !== undefined
-        });
+        catch (error) {
+            // Closed while waiting: the command never started, and its streams must not wait for it.
+            abandonStreams(options, error);
+            throw error;
+        }
+        try {
+            const closedMeanwhile = notOpen();
+            if (closedMeanwhile) {
+                abandonStreams(options, closedMeanwhile);
+                throw closedMeanwhile;
+            }
+            const context = { target: this.#target, lastError: this.#lastError, running: this.#running, closing: () => this.#closing !== undefined };
+            for (let attempt = 1;; attempt++) {
+                try {
+                    return await runOnChannel(this.#client, command, options, context);
+                }
+                catch (error) {
+                    // sshd frees a session a moment after the channel closed, so a slot freed here may still
+                    // be taken there: the refused command did not run and its streams are untouched, so it is
+                    // asked for again, a bounded number of times.
+                    if (!(error instanceof ChannelRefusedError) || attempt >= CHANNEL_OPEN_ATTEMPTS || notOpen()) {
+                        abandonStreams(options, error);
+                        throw error;
+                    }
+                    await sleep(Math.min(CHANNEL_RETRY_FIRST_MS * 2 ** (attempt - 1), CHANNEL_RETRY_MAX_MS));
+                }
+            }
+        }
+        finally {
+            release();
+        }
     }
-    /** What is open, for a log line: the target and the commands still running on it. */
+    /** What is open, for a log line: the target and the commands still running on it (and waiting for a channel). */
     describe() {
         const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
-        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+        const waiting = this.#channels.waiting;
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}${waiting > 0 ? ` (${waiting} more waiting for a channel)` : ''}`;
     }
     /**
      * Ends the connection; safe to call more than once. Commands still running are stopped first
@@ -59253,6 +59367,7 @@ class SshExecutor {
      */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            this.#channels.refuseWaiting(() => new SshConnectionError(`A command waiting for a channel on ${this.#target} did not run: the connection was closed`, false));
             for (const command of [...this.#running.values()])
                 command.stop();
             if (this.#socketClosed)
@@ -59270,6 +59385,64 @@ class SshExecutor {
             this.#client.end();
         });
         return this.#closing;
+    }
+}
+/**
+ * A counting semaphore over the connection's channels. sshd refuses a channel beyond its
+ * MaxSessions ("open failed: administratively prohibited"), so a run that fans out (twenty apps'
+ * reports at once) would fail part of its commands; here they wait their turn instead, first come
+ * first served.
+ */
+class ChannelSlots {
+    #free;
+    #queue = [];
+    constructor(size) {
+        this.#free = size;
+    }
+    get waiting() {
+        return this.#queue.length;
+    }
+    take() {
+        if (this.#free > 0) {
+            this.#free--;
+            return Promise.resolve(this.#releaser());
+        }
+        return new Promise((resolve, reject) => this.#queue.push({ resolve, reject }));
+    }
+    /** Rejects every command still waiting (the connection is closing); those running keep their slots. */
+    refuseWaiting(error) {
+        for (const waiter of this.#queue.splice(0))
+            waiter.reject(error());
+    }
+    #releaser() {
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            const next = this.#queue.shift();
+            if (next)
+                next.resolve(this.#releaser());
+            else
+                this.#free++;
+        };
+    }
+}
+/** The host refused to open a channel for a command (it did not run); see SshExecutor.exec. */
+class ChannelRefusedError extends SshConnectionError {
+    constructor(message, options) {
+        super(message, false, options);
+    }
+}
+/** A command that never started: its input is not going to be read, its output sink never gets an end. */
+function abandonStreams(options, error) {
+    const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+    if (source && !source.readableEnded && !source.destroyed)
+        source.destroy();
+    if (options.stdout && !options.stdout.destroyed) {
+        // As for a command that failed while running: the error is the exec's rejection; the sink's own is not news.
+        options.stdout.once('error', () => undefined);
+        options.stdout.destroy(error);
     }
 }
 function runOnChannel(client, command, options, context) {
@@ -59321,6 +59494,14 @@ function runOnChannel(client, command, options, context) {
             timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
         }
         client.exec(command, (error, opened) => {
+            if (error && typeof error.reason === 'number' && !settled) {
+                // The host answered the channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE; sshd's
+                // MaxSessions gives "open failed"): nothing ran and no stream was touched, so it may be asked again.
+                settled = true;
+                clearTimeout(timer);
+                reject(new ChannelRefusedError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)} (the host refused another channel); the command did not run`, { cause: error }));
+                return;
+            }
             if (error) {
                 fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
                 return;
@@ -59481,11 +59662,9 @@ class TailBuffer {
         return this.#dropped ? `[earlier output dropped]\n${text}` : text;
     }
 }
-function formatDelay(ms) {
-    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
-}
 
 ;// CONCATENATED MODULE: ./src/core/action.ts
+
 
 
 
@@ -59512,7 +59691,7 @@ async function runAction(name, run) {
         if (error instanceof Error && error.stack)
             core_debug(secrets_redact(error.stack));
         const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
+        setFailed(`${prefix}: ${errors_errorMessage(error)}`);
     }
     finally {
         exitIfStillHeld(name);
@@ -59525,7 +59704,7 @@ async function runAction(name, run) {
 function exitIfStillHeld(name) {
     const timer = setTimeout(() => {
         const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
-        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        core_debug(`${name} is over but the process was still held open ${formatDuration(EXIT_GRACE_MS)} later (by ${describeResources(held)}); exiting`);
         process.exit();
     }, EXIT_GRACE_MS);
     timer.unref();
@@ -59545,6 +59724,111 @@ function notYetImplemented(name) {
         readCommonInputs(inputs);
         throw new NotImplementedError(name);
     };
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/render.ts
+
+/** One line per step: `uro-db (service): create — absent → postgres: it does not exist yet`. */
+function render_stepLine(step) {
+    const change = step.current === step.wanted ? step.wanted : `${step.current} → ${step.wanted}`;
+    return redact(`${step.resource}: ${step.action} (${change}): ${step.reason}`);
+}
+/** The plan as log lines: steps, then notes, notices and the unmanaged resources. */
+function render_renderPlanLines(plan) {
+    const lines = plan.steps.length === 0 ? ['Nothing to do: the host is already as asked.'] : plan.steps.map((step, i) => `${i + 1}. ${render_stepLine(step)}`);
+    for (const note of plan.notes)
+        lines.push(redact(`note: ${note}`));
+    for (const item of plan.unmanaged)
+        lines.push(unmanagedLine(item));
+    return lines;
+}
+function unmanagedLine(item) {
+    return secrets_redact(`not managed, left as it is: ${item.resource}: ${item.note}`);
+}
+/** The job summary's table: resource | current | wanted | action, one row per step. */
+function planTable(plan) {
+    const header = ['resource', 'current', 'wanted', 'action'].map((data) => ({ data, header: true }));
+    return [header, ...plan.steps.map((step) => [step.resource, step.current, step.wanted, step.action].map((cell) => escapeCell(secrets_redact(cell))))];
+}
+function escapeCell(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+function planJson(plan) {
+    const json = {
+        steps: plan.steps.map(({ resource, current, wanted, action, reason }) => ({ resource, current, wanted, action, reason })),
+        notes: plan.notes,
+        notices: plan.notices,
+        unmanaged: plan.unmanaged
+    };
+    return redact(JSON.stringify(json));
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/apply.ts
+// Applying a plan: in order, one step at a time, stopping at the first failure. What was done is
+// recorded, so the summary says it; nothing is rolled back, because every planner observes before
+// it plans, so a next run sees where this one stopped and plans the rest.
+
+
+function convergeMode(options) {
+    return options.check ? 'check' : options.dryRun ? 'dry-run' : 'apply';
+}
+/** The host differs from what was asked, found by a check (which changes nothing). */
+class DriftError extends Error {
+    drift;
+    constructor(drift) {
+        super(`The host differs from what was asked in ${drift.length} place(s); nothing was changed (check mode):\n${drift.map((d) => `- ${d}`).join('\n')}`);
+        this.name = 'DriftError';
+        this.drift = drift;
+    }
+}
+/** The message after a failed step: what was done and that a next run finishes the job. */
+function stoppedMessage(doneCount, error) {
+    return `Stopped at a failed step after ${doneCount} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`;
+}
+/**
+ * Runs the steps in order. `runStep` returns false when the step found nothing to do after all
+ * (another run got there first), true or nothing when it changed the host. Stops at the first
+ * failure and returns it instead of throwing, so the caller can still report what was done.
+ */
+async function applySteps(steps, runStep, logger) {
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    for (const step of steps) {
+        try {
+            const changed = await logger.group(stepLine(step), () => runStep(step));
+            if (changed !== false) {
+                result.changed = true;
+                result.done.push(step);
+            }
+        }
+        catch (error) {
+            result.failed = step;
+            result.failure = error instanceof Error ? error : new Error(String(error));
+            logger.warning(stoppedMessage(result.done.length, error));
+            break;
+        }
+    }
+    return result;
+}
+/**
+ * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
+ * `check` changes nothing and fails with a DriftError listing every step when there is one.
+ */
+async function applyPlan(plan, mode, runStep, logger) {
+    if (mode === 'apply')
+        return applySteps(plan.steps, runStep, logger);
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    if (mode === 'check' && plan.steps.length > 0)
+        result.failure = new DriftError(plan.steps.map(stepLine));
+    return result;
+}
+/** Prints a plan under one heading, then its notices as warnings. */
+async function printPlan(plan, heading, logger, render = renderPlanLines) {
+    await logger.group(heading, async () => {
+        for (const line of render(plan))
+            logger.info(line);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -59568,6 +59852,79 @@ async function writeJobSummary(build) {
     const html = secrets_redact(summary.stringify());
     summary.emptyBuffer();
     await (0,external_node_fs_promises_namespaceObject.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/entry.ts
+
+
+
+/**
+ * The one-word (or few-word) outcome of the summary's overview table: `failed`,
+ * `dry run: 2 step(s) planned`, `dry run: nothing to do`, `changed`, `unchanged`; for a check,
+ * `drift: N difference(s)` or `no drift`.
+ */
+function outcomeWord(run, words = {}) {
+    if (run.mode === 'check')
+        return run.failed ? (run.planned > 0 ? `drift: ${run.planned} difference(s)` : (words.failed ?? 'failed')) : 'no drift';
+    if (run.failed)
+        return words.failed ?? 'failed';
+    if (run.mode === 'dry-run')
+        return run.planned > 0 ? `dry run: ${run.planned} step(s) planned` : 'dry run: nothing to do';
+    return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged');
+}
+/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
+function durationText(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+/** A table of one header row and its data rows: the shape of every overview table. */
+function headedTable(headers, rows) {
+    return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])];
+}
+/** Lines as a Markdown-ish list inside a details block, or `nothing` (with the action's words) when there are none. */
+function listOrNothing(lines, nothing = 'nothing') {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
+}
+/** Text shown inside the summary's HTML as it is (a rendered Caddyfile). */
+function escapeHtml(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+/** The words for the changes' block, by mode: what a person looks for in each. */
+function changesTitle(mode) {
+    return mode === 'apply' ? 'What changed' : 'What would change';
+}
+/** Writes the job summary in the order every action uses (see ActionSummary). */
+async function writeActionSummary(parts) {
+    const dryRun = parts.mode !== 'apply';
+    await writeJobSummary((summary) => {
+        summary.addHeading(`${parts.heading}${parts.mode === 'dry-run' ? ' (dry run)' : parts.mode === 'check' ? ' (check)' : ''}`, 2);
+        for (const table of parts.tables) {
+            if (table.title)
+                summary.addHeading(table.title, 3);
+            summary.addTable(table.rows);
+        }
+        if (parts.plan && parts.plan.steps.length > 0)
+            summary.addHeading('Plan', 3).addTable(planTable(parts.plan));
+        const list = [
+            ...(parts.lines ?? []),
+            ...(parts.notices ?? []).map((notice) => `warning: ${notice}`),
+            ...(parts.notes ?? []).map((note) => `note: ${note}`),
+            ...(parts.plan?.unmanaged ?? []).map(unmanagedLine),
+            ...(parts.failure ? [`error: ${errors_errorMessage(parts.failure)}`] : [])
+        ];
+        if (list.length > 0)
+            summary.addList(list);
+        if (parts.changes) {
+            const { planned, done, nothing } = parts.changes;
+            const empty = dryRun
+                ? (nothing?.planned ?? 'nothing would change: the host is already as asked')
+                : parts.failure
+                    ? 'nothing'
+                    : (nothing?.done ?? 'nothing: the host is already as asked');
+            summary.addDetails(changesTitle(parts.mode), listOrNothing(dryRun ? planned : done, empty));
+        }
+        for (const block of parts.details ?? [])
+            summary.addDetails(block.title, block.html);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/core/log.ts
@@ -59701,22 +60058,39 @@ function cockroachUrl(parts) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/services/image.ts
-// Image references as the service inputs take them: a repository (`postgres`, `ghcr.io/v-sekai/cockroach`)
-// and, apart, a tag (`18.4`) — the split dokku-postgres/dokku-redis use for `--image` / `--image-version`.
-// A digest (`@sha256:…`) may follow the repository where a tag is not used.
+// Image references, the one place their grammar lives: the app image dokku-deploy deploys
+// (`repository[:tag][@sha256:…]`), the SeaweedFS image (`repository:tag[@sha256:…]`), and the service
+// inputs' split of a repository (`postgres`, `ghcr.io/v-sekai/cockroach`) and, apart, a tag (`18.4`) —
+// the split dokku-postgres/dokku-redis use for `--image` / `--image-version`, where a digest
+// (`@sha256:…`) may follow the repository instead of a tag.
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
 const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses `repository[:tag][@sha256:…]`; undefined when it is not one. Nothing in it can contain
+ * whitespace, so it survives the forced command's split (docs/dokku-contract.md#forced-command).
+ */
+function parseImageReference(value) {
+    const [named = '', digest, extra] = value.split('@');
+    if (extra !== undefined || (digest !== undefined && !DIGEST.test(digest)))
+        return undefined;
+    // A colon after the last `/` starts the tag; one before it is a registry port.
+    const colon = named.lastIndexOf(':');
+    const hasTagPart = colon > named.lastIndexOf('/');
+    const repository = hasTagPart ? named.slice(0, colon) : named;
+    const tag = hasTagPart ? named.slice(colon + 1) : undefined;
+    if (!REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag)))
+        return undefined;
+    return { repository, tag, digest };
+}
 /** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
 function parseImageName(value) {
-    const [repository = '', digest, extra] = value.split('@');
-    if (extra !== undefined || !REPOSITORY.test(repository))
+    const reference = parseImageReference(value);
+    if (reference === undefined || reference.tag !== undefined)
         return undefined;
-    if (digest !== undefined && !DIGEST.test(digest))
-        return undefined;
-    return { repository, digest };
+    return { repository: reference.repository, digest: reference.digest };
 }
 /** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
 function hasTag(value) {
@@ -59814,6 +60188,7 @@ function describeTarget(url) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/inputs.ts
+
 
 
 
@@ -59993,6 +60368,66 @@ function readConfigOptions(inputs, engine) {
                 throw invalid(Inputs.configOptions, value, `has ${JSON.stringify(word)}, which is not a plain start flag`, 'For example --cache=.25 --max-sql-memory=.25 (no quotes, spaces inside values or globs).');
     }
     return value.trim();
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/plan.ts
+// The converge engine's one shape of a plan, shared by every action and the root action: typed
+// steps that each say which resource, what it is now, what it should be, what will be done and
+// why; plus what the reader should know (notes), what needs attention (notices) and what is on
+// the host that the caller did not name (unmanaged: reported, never destroyed).
+
+function emptyPlan() {
+    return { steps: [], notes: [], notices: [], unmanaged: [] };
+}
+/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
+function concatPlans(plans) {
+    return {
+        steps: plans.flatMap((p) => p.steps),
+        notes: plans.flatMap((p) => p.notes),
+        notices: plans.flatMap((p) => p.notices),
+        unmanaged: plans.flatMap((p) => p.unmanaged)
+    };
+}
+/** The words a plan uses for a value that is absent, and for a secret. */
+const ABSENT = '(absent)';
+const SECRET_SET = '(secret)';
+const SECRET_CHANGED = '(secret, changed)';
+/** current/wanted of a secret value: whether it is there, and that it changes — never the value. */
+function secretTransition(current) {
+    return { current: current === undefined ? ABSENT : SECRET_SET, wanted: SECRET_CHANGED };
+}
+/**
+ * The caller asked for something the host's state rules out, found while planning (so before any
+ * change). `subject` is what the caller can change to fix it; each caller maps subjects to its own
+ * input names with `planErrorAsUserError`.
+ */
+class PlanError extends Error {
+    subject;
+    constructor(message, subject) {
+        super(message);
+        this.name = 'PlanError';
+        this.subject = subject;
+    }
+}
+/**
+ * The one place a PlanError becomes what the user sees: a ConfigurationError naming the input
+ * when one fixes it, a plain Error when only the host can be changed. `inputs` maps a subject to
+ * the caller's input name; without it the subject is taken to be the input name.
+ */
+function planErrorAsUserError(error, inputs) {
+    const input = error.subject === undefined ? undefined : inputs ? inputs[error.subject] : error.subject;
+    return input ? new ConfigurationError(error.message, input) : new Error(error.message);
+}
+/** Runs a pure planner; a PlanError it throws comes out as the user's error (see planErrorAsUserError). */
+function planOrExplain(plan, inputs) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw planErrorAsUserError(error, inputs);
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/output.ts
@@ -60349,15 +60784,7 @@ function unstorableConfigMessage(values, format) {
 
 
 
-/** The inputs ask for something the host's state rules out; `input` names the input to change, if one fixes it. */
-class PlanError extends Error {
-    input;
-    constructor(message, input) {
-        super(message);
-        this.name = 'PlanError';
-        this.input = input;
-    }
-}
+
 /** Pure: the steps that take the host from what was observed to what the inputs ask for. */
 function planService(config, observed) {
     if (observed.kind === 'cockroach')
@@ -60421,6 +60848,9 @@ function planPlugin(config, observed) {
     const app = observed.app;
     if (config.app !== undefined && app !== undefined) {
         variable = `${config.alias}_URL`;
+        if (app.scheduler === 'k3s')
+            throw new PlanError(`App ${config.app} is scheduled with k3s: its pods cannot reach ${plugin} service ${config.service}, a Docker container on the Dokku host (dokku/dokku-redis#247), ` +
+                `so linking would give it a ${variable} that does not work. Link services only into docker-local apps; docs/scale-out.md says what a k3s app needs instead.`);
         if (!app.exists)
             steps.push(createAppStep(config, config.app));
         const base = service ? withScheme(service.dsn, app.config[source.schemeKey]) : undefined;
@@ -60948,8 +61378,10 @@ function storageUnmountArgv(app, name, containerDir, features) {
         ? ['storage:unmount', app, name, '--container-dir', containerDir]
         : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
 }
+/** Named storage (docs/dokku-contract.md#storage): letters, digits, `_` and `-`. */
+const STORAGE_NAME = /^[A-Za-z0-9_-]+$/;
 function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
+    if (!STORAGE_NAME.test(name))
         throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
 }
 /**
@@ -61123,18 +61555,21 @@ class DokkuRunner {
 // Names are checked before anything is sent, so that a bad name fails with a clear message
 // instead of an argument Dokku would read differently.
 function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    const problem = appNameProblem(app);
+    if (problem)
+        throw new DokkuArgumentError(`"${app}" ${problem}.`);
     return app;
 }
 function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    const problem = serviceNameProblem(service);
+    if (problem)
+        throw new DokkuArgumentError(`"${service}" ${problem}.`);
     return service;
 }
 function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    const problem = configKeyProblem(key);
+    if (problem)
+        throw new DokkuArgumentError(`"${key}" ${problem}.`);
     return key;
 }
 function checkTarget(target) {
@@ -61562,6 +61997,21 @@ class ConfigCommands {
         this.checkStorable(values);
         const { argv, shown } = configSetArgv(app, values, options);
         return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets values that are already base64 (a Kubernetes Secret's `.data`), as they are, over
+     * `--encoded --no-restart`: they are never decoded on the runner, so the ENV-file check of `set`
+     * cannot look at them; Dokku decodes them byte for byte. The shown argv carries none.
+     */
+    async setEncoded(app, encoded) {
+        const keys = Object.keys(encoded).map(checkConfigKey);
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        for (const key of keys)
+            if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded[key]))
+                throw new DokkuArgumentError(`The value for ${key} is not base64 (not shown).`);
+        const head = ['config:set', '--encoded', '--no-restart', checkApp(app)];
+        return this.runConfigChange({ argv: [...head, ...keys.map((key) => `${key}=${encoded[key]}`)], shown: [...head, ...keys.map((key) => `${key}=***`)], app, echoesConfig: true, deploy: false });
     }
     /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
     async unset(app, keys, options = {}) {
@@ -62555,6 +63005,7 @@ function parseServiceList(stdout) {
 
 
 
+
 /** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 const SERVICE_PLUGINS = {
     postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
@@ -62591,7 +63042,7 @@ function serviceCreateArgv(plugin, service, options = {}) {
 function customEnv(env) {
     return Object.entries(env)
         .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        if (!CONFIG_KEY.test(key))
             throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         if (/[;\n]/.test(value))
             throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
@@ -62904,6 +63355,31 @@ class StorageCommands {
             throw this.dokku.failure(invocation, result);
         return { ...CHANGED, hostDirRemoved: hostDir };
     }
+    /**
+     * `storage:exec <name> --image <image> -- <command…>` (0.38+): runs the command in a throwaway
+     * container that mounts the entry at `/data` (scheduler-docker-local storage_exec.go), as the
+     * entry's chown user. Dokku forwards stdin only when it is a pipe (`stdinModes`: the SSH channel
+     * without a pty). Resolves with the command's exit code, which Dokku passes through.
+     */
+    async exec(name, command, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:exec`', '0.38.0', this.dokku.features.version.raw);
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+            throw new DokkuArgumentError(`"${name}" is not a storage entry name.`);
+        const argv = ['storage:exec', name, '--image', options.image ?? 'alpine:3', '--', ...command];
+        const result = await this.dokku.run({ argv, ...(options.stdin === undefined ? {} : { stdin: options.stdin }), ...(options.stdout ? { stdout: options.stdout } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+        if (result.code === 1 && mentions(result, /storage entry "[^"]*" does not exist|host path .* does not exist/))
+            throw this.dokku.failure({ argv }, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+    /** `storage:list-entries --format json` (0.38+): every named entry, by name, with its scheduler (Entry in plugins/storage/entry.go). */
+    async entries() {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:list-entries`', '0.38.0', this.dokku.features.version.raw);
+        const result = await this.dokku.runOk({ argv: ['storage:list-entries', '--format', 'json'] });
+        const parsed = JSON.parse(result.stdout.trim() || '[]');
+        return new Map((parsed ?? []).map((e) => [e.name, { scheduler: e.scheduler || 'docker-local', hostPath: e.host_path ?? '' }]));
+    }
     /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
     async ensureMount(app, name, containerDir, options = {}) {
         await this.ensureDirectory(name, options);
@@ -62921,6 +63397,7 @@ function checkContainerDir(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
 
 
 
@@ -63064,7 +63541,7 @@ class DokkuClient {
             throw new DokkuArgumentError('dokku run needs a command.');
         const env = Object.entries(options.env ?? {});
         for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            if (!CONFIG_KEY.test(key))
                 throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
         const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
@@ -63111,6 +63588,26 @@ function checkId(value) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/core/converge/host.ts
+// The one connection a converge runs over: opened once by the entry point (an action, or the root
+// action for the whole stack), handed to every converger, closed when the run is over.
+
+
+/** Connects, runs `fn` with the host, and closes the connection whatever `fn` did. */
+async function withDokkuHost(ssh, logger, fn) {
+    const executor = await connectSsh(ssh, { logger });
+    try {
+        return await fn({ dokku: await DokkuClient.create(executor, logger), executor });
+    }
+    finally {
+        await executor.close();
+    }
+}
+/** Connected as root or a sudo user: `plugin:install` and other root-only commands can run. */
+function canRunAsRoot(host) {
+    return host.executor.shell !== 'dokku-forced-command';
+}
+
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/service.ts
 
 
@@ -63122,64 +63619,54 @@ function checkId(value) {
 
 
 
-/** Observes the host, plans, prints the plan and, unless this is a dry run, applies it. */
+/** dokku-service over its own connection. */
 async function provisionService(config, logger) {
+    return withDokkuHost(config.ssh, logger, (host) => convergeService(host, config, logger));
+}
+/** Observes the host, plans, prints the plan and, unless this is a dry run, applies it, over the given connection. */
+async function convergeService(host, config, logger) {
     const started = Date.now();
-    const executor = await connectSsh(config.ssh, { logger });
-    try {
-        const dokku = await DokkuClient.create(executor, logger);
-        const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, executor.shell !== 'dokku-forced-command');
-        let plan;
+    const { dokku } = host;
+    const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, canRunAsRoot(host));
+    const plan = planOrExplain(() => planService(config, observed));
+    await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
+        for (const line of renderPlan(config, plan))
+            logger.info(line);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
+    const result = { plan, observed, changed: false, url: undefined, done: [], notices: [...plan.notices], notes: plan.notes, failure: undefined, durationMs: 0 };
+    if (!config.dryRun && plan.steps.length > 0) {
+        const ran = new Set();
         try {
-            plan = planService(config, observed);
+            for (const step of plan.steps) {
+                const changed = await logger.group(stepTitle(config, step), () => runStep({ dokku, config, plan, observed, logger, result }, step));
+                ran.add(step);
+                if (changed) {
+                    result.changed = true;
+                    result.done.push(stepTitle(config, step));
+                }
+            }
         }
         catch (error) {
-            if (error instanceof PlanError)
-                throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message);
-            throw error;
-        }
-        await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
-            for (const line of renderPlan(config, plan))
-                logger.info(line);
-        });
-        for (const notice of plan.notices)
-            logger.warning(notice);
-        const result = { plan, observed, changed: false, url: undefined, done: [], notices: [...plan.notices], notes: plan.notes, failure: undefined, durationMs: 0 };
-        if (!config.dryRun && plan.steps.length > 0) {
-            const ran = new Set();
-            try {
-                for (const step of plan.steps) {
-                    const changed = await logger.group(stepTitle(config, step), () => runStep({ dokku, config, plan, observed, logger, result }, step));
-                    ran.add(step);
-                    if (changed) {
-                        result.changed = true;
-                        result.done.push(stepTitle(config, step));
-                    }
-                }
-            }
-            catch (error) {
-                result.failure = error instanceof Error ? error : new Error(String(error));
-                logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
-                // The one thing a next run cannot see: an app whose environment changed but that was never
-                // restarted runs on with the old one, and looks converged.
-                const owed = plan.steps.find((s) => s.kind === 'restart-app' && !ran.has(s) && s.app === config.app);
-                if (owed && plan.steps.some((s) => ran.has(s) && touchesApp(s, config.app))) {
-                    const notice = `${config.app}'s config changed but it was not restarted, and a next run cannot tell: run \`dokku ps:restart ${config.app}\`.`;
-                    result.notices.push(notice);
-                    logger.warning(notice);
-                }
+            result.failure = error instanceof Error ? error : new Error(String(error));
+            logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errors_errorMessage(error)}`);
+            // The one thing a next run cannot see: an app whose environment changed but that was never
+            // restarted runs on with the old one, and looks converged.
+            const owed = plan.steps.find((s) => s.kind === 'restart-app' && !ran.has(s) && s.app === config.app);
+            if (owed && plan.steps.some((s) => ran.has(s) && touchesApp(s, config.app))) {
+                const notice = `${config.app}'s config changed but it was not restarted, and a next run cannot tell: run \`dokku ps:restart ${config.app}\`.`;
+                result.notices.push(notice);
+                logger.warning(notice);
             }
         }
-        if (!config.destroy && !result.failure)
-            result.url = await finalUrl(dokku, config, plan, observed);
-        if (result.url)
-            registerSecret(result.url);
-        result.durationMs = Date.now() - started;
-        return result;
     }
-    finally {
-        await executor.close();
-    }
+    if (!config.destroy && !result.failure)
+        result.url = await finalUrl(dokku, config, plan, observed);
+    if (result.url)
+        registerSecret(result.url);
+    result.durationMs = Date.now() - started;
+    return result;
 }
 /** Steps that change what the linked app runs with (its environment, links or networks). */
 function touchesApp(step, app) {
@@ -63198,11 +63685,12 @@ async function observePlugin(dokku, config, canInstallPlugins) {
     const entry = plugins.find((p) => p.name === commands.plugin);
     const plugin = entry === undefined ? 'missing' : entry.enabled ? 'enabled' : 'disabled';
     const exists = plugin === 'enabled' ? await commands.exists(config.service) : false;
-    const [info, appConfig, dockerOptions, ps] = await Promise.all([
+    const [info, appConfig, dockerOptions, ps, scheduler] = await Promise.all([
         exists ? commands.info(config.service) : undefined,
         app !== undefined && appExists ? dokku.config.export(app) : {},
         app !== undefined && appExists ? dokku.dockerOptions.report(app) : undefined,
-        app !== undefined && appExists ? dokku.ps.report(app) : undefined
+        app !== undefined && appExists ? dokku.ps.report(app) : undefined,
+        app !== undefined && appExists ? dokku.scheduler.selected(app) : undefined
     ]);
     return {
         kind: 'plugin',
@@ -63216,6 +63704,7 @@ async function observePlugin(dokku, config, canInstallPlugins) {
                 exists: appExists,
                 deployed: ps?.deployed ?? false,
                 config: appConfig,
+                ...(scheduler === undefined ? {} : { scheduler }),
                 dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
             }
     };
@@ -63428,14 +63917,15 @@ async function finalUrl(dokku, config, plan, observed) {
 
 
 
-async function run(inputs = new readers_InputReader(), _context, logger = actionsLogger) {
+
+const run = async (inputs = new readers_InputReader(), _context, logger = actionsLogger) => {
     const config = readServiceInputs(inputs);
     const result = await provisionService(config, logger);
     setOutputs(config, result);
     await writeSummary(config, result);
     if (result.failure)
         throw result.failure;
-}
+};
 function setOutputs(config, result) {
     setOutput(Outputs.service, config.service);
     setOutput(Outputs.changed, String(result.changed));
@@ -63446,43 +63936,22 @@ function setOutputs(config, result) {
     }
 }
 async function writeSummary(config, result) {
-    const outcome = result.failure
-        ? 'failed'
-        : config.dryRun
-            ? result.plan.steps.length > 0
-                ? `dry run: ${result.plan.steps.length} step(s) planned`
-                : 'dry run: nothing to do'
-            : config.destroy
-                ? result.changed
-                    ? 'destroyed'
-                    : 'already absent'
-                : result.changed
-                    ? 'changed'
-                    : 'unchanged';
-    await writeJobSummary((summary) => summary
-        .addHeading(`dokku-service: ${config.engine} ${config.service}`, 2)
-        .addTable([
-        [
-            { data: 'service', header: true },
-            { data: 'engine', header: true },
-            { data: 'linked app', header: true },
-            { data: 'variable', header: true },
-            { data: 'outcome', header: true },
-            { data: 'duration', header: true }
+    const mode = convergeMode({ check: false, dryRun: config.dryRun });
+    const words = config.destroy ? { changed: 'destroyed', unchanged: 'already absent' } : {};
+    const outcome = outcomeWord({ mode, planned: result.plan.steps.length, changed: result.changed, failed: result.failure !== undefined }, words);
+    await writeActionSummary({
+        heading: `dokku-service: ${config.engine} ${config.service}`,
+        mode,
+        tables: [
+            {
+                rows: headedTable(['service', 'engine', 'linked app', 'variable', 'outcome', 'duration'], [[config.service, config.engine, config.app ?? '—', result.plan.variable ?? '—', outcome, formatDuration(result.durationMs)]])
+            }
         ],
-        [config.service, config.engine, config.app ?? '—', result.plan.variable ?? '—', outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
-    ])
-        .addList([
-        ...result.notices.map((notice) => `warning: ${notice}`),
-        ...result.notes.map((note) => `note: ${note}`),
-        ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-    ])
-        .addDetails(config.dryRun ? 'What would change' : 'Done on the host, in order', config.dryRun
-        ? listOrNothing(result.plan.steps.map((step) => `would ${stepTitle(config, step)}`), 'nothing would change: the host is already as asked')
-        : listOrNothing(result.done, result.failure ? 'nothing' : 'nothing: the host is already as asked')));
-}
-function listOrNothing(lines, nothing) {
-    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
+        notices: result.notices,
+        notes: result.notes,
+        failure: result.failure,
+        changes: { planned: result.plan.steps.map((step) => `would ${stepTitle(config, step)}`), done: result.done }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/actions/dokku-service/index.ts

@@ -90523,49 +90523,6 @@ class ConfigurationError extends Error {
         this.input = input;
     }
 }
-/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
-class HostKeyError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'HostKeyError';
-    }
-}
-/** The SSH connection could not be established or was lost before a command could have run. */
-class SshConnectionError extends Error {
-    retryable;
-    constructor(message, retryable, options) {
-        super(message, options);
-        this.name = 'SshConnectionError';
-        this.retryable = retryable;
-    }
-}
-/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
-class RemoteCommandError extends Error {
-    command;
-    exitCode;
-    stderrTail;
-    stdoutTail;
-    constructor(params) {
-        const command = secrets_redact(params.command);
-        const stderrTail = tail(secrets_redact(params.stderr));
-        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
-        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
-        const detail = stderrTail || stdoutTail;
-        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
-        this.name = 'RemoteCommandError';
-        this.command = command;
-        this.exitCode = params.exitCode;
-        this.stderrTail = stderrTail;
-        this.stdoutTail = stdoutTail;
-    }
-}
-/** A remote command did not finish within its time limit; the channel was closed. */
-class CommandTimeoutError extends RemoteCommandError {
-    constructor(command, timeoutMs, stderr) {
-        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
-        this.name = 'CommandTimeoutError';
-    }
-}
 /** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
 class errors_NotImplementedError extends Error {
     constructor(action) {
@@ -90573,21 +90530,27 @@ class errors_NotImplementedError extends Error {
         this.name = 'NotImplementedError';
     }
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return secrets_redact(error instanceof Error ? error.message : String(error));
 }
-const TAIL_LINES = 20;
-function tail(text, lines = TAIL_LINES) {
-    const all = text.trimEnd().split('\n');
-    return all.slice(-lines).join('\n');
-}
+
+;// CONCATENATED MODULE: ./src/core/format.ts
+// How durations read in logs, errors and job summaries: one way everywhere.
+/** A duration for people: `850 ms`, `1.5 s`, `90 s`, `4 min`, `3.5 h`, `2.0 days`. */
 function formatDuration(ms) {
+    if (ms < 0)
+        return `-${formatDuration(-ms)}`;
     if (ms < 1000)
-        return `${ms} ms`;
+        return `${Math.round(ms)} ms`;
     const s = ms / 1000;
+    // Seconds up to two minutes (a 90 s lock-timeout reads as 90 s), then minutes up to two hours.
     if (s < 120)
-        return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-    return `${Math.round(s / 60)} min`;
+        return `${Number(s.toFixed(1))} s`;
+    if (s < 7200)
+        return `${Math.round(s / 60)} min`;
+    if (s < 172_800)
+        return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86_400).toFixed(1)} days`;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -90815,19 +90778,62 @@ function notAKeyProblem(text) {
     return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
+/**
+ * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
+ * so that the message says which input to fix.
+ */
+const SshInputs = {
+    host: 'host',
+    sshPort: 'ssh-port',
+    sshUser: 'ssh-user',
+    sshPrivateKey: 'ssh-private-key',
+    sshPassphrase: 'ssh-passphrase',
+    sshHostKey: 'ssh-host-key',
+    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
+};
+
+;// CONCATENATED MODULE: ./src/core/dokku/names.ts
+// Dokku's name rules, in one place. The input readers check them before connecting (with a message
+// that names the input and suggests a fix); the Dokku runner checks them again before anything is
+// sent, as the last line of defence against a name Dokku would read differently.
+/** Dokku app names (docs/dokku-contract.md#app-names). */
+const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
+ */
+const MAX_APP_NAME = 200;
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
+const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
+function appNameProblem(value) {
+    if (value.length > MAX_APP_NAME)
+        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
+    if (!APP_NAME.test(value))
+        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
+    return undefined;
+}
+/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
+function serviceNameProblem(value) {
+    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
+}
+/** Why `value` cannot be a Dokku config key, or undefined when it can. */
+function configKeyProblem(value) {
+    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
+}
+
 ;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
+
+
 
 
 
 /** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
 const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (docs/dokku-contract.md#config). */
-const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TRUE_VALUES = ['true', 'True', 'TRUE'];
 const FALSE_VALUES = ['false', 'False', 'FALSE'];
 /**
@@ -90845,6 +90851,14 @@ class readers_InputReader {
                 throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
             return value;
         };
+    }
+    /**
+     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+     * action reads each resource of the stack file through the resource's own action's readers,
+     * with the common inputs (SSH) it was given itself.
+     */
+    overlay(values) {
+        return new readers_InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
     }
     /** Trimmed value, or undefined when empty. */
     optional(name) {
@@ -90918,7 +90932,7 @@ class readers_InputReader {
         const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
         const ms = Math.round(Number(match[1]) * factor);
         if (ms > options.maxMs)
-            throw invalid(name, value, `must be at most ${options.maxMs / 1000} s`, hint);
+            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
         return ms;
     }
     /** One item a line; blank lines and lines starting with `#` are skipped. */
@@ -90982,8 +90996,9 @@ class readers_InputReader {
         const value = options.required ? this.required(name) : this.optional(name);
         if (value === undefined)
             return undefined;
-        if (!SERVICE_NAME.test(value))
-            throw invalid(name, value, 'must be a service name (letters, digits, underscores and hyphens)', `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
+        const problem = serviceNameProblem(value);
+        if (problem)
+            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
         return value;
     }
     hostname(name, options = {}) {
@@ -91024,17 +91039,12 @@ function hasEmptyHost(value) {
     const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
     return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
 }
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked here so that a longer one fails before connecting, not on the host.
- */
-const MAX_APP_NAME = 200;
 function checkAppName(input, value) {
-    if (value.length > MAX_APP_NAME)
-        throw invalid(input, value, `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`, 'Use a shorter name.');
-    if (!APP_NAME.test(value))
-        throw invalid(input, value, 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit', `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`);
-    return value;
+    const problem = appNameProblem(value);
+    if (problem === undefined)
+        return value;
+    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
+    throw invalid(input, value, problem, fix);
 }
 function suggestName(value, bad) {
     const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
@@ -91065,15 +91075,10 @@ function invalid(name, value, problem, fix) {
 
 
 
+
 /** Inputs every action accepts, under the same names. */
 const CommonInputs = {
-    host: 'host',
-    sshPort: 'ssh-port',
-    sshUser: 'ssh-user',
-    sshPrivateKey: 'ssh-private-key',
-    sshPassphrase: 'ssh-passphrase',
-    sshHostKey: 'ssh-host-key',
-    sshAcceptNewHostKey: 'ssh-accept-new-host-key',
+    ...SshInputs,
     dryRun: 'dry-run'
 };
 const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -91112,8 +91117,6 @@ function common_readCommonInputs(inputs) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -91996,6 +91999,70 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/core/sleep.ts
+
+/**
+ * Waits `ms`. With `signal`, it rejects (AbortError) as soon as the signal aborts, so that a run
+ * that gave up does not sit out a backoff or a poll interval first.
+ */
+function sleep(ms, signal) {
+    return (0,promises_namespaceObject.setTimeout)(ms, undefined, signal ? { signal } : undefined);
+}
+
+;// CONCATENATED MODULE: ./src/core/ssh/errors.ts
+
+
+/** The host presented a key that is not pinned (or pins are malformed). Never retried. */
+class HostKeyError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'HostKeyError';
+    }
+}
+/** The SSH connection could not be established or was lost before a command could have run. */
+class SshConnectionError extends Error {
+    retryable;
+    constructor(message, retryable, options) {
+        super(message, options);
+        this.name = 'SshConnectionError';
+        this.retryable = retryable;
+    }
+}
+/** A remote command ran (or may have run) and did not succeed. Carries the redacted command, the exit code and the tail of stderr. */
+class RemoteCommandError extends Error {
+    command;
+    exitCode;
+    stderrTail;
+    stdoutTail;
+    constructor(params) {
+        const command = secrets_redact(params.command);
+        const stderrTail = tail(secrets_redact(params.stderr));
+        const stdoutTail = tail(secrets_redact(params.stdout ?? ''));
+        const what = params.reason ?? (params.exitCode === null ? 'was cut off' : `exited with code ${params.exitCode}`);
+        const detail = stderrTail || stdoutTail;
+        super(`\`${command}\` ${what}${detail ? `:\n${detail}` : ''}`);
+        this.name = 'RemoteCommandError';
+        this.command = command;
+        this.exitCode = params.exitCode;
+        this.stderrTail = stderrTail;
+        this.stdoutTail = stdoutTail;
+    }
+}
+/** A remote command did not finish within its time limit; the channel was closed. */
+class CommandTimeoutError extends RemoteCommandError {
+    constructor(command, timeoutMs, stderr) {
+        super({ command, exitCode: null, stderr, reason: `did not finish within ${formatDuration(timeoutMs)} and was stopped` });
+        this.name = 'CommandTimeoutError';
+    }
+}
+const TAIL_LINES = 20;
+function tail(text, lines = TAIL_LINES) {
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
@@ -92149,6 +92216,14 @@ function posixQuote(arg) {
 
 
 
+
+
+/** OpenSSH refuses channels beyond MaxSessions (default 10): keep a margin under it. */
+const DEFAULT_MAX_CHANNELS = 8;
+/** How often a refused channel is asked for again, and the pauses between (doubling from the first): about a minute in all. */
+const CHANNEL_OPEN_ATTEMPTS = 35;
+const CHANNEL_RETRY_FIRST_MS = 50;
+const CHANNEL_RETRY_MAX_MS = 2_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 const KEEPALIVE_COUNT_MAX = 4;
@@ -92185,8 +92260,8 @@ async function connectSsh(settings, options) {
             if (attempt >= retries)
                 throw new SshConnectionError(`Could not connect to ${target} (${attempt + 1} attempts): ${error.message}`, false, { cause: error });
             const delay = backoffMs * 2 ** attempt;
-            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDelay(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
-            await (0,promises_namespaceObject.setTimeout)(delay, options.signal ? { signal: options.signal } : undefined).catch(() => {
+            options.logger.info(`Connecting to ${target} failed (${error.message}); retrying in ${formatDuration(delay)} (attempt ${attempt + 2} of ${retries + 1})`);
+            await sleep(delay, options.signal).catch(() => {
                 throw abandoned();
             });
         }
@@ -92251,16 +92326,16 @@ async function connectOnce(settings, options) {
     const keyType = keyTypeOfBlob(key);
     const hostKey = { fingerprint: fingerprintOf(key), keyType, publicKey: `${keyType ?? 'unknown'} ${key.toString('base64')}` };
     if (settings.hostKey.mode === 'accept-new') {
-        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${CommonInputs.sshAcceptNewHostKey}: true). ` +
+        options.logger.warning(`The host key of ${settings.host}:${settings.port} was not checked (${SshInputs.sshAcceptNewHostKey}: true). ` +
             `It presented a ${hostKey.keyType ?? 'unknown'} key with fingerprint ${hostKey.fingerprint}. ` +
-            `If that is your host's key, pin it: set ${CommonInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
-            `and remove ${CommonInputs.sshAcceptNewHostKey}.`);
+            `If that is your host's key, pin it: set ${SshInputs.sshHostKey} to\n${knownHostsLine(settings.host, settings.port, key)}\n` +
+            `and remove ${SshInputs.sshAcceptNewHostKey}.`);
     }
     else {
         const pin = pins?.find((p) => p.fingerprint === hostKey.fingerprint);
-        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${CommonInputs.sshHostKey} ${pin?.source ?? ''}`);
+        options.logger.debug(`Connected to ${target}; host key ${hostKey.fingerprint} matches ${SshInputs.sshHostKey} ${pin?.source ?? ''}`);
     }
-    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError);
+    const executor = new SshExecutor(client, settings.shell, target, hostKey, () => lastError, options.maxChannels ?? DEFAULT_MAX_CHANNELS);
     trackConnection(client, { describe: () => executor.describe(), close: () => executor.close() });
     return executor;
 }
@@ -92304,27 +92379,27 @@ function classifyConnectError(error, f) {
     const { settings } = f;
     const code = err.code;
     const level = err.level;
-    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${CommonInputs.sshHostKey} ${p.source}`).join('\n');
+    const pinList = (f.pins ?? []).map((p) => `  ${p.fingerprint}${p.keyType ? ` (${p.keyType})` : ''} from ${SshInputs.sshHostKey} ${p.source}`).join('\n');
     const scan = `ssh-keyscan -p ${settings.port} ${settings.host}`;
     if (f.hostKeyRefused && f.presentedKey) {
         return new HostKeyError(`Host key mismatch for ${settings.host}:${settings.port}: it presented a ${keyTypeOfBlob(f.presentedKey) ?? 'unknown'} key with fingerprint ${fingerprintOf(f.presentedKey)}, ` +
             `which is not pinned. Pinned keys:\n${pinList}\n` +
             `The connection was closed before authenticating. Either the host was reinstalled or re-keyed, or someone is impersonating it. ` +
-            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `If the host really changed its key, run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (/no matching host key/i.test(err.message) && f.pins) {
         return new HostKeyError(`${settings.host}:${settings.port} offers none of the pinned host key types. Pinned keys:\n${pinList}\n` +
-            `Run \`${scan}\` from a trusted machine and update ${CommonInputs.sshHostKey}.`);
+            `Run \`${scan}\` from a trusted machine and update ${SshInputs.sshHostKey}.`);
     }
     if (level === 'client-authentication') {
-        return new ConfigurationError(`${f.target} refused the key in input "${CommonInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
+        return new ConfigurationError(`${f.target} refused the key in input "${SshInputs.sshPrivateKey}"${publicFingerprint(settings)} for user "${settings.user}". ` +
             (settings.user === 'dokku'
                 ? 'Is its public key added on the host with `dokku ssh-keys:add`? '
                 : `Is its public key in ~${settings.user}/.ssh/authorized_keys on the host? `) +
-            `Check also that "${CommonInputs.sshUser}" is the right user.`, CommonInputs.sshPrivateKey);
+            `Check also that "${SshInputs.sshUser}" is the right user.`, SshInputs.sshPrivateKey);
     }
     if (code === 'ENOTFOUND')
-        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${CommonInputs.host}"`, false, { cause: err });
+        return new SshConnectionError(`the host name "${settings.host}" does not resolve: check input "${SshInputs.host}"`, false, { cause: err });
     const reason = secrets_redact(err.message);
     const retryable = (typeof code === 'string' && RETRYABLE_CODES.has(code)) ||
         (level === 'client-timeout' && /handshake/i.test(err.message)) ||
@@ -92349,14 +92424,17 @@ class SshExecutor {
     #lastError;
     /** The commands running on this connection, each with what stops it. */
     #running = new Map();
+    /** Commands waiting for a channel (more than maxChannels were asked for at once). */
+    #channels;
     #socketClosed = false;
     #closing;
-    constructor(client, shell, target, hostKey, lastError) {
+    constructor(client, shell, target, hostKey, lastError, maxChannels = DEFAULT_MAX_CHANNELS) {
         this.shell = shell;
         this.hostKey = hostKey;
         this.#client = client;
         this.#target = target;
         this.#lastError = lastError;
+        this.#channels = new ChannelSlots(Math.max(1, Math.floor(maxChannels)));
         client.once('close', () => {
             this.#socketClosed = true;
         });
@@ -92365,22 +92443,58 @@ class SshExecutor {
     async run(argv, options = {}) {
         return this.exec(buildRemoteCommand(this.shell, argv), options);
     }
-    exec(command, options = {}) {
-        if (this.#closing || this.#socketClosed) {
+    async exec(command, options = {}) {
+        const notOpen = () => {
+            if (!this.#closing && !this.#socketClosed)
+                return undefined;
             const why = this.#closing ? 'it was closed' : `it was lost${this.#lastError() ? ` (${secrets_redact(this.#lastError()?.message ?? '')})` : ''}`;
-            return Promise.reject(new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false));
+            return new SshConnectionError(`Cannot run \`${shortCommand(secrets_redact(command))}\`: the connection to ${this.#target} is not open, ${why}; the command did not run`, false);
+        };
+        const refused = notOpen();
+        if (refused)
+            throw refused;
+        // Beyond maxChannels the command waits here; its timeout counts from when its channel opens.
+        let release;
+        try {
+            release = await this.#channels.take();
         }
-        return runOnChannel(this.#client, command, options, {
-            target: this.#target,
-            lastError: this.#lastError,
-            running: this.#running,
-            closing: () => this.#closing !== undefined
-        });
+        catch (error) {
+            // Closed while waiting: the command never started, and its streams must not wait for it.
+            abandonStreams(options, error);
+            throw error;
+        }
+        try {
+            const closedMeanwhile = notOpen();
+            if (closedMeanwhile) {
+                abandonStreams(options, closedMeanwhile);
+                throw closedMeanwhile;
+            }
+            const context = { target: this.#target, lastError: this.#lastError, running: this.#running, closing: () => this.#closing !== undefined };
+            for (let attempt = 1;; attempt++) {
+                try {
+                    return await runOnChannel(this.#client, command, options, context);
+                }
+                catch (error) {
+                    // sshd frees a session a moment after the channel closed, so a slot freed here may still
+                    // be taken there: the refused command did not run and its streams are untouched, so it is
+                    // asked for again, a bounded number of times.
+                    if (!(error instanceof ChannelRefusedError) || attempt >= CHANNEL_OPEN_ATTEMPTS || notOpen()) {
+                        abandonStreams(options, error);
+                        throw error;
+                    }
+                    await sleep(Math.min(CHANNEL_RETRY_FIRST_MS * 2 ** (attempt - 1), CHANNEL_RETRY_MAX_MS));
+                }
+            }
+        }
+        finally {
+            release();
+        }
     }
-    /** What is open, for a log line: the target and the commands still running on it. */
+    /** What is open, for a log line: the target and the commands still running on it (and waiting for a channel). */
     describe() {
         const commands = [...this.#running.values()].map((c) => `\`${c.shown}\``);
-        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}`;
+        const waiting = this.#channels.waiting;
+        return `SSH connection to ${this.#target}${commands.length > 0 ? ` running ${commands.join(', ')}` : ''}${waiting > 0 ? ` (${waiting} more waiting for a channel)` : ''}`;
     }
     /**
      * Ends the connection; safe to call more than once. Commands still running are stopped first
@@ -92389,6 +92503,7 @@ class SshExecutor {
      */
     close() {
         this.#closing ??= new Promise((resolve) => {
+            this.#channels.refuseWaiting(() => new SshConnectionError(`A command waiting for a channel on ${this.#target} did not run: the connection was closed`, false));
             for (const command of [...this.#running.values()])
                 command.stop();
             if (this.#socketClosed)
@@ -92406,6 +92521,64 @@ class SshExecutor {
             this.#client.end();
         });
         return this.#closing;
+    }
+}
+/**
+ * A counting semaphore over the connection's channels. sshd refuses a channel beyond its
+ * MaxSessions ("open failed: administratively prohibited"), so a run that fans out (twenty apps'
+ * reports at once) would fail part of its commands; here they wait their turn instead, first come
+ * first served.
+ */
+class ChannelSlots {
+    #free;
+    #queue = [];
+    constructor(size) {
+        this.#free = size;
+    }
+    get waiting() {
+        return this.#queue.length;
+    }
+    take() {
+        if (this.#free > 0) {
+            this.#free--;
+            return Promise.resolve(this.#releaser());
+        }
+        return new Promise((resolve, reject) => this.#queue.push({ resolve, reject }));
+    }
+    /** Rejects every command still waiting (the connection is closing); those running keep their slots. */
+    refuseWaiting(error) {
+        for (const waiter of this.#queue.splice(0))
+            waiter.reject(error());
+    }
+    #releaser() {
+        let released = false;
+        return () => {
+            if (released)
+                return;
+            released = true;
+            const next = this.#queue.shift();
+            if (next)
+                next.resolve(this.#releaser());
+            else
+                this.#free++;
+        };
+    }
+}
+/** The host refused to open a channel for a command (it did not run); see SshExecutor.exec. */
+class ChannelRefusedError extends SshConnectionError {
+    constructor(message, options) {
+        super(message, false, options);
+    }
+}
+/** A command that never started: its input is not going to be read, its output sink never gets an end. */
+function abandonStreams(options, error) {
+    const source = options.stdin !== undefined && !isBufferLike(options.stdin) ? options.stdin : undefined;
+    if (source && !source.readableEnded && !source.destroyed)
+        source.destroy();
+    if (options.stdout && !options.stdout.destroyed) {
+        // As for a command that failed while running: the error is the exec's rejection; the sink's own is not news.
+        options.stdout.once('error', () => undefined);
+        options.stdout.destroy(error);
     }
 }
 function runOnChannel(client, command, options, context) {
@@ -92457,6 +92630,14 @@ function runOnChannel(client, command, options, context) {
             timer = setTimeout(() => fail(new CommandTimeoutError(shown, options.timeoutMs ?? 0, stderr.text()), { stopCommand: true }), options.timeoutMs);
         }
         client.exec(command, (error, opened) => {
+            if (error && typeof error.reason === 'number' && !settled) {
+                // The host answered the channel open with a refusal (SSH_MSG_CHANNEL_OPEN_FAILURE; sshd's
+                // MaxSessions gives "open failed"): nothing ran and no stream was touched, so it may be asked again.
+                settled = true;
+                clearTimeout(timer);
+                reject(new ChannelRefusedError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)} (the host refused another channel); the command did not run`, { cause: error }));
+                return;
+            }
             if (error) {
                 fail(new SshConnectionError(`Could not start \`${shown}\` on ${target}: ${secrets_redact(error.message)}; the command did not run`, false, { cause: error }), { stopCommand: false });
                 return;
@@ -92617,11 +92798,9 @@ class TailBuffer {
         return this.#dropped ? `[earlier output dropped]\n${text}` : text;
     }
 }
-function formatDelay(ms) {
-    return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
-}
 
 ;// CONCATENATED MODULE: ./src/core/action.ts
+
 
 
 
@@ -92648,7 +92827,7 @@ async function runAction(name, run) {
         if (error instanceof Error && error.stack)
             core_debug(secrets_redact(error.stack));
         const prefix = error instanceof ConfigurationError ? `${name}: invalid configuration` : `${name} failed`;
-        setFailed(`${prefix}: ${errorMessage(error)}`);
+        setFailed(`${prefix}: ${errors_errorMessage(error)}`);
     }
     finally {
         exitIfStillHeld(name);
@@ -92661,7 +92840,7 @@ async function runAction(name, run) {
 function exitIfStillHeld(name) {
     const timer = setTimeout(() => {
         const held = process.getActiveResourcesInfo().filter((resource) => resource !== 'TTYWrap');
-        core_debug(`${name} is over but the process was still held open ${EXIT_GRACE_MS / 1000} s later (by ${describeResources(held)}); exiting`);
+        core_debug(`${name} is over but the process was still held open ${formatDuration(EXIT_GRACE_MS)} later (by ${describeResources(held)}); exiting`);
         process.exit();
     }, EXIT_GRACE_MS);
     timer.unref();
@@ -92681,6 +92860,111 @@ function notYetImplemented(name) {
         readCommonInputs(inputs);
         throw new NotImplementedError(name);
     };
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/render.ts
+
+/** One line per step: `uro-db (service): create — absent → postgres: it does not exist yet`. */
+function render_stepLine(step) {
+    const change = step.current === step.wanted ? step.wanted : `${step.current} → ${step.wanted}`;
+    return redact(`${step.resource}: ${step.action} (${change}): ${step.reason}`);
+}
+/** The plan as log lines: steps, then notes, notices and the unmanaged resources. */
+function render_renderPlanLines(plan) {
+    const lines = plan.steps.length === 0 ? ['Nothing to do: the host is already as asked.'] : plan.steps.map((step, i) => `${i + 1}. ${render_stepLine(step)}`);
+    for (const note of plan.notes)
+        lines.push(redact(`note: ${note}`));
+    for (const item of plan.unmanaged)
+        lines.push(unmanagedLine(item));
+    return lines;
+}
+function unmanagedLine(item) {
+    return secrets_redact(`not managed, left as it is: ${item.resource}: ${item.note}`);
+}
+/** The job summary's table: resource | current | wanted | action, one row per step. */
+function planTable(plan) {
+    const header = ['resource', 'current', 'wanted', 'action'].map((data) => ({ data, header: true }));
+    return [header, ...plan.steps.map((step) => [step.resource, step.current, step.wanted, step.action].map((cell) => escapeCell(secrets_redact(cell))))];
+}
+function escapeCell(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+function planJson(plan) {
+    const json = {
+        steps: plan.steps.map(({ resource, current, wanted, action, reason }) => ({ resource, current, wanted, action, reason })),
+        notes: plan.notes,
+        notices: plan.notices,
+        unmanaged: plan.unmanaged
+    };
+    return redact(JSON.stringify(json));
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/apply.ts
+// Applying a plan: in order, one step at a time, stopping at the first failure. What was done is
+// recorded, so the summary says it; nothing is rolled back, because every planner observes before
+// it plans, so a next run sees where this one stopped and plans the rest.
+
+
+function convergeMode(options) {
+    return options.check ? 'check' : options.dryRun ? 'dry-run' : 'apply';
+}
+/** The host differs from what was asked, found by a check (which changes nothing). */
+class DriftError extends Error {
+    drift;
+    constructor(drift) {
+        super(`The host differs from what was asked in ${drift.length} place(s); nothing was changed (check mode):\n${drift.map((d) => `- ${d}`).join('\n')}`);
+        this.name = 'DriftError';
+        this.drift = drift;
+    }
+}
+/** The message after a failed step: what was done and that a next run finishes the job. */
+function stoppedMessage(doneCount, error) {
+    return `Stopped at a failed step after ${doneCount} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`;
+}
+/**
+ * Runs the steps in order. `runStep` returns false when the step found nothing to do after all
+ * (another run got there first), true or nothing when it changed the host. Stops at the first
+ * failure and returns it instead of throwing, so the caller can still report what was done.
+ */
+async function applySteps(steps, runStep, logger) {
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    for (const step of steps) {
+        try {
+            const changed = await logger.group(stepLine(step), () => runStep(step));
+            if (changed !== false) {
+                result.changed = true;
+                result.done.push(step);
+            }
+        }
+        catch (error) {
+            result.failed = step;
+            result.failure = error instanceof Error ? error : new Error(String(error));
+            logger.warning(stoppedMessage(result.done.length, error));
+            break;
+        }
+    }
+    return result;
+}
+/**
+ * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
+ * `check` changes nothing and fails with a DriftError listing every step when there is one.
+ */
+async function applyPlan(plan, mode, runStep, logger) {
+    if (mode === 'apply')
+        return applySteps(plan.steps, runStep, logger);
+    const result = { changed: false, done: [], failed: undefined, failure: undefined };
+    if (mode === 'check' && plan.steps.length > 0)
+        result.failure = new DriftError(plan.steps.map(stepLine));
+    return result;
+}
+/** Prints a plan under one heading, then its notices as warnings. */
+async function printPlan(plan, heading, logger, render = renderPlanLines) {
+    await logger.group(heading, async () => {
+        for (const line of render(plan))
+            logger.info(line);
+    });
+    for (const notice of plan.notices)
+        logger.warning(notice);
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -92704,6 +92988,79 @@ async function writeJobSummary(build) {
     const html = secrets_redact(summary.stringify());
     summary.emptyBuffer();
     await (0,promises_.appendFile)(file, `${html}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/core/converge/entry.ts
+
+
+
+/**
+ * The one-word (or few-word) outcome of the summary's overview table: `failed`,
+ * `dry run: 2 step(s) planned`, `dry run: nothing to do`, `changed`, `unchanged`; for a check,
+ * `drift: N difference(s)` or `no drift`.
+ */
+function outcomeWord(run, words = {}) {
+    if (run.mode === 'check')
+        return run.failed ? (run.planned > 0 ? `drift: ${run.planned} difference(s)` : (words.failed ?? 'failed')) : 'no drift';
+    if (run.failed)
+        return words.failed ?? 'failed';
+    if (run.mode === 'dry-run')
+        return run.planned > 0 ? `dry run: ${run.planned} step(s) planned` : 'dry run: nothing to do';
+    return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged');
+}
+/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
+function durationText(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+/** A table of one header row and its data rows: the shape of every overview table. */
+function headedTable(headers, rows) {
+    return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])];
+}
+/** Lines as a Markdown-ish list inside a details block, or `nothing` (with the action's words) when there are none. */
+function listOrNothing(lines, nothing = 'nothing') {
+    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : nothing;
+}
+/** Text shown inside the summary's HTML as it is (a rendered Caddyfile). */
+function escapeHtml(text) {
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+/** The words for the changes' block, by mode: what a person looks for in each. */
+function changesTitle(mode) {
+    return mode === 'apply' ? 'What changed' : 'What would change';
+}
+/** Writes the job summary in the order every action uses (see ActionSummary). */
+async function writeActionSummary(parts) {
+    const dryRun = parts.mode !== 'apply';
+    await writeJobSummary((summary) => {
+        summary.addHeading(`${parts.heading}${parts.mode === 'dry-run' ? ' (dry run)' : parts.mode === 'check' ? ' (check)' : ''}`, 2);
+        for (const table of parts.tables) {
+            if (table.title)
+                summary.addHeading(table.title, 3);
+            summary.addTable(table.rows);
+        }
+        if (parts.plan && parts.plan.steps.length > 0)
+            summary.addHeading('Plan', 3).addTable(planTable(parts.plan));
+        const list = [
+            ...(parts.lines ?? []),
+            ...(parts.notices ?? []).map((notice) => `warning: ${notice}`),
+            ...(parts.notes ?? []).map((note) => `note: ${note}`),
+            ...(parts.plan?.unmanaged ?? []).map(unmanagedLine),
+            ...(parts.failure ? [`error: ${errors_errorMessage(parts.failure)}`] : [])
+        ];
+        if (list.length > 0)
+            summary.addList(list);
+        if (parts.changes) {
+            const { planned, done, nothing } = parts.changes;
+            const empty = dryRun
+                ? (nothing?.planned ?? 'nothing would change: the host is already as asked')
+                : parts.failure
+                    ? 'nothing'
+                    : (nothing?.done ?? 'nothing: the host is already as asked');
+            summary.addDetails(changesTitle(parts.mode), listOrNothing(dryRun ? planned : done, empty));
+        }
+        for (const block of parts.details ?? [])
+            summary.addDetails(block.title, block.html);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/core/log.ts
@@ -93011,7 +93368,7 @@ function parsePortMapsJson(text) {
 // The Caddyfile that caddy-docker-proxy (CDP, the image Dokku's caddy plugin runs) generates from
 // container labels, rebuilt here so that it can be checked before anything changes on a host.
 // The rules follow CDP v2.13 (`caddyfile/{fromlabels,marshal,merge,processor}.go`, read for facts
-// only) and its fixtures; reference: seaweed-caddy-migration.md §2.4.
+// only) and its fixtures; contract: docs/caddy.md#label-syntax, #sort, #merge, #invalid-block.
 const UNORDERED = Number.MAX_SAFE_INTEGER;
 function block(keys, children = [], order = UNORDERED) {
     return { keys, order, children };
@@ -93152,7 +93509,7 @@ function matcherOf(b) {
 /**
  * Merges `from` into `into` the way CDP merges every container into one Caddyfile: a block whose
  * keys equal an existing one's is merged into it; `reverse_proxy` with the same matcher gets the
- * other's upstreams appended (so two apps claiming one site are load-balanced together, §2.5).
+ * other's upstreams appended (so two apps claiming one site are load-balanced together, docs/caddy.md#merge).
  */
 function mergeBlocks(into, from) {
     outer: for (const incoming of from) {
@@ -93243,7 +93600,7 @@ function cloneBlocks(blocks) {
 ;// CONCATENATED MODULE: ./src/core/caddy/labels.ts
 // The labels a Dokku app's web container carries for caddy-docker-proxy: those Dokku's caddy
 // plugin generates at deploy time (`plugins/caddy-vhosts/docker-args-process-deploy`, contract
-// docs/dokku-contract.md#caddy-labels, seaweed-caddy-migration.md §2.2) followed by the app's `caddy:labels:*` labels, which
+// docs/dokku-contract.md#caddy-labels, docs/caddy.md#generated-labels) followed by the app's `caddy:labels:*` labels, which
 // win over a generated label of the same name (they come later on the `docker run` line).
 /** A label path CDP understands: `caddy` or `caddy_N`, then `.`-separated names (`N_` order prefixes, `_N` isolation suffixes, `@matchers`). */
 const ROOT_SEGMENT = /^caddy(?:_\d+)?$/;
@@ -93276,7 +93633,7 @@ function globalLabels(settings) {
 /**
  * The labels of the app's web container after its next deploy or rebuild; `{}` when Dokku's caddy
  * plugin adds nothing (another proxy, proxy or vhosts disabled). The plugin's `tls-internal`
- * property is left out on purpose: its label is overwritten in the source (§2.2), so it has no effect.
+ * property is left out on purpose: its label is overwritten in the source (docs/caddy.md#tls-internal), so it has no effect.
  */
 function containerLabels(app, settings) {
     if (app.proxyType !== 'caddy' || !app.proxyEnabled || !app.vhostsEnabled)
@@ -93316,13 +93673,13 @@ function containerLabels(app, settings) {
 
 
 const TLS_MODES = ['acme', 'internal'];
-/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (§4.2). */
+/** SeaweedFS's S3 port: an app routed to it is an object store, whoever configures it (docs/caddy.md#store-route). */
 const SEAWEEDFS_S3_PORT = 8333;
 /** How often Caddy asks the health path, how long one check may take, how long a request waits for a healthy container. */
 const HEALTH_CHECK = { interval: '5s', timeout: '5s', tryDuration: '10s' };
 /**
  * The routing one app should have. The labels carry what Dokku's plugin cannot say itself:
- * `tls internal` (the `tls-internal` property is dropped by a plugin bug, §2.2), Caddy's active
+ * `tls internal` (the `tls-internal` property is dropped by a plugin bug, docs/caddy.md#tls-internal), Caddy's active
  * health check, and one isolated site block (`caddy_N`) per redirected host.
  */
 function planAppRouting(request) {
@@ -93670,20 +94027,81 @@ function unstorableConfigMessage(values, format) {
         'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.');
 }
 
+;// CONCATENATED MODULE: ./src/core/services/image.ts
+// Image references, the one place their grammar lives: the app image dokku-deploy deploys
+// (`repository[:tag][@sha256:…]`), the SeaweedFS image (`repository:tag[@sha256:…]`), and the service
+// inputs' split of a repository (`postgres`, `ghcr.io/v-sekai/cockroach`) and, apart, a tag (`18.4`) —
+// the split dokku-postgres/dokku-redis use for `--image` / `--image-version`, where a digest
+// (`@sha256:…`) may follow the repository instead of a tag.
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(?::\\d+))(?::\\d+)?';
+const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/**
+ * Parses `repository[:tag][@sha256:…]`; undefined when it is not one. Nothing in it can contain
+ * whitespace, so it survives the forced command's split (docs/dokku-contract.md#forced-command).
+ */
+function parseImageReference(value) {
+    const [named = '', digest, extra] = value.split('@');
+    if (extra !== undefined || (digest !== undefined && !DIGEST.test(digest)))
+        return undefined;
+    // A colon after the last `/` starts the tag; one before it is a registry port.
+    const colon = named.lastIndexOf(':');
+    const hasTagPart = colon > named.lastIndexOf('/');
+    const repository = hasTagPart ? named.slice(0, colon) : named;
+    const tag = hasTagPart ? named.slice(colon + 1) : undefined;
+    if (!REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag)))
+        return undefined;
+    return { repository, tag, digest };
+}
+/** Parses `repository[@sha256:…]`; undefined when it is not one (a tag inside it included). */
+function parseImageName(value) {
+    const reference = parseImageReference(value);
+    if (reference === undefined || reference.tag !== undefined)
+        return undefined;
+    return { repository: reference.repository, digest: reference.digest };
+}
+/** Whether the text after the last `/` carries a `:tag` (a registry port comes before a `/`). */
+function hasTag(value) {
+    return (value.split('@')[0]?.split('/').at(-1) ?? '').includes(':');
+}
+function isTag(value) {
+    return TAG.test(value);
+}
+/** `repository:tag` or `repository@digest`, the form `git:from-image` and the reports use. */
+function imageReference(name, tag) {
+    if (name.digest)
+        return `${name.repository}@${name.digest}`;
+    return tag ? `${name.repository}:${tag}` : name.repository;
+}
+/** Splits a report's `image:tag` (postgres:info --version) into its parts; the registry port is not a tag. */
+function splitImageReference(reference) {
+    const at = reference.indexOf('@');
+    if (at >= 0)
+        return { repository: reference.slice(0, at), tag: reference.slice(at + 1) };
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+    return { repository: reference, tag: '' };
+}
+
 ;// CONCATENATED MODULE: ./src/core/seaweed/recipe.ts
-// SeaweedFS as a Dokku app (reference seaweed-caddy-migration.md §1): everything here is pure —
+// SeaweedFS as a Dokku app (contract: docs/seaweedfs.md): everything here is pure —
 // the image rules, the generated wrapper image, the names, config keys and policies the recipe
 // derives from its inputs. The facts and where they come from:
 // - `weed mini` is the image's default since 4.23; one process runs master, volume, filer and S3
-//   (§1.1, seaweedfs@cc8364a0 docker/Dockerfile.go_build, weed/command/mini.go);
-// - the image runs as uid 1000 and chowns /data itself (§1.1, docker/entrypoint.sh);
-// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, uro §2.3),
-//   and an S3 gateway with no identity allows everything (§1.2 trap 3): the admin key is set
+//   (docs/seaweedfs.md#image, #mini);
+// - the image runs as uid 1000 and chowns /data itself (docs/seaweedfs.md#image);
+// - env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY make a static Admin identity (≥3.96, docs/seaweedfs.md#env-identity),
+//   and an S3 gateway with no identity allows everything (docs/seaweedfs.md#auth-off): the admin key is set
 //   before the first start;
-// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (§1.3);
+// - IAM writes through the embedded IAM API need -s3.iam.readOnly=false (docs/seaweedfs.md#iam-api);
 // - every flag given is saved to /data/mini.options and re-applied when later equal to its default
-//   (§1.2 trap 6): the wrapper removes that file before each start, so the CMD is the whole truth
+//   (docs/seaweedfs.md#mini-options): the wrapper removes that file before each start, so the CMD is the whole truth
 //   (verify on a real host: the file also records the auto-sized volume limit, recomputed then).
+
 
 const SEAWEED_DEFAULT_APP = 'seaweedfs';
 /**
@@ -93694,7 +94112,7 @@ const SEAWEED_DEFAULT_APP = 'seaweedfs';
  * `docker buildx imagetools inspect chrislusf/seaweedfs:4.48` before relying on it.
  */
 const SEAWEED_DEFAULT_IMAGE = 'chrislusf/seaweedfs:4.48@sha256:4e61d15fd35994cb1e43e1e553dff106794841fd9a99ade2fc8c8bfce4d7872d';
-/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (§1.2 trap 4). */
+/** Acknowledged uploads could be deleted by the empty-folder cleaner before this (docs/seaweedfs.md#min-version). */
 const SEAWEED_MIN_VERSION = { major: 4, minor: 43 };
 const SEAWEED_RACE = 'SeaweedFS before 4.43 can delete an object it already acknowledged with 200, when the empty-folder cleaner races the upload (seaweedfs#10779, fixed by PR #10782/#10783 in 4.42 and PR #10799 in 4.43)';
 const SEAWEED_S3_PORT = 8333;
@@ -93717,29 +94135,29 @@ const SEAWEED_KEYS = {
 };
 /** The IAM user of the read-only backup identity. */
 const BACKUP_IDENTITY = 'dokku-stack-backup';
-/** The variables an app gets (Uro's S3 fork reads these names, uro §1.4), before `env-names`. */
+/** The variables an app gets (Uro's S3 fork reads these names, docs/seaweedfs.md#app-variables), before `env-names`. */
 const APP_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_S3_BUCKET', 'AWS_S3_ENDPOINT', 'AWS_REGION'];
 /** Why `reference` cannot be the SeaweedFS image, or the parsed choice. */
 function checkSeaweedImage(reference) {
     const fix = `Use ${SEAWEED_DEFAULT_IMAGE} or newer, pinned by digest: chrislusf/seaweedfs:VERSION@sha256:DIGEST.`;
-    const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/.exec(reference);
-    if (!match)
+    const parsed = parseImageReference(reference);
+    if (parsed?.tag === undefined)
         return { problem: 'must be an image reference with a version tag (repository:tag, optionally @sha256:DIGEST)', fix };
-    const tag = match[2];
+    const tag = parsed.tag;
     const version = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:_large_disk|_full|_large_disk_full)?$/.exec(tag);
     if (!version)
         return { problem: `has the tag "${tag}", which is not a SeaweedFS version: a moving tag cannot be checked against the 4.43 data-loss fix, and Dokku does not redeploy an unchanged reference`, fix };
-    const parsed = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) };
-    if (parsed.major < SEAWEED_MIN_VERSION.major || (parsed.major === SEAWEED_MIN_VERSION.major && parsed.minor < SEAWEED_MIN_VERSION.minor))
-        return { problem: `is SeaweedFS ${parsed.major}.${parsed.minor}, older than 4.43: ${SEAWEED_RACE}`, fix };
-    return { reference, version: parsed, pinned: match[3] !== undefined };
+    const release = { major: Number(version[1]), minor: Number(version[2]), patch: Number(version[3] ?? 0) };
+    if (release.major < SEAWEED_MIN_VERSION.major || (release.major === SEAWEED_MIN_VERSION.major && release.minor < SEAWEED_MIN_VERSION.minor))
+        return { problem: `is SeaweedFS ${release.major}.${release.minor}, older than 4.43: ${SEAWEED_RACE}`, fix };
+    return { reference, version: release, pinned: parsed.digest !== undefined };
 }
 /**
- * The `weed mini` command line of §1.1's recommendation: explicit -dir (trap 1), every component
- * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off (trap 12), IAM writes
+ * The `weed mini` command line of docs/seaweedfs.md#command: explicit -dir, every component
+ * on all interfaces of the container, WebDAV/Iceberg/Lance and telemetry off, IAM writes
  * on (identities are managed live), and the admin UI only with a password (its auth is off without
  * one). The password itself travels as WEED_ADMIN_PASSWORD in the environment, never as a flag
- * (trap 6: flags land in mini.options in clear).
+ * (docs/seaweedfs.md#mini-options: flags land in mini.options in clear).
  */
 function seaweedCommand(options) {
     return [
@@ -93756,7 +94174,7 @@ function seaweedCommand(options) {
 }
 /**
  * The generated wrapper image, delivered with `git:from-archive` from stdin: nothing has to exist in
- * a registry. A start script removes the sticky mini.options (trap 6) and hands over to the image's
+ * a registry. A start script removes the sticky mini.options (docs/seaweedfs.md#mini-options) and hands over to the image's
  * own entrypoint, which chowns /data and drops to uid 1000.
  */
 function seaweedWrapper(image, options) {
@@ -93871,6 +94289,7 @@ function tarArchive(files) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/inputs.ts
+
 
 
 
@@ -94050,18 +94469,71 @@ function readRegion(inputs) {
     return value;
 }
 
+;// CONCATENATED MODULE: ./src/core/converge/plan.ts
+// The converge engine's one shape of a plan, shared by every action and the root action: typed
+// steps that each say which resource, what it is now, what it should be, what will be done and
+// why; plus what the reader should know (notes), what needs attention (notices) and what is on
+// the host that the caller did not name (unmanaged: reported, never destroyed).
+
+function emptyPlan() {
+    return { steps: [], notes: [], notices: [], unmanaged: [] };
+}
+/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
+function concatPlans(plans) {
+    return {
+        steps: plans.flatMap((p) => p.steps),
+        notes: plans.flatMap((p) => p.notes),
+        notices: plans.flatMap((p) => p.notices),
+        unmanaged: plans.flatMap((p) => p.unmanaged)
+    };
+}
+/** The words a plan uses for a value that is absent, and for a secret. */
+const ABSENT = '(absent)';
+const SECRET_SET = '(secret)';
+const SECRET_CHANGED = '(secret, changed)';
+/** current/wanted of a secret value: whether it is there, and that it changes — never the value. */
+function secretTransition(current) {
+    return { current: current === undefined ? ABSENT : SECRET_SET, wanted: SECRET_CHANGED };
+}
+/**
+ * The caller asked for something the host's state rules out, found while planning (so before any
+ * change). `subject` is what the caller can change to fix it; each caller maps subjects to its own
+ * input names with `planErrorAsUserError`.
+ */
+class PlanError extends Error {
+    subject;
+    constructor(message, subject) {
+        super(message);
+        this.name = 'PlanError';
+        this.subject = subject;
+    }
+}
+/**
+ * The one place a PlanError becomes what the user sees: a ConfigurationError naming the input
+ * when one fixes it, a plain Error when only the host can be changed. `inputs` maps a subject to
+ * the caller's input name; without it the subject is taken to be the input name.
+ */
+function planErrorAsUserError(error, inputs) {
+    const input = error.subject === undefined ? undefined : inputs ? inputs[error.subject] : error.subject;
+    return input ? new ConfigurationError(error.message, input) : new Error(error.message);
+}
+/** Runs a pure planner; a PlanError it throws comes out as the user's error (see planErrorAsUserError). */
+function planOrExplain(plan, inputs) {
+    try {
+        return plan();
+    }
+    catch (error) {
+        if (error instanceof PlanError)
+            throw planErrorAsUserError(error, inputs);
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/plan.ts
 
 
 
-class PlanError extends Error {
-    input;
-    constructor(message, input) {
-        super(message);
-        this.name = 'PlanError';
-        this.input = input;
-    }
-}
+
 const POLICY_NAME = 'dokku-stack';
 const STORE_PORT_MAP = `http:80:${SEAWEED_S3_PORT}`;
 /** With a domain, Caddy serves it on 443 too: the two maps Dokku's caddy plugin reads (caddy-config's). */
@@ -94115,7 +94587,7 @@ function planSeaweed(config, observed) {
         storeSteps.push({ kind: 'attach-network', app: config.app, networks: [...(store?.networks.postCreate ?? []), names.network], reason: `the store is not on ${names.network}` });
     steps.push(...storeSteps);
     // After the admin key is in the store's config (set above) and before a deploy, which then
-    // carries the routing labels: the store is never public without its identity (§1.2 trap 3).
+    // carries the routing labels: the store is never public without its identity (docs/seaweedfs.md#auth-off).
     if (config.domain && !store)
         steps.push({ kind: 'route-domain', domain: config.domain, reason: `the store is new: Caddy routes ${config.domain} to its S3 port from its first deploy` });
     else if (config.domain && observed.route && observed.route.steps.length > 0)
@@ -94488,8 +94960,10 @@ function storageUnmountArgv(app, name, containerDir, features) {
         ? ['storage:unmount', app, name, '--container-dir', containerDir]
         : ['storage:unmount', app, `${STORAGE_ROOT}/${name}:${containerDir}`];
 }
+/** Named storage (docs/dokku-contract.md#storage): letters, digits, `_` and `-`. */
+const STORAGE_NAME = /^[A-Za-z0-9_-]+$/;
 function checkStorageName(name) {
-    if (!/^[A-Za-z0-9_-]+$/.test(name))
+    if (!STORAGE_NAME.test(name))
         throw new DokkuArgumentError(`Storage name "${name}" is invalid: Dokku accepts only letters, digits, "_" and "-".`);
 }
 /**
@@ -94663,18 +95137,21 @@ class DokkuRunner {
 // Names are checked before anything is sent, so that a bad name fails with a clear message
 // instead of an argument Dokku would read differently.
 function checkApp(app) {
-    if (!APP_NAME.test(app))
-        throw new DokkuArgumentError(`"${app}" is not a valid Dokku app name: use lowercase letters, digits, dots and hyphens, starting with a letter or digit.`);
+    const problem = appNameProblem(app);
+    if (problem)
+        throw new DokkuArgumentError(`"${app}" ${problem}.`);
     return app;
 }
 function checkService(service) {
-    if (!SERVICE_NAME.test(service))
-        throw new DokkuArgumentError(`"${service}" is not a valid service name: use letters, digits, underscores and hyphens.`);
+    const problem = serviceNameProblem(service);
+    if (problem)
+        throw new DokkuArgumentError(`"${service}" ${problem}.`);
     return service;
 }
 function checkConfigKey(key) {
-    if (!CONFIG_KEY.test(key))
-        throw new DokkuArgumentError(`"${key}" is not a valid config key: start with a letter or underscore, then letters, digits and underscores.`);
+    const problem = configKeyProblem(key);
+    if (problem)
+        throw new DokkuArgumentError(`"${key}" ${problem}.`);
     return key;
 }
 function checkTarget(target) {
@@ -95102,6 +95579,21 @@ class ConfigCommands {
         this.checkStorable(values);
         const { argv, shown } = configSetArgv(app, values, options);
         return this.runConfigChange({ argv, shown, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
+    }
+    /**
+     * Sets values that are already base64 (a Kubernetes Secret's `.data`), as they are, over
+     * `--encoded --no-restart`: they are never decoded on the runner, so the ENV-file check of `set`
+     * cannot look at them; Dokku decodes them byte for byte. The shown argv carries none.
+     */
+    async setEncoded(app, encoded) {
+        const keys = Object.keys(encoded).map(checkConfigKey);
+        if (keys.length === 0)
+            return unchanged('up-to-date');
+        for (const key of keys)
+            if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded[key]))
+                throw new DokkuArgumentError(`The value for ${key} is not base64 (not shown).`);
+        const head = ['config:set', '--encoded', '--no-restart', checkApp(app)];
+        return this.runConfigChange({ argv: [...head, ...keys.map((key) => `${key}=${encoded[key]}`)], shown: [...head, ...keys.map((key) => `${key}=***`)], app, echoesConfig: true, deploy: false });
     }
     /** `config:unset [--no-restart] <app> K…`. Dokku restarts even for keys that were not set (docs/dokku-contract.md#config-unset). */
     async unset(app, keys, options = {}) {
@@ -96053,6 +96545,7 @@ function parseServiceList(stdout) {
 
 
 
+
 /** The dokku-postgres (docs/dokku-contract.md#services) and dokku-redis (docs/dokku-contract.md#redis) plugins share their command code. */
 const SERVICE_PLUGINS = {
     postgres: { command: 'postgres', label: 'Postgres', exportTimeoutMs: undefined },
@@ -96089,7 +96582,7 @@ function serviceCreateArgv(plugin, service, options = {}) {
 function customEnv(env) {
     return Object.entries(env)
         .map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        if (!CONFIG_KEY.test(key))
             throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         if (/[;\n]/.test(value))
             throw new DokkuArgumentError(`The custom-env value of ${key} may not contain ";" or a newline (the plugin splits on ";").`);
@@ -96402,6 +96895,31 @@ class StorageCommands {
             throw this.dokku.failure(invocation, result);
         return { ...CHANGED, hostDirRemoved: hostDir };
     }
+    /**
+     * `storage:exec <name> --image <image> -- <command…>` (0.38+): runs the command in a throwaway
+     * container that mounts the entry at `/data` (scheduler-docker-local storage_exec.go), as the
+     * entry's chown user. Dokku forwards stdin only when it is a pipe (`stdinModes`: the SSH channel
+     * without a pty). Resolves with the command's exit code, which Dokku passes through.
+     */
+    async exec(name, command, options = {}) {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:exec`', '0.38.0', this.dokku.features.version.raw);
+        if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+            throw new DokkuArgumentError(`"${name}" is not a storage entry name.`);
+        const argv = ['storage:exec', name, '--image', options.image ?? 'alpine:3', '--', ...command];
+        const result = await this.dokku.run({ argv, ...(options.stdin === undefined ? {} : { stdin: options.stdin }), ...(options.stdout ? { stdout: options.stdout } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+        if (result.code === 1 && mentions(result, /storage entry "[^"]*" does not exist|host path .* does not exist/))
+            throw this.dokku.failure({ argv }, result);
+        return { exitCode: result.code, stdout: result.stdout, stderr: result.stderr };
+    }
+    /** `storage:list-entries --format json` (0.38+): every named entry, by name, with its scheduler (Entry in plugins/storage/entry.go). */
+    async entries() {
+        if (!this.dokku.features.namedStorage)
+            throw new DokkuFeatureUnavailableError('`storage:list-entries`', '0.38.0', this.dokku.features.version.raw);
+        const result = await this.dokku.runOk({ argv: ['storage:list-entries', '--format', 'json'] });
+        const parsed = JSON.parse(result.stdout.trim() || '[]');
+        return new Map((parsed ?? []).map((e) => [e.name, { scheduler: e.scheduler || 'docker-local', hostPath: e.host_path ?? '' }]));
+    }
     /** Creates storage `name` if needed and mounts it at `containerDir` unless it already is. */
     async ensureMount(app, name, containerDir, options = {}) {
         await this.ensureDirectory(name, options);
@@ -96419,6 +96937,7 @@ function checkContainerDir(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
+
 
 
 
@@ -96562,7 +97081,7 @@ class DokkuClient {
             throw new DokkuArgumentError('dokku run needs a command.');
         const env = Object.entries(options.env ?? {});
         for (const [key] of env)
-            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            if (!CONFIG_KEY.test(key))
                 throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
         const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
         const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
@@ -96609,47 +97128,24 @@ function checkId(value) {
     return value;
 }
 
-;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
-/**
- * Polls the URL from the runner (outside the host, as a user would reach it) until it answers
- * with the expected status or the time runs out. Redirects are not followed: a redirect to a
- * login page must not pass for healthy.
- */
-async function waitForHealthy(options) {
-    const interval = options.intervalMs ?? 2000;
-    const requestTimeout = Math.min(options.requestTimeoutMs ?? 10_000, options.timeoutMs);
-    const started = Date.now();
-    let attempts = 0;
-    let lastStatus;
-    let lastError;
-    for (;;) {
-        attempts++;
-        try {
-            const response = await fetch(options.url, { redirect: 'manual', signal: AbortSignal.timeout(requestTimeout), headers: { 'user-agent': 'dokku-stack-healthcheck' } });
-            await response.body?.cancel();
-            lastStatus = response.status;
-            lastError = undefined;
-        }
-        catch (error) {
-            lastStatus = undefined;
-            lastError = describeFetchError(error);
-        }
-        options.onAttempt?.({ attempt: attempts, status: lastStatus, error: lastError });
-        if (lastStatus === options.expectedStatus)
-            return { healthy: true, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
-        const remaining = options.timeoutMs - (Date.now() - started);
-        if (remaining <= 0)
-            return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
-        await new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining)));
+;// CONCATENATED MODULE: ./src/core/converge/host.ts
+// The one connection a converge runs over: opened once by the entry point (an action, or the root
+// action for the whole stack), handed to every converger, closed when the run is over.
+
+
+/** Connects, runs `fn` with the host, and closes the connection whatever `fn` did. */
+async function withDokkuHost(ssh, logger, fn) {
+    const executor = await connectSsh(ssh, { logger });
+    try {
+        return await fn({ dokku: await DokkuClient.create(executor, logger), executor });
+    }
+    finally {
+        await executor.close();
     }
 }
-function describeFetchError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    const cause = error.cause;
-    if (error.name === 'TimeoutError')
-        return 'request timed out';
-    return cause?.code ?? cause?.message ?? error.message;
+/** Connected as root or a sudo user: `plugin:install` and other root-only commands can run. */
+function canRunAsRoot(host) {
+    return host.executor.shell !== 'dokku-forced-command';
 }
 
 ;// CONCATENATED MODULE: ./src/core/s3/client.ts
@@ -96658,7 +97154,7 @@ function describeFetchError(error) {
 
 /**
  * The S3 client every part of the toolkit uses, built for S3-compatible servers (SeaweedFS, MinIO,
- * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; peers §(e)):
+ * Ceph, R2) first (DESIGN "S3 clients are SeaweedFS-safe"; docs/seaweedfs.md#s3-caveats):
  * - path-style URLs: virtual-hosted names (`bucket.host`) do not resolve for self-hosted endpoints,
  *   and SDK v3 ignores AWS_S3_FORCE_PATH_STYLE, so it is set here;
  * - checksums only WHEN_REQUIRED: the default CRC32 on every upload sends `aws-chunked` trailers that
@@ -96855,7 +97351,7 @@ function unquote(etag) {
 // EXTERNAL MODULE: ./node_modules/@smithy/signature-v4/dist-cjs/index.js
 var signature_v4_dist_cjs = __nccwpck_require__(5118);
 ;// CONCATENATED MODULE: ./src/core/seaweed/iam.ts
-// SeaweedFS's embedded IAM API on the S3 port (seaweed-caddy-migration.md §1.3): the AWS IAM query
+// SeaweedFS's embedded IAM API on the S3 port (docs/seaweedfs.md#iam-api): the AWS IAM query
 // API (`POST /`, form-encoded `Action=…&Version=2010-05-08`), SigV4-signed with service `iam`, the
 // caller an Admin identity. Changes take effect live, without restarting the store. The subset here
 // is what seaweed-provision needs; semantics as read in seaweedfs weed/s3api/s3api_embedded_iam.go:
@@ -97131,15 +97627,7 @@ async function validateBlocks(blocks, binary = defaultCaddyBinary()) {
 // seaweed-provision plans the store's S3 host name with it.
 
 
-/** The request asks for something the host's state rules out. */
-class plan_PlanError extends Error {
-    subject;
-    constructor(message, subject) {
-        super(message);
-        this.name = 'PlanError';
-        this.subject = subject;
-    }
-}
+
 function sameList(a, b) {
     const left = [...a].sort();
     const right = [...b].sort();
@@ -97157,10 +97645,10 @@ function planCaddy(config, observed) {
         logLevel: config.logLevel ?? current.logLevel
     };
     if (settings.letsencryptEmail === '')
-        throw new plan_PlanError(`The host has no Let's Encrypt email and none is asked for. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
+        throw new PlanError(`The host has no Let's Encrypt email and none is asked for. Without one, Dokku's Caddy serves plain HTTP on port 80 only ` +
             `and never publishes port 443, even with tls: internal. Set it with caddy-config's input letsencrypt-email, e.g. ops@example.org.`, 'letsencrypt-email');
     if (config.requireCaddyRunning && !observed.caddyRunning)
-        throw new plan_PlanError("Caddy is not running on the host. Switching a host from nginx to Caddy changes every app's routing: run caddy-config first (with letsencrypt-email), then this action.", 'caddy');
+        throw new PlanError("Caddy is not running on the host. Switching a host from nginx to Caddy changes every app's routing: run caddy-config first (with letsencrypt-email), then this action.", 'caddy');
     // ---- host-wide: switch to Caddy once, restart it only for a property that needs it
     const changed = [];
     if (settings.letsencryptEmail !== current.letsencryptEmail)
@@ -97187,7 +97675,7 @@ function planCaddy(config, observed) {
     if (config.app) {
         const want = config.app;
         if (observed.targetExists === false)
-            throw new plan_PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, 'app');
+            throw new PlanError(`App ${want.app} does not exist on the host. Create and deploy it first (dokku-deploy), then route it.`, 'app');
         focus.add(want.app);
         routing = planAppRouting({ app: want.app, domains: want.domains, port: want.port, tls: config.tls, healthPath: want.healthPath, labels: want.labels, redirects: want.redirects, objectStore: want.objectStore });
         const app = observed.apps.find((a) => a.app === want.app);
@@ -97201,7 +97689,7 @@ function planCaddy(config, observed) {
             routingChanged = true;
         }
         if (!app.vhostsEnabled)
-            throw new plan_PlanError(`${app.app} has domains disabled (domains:disable), so Dokku adds no Caddy labels. Run \`dokku domains:enable ${app.app}\` first.`, 'app');
+            throw new PlanError(`${app.app} has domains disabled (domains:disable), so Dokku adds no Caddy labels. Run \`dokku domains:enable ${app.app}\` first.`, 'app');
         if (!sameList(app.domains, routing.domains)) {
             steps.push({ kind: 'set-domains', app: app.app, domains: [...routing.domains], reason: app.domains.length === 0 ? 'it has no domains' : `it has ${app.domains.join(' ')}` });
             routingChanged = true;
@@ -97315,6 +97803,7 @@ var external_node_tls_ = __nccwpck_require__(1692);
 
 
 
+
 /**
  * For tests only: `DOKKU_STACK_CADDY_VERIFY_TARGET=127.0.0.1:8080:8443` sends the probes to a Caddy
  * listening on loopback with unprivileged ports. Unset on real runs.
@@ -97409,7 +97898,7 @@ async function verifyDomains(domains, redirects, options) {
         }
         if (wanted.every(([d]) => results.get(d)?.ok) || Date.now() - started >= options.timeoutMs)
             break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started)))));
+        await sleep(Math.min(options.intervalMs, Math.max(0, options.timeoutMs - (Date.now() - started))));
     }
     return wanted.map(([d]) => results.get(d));
 }
@@ -97431,6 +97920,7 @@ function invalidBlockLines(logs, since) {
 // Caddy on a Dokku host, converged: observe (few reads over the one connection), plan, check the
 // Caddyfile with a real Caddy, print; then (not in a dry run) apply and verify from the runner.
 // The one place both caddy-config and seaweed-provision (the store's host name) change Caddy.
+
 
 
 
@@ -97462,17 +97952,7 @@ async function convergeCaddy(dokku, config, logger, options = {}) {
     const inputs = options.inputs ?? {};
     const started = Date.now();
     const observed = await observe(dokku, config);
-    let plan;
-    try {
-        plan = planCaddy(config, observed);
-    }
-    catch (error) {
-        if (error instanceof plan_PlanError) {
-            const input = inputs[error.subject];
-            throw input ? new ConfigurationError(error.message, input) : new Error(error.message);
-        }
-        throw error;
-    }
+    const plan = planOrExplain(() => planCaddy(config, observed), inputs);
     const caddyfile = (0,external_node_path_.join)(await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'caddy-config-')), 'Caddyfile');
     await (0,promises_.writeFile)(caddyfile, plan.host.caddyfile);
     const validation = await validateBlocks(plan.host.blocks);
@@ -97510,7 +97990,7 @@ async function convergeCaddy(dokku, config, logger, options = {}) {
     }
     catch (error) {
         result.failure = error instanceof Error ? error : new Error(String(error));
-        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
+        logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errors_errorMessage(error)}`);
     }
     if (!result.failure && config.verify && config.app) {
         try {
@@ -97665,14 +98145,41 @@ async function verifyRouting(dokku, config, result, since, logger) {
         throw new VerifyError(`The routing was applied, but the check from the runner failed:\n${problems.map((p) => `- ${p}`).join('\n')}`);
 }
 
+;// CONCATENATED MODULE: ./src/core/seaweed/health.ts
+/** `weed mini`'s master HTTP port (docs/seaweedfs.md#ports). */
+const SEAWEED_MASTER_PORT = 9333;
+/** `weed mini`'s volume server HTTP port; `weed server` would use 8080 (docs/seaweedfs.md#ports). */
+const SEAWEED_VOLUME_PORT = 9340;
+/** S3's own health path, unauthenticated: the action asks it through the endpoint, Caddy's active health check through the route (docs/seaweedfs.md#health). */
+const SEAWEED_S3_HEALTH_PATH = '/healthz';
+/**
+ * Master: 200 once raft knows a leader and the topology is not locked (503 without a leader, 423
+ * locked). Volume server: 200 while it heartbeats to the master and is not stopping (503 otherwise).
+ * Only the S3 port is published, so both are asked from inside the container (docs/seaweedfs.md#health).
+ */
+const IN_CONTAINER_CHECKS = [
+    { component: 'master', label: 'the master', url: `http://127.0.0.1:${SEAWEED_MASTER_PORT}/cluster/healthz` },
+    { component: 'volume', label: 'the volume server', url: `http://127.0.0.1:${SEAWEED_VOLUME_PORT}/healthz` }
+];
+/** Seconds busybox wget waits for a connection or data before it gives up (`-T`). */
+const WGET_TIMEOUT_S = 5;
+/**
+ * The command `dokku enter <store> web …` runs for a check. The image is Alpine, so busybox `wget`
+ * is there (docs/seaweedfs.md#image): it exits 0 on a 2xx answer and 1 otherwise, with the reason on
+ * stderr. Not `-q`: its "server returned error: HTTP/1.1 503 …" line is what the error message shows.
+ */
+function inContainerCheckCommand(check) {
+    return ['wget', '-O', '/dev/null', '-T', String(WGET_TIMEOUT_S), check.url];
+}
+
 ;// CONCATENATED MODULE: ./src/core/seaweed/routing.ts
 // The store's public host name, routed by Caddy through the same module caddy-config uses
 // (src/core/caddy/converge.ts): one site for the whole host name to the S3 port, Host kept, no path
-// prefix (SigV4 signs both, §1.2 trap 10), and the host's own Caddy settings left as they are.
+// prefix (SigV4 signs both, docs/seaweedfs.md#sigv4-proxy, docs/caddy.md#store-route), and the host's
+// own Caddy settings left as they are.
 
 
-/** SeaweedFS's S3 health endpoint, unauthenticated (§1.4): Caddy's active health check asks it. */
-const SEAWEED_S3_HEALTH_PATH = '/healthz';
+
 function storeRoute(app, domain, tls) {
     return { app, domain, tls, containerPort: SEAWEED_S3_PORT };
 }
@@ -97712,7 +98219,7 @@ async function previewStoreRoute(dokku, route, logger, inputs, storeExists) {
 }
 /**
  * Applies the route. The caller runs it only once the store app holds its admin identity in its
- * config: an S3 gateway with no identity allows everything (§1.2 trap 3), and this makes it public.
+ * config: an S3 gateway with no identity allows everything (docs/seaweedfs.md#auth-off), and this makes it public.
  */
 async function routeStoreDomain(dokku, route, logger, inputs) {
     return convergeCaddy(dokku, storeCaddyRequest(route, { dryRun: false }), logger, {
@@ -97728,7 +98235,7 @@ async function verifyStoreRoute(dokku, route, applied, since, logger) {
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/self-test.ts
 // The S3 compatibility self-test: after applying, the endpoint is exercised with an app's own key,
 // through the same SeaweedFS-safe client the toolkit uses everywhere, on the operations apps and
-// backups depend on (peers §(e); seaweed-caddy-migration.md §1.2 traps 9 and 11). Objects go under
+// backups depend on (docs/seaweedfs.md#s3-caveats: checksums, aws-chunked, listing). Objects go under
 // a prefix of their own and are removed afterwards.
 
 
@@ -97755,7 +98262,7 @@ async function runSelfTest(options) {
             rows.push({ operation, outcome: 'passed', detail: await fn() });
         }
         catch (error) {
-            rows.push({ operation, outcome: 'failed', detail: errorMessage(error).split('\n')[0] ?? '' });
+            rows.push({ operation, outcome: 'failed', detail: errors_errorMessage(error).split('\n')[0] ?? '' });
         }
     };
     const written = [];
@@ -97790,7 +98297,7 @@ async function runSelfTest(options) {
             const listed = await client.send(new dist_cjs/* ListObjectsV2Command */.u6x({ Bucket: bucket, Prefix: prefix }));
             const keys = (listed.Contents ?? []).map((c) => c.Key);
             if (writable && !(keys.includes(`${prefix}a.txt`) && keys.includes(`${prefix}dir/b.txt`)))
-                throw new Error(`listed ${keys.length} key(s), expected both test objects (recursive listing, trap 9)`);
+                throw new Error(`listed ${keys.length} key(s), expected both test objects (a recursive listing: SeaweedFS once listed nothing without a delimiter after an upgrade, seaweedfs#8346)`);
             return `${keys.length} key(s), recursive`;
         });
         await test('ListObjectsV2 (delimiter)', false, async () => {
@@ -97845,7 +98352,7 @@ async function runSelfTest(options) {
             catch (error) {
                 if (s3ErrorCode(error) === 'AccessDenied')
                     return `ListObjectsV2 on ${other}: AccessDenied`;
-                throw new Error(`ListObjectsV2 on ${other} failed with ${s3ErrorCode(error) ?? errorMessage(error)}, not AccessDenied`, { cause: error });
+                throw new Error(`ListObjectsV2 on ${other} failed with ${s3ErrorCode(error) ?? errors_errorMessage(error)}, not AccessDenied`, { cause: error });
             }
             throw new Error(`ListObjectsV2 on ${other} was allowed: the key reaches beyond ${grant.buckets.join(', ')}`);
         });
@@ -97860,7 +98367,7 @@ async function runSelfTest(options) {
     }
     finally {
         if (written.length > 0)
-            await deleteAll(client, bucket, written).catch((error) => logger.warning(`Could not remove the self-test objects under ${prefix}: ${errorMessage(error)}`));
+            await deleteAll(client, bucket, written).catch((error) => logger.warning(`Could not remove the self-test objects under ${prefix}: ${errors_errorMessage(error)}`));
         client.destroy();
     }
     for (const row of rows)
@@ -97888,6 +98395,127 @@ async function presignGet(endpoint, region, key, bucket, objectKey) {
     return `${url.origin}${path}?${query}`;
 }
 
+;// CONCATENATED MODULE: ./src/core/http/healthcheck.ts
+
+/**
+ * Polls the URL from the runner (outside the host, as a user would reach it) until it answers
+ * with the expected status or the time runs out. Redirects are not followed: a redirect to a
+ * login page must not pass for healthy.
+ */
+async function waitForHealthy(options) {
+    const interval = options.intervalMs ?? 2000;
+    const requestTimeout = Math.min(options.requestTimeoutMs ?? 10_000, options.timeoutMs);
+    const started = Date.now();
+    let attempts = 0;
+    let lastStatus;
+    let lastError;
+    for (;;) {
+        attempts++;
+        try {
+            const response = await fetch(options.url, { redirect: 'manual', signal: AbortSignal.timeout(requestTimeout), headers: { 'user-agent': 'dokku-stack-healthcheck' } });
+            await response.body?.cancel();
+            lastStatus = response.status;
+            lastError = undefined;
+        }
+        catch (error) {
+            lastStatus = undefined;
+            lastError = describeFetchError(error);
+        }
+        options.onAttempt?.({ attempt: attempts, status: lastStatus, error: lastError });
+        if (lastStatus === options.expectedStatus)
+            return { healthy: true, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
+        const remaining = options.timeoutMs - (Date.now() - started);
+        if (remaining <= 0)
+            return { healthy: false, attempts, lastStatus, lastError, elapsedMs: Date.now() - started };
+        await sleep(Math.min(interval, remaining));
+    }
+}
+function describeFetchError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    const cause = error.cause;
+    if (error.name === 'TimeoutError')
+        return 'request timed out';
+    return cause?.code ?? cause?.message ?? error.message;
+}
+
+;// CONCATENATED MODULE: ./src/actions/seaweed-provision/health.ts
+
+
+
+
+
+
+
+const INTERVAL_MS = 1000;
+/** One `dokku enter … wget -T 5`: SSH, docker exec and wget's own limit, with room on a loaded host. */
+const ENTER_TIMEOUT_MS = 20_000;
+/**
+ * Waits until S3 answers `/healthz` through the endpoint and the master and volume server answer
+ * theirs inside the container, all within `timeoutMs`. On a timeout the error names each part that was
+ * not healthy and what it last said. When S3 used up the time, master and volume are still asked once,
+ * so the message says whether they are the reason. Nothing here stops or changes the container.
+ */
+async function waitForStoreHealth(wait) {
+    const deadline = Date.now() + wait.timeoutMs;
+    const url = new URL(SEAWEED_S3_HEALTH_PATH, wait.endpoint);
+    const s3 = await waitForHealthy({ url, expectedStatus: 200, timeoutMs: wait.timeoutMs, intervalMs: INTERVAL_MS, requestTimeoutMs: 5000 });
+    const outcomes = [
+        { label: 'S3', request: `GET ${url.href}`, healthy: s3.healthy, attempts: s3.attempts, last: s3.lastStatus !== undefined ? String(s3.lastStatus) : (s3.lastError ?? 'nothing') },
+        ...(await waitInside(wait, deadline))
+    ];
+    const unhealthy = outcomes.filter((o) => !o.healthy);
+    if (unhealthy.length === 0) {
+        wait.logger.info(`${outcomes.map((o) => `${o.label} (${o.request})`).join(', ')} answered 200 (S3 after ${s3.attempts} attempt(s))`);
+        return;
+    }
+    const lines = outcomes.map((o) => o.healthy
+        ? `- ${o.label} answered ${o.request} with 200`
+        : `- ${o.label} did not answer ${o.request} with 200 (${o.attempts} attempt(s); last: ${o.last})`);
+    const hint = s3.healthy ? '' : ` Is ${wait.endpoint} routed to its port ${SEAWEED_S3_PORT}?`;
+    throw new Error(`SeaweedFS app ${wait.app} ${wait.what} ${listed(unhealthy.map((o) => o.label))} ${unhealthy.length === 1 ? 'was' : 'were'} not healthy within ${formatDuration(wait.timeoutMs)}:\n` +
+        `${lines.join('\n')}\nLook at \`dokku logs ${wait.app}\`.${hint}`);
+}
+/** Master and volume server, asked with `dokku enter <app> web wget …` until both answer 200 or the deadline passes (at least once). */
+async function waitInside(wait, deadline) {
+    const outcomes = IN_CONTAINER_CHECKS.map((check) => ({ check, label: check.label, request: `GET ${check.url} inside the container`, healthy: false, attempts: 0, last: 'nothing' }));
+    for (;;) {
+        await Promise.all(outcomes
+            .filter((o) => !o.healthy)
+            .map(async (o) => {
+            o.attempts++;
+            const answer = await askInside(wait, o.check);
+            o.healthy = answer.healthy;
+            o.last = answer.last;
+        }));
+        const remaining = deadline - Date.now();
+        if (outcomes.every((o) => o.healthy) || remaining <= 0)
+            return outcomes.map(({ check: _check, ...o }) => o);
+        await sleep(Math.min(INTERVAL_MS, remaining));
+    }
+}
+async function askInside(wait, check) {
+    try {
+        const result = await wait.dokku.enter(wait.app, { processType: SEAWEED_PROCESS }, inContainerCheckCommand(check), { timeoutMs: ENTER_TIMEOUT_MS });
+        if (result.exitCode === 0)
+            return { healthy: true, last: 'exit 0' };
+        return { healthy: false, last: `wget exit ${result.exitCode}${lastLine(secrets_redact(result.stderr || result.stdout))}` };
+    }
+    catch (error) {
+        // A container that is not running (yet) or a command cut off: not healthy this time, asked again.
+        return { healthy: false, last: lastLine(errors_errorMessage(error)).replace(/^: /, '') };
+    }
+}
+function lastLine(text) {
+    const line = text.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1);
+    return line ? `: ${line}` : '';
+}
+function listed(labels) {
+    if (labels.length <= 1)
+        return labels.join('');
+    return `${labels.slice(0, -1).join(', ')} and ${labels.at(-1)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/provision.ts
 
 
@@ -97908,14 +98536,17 @@ async function presignGet(endpoint, region, key, bucket, objectKey) {
 
 /** A Caddy refusal (no email, Caddy not running, the store app) is about this action's `domain`. */
 const ROUTE_INPUTS = { 'letsencrypt-email': Inputs.domain, app: Inputs.domain, caddy: Inputs.domain };
-/** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it. */
+/** seaweed-provision over its own connection. */
 async function provisionSeaweed(config, logger) {
+    return withDokkuHost(config.ssh, logger, (host) => convergeSeaweed(host, config, logger));
+}
+/** Observes the host and the store, plans, prints the plan and, unless this is a dry run, applies it, over the given connection. */
+async function convergeSeaweed(host, config, logger) {
     const started = Date.now();
     const result = { plan: undefined, changed: false, done: [], notices: [], notes: [], identities: config.access.map((g) => g.app), selfTest: undefined, failure: undefined, durationMs: 0 };
-    const executor = await connectSsh(config.ssh, { logger });
     let s3;
     try {
-        const dokku = await DokkuClient.create(executor, logger);
+        const { dokku } = host;
         const wrapper = seaweedWrapper(config.image.reference, { adminUi: config.adminPassword !== undefined });
         const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined;
         const observed = await provision_observe(dokku, config, wrapper.digest, logger);
@@ -97927,15 +98558,7 @@ async function provisionSeaweed(config, logger) {
             if (observed.store)
                 observed.route = { steps: preview.plan.steps.map(routeStepTitle) };
         }
-        let plan;
-        try {
-            plan = planSeaweed(config, observed);
-        }
-        catch (error) {
-            if (error instanceof PlanError)
-                throw error.input ? new ConfigurationError(error.message, error.input) : new Error(error.message);
-            throw error;
-        }
+        const plan = planOrExplain(() => planSeaweed(config, observed));
         for (const key of [SEAWEED_KEYS.adminSecretKey, SEAWEED_KEYS.adminPassword])
             registerSecret(plan.storeConfig[key]);
         result.plan = plan;
@@ -97974,7 +98597,7 @@ async function provisionSeaweed(config, logger) {
         }
         catch (error) {
             result.failure = error instanceof Error ? error : new Error(String(error));
-            logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errorMessage(error)}`);
+            logger.warning(`Stopped at a failed step after ${result.done.length} change(s); the next run observes what is there and finishes the job: ${errors_errorMessage(error)}`);
             return result;
         }
         if (route && run.routed?.result.changed) {
@@ -98001,7 +98624,6 @@ async function provisionSeaweed(config, logger) {
     }
     finally {
         s3?.destroy();
-        await executor.close();
         result.durationMs = Date.now() - started;
     }
 }
@@ -98056,7 +98678,7 @@ async function provision_observe(dokku, config, wrapperDigest, logger) {
     let contents;
     if (store?.deployed && store.config[SEAWEED_KEYS.adminAccessKey] && store.config[SEAWEED_KEYS.adminSecretKey]) {
         const admin = { accessKeyId: store.config[SEAWEED_KEYS.adminAccessKey], secretAccessKey: store.config[SEAWEED_KEYS.adminSecretKey] };
-        await withLogs(dokku, config, () => waitForStore(config, logger, 'is deployed but'));
+        await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'is deployed but'));
         contents = await readContents(config, admin);
     }
     return { store, networkExists, apps, contents, newAdmin, wrapperDigest, route: undefined, envFile: dokku.features.envFile };
@@ -98082,20 +98704,15 @@ async function readContents(config, admin) {
         return { buckets, users };
     }
     catch (error) {
-        throw new Error(`SeaweedFS at ${config.endpoint} answers /healthz but refused the admin key the app ${config.app} holds: ${errorMessage(error)}`, { cause: error });
+        throw new Error(`SeaweedFS at ${config.endpoint} answers /healthz but refused the admin key the app ${config.app} holds: ${errors_errorMessage(error)}`, { cause: error });
     }
     finally {
         s3.destroy();
     }
 }
-/** The store's own health wait: Dokku's checks are off for it (one container on /data), so Dokku never waits. */
-async function waitForStore(config, logger, what) {
-    const url = new URL('/healthz', config.endpoint);
-    const health = await waitForHealthy({ url, expectedStatus: 200, timeoutMs: config.healthTimeoutMs, intervalMs: 1000, requestTimeoutMs: 5000 });
-    if (!health.healthy)
-        throw new Error(`SeaweedFS app ${config.app} ${what} did not answer GET ${url.href} with 200 within ${Math.round(config.healthTimeoutMs / 1000)} s ` +
-            `(${health.attempts} attempts; last: ${health.lastStatus ?? health.lastError ?? 'nothing'}). Look at \`dokku logs ${config.app}\`; is ${config.endpoint} routed to its port ${'8333'}?`);
-    logger.info(`${url.href} answered 200 after ${health.attempts} attempt(s)`);
+/** The store's own health wait (./health.ts), with what the sentence about the app says. */
+function waitForStore(dokku, config, logger, what) {
+    return waitForStoreHealth({ dokku, app: config.app, endpoint: config.endpoint, timeoutMs: config.healthTimeoutMs, logger, what });
 }
 // ---- apply ------------------------------------------------------------------------------------------
 /** A store that does not come up fails with its container's last log lines. */
@@ -98105,7 +98722,7 @@ async function withLogs(dokku, config, wait) {
     }
     catch (error) {
         const lines = await dokku.logs.recent(config.app, 20).catch(() => '');
-        throw new Error(`${errorMessage(error)}${lines ? `\nLast lines of ${config.app}'s log:\n${lines}` : ''}`, { cause: error });
+        throw new Error(`${errors_errorMessage(error)}${lines ? `\nLast lines of ${config.app}'s log:\n${lines}` : ''}`, { cause: error });
     }
 }
 async function provision_runStep(run, step) {
@@ -98116,7 +98733,7 @@ async function provision_runStep(run, step) {
         case 'create-app':
             return (await dokku.apps.ensure(store)).changed;
         case 'mount-storage':
-            // uid 1000: the image's user (§1.1); its entrypoint would chown /data itself, as root.
+            // uid 1000: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
             return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed;
         case 'set-store-config':
             return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k]])), { restart: false })).changed;
@@ -98141,7 +98758,7 @@ async function provision_runStep(run, step) {
             // The repository already holds this tree (a deploy that failed after its commit): build it.
             if (!outcome.changed)
                 await dokku.ps.rebuild(store, stream);
-            await withLogs(dokku, config, () => waitForStore(config, logger, 'was deployed but'));
+            await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was deployed but'));
             await dokku.config.set(store, { [SEAWEED_KEYS.wrapper]: run.wrapper.digest }, { restart: false });
             return true;
         }
@@ -98153,7 +98770,7 @@ async function provision_runStep(run, step) {
                 return false;
             }
             await dokku.ps.restart(store, stream);
-            await withLogs(dokku, config, () => waitForStore(config, logger, 'was restarted but'));
+            await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was restarted but'));
             return true;
         case 'create-bucket':
             try {
@@ -98216,7 +98833,7 @@ async function routeDomain(run, domain) {
     run.routed = { result: routed, at };
     if (routed.plan.steps.some((s) => s.kind === 'rebuild' && s.app === config.app)) {
         run.storeRebuilt = true;
-        await withLogs(dokku, config, () => waitForStore(config, logger, 'was rebuilt with its routing but'));
+        await withLogs(dokku, config, () => waitForStore(dokku, config, logger, 'was rebuilt with its routing but'));
     }
     return routed.changed;
 }
@@ -98230,14 +98847,15 @@ async function routeDomain(run, domain) {
 
 
 
-async function run(inputs = new readers_InputReader(), _context, logger = actionsLogger) {
+
+const run = async (inputs = new readers_InputReader(), _context, logger = actionsLogger) => {
     const config = readSeaweedInputs(inputs);
     const result = await provisionSeaweed(config, logger);
     setOutputs(config, result);
     await writeSummary(config, result);
     if (result.failure)
         throw result.failure;
-}
+};
 function selfTestOutcome(result) {
     if (!result.selfTest)
         return 'skipped';
@@ -98253,50 +98871,29 @@ function setOutputs(config, result) {
 }
 async function writeSummary(config, result) {
     const steps = result.plan?.steps ?? [];
-    const outcome = result.failure
-        ? 'failed'
-        : config.dryRun
-            ? steps.length > 0
-                ? `dry run: ${steps.length} step(s) planned`
-                : 'dry run: nothing to do'
-            : result.changed
-                ? 'changed'
-                : 'unchanged';
-    await writeJobSummary((summary) => {
-        summary
-            .addHeading(`seaweed-provision: ${config.app}`, 2)
-            .addTable([
-            [
-                { data: 'store', header: true },
-                { data: 'endpoint', header: true },
-                { data: 'buckets', header: true },
-                { data: 'identities', header: true },
-                { data: 'outcome', header: true },
-                { data: 'duration', header: true }
-            ],
-            [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, `${(result.durationMs / 1000).toFixed(1)} s`]
-        ]);
-        if (result.selfTest) {
-            summary.addHeading(`S3 self-test with ${result.selfTest.app}'s key on ${result.selfTest.bucket}`, 3).addTable([
-                [
-                    { data: 'operation', header: true },
-                    { data: 'result', header: true },
-                    { data: 'detail', header: true }
-                ],
-                ...result.selfTest.rows.map((row) => [row.operation, row.outcome, row.detail])
-            ]);
-        }
-        summary
-            .addList([
-            ...result.notices.map((notice) => `warning: ${notice}`),
-            ...result.notes.map((note) => `note: ${note}`),
-            ...(result.failure ? [`error: ${errorMessage(result.failure)}`] : [])
-        ])
-            .addDetails(config.dryRun ? 'Planned' : 'What changed', listOrNothing(config.dryRun ? steps.map((step) => stepTitle(config, step)) : result.done));
+    const mode = convergeMode({ check: false, dryRun: config.dryRun });
+    const outcome = outcomeWord({ mode, planned: steps.length, changed: result.changed, failed: result.failure !== undefined });
+    const overview = [config.app, config.endpoint, config.buckets.join(', ') || '—', result.identities.join(', ') || '—', outcome, formatDuration(result.durationMs)];
+    const selfTest = result.selfTest;
+    await writeActionSummary({
+        heading: `seaweed-provision: ${config.app}`,
+        mode,
+        tables: [
+            { rows: headedTable(['store', 'endpoint', 'buckets', 'identities', 'outcome', 'duration'], [overview]) },
+            ...(selfTest
+                ? [
+                    {
+                        title: `S3 self-test with ${selfTest.app}'s key on ${selfTest.bucket}`,
+                        rows: headedTable(['operation', 'result', 'detail'], selfTest.rows.map((row) => [row.operation, row.outcome, row.detail]))
+                    }
+                ]
+                : [])
+        ],
+        notices: result.notices,
+        notes: result.notes,
+        failure: result.failure,
+        changes: { planned: steps.map((step) => stepTitle(config, step)), done: result.done }
     });
-}
-function listOrNothing(lines) {
-    return lines.length > 0 ? lines.map((line) => `- ${line}`).join('<br>') : 'nothing';
 }
 
 ;// CONCATENATED MODULE: ./src/actions/seaweed-provision/index.ts
