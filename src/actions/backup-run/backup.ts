@@ -1,6 +1,7 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
+import { sweepAbandonedUploads } from '../../core/backup/abandoned-uploads.js'
 import { backupId, dataKey, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
@@ -17,6 +18,7 @@ import type { Runtime, TaskResult } from './runtime.js'
 export const REDIS_EXPORT_LIMIT_MS = 30 * 60_000
 
 export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
+  await abortAbandonedUploads(rt)
   const results: TaskResult[] = []
   for (const source of rt.config.sources) {
     const label = sourceLabel(source)
@@ -38,6 +40,19 @@ export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
     }
   }
   return results
+}
+
+/**
+ * Aborts the multipart uploads a killed run left under the prefix (abandoned-uploads.ts says which
+ * are a dead run's), before this run starts its own. Never fails the run: it is housekeeping.
+ */
+async function abortAbandonedUploads(rt: Runtime): Promise<void> {
+  const sweep = await sweepAbandonedUploads(rt.store, rt.config.prefix, { now: rt.now(), dryRun: rt.config.dryRun })
+  const verb = rt.config.dryRun ? 'would abort' : 'aborted'
+  for (const upload of sweep.abandoned)
+    rt.logger.info(`${verb} the multipart upload of ${upload.key} left by a run that ended before completing it (nothing written to it since ${upload.lastActivity?.toISOString() ?? '?'})`)
+  if (sweep.live > 0) rt.logger.info(`${sweep.live} multipart upload(s) under the prefix are still being written (another run): left alone`)
+  if (sweep.problem) rt.logger.warning(`Could not look for multipart uploads left by earlier runs (parts may be left on the server): ${sweep.problem}`)
 }
 
 async function backupOne(rt: Runtime, source: SourceRef): Promise<TaskResult> {
