@@ -44,6 +44,18 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
     promise: 'The secret scan finds a planted secret in every encoding',
     test: 'test/unit/reliability/secret-scan.test.ts'
   },
+  's3-faults': {
+    promise: 'S3 answering 500/503 (with and without Retry-After), slowly, or closing mid-part: transient faults retried and the backup completes; persistent ones fail clearly, with no manifest and the previous backup still the newest; a dead run\'s upload aborted by a later run',
+    test: 'test/integration/reliability/s3-faults.test.ts'
+  },
+  'killed-mid-flight': {
+    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore, mid-deploy: nothing taken for complete that is not, and the next run recovers',
+    test: 'test/integration/reliability/killed-mid-flight.test.ts'
+  },
+  'host-key-changed': {
+    promise: 'A changed host key is refused before authentication, naming both fingerprints, with no command sent, in every action',
+    test: 'test/integration/reliability/host-key.test.ts'
+  },
   'secrets-never-leak': {
     promise: "No generated secret appears in the tests' output (logs, summaries, output files, stdout/stderr)",
     test: 'test/support/secret-scan-reporter.ts (over the run)'
