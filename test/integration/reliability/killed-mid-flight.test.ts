@@ -20,6 +20,7 @@ import { execute, runWithReport } from '../../../src/actions/backup-run/main.ts'
 import { readBackupInputs } from '../../../src/actions/backup-run/inputs.ts'
 import type { RunOptions } from '../../../src/actions/backup-run/runtime.ts'
 import { run as deployRun } from '../../../src/actions/dokku-deploy/main.ts'
+import { run as serviceRun } from '../../../src/actions/dokku-service/main.ts'
 import { ABANDONED_AFTER_MS } from '../../../src/core/backup/abandoned-uploads.ts'
 import { DEPLOY_MUTEX_REF, DeployMutex } from '../../../src/core/git/deploy-mutex.ts'
 import { InputReader } from '../../../src/core/inputs/readers.ts'
@@ -358,6 +359,33 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
       `${next?.message ?? ''}\n${logger.text().slice(-2000)}\n${killed.log().slice(-1500)}`
     )
   }, 240_000)
+
+  it('config change: dokku-service SIGKILLed once postgres:link runs on the host — the next run converges (linked, the URL set)', async () => {
+    const linked = 'killed-linked'
+    const linkService = 'killed_link'
+    const inputs = { ...sshInputs(), engine: 'postgres', service: linkService, app: linked }
+    const argvFrom = sizeOf(argvLogPath(sandbox.root))
+    const killed = spawnBundle('dokku-service', inputs)
+    await until('postgres:link on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('postgres:link')))
+    killed.child.kill('SIGKILL')
+    const exit = await killed.exited
+    const logger = new RecordingLogger()
+    const next = await serviceRun(reader(inputs), undefined, logger).then(() => undefined, (e: Error) => e)
+    const isLinked = (await sandbox.ssh('dokku', `postgres:linked ${linkService} ${linked}`)).code === 0
+    const url = (await sandbox.ssh('dokku', `config:get ${linked} DATABASE_URL`)).stdout.trim()
+    // And a further run on the converged host succeeds too.
+    const again = await serviceRun(reader(inputs), undefined, new RecordingLogger()).then(() => undefined, (e: Error) => e)
+    settle(
+      'dokku-service SIGKILLed during postgres:link',
+      {
+        'it was killed': exit.signal === 'SIGKILL',
+        'the next run succeeded': next === undefined,
+        'the app is linked to the service and holds its URL': isLinked && url.startsWith('postgres://'),
+        'a further run succeeds too': again === undefined
+      },
+      `${next?.message ?? ''}\n${logger.text().slice(-2000)}\n${killed.log().slice(-1500)}`
+    )
+  }, 180_000)
 
   // One run backs up three sources; the one whose service is down fails alone, the others complete.
   const three = { sources: `postgres:${service}\nredis:${cache}\nconfig:${configApp}` }
