@@ -347,7 +347,9 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     // The next deploy (lock-timeout 20 s: it must not wait for anything the killed run left).
     const logger = new RecordingLogger()
     const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:2', 'lock-timeout': '20s' }
+    const nextStarted = performance.now()
     const next = await deployRun(reader(values), undefined, logger).then(() => undefined, (e: Error) => e)
+    console.log(`the deploy after the killed one took ${Math.round(performance.now() - nextStarted)} ms${logger.text().includes('waiting up to') ? ', waiting for the lock' : ''}`)
     settle(
       'dokku-deploy SIGKILLed during git:from-image',
       {

@@ -149,9 +149,10 @@ describe('backup-run through a faulty S3 endpoint', () => {
     { name: 'every UploadPart is cut half-way', rules: [{ operation: 'UploadPart', fault: { kind: 'cut-mid-body' } }], message: /Uploading part \d+ of faults\/postgres\/.* failed: .*(socket|reset|hang up|closed)/i, aborted: true },
     { name: 'CompleteMultipartUpload always answers 500', rules: [{ operation: 'CompleteMultipartUpload', fault: { kind: 'status', status: 500 } }], message: /internal error/i, aborted: true },
     {
-      name: 'the manifest PutObject always answers 503',
-      rules: [{ operation: 'PutObject', fault: { kind: 'status', status: 503 }, match: (r) => r.key.endsWith('manifest.json') }],
-      message: /reduce your request rate/i,
+      // 500, not 503: the SDK backs off longer from a 503 (SlowDown is throttling), and the UploadPart cases cover it.
+      name: 'the manifest PutObject always answers 500',
+      rules: [{ operation: 'PutObject', fault: { kind: 'status', status: 500 }, match: (r) => r.key.endsWith('manifest.json') }],
+      message: /internal error/i,
       aborted: false
     }
   ]
