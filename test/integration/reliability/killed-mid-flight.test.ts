@@ -23,6 +23,7 @@ import { run as deployRun } from '../../../src/actions/dokku-deploy/main.ts'
 import { run as serviceRun } from '../../../src/actions/dokku-service/main.ts'
 import { ABANDONED_AFTER_MS } from '../../../src/core/backup/abandoned-uploads.ts'
 import { DEPLOY_MUTEX_REF, DeployMutex } from '../../../src/core/git/deploy-mutex.ts'
+import type { PushCredentials } from '../../../src/core/git/push.ts'
 import { InputReader } from '../../../src/core/inputs/readers.ts'
 import { RecordingLogger } from '../../../src/core/log.ts'
 import { ObjectStore } from '../../../src/core/s3/client.ts'
@@ -337,8 +338,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     killed.child.kill('SIGKILL')
     await killed.exited
     const ref = (await exec('git', ['ls-remote', sandbox.remoteUrl(app), DEPLOY_MUTEX_REF], { env: sandbox.gitEnv() })).stdout.trim()
-    const credentials = { host: '127.0.0.1', port: sandbox.port, user: 'dokku', privateKey: sandbox.users.dokku.privateKey, passphrase: undefined, verifiedHostKey: sandbox.knownHostsLine.split(' ').slice(1).join(' ') }
-    const probe = new DeployMutex(credentials, app, { leaseMs: 60_000, holder: 'reliability probe' })
+    const probe = new DeployMutex(credentials(), app, { leaseMs: 60_000, holder: 'reliability probe' })
     // Before its expiry, the killed run's lock is respected; once it has passed, it is taken over.
     const early = await probe.tryAcquire(new Date())
     const expiresAt = early.acquired ? undefined : early.heldBy?.expiresAt
@@ -361,6 +361,36 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
       `${next?.message ?? ''}\n${logger.text().slice(-2000)}\n${killed.log().slice(-1500)}`
     )
   }, 240_000)
+
+  it('deploy: the SSH connection cut during git:from-image — a clear failure; its lock blocks no longer than its recorded expiry; the next deploy succeeds', async () => {
+    const argvFrom = sizeOf(argvLogPath(sandbox.root))
+    const logger = new RecordingLogger()
+    const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6', 'lock-timeout': '20s' }
+    const running = deployRun(reader(values), undefined, logger).then(() => undefined, (e: Error) => e)
+    await until('git:from-image on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('git:from-image')))
+    const cut = cutConnections()
+    const failed = await running
+    // The run cannot release its lock over the lost connection (it asks apps:exists first, so that
+    // its release push cannot create a destroyed app): the lock stays until its recorded expiry.
+    const ref = (await exec('git', ['ls-remote', sandbox.remoteUrl(app), DEPLOY_MUTEX_REF], { env: sandbox.gitEnv() })).stdout.trim()
+    console.log(`deploy cut: the run ${ref === '' ? 'released' : 'left'} its deploy lock`)
+    const probe = new DeployMutex(credentials(), app, { leaseMs: 60_000, holder: 'reliability probe' })
+    const early = ref === '' ? undefined : await probe.tryAcquire(new Date())
+    const expiresAt = early && !early.acquired ? early.heldBy?.expiresAt : undefined
+    const late = expiresAt ? await probe.tryAcquire(new Date(Date.parse(expiresAt) + 1_000)) : undefined
+    if (late?.acquired) await probe.release()
+    const next = await deployRun(reader({ ...values, image: 'ghcr.io/acme/app:3' }), undefined, new RecordingLogger()).then(() => undefined, (e: Error) => e)
+    settle(
+      'dokku-deploy with its SSH connection cut during git:from-image',
+      {
+        'the connection was cut': cut > 0,
+        'the run failed, saying the connection was lost': failed instanceof Error && /connection .* (lost|not open)/i.test(failed.message),
+        'a lock left behind is respected before its recorded expiry and taken over after it': ref === '' || (early?.acquired === false && expiresAt !== undefined && late?.acquired === true),
+        'the next deploy succeeds': next === undefined
+      },
+      `${failed?.message ?? 'it did not fail'}\n${next?.message ?? ''}\n${logger.text().slice(-2000)}`
+    )
+  }, 180_000)
 
   it('config change: dokku-service SIGKILLed once postgres:link runs on the host — the next run converges (linked, the URL set)', async () => {
     const linked = 'killed-linked'
@@ -479,6 +509,11 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
 /** What the `big` table holds (rows and a digest of them), or that it is missing: cheaper than a dump to compare. */
 async function content(url: string): Promise<string> {
   return psql(url, `select count(*) || ':' || coalesce(md5(string_agg(id::text || '=' || payload, ',' order by id)), '') from big`).catch(() => 'no table big')
+}
+
+/** What the deploy lock's git pushes need: the sandbox's dokku login and its pinned host key. */
+function credentials(): PushCredentials {
+  return { host: '127.0.0.1', port: sandbox.port, user: 'dokku', privateKey: sandbox.users.dokku.privateKey, passphrase: undefined, verifiedHostKey: sandbox.knownHostsLine.split(' ').slice(1).join(' ') }
 }
 
 function sizeOf(path: string): number {
