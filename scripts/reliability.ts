@@ -54,7 +54,7 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
     test: 'test/integration/reliability/s3-faults.test.ts'
   },
   'killed-mid-flight': {
-    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup or mid-restore, killed mid-deploy or mid-config change, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
+    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore or mid-deploy, killed mid-config change, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
     test: 'test/integration/reliability/killed-mid-flight.test.ts'
   },
   'host-key-changed': {
