@@ -7,6 +7,9 @@
 //   npm run reliability -- --bounded         only the reliability tests, 1 sample per input and category,
 //                                            6 soak cycles (CI-sized)
 //   npm run reliability -- --write           also rewrites the figures block of RELIABILITY.md
+//   npm run reliability -- --bounded --only F[,F…] --write
+//                                            runs only those test files and rewrites only the rows
+//                                            of the promises they prove (the others are kept as they are)
 //   node scripts/reliability.ts --report F   prints the table from a results file (CI: after npm test)
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -27,6 +30,8 @@ const args = process.argv.slice(2)
 const bounded = args.includes('--bounded')
 const write = args.includes('--write')
 const reportIndex = args.indexOf('--report')
+const onlyIndex = args.indexOf('--only')
+const only = onlyIndex === -1 ? undefined : (args[onlyIndex + 1] ?? '').split(',').filter((f) => f !== '')
 
 /** The promises, in RELIABILITY.md's order, with the test that proves each. */
 const PROMISES: Record<string, { promise: string; test: string }> = {
@@ -45,6 +50,18 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
   'secret-scan-catches': {
     promise: 'The secret scan finds a planted secret in every encoding',
     test: 'test/unit/reliability/secret-scan.test.ts'
+  },
+  's3-faults': {
+    promise: 'S3 answering 500/503 (with and without Retry-After), slowly, or closing mid-part: transient faults retried and the backup completes; persistent ones fail clearly, with no manifest and the previous backup still the newest; a dead run\'s upload aborted by a later run',
+    test: 'test/integration/reliability/s3-faults.test.ts'
+  },
+  'killed-mid-flight': {
+    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore or mid-deploy, killed mid-config change, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
+    test: 'test/integration/reliability/killed-mid-flight.test.ts'
+  },
+  'host-key-changed': {
+    promise: 'A changed host key is refused before authentication, naming both fingerprints, with no command sent, in every action',
+    test: 'test/integration/reliability/host-key.test.ts'
   },
   'secrets-never-leak': {
     promise: "No generated secret appears in the tests' output (logs, summaries, output files, stdout/stderr)",
@@ -86,6 +103,22 @@ function details(records: readonly ReliabilityRecord[]): string {
     .join('\n')
 }
 
+/**
+ * `--only`: the new block's rows replace the rows of the same promise in the current block; the
+ * current block's other rows stay, in their place, and the new promises' rows follow them.
+ */
+function mergeRows(current: string, fresh: string): string {
+  const rowsOf = (block: string) => block.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Promise |'))
+  const promiseOf = (row: string) => row.split(' | ')[0]
+  // Only the rows of the tests that ran: the secret scan's row covers a whole run, not these files.
+  const ran = (row: string) => (only ?? []).some((file) => row.includes(`\`${file}\``))
+  const freshRows = new Map(rowsOf(fresh).filter(ran).map((row) => [promiseOf(row), row]))
+  const kept = rowsOf(current).map((row) => freshRows.get(promiseOf(row)) ?? row)
+  const added = [...freshRows.values()].filter((row) => !kept.includes(row))
+  const table = ['| Promise | Test | Tried | Held |', '|---|---|---:|---:|', ...kept, ...added].join('\n')
+  return fresh.replace(/\| Promise \|[\s\S]*?(?=\n\n<!-- figures:end)/, table)
+}
+
 function readRecords(file: string): ReliabilityRecord[] {
   let text: string
   try {
@@ -112,7 +145,7 @@ if (reportIndex !== -1) {
 
 const dir = mkdtempSync(join(tmpdir(), 'reliability-'))
 const results = join(dir, 'results.jsonl')
-const files = bounded ? ['test/unit/reliability', 'test/integration/reliability'] : []
+const files = only ?? (bounded ? ['test/unit/reliability', 'test/integration/reliability'] : [])
 const child = spawnSync('vitest', ['run', ...files], {
   cwd: root,
   stdio: 'inherit',
@@ -126,11 +159,12 @@ const child = spawnSync('vitest', ['run', ...files], {
 const records = readRecords(results)
 rmSync(dir, { recursive: true, force: true })
 const command = bounded ? 'npm run reliability -- --bounded' : 'npm run reliability'
+// (with --only, the rows of the other promises keep the figures of the last run of the same command)
 const block = report(records, command)
 if (write) {
   const path = join(root, 'RELIABILITY.md')
   const doc = readFileSync(path, 'utf8')
-  const updated = doc.replace(/<!-- figures:start[\s\S]*?<!-- figures:end -->/, block)
+  const updated = doc.replace(/<!-- figures:start[\s\S]*?<!-- figures:end -->/, (current: string) => (only ? mergeRows(current, block) : block))
   if (updated === doc && !doc.includes(block)) throw new Error('RELIABILITY.md has no <!-- figures:start … figures:end --> block')
   writeFileSync(path, updated)
   process.stdout.write('\nRELIABILITY.md: figures written.\n')

@@ -1,11 +1,13 @@
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT } from '../../core/backup/databases.js'
+import { sweepAbandonedUploads } from '../../core/backup/abandoned-uploads.js'
+import { checkRdbHeader, parseRedisInfo, REDIS_INFO_SCRIPT, REDIS_PERSISTENCE_SCRIPT, snapshotFailure } from '../../core/backup/databases.js'
 import { backupId, dataKey, newBackupStart, sourceLabel, sourcePrefix, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest } from '../../core/backup/manifest.js'
 import { formatBytes, Progress, storeStream, type StoredObject } from '../../core/backup/pipeline.js'
 import { PgArchiveInspector } from '../../core/backup/pg-archive.js'
 import { compressionSuffix, HeaderPeek } from '../../core/backup/streams.js'
+import type { ServicePlugins } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
 import { mirrorBucket } from './bucket.js'
 import { useSeaweedSource } from './seaweed.js'
@@ -15,8 +17,11 @@ import type { Runtime, TaskResult } from './runtime.js'
 
 /** redis:export polls LASTSAVE and can wait forever (docs/dokku-contract.md#service-export-import): never longer than this. */
 export const REDIS_EXPORT_LIMIT_MS = 30 * 60_000
+/** How often the snapshot behind a redis:export is looked at (dokku-redis polls LASTSAVE as often). */
+export const REDIS_SNAPSHOT_POLL_MS = 5_000
 
 export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
+  await abortAbandonedUploads(rt)
   const results: TaskResult[] = []
   for (const source of rt.config.sources) {
     const label = sourceLabel(source)
@@ -38,6 +43,19 @@ export async function runBackups(rt: Runtime): Promise<TaskResult[]> {
     }
   }
   return results
+}
+
+/**
+ * Aborts the multipart uploads a killed run left under the prefix (abandoned-uploads.ts says which
+ * are a dead run's), before this run starts its own. Never fails the run: it is housekeeping.
+ */
+async function abortAbandonedUploads(rt: Runtime): Promise<void> {
+  const sweep = await sweepAbandonedUploads(rt.store, rt.config.prefix, { now: rt.now(), dryRun: rt.config.dryRun })
+  const verb = rt.config.dryRun ? 'would abort' : 'aborted'
+  for (const upload of sweep.abandoned)
+    rt.logger.info(`${verb} the multipart upload of ${upload.key} left by a run that ended before completing it (nothing written to it since ${upload.lastActivity?.toISOString() ?? '?'})`)
+  if (sweep.live > 0) rt.logger.info(`${sweep.live} multipart upload(s) under the prefix are still being written (another run): left alone`)
+  if (sweep.problem) rt.logger.warning(`Could not look for multipart uploads left by earlier runs (parts may be left on the server): ${sweep.problem}`)
 }
 
 async function backupOne(rt: Runtime, source: SourceRef): Promise<TaskResult> {
@@ -152,7 +170,7 @@ async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> 
   })
   const transferStarted = Date.now()
   const stored = await storeStream(
-    (sink) => besideVersionCheck(rt, services.redis.export(source.name, sink, { timeoutMs })),
+    (sink) => besideVersionCheck(rt, failOnSnapshotError(services, source.name, services.redis.export(source.name, sink, { timeoutMs }))),
     rt.storing(key, { inspect: [peek], progress: progressFor(rt, label) })
   )
   const manifest: Manifest = {
@@ -165,6 +183,47 @@ async function backupRedis(rt: Runtime, source: SourceRef): Promise<TaskResult> 
   await writeManifest(rt, manifest)
   const keys = Object.values(info.keyspace).reduce((a, b) => a + b, 0)
   return done(label, id, stored, `${keys} keys`)
+}
+
+/**
+ * `exporting`, failed as soon as the server says its snapshot failed: redis:export waits for a
+ * BGSAVE that failed (a full disk on the host) until REDIS_EXPORT_LIMIT_MS, half an hour of a job
+ * doing nothing. `INFO persistence` is read beside it every REDIS_SNAPSHOT_POLL_MS. The export
+ * itself is left to the connection's close at the end of the run.
+ */
+function failOnSnapshotError(services: ServicePlugins, service: string, exporting: Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let over = false
+    let timer: NodeJS.Timeout | undefined
+    const end = () => {
+      over = true
+      clearTimeout(timer)
+    }
+    exporting.then(
+      () => {
+        end()
+        resolve()
+      },
+      (error: unknown) => {
+        end()
+        reject(error as Error)
+      }
+    )
+    const look = async (): Promise<void> => {
+      const info = await services.redis.connect(service, REDIS_PERSISTENCE_SCRIPT, { timeoutMs: 60_000 }).catch(() => undefined)
+      if (over) return
+      const failure = info === undefined ? undefined : snapshotFailure(info)
+      if (failure) {
+        end()
+        reject(new Error(`Redis could not write its snapshot (BGSAVE failed, ${failure}), so redis:export would wait for it until its time limit. Is the host's disk full? \`dokku redis:logs ${service}\` shows why.`))
+        return
+      }
+      timer = setTimeout(() => void look(), REDIS_SNAPSHOT_POLL_MS)
+      timer.unref()
+    }
+    timer = setTimeout(() => void look(), REDIS_SNAPSHOT_POLL_MS)
+    timer.unref()
+  })
 }
 
 async function backupConfig(rt: Runtime, source: SourceRef): Promise<TaskResult> {

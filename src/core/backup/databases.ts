@@ -87,6 +87,20 @@ export function checkRdbHeader(head: Buffer): string {
 
 export const REDIS_INFO_SCRIPT = 'INFO server\nINFO keyspace\n'
 
+/** What `redis:connect` is given to read the state of the server's snapshots. */
+export const REDIS_PERSISTENCE_SCRIPT = 'INFO persistence\n'
+
+/**
+ * The failure of the last BGSAVE, from `INFO persistence` output, once no other is running; undefined
+ * while one runs or when the last succeeded. redis:export asks for a BGSAVE and then waits for
+ * LASTSAVE to change, which a failed BGSAVE (a full disk, a read-only directory) never does.
+ */
+export function snapshotFailure(output: string): string | undefined {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(output.replace(/\r/g, ''))?.[1]
+  if (field('rdb_bgsave_in_progress') !== '0') return undefined
+  return field('rdb_last_bgsave_status') === 'err' ? 'rdb_last_bgsave_status:err' : undefined
+}
+
 /** `redis_version` and keys per database from `INFO server` + `INFO keyspace` output. */
 export function parseRedisInfo(output: string): { version: string | undefined; keyspace: Record<string, number> } {
   const keyspace: Record<string, number> = {}

@@ -8,7 +8,9 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -85,6 +87,13 @@ export interface ObjectInfo {
   /** Without the quotes S3 puts around it. */
   etag: string
   lastModified: Date | undefined
+}
+
+/** A multipart upload that was created and neither completed nor aborted. */
+export interface PendingUpload {
+  key: string
+  uploadId: string
+  initiated: Date | undefined
 }
 
 export interface HeadInfo {
@@ -236,6 +245,37 @@ export class ObjectStore {
       new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [...parts] } })
     )
     return { etag: unquote(result.ETag) }
+  }
+
+  /** The multipart uploads in progress under `prefix` (ListMultipartUploads, page by page). */
+  async *listMultipartUploads(prefix: string): AsyncGenerator<PendingUpload> {
+    let keyMarker: string | undefined
+    let uploadIdMarker: string | undefined
+    for (let page = 0; page < 100_000; page++) {
+      const result = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) })
+      )
+      for (const upload of result.Uploads ?? []) {
+        if (upload.Key === undefined || upload.UploadId === undefined) continue
+        yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated }
+      }
+      if (!result.IsTruncated || (!result.NextKeyMarker && !result.NextUploadIdMarker)) return
+      keyMarker = result.NextKeyMarker
+      uploadIdMarker = result.NextUploadIdMarker
+    }
+  }
+
+  /** When a part of the upload was last written (ListParts); undefined when it has no part yet. */
+  async lastPartWritten(key: string, uploadId: string): Promise<Date | undefined> {
+    let newest: Date | undefined
+    let marker: string | undefined
+    for (let page = 0; page < 100; page++) {
+      const result = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }))
+      for (const part of result.Parts ?? []) if (part.LastModified && (!newest || part.LastModified > newest)) newest = part.LastModified
+      if (!result.IsTruncated || !result.NextPartNumberMarker) return newest
+      marker = result.NextPartNumberMarker
+    }
+    return newest
   }
 
   async abortMultipart(key: string, uploadId: string): Promise<void> {

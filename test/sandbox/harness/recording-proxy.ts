@@ -43,6 +43,8 @@ export interface RecordingProxyOptions {
   listenHost?: string
   /** Default 0 (any free port). */
   port?: number
+  /** Answers a request here instead of passing it on (still recorded): operations the upstream lacks. */
+  answer?: (request: Pick<RecordedRequest, 'method' | 'operation' | 'bucket' | 'key' | 'query'>) => { status: number; headers: Record<string, string>; body: string } | undefined
 }
 
 export interface RecordingProxy {
@@ -68,6 +70,14 @@ export function startRecordingProxy(options: RecordingProxyOptions): Promise<Rec
       record.status = status
       if (error !== undefined) record.error = error
       appendFileSync(options.logPath, `${JSON.stringify(record)}\n`)
+    }
+    const local = options.answer?.(base)
+    if (local) {
+      req.resume()
+      write(local.status)
+      res.writeHead(local.status, { ...local.headers, 'content-length': String(Buffer.byteLength(local.body)) })
+      res.end(local.body)
+      return
     }
 
     const headers: OutgoingHttpHeaders = {}

@@ -6,6 +6,7 @@
 //
 // Environment: SANDBOX_S3_STORAGE_DIR, SANDBOX_S3_REQUEST_LOG, SANDBOX_S3_REGION.
 import net from 'node:net'
+import { multipartListingAnswer } from './multipart-listing.ts'
 import { startRecordingProxy } from './recording-proxy.ts'
 
 const storageDir = requiredEnv('SANDBOX_S3_STORAGE_DIR')
@@ -36,7 +37,12 @@ for (const server of listenedServers) {
   }
 }
 
-const proxy = await startRecordingProxy({ upstream: { host: '127.0.0.1', port: fauxqs.port }, logPath: requestLog })
+// ListMultipartUploads and ListParts, which fauxqs lacks, answered from its own files (multipart-listing.ts).
+const proxy = await startRecordingProxy({
+  upstream: { host: '127.0.0.1', port: fauxqs.port },
+  logPath: requestLog,
+  answer: (request) => multipartListingAnswer(storageDir, request)
+})
 process.stdout.write(`${JSON.stringify({ s3Port: fauxqs.port, proxyPort: proxy.port })}\n`)
 
 let stopping = false
