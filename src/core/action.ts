@@ -1,8 +1,6 @@
 import * as core from '@actions/core'
-import { ConfigurationError, NotImplementedError, errorMessage } from './errors.js'
+import { ConfigurationError, errorMessage } from './errors.js'
 import { formatDuration } from './format.js'
-import { readCommonInputs } from './inputs/common.js'
-import { InputReader } from './inputs/readers.js'
 import { redact } from './secrets.js'
 import { endConnections } from './ssh/connection.js'
 
@@ -47,15 +45,4 @@ function describeResources(resources: string[]): string {
   const counts = new Map<string, number>()
   for (const resource of resources) counts.set(resource, (counts.get(resource) ?? 0) + 1)
   return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ')
-}
-
-/**
- * The `run` of an action whose issue has not landed: it still validates the common
- * inputs (so a workflow can be wired up and checked), then fails without touching the host.
- */
-export function notYetImplemented(name: string): (inputs?: InputReader) => Promise<void> {
-  return async (inputs = new InputReader()) => {
-    readCommonInputs(inputs)
-    throw new NotImplementedError(name)
-  }
 }

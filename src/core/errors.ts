@@ -10,14 +10,6 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
-export class NotImplementedError extends Error {
-  constructor(action: string) {
-    super(`${action} is not implemented yet in this version of dokku-stack; no change was made to the host.`)
-    this.name = 'NotImplementedError'
-  }
-}
-
 export function errorMessage(error: unknown): string {
   return redact(error instanceof Error ? error.message : String(error))
 }

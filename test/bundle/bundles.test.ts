@@ -83,18 +83,6 @@ describe.each(bundles)('dist/$name/index.js', ({ name, main }) => {
   })
 })
 
-// An action whose issue has not landed must fail, never report a fake success.
-const pending = bundles.filter(({ name }) => readFileSync(join(repoRoot, 'src/actions', name, 'main.ts'), 'utf8').includes('notYetImplemented('))
-
-describe.each(pending)('dist/$name/index.js (not implemented yet)', ({ name, main }) => {
-  it('validates the common inputs, then fails saying it is not implemented', async () => {
-    const result = await runBundle(main, { host: '127.0.0.1', 'ssh-private-key': privateKey, 'ssh-host-key': fingerprint })
-    expect(result.code).toBe(1)
-    expect(result.stdout).toContain(`::error::${name} failed: ${name} is not implemented yet in this version of dokku-stack; no change was made to the host.`)
-    expect(result.outputs).toBe('')
-  })
-})
-
 // The actions run on Linux runners: dist/ carries JavaScript, its licences and package.json,
 // never an executable or a native addon someone auditing it would have to explain
 // (scripts/bundle.mjs keeps ssh2's Windows-only pagent.exe out).
