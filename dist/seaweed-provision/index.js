@@ -7762,7 +7762,7 @@ __webpack_unused_export__ = ListDirectoryBucketsCommand;
 __webpack_unused_export__ = ListDirectoryBucketsOutput$;
 __webpack_unused_export__ = ListDirectoryBucketsRequest$;
 __webpack_unused_export__ = ListMultipartUploads$;
-__webpack_unused_export__ = ListMultipartUploadsCommand;
+exports.mo2 = ListMultipartUploadsCommand;
 __webpack_unused_export__ = ListMultipartUploadsOutput$;
 __webpack_unused_export__ = ListMultipartUploadsRequest$;
 __webpack_unused_export__ = ListObjectAnnotations$;
@@ -7782,7 +7782,7 @@ exports.u6x = ListObjectsV2Command;
 __webpack_unused_export__ = ListObjectsV2Output$;
 __webpack_unused_export__ = ListObjectsV2Request$;
 __webpack_unused_export__ = ListParts$;
-__webpack_unused_export__ = ListPartsCommand;
+exports.m9c = ListPartsCommand;
 __webpack_unused_export__ = ListPartsOutput$;
 __webpack_unused_export__ = ListPartsRequest$;
 __webpack_unused_export__ = LocationInfo$;
@@ -90523,13 +90523,6 @@ class ConfigurationError extends Error {
         this.input = input;
     }
 }
-/** An action whose issue has not landed yet: it fails loudly instead of pretending to work. */
-class errors_NotImplementedError extends Error {
-    constructor(action) {
-        super(`${action} is not implemented yet in this version of dokku-stack; no change was made to the host.`);
-        this.name = 'NotImplementedError';
-    }
-}
 function errors_errorMessage(error) {
     return secrets_redact(error instanceof Error ? error.message : String(error));
 }
@@ -90551,568 +90544,6 @@ function formatDuration(ms) {
     if (s < 172_800)
         return `${(s / 3600).toFixed(1)} h`;
     return `${(s / 86_400).toFixed(1)} days`;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
-var lib = __nccwpck_require__(5472);
-var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
-;// CONCATENATED MODULE: ./src/core/ssh/host-key.ts
-
-
-
-// Host key types ssh2 can verify. Certificates and security-key types never serve as plain host keys.
-const KEY_TYPES = {
-    'ssh-ed25519': ['ssh-ed25519'],
-    'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-    'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-    'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-    // One RSA key signs with any of the three algorithms; offer the SHA-2 ones first, as OpenSSH does.
-    'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-    'ssh-dss': ['ssh-dss']
-};
-// `ssh-keygen -l` ends its line with the key type in parentheses; ECDSA needs the bit count too.
-const KEYGEN_TYPE_NAMES = {
-    ED25519: () => 'ssh-ed25519',
-    RSA: () => 'ssh-rsa',
-    DSA: () => 'ssh-dss',
-    ECDSA: (bits) => (bits === 256 || bits === 384 || bits === 521 ? `ecdsa-sha2-nistp${bits}` : undefined)
-};
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-const FINGERPRINT = /^SHA256:([A-Za-z0-9+/]{43})=?$/;
-const SHOWN_LINE_LENGTH = 60;
-const HOW_TO_GET = 'Run `ssh-keyscan -p PORT HOST` from a trusted machine and paste its output (one `host keytype base64` line per key), ' +
-    'or paste a fingerprint as printed by `ssh-keygen -lf` (`SHA256:…`).';
-/** OpenSSH's fingerprint of a public key blob: `SHA256:` + unpadded base64 of its SHA-256. */
-function fingerprintOf(keyBlob) {
-    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
-}
-/** The key type written at the start of an SSH public key blob (RFC 4253 §6.6), if the blob is well formed. */
-function keyTypeOfBlob(keyBlob) {
-    if (keyBlob.length < 4)
-        return undefined;
-    const length = keyBlob.readUInt32BE(0);
-    if (length === 0 || length > 64 || 4 + length > keyBlob.length)
-        return undefined;
-    const type = keyBlob.subarray(4, 4 + length).toString('latin1');
-    return /^[\x21-\x7e]+$/.test(type) ? type : undefined;
-}
-/** A known_hosts line for a key: what a user stores in the `ssh-host-key` input to pin it. */
-function knownHostsLine(host, port, keyBlob) {
-    const name = port === 22 ? host : `[${host}]:${port}`;
-    return `${name} ${keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
-}
-/**
- * Parses the `ssh-host-key` input: known_hosts lines (plain, hashed, `[host]:port`, or bare
- * `keytype base64`) and `SHA256:` fingerprints, one per line; blank lines and `#` comments
- * (ssh-keyscan prints those) are skipped. The host names in known_hosts lines are not
- * compared with the host input: the pin is the key, whatever name it was scanned under.
- */
-function parseHostKeyPins(inputName, text) {
-    const pins = [];
-    const lines = text.split(/\r?\n/);
-    lines.forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const source = `line ${index + 1}`;
-        const fail = (problem, fix) => {
-            throw new ConfigurationError(`Input "${inputName}", ${source} (\`${shorten(line)}\`): ${problem}. ${fix}`, inputName);
-        };
-        const pin = parseLine(line, source, fail);
-        if (!pins.some((p) => p.fingerprint === pin.fingerprint && p.keyType === pin.keyType))
-            pins.push(pin);
-    });
-    if (pins.length === 0)
-        throw new ConfigurationError(`Input "${inputName}" contains no host key (only blank lines or comments). ${HOW_TO_GET}`, inputName);
-    return pins;
-}
-/**
- * The ssh2 `algorithms.serverHostKey` list that makes the server present a pinned key: a host
- * with several keys otherwise negotiates the client's first preference, which may be a key the
- * user did not pin. Undefined when some pin has no known type (a bare fingerprint), since then
- * every algorithm must stay possible.
- */
-function hostKeyAlgorithmsFor(pins) {
-    if (pins.length === 0 || pins.some((p) => p.keyType === undefined))
-        return undefined;
-    const algorithms = [];
-    // Keep ssh2's own order of preference among the pinned types.
-    for (const [type, names] of Object.entries(KEY_TYPES)) {
-        if (pins.some((p) => p.keyType === type))
-            algorithms.push(...names);
-    }
-    return algorithms;
-}
-function parseLine(line, source, fail) {
-    if (line.startsWith('@')) {
-        const marker = line.split(/\s+/)[0];
-        return fail(`"${marker}" lines are not supported: a pin must be the host's own key, not a revocation or a certificate authority`, 'Remove the marker line and paste the host key itself (`ssh-keyscan -p PORT HOST`).');
-    }
-    if (/^(SHA256:|\d+\s+SHA256:)/.test(line))
-        return parseFingerprintLine(line, source, fail);
-    if (/^(MD5:|\d+\s+MD5:)/i.test(line) || /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(line))
-        return fail('MD5 fingerprints are too weak to pin a host', 'Print the SHA-256 fingerprint with `ssh-keygen -l -E sha256 -f <key file>`, or paste the `ssh-keyscan` line.');
-    const fields = line.split(/\s+/);
-    // Either `keytype base64 [comment]` or `hosts keytype base64 [comment]`.
-    const typeIndex = fields[0] !== undefined && isKeyTypeLike(fields[0]) && looksLikeBase64(fields[1]) ? 0 : 1;
-    const keyType = fields[typeIndex];
-    const base64 = fields[typeIndex + 1];
-    if (keyType === undefined || base64 === undefined)
-        return fail('this is neither a known_hosts line nor a SHA256: fingerprint', HOW_TO_GET);
-    if (!(keyType in KEY_TYPES)) {
-        if (!looksLikeBase64(base64))
-            return fail('this is neither a known_hosts line nor a SHA256: fingerprint', HOW_TO_GET);
-        const certificate = keyType.includes('-cert-v01@openssh.com');
-        return fail(`unsupported key type "${shorten(keyType, 40)}"${certificate ? ' (host certificates are not supported)' : ''}; supported: ${Object.keys(KEY_TYPES).join(', ')}`, 'Pin one of the host\'s plain keys: `ssh-keyscan -t ed25519 -p PORT HOST`.');
-    }
-    if (!BASE64.test(base64) || base64.length % 4 !== 0)
-        return fail('the key is not valid base64 (it may have been cut or wrapped)', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
-    const blob = Buffer.from(base64, 'base64');
-    const embedded = keyTypeOfBlob(blob);
-    if (embedded !== keyType)
-        return fail(embedded === undefined ? 'the base64 data is not an SSH public key' : `the line says "${keyType}" but the key inside is "${embedded}"`, 'Paste the whole line exactly as ssh-keyscan printed it.');
-    // A cut-off key can still be valid base64 with the right type in front; only a full parse tells.
-    if (lib_default().utils.parseKey(`${keyType} ${base64}`) instanceof Error)
-        return fail('the key data is damaged or incomplete', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
-    return { fingerprint: fingerprintOf(blob), keyType, source };
-}
-function parseFingerprintLine(line, source, fail) {
-    // `ssh-keygen -l` prints `256 SHA256:… comment (ED25519)`; the bit count, comment and type are optional.
-    const fields = line.split(/\s+/);
-    const bits = /^\d+$/.test(fields[0] ?? '') ? Number(fields.shift()) : undefined;
-    const match = FINGERPRINT.exec(fields[0] ?? '');
-    if (!match?.[1] || Buffer.from(match[1], 'base64').length !== 32)
-        return fail('the SHA256: fingerprint is malformed (expected 43 base64 characters after "SHA256:")', 'Copy it again from `ssh-keygen -lf` output, or paste the `ssh-keyscan` line instead.');
-    const typeName = /^\(([A-Z0-9-]+)\)$/.exec(fields[fields.length - 1] ?? '')?.[1];
-    let keyType;
-    if (fields.length > 1 && typeName !== undefined) {
-        const toType = KEYGEN_TYPE_NAMES[typeName];
-        if (toType === undefined)
-            return fail(`unsupported key type "${typeName}"; supported: ED25519, ECDSA, RSA, DSA`, 'Pin one of the host\'s plain keys: `ssh-keyscan -t ed25519 -p PORT HOST | ssh-keygen -lf -`.');
-        keyType = toType(bits);
-    }
-    return { fingerprint: `SHA256:${match[1]}`, keyType, source };
-}
-function isKeyTypeLike(word) {
-    return word in KEY_TYPES || /^(ssh|ecdsa|sk|rsa)-[a-z0-9@.-]+$/.test(word);
-}
-function looksLikeBase64(word) {
-    return word !== undefined && word.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(word);
-}
-function shorten(text, max = SHOWN_LINE_LENGTH) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-;// CONCATENATED MODULE: ./src/core/ssh/private-key.ts
-
-
-const { parseKey } = (lib_default()).utils;
-/**
- * Checks, before any connection, that the private key input holds a usable private key and
- * that the passphrase input opens it. Every message names the inputs and the fix and never
- * contains the key or the passphrase.
- */
-function checkPrivateKey(keyInput, passphraseInput, key, passphrase) {
-    const text = key.trim();
-    const fail = (problem, fix) => {
-        throw new ConfigurationError(`Input "${keyInput}" ${problem}. ${fix}`, keyInput);
-    };
-    if (text === '')
-        return fail('is empty', 'Pass the private key file\'s whole content, e.g. `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.');
-    if (isPublicKeyText(text))
-        return fail('holds a public key, not a private key', PUBLIC_KEY_FIX);
-    // Parsing without the passphrase first tells an encrypted key apart from a damaged one.
-    const plain = parseKey(text);
-    const encrypted = plain instanceof Error && /no passphrase given/i.test(plain.message);
-    if (encrypted && !passphrase)
-        return fail(`holds a passphrase-protected key, but input "${passphraseInput}" is empty`, `Store the passphrase as a secret and pass it as \`${passphraseInput}\`, or use a deploy key without a passphrase.`);
-    const parsed = encrypted ? parseKey(text, passphrase) : plain;
-    if (parsed instanceof Error) {
-        const unsupported = unsupportedReason(parsed.message);
-        if (unsupported)
-            return fail(unsupported, UNSUPPORTED_FIX);
-        if (encrypted)
-            return fail(`could not be decrypted with the passphrase in input "${passphraseInput}" (wrong passphrase?)`, `Check that \`${passphraseInput}\` holds this key's passphrase.`);
-        const { problem, fix } = notAKeyProblem(text);
-        return fail(problem, fix);
-    }
-    const first = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (first === undefined)
-        return fail('holds no key', NOT_A_KEY_FIX);
-    if (!first.isPrivateKey() || first.getPrivatePEM() === null)
-        return fail('holds a public key, not a private key', PUBLIC_KEY_FIX);
-}
-const PUBLIC_KEY_FIX = 'Use the private key file (the one without ".pub", starting with "-----BEGIN OPENSSH PRIVATE KEY-----"); ' +
-    'its public half is what goes on the host with `dokku ssh-keys:add`.';
-const NOT_A_KEY_FIX = 'Paste the private key file exactly as written by ssh-keygen, including the "-----BEGIN … PRIVATE KEY-----" and "-----END … PRIVATE KEY-----" lines and every line break. ' +
-    'Common causes: the secret was stored base64-encoded, the BEGIN/END lines were left out, or the line breaks were lost (pasted as one line or with literal "\\n").';
-const UNSUPPORTED_FIX = 'Use an ed25519 key (`ssh-keygen -t ed25519 -f deploy_key`), or convert this one to the OpenSSH format with `ssh-keygen -p -f <key file>`.';
-function isPublicKeyText(text) {
-    return (/^-----BEGIN (RSA |EC |DSA )?PUBLIC KEY-----/.test(text) ||
-        /^---- BEGIN SSH2 PUBLIC KEY ----/.test(text) ||
-        // An OpenSSH public key line, possibly with authorized_keys options in front.
-        /^(\S+\s+)?(ssh|ecdsa|sk)-[a-z0-9@.-]+\s+AAAA[A-Za-z0-9+/=]+(\s.*)?$/s.test(text));
-}
-function unsupportedReason(message) {
-    const type = /Unsupported OpenSSH (?:private )?key type: (\S+)/.exec(message)?.[1];
-    if (type !== undefined)
-        return `holds a key of a type this action cannot use (${/^[\w@.-]{1,64}$/.test(type) ? type : 'unknown'})`;
-    if (/Unsupported (cipher|kdf)|Cipher \(.*\) not supported/i.test(message))
-        return 'holds a key encrypted with a cipher this action cannot open';
-    if (/Unsupported OpenSSH key magic/.test(message))
-        return 'holds an OpenSSH key of a newer, unsupported version';
-    return undefined;
-}
-function notAKeyProblem(text) {
-    if (/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(text))
-        return { problem: 'holds a PKCS#8 key ("BEGIN PRIVATE KEY"), a format this action cannot read', fix: UNSUPPORTED_FIX };
-    if (/PuTTY-User-Key-File/.test(text))
-        return { problem: 'holds a PuTTY key that could not be read', fix: 'Export it in OpenSSH format (PuTTYgen: Conversions → Export OpenSSH key).' };
-    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
-        if (!text.includes('\n') || text.includes('\\n'))
-            return { problem: 'holds a private key whose line breaks were lost', fix: NOT_A_KEY_FIX };
-        return { problem: 'holds a private key that is damaged or cut short', fix: NOT_A_KEY_FIX };
-    }
-    return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
-}
-
-;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
-/**
- * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
- * so that the message says which input to fix.
- */
-const SshInputs = {
-    host: 'host',
-    sshPort: 'ssh-port',
-    sshUser: 'ssh-user',
-    sshPrivateKey: 'ssh-private-key',
-    sshPassphrase: 'ssh-passphrase',
-    sshHostKey: 'ssh-host-key',
-    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
-};
-
-;// CONCATENATED MODULE: ./src/core/dokku/names.ts
-// Dokku's name rules, in one place. The input readers check them before connecting (with a message
-// that names the input and suggests a fix); the Dokku runner checks them again before anything is
-// sent, as the last line of defence against a name Dokku would read differently.
-/** Dokku app names (docs/dokku-contract.md#app-names). */
-const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
-/**
- * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
- * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
- */
-const MAX_APP_NAME = 200;
-/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
-// Not starting with '-': the plugins and the forced command's echo would read it as an option.
-const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
-/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
-const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
-function appNameProblem(value) {
-    if (value.length > MAX_APP_NAME)
-        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
-    if (!APP_NAME.test(value))
-        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
-    return undefined;
-}
-/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
-function serviceNameProblem(value) {
-    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
-}
-/** Why `value` cannot be a Dokku config key, or undefined when it can. */
-function configKeyProblem(value) {
-    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
-}
-
-;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
-
-
-
-
-
-/** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
-const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
-const TRUE_VALUES = ['true', 'True', 'TRUE'];
-const FALSE_VALUES = ['false', 'False', 'FALSE'];
-/**
- * Reads and validates inputs into typed values. Every error is a ConfigurationError that
- * names the input, shows the bad value (never for secrets) and says how to fix it.
- */
-class readers_InputReader {
-    get;
-    constructor(get = runnerInputs) {
-        // No runner can put a NUL in an INPUT_* variable, and no argument, file name or URL can carry
-        // one: refused here for every input at once (the value is not shown, it may be a secret).
-        this.get = (name) => {
-            const value = get(name);
-            if (value.includes('\0'))
-                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
-            return value;
-        };
-    }
-    /**
-     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
-     * action reads each resource of the stack file through the resource's own action's readers,
-     * with the common inputs (SSH) it was given itself.
-     */
-    overlay(values) {
-        return new readers_InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
-    }
-    /** Trimmed value, or undefined when empty. */
-    optional(name) {
-        const value = this.get(name).trim();
-        return value === '' ? undefined : value;
-    }
-    required(name, hint) {
-        const value = this.optional(name);
-        if (value === undefined)
-            throw missing(name, hint);
-        return value;
-    }
-    string(name, fallback) {
-        return this.optional(name) ?? fallback;
-    }
-    secret(name, options = {}) {
-        const raw = this.get(name);
-        registerSecret(raw);
-        const value = raw.trim();
-        registerSecret(value);
-        if (value === '') {
-            if (options.required)
-                throw missing(name, options.hint);
-            return undefined;
-        }
-        return value;
-    }
-    /** YAML 1.2 core-schema booleans only: a typo such as `ture` is an error, not `false`. */
-    boolean(name, fallback) {
-        const value = this.optional(name);
-        if (value === undefined)
-            return fallback;
-        if (TRUE_VALUES.includes(value))
-            return true;
-        if (FALSE_VALUES.includes(value))
-            return false;
-        throw invalid(name, value, 'must be a boolean', 'Use true or false.');
-    }
-    integer(name, options) {
-        const value = this.optional(name);
-        if (value === undefined)
-            return options.fallback;
-        const range = `from ${options.min} to ${options.max}${options.unit ? ` ${options.unit}` : ''}`;
-        if (!/^[+-]?\d+$/.test(value))
-            throw invalid(name, value, `must be a whole number ${range}`, `For example ${options.fallback}.`);
-        const n = Number(value);
-        if (!Number.isSafeInteger(n) || n < options.min || n > options.max)
-            throw invalid(name, value, `must be a whole number ${range}`, `For example ${options.fallback}.`);
-        return n;
-    }
-    port(name, fallback) {
-        return this.integer(name, { fallback, min: 1, max: 65535 });
-    }
-    oneOf(name, allowed, fallback) {
-        const value = this.optional(name);
-        if (value === undefined)
-            return fallback;
-        if (allowed.includes(value))
-            return value;
-        throw invalid(name, value, `must be one of ${allowed.join(', ')}`, `Use one of: ${allowed.join(', ')}.`);
-    }
-    /** A duration: `90` (seconds), `90s`, `5m`, `1h`, `500ms`. Returns milliseconds. */
-    duration(name, options) {
-        const value = this.optional(name);
-        if (value === undefined)
-            return options.fallbackMs;
-        const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value);
-        const hint = 'Write a number of seconds or a number with a unit, e.g. 90, 90s, 5m or 1h.';
-        if (!match)
-            throw invalid(name, value, 'must be a duration', hint);
-        const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
-        const ms = Math.round(Number(match[1]) * factor);
-        if (ms > options.maxMs)
-            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
-        return ms;
-    }
-    /** One item a line; blank lines and lines starting with `#` are skipped. */
-    list(name) {
-        return this.get(name)
-            .split(/\r?\n/)
-            .map((line) => line.trim())
-            .filter((line) => line !== '' && !line.startsWith('#'));
-    }
-    /**
-     * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
-     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
-     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
-     */
-    keyValues(name, options = {}) {
-        const conceal = options.secret === true || options.conceal === true;
-        const keyPattern = options.keyPattern ?? CONFIG_KEY;
-        const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
-        const result = new Map();
-        const lines = this.get(name).split(/\r?\n/);
-        for (let i = 0; i < lines.length; i++) {
-            const line = lines[i];
-            if (line.trim() === '' || line.trim().startsWith('#'))
-                continue;
-            const heredoc = /^\s*([^=\s<]+)<<(\S+)\s*$/.exec(line);
-            let key;
-            let value;
-            if (heredoc) {
-                key = heredoc[1];
-                const delimiter = heredoc[2];
-                const end = lines.findIndex((l, j) => j > i && l === delimiter);
-                if (end === -1)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1}: the multi-line value of ${key} is not closed. Add a line containing only ${delimiter} after the value.`, name);
-                value = lines.slice(i + 1, end).join('\n');
-                i = end;
-            }
-            else {
-                const eq = line.indexOf('=');
-                if (eq <= 0)
-                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
-                key = line.slice(0, eq).trim();
-                value = line.slice(eq + 1);
-            }
-            if (!keyPattern.test(key))
-                throw invalid(name, key, `has an invalid key on line ${i + 1}`, keyHint);
-            if (result.has(key))
-                throw new ConfigurationError(`Input "${name}" sets ${key} twice (line ${i + 1}). Keep one of them.`, name);
-            if (options.secret)
-                registerSecret(value);
-            result.set(key, value);
-        }
-        return result;
-    }
-    appName(name, options = {}) {
-        const value = options.required ? this.required(name) : this.optional(name);
-        if (value === undefined)
-            return undefined;
-        return checkAppName(name, value);
-    }
-    serviceName(name, options = {}) {
-        const value = options.required ? this.required(name) : this.optional(name);
-        if (value === undefined)
-            return undefined;
-        const problem = serviceNameProblem(value);
-        if (problem)
-            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
-        return value;
-    }
-    hostname(name, options = {}) {
-        const value = options.required ? this.required(name, 'Set it to the Dokku host name or IP address.') : this.optional(name);
-        if (value === undefined)
-            return undefined;
-        if (!isHostname(value))
-            throw invalid(name, value, 'must be a host name or an IP address, without scheme, user or port', 'For example dokku.example.com or 203.0.113.7; the port goes in ssh-port.');
-        return value;
-    }
-    url(name, options) {
-        const value = this.optional(name);
-        if (value === undefined)
-            return undefined;
-        if (hasEmptyHost(value))
-            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
-        let url;
-        try {
-            url = new URL(value);
-        }
-        catch {
-            throw invalid(name, value, 'must be an absolute URL', `For example ${options.protocols[0]}//app.example.com/health.`);
-        }
-        if (!options.protocols.includes(url.protocol))
-            throw invalid(name, value, `must use ${options.protocols.join(' or ')}`, `For example ${options.protocols[0]}//app.example.com/health.`);
-        return url;
-    }
-}
-/**
- * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
- * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
- * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
- */
-function hasEmptyHost(value) {
-    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
-    if (!authority)
-        return false;
-    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
-    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
-}
-function checkAppName(input, value) {
-    const problem = appNameProblem(value);
-    if (problem === undefined)
-        return value;
-    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
-    throw invalid(input, value, problem, fix);
-}
-function suggestName(value, bad) {
-    const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
-    return cleaned === '' ? 'my-app' : cleaned;
-}
-function isHostname(value) {
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value))
-        return value.split('.').every((o) => Number(o) <= 255);
-    if (/^\[?[0-9a-fA-F:]+\]?$/.test(value) && value.includes(':'))
-        return true;
-    if (value.length > 253)
-        return false;
-    return value.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
-}
-function show(value) {
-    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-    return JSON.stringify(shown);
-}
-function missing(name, hint) {
-    return new ConfigurationError(`Input "${name}" is required and was not supplied. ${hint ?? `Add \`${name}:\` to the step's \`with:\` block.`}`, name);
-}
-function invalid(name, value, problem, fix) {
-    return new ConfigurationError(`Input "${name}" ${problem}; got ${show(value)}. ${fix}`, name);
-}
-
-;// CONCATENATED MODULE: ./src/core/inputs/common.ts
-
-
-
-
-
-/** Inputs every action accepts, under the same names. */
-const CommonInputs = {
-    ...SshInputs,
-    dryRun: 'dry-run'
-};
-const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-function common_readCommonInputs(inputs) {
-    // Secrets first: masked before any other input can fail and print an error.
-    const privateKey = inputs.secret(CommonInputs.sshPrivateKey, {
-        required: true,
-        hint: 'Store the deploy key as a repository secret and pass it with `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.'
-    });
-    const passphrase = inputs.secret(CommonInputs.sshPassphrase);
-    const host = inputs.hostname(CommonInputs.host, { required: true });
-    const port = inputs.port(CommonInputs.sshPort, 22);
-    const user = inputs.string(CommonInputs.sshUser, 'dokku');
-    if (!UNIX_USER.test(user))
-        throw invalid(CommonInputs.sshUser, user, 'must be a Unix user name', 'Use dokku (the default), root, or a user allowed to run dokku through sudo.');
-    checkPrivateKey(CommonInputs.sshPrivateKey, CommonInputs.sshPassphrase, privateKey, passphrase);
-    const pinsText = inputs.optional(CommonInputs.sshHostKey);
-    const acceptNew = inputs.boolean(CommonInputs.sshAcceptNewHostKey, false);
-    let hostKey;
-    if (pinsText !== undefined && acceptNew)
-        throw new ConfigurationError(`Inputs "${CommonInputs.sshHostKey}" and "${CommonInputs.sshAcceptNewHostKey}" cannot both be set. Keep ${CommonInputs.sshHostKey} (pinned, safe) and remove ${CommonInputs.sshAcceptNewHostKey}.`, CommonInputs.sshAcceptNewHostKey);
-    if (pinsText !== undefined)
-        hostKey = { mode: 'pinned', pins: parseHostKeyPins(CommonInputs.sshHostKey, pinsText) };
-    else if (acceptNew)
-        hostKey = { mode: 'accept-new' };
-    else
-        throw new ConfigurationError(`Input "${CommonInputs.sshHostKey}" is required: the host key is pinned so that nobody can impersonate ${host}. ` +
-            `Run \`ssh-keyscan -p ${port} ${host}\` from a trusted machine and store its output (or the key's SHA256: fingerprint) as a secret or variable. ` +
-            `To trust whatever key the host presents, set ${CommonInputs.sshAcceptNewHostKey}: true (not recommended).`, CommonInputs.sshHostKey);
-    const shell = user === 'dokku' ? 'dokku-forced-command' : user === 'root' ? 'root-shell' : 'sudo-shell';
-    return {
-        ssh: { host, port, user, privateKey, passphrase, hostKey, shell },
-        dryRun: inputs.boolean(CommonInputs.dryRun, false)
-    };
 }
 
 // EXTERNAL MODULE: external "node:stream"
@@ -91293,6 +90724,9 @@ async function scanDirectory(path, { recursive = true, validate = null, concurre
 
 // EXTERNAL MODULE: ./node_modules/shell-escape/shell-escape.js
 var shell_escape = __nccwpck_require__(4646);
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
+var lib = __nccwpck_require__(5472);
+var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
 ;// CONCATENATED MODULE: ./node_modules/node-ssh/lib/esm/index.mjs
 
 
@@ -92063,6 +91497,155 @@ function tail(text, lines = TAIL_LINES) {
     return all.slice(-lines).join('\n');
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/core/ssh/host-key.ts
+
+
+
+// Host key types ssh2 can verify. Certificates and security-key types never serve as plain host keys.
+const KEY_TYPES = {
+    'ssh-ed25519': ['ssh-ed25519'],
+    'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+    'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+    'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+    // One RSA key signs with any of the three algorithms; offer the SHA-2 ones first, as OpenSSH does.
+    'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+    'ssh-dss': ['ssh-dss']
+};
+// `ssh-keygen -l` ends its line with the key type in parentheses; ECDSA needs the bit count too.
+const KEYGEN_TYPE_NAMES = {
+    ED25519: () => 'ssh-ed25519',
+    RSA: () => 'ssh-rsa',
+    DSA: () => 'ssh-dss',
+    ECDSA: (bits) => (bits === 256 || bits === 384 || bits === 521 ? `ecdsa-sha2-nistp${bits}` : undefined)
+};
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const FINGERPRINT = /^SHA256:([A-Za-z0-9+/]{43})=?$/;
+const SHOWN_LINE_LENGTH = 60;
+const HOW_TO_GET = 'Run `ssh-keyscan -p PORT HOST` from a trusted machine and paste its output (one `host keytype base64` line per key), ' +
+    'or paste a fingerprint as printed by `ssh-keygen -lf` (`SHA256:…`).';
+/** OpenSSH's fingerprint of a public key blob: `SHA256:` + unpadded base64 of its SHA-256. */
+function fingerprintOf(keyBlob) {
+    return `SHA256:${(0,external_node_crypto_.createHash)('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+}
+/** The key type written at the start of an SSH public key blob (RFC 4253 §6.6), if the blob is well formed. */
+function keyTypeOfBlob(keyBlob) {
+    if (keyBlob.length < 4)
+        return undefined;
+    const length = keyBlob.readUInt32BE(0);
+    if (length === 0 || length > 64 || 4 + length > keyBlob.length)
+        return undefined;
+    const type = keyBlob.subarray(4, 4 + length).toString('latin1');
+    return /^[\x21-\x7e]+$/.test(type) ? type : undefined;
+}
+/** A known_hosts line for a key: what a user stores in the `ssh-host-key` input to pin it. */
+function knownHostsLine(host, port, keyBlob) {
+    const name = port === 22 ? host : `[${host}]:${port}`;
+    return `${name} ${keyTypeOfBlob(keyBlob) ?? 'unknown'} ${keyBlob.toString('base64')}`;
+}
+/**
+ * Parses the `ssh-host-key` input: known_hosts lines (plain, hashed, `[host]:port`, or bare
+ * `keytype base64`) and `SHA256:` fingerprints, one per line; blank lines and `#` comments
+ * (ssh-keyscan prints those) are skipped. The host names in known_hosts lines are not
+ * compared with the host input: the pin is the key, whatever name it was scanned under.
+ */
+function parseHostKeyPins(inputName, text) {
+    const pins = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const source = `line ${index + 1}`;
+        const fail = (problem, fix) => {
+            throw new ConfigurationError(`Input "${inputName}", ${source} (\`${shorten(line)}\`): ${problem}. ${fix}`, inputName);
+        };
+        const pin = parseLine(line, source, fail);
+        if (!pins.some((p) => p.fingerprint === pin.fingerprint && p.keyType === pin.keyType))
+            pins.push(pin);
+    });
+    if (pins.length === 0)
+        throw new ConfigurationError(`Input "${inputName}" contains no host key (only blank lines or comments). ${HOW_TO_GET}`, inputName);
+    return pins;
+}
+/**
+ * The ssh2 `algorithms.serverHostKey` list that makes the server present a pinned key: a host
+ * with several keys otherwise negotiates the client's first preference, which may be a key the
+ * user did not pin. Undefined when some pin has no known type (a bare fingerprint), since then
+ * every algorithm must stay possible.
+ */
+function hostKeyAlgorithmsFor(pins) {
+    if (pins.length === 0 || pins.some((p) => p.keyType === undefined))
+        return undefined;
+    const algorithms = [];
+    // Keep ssh2's own order of preference among the pinned types.
+    for (const [type, names] of Object.entries(KEY_TYPES)) {
+        if (pins.some((p) => p.keyType === type))
+            algorithms.push(...names);
+    }
+    return algorithms;
+}
+function parseLine(line, source, fail) {
+    if (line.startsWith('@')) {
+        const marker = line.split(/\s+/)[0];
+        return fail(`"${marker}" lines are not supported: a pin must be the host's own key, not a revocation or a certificate authority`, 'Remove the marker line and paste the host key itself (`ssh-keyscan -p PORT HOST`).');
+    }
+    if (/^(SHA256:|\d+\s+SHA256:)/.test(line))
+        return parseFingerprintLine(line, source, fail);
+    if (/^(MD5:|\d+\s+MD5:)/i.test(line) || /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/i.test(line))
+        return fail('MD5 fingerprints are too weak to pin a host', 'Print the SHA-256 fingerprint with `ssh-keygen -l -E sha256 -f <key file>`, or paste the `ssh-keyscan` line.');
+    const fields = line.split(/\s+/);
+    // Either `keytype base64 [comment]` or `hosts keytype base64 [comment]`.
+    const typeIndex = fields[0] !== undefined && isKeyTypeLike(fields[0]) && looksLikeBase64(fields[1]) ? 0 : 1;
+    const keyType = fields[typeIndex];
+    const base64 = fields[typeIndex + 1];
+    if (keyType === undefined || base64 === undefined)
+        return fail('this is neither a known_hosts line nor a SHA256: fingerprint', HOW_TO_GET);
+    if (!(keyType in KEY_TYPES)) {
+        if (!looksLikeBase64(base64))
+            return fail('this is neither a known_hosts line nor a SHA256: fingerprint', HOW_TO_GET);
+        const certificate = keyType.includes('-cert-v01@openssh.com');
+        return fail(`unsupported key type "${shorten(keyType, 40)}"${certificate ? ' (host certificates are not supported)' : ''}; supported: ${Object.keys(KEY_TYPES).join(', ')}`, 'Pin one of the host\'s plain keys: `ssh-keyscan -t ed25519 -p PORT HOST`.');
+    }
+    if (!BASE64.test(base64) || base64.length % 4 !== 0)
+        return fail('the key is not valid base64 (it may have been cut or wrapped)', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
+    const blob = Buffer.from(base64, 'base64');
+    const embedded = keyTypeOfBlob(blob);
+    if (embedded !== keyType)
+        return fail(embedded === undefined ? 'the base64 data is not an SSH public key' : `the line says "${keyType}" but the key inside is "${embedded}"`, 'Paste the whole line exactly as ssh-keyscan printed it.');
+    // A cut-off key can still be valid base64 with the right type in front; only a full parse tells.
+    if (lib_default().utils.parseKey(`${keyType} ${base64}`) instanceof Error)
+        return fail('the key data is damaged or incomplete', 'Paste the whole line exactly as ssh-keyscan printed it, on one line.');
+    return { fingerprint: fingerprintOf(blob), keyType, source };
+}
+function parseFingerprintLine(line, source, fail) {
+    // `ssh-keygen -l` prints `256 SHA256:… comment (ED25519)`; the bit count, comment and type are optional.
+    const fields = line.split(/\s+/);
+    const bits = /^\d+$/.test(fields[0] ?? '') ? Number(fields.shift()) : undefined;
+    const match = FINGERPRINT.exec(fields[0] ?? '');
+    if (!match?.[1] || Buffer.from(match[1], 'base64').length !== 32)
+        return fail('the SHA256: fingerprint is malformed (expected 43 base64 characters after "SHA256:")', 'Copy it again from `ssh-keygen -lf` output, or paste the `ssh-keyscan` line instead.');
+    const typeName = /^\(([A-Z0-9-]+)\)$/.exec(fields[fields.length - 1] ?? '')?.[1];
+    let keyType;
+    if (fields.length > 1 && typeName !== undefined) {
+        const toType = KEYGEN_TYPE_NAMES[typeName];
+        if (toType === undefined)
+            return fail(`unsupported key type "${typeName}"; supported: ED25519, ECDSA, RSA, DSA`, 'Pin one of the host\'s plain keys: `ssh-keyscan -t ed25519 -p PORT HOST | ssh-keygen -lf -`.');
+        keyType = toType(bits);
+    }
+    return { fingerprint: `SHA256:${match[1]}`, keyType, source };
+}
+function isKeyTypeLike(word) {
+    return word in KEY_TYPES || /^(ssh|ecdsa|sk|rsa)-[a-z0-9@.-]+$/.test(word);
+}
+function looksLikeBase64(word) {
+    return word !== undefined && word.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(word);
+}
+function shorten(text, max = SHOWN_LINE_LENGTH) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 ;// CONCATENATED MODULE: ./src/core/ssh/quote.ts
 /**
  * Builds the command string that makes the remote side see exactly `argv`.
@@ -92204,6 +91787,21 @@ function posixQuote(arg) {
         return arg;
     return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
+
+;// CONCATENATED MODULE: ./src/core/ssh/settings.ts
+/**
+ * The inputs the SSH settings are read from (core/inputs reads them): connection errors name them,
+ * so that the message says which input to fix.
+ */
+const SshInputs = {
+    host: 'host',
+    sshPort: 'ssh-port',
+    sshUser: 'ssh-user',
+    sshPrivateKey: 'ssh-private-key',
+    sshPassphrase: 'ssh-passphrase',
+    sshHostKey: 'ssh-host-key',
+    sshAcceptNewHostKey: 'ssh-accept-new-host-key'
+};
 
 ;// CONCATENATED MODULE: ./src/core/ssh/connection.ts
 
@@ -92805,8 +92403,6 @@ class TailBuffer {
 
 
 
-
-
 /** How long the process may stay up once the action is over, before it is ended regardless. */
 const EXIT_GRACE_MS = 5_000;
 /**
@@ -92850,16 +92446,6 @@ function describeResources(resources) {
     for (const resource of resources)
         counts.set(resource, (counts.get(resource) ?? 0) + 1);
     return counts.size === 0 ? 'nothing Node reports' : [...counts].map(([resource, n]) => `${n} ${resource}`).join(', ');
-}
-/**
- * The `run` of an action whose issue has not landed: it still validates the common
- * inputs (so a workflow can be wired up and checked), then fails without touching the host.
- */
-function notYetImplemented(name) {
-    return async (inputs = new InputReader()) => {
-        readCommonInputs(inputs);
-        throw new NotImplementedError(name);
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/core/converge/render.ts
@@ -93061,6 +92647,283 @@ async function writeActionSummary(parts) {
         for (const block of parts.details ?? [])
             summary.addDetails(block.title, block.html);
     });
+}
+
+;// CONCATENATED MODULE: ./src/core/dokku/names.ts
+// Dokku's name rules, in one place. The input readers check them before connecting (with a message
+// that names the input and suggests a fix); the Dokku runner checks them again before anything is
+// sent, as the last line of defence against a name Dokku would read differently.
+/** Dokku app names (docs/dokku-contract.md#app-names). */
+const APP_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+/**
+ * The longest app name accepted: Docker refuses an image name over 255 characters, and Dokku's is
+ * `dokku/<app>`. Checked before connecting, so that a longer one does not fail on the host.
+ */
+const MAX_APP_NAME = 200;
+/** dokku-postgres / dokku-redis service names (docs/dokku-contract.md#services, #redis). */
+// Not starting with '-': the plugins and the forced command's echo would read it as an option.
+const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+/** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
+const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Why `value` cannot be a Dokku app name (a phrase that follows the name), or undefined when it can. */
+function appNameProblem(value) {
+    if (value.length > MAX_APP_NAME)
+        return `is ${value.length} characters long; a Dokku app name has at most ${MAX_APP_NAME} (Docker refuses image names over 255, and Dokku's is dokku/<app>)`;
+    if (!APP_NAME.test(value))
+        return 'must be a Dokku app name: lowercase letters, digits, dots and hyphens, starting with a letter or digit';
+    return undefined;
+}
+/** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
+function serviceNameProblem(value) {
+    return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)';
+}
+/** Why `value` cannot be a Dokku config key, or undefined when it can. */
+function configKeyProblem(value) {
+    return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/readers.ts
+
+
+
+
+
+/** The runner's inputs (`INPUT_<NAME>` with hyphens kept), untrimmed so secrets and multi-line values keep their bytes. */
+const runnerInputs = (name) => getInput(name, { trimWhitespace: false });
+const TRUE_VALUES = ['true', 'True', 'TRUE'];
+const FALSE_VALUES = ['false', 'False', 'FALSE'];
+/**
+ * Reads and validates inputs into typed values. Every error is a ConfigurationError that
+ * names the input, shows the bad value (never for secrets) and says how to fix it.
+ */
+class InputReader {
+    get;
+    constructor(get = runnerInputs) {
+        // No runner can put a NUL in an INPUT_* variable, and no argument, file name or URL can carry
+        // one: refused here for every input at once (the value is not shown, it may be a secret).
+        this.get = (name) => {
+            const value = get(name);
+            if (value.includes('\0'))
+                throw new ConfigurationError(`Input "${name}" contains a NUL byte, which no input can carry. Remove it.`, name);
+            return value;
+        };
+    }
+    /**
+     * A reader whose inputs are `values` where they name one and this reader's otherwise: the root
+     * action reads each resource of the stack file through the resource's own action's readers,
+     * with the common inputs (SSH) it was given itself.
+     */
+    overlay(values) {
+        return new InputReader((name) => (Object.hasOwn(values, name) ? values[name] : this.get(name)));
+    }
+    /** Trimmed value, or undefined when empty. */
+    optional(name) {
+        const value = this.get(name).trim();
+        return value === '' ? undefined : value;
+    }
+    required(name, hint) {
+        const value = this.optional(name);
+        if (value === undefined)
+            throw missing(name, hint);
+        return value;
+    }
+    string(name, fallback) {
+        return this.optional(name) ?? fallback;
+    }
+    secret(name, options = {}) {
+        const raw = this.get(name);
+        registerSecret(raw);
+        const value = raw.trim();
+        registerSecret(value);
+        if (value === '') {
+            if (options.required)
+                throw missing(name, options.hint);
+            return undefined;
+        }
+        return value;
+    }
+    /** YAML 1.2 core-schema booleans only: a typo such as `ture` is an error, not `false`. */
+    boolean(name, fallback) {
+        const value = this.optional(name);
+        if (value === undefined)
+            return fallback;
+        if (TRUE_VALUES.includes(value))
+            return true;
+        if (FALSE_VALUES.includes(value))
+            return false;
+        throw invalid(name, value, 'must be a boolean', 'Use true or false.');
+    }
+    integer(name, options) {
+        const value = this.optional(name);
+        if (value === undefined)
+            return options.fallback;
+        const range = `from ${options.min} to ${options.max}${options.unit ? ` ${options.unit}` : ''}`;
+        if (!/^[+-]?\d+$/.test(value))
+            throw invalid(name, value, `must be a whole number ${range}`, `For example ${options.fallback}.`);
+        const n = Number(value);
+        if (!Number.isSafeInteger(n) || n < options.min || n > options.max)
+            throw invalid(name, value, `must be a whole number ${range}`, `For example ${options.fallback}.`);
+        return n;
+    }
+    port(name, fallback) {
+        return this.integer(name, { fallback, min: 1, max: 65535 });
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.optional(name);
+        if (value === undefined)
+            return fallback;
+        if (allowed.includes(value))
+            return value;
+        throw invalid(name, value, `must be one of ${allowed.join(', ')}`, `Use one of: ${allowed.join(', ')}.`);
+    }
+    /** A duration: `90` (seconds), `90s`, `5m`, `1h`, `500ms`. Returns milliseconds. */
+    duration(name, options) {
+        const value = this.optional(name);
+        if (value === undefined)
+            return options.fallbackMs;
+        const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value);
+        const hint = 'Write a number of seconds or a number with a unit, e.g. 90, 90s, 5m or 1h.';
+        if (!match)
+            throw invalid(name, value, 'must be a duration', hint);
+        const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's')];
+        const ms = Math.round(Number(match[1]) * factor);
+        if (ms > options.maxMs)
+            throw invalid(name, value, `must be at most ${formatDuration(options.maxMs)}`, hint);
+        return ms;
+    }
+    /** One item a line; blank lines and lines starting with `#` are skipped. */
+    list(name) {
+        return this.get(name)
+            .split(/\r?\n/)
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#'));
+    }
+    /**
+     * KEY=VALUE lines. A value that spans lines uses the GITHUB_OUTPUT heredoc form:
+     * `KEY<<EOF`, the lines, then `EOF` alone on a line. With `secret`, every value is masked; with
+     * `conceal`, no line is quoted in an error (the caller decides later which values are secret).
+     */
+    keyValues(name, options = {}) {
+        const conceal = options.secret === true || options.conceal === true;
+        const keyPattern = options.keyPattern ?? CONFIG_KEY;
+        const keyHint = options.keyHint ?? 'Keys start with a letter or underscore and contain only letters, digits and underscores.';
+        const result = new Map();
+        const lines = this.get(name).split(/\r?\n/);
+        for (let i = 0; i < lines.length; i++) {
+            const line = lines[i];
+            if (line.trim() === '' || line.trim().startsWith('#'))
+                continue;
+            const heredoc = /^\s*([^=\s<]+)<<(\S+)\s*$/.exec(line);
+            let key;
+            let value;
+            if (heredoc) {
+                key = heredoc[1];
+                const delimiter = heredoc[2];
+                const end = lines.findIndex((l, j) => j > i && l === delimiter);
+                if (end === -1)
+                    throw new ConfigurationError(`Input "${name}" line ${i + 1}: the multi-line value of ${key} is not closed. Add a line containing only ${delimiter} after the value.`, name);
+                value = lines.slice(i + 1, end).join('\n');
+                i = end;
+            }
+            else {
+                const eq = line.indexOf('=');
+                if (eq <= 0)
+                    throw new ConfigurationError(`Input "${name}" line ${i + 1} is not KEY=VALUE${conceal ? '' : `: ${show(line)}`}. Write one KEY=VALUE a line, or KEY<<EOF … EOF for a value that spans lines.`, name);
+                key = line.slice(0, eq).trim();
+                value = line.slice(eq + 1);
+            }
+            if (!keyPattern.test(key))
+                throw invalid(name, key, `has an invalid key on line ${i + 1}`, keyHint);
+            if (result.has(key))
+                throw new ConfigurationError(`Input "${name}" sets ${key} twice (line ${i + 1}). Keep one of them.`, name);
+            if (options.secret)
+                registerSecret(value);
+            result.set(key, value);
+        }
+        return result;
+    }
+    appName(name, options = {}) {
+        const value = options.required ? this.required(name) : this.optional(name);
+        if (value === undefined)
+            return undefined;
+        return checkAppName(name, value);
+    }
+    serviceName(name, options = {}) {
+        const value = options.required ? this.required(name) : this.optional(name);
+        if (value === undefined)
+            return undefined;
+        const problem = serviceNameProblem(value);
+        if (problem)
+            throw invalid(name, value, problem, `For example "${suggestName(value, /[^A-Za-z0-9_-]+/g)}".`);
+        return value;
+    }
+    hostname(name, options = {}) {
+        const value = options.required ? this.required(name, 'Set it to the Dokku host name or IP address.') : this.optional(name);
+        if (value === undefined)
+            return undefined;
+        if (!isHostname(value))
+            throw invalid(name, value, 'must be a host name or an IP address, without scheme, user or port', 'For example dokku.example.com or 203.0.113.7; the port goes in ssh-port.');
+        return value;
+    }
+    url(name, options) {
+        const value = this.optional(name);
+        if (value === undefined)
+            return undefined;
+        if (hasEmptyHost(value))
+            throw invalid(name, value, 'is a URL with no host, or an empty part in it', 'When it is built from a variable (https://${{ vars.DOMAIN }}/…), that variable is unset or empty: set it in the repository or environment.');
+        let url;
+        try {
+            url = new URL(value);
+        }
+        catch {
+            throw invalid(name, value, 'must be an absolute URL', `For example ${options.protocols[0]}//app.example.com/health.`);
+        }
+        if (!options.protocols.includes(url.protocol))
+            throw invalid(name, value, `must use ${options.protocols.join(' or ')}`, `For example ${options.protocols[0]}//app.example.com/health.`);
+        return url;
+    }
+}
+/**
+ * A URL whose host is missing or has an empty label: what `https://${{ vars.X }}/…` becomes when X
+ * is unset (`https:///api/v1/`, `https://:443/`), or `https://app.${{ vars.DOMAIN }}/` with DOMAIN
+ * unset (`https://app./`). WHATWG URL parsing would silently read `https:///api/v1/` as host `api`.
+ */
+function hasEmptyHost(value) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#\s]*@)?([^/?#\s]*)/i.exec(value.trim());
+    if (!authority)
+        return false;
+    const host = authority[1].startsWith('[') ? authority[1] : authority[1].replace(/:\d*$/, '');
+    return host === '' || host.startsWith('.') || host.endsWith('.') || host.includes('..');
+}
+function checkAppName(input, value) {
+    const problem = appNameProblem(value);
+    if (problem === undefined)
+        return value;
+    const fix = value.length > MAX_APP_NAME ? 'Use a shorter name.' : `For example "${suggestName(value.toLowerCase(), /[^a-z0-9.-]+/g)}".`;
+    throw invalid(input, value, problem, fix);
+}
+function suggestName(value, bad) {
+    const cleaned = value.replace(bad, '-').replace(/^[^a-zA-Z0-9]+/, '').replace(/-+$/, '');
+    return cleaned === '' ? 'my-app' : cleaned;
+}
+function isHostname(value) {
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(value))
+        return value.split('.').every((o) => Number(o) <= 255);
+    if (/^\[?[0-9a-fA-F:]+\]?$/.test(value) && value.includes(':'))
+        return true;
+    if (value.length > 253)
+        return false;
+    return value.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+}
+function show(value) {
+    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
+    return JSON.stringify(shown);
+}
+function missing(name, hint) {
+    return new ConfigurationError(`Input "${name}" is required and was not supplied. ${hint ?? `Add \`${name}:\` to the step's \`with:\` block.`}`, name);
+}
+function invalid(name, value, problem, fix) {
+    return new ConfigurationError(`Input "${name}" ${problem}; got ${show(value)}. ${fix}`, name);
 }
 
 ;// CONCATENATED MODULE: ./src/core/log.ts
@@ -94027,6 +93890,124 @@ function unstorableConfigMessage(values, format) {
         'Nothing was changed. End the value with another character (for example a trailing space or newline the app trims), or store it base64-encoded and decode it in the app.');
 }
 
+;// CONCATENATED MODULE: ./src/core/ssh/private-key.ts
+
+
+const { parseKey } = (lib_default()).utils;
+/**
+ * Checks, before any connection, that the private key input holds a usable private key and
+ * that the passphrase input opens it. Every message names the inputs and the fix and never
+ * contains the key or the passphrase.
+ */
+function checkPrivateKey(keyInput, passphraseInput, key, passphrase) {
+    const text = key.trim();
+    const fail = (problem, fix) => {
+        throw new ConfigurationError(`Input "${keyInput}" ${problem}. ${fix}`, keyInput);
+    };
+    if (text === '')
+        return fail('is empty', 'Pass the private key file\'s whole content, e.g. `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.');
+    if (isPublicKeyText(text))
+        return fail('holds a public key, not a private key', PUBLIC_KEY_FIX);
+    // Parsing without the passphrase first tells an encrypted key apart from a damaged one.
+    const plain = parseKey(text);
+    const encrypted = plain instanceof Error && /no passphrase given/i.test(plain.message);
+    if (encrypted && !passphrase)
+        return fail(`holds a passphrase-protected key, but input "${passphraseInput}" is empty`, `Store the passphrase as a secret and pass it as \`${passphraseInput}\`, or use a deploy key without a passphrase.`);
+    const parsed = encrypted ? parseKey(text, passphrase) : plain;
+    if (parsed instanceof Error) {
+        const unsupported = unsupportedReason(parsed.message);
+        if (unsupported)
+            return fail(unsupported, UNSUPPORTED_FIX);
+        if (encrypted)
+            return fail(`could not be decrypted with the passphrase in input "${passphraseInput}" (wrong passphrase?)`, `Check that \`${passphraseInput}\` holds this key's passphrase.`);
+        const { problem, fix } = notAKeyProblem(text);
+        return fail(problem, fix);
+    }
+    const first = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (first === undefined)
+        return fail('holds no key', NOT_A_KEY_FIX);
+    if (!first.isPrivateKey() || first.getPrivatePEM() === null)
+        return fail('holds a public key, not a private key', PUBLIC_KEY_FIX);
+}
+const PUBLIC_KEY_FIX = 'Use the private key file (the one without ".pub", starting with "-----BEGIN OPENSSH PRIVATE KEY-----"); ' +
+    'its public half is what goes on the host with `dokku ssh-keys:add`.';
+const NOT_A_KEY_FIX = 'Paste the private key file exactly as written by ssh-keygen, including the "-----BEGIN … PRIVATE KEY-----" and "-----END … PRIVATE KEY-----" lines and every line break. ' +
+    'Common causes: the secret was stored base64-encoded, the BEGIN/END lines were left out, or the line breaks were lost (pasted as one line or with literal "\\n").';
+const UNSUPPORTED_FIX = 'Use an ed25519 key (`ssh-keygen -t ed25519 -f deploy_key`), or convert this one to the OpenSSH format with `ssh-keygen -p -f <key file>`.';
+function isPublicKeyText(text) {
+    return (/^-----BEGIN (RSA |EC |DSA )?PUBLIC KEY-----/.test(text) ||
+        /^---- BEGIN SSH2 PUBLIC KEY ----/.test(text) ||
+        // An OpenSSH public key line, possibly with authorized_keys options in front.
+        /^(\S+\s+)?(ssh|ecdsa|sk)-[a-z0-9@.-]+\s+AAAA[A-Za-z0-9+/=]+(\s.*)?$/s.test(text));
+}
+function unsupportedReason(message) {
+    const type = /Unsupported OpenSSH (?:private )?key type: (\S+)/.exec(message)?.[1];
+    if (type !== undefined)
+        return `holds a key of a type this action cannot use (${/^[\w@.-]{1,64}$/.test(type) ? type : 'unknown'})`;
+    if (/Unsupported (cipher|kdf)|Cipher \(.*\) not supported/i.test(message))
+        return 'holds a key encrypted with a cipher this action cannot open';
+    if (/Unsupported OpenSSH key magic/.test(message))
+        return 'holds an OpenSSH key of a newer, unsupported version';
+    return undefined;
+}
+function notAKeyProblem(text) {
+    if (/-----BEGIN (ENCRYPTED )?PRIVATE KEY-----/.test(text))
+        return { problem: 'holds a PKCS#8 key ("BEGIN PRIVATE KEY"), a format this action cannot read', fix: UNSUPPORTED_FIX };
+    if (/PuTTY-User-Key-File/.test(text))
+        return { problem: 'holds a PuTTY key that could not be read', fix: 'Export it in OpenSSH format (PuTTYgen: Conversions → Export OpenSSH key).' };
+    if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+        if (!text.includes('\n') || text.includes('\\n'))
+            return { problem: 'holds a private key whose line breaks were lost', fix: NOT_A_KEY_FIX };
+        return { problem: 'holds a private key that is damaged or cut short', fix: NOT_A_KEY_FIX };
+    }
+    return { problem: 'does not hold an SSH private key', fix: NOT_A_KEY_FIX };
+}
+
+;// CONCATENATED MODULE: ./src/core/inputs/common.ts
+
+
+
+
+
+/** Inputs every action accepts, under the same names. */
+const CommonInputs = {
+    ...SshInputs,
+    dryRun: 'dry-run'
+};
+const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+function readCommonInputs(inputs) {
+    // Secrets first: masked before any other input can fail and print an error.
+    const privateKey = inputs.secret(CommonInputs.sshPrivateKey, {
+        required: true,
+        hint: 'Store the deploy key as a repository secret and pass it with `ssh-private-key: ${{ secrets.DOKKU_SSH_KEY }}`.'
+    });
+    const passphrase = inputs.secret(CommonInputs.sshPassphrase);
+    const host = inputs.hostname(CommonInputs.host, { required: true });
+    const port = inputs.port(CommonInputs.sshPort, 22);
+    const user = inputs.string(CommonInputs.sshUser, 'dokku');
+    if (!UNIX_USER.test(user))
+        throw invalid(CommonInputs.sshUser, user, 'must be a Unix user name', 'Use dokku (the default), root, or a user allowed to run dokku through sudo.');
+    checkPrivateKey(CommonInputs.sshPrivateKey, CommonInputs.sshPassphrase, privateKey, passphrase);
+    const pinsText = inputs.optional(CommonInputs.sshHostKey);
+    const acceptNew = inputs.boolean(CommonInputs.sshAcceptNewHostKey, false);
+    let hostKey;
+    if (pinsText !== undefined && acceptNew)
+        throw new ConfigurationError(`Inputs "${CommonInputs.sshHostKey}" and "${CommonInputs.sshAcceptNewHostKey}" cannot both be set. Keep ${CommonInputs.sshHostKey} (pinned, safe) and remove ${CommonInputs.sshAcceptNewHostKey}.`, CommonInputs.sshAcceptNewHostKey);
+    if (pinsText !== undefined)
+        hostKey = { mode: 'pinned', pins: parseHostKeyPins(CommonInputs.sshHostKey, pinsText) };
+    else if (acceptNew)
+        hostKey = { mode: 'accept-new' };
+    else
+        throw new ConfigurationError(`Input "${CommonInputs.sshHostKey}" is required: the host key is pinned so that nobody can impersonate ${host}. ` +
+            `Run \`ssh-keyscan -p ${port} ${host}\` from a trusted machine and store its output (or the key's SHA256: fingerprint) as a secret or variable. ` +
+            `To trust whatever key the host presents, set ${CommonInputs.sshAcceptNewHostKey}: true (not recommended).`, CommonInputs.sshHostKey);
+    const shell = user === 'dokku' ? 'dokku-forced-command' : user === 'root' ? 'root-shell' : 'sudo-shell';
+    return {
+        ssh: { host, port, user, privateKey, passphrase, hostKey, shell },
+        dryRun: inputs.boolean(CommonInputs.dryRun, false)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/core/services/image.ts
 // Image references, the one place their grammar lives: the app image dokku-deploy deploys
 // (`repository[:tag][@sha256:…]`), the SeaweedFS image (`repository:tag[@sha256:…]`), and the service
@@ -94323,7 +94304,7 @@ const Outputs = {
 };
 /** Reads and checks every input before anything connects. */
 function readSeaweedInputs(inputs) {
-    const common = common_readCommonInputs(inputs);
+    const common = readCommonInputs(inputs);
     const app = checkAppName(Inputs.app, inputs.string(Inputs.app, SEAWEED_DEFAULT_APP));
     const imageValue = inputs.string(Inputs.image, SEAWEED_DEFAULT_IMAGE);
     const image = checkSeaweedImage(imageValue);
@@ -97337,6 +97318,38 @@ class ObjectStore {
         const result = await this.client.send(new dist_cjs/* CompleteMultipartUploadCommand */.Gym({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: [...parts] } }));
         return { etag: unquote(result.ETag) };
     }
+    /** The multipart uploads in progress under `prefix` (ListMultipartUploads, page by page). */
+    async *listMultipartUploads(prefix) {
+        let keyMarker;
+        let uploadIdMarker;
+        for (let page = 0; page < 100_000; page++) {
+            const result = await this.client.send(new dist_cjs/* ListMultipartUploadsCommand */.mo2({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}) }));
+            for (const upload of result.Uploads ?? []) {
+                if (upload.Key === undefined || upload.UploadId === undefined)
+                    continue;
+                yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated };
+            }
+            if (!result.IsTruncated || (!result.NextKeyMarker && !result.NextUploadIdMarker))
+                return;
+            keyMarker = result.NextKeyMarker;
+            uploadIdMarker = result.NextUploadIdMarker;
+        }
+    }
+    /** When a part of the upload was last written (ListParts); undefined when it has no part yet. */
+    async lastPartWritten(key, uploadId) {
+        let newest;
+        let marker;
+        for (let page = 0; page < 100; page++) {
+            const result = await this.client.send(new dist_cjs/* ListPartsCommand */.m9c({ Bucket: this.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }));
+            for (const part of result.Parts ?? [])
+                if (part.LastModified && (!newest || part.LastModified > newest))
+                    newest = part.LastModified;
+            if (!result.IsTruncated || !result.NextPartNumberMarker)
+                return newest;
+            marker = result.NextPartNumberMarker;
+        }
+        return newest;
+    }
     async abortMultipart(key, uploadId) {
         await this.client.send(new dist_cjs/* AbortMultipartUploadCommand */.tfP({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
     }
@@ -98848,7 +98861,7 @@ async function routeDomain(run, domain) {
 
 
 
-const run = async (inputs = new readers_InputReader(), _context, logger = actionsLogger) => {
+const run = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
     const config = readSeaweedInputs(inputs);
     const result = await provisionSeaweed(config, logger);
     setOutputs(config, result);
