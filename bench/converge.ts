@@ -41,7 +41,7 @@ const bundleSource = arg('bundle', join(root, 'dist', 'stack', 'index.js'))
 /** The stack the benchmark converges: two services shared by N apps with config, secrets and storage, each deployed from an image. */
 export function benchStack(apps: number): { yaml: string; secrets: Record<string, string>; resources: number } {
   const secrets: Record<string, string> = {}
-  const lines = ['version: 1', 'services:', '  bench-db: { engine: postgres }', '  bench-redis: { engine: redis }', 'apps:']
+  const lines = ['version: 1', 'services:', '  bench-db: { engine: postgres }', '  bench-redis: { engine: redis }', 'proxy: { letsencrypt-email: ops@example.org, tls: internal }', 'apps:']
   for (let i = 1; i <= apps; i++) {
     const app = `bench-app-${i}`
     const secret = `BENCH_SECRET_${i}`
@@ -58,8 +58,8 @@ export function benchStack(apps: number): { yaml: string; secrets: Record<string
       `    deploy: { image: "registry.example/bench/${app}@sha256:${String(i).repeat(64).slice(0, 64)}" }`
     )
   }
-  // A resource is what the plan table has rows for: each service, each app.
-  return { yaml: `${lines.join('\n')}\n`, secrets, resources: 2 + apps }
+  // A resource is what the plan table has rows for: each service, the proxy, each app.
+  return { yaml: `${lines.join('\n')}\n`, secrets, resources: 3 + apps }
 }
 
 interface Host {
@@ -81,15 +81,17 @@ async function stopHost(host: Host): Promise<void> {
   await host.box.stop()
 }
 
-function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ seconds: number; code: number | null; stderr: string }> {
+/** Runs a process to its end; `output` is the tail of its stdout and stderr (an action reports its error on stdout). */
+function timedProcess(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(command, args, { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-6000))
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
     child.on('error', reject)
-    child.on('close', (code) => resolve({ seconds: (performance.now() - started) / 1000, code, stderr }))
-    if (input !== undefined) child.stdin?.end(input)
+    child.on('close', (code) => resolve({ seconds: (performance.now() - started) / 1000, code, output }))
   })
 }
 
@@ -113,7 +115,7 @@ async function runStack(host: Host, proxy: LatencyProxy, stackFile: string, secr
   const offset = logSize(host.box)
   try {
     const run = await timedProcess(process.execPath, [bundle], env)
-    if (run.code !== 0) throw new Error(`the stack action failed (exit ${run.code}):\n${run.stderr}`)
+    if (run.code !== 0) throw new Error(`the stack action failed (exit ${run.code}):\n${run.output}`)
     return { seconds: run.seconds, commands: readArgvLog(host.box.root, offset).map((record) => record.argv) }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -4,7 +4,7 @@
 // already do; the proxy with its health check. Every converger observes before it plans, so in
 // `apply` each one sees what the ones before it did. In `dry-run` and `check` nothing changes, so
 // a converger that cannot plan before an earlier one has applied is noted, not failed.
-import { convergeCaddy } from '../../core/caddy/converge.js'
+import { convergeCaddy, readCaddySettings } from '../../core/caddy/converge.js'
 import { applyAppStep, observeApp, planApp, type AppStep } from '../../core/converge/app.js'
 import { applySteps, DriftError, printPlan, type ConvergeMode } from '../../core/converge/apply.js'
 import type { DokkuHost } from '../../core/converge/host.js'
@@ -75,6 +75,19 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     })
   )
 
+  // The proxy stage comes last, but what it would refuse for want of the file's own setting must
+  // stop the run before the first change, not after every other stage has applied.
+  const proxies = [...resources.apps.flatMap((app) => (app.proxy ? [app.proxy] : [])), ...(resources.proxyOnly ? [resources.proxyOnly] : [])]
+  if (proxies.length > 0 && proxies.every((proxy) => proxy.letsencryptEmail === undefined)) {
+    const settings = await readCaddySettings(dokku, inventory.apps[0])
+    if (settings.letsencryptEmail === '')
+      throw new ConfigurationError(
+        "the stack routes domains through Caddy, but the host has no Let's Encrypt email and the stack file sets none (without one, Dokku's Caddy " +
+          'serves plain HTTP on port 80 only and never publishes port 443, even with tls: internal). Add `proxy: { letsencrypt-email: ops@example.org }` to the stack file.',
+        Inputs.stackFile
+      )
+  }
+
   /** Apps whose settings changed and that still owe a restart (unless a deploy restarts them). */
   const owedRestarts = new Map<string, AppStep>()
   const stages: [string, () => Promise<Outcome[]>][] = [
@@ -84,7 +97,7 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     ['links', () => inOrder(resources.apps.flatMap((app) => app.links), provisionService)],
     ['deploys', () => inOrder(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
     ['restarts', () => restartOwed()],
-    ['proxy', () => inOrder([...resources.apps.flatMap((app) => (app.proxy ? [app.proxy] : [])), ...(resources.proxyOnly ? [resources.proxyOnly] : [])], route)]
+    ['proxy', () => inOrder(proxies, route)]
   ]
 
   async function provisionService(config: ServiceConfig): Promise<Outcome> {

@@ -160,7 +160,7 @@ async function observe(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyO
       }
     }
   )
-  return { settings: await readSettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists }
+  return { settings: await readCaddySettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists }
 }
 
 /** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
@@ -177,7 +177,8 @@ function listenerHosts(listeners: string): string[] {
   return [...new Set(listeners.split(/\s+/).filter((l) => l !== '').map((l) => l.replace(/:\d+$/, '')))]
 }
 
-async function readSettings(dokku: DokkuClient, someApp: string | undefined): Promise<CaddyGlobalSettings> {
+/** The host's global Caddy settings (`someApp`: any app, for hosts whose global report is not computed). */
+export async function readCaddySettings(dokku: DokkuClient, someApp: string | undefined): Promise<CaddyGlobalSettings> {
   // The global report (0.38.6+) has the raw values; before, an app's report has the computed ones.
   if (!dokku.features.caddyComputedReport && someApp === undefined) return { letsencryptEmail: '', letsencryptServer: DEFAULT_LETSENCRYPT_SERVER, logLevel: 'ERROR' }
   const raw = await dokku.caddy.report(dokku.features.caddyComputedReport ? GLOBAL : (someApp as string))
