@@ -97,8 +97,3 @@ export function parseManifest(text: string, key: string): Manifest {
   }
   return m as Manifest
 }
-
-/** The stored objects a manifest names (data and bucket index). */
-export function manifestObjects(manifest: Manifest): StoredObjectEntry[] {
-  return [manifest.object, manifest.bucket?.index].filter((entry): entry is StoredObjectEntry => entry !== undefined)
-}

@@ -25,10 +25,6 @@ export interface RetentionDecision {
 /** Incomplete backups younger than this may still be running: they are left alone. */
 export const INCOMPLETE_GRACE_MS = 24 * 3_600_000
 
-export function policyIsEmpty(policy: RetentionPolicy): boolean {
-  return policy.keepLast + policy.keepDaily + policy.keepWeekly + policy.keepMonthly === 0
-}
-
 export function planRetention(items: readonly RetentionItem[], policy: RetentionPolicy, now: Date): RetentionDecision {
   const complete = items.filter((i) => i.complete).sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : -1))
   const reasons = new Map<string, string[]>()

@@ -17,7 +17,6 @@ import { DomainsCommands, PortsCommands, ProxyCommands } from './commands/routin
 import { ServiceCommands } from './commands/services.js'
 import { StorageCommands } from './commands/storage.js'
 import { DokkuArgumentError, DokkuCommandError } from './errors.js'
-import { CONFIG_KEY } from './names.js'
 import { mentions, sanitizeOutput } from './output.js'
 import { checkApp, DokkuRunner, type Invocation, type StreamOptions } from './runner.js'
 import { assertSupportedVersion, featuresOf, MIN_SUPPORTED_VERSION, parseDokkuVersion, toVersion, type DokkuFeatures, type DokkuVersion } from './version.js'
@@ -163,20 +162,6 @@ export class DokkuClient {
   }
 
   /**
-   * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
-   * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-   * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
-   */
-  async run(app: string, command: readonly string[], options: ContainerCommandOptions & { env?: Readonly<Record<string, string>> } = {}): Promise<ContainerCommandResult> {
-    if (command.length === 0) throw new DokkuArgumentError('dokku run needs a command.')
-    const env = Object.entries(options.env ?? {})
-    for (const [key] of env) if (!CONFIG_KEY.test(key)) throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`)
-    const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command]
-    const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command]
-    return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m)
-  }
-
-  /**
    * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
    * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
    * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
@@ -195,7 +180,7 @@ export class DokkuClient {
 
   private async containerCommand(invocation: Invocation, dokkuFailure: RegExp): Promise<ContainerCommandResult> {
     const result = await this.dokku.run(invocation)
-    // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+    // `enter` exits with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
     // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
     const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`)
     if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure))) throw this.dokku.failure(invocation, result)

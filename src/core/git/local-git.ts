@@ -65,11 +65,6 @@ export class LocalGit {
     return (await this.run(['cat-file', '-e', `${sha}^{commit}`], { ignoreReturnCode: true })).code === 0
   }
 
-  async remoteUrl(name: string): Promise<string | undefined> {
-    const result = await this.run(['remote', 'get-url', name], { ignoreReturnCode: true })
-    return result.code === 0 ? result.stdout.trim() : undefined
-  }
-
   /** Fetches the whole history from `remote` so that a push carries every object the host may lack. */
   async unshallow(remote: string): Promise<GitResult> {
     return this.run(['fetch', '--unshallow', '--quiet', '--no-tags', remote], { ignoreReturnCode: true })

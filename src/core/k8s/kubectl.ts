@@ -72,10 +72,6 @@ export class Kubectl {
     this.settings = settings
   }
 
-  get namespace(): string {
-    return this.settings.namespace
-  }
-
   /**
    * `kubectl get secret <name> -o json`: the Secret's `.data`, values as Kubernetes keeps them
    * (base64). They are registered as secrets and never decoded here.
@@ -100,12 +96,7 @@ export class Kubectl {
     return out
   }
 
-  /** `kubectl exec [-i] <pod> [-c c] -- argv…`, output collected (bounded); resolves with the exit code. */
-  async exec(target: PodTarget, argv: readonly string[], options: ExecStreamOptions = {}): Promise<KubectlResult> {
-    return this.run(this.execArgs(target, argv, options.stdin !== undefined), { stdin: options.stdin, timeoutMs: options.timeoutMs })
-  }
-
-  /** Like `exec`, and throws unless it exits 0. */
+  /** `kubectl exec [-i] <pod> [-c c] -- argv…`, output collected (bounded): the stdout; throws unless it exits 0. */
   async execOk(target: PodTarget, argv: readonly string[], options: ExecStreamOptions = {}): Promise<string> {
     const args = this.execArgs(target, argv, options.stdin !== undefined)
     const result = await this.run(args, { stdin: options.stdin, timeoutMs: options.timeoutMs })

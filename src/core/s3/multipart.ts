@@ -134,11 +134,6 @@ export class S3UploadStream extends Writable {
     if (!this.closed) await new Promise<void>((resolve) => this.once('close', () => resolve()))
   }
 
-  /** Bytes accepted so far (for progress lines). */
-  get bytesStored(): number {
-    return this.size
-  }
-
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.accept(chunk).then(() => callback(), (error: Error) => callback(error))
   }

@@ -84,3 +84,32 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected the promise to reject, but it resolved')
 }
+
+/** The app's most recent build record (`builds:report`), as Dokku reports it. */
+export interface BuildRecord {
+  readonly id: string
+  readonly kind: string
+  readonly status: string
+  readonly source: string
+  readonly exitCode: number | undefined
+  readonly startedAt: string
+}
+
+/**
+ * Reads the app's most recent build over the real OpenSSH client: the actions never read build
+ * records, so the client has no method for it, and the tests check deploys through Dokku's own report.
+ */
+export async function lastBuild(sandbox: Sandbox, app: string): Promise<BuildRecord> {
+  const result = await raw(sandbox, `builds:report ${app} --format json`)
+  if (result.code !== 0) throw new Error(`builds:report ${app} exited ${result.code}: ${result.stderr}`)
+  const report = JSON.parse(result.stdout) as Record<string, string | undefined>
+  const exitCode = report['build-exit-code'] ?? ''
+  return {
+    id: report['build-id'] ?? '',
+    kind: report['build-kind'] ?? '',
+    status: report['build-status'] ?? '',
+    source: report['build-source'] ?? '',
+    exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
+    startedAt: report['build-started-at'] ?? ''
+  }
+}

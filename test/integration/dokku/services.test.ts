@@ -102,8 +102,7 @@ describe.concurrent.each(['postgres', 'redis'] as const)('%s:* on the sandbox ho
     cleanup.push(() => dokku.apps.destroy(app), () => services.unlink(svc, app), () => services.destroy(svc))
 
     expect(await services.exists(svc)).toBe(false)
-    expect(await services.ensure(svc)).toEqual({ changed: true })
-    expect(await services.ensure(svc)).toEqual({ changed: false, reason: 'up-to-date' })
+    expect(await services.create(svc)).toEqual({ changed: true })
     expect(await services.create(svc)).toEqual({ changed: false, reason: 'exists' })
     expect(await services.exists(svc)).toBe(true)
     expect(await services.list()).toContain(svc)
@@ -118,16 +117,14 @@ describe.concurrent.each(['postgres', 'redis'] as const)('%s:* on the sandbox ho
 
     // Linking prints the DSN in clear (config:set): the streamed lines never carry it.
     const lines: string[] = []
-    expect(await services.linked(svc, app)).toBe(false)
+    expect(await services.links(svc)).toEqual([])
     expect(await services.link(svc, app, { onOutput: (l) => lines.push(l) })).toEqual({ changed: true })
     // The echo filter drops every indented line after "Setting config vars" (a value may span lines),
     // so the plugin's "Skipping restart of linked app" goes with them: the safe side.
     expect(lines).toEqual(['-----> Setting config vars'])
     expect(lines.join('\n')).not.toContain(dsn.password)
-    expect(await services.linked(svc, app)).toBe(true)
     expect(await services.link(svc, app)).toEqual({ changed: false, reason: 'linked' })
-    expect(await services.ensureLinked(svc, app)).toEqual({ changed: false, reason: 'linked' })
-    expect(await dokku.config.get(app, backend.variable)).toBe(dsn.dsn)
+    expect((await dokku.config.export(app))[backend.variable]).toBe(dsn.dsn)
     expect(await services.links(svc)).toEqual([app])
     expect((await services.info(svc)).links).toEqual([app])
     const link = `--link dokku.${plugin}.${svc}:dokku-${plugin}-${svc}`
@@ -136,10 +133,10 @@ describe.concurrent.each(['postgres', 'redis'] as const)('%s:* on the sandbox ho
 
     expect(await services.unlink(svc, app)).toEqual({ changed: true })
     expect(await services.unlink(svc, app)).toEqual({ changed: false, reason: 'absent' })
-    expect(await services.linked(svc, app)).toBe(false)
-    expect(await dokku.config.get(app, backend.variable)).toBeUndefined()
-    expect(await services.ensureLinked(svc, app, { alias: 'PRIMARY' })).toEqual({ changed: true })
-    expect(await dokku.config.get(app, 'PRIMARY_URL')).toBe(dsn.dsn)
+    expect(await services.links(svc)).toEqual([])
+    expect((await dokku.config.export(app))[backend.variable]).toBeUndefined()
+    expect(await services.link(svc, app, { alias: 'PRIMARY' })).toEqual({ changed: true })
+    expect((await dokku.config.export(app))['PRIMARY_URL']).toBe(dsn.dsn)
     expect(await services.unlink(svc, app)).toEqual({ changed: true })
 
     await services.destroy(svc)
@@ -150,7 +147,7 @@ describe.concurrent.each(['postgres', 'redis'] as const)('%s:* on the sandbox ho
     expect(gone.message).toContain(`\`dokku ${plugin}:info ${svc}\` failed: ${plugin === 'postgres' ? 'Postgres' : 'Redis'} service "${svc}" does not exist`)
     await expect(services.destroy(svc)).rejects.toBeInstanceOf(ServiceNotFoundError)
     // A missing app is exit 20 even for a service command; a missing service is exit 1.
-    await expect(services.linked(svc, unique('nobody'))).rejects.toBeInstanceOf(AppNotFoundError)
+    await expect(services.link(svc, unique('nobody'))).rejects.toBeInstanceOf(AppNotFoundError)
     // Nothing the host printed reached the log, and the password never did.
     expect(logger.text()).not.toContain(dsn.password)
   })
@@ -178,10 +175,10 @@ describe.concurrent.each(['postgres', 'redis'] as const)('%s:* on the sandbox ho
 })
 
 describe.concurrent('postgres:* beyond the basics', () => {
-  it('creates with options, upgrades once, promotes a second link and runs SQL over connect', async () => {
+  it('creates with options, upgrades once, links a second service and runs SQL over connect', async () => {
     const primary = unique('pg-main')
     const replica = unique('pg-next')
-    const app = unique('pg-promote')
+    const app = unique('pg-links')
     cleanup.push(() => dokku.postgres.destroy(primary), () => dokku.postgres.destroy(replica), () => dokku.apps.destroy(app))
     cleanup.push(() => dokku.postgres.unlink(primary, app), () => dokku.postgres.unlink(replica, app))
     expect(await dokku.postgres.create(primary, { imageVersion: '17.6', customEnv: { TZ: 'UTC', LANG: 'C.UTF-8' }, memory: 512, shmSize: '256m' })).toEqual({ changed: true })
@@ -201,11 +198,6 @@ describe.concurrent('postgres:* beyond the basics', () => {
     const primaryDsn = (await dokku.postgres.dsn(primary)).dsn
     const replicaDsn = (await dokku.postgres.dsn(replica)).dsn
     expect(await dokku.config.export(app)).toMatchObject({ DATABASE_URL: primaryDsn, DOKKU_POSTGRES_AQUA_URL: replicaDsn })
-    expect(await dokku.postgres.promote(replica, app)).toEqual({ changed: true })
-    const env = await dokku.config.export(app)
-    expect(env['DATABASE_URL']).toBe(replicaDsn)
-    expect(Object.values(env)).toContain(primaryDsn)
-    expect(await dokku.postgres.promote(replica, app)).toEqual({ changed: false, reason: 'up-to-date' })
     expect(logger.text()).not.toContain((await dokku.postgres.dsn(replica)).password)
   })
 })

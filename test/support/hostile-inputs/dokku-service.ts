@@ -28,7 +28,7 @@ export const dokkuServiceInputs: ActionInputTable = {
       reaches: ['host'],
       found: (s) => settings(s).alias,
       expected: (raw) => raw.trim().toUpperCase().replace(/_URL$/, ''),
-      send: (dokku, s, fx) => dokku.postgres.linked(fx.service, fx.absentApp).catch(() => dokku.postgres.link(fx.service, fx.absentApp, { alias: settings(s).alias }))
+      send: (dokku, s, fx) => dokku.postgres.link(fx.service, fx.absentApp, { alias: settings(s).alias })
     },
     {
       input: Inputs.querystring,

@@ -18,6 +18,7 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     'dokku-deploy image',
     'dokku-service service (postgres)',
     'dokku-service image',
+    'dokku-service link-alias',
     'dokku-service querystring',
     'dokku-service custom-env',
     'dokku-service config-options',

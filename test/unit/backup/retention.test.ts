@@ -2,7 +2,7 @@
 // one more on the last afternoon, and failed (manifest-less) runs among them.
 import { describe, expect, it } from 'vitest'
 import { backupId } from '../../../src/core/backup/keys.ts'
-import { INCOMPLETE_GRACE_MS, isoWeekOf, planRetention, policyIsEmpty, type RetentionItem } from '../../../src/core/backup/retention.ts'
+import { INCOMPLETE_GRACE_MS, isoWeekOf, planRetention, type RetentionItem } from '../../../src/core/backup/retention.ts'
 
 function at(iso: string): RetentionItem {
   const time = new Date(iso)
@@ -42,7 +42,6 @@ describe('planRetention over a year', () => {
   })
 
   it('never removes the newest complete backup, even with an empty policy', () => {
-    expect(policyIsEmpty({ keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 })).toBe(true)
     const decision = planRetention(year(), { keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, now)
     expect(decision.keep).toEqual([{ id: id('2026-12-31T14:00:00.000Z'), reasons: ['newest complete backup'] }])
   })

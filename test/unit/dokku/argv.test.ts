@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { pluginNameFromUrl } from '../../../src/core/dokku/commands/plugins.js'
 import { resourceLimitArgv } from '../../../src/core/dokku/commands/resource.js'
 import { serviceCreateArgv } from '../../../src/core/dokku/commands/services.js'
 import { DokkuArgumentError } from '../../../src/core/dokku/errors.js'
@@ -62,17 +61,6 @@ describe('resource:limit argv (docs/dokku-contract.md#resource)', () => {
   it('refuses an empty or malformed limit', () => {
     expect(() => resourceLimitArgv('web', {})).toThrow(/at least one limit/)
     expect(() => resourceLimitArgv('web', { memory: '512 m' })).toThrow(DokkuArgumentError)
-  })
-})
-
-describe('plugin names (docs/dokku-contract.md#plugins)', () => {
-  it.each([
-    ['https://github.com/dokku/dokku-postgres.git', 'postgres'],
-    ['https://github.com/dokku/dokku-redis', 'redis'],
-    ['git@github.com:dokku/dokku-letsencrypt.git', 'letsencrypt'],
-    ['https://example.com/dokku-thing.tar.gz', 'thing']
-  ])('%s installs as %s', (url, name) => {
-    expect(pluginNameFromUrl(url)).toBe(name)
   })
 })
 

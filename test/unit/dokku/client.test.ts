@@ -17,13 +17,13 @@ const client = (version: VersionString = '0.38.27', shell: RemoteShell = 'dokku-
 
 describe('refused before sending', () => {
   it('root-only plugin commands over the dokku user (docs/dokku-contract.md#root-and-sudo)', async () => {
-    await expect(client().plugins.installed('postgres')).rejects.toThrow(RootRequiredError)
+    await expect(client().plugins.install('https://github.com/dokku/dokku-postgres.git')).rejects.toThrow(RootRequiredError)
     await expect(client().plugins.install('https://github.com/dokku/dokku-postgres.git')).rejects.toThrow(/must run as root.*ssh-user: root/)
   })
 
   it('invalid names and keys', async () => {
     await expect(client().apps.create('My_App')).rejects.toThrow(DokkuArgumentError)
-    await expect(client().config.get('web', 'foo-bar')).rejects.toThrow(DokkuArgumentError)
+    await expect(client().config.unset('web', ['foo-bar'])).rejects.toThrow(DokkuArgumentError)
     await expect(client().postgres.exists('d.erp')).rejects.toThrow(DokkuArgumentError)
     await expect(client().postgres.link('db', 'web', { alias: 'blue db' })).rejects.toThrow(DokkuArgumentError)
     await expect(client().network.create('-bad')).rejects.toThrow(DokkuArgumentError)
@@ -31,16 +31,14 @@ describe('refused before sending', () => {
 
   it('commands and forms the host version does not have', async () => {
     await expect(client('0.36.9').caddy.addLabel('web', 'caddy.tls', 'internal')).rejects.toThrow(DokkuFeatureUnavailableError)
-    await expect(client('0.37.9').builds.report('web')).rejects.toThrow(DokkuFeatureUnavailableError)
+    await expect(client('0.37.9').builds.cancel('web')).rejects.toThrow(DokkuFeatureUnavailableError)
     await expect(client('0.36.0').config.import('web', { A: '1' })).rejects.toThrow(/config:import.*0\.37\.0/)
     await expect(client('0.38.5').caddy.report(GLOBAL)).rejects.toThrow(DokkuFeatureUnavailableError)
-    await expect(client('0.37.0').dockerOptions.add('web', ['deploy'], '--init', { process: 'web' })).rejects.toThrow(DokkuFeatureUnavailableError)
     await expect(client('0.37.0').resource.limit('web', { memory: '1g' }, { processType: 'build' })).rejects.toThrow(DokkuFeatureUnavailableError)
   })
 
-  it('global-only caddy keys for an app, and per-process docker options outside the deploy phase', async () => {
+  it('global-only caddy keys for an app', async () => {
     await expect(client().caddy.set('web', 'letsencrypt-email', 'ops@example.com')).rejects.toThrow(/only be set globally/)
-    await expect(client().dockerOptions.add('web', ['build'], '--init', { process: 'web' })).rejects.toThrow(/deploy phase/)
   })
 
   it('requests that do nothing are not sent', async () => {
@@ -48,8 +46,7 @@ describe('refused before sending', () => {
     await expect(client().config.unset('web', [])).resolves.toEqual({ changed: false, reason: 'up-to-date' })
   })
 
-  it('a run or enter without a command', async () => {
-    await expect(client().run('web', [])).rejects.toThrow(/needs a command/)
+  it('an enter without a command', async () => {
     await expect(client().enter('web', { processType: 'web' }, [])).rejects.toThrow(/needs a command/)
   })
 })

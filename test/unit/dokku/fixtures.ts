@@ -99,7 +99,6 @@ export const PLUGIN_LIST_TEXT = ['plugn: dev', '  postgres             1.48.0 en
 export const PS_SCALE_TEXT = ['-----> Scaling for web', 'proctype: qty', '--------: ---', 'web:  1', 'worker: 2'].join('\n') + '\n'
 
 /** docs/dokku-contract.md#storage-report: `storage:list web` text form. */
-export const STORAGE_LIST_TEXT = ['-----> web volume bind-mounts:', '       /var/lib/dokku/data/storage/web:/app/storage'].join('\n') + '\n'
 
 /** docs/dokku-contract.md#storage-report: `storage:list <app> --format json` on 0.38 (`readonly` and `volume_options` only when set). */
 export const STORAGE_LIST_JSON = '[{"entry_name":"legacy-…","host_path":"/tmp/mount","container_path":"/mount"}]\n'

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { parseAppsListJson, parseAppsListText } from '../../../src/core/dokku/parse/apps.js'
-import { parseBuildsReport } from '../../../src/core/dokku/parse/builds.js'
 import { parseCaddyLabels } from '../../../src/core/dokku/parse/caddy.js'
 import { parseDockerOptionsReport, splitDockerOptionEntries, splitShellWords, hasDockerOption } from '../../../src/core/dokku/parse/docker-options.js'
 import { parsePluginListJson, parsePluginListText } from '../../../src/core/dokku/parse/plugins.js'
-import { formatPortMap, parsePortMaps, parsePortMapsJson } from '../../../src/core/dokku/parse/ports.js'
+import { formatPortMap, parsePortMaps } from '../../../src/core/dokku/parse/ports.js'
 import { parseScaleJson, parseScaleText } from '../../../src/core/dokku/parse/ps.js'
 import { parseReportJson, parseReportText } from '../../../src/core/dokku/parse/report.js'
-import { parseStorageListJson, parseStorageListText } from '../../../src/core/dokku/parse/storage.js'
-import { CADDY_LABELS_TEXT, PLUGIN_LIST_TEXT, PS_SCALE_TEXT, STORAGE_LIST_JSON, STORAGE_LIST_TEXT } from './fixtures.js'
+import { parseStorageListJson } from '../../../src/core/dokku/parse/storage.js'
+import { CADDY_LABELS_TEXT, PLUGIN_LIST_TEXT, PS_SCALE_TEXT, STORAGE_LIST_JSON } from './fixtures.js'
 
 describe('apps:list (docs/dokku-contract.md#apps-list)', () => {
   it('reads JSON, including [] for no apps', () => {
@@ -54,12 +53,6 @@ describe('port maps (docs/dokku-contract.md#ports)', () => {
     expect(() => parsePortMaps('http:80')).toThrow(/scheme:host-port:container-port/)
   })
 
-  it('reads --ports-map-json with integer ports, null or [] when none', () => {
-    expect(parsePortMapsJson('[{"scheme":"http","host_port":80,"container_port":8333}]')).toEqual([{ scheme: 'http', hostPort: 80, containerPort: 8333 }])
-    expect(parsePortMapsJson('null\n')).toEqual([])
-    expect(parsePortMapsJson('[]')).toEqual([])
-  })
-
   it('formats maps back', () => {
     expect(formatPortMap({ scheme: 'http', hostPort: 80, containerPort: 4000 })).toBe('http:80:4000')
   })
@@ -78,11 +71,6 @@ describe('storage:list (docs/dokku-contract.md#storage-report)', () => {
     expect(parseStorageListJson('[]')).toEqual([])
   })
 
-  it('reads the text sample and the quiet raw lines', () => {
-    const expected = [{ entryName: '', hostPath: '/var/lib/dokku/data/storage/web', containerPath: '/app/storage', readonly: false, volumeOptions: '' }]
-    expect(parseStorageListText(STORAGE_LIST_TEXT)).toEqual(expected)
-    expect(parseStorageListText('/var/lib/dokku/data/storage/web:/app/storage\n')).toEqual(expected)
-  })
 })
 
 describe('docker-options (docs/dokku-contract.md#docker-options)', () => {
@@ -117,26 +105,6 @@ describe('docker-options (docs/dokku-contract.md#docker-options)', () => {
 
   it('compares word by word, so quoting differences do not matter (0.38.26 re-serialises)', () => {
     expect(hasDockerOption([['--label', 'x=a b']], splitShellWords(`--label "x=a b"`))).toBe(true)
-  })
-})
-
-describe('builds:report (docs/dokku-contract.md#builds)', () => {
-  it('reads the most recent build from JSON with the legacy builds-retention key', () => {
-    const json = '{"build-exit-code":"0","build-finished-at":"2026-08-21T12:01:00Z","build-id":"m1abcd12ef3456","build-kind":"build","build-pid":"123","build-source":"git:from-image","build-started-at":"2026-08-21T12:00:00Z","build-status":"succeeded","builds-computed-retention":"20","builds-global-retention":"","builds-retention":"","computed-retention":"20","global-retention":"","retention":""}'
-    expect(parseBuildsReport(parseReportJson(json, 'builds', 'stripped'))).toEqual({
-      id: 'm1abcd12ef3456',
-      kind: 'build',
-      status: 'succeeded',
-      source: 'git:from-image',
-      exitCode: 0,
-      startedAt: '2026-08-21T12:00:00Z',
-      finishedAt: '2026-08-21T12:01:00Z'
-    })
-  })
-
-  it('reads an app without builds as empty values', () => {
-    expect(parseBuildsReport({}).exitCode).toBeUndefined()
-    expect(parseBuildsReport({}).id).toBe('')
   })
 })
 

@@ -2,8 +2,7 @@ import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { caddySetArgv, caddySettingsFromReport, GLOBAL, type CaddyKey, type CaddySettings, type Target } from '../forms.js'
 import { parseCaddyLabels } from '../parse/caddy.js'
 import { mentions } from '../output.js'
-import { parseSingleValue } from '../parse/report.js'
-import { CHANGED, checkApp, checkTarget, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
+import { checkApp, checkTarget, type DokkuRunner } from '../runner.js'
 
 /**
  * The built-in caddy proxy (docs/dokku-contract.md#caddy). Routes are labels on web containers, applied at
@@ -54,26 +53,6 @@ export class CaddyCommands {
     this.requireLabels()
     const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app })
     return parseCaddyLabels(result.stdout)
-  }
-
-  /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
-  async label(app: string, label: string): Promise<string> {
-    this.requireLabels()
-    const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app })
-    return parseSingleValue(result.stdout)
-  }
-
-  /**
-   * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
-   * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
-   */
-  async ensureLabels(app: string, desired: Readonly<Record<string, string>>, options: { prune?: boolean } = {}): Promise<Outcome> {
-    const current = await this.labels(app)
-    const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value)
-    const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : []
-    for (const [label, value] of stale) await this.addLabel(app, label, value)
-    for (const label of extra) await this.removeLabel(app, label)
-    return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED
   }
 
   /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */

@@ -1,7 +1,6 @@
 import { DokkuArgumentError } from '../errors.js'
-import { targetArg, type Target } from '../forms.js'
 import type { Report } from '../parse/report.js'
-import { checkApp, checkTarget, type DokkuRunner } from '../runner.js'
+import { checkApp, type DokkuRunner } from '../runner.js'
 
 export interface ChecksReport {
   /** `none`, `_all_`, or process types. */
@@ -31,19 +30,6 @@ export class ChecksCommands {
    */
   async disable(app: string, processTypes: readonly string[] = []): Promise<void> {
     await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app })
-  }
-
-  /** `checks:enable <app> [types]` (idempotent). */
-  async enable(app: string, processTypes: readonly string[] = []): Promise<void> {
-    await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app })
-  }
-
-  /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
-  async set(target: Target, key: 'wait-to-retire', value?: number): Promise<void> {
-    if (key !== 'wait-to-retire') throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).')
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.')
-    const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])]
-    await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv })
   }
 
   async report(app: string): Promise<ChecksReport> {

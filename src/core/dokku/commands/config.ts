@@ -1,7 +1,6 @@
 import { DokkuArgumentError, DokkuFeatureUnavailableError, UnfulfilledCommandError } from '../errors.js'
 import { mentions } from '../output.js'
-import { parseConfigJson, storedConfigValue, unstorableConfigMessage } from '../parse/config.js'
-import { parseSingleValue } from '../parse/report.js'
+import { parseConfigJson, unstorableConfigMessage } from '../parse/config.js'
 import { CHANGED, checkApp, checkConfigKey, unchanged, type DokkuRunner, type Invocation, type Outcome, type StreamOptions } from '../runner.js'
 
 export type ConfigValues = Readonly<Record<string, string>>
@@ -39,15 +38,6 @@ export class ConfigCommands {
   async export(app: string): Promise<Record<string, string>> {
     const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app })
     return parseConfigJson(result.stdout)
-  }
-
-  /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
-  async get(app: string, key: string): Promise<string | undefined> {
-    const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app }
-    const result = await this.dokku.run(invocation)
-    if (result.code === 0) return parseSingleValue(result.stdout)
-    if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '') return undefined
-    throw this.dokku.failure(invocation, result)
   }
 
   /**
@@ -99,26 +89,6 @@ export class ConfigCommands {
     }
     const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-']
     return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput })
-  }
-
-  /**
-   * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
-   * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
-   * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
-   */
-  async ensure(app: string, desired: ConfigValues): Promise<Outcome & { readonly keys: readonly string[] }> {
-    this.checkStorable(desired)
-    const current = await this.export(app)
-    const format = this.dokku.features.envFile
-    const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key] as string, format))
-    for (const key of keys) {
-      const value = desired[key] as string
-      if (storedConfigValue(value, format) !== value)
-        this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`)
-    }
-    if (keys.length === 0) return { ...unchanged('up-to-date'), keys }
-    await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key] as string])))
-    return { ...CHANGED, keys }
   }
 
   /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */

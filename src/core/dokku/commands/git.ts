@@ -42,24 +42,6 @@ export class GitCommands {
   }
 
   /**
-   * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
-   * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-   * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
-   * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
-   */
-  async sync(app: string, repository: string, options: { ref?: string; build?: 'always' | 'if-changed' | 'never' } & StreamOptions = {}): Promise<Outcome> {
-    const build = options.build ?? 'always'
-    const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : []
-    const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)]
-    if (options.ref !== undefined) argv.push(checkNotFlag('Git ref', options.ref))
-    const invocation: Invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput }
-    const result = await this.dokku.run(invocation)
-    if (result.code !== 0) throw this.dokku.failure(invocation, result)
-    if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected')) return unchanged('build-skipped')
-    return CHANGED
-  }
-
-  /**
    * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
    * `archive-max-files`/`archive-max-size` exist from 0.38.2 (dokku v0.38.2 plugins/git/subcommands/set
    * VALID_KEYS; v0.37.5 has four keys and fails "Invalid key specified").

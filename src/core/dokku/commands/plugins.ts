@@ -3,15 +3,6 @@ import { mentions } from '../output.js'
 import { parsePluginListJson, parsePluginListText, type PluginInfo } from '../parse/plugins.js'
 import { CHANGED, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
-/**
- * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
- */
-export function pluginNameFromUrl(url: string): string {
-  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? ''
-  return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '')
-}
-
 function checkPluginName(name: string): string {
   if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new DokkuArgumentError(`"${name}" is not a plugin name.`)
   return name
@@ -31,15 +22,6 @@ export class PluginCommands {
     return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout)
   }
 
-  /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
-  async installed(name: string): Promise<boolean> {
-    const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true }
-    const result = await this.dokku.run(invocation)
-    if (result.code === 0) return true
-    if (result.code === 1 && !mentions(result, 'must be run as root')) return false
-    throw this.dokku.failure(invocation, result)
-  }
-
   /**
    * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
    * "Plugin already enabled" (exit 1); installed from a different URL stays an error.
@@ -54,11 +36,5 @@ export class PluginCommands {
     if (result.code === 1 && mentions(result, 'Plugin already enabled') && !mentions(result, 'different url')) return unchanged('exists')
     if (result.code !== 0) throw this.dokku.failure(invocation, result)
     return CHANGED
-  }
-
-  /** Installs the plugin unless `plugin:installed` says it is there. */
-  async ensureInstalled(url: string, options: { name?: string; committish?: string } = {}): Promise<Outcome> {
-    const name = options.name ?? pluginNameFromUrl(url)
-    return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options)
   }
 }

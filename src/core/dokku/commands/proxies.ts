@@ -1,8 +1,8 @@
 import { checkApp, type DokkuRunner } from '../runner.js'
 
 /**
- * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
- * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
+ * `nginx:stop` (nginx-vhosts): writes the global `proxy-status` property and stops the host's
+ * nginx service; idempotent. nginx binds port 80, so it must stop before
  * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
  */
 export class NginxCommands {
@@ -13,10 +13,6 @@ export class NginxCommands {
 
   async stop(): Promise<void> {
     await this.dokku.runOk({ argv: ['nginx:stop'] })
-  }
-
-  async start(): Promise<void> {
-    await this.dokku.runOk({ argv: ['nginx:start'] })
   }
 }
 

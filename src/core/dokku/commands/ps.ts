@@ -49,11 +49,6 @@ export class PsCommands {
     return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app })
   }
 
-  /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
-  async start(app: string, options: StreamOptions = {}): Promise<Outcome> {
-    return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput })
-  }
-
   /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
   async scale(app: string, counts: Readonly<Record<string, number>>, options: { skipDeploy?: boolean } & StreamOptions = {}): Promise<void> {
     const tuples = Object.entries(counts).map(([type, count]) => {

@@ -1,9 +1,8 @@
 import { DokkuArgumentError, DokkuFeatureUnavailableError } from '../errors.js'
 import { targetArg, type Target } from '../forms.js'
-import { mentions } from '../output.js'
 import { formatPortMap, parsePortMap, parsePortMaps, type PortMap } from '../parse/ports.js'
 import type { Report } from '../parse/report.js'
-import { CHANGED, checkApp, checkNotFlag, checkTarget, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
+import { checkApp, checkNotFlag, checkTarget, type DokkuRunner } from '../runner.js'
 import { atLeast } from '../version.js'
 
 /** `scheme:host:container` or its parsed form. */
@@ -20,12 +19,6 @@ function toPortMap(input: PortMapInput): PortMap {
   return typeof input === 'string' ? parsePortMap(input) : input
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const left = [...new Set(a)].sort()
-  const right = [...new Set(b)].sort()
-  return left.length === right.length && left.every((item, i) => item === right[i])
-}
-
 /** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
 export class PortsCommands {
   private readonly dokku: DokkuRunner
@@ -40,45 +33,8 @@ export class PortsCommands {
 
   /** `ports:set`: replaces the whole list (idempotent). */
   async set(app: string, maps: readonly PortMapInput[]): Promise<void> {
-    if (maps.length === 0) throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.')
+    if (maps.length === 0) throw new DokkuArgumentError('ports:set needs at least one port map.')
     await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app })
-  }
-
-  /**
-   * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
-   * `unchanged('exists')` when every requested map is already there exactly, and stays an error
-   * when the host port is mapped to a different container port.
-   */
-  async add(app: string, maps: readonly PortMapInput[]): Promise<Outcome> {
-    const wanted = maps.map((m) => formatPortMap(toPortMap(m)))
-    const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app }
-    const result = await this.dokku.run(invocation)
-    if (result.code === 0) return CHANGED
-    if (result.code === 1 && mentions(result, 'is being reused')) {
-      const current = (await this.report(app)).map.map(formatPortMap)
-      if (wanted.every((map) => current.includes(map))) return unchanged('exists')
-    }
-    throw this.dokku.failure(invocation, result)
-  }
-
-  /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
-  async remove(app: string, maps: readonly (PortMapInput | number)[]): Promise<void> {
-    const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))))
-    await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app })
-  }
-
-  async clear(app: string): Promise<void> {
-    await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app })
-  }
-
-  /** Sets exactly `maps` unless they are already configured (order does not matter). */
-  async ensure(app: string, maps: readonly PortMapInput[]): Promise<Outcome> {
-    const wanted = maps.map((m) => formatPortMap(toPortMap(m)))
-    const current = (await this.report(app)).map.map(formatPortMap)
-    if (sameSet(wanted, current)) return unchanged('up-to-date')
-    if (wanted.length === 0) await this.clear(app)
-    else await this.set(app, wanted)
-    return CHANGED
   }
 }
 
@@ -114,33 +70,10 @@ export class DomainsCommands {
     }
   }
 
-  /** `domains:add` (idempotent: "Skipping: … already added"). */
-  async add(app: string, domains: readonly string[]): Promise<void> {
-    await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app })
-  }
-
   /** `domains:set`: replaces the app's list. */
   async set(app: string, domains: readonly string[]): Promise<void> {
-    if (domains.length === 0) throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.')
+    if (domains.length === 0) throw new DokkuArgumentError('domains:set needs at least one domain.')
     await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app })
-  }
-
-  /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
-  async remove(app: string, domains: readonly string[]): Promise<void> {
-    await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app })
-  }
-
-  async clear(app: string): Promise<void> {
-    await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app })
-  }
-
-  /** Makes the app's domains exactly `domains` (order does not matter). */
-  async ensure(app: string, domains: readonly string[]): Promise<Outcome> {
-    const current = (await this.report(app)).appVhosts
-    if (sameSet(checkDomains(domains), current)) return unchanged('up-to-date')
-    if (domains.length === 0) await this.clear(app)
-    else await this.set(app, domains)
-    return CHANGED
   }
 }
 
@@ -196,12 +129,5 @@ export class ProxyCommands {
   /** `proxy:disable` (idempotent), e.g. for a database app whose ports must not be routed over HTTP (docs/dokku-contract.md#cockroach-app). */
   async disable(app: string): Promise<void> {
     await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app })
-  }
-
-  /** Sets the app's proxy type unless it is already in effect. */
-  async ensureType(app: string, type: string): Promise<Outcome> {
-    if ((await this.report(app)).type === type) return unchanged('up-to-date')
-    await this.set(app, 'type', type)
-    return CHANGED
   }
 }

@@ -111,11 +111,6 @@ export class ServiceCommands {
     return CHANGED
   }
 
-  /** Creates the service unless it exists. An existing service keeps its image and settings. */
-  async ensure(service: string, options: ServiceCreateOptions = {}): Promise<Outcome> {
-    return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options)
-  }
-
   /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
   async info(service: string): Promise<ServiceInfo> {
     return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout)
@@ -126,7 +121,7 @@ export class ServiceCommands {
     return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout)
   }
 
-  /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
+  /** The apps in the service's `LINKS` (`--links`): Dokku's record, which may disagree with the app's config. */
   async links(service: string): Promise<string[]> {
     return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout)
   }
@@ -149,20 +144,6 @@ export class ServiceCommands {
     return this.restartingChange(invocation, result, service)
   }
 
-  /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
-  async linked(service: string, app: string): Promise<boolean> {
-    const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app }
-    const result = await this.dokku.run(invocation)
-    if (result.code === 0) return true
-    if (result.code === 1 && !this.isMissing(result, service)) return false
-    throw this.failure(invocation, result, service)
-  }
-
-  /** Links unless `linked` says so already (so no failure is logged on the host). */
-  async ensureLinked(service: string, app: string, options: LinkOptions = {}): Promise<Outcome> {
-    return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options)
-  }
-
   /**
    * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
    * after Dokku already removed the docker option and the LINKS entry).
@@ -172,14 +153,6 @@ export class ServiceCommands {
     const invocation: Invocation = { argv, app, echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput }
     const result = await this.dokku.run(invocation)
     if (result.code === 1 && mentions(result, 'Not linked to app')) return unchanged('absent')
-    return this.restartingChange(invocation, result, service)
-  }
-
-  /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
-  async promote(service: string, app: string, options: StreamOptions = {}): Promise<Outcome> {
-    const invocation: Invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput }
-    const result = await this.dokku.run(invocation)
-    if (result.code === 1 && mentions(result, 'already promoted')) return unchanged('up-to-date')
     return this.restartingChange(invocation, result, service)
   }
 

@@ -10,7 +10,6 @@ import {
   type StorageChown
 } from '../forms.js'
 import { mentions } from '../output.js'
-import type { Report } from '../parse/report.js'
 import { parseStorageListJson, type StorageMount } from '../parse/storage.js'
 import { CHANGED, checkApp, unchanged, type DokkuRunner, type Outcome } from '../runner.js'
 
@@ -60,11 +59,6 @@ export class StorageCommands {
   async list(app: string): Promise<StorageMount[]> {
     const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app })
     return parseStorageListJson(result.stdout)
-  }
-
-  /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
-  async report(app: string): Promise<Report> {
-    return this.dokku.report('storage', checkApp(app))
   }
 
   /**

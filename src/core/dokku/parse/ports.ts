@@ -22,26 +22,3 @@ export function parsePortMaps(text: string): PortMap[] {
   const trimmed = text.trim()
   return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap)
 }
-
-/**
- * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
- */
-export function parsePortMapsJson(text: string): PortMap[] {
-  let data: unknown
-  try {
-    data = JSON.parse(text.trim() === '' ? 'null' : text)
-  } catch {
-    throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array')
-  }
-  if (data === null) return []
-  if (!Array.isArray(data)) throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array')
-  return data.map((entry: unknown) => {
-    const item = (entry ?? {}) as Record<string, unknown>
-    const hostPort = Number(item.host_port)
-    const containerPort = Number(item.container_port)
-    if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
-      throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry')
-    return { scheme: item.scheme, hostPort, containerPort }
-  })
-}

@@ -38,19 +38,3 @@ export function parseStorageListJson(text: string): StorageMount[] {
     }
   })
 }
-
-/**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
- * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
- */
-export function parseStorageListText(stdout: string): StorageMount[] {
-  return stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
-    .map((line) => {
-      const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':')
-      if (hostPath === '' || containerPath === '') throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines')
-      return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions }
-    })
-}
