@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { TEST_WORKERS } from './test/sandbox/workers.ts'
 
 // Four kinds of test, each its own project so they can be run apart:
 // unit (pure code, no processes), integration (the toolkit against real sshd and the sandbox host),
@@ -6,6 +7,7 @@ import { defineConfig } from 'vitest/config'
 // bundle (spawns the built dist/ bundles).
 export default defineConfig({
   test: {
+    maxWorkers: TEST_WORKERS,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // The secret scan of issue 17 (test/support/secret-scan-reporter.ts) runs over every run.

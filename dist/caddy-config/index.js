@@ -59458,10 +59458,6 @@ function outcomeWord(run, words = {}) {
         return run.planned > 0 ? `dry run: ${run.planned} step(s) planned` : 'dry run: nothing to do';
     return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged');
 }
-/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
-function durationText(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
 /** A table of one header row and its data rows: the shape of every overview table. */
 function headedTable(headers, rows) {
     return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])];
@@ -60070,7 +60066,7 @@ class DokkuArgumentError extends Error {
     }
 }
 /** Dokku printed something the parser does not recognise. */
-class errors_DokkuParseError extends Error {
+class DokkuParseError extends Error {
     constructor(what, output, expected) {
         const excerpt = secrets_redact(maskUrlCredentials(output.length > 400 ? `${output.slice(0, 400)}…` : output));
         super(`Could not read ${what}: ${expected}; got ${JSON.stringify(excerpt)}`);
@@ -60086,38 +60082,13 @@ function formatPortMap(map) {
 function parsePortMap(text) {
     const match = /^([a-z][a-z0-9]*):(\d{1,5}):(\d{1,5})$/.exec(text);
     if (!match)
-        throw new errors_DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
+        throw new DokkuParseError('a port map', text, 'expected scheme:host-port:container-port');
     return { scheme: match[1], hostPort: Number(match[2]), containerPort: Number(match[3]) };
 }
 /** `ports:report <app> --ports-map` (and the `map` report key): space-separated maps, empty when none. */
 function parsePortMaps(text) {
     const trimmed = text.trim();
     return trimmed === '' ? [] : trimmed.split(/\s+/).map(parsePortMap);
-}
-/**
- * `--ports-map-json` / `--ports-map-detected-json`: `[{"scheme","host_port","container_port"}]`
- * with integer ports; an empty configured map is `null` (or `[]`) (docs/dokku-contract.md#ports).
- */
-function parsePortMapsJson(text) {
-    let data;
-    try {
-        data = JSON.parse(text.trim() === '' ? 'null' : text);
-    }
-    catch {
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    }
-    if (data === null)
-        return [];
-    if (!Array.isArray(data))
-        throw new DokkuParseError('a JSON port map list', text, 'expected a JSON array');
-    return data.map((entry) => {
-        const item = (entry ?? {});
-        const hostPort = Number(item.host_port);
-        const containerPort = Number(item.container_port);
-        if (typeof item.scheme !== 'string' || !Number.isInteger(hostPort) || !Number.isInteger(containerPort))
-            throw new DokkuParseError('a JSON port map list', text, 'expected scheme, host_port and container_port in every entry');
-        return { scheme: item.scheme, hostPort, containerPort };
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/core/caddy/caddyfile.ts
@@ -61015,10 +60986,10 @@ function parseAppsListJson(text) {
         data = JSON.parse(text);
     }
     catch {
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+        throw new DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
     }
     if (!Array.isArray(data) || !data.every((name) => typeof name === 'string'))
-        throw new errors_DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
+        throw new DokkuParseError('`apps:list --format json` output', text, 'expected a JSON array of names');
     return data;
 }
 /**
@@ -61062,10 +61033,10 @@ function parseReportJson(text, prefix, style) {
         data = JSON.parse(text);
     }
     catch {
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+        throw new DokkuParseError('a JSON report', text, 'expected one JSON object');
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('a JSON report', text, 'expected one JSON object');
+        throw new DokkuParseError('a JSON report', text, 'expected one JSON object');
     const entries = Object.entries(data);
     const keys = new Set(entries.map(([key]) => key));
     const report = {};
@@ -61138,7 +61109,7 @@ function envFileLine(key, value, format) {
     return integer !== undefined ? `${key}=${integer}` : `${key}="${envfile_escape(value)}"`;
 }
 /** What Dokku stores for `value` on a host with `format`, found by writing and re-reading its line. */
-function storedValue(value, format) {
+function envfile_storedValue(value, format) {
     const line = envFileLine('K', value, format);
     return format === 'godotenv-1.5.1' ? read151(line, value) : read120(line);
 }
@@ -61210,7 +61181,7 @@ const VERSION_LINE = /^dokku version (v?(\d+)\.(\d+)\.(\d+)\S*)/m;
 function parseDokkuVersion(output) {
     const match = VERSION_LINE.exec(output);
     if (!match)
-        throw new errors_DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
+        throw new DokkuParseError('`dokku version` output', output, 'expected a line "dokku version X.Y.Z"');
     return { raw: match[1], major: Number(match[2]), minor: Number(match[3]), patch: Number(match[4]) };
 }
 
@@ -61550,7 +61521,7 @@ async function observe(dokku, config) {
             scheduler
         };
     });
-    return { settings: await readSettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists };
+    return { settings: await readCaddySettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists };
 }
 /** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
 const READS_AT_ONCE = 6;
@@ -61564,7 +61535,8 @@ async function inBatches(items, size, fn) {
 function listenerHosts(listeners) {
     return [...new Set(listeners.split(/\s+/).filter((l) => l !== '').map((l) => l.replace(/:\d+$/, '')))];
 }
-async function readSettings(dokku, someApp) {
+/** The host's global Caddy settings (`someApp`: any app, for hosts whose global report is not computed). */
+async function readCaddySettings(dokku, someApp) {
     // The global report (0.38.6+) has the raw values; before, an app's report has the computed ones.
     if (!dokku.features.caddyComputedReport && someApp === undefined)
         return { letsencryptEmail: '', letsencryptServer: DEFAULT_LETSENCRYPT_SERVER, logLevel: 'ERROR' };
@@ -61874,22 +61846,7 @@ class AppsCommands {
     }
 }
 
-;// CONCATENATED MODULE: ./src/core/dokku/parse/builds.ts
-function parseBuildsReport(report) {
-    const exitCode = report['build-exit-code'] ?? '';
-    return {
-        id: report['build-id'] ?? '',
-        kind: report['build-kind'] ?? '',
-        status: report['build-status'] ?? '',
-        source: report['build-source'] ?? '',
-        exitCode: /^-?\d+$/.test(exitCode) ? Number(exitCode) : undefined,
-        startedAt: report['build-started-at'] ?? '',
-        finishedAt: report['build-finished-at'] ?? ''
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/builds.ts
-
 
 
 
@@ -61898,23 +61855,6 @@ class BuildsCommands {
     dokku;
     constructor(dokku) {
         this.dokku = dokku;
-    }
-    /** The most recent build record (`builds:report <app>`). */
-    async report(app) {
-        this.require();
-        return parseBuildsReport(await this.dokku.report('builds', checkApp(app)));
-    }
-    /**
-     * The captured log of a build (`builds:output <app> <id>`): merged stdout and stderr, URL passwords
-     * masked. An explicit id is required: `current` follows a running build with `tail -f` and does
-     * not return when it ends (docs/dokku-contract.md#builds); the timeout (default 60 s) bounds a still-running one.
-     */
-    async output(app, buildId, options = {}) {
-        this.require();
-        if (!/^[a-z0-9]+$/.test(buildId))
-            throw new DokkuArgumentError(`"${buildId}" is not a build id (14 lowercase base36 characters).`);
-        const result = await this.dokku.runOk({ argv: ['builds:output', checkApp(app), buildId], app, timeoutMs: options.timeoutMs ?? 60_000 });
-        return sanitizeOutput(result.stdout);
     }
     /**
      * `builds:cancel <app>`: kills the build that holds the app's deploy lock (SIGQUIT to its process
@@ -61931,17 +61871,12 @@ class BuildsCommands {
             throw new DokkuFeatureUnavailableError('`builds:*`', '0.38.0', this.dokku.features.version.raw);
     }
 }
-/** `logs:failed` (docs/dokku-contract.md#logs-failed). */
+/** `logs`: what the app's containers printed. */
 class LogsCommands {
     dokku;
     constructor(dokku) {
         this.dokku = dokku;
     }
-    /**
-     * The logs of containers that failed their checks during the last deploy (docker-local only), URL
-     * passwords masked; '' when there are none (Dokku says "No failed containers found" and exits 0).
-     * Build failures leave nothing here: read `builds.output` for those.
-     */
     /**
      * `logs <app> --num <n> --quiet`: the last lines of the app's running container(s), URL passwords
      * masked. For error messages when an app does not come up (no container: '').
@@ -61951,15 +61886,6 @@ class LogsCommands {
             throw new DokkuArgumentError(`Cannot read ${lines} log lines: ask for 1 to 10000.`);
         const result = await this.dokku.runOk({ argv: ['logs', checkApp(app), '--num', String(lines), '--quiet'], app });
         return sanitizeOutput(result.stdout).trim();
-    }
-    async failed(app) {
-        const result = await this.dokku.runOk({ argv: ['logs:failed', checkApp(app)], app });
-        if (mentions(result, 'No failed containers found'))
-            return '';
-        return sanitizeOutput(result.stdout
-            .split('\n')
-            .filter((line) => !/^=====> .* failed deploy logs$/.test(line))
-            .join('\n')).trim();
     }
 }
 
@@ -61983,7 +61909,6 @@ function parseCaddyLabels(stdout) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/caddy.ts
-
 
 
 
@@ -62034,26 +61959,6 @@ class CaddyCommands {
         const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app)], app });
         return parseCaddyLabels(result.stdout);
     }
-    /** `caddy:labels:show <app> <label>`: the value, '' when unset. */
-    async label(app, label) {
-        this.requireLabels();
-        const result = await this.dokku.runOk({ argv: ['caddy:labels:show', checkApp(app), checkLabel(label)], app });
-        return parseSingleValue(result.stdout);
-    }
-    /**
-     * Adds or updates the labels whose value differs from `desired`; with `prune`, removes the app's
-     * other labels too. `changed` means the app needs a redeploy or `ps:rebuild` to route by them.
-     */
-    async ensureLabels(app, desired, options = {}) {
-        const current = await this.labels(app);
-        const stale = Object.entries(desired).filter(([label, value]) => current[label] !== value);
-        const extra = options.prune ? Object.keys(current).filter((label) => !(label in desired)) : [];
-        for (const [label, value] of stale)
-            await this.addLabel(app, label, value);
-        for (const label of extra)
-            await this.removeLabel(app, label);
-        return stale.length + extra.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
     /** `caddy:start` (idempotent). Stop nginx first: both bind port 80. */
     async start() {
         await this.dokku.runOk({ argv: ['caddy:start'] });
@@ -62092,7 +61997,6 @@ function checkLabel(label) {
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/checks.ts
 
 
-
 function processList(processTypes) {
     for (const type of processTypes)
         if (!/^[A-Za-z0-9_-]+$/.test(type))
@@ -62111,19 +62015,6 @@ class ChecksCommands {
      */
     async disable(app, processTypes = []) {
         await this.dokku.runOk({ argv: ['checks:disable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:enable <app> [types]` (idempotent). */
-    async enable(app, processTypes = []) {
-        await this.dokku.runOk({ argv: ['checks:enable', checkApp(app), ...processList(processTypes)], app });
-    }
-    /** `checks:set <app>|--global wait-to-retire [<seconds>]`; no value unsets. */
-    async set(target, key, value) {
-        if (key !== 'wait-to-retire')
-            throw new DokkuArgumentError('checks:set only accepts wait-to-retire in this Dokku (docs/dokku-contract.md#checks).');
-        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
-            throw new DokkuArgumentError('wait-to-retire must be a whole number of seconds.');
-        const argv = ['checks:set', targetArg(checkTarget(target)), key, ...(value === undefined ? [] : [String(value)])];
-        await this.dokku.runOk(typeof target === 'string' ? { argv, app: target } : { argv });
     }
     async report(app) {
         const raw = await this.dokku.report('checks', checkApp(app));
@@ -62152,14 +62043,14 @@ function parseConfigJson(text) {
         data = JSON.parse(text);
     }
     catch {
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+        throw new DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data))
-        throw new errors_DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
+        throw new DokkuParseError('`config:export --format json` output', text, 'expected a JSON object');
     const config = {};
     for (const [key, value] of Object.entries(data)) {
         if (typeof value !== 'string')
-            throw new errors_DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
+            throw new DokkuParseError('`config:export --format json` output', text, `expected a string value for ${key}`);
         registerUrlCredentials(value);
         config[key] = value;
     }
@@ -62180,7 +62071,7 @@ function storedConfigValue(value, format) {
  * godotenv 1.5.1 counts as kept: it means the same number, and callers warn about it).
  */
 function configValueProblem(value, format) {
-    const result = storedValue(value, format);
+    const result = envfile_storedValue(value, format);
     if (!result.storable)
         return result.problem;
     if (result.stored === value || (format === 'godotenv-1.5.1' && /^[+-]?[0-9]+$/.test(value)))
@@ -62203,7 +62094,6 @@ function unstorableConfigMessage(values, format) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/config.ts
-
 
 
 
@@ -62232,16 +62122,6 @@ class ConfigCommands {
     async export(app) {
         const result = await this.dokku.runOk({ argv: ['config:export', '--format', 'json', checkApp(app)], app });
         return parseConfigJson(result.stdout);
-    }
-    /** `config:get`: the value, or undefined when the key is not set (exit 1, no output). */
-    async get(app, key) {
-        const invocation = { argv: ['config:get', checkApp(app), checkConfigKey(key)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return parseSingleValue(result.stdout);
-        if (result.code === 1 && result.stdout === '' && result.stderr.trim() === '')
-            return undefined;
-        throw this.dokku.failure(invocation, result);
     }
     /**
      * Sets values (base64 over `--encoded`). Without `restart` nothing restarts. With it, Dokku's
@@ -62298,26 +62178,6 @@ class ConfigCommands {
         const argv = ['config:import', '--format', 'json', ...(options.replace ? ['--replace'] : []), ...(options.restart ? [] : ['--no-restart']), checkApp(app), '-'];
         return this.runConfigChange({ argv, app, stdin: JSON.stringify(values), echoesConfig: true, deploy: options.restart ?? false, onOutput: options.onOutput });
     }
-    /**
-     * Sets only the keys whose stored value differs from `desired`, with `--no-restart` (docs/dokku-contract.md#config-set); the
-     * caller restarts once if `changed`. Values are compared the way the host's Dokku stores them
-     * (`007` is stored as `7` from 0.37.8, as given before), so they do not show as changed on every run.
-     */
-    async ensure(app, desired) {
-        this.checkStorable(desired);
-        const current = await this.export(app);
-        const format = this.dokku.features.envFile;
-        const keys = Object.keys(desired).filter((key) => current[checkConfigKey(key)] !== storedConfigValue(desired[key], format));
-        for (const key of keys) {
-            const value = desired[key];
-            if (storedConfigValue(value, format) !== value)
-                this.dokku.logger.warning(`The value of ${key} on ${app} is purely numeric; Dokku stores it re-formatted as a number (e.g. 007 becomes 7).`);
-        }
-        if (keys.length === 0)
-            return { ...unchanged('up-to-date'), keys };
-        await this.set(app, Object.fromEntries(keys.map((key) => [key, desired[key]])));
-        return { ...CHANGED, keys };
-    }
     /** Refuses, before anything is sent, values the host's ENV file cannot keep (`unstorableConfigMessage`). */
     checkStorable(values) {
         const message = unstorableConfigMessage(values, this.dokku.features.envFile);
@@ -62336,7 +62196,7 @@ class ConfigCommands {
 
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/docker-options.ts
 
-const DOCKER_OPTION_PHASES = ['build', 'deploy', 'run'];
+const DOCKER_OPTION_PHASES = (/* unused pure expression or super */ null && (['build', 'deploy', 'run']));
 /**
  * Reads the docker-options report (docs/dokku-contract.md#docker-options-report). The JSON report of recent 0.38 releases
  * carries `<phase>-list` arrays with one stored entry each; otherwise the `<phase>` value is the
@@ -62356,12 +62216,12 @@ function dockerOptionEntries(report, key) {
         entries = JSON.parse(list);
     }
     catch {
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+        throw new DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
     }
     if (entries === null)
         return [];
     if (!Array.isArray(entries))
-        throw new errors_DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
+        throw new DokkuParseError(`the docker-options ${key}-list`, list, 'expected a JSON array');
     return entries.map((entry) => splitShellWords(String(entry)));
 }
 /**
@@ -62422,7 +62282,7 @@ function splitShellWords(text) {
         }
     }
     if (quote !== null)
-        throw new errors_DokkuParseError('docker options', text, 'an unbalanced quote');
+        throw new DokkuParseError('docker options', text, 'an unbalanced quote');
     if (inWord)
         words.push(word);
     return words;
@@ -62435,81 +62295,19 @@ function hasDockerOption(entries, entry) {
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/docker-options.ts
 
 
-
-
 /**
- * `docker-options:*` (docs/dokku-contract.md#docker-options). Changes apply to containers created afterwards (deploy or
- * `ps:rebuild`). `add` is not idempotent from 0.38 (duplicates are stored) and `remove` exits 0
- * when nothing matched: use `ensure` / `ensureAbsent`, which read the report first.
+ * `docker-options:report` (docs/dokku-contract.md#docker-options): what the actions read to see how
+ * a service is linked. Nothing here changes docker options.
  */
 class DockerOptionsCommands {
     dokku;
     constructor(dokku) {
         this.dokku = dokku;
     }
-    /** `docker-options:add [--process P] <app> <phases> <option>` (flags must precede the app here, docs/dokku-contract.md#global-flags). */
-    async add(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:add', app, phases, option, scope), app });
-    }
-    /** `docker-options:remove …`: removes every equal entry; exits 0 even when nothing matched. */
-    async remove(app, phases, option, scope = {}) {
-        await this.dokku.runOk({ argv: this.argv('docker-options:remove', app, phases, option, scope), app });
-    }
     /** The stored entries per phase, as shell words. */
     async report(app) {
         return parseDockerOptionsReport(await this.dokku.report('dockerOptions', checkApp(app)));
     }
-    /** Adds, per phase, only the entries of `option` that are not stored yet. */
-    async ensure(app, phases, option, scope = {}) {
-        const missing = await this.diff(app, phases, option, scope, false);
-        for (const [phase, entries] of missing)
-            await this.add(app, [phase], render(entries), scope);
-        return missing.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Removes, per phase, the entries of `option` that are stored. */
-    async ensureAbsent(app, phases, option, scope = {}) {
-        const present = await this.diff(app, phases, option, scope, true);
-        for (const [phase, entries] of present)
-            await this.remove(app, [phase], render(entries), scope);
-        return present.length === 0 ? unchanged('up-to-date') : CHANGED;
-    }
-    /** Per phase, the entries of `option` whose presence equals `stored`. */
-    async diff(app, phases, option, scope, stored) {
-        const wanted = splitDockerOptionEntries(option);
-        const report = await this.dokku.report('dockerOptions', checkApp(app));
-        const result = [];
-        for (const phase of checkPhases(phases, scope)) {
-            const current = dockerOptionEntries(report, scope.process ? `deploy-${scope.process}` : phase);
-            const entries = wanted.filter((entry) => hasDockerOption(current, entry) === stored);
-            if (entries.length > 0)
-                result.push([phase, entries]);
-        }
-        return result;
-    }
-    argv(command, app, phases, option, scope) {
-        if (option.trim() === '')
-            throw new DokkuArgumentError('A docker option is required.');
-        const processFlag = scope.process ? ['--process', checkProcess(scope.process, this.dokku.features.dockerOptionsProcess, this.dokku.features.version.raw)] : [];
-        return [command, ...processFlag, checkApp(app), checkPhases(phases, scope).join(','), option];
-    }
-}
-function checkPhases(phases, scope) {
-    if (phases.length === 0 || !phases.every((p) => DOCKER_OPTION_PHASES.includes(p)))
-        throw new DokkuArgumentError(`Docker option phases must be some of ${DOCKER_OPTION_PHASES.join(', ')}.`);
-    if (scope.process && phases.some((p) => p !== 'deploy'))
-        throw new DokkuArgumentError('Per-process docker options exist only for the deploy phase.');
-    return phases;
-}
-function checkProcess(process, available, version) {
-    if (!available)
-        throw new DokkuFeatureUnavailableError('`docker-options --process`', '0.38.0', version);
-    if (!/^[A-Za-z0-9_-]+$/.test(process))
-        throw new DokkuArgumentError(`"${process}" is not a process type name.`);
-    return process;
-}
-/** Entries back to one option string that Dokku tokenises into the same words. */
-function render(entries) {
-    return entries.map((words) => words.map(posixQuote).join(' ')).join(' ');
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/git.ts
@@ -62547,26 +62345,6 @@ class GitCommands {
     async fromArchive(app, archive, options = {}) {
         const argv = ['git:from-archive', ...(options.archiveType ? ['--archive-type', options.archiveType] : []), checkApp(app), '--'];
         return this.deploy({ argv, app, stdin: archive, deploy: true, onOutput: options.onOutput });
-    }
-    /**
-     * `git:sync <app> <repo> [<ref>]` with `--build` (`build: 'always'`, the default) or
-     * `--build-if-changes` (`'if-changed'`: `unchanged('build-skipped')` when the ref did not move;
-     * note the comparison is with the repository, not the deploy, docs/dokku-contract.md#git-sync). `'never'`
-     * only fetches: Dokku deploys nothing and says so only by exiting 0 (docs/dokku-contract.md#silent-success).
-     */
-    async sync(app, repository, options = {}) {
-        const build = options.build ?? 'always';
-        const flag = build === 'always' ? ['--build'] : build === 'if-changed' ? ['--build-if-changes'] : [];
-        const argv = ['git:sync', ...flag, checkApp(app), checkNotFlag('Repository URL', repository)];
-        if (options.ref !== undefined)
-            argv.push(checkNotFlag('Git ref', options.ref));
-        const invocation = { argv, app, deploy: build !== 'never', onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code !== 0)
-            throw this.dokku.failure(invocation, result);
-        if (build === 'if-changed' && mentions(result, 'Skipping build as no changes were detected'))
-            return unchanged('build-skipped');
-        return CHANGED;
     }
     /**
      * `git:set <app>|--global <key> [<value>]`; no value unsets. Values cannot contain whitespace (docs/dokku-contract.md#forced-command).
@@ -62679,14 +62457,14 @@ function parsePluginListJson(text) {
         data = JSON.parse(text);
     }
     catch {
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
     }
     if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`plugin:list --format json` output', text, 'expected a JSON array');
     return data.map((entry) => {
         const item = (entry ?? {});
         if (typeof item.name !== 'string')
-            throw new errors_DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
+            throw new DokkuParseError('`plugin:list --format json` output', text, 'expected a "name" in every entry');
         return {
             name: item.name,
             version: typeof item.version === 'string' ? item.version : '',
@@ -62701,14 +62479,6 @@ function parsePluginListJson(text) {
 
 
 
-/**
- * The plugin name `plugin:install` derives from a URL: the repository name without `.git` and a
- * `dokku-` prefix (docs/dokku-contract.md#plugins). `https://github.com/dokku/dokku-postgres.git` → `postgres`.
- */
-function pluginNameFromUrl(url) {
-    const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
-    return last.replace(/\.git$/, '').replace(/\.(tar\.gz|tgz)$/, '').replace(/^dokku-/, '');
-}
 function checkPluginName(name) {
     if (!/^[A-Za-z0-9_-]+$/.test(name))
         throw new DokkuArgumentError(`"${name}" is not a plugin name.`);
@@ -62725,16 +62495,6 @@ class PluginCommands {
         const json = this.dokku.features.pluginListJson;
         const result = await this.dokku.runOk({ argv: json ? ['plugin:list', '--format', 'json'] : ['plugin:list'] });
         return json ? parsePluginListJson(result.stdout) : parsePluginListText(result.stdout);
-    }
-    /** `plugin:installed <name>` (root only): exit 0 = installed, 1 = not. */
-    async installed(name) {
-        const invocation = { argv: ['plugin:installed', checkPluginName(name)], rootOnly: true };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !mentions(result, 'must be run as root'))
-            return false;
-        throw this.dokku.failure(invocation, result);
     }
     /**
      * `plugin:install <url> [--committish REF] [--name NAME]` (root only). `unchanged('exists')` for
@@ -62756,18 +62516,13 @@ class PluginCommands {
             throw this.dokku.failure(invocation, result);
         return CHANGED;
     }
-    /** Installs the plugin unless `plugin:installed` says it is there. */
-    async ensureInstalled(url, options = {}) {
-        const name = options.name ?? pluginNameFromUrl(url);
-        return (await this.installed(name)) ? unchanged('up-to-date') : this.install(url, options);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/commands/proxies.ts
 
 /**
- * `nginx:stop` / `nginx:start` (nginx-vhosts): write the global `proxy-status` property and stop
- * or start the host's nginx service; idempotent. nginx binds port 80, so it must stop before
+ * `nginx:stop` (nginx-vhosts): writes the global `proxy-status` property and stops the host's
+ * nginx service; idempotent. nginx binds port 80, so it must stop before
  * Caddy starts (docs/dokku-contract.md#caddy). Dokku prints nothing of its own.
  */
 class NginxCommands {
@@ -62777,9 +62532,6 @@ class NginxCommands {
     }
     async stop() {
         await this.dokku.runOk({ argv: ['nginx:stop'] });
-    }
-    async start() {
-        await this.dokku.runOk({ argv: ['nginx:start'] });
     }
 }
 /** `scheduler:report` (Go; keys `selected`, `global-selected`, `computed-selected`, default `docker-local`). */
@@ -62804,17 +62556,17 @@ function parseScaleJson(text) {
         data = JSON.parse(text);
     }
     catch {
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
     }
     if (data === null)
         return {};
     if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`ps:scale --format json` output', text, 'expected a JSON array');
     const scale = {};
     for (const entry of data) {
         const item = (entry ?? {});
         if (typeof item.process_type !== 'string' || typeof item.quantity !== 'number')
-            throw new errors_DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
+            throw new DokkuParseError('`ps:scale --format json` output', text, 'expected process_type and quantity in every entry');
         scale[item.process_type] = item.quantity;
     }
     return scale;
@@ -62870,10 +62622,6 @@ class PsCommands {
     /** `ps:stop <app>`; `unchanged('not-deployed')` for an app never deployed. */
     async stop(app) {
         return this.lifecycle({ argv: ['ps:stop', checkApp(app)], app });
-    }
-    /** `ps:start <app>`: releases and deploys a stopped app; `unchanged('not-deployed')` for an app never deployed. */
-    async start(app, options = {}) {
-        return this.lifecycle({ argv: ['ps:start', checkApp(app)], app, deploy: true, onOutput: options.onOutput });
     }
     /** `ps:scale [--skip-deploy] <app> type=n…`: redeploys only the types whose count changed, unless `skipDeploy`. */
     async scale(app, counts, options = {}) {
@@ -62975,14 +62723,8 @@ class ResourceCommands {
 
 
 
-
 function toPortMap(input) {
     return typeof input === 'string' ? parsePortMap(input) : input;
-}
-function sameSet(a, b) {
-    const left = [...new Set(a)].sort();
-    const right = [...new Set(b)].sort();
-    return left.length === right.length && left.every((item, i) => item === right[i]);
 }
 /** `ports:*` (docs/dokku-contract.md#ports; the only port API from 0.32). Changes apply on the next deploy or rebuild. */
 class PortsCommands {
@@ -62997,46 +62739,8 @@ class PortsCommands {
     /** `ports:set`: replaces the whole list (idempotent). */
     async set(app, maps) {
         if (maps.length === 0)
-            throw new DokkuArgumentError('ports:set needs at least one port map; use ports.clear to remove them all.');
+            throw new DokkuArgumentError('ports:set needs at least one port map.');
         await this.dokku.runOk({ argv: ['ports:set', checkApp(app), ...maps.map((m) => formatPortMap(toPortMap(m)))], app });
-    }
-    /**
-     * `ports:add`: fails in Dokku when a `scheme:host-port` is already mapped (docs/dokku-contract.md#ports). That returns
-     * `unchanged('exists')` when every requested map is already there exactly, and stays an error
-     * when the host port is mapped to a different container port.
-     */
-    async add(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const invocation = { argv: ['ports:add', checkApp(app), ...wanted], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return CHANGED;
-        if (result.code === 1 && mentions(result, 'is being reused')) {
-            const current = (await this.report(app)).map.map(formatPortMap);
-            if (wanted.every((map) => current.includes(map)))
-                return unchanged('exists');
-        }
-        throw this.dokku.failure(invocation, result);
-    }
-    /** `ports:remove`: by whole map, or by host port (every map on it). Absent maps are a silent success in Dokku. */
-    async remove(app, maps) {
-        const args = maps.map((m) => (typeof m === 'number' ? String(m) : formatPortMap(toPortMap(m))));
-        await this.dokku.runOk({ argv: ['ports:remove', checkApp(app), ...args], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['ports:clear', checkApp(app)], app });
-    }
-    /** Sets exactly `maps` unless they are already configured (order does not matter). */
-    async ensure(app, maps) {
-        const wanted = maps.map((m) => formatPortMap(toPortMap(m)));
-        const current = (await this.report(app)).map.map(formatPortMap);
-        if (sameSet(wanted, current))
-            return unchanged('up-to-date');
-        if (wanted.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, wanted);
-        return CHANGED;
     }
 }
 function checkDomains(domains) {
@@ -63062,33 +62766,11 @@ class DomainsCommands {
             globalVhosts: list(report['global-vhosts'])
         };
     }
-    /** `domains:add` (idempotent: "Skipping: … already added"). */
-    async add(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:add', checkApp(app), ...checkDomains(domains)], app });
-    }
     /** `domains:set`: replaces the app's list. */
     async set(app, domains) {
         if (domains.length === 0)
-            throw new DokkuArgumentError('domains:set needs at least one domain; use domains.clear to remove them all.');
+            throw new DokkuArgumentError('domains:set needs at least one domain.');
         await this.dokku.runOk({ argv: ['domains:set', checkApp(app), ...checkDomains(domains)], app });
-    }
-    /** `domains:remove`: Dokku prints "Removed" even for a domain that was not there (docs/dokku-contract.md#silent-success). */
-    async remove(app, domains) {
-        await this.dokku.runOk({ argv: ['domains:remove', checkApp(app), ...checkDomains(domains)], app });
-    }
-    async clear(app) {
-        await this.dokku.runOk({ argv: ['domains:clear', checkApp(app)], app });
-    }
-    /** Makes the app's domains exactly `domains` (order does not matter). */
-    async ensure(app, domains) {
-        const current = (await this.report(app)).appVhosts;
-        if (sameSet(checkDomains(domains), current))
-            return unchanged('up-to-date');
-        if (domains.length === 0)
-            await this.clear(app);
-        else
-            await this.set(app, domains);
-        return CHANGED;
     }
 }
 const PROXY_KEYS = ['type', 'disabled', 'proxy-port', 'proxy-ssl-port'];
@@ -63130,13 +62812,6 @@ class ProxyCommands {
     async disable(app) {
         await this.dokku.runOk({ argv: ['proxy:disable', checkApp(app)], app });
     }
-    /** Sets the app's proxy type unless it is already in effect. */
-    async ensureType(app, type) {
-        if ((await this.report(app)).type === type)
-            return unchanged('up-to-date');
-        await this.set(app, 'type', type);
-        return CHANGED;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/parse/service.ts
@@ -63149,7 +62824,7 @@ function parseServiceInfo(text) {
     const get = (key) => {
         const value = report[key];
         if (value === undefined)
-            throw new errors_DokkuParseError('service info', text, `expected a "${key}" line`);
+            throw new DokkuParseError('service info', text, `expected a "${key}" line`);
         return value;
     };
     const dsn = get('dsn');
@@ -63185,7 +62860,7 @@ function parseServiceDsn(text) {
     registerDsn(dsn);
     const match = /^([a-z][a-z0-9+.-]*):\/\/([^:@/]*):([^@/]*)@([^:/?]+):(\d+)(?:\/([^?]*))?(?:\?.*)?$/i.exec(dsn);
     if (!match)
-        throw new errors_DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
+        throw new DokkuParseError('a service DSN', dsn, 'expected scheme://user:password@host:port[/database]');
     return {
         dsn,
         scheme: match[1],
@@ -63297,10 +62972,6 @@ class ServiceCommands {
             throw this.dokku.failure(invocation, result);
         return CHANGED;
     }
-    /** Creates the service unless it exists. An existing service keeps its image and settings. */
-    async ensure(service, options = {}) {
-        return (await this.exists(service)) ? unchanged('up-to-date') : this.create(service, options);
-    }
     /** The full `<plugin>:info` block; the DSN's password is registered as a secret at once. */
     async info(service) {
         return parseServiceInfo((await this.serviceOk({ argv: [this.command('info'), checkService(service)] }, service)).stdout);
@@ -63309,7 +62980,7 @@ class ServiceCommands {
     async dsn(service) {
         return parseServiceDsn((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--dsn'] }, service)).stdout);
     }
-    /** The apps in the service's `LINKS` (`--links`); may disagree with `linked`, which reads the app's config. */
+    /** The apps in the service's `LINKS` (`--links`): Dokku's record, which may disagree with the app's config. */
     async links(service) {
         return parseDashList((await this.serviceOk({ argv: [this.command('info'), checkService(service), '--links'] }, service)).stdout);
     }
@@ -63334,20 +63005,6 @@ class ServiceCommands {
             return unchanged('linked');
         return this.restartingChange(invocation, result, service);
     }
-    /** `<plugin>:linked <svc> <app>`: some config value of the app holds the service URL. */
-    async linked(service, app) {
-        const invocation = { argv: [this.command('linked'), checkService(service), checkApp(app)], app };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 0)
-            return true;
-        if (result.code === 1 && !this.isMissing(result, service))
-            return false;
-        throw this.failure(invocation, result, service);
-    }
-    /** Links unless `linked` says so already (so no failure is logged on the host). */
-    async ensureLinked(service, app, options = {}) {
-        return (await this.linked(service, app)) ? unchanged('linked') : this.link(service, app, options);
-    }
     /**
      * `<plugin>:unlink <svc> <app> [--no-restart]`; `unchanged('absent')` for "Not linked to app" (exit 1,
      * after Dokku already removed the docker option and the LINKS entry).
@@ -63358,14 +63015,6 @@ class ServiceCommands {
         const result = await this.dokku.run(invocation);
         if (result.code === 1 && mentions(result, 'Not linked to app'))
             return unchanged('absent');
-        return this.restartingChange(invocation, result, service);
-    }
-    /** `<plugin>:promote <svc> <app>`: makes this service the app's default URL variable; restarts the app. */
-    async promote(service, app, options = {}) {
-        const invocation = { argv: [this.command('promote'), checkService(service), checkApp(app)], app, echoesConfig: true, deploy: true, onOutput: options.onOutput };
-        const result = await this.dokku.run(invocation);
-        if (result.code === 1 && mentions(result, 'already promoted'))
-            return unchanged('up-to-date');
         return this.restartingChange(invocation, result, service);
     }
     /**
@@ -63460,16 +63109,16 @@ function parseStorageListJson(text) {
         data = JSON.parse(text.trim() === '' ? '[]' : text);
     }
     catch {
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
     }
     if (data === null)
         return [];
     if (!Array.isArray(data))
-        throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
+        throw new DokkuParseError('`storage:list --format json` output', text, 'expected a JSON array');
     return data.map((entry) => {
         const item = (entry ?? {});
         if (typeof item.host_path !== 'string' || typeof item.container_path !== 'string')
-            throw new errors_DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
+            throw new DokkuParseError('`storage:list --format json` output', text, 'expected host_path and container_path in every entry');
         const volumeOptions = typeof item.volume_options === 'string' ? item.volume_options : '';
         return {
             entryName: typeof item.entry_name === 'string' ? item.entry_name : '',
@@ -63478,22 +63127,6 @@ function parseStorageListJson(text) {
             readonly: item.readonly === true || item.readonly === 'true' || volumeOptions.split(',').includes('ro'),
             volumeOptions
         };
-    });
-}
-/**
- * `dokku --quiet storage:list <app>`: one `host:container[:options]` a line (docs/dokku-contract.md#storage-report).
- * The `-----> <app> volume bind-mounts:` header of the unquiet form is skipped.
- */
-function parseStorageListText(stdout) {
-    return stdout
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('----->') && !line.startsWith('!'))
-        .map((line) => {
-        const [hostPath = '', containerPath = '', volumeOptions = ''] = line.split(':');
-        if (hostPath === '' || containerPath === '')
-            throw new DokkuParseError('`storage:list` output', stdout, 'expected host:container lines');
-        return { entryName: '', hostPath, containerPath, readonly: volumeOptions.split(',').includes('ro'), volumeOptions };
     });
 }
 
@@ -63549,10 +63182,6 @@ class StorageCommands {
     async list(app) {
         const result = await this.dokku.runOk({ argv: storageListArgv(checkApp(app)), app });
         return parseStorageListJson(result.stdout);
-    }
-    /** `storage:report`: `build-mounts`, `deploy-mounts`, `run-mounts` (`-v /host:/container …`). */
-    async report(app) {
-        return this.dokku.report('storage', checkApp(app));
     }
     /**
      * `storage:destroy <name> [--force] [--destroy-host-dir]` (named entries, 0.38+; the flags only
@@ -63612,7 +63241,6 @@ function checkContainerDir(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/dokku/client.ts
-
 
 
 
@@ -63747,22 +63375,6 @@ class DokkuClient {
         return { via: 'rebuild', recorded: false };
     }
     /**
-     * `dokku run --no-tty [--env K=V]… <app> <command…>`: a one-off container from the deployed image.
-     * Returns the command's exit code; Dokku's own failures (app missing, not deployed) throw.
-     * Without a TTY the container gets no stdin (docs/dokku-contract.md#tty). `env` values travel as arguments: not for secrets.
-     */
-    async run(app, command, options = {}) {
-        if (command.length === 0)
-            throw new DokkuArgumentError('dokku run needs a command.');
-        const env = Object.entries(options.env ?? {});
-        for (const [key] of env)
-            if (!CONFIG_KEY.test(key))
-                throw new DokkuArgumentError(`"${key}" is not a valid environment variable name.`);
-        const argv = ['run', '--no-tty', ...env.flatMap(([key, value]) => ['--env', `${key}=${value}`]), checkApp(app), ...command];
-        const shown = ['run', '--no-tty', ...env.flatMap(([key]) => ['--env', `${key}=***`]), app, ...command];
-        return this.containerCommand({ argv, shown, app, ...streamOptions(options) }, /^ ! {5}(App image \(.*\) not found|Invalid image stage detected)/m);
-    }
-    /**
      * `dokku enter <app> <type>[.<n>] <command…>`: runs a command in a running container and returns
      * its exit code. A `containerId` target is refused: Dokku's `enter` takes the first word after
      * `--container-id <id>` as the container type and drops the id (dokku v0.38.27 and v0.37.5
@@ -63779,7 +63391,7 @@ class DokkuClient {
     }
     async containerCommand(invocation, dokkuFailure) {
         const result = await this.dokku.run(invocation);
-        // `run`/`enter` exit with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
+        // `enter` exits with the container command's own code (docs/dokku-contract.md#run-enter, #exit-codes), which may be 20
         // as well: only Dokku's " !     App <app> does not exist" (docs/dokku-contract.md#exit-codes) makes exit 20 a missing app.
         const appMissing = result.code === 20 && mentions(result, ` !     App ${invocation.app ?? ''} does not exist`);
         if (result.code === null || appMissing || (result.code === 1 && mentions(result, dokkuFailure)))

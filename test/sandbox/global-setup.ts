@@ -1,5 +1,7 @@
-// vitest globalSetup for the `integration` project: one sandbox host shared by every test file
-// of the run, started before the first file and stopped after the last (also when tests fail).
+// vitest globalSetup for the `integration` project: one sandbox host per vitest worker, shared by
+// every test file that worker runs, started before the first file and stopped after the last (also
+// when tests fail). A worker runs its files one after the other, so a file shares its host only with
+// the files of the other workers, never with two at once.
 // Tests get a handle with `sharedSandbox()`:
 //
 //   import { sharedSandbox } from '../sandbox/global-setup.ts'
@@ -11,23 +13,29 @@
 import { inject } from 'vitest'
 import type { TestProject } from 'vitest/node'
 import { connectSandbox, startSandbox, type Sandbox, type SandboxInfo } from './harness/sandbox.ts'
+import { TEST_WORKERS } from './workers.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    sandbox: SandboxInfo
+    sandboxes: SandboxInfo[]
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = performance.now()
-  const sandbox = await startSandbox()
+  const results = await Promise.allSettled(Array.from({ length: TEST_WORKERS }, () => startSandbox()))
+  const sandboxes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  const stopAll = async () => void (await Promise.all(sandboxes.map((sandbox) => sandbox.stop())))
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) {
+    await stopAll()
+    throw failed.reason
+  }
   if (process.env.SANDBOX_VERBOSE) {
-    process.stderr.write(`sandbox host up in ${Math.round(performance.now() - started)} ms: ssh port ${sandbox.port}, ${sandbox.root}\n`)
+    for (const sandbox of sandboxes) process.stderr.write(`sandbox host up in ${Math.round(performance.now() - started)} ms: ssh port ${sandbox.port}, ${sandbox.root}\n`)
   }
-  project.provide('sandbox', sandbox.info)
-  return async () => {
-    await sandbox.stop()
-  }
+  project.provide('sandboxes', sandboxes.map((sandbox) => sandbox.info))
+  return stopAll
 }
 
 let connected: Sandbox | undefined
@@ -38,8 +46,10 @@ let connected: Sandbox | undefined
  */
 export function sharedSandbox(): Sandbox {
   if (connected) return connected
-  const info = inject('sandbox')
-  if (!info) throw new Error('no shared sandbox: test/sandbox/global-setup.ts is not the globalSetup of this vitest project')
+  const sandboxes = inject('sandboxes')
+  if (!sandboxes || sandboxes.length === 0) throw new Error('no shared sandbox: test/sandbox/global-setup.ts is not the globalSetup of this vitest project')
+  // VITEST_POOL_ID is this worker's number, 1 to maxWorkers.
+  const info = sandboxes[(Number(process.env.VITEST_POOL_ID ?? '1') - 1) % sandboxes.length] as SandboxInfo
   connected = connectSandbox(info)
   return connected
 }

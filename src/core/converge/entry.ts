@@ -44,11 +44,6 @@ export function outcomeWord(run: RunOutcome, words: OutcomeWords = {}): string {
   return run.changed ? (words.changed ?? 'changed') : (words.unchanged ?? 'unchanged')
 }
 
-/** A duration as the summaries show it. The one place to switch to the shared duration formatter. */
-export function durationText(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`
-}
-
 /** A table of one header row and its data rows: the shape of every overview table. */
 export function headedTable(headers: readonly string[], rows: readonly (readonly string[])[]): SummaryTable {
   return [headers.map((data) => ({ data, header: true })), ...rows.map((row) => [...row])]
