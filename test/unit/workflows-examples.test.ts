@@ -58,8 +58,8 @@ function dokkuStackSteps(workflow: Workflow): { job: string; step: Step; action:
 }
 
 describe('workflow files', () => {
-  it('finds the four examples', () => {
-    expect(examples).toEqual(['workflows-examples/deploy-on-merge.yml', 'workflows-examples/nightly-backup.yml', 'workflows-examples/restore-drill.yml', 'workflows-examples/review-apps.yml'])
+  it('finds the five examples', () => {
+    expect(examples).toEqual(['workflows-examples/deploy-on-merge.yml', 'workflows-examples/migrate-from-kubernetes.yml', 'workflows-examples/nightly-backup.yml', 'workflows-examples/restore-drill.yml', 'workflows-examples/review-apps.yml'])
   })
 
   it.each(files)('%s is valid YAML with triggers and jobs', (file) => {

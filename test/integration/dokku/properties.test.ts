@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { DokkuArgumentError, RootRequiredError, STORAGE_ROOT, type DokkuClient } from '../../../src/core/dokku/index.js'
 import type { RecordingLogger } from '../../../src/core/log.js'
 import { parseReportJson } from '../../../src/core/dokku/parse/report.js'
+import { GLOBAL } from '../../../src/core/dokku/forms.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { clientWithApps, connect, raw, unique } from './helpers.ts'
 
@@ -67,11 +68,13 @@ describe.concurrent('ports, domains and proxy', () => {
 describe.concurrent('caddy', () => {
   it('sets tls-internal per app and reports the settings in effect', async () => {
     const app = await newApp('caddy')
+    // The host's global settings are shared with the other test files on this host: an app reports them in effect.
+    const host = await dokku.caddy.report(GLOBAL)
     expect(await dokku.caddy.report(app)).toEqual({
       image: 'lucaslorentz/caddy-docker-proxy:2.13',
-      letsencryptEmail: '',
-      letsencryptServer: 'https://acme-v02.api.letsencrypt.org/directory',
-      logLevel: 'ERROR',
+      letsencryptEmail: host.letsencryptEmail,
+      letsencryptServer: host.letsencryptServer || 'https://acme-v02.api.letsencrypt.org/directory',
+      logLevel: host.logLevel || 'ERROR',
       pollingInterval: '5s',
       tlsInternal: 'false'
     })

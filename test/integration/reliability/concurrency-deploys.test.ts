@@ -2,6 +2,7 @@
 // waits for the deploy lock (bounded by its lock-timeout), then deploys over what the first left;
 // both say so in their logs. The first one's build runs until the test has seen the second wait, so
 // the overlap is certain rather than timed.
+import { formatDuration } from '../../../src/core/format.ts'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
@@ -13,7 +14,7 @@ const sandbox = sharedSandbox()
 const repos: TestRepo[] = []
 afterAll(async () => Promise.all(repos.map((r) => r.cleanup())))
 
-const WAITING = (app: string) => `${app} is locked by another deploy; waiting up to 120 s for it to finish.`
+const WAITING = (app: string) => `${app} is locked by another deploy; waiting up to ${formatDuration(120_000)} for it to finish.`
 
 describe('two deploys of one app at once', () => {
   it('exactly one proceeds; the other waits, then deploys over it; both logged; the lock is gone after', async () => {

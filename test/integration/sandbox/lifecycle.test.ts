@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest'
 import setupSharedSandbox from '../../sandbox/global-setup.ts'
 import { findSandboxProcesses, isRunning, recordedPids, tiedToThisProcess } from '../../sandbox/harness/processes.ts'
 import { connectSandbox, node24, REPO_ROOT, startSandbox, type Sandbox, type SandboxInfo } from '../../sandbox/harness/sandbox.ts'
+import { TEST_WORKERS } from '../../sandbox/workers.ts'
 
 const run = promisify(execFile)
 const HARNESS = join(REPO_ROOT, 'test', 'sandbox', 'harness', 'sandbox.ts')
@@ -151,19 +152,23 @@ describe('sandbox lifecycle', () => {
     }
   })
 
-  it('globalSetup provides a connectable sandbox and stops it in teardown', async () => {
+  it('globalSetup provides a connectable sandbox per worker and stops them all in teardown', async () => {
     const provided: Record<string, unknown> = {}
     const project = { provide: (key: string, value: unknown) => (provided[key] = value) }
     const teardown = await setupSharedSandbox(project as unknown as Parameters<typeof setupSharedSandbox>[0])
-    const info = JSON.parse(JSON.stringify(provided.sandbox)) as SandboxInfo
+    const infos = JSON.parse(JSON.stringify(provided.sandboxes)) as SandboxInfo[]
     try {
-      const sandbox = connectSandbox(info)
-      expect((await sandbox.ssh('dokku', 'apps:list')).code).toBe(0)
-      expect(sandbox.users.root.privateKey).toContain('OPENSSH PRIVATE KEY')
+      expect(infos).toHaveLength(TEST_WORKERS)
+      expect(new Set(infos.map((info) => info.root)).size).toBe(TEST_WORKERS)
+      for (const info of infos) {
+        const sandbox = connectSandbox(info)
+        expect((await sandbox.ssh('dokku', 'apps:list')).code).toBe(0)
+        expect(sandbox.users.root.privateKey).toContain('OPENSSH PRIVATE KEY')
+      }
     } finally {
       await teardown()
     }
-    expect(existsSync(info.root)).toBe(false)
+    for (const info of infos) expect(existsSync(info.root)).toBe(false)
   })
 
   it('npm run sandbox: prints the connection as one JSON line and stops on SIGINT', async () => {

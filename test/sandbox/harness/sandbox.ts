@@ -57,7 +57,7 @@ export const SANDBOX_DIR_PREFIX = 'dokku-sandbox-'
 export const GLOBAL_DOMAIN = 'sandbox.test'
 const DOKKU_USER = 'dokku'
 /** Where the simulator writes, as root or as the dokku user: owned by dokku, mode 0777. */
-export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage', 'tmp'] as const
+export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage', 'tmp', 'caddy'] as const
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '')
