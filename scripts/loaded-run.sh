@@ -43,7 +43,7 @@ echo "loaded-run: $HOGS CPU hog(s) running (pids ${hogs[*]}); $RUNS run(s) of np
 results=()
 failed=0
 for run in $(seq 1 "$RUNS"); do
-  dir="$(mktemp -d /root/loaded-run.XXXXXX)"   # mode 700
+  dir="$(mktemp -d "${HOME:-/root}/loaded-run.XXXXXX")"   # in the running user's home (root's is mode 700), as a user would clone
   log="$dir/npm-test.log"
   started=$(date +%s)
   git clone --quiet "$REPO" "$dir/repo"
