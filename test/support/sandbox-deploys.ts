@@ -3,7 +3,7 @@
 // that ends when the test says so, and the state of the app's deploy lock.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { deploy, type DeployHooks, type DeployResult } from '../../src/actions/dokku-deploy/deploy.js'
@@ -49,6 +49,18 @@ export interface BuildGate {
 export function buildGate(sandbox: Sandbox, name: string): BuildGate {
   const path = join(sandbox.root, 'tmp', `build-gate-${name}-${randomBytes(4).toString('hex')}`)
   return { files: { '.sandbox/build-until': path }, open: () => writeFile(path, '') }
+}
+
+/**
+ * Whether the app's own build is running (say, held at its gate). Every push runs Dokku's git-hook,
+ * which records a build, so the deploy mutex's ref push shows up as a running "build" for a moment
+ * before the lock is even held: the app's build is the one whose log says it is building the app.
+ */
+export async function appBuildRunning(sandbox: Sandbox, app: string): Promise<boolean> {
+  const listed = await sandbox.ssh('dokku', `builds:list ${app} --status running --format json`)
+  const running = JSON.parse(listed.stdout.trim() || '[]') as Array<{ log_path?: string }>
+  const logs = await Promise.all(running.map((build) => (build.log_path ? readFile(build.log_path, 'utf8').catch(() => '') : '')))
+  return logs.some((log) => log.includes(`Building ${app} from`))
 }
 
 /** The sha of the app's deploy lock ref, '' when no run holds it. */

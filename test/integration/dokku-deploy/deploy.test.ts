@@ -11,6 +11,7 @@ import { runBundle } from '../../support/bundle-run.js'
 import { FakeGitHub } from '../../support/fake-github.js'
 import { repoRoot } from '../../support/actions.js'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
+import { appBuildRunning } from '../../support/sandbox-deploys.js'
 import { waitFor } from '../../support/wait.js'
 import { randomSecret } from '../../sandbox/workflow-runner.ts'
 import { sandbox, deployInputs, answering, dokku } from './fixture.ts'
@@ -328,7 +329,7 @@ describe('dokku-deploy against the sandbox host', () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, RUNNER_TEMP: dir, GITHUB_STATE: stateFile, GITHUB_OUTPUT: join(dir, 'out') }
     for (const [k, v] of Object.entries(inputs(app, { ref: slow, path: checkout.dir }))) env[`INPUT_${k.toUpperCase()}`] = v
     const child = spawn(process.execPath, [join(repoRoot, 'dist/dokku-deploy/index.js')], { env, stdio: 'ignore', detached: true })
-    const building = async () => (await dokku(`builds:list ${app} --status running --format json`)).stdout.includes('"status":"running"')
+    const building = () => appBuildRunning(sandbox, app)
     try {
       await waitFor(building, { what: `a build of ${app} to run` })
     } finally {

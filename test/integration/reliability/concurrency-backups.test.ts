@@ -12,7 +12,7 @@ import { ageKeys, createBucket, dokku, psql, reader, sandbox, stepInputs, unique
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.js'
 import { captureStdoutAsync } from '../../support/inputs.js'
 import { recordReliability } from '../../support/reliability.js'
-import { buildGate, deployedNow, deployLockRef, startDeploy } from '../../support/sandbox-deploys.js'
+import { appBuildRunning, buildGate, deployedNow, deployLockRef, startDeploy } from '../../support/sandbox-deploys.js'
 import { waitFor } from '../../support/wait.js'
 
 let keys: AgeKeys
@@ -84,7 +84,7 @@ describe('backups beside other work', () => {
     const deploying = startDeploy(sandbox(), app, second, checkout.dir)
     let backup: RunReport | Error
     try {
-      await waitFor(async () => (await dokku(`builds:list ${app} --status running --format json`)).stdout.includes('"status":"running"'), { what: `the build of ${app} to run` })
+      await waitFor(() => appBuildRunning(sandbox(), app), { what: `the build of ${app} to run` })
       backup = await backupRun({ mode: 'backup' }).catch((error: unknown) => error as Error)
     } finally {
       await gate.open()

@@ -9,7 +9,7 @@
 // Layout of <root> (mkdtemp under os.tmpdir(), 0755):
 //   bin/dokku        the simulator's entry script (test/sandbox/simulator/dokku-entry.sh)
 //   simulator/       a copy of test/sandbox/simulator/: the dokku user may not enter the checkout
-//   env              DOKKU_SANDBOX_EXEC=(/var/lib/dokku-stack-sandbox/node-vX --no-warnings <root>/simulator/main.ts)
+//   env              NODE_COMPILE_CACHE and DOKKU_SANDBOX_EXEC=(/var/lib/dokku-stack-sandbox/node-vX --no-warnings <root>/simulator/main.ts)
 //   .sshcommand      <root>/bin/dokku, read by the dokku user's forced command
 //   sandbox.json     what the simulator needs to know (version, plugins, postgres, node, repo)
 //   state/ home/ services/ run/ storage/   the simulator's, writable by the dokku user
@@ -57,7 +57,7 @@ export const SANDBOX_DIR_PREFIX = 'dokku-sandbox-'
 export const GLOBAL_DOMAIN = 'sandbox.test'
 const DOKKU_USER = 'dokku'
 /** Where the simulator writes, as root or as the dokku user: owned by dokku, mode 0777. */
-export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage', 'tmp', 'caddy'] as const
+export const SIMULATOR_DIRS = ['state', 'state/ports', 'home', 'services', 'run', 'storage', 'tmp', 'caddy', 'compile-cache'] as const
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '')
@@ -195,7 +195,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await symlink(await modulesForEveryUser(realpathSync(join(REPO_ROOT, 'node_modules')), join(REPO_ROOT, 'package-lock.json')), join(root, 'node_modules'))
       simulatorMain = join(root, 'simulator', 'main.ts')
     }
-    await writeFile(join(root, 'env'), `DOKKU_SANDBOX_EXEC=(${[simulatorNode, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`, { mode: 0o644 })
+    // Every Dokku command is a fresh node process; with V8's compile cache one starts in about a third of
+    // the time (0.07 s instead of 0.21 s measured here), and a deploy sends dozens of them.
+    await writeFile(
+      join(root, 'env'),
+      `export NODE_COMPILE_CACHE=${shellQuote(join(root, 'compile-cache'))}\nDOKKU_SANDBOX_EXEC=(${[simulatorNode, '--no-warnings', simulatorMain].map(shellQuote).join(' ')})\n`,
+      { mode: 0o644 }
+    )
     await writeFile(join(root, '.sshcommand'), `${join(root, 'bin', 'dokku')}\n`, { mode: 0o644 })
 
     const [dokkuKey, rootKey] = await Promise.all([
