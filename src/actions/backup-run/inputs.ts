@@ -6,6 +6,7 @@ import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.
 import { APP_NAME, SERVICE_NAME } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
 import type { S3Settings } from '../../core/s3/client.js'
+import { bucketNameProblem } from '../../core/s3/names.js'
 import { MigrateInputs, MigrateOutputs } from './migrate-inputs.js'
 import { parseSeaweedSource } from './seaweed.js'
 
@@ -52,6 +53,8 @@ export const Outputs = {
 
 export const MODES = ['backup', 'restore', 'verify', 'prune', 'list'] as const
 export type Mode = (typeof MODES)[number]
+/** Every mode the action takes: migrate reads its own inputs (migrate-inputs.ts), the others these. */
+export const ACTION_MODES = [...MODES, 'migrate'] as const
 
 export interface BackupConfig extends CommonSettings {
   mode: Mode
@@ -76,7 +79,6 @@ export interface BackupConfig extends CommonSettings {
   concurrency: number
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const DEFAULT_PREFIX = 'dokku-stack/'
 
 export function readBackupInputs(inputs: InputReader): BackupConfig {
@@ -95,7 +97,8 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
   const target = readTarget(inputs, mode, sources)
 
   const bucket = inputs.required(Inputs.s3Bucket, 'Set it to the bucket that holds the backups, e.g. s3-bucket: backups.')
-  if (!BUCKET_NAME.test(bucket)) throw invalid(Inputs.s3Bucket, bucket, 'must be an S3 bucket name', 'Use 3–63 lowercase letters, digits, dots and hyphens, e.g. backups.')
+  const bucketProblem = bucketNameProblem(bucket)
+  if (bucketProblem) throw invalid(Inputs.s3Bucket, bucket, `has a bucket name that ${bucketProblem}`, 'Use 3–63 lowercase letters, digits, dots and hyphens, e.g. backups.')
   if (!accessKeyId || !secretAccessKey)
     throw new ConfigurationError(
       `Inputs "${Inputs.s3AccessKeyId}" and "${Inputs.s3SecretAccessKey}" are required: the destination's credentials, from secrets. They stay on the runner and never reach the Dokku host.`,
@@ -223,7 +226,7 @@ function readTarget(inputs: InputReader, mode: Mode, sources: SourceRef[]): Sour
 function checkSource(input: string, line: string): SourceRef {
   const source = parseSourceRef(line)
   if (!source) throw invalid(input, line, `must be <kind>:<name> with kind one of ${SOURCE_KINDS.join(', ')}`, 'For example postgres:db, redis:cache, config:uro, bucket:uploads or seaweed:seaweedfs/uploads.')
-  const ok = source.kind === 'config' || source.kind === 'cockroach' ? APP_NAME.test(source.name) : source.kind === 'bucket' ? BUCKET_NAME.test(source.name) : SERVICE_NAME.test(source.name)
+  const ok = source.kind === 'config' || source.kind === 'cockroach' ? APP_NAME.test(source.name) : source.kind === 'bucket' ? bucketNameProblem(source.name) === undefined : SERVICE_NAME.test(source.name)
   if (!ok) {
     const what = source.kind === 'config' || source.kind === 'cockroach' ? 'a Dokku app name' : source.kind === 'bucket' ? 'a bucket name' : 'a service name (letters, digits, _ and -)'
     throw invalid(input, line, `names ${JSON.stringify(source.name)}, which is not ${what}`, 'Check the name with dokku apps:list / postgres:list / redis:list.')

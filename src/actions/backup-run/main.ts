@@ -9,7 +9,7 @@ import { abortActiveUploads } from '../../core/s3/multipart.js'
 import { InputReader } from '../../core/inputs/readers.js'
 import { actionsLogger, type Logger } from '../../core/log.js'
 import { runBackups } from './backup.js'
-import { Inputs, Outputs, readBackupInputs, type BackupConfig } from './inputs.js'
+import { ACTION_MODES, Inputs, Outputs, readBackupInputs, type BackupConfig } from './inputs.js'
 import { runMigrate } from './migrate-main.js'
 import { observeSources } from './observe.js'
 import { planBackupRun, sourcesToObserve, type BackupStep } from './plan.js'
@@ -35,7 +35,7 @@ export interface RunReport {
 
 export const run: ActionRun = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
   // Mode migrate (Kubernetes → Dokku) reads its own inputs: no backup destination is involved.
-  if (inputs.optional(Inputs.mode) === 'migrate') return void (await runMigrate(inputs, logger, {}))
+  if (inputs.oneOf(Inputs.mode, ACTION_MODES, 'backup') === 'migrate') return void (await runMigrate(inputs, logger, {}))
   // A cancelled job gets SIGINT (then SIGTERM): abort the uploads in flight so that no orphan
   // parts stay on the server, then exit as the signal would have.
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -5,9 +5,9 @@ import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { CONFIG_KEY } from '../../core/dokku/names.js'
 import { checkAppName, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { bucketNameProblem } from '../../core/s3/names.js'
 import {
   APP_VARIABLES,
-  bucketNameProblem,
   checkSeaweedImage,
   SEAWEED_DEFAULT_APP,
   SEAWEED_DEFAULT_IMAGE,

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readBackupInputs } from '../../../src/actions/backup-run/inputs.ts'
+import { run } from '../../../src/actions/backup-run/main.ts'
+import { ConfigurationError } from '../../../src/core/errors.ts'
 import { scratchName } from '../../../src/actions/backup-run/verify.ts'
 import { mirrorName } from '../../../src/actions/backup-run/bucket.ts'
 import { clearSecretsForTest, redact } from '../../../src/core/secrets.ts'
@@ -65,7 +67,7 @@ describe('readBackupInputs', () => {
     [{ sources: 'postgres:d.erp' }, /not a service name/],
     [{ sources: 'postgres:db\npostgres:db' }, /names postgres:db twice/],
     [{ 's3-endpoint': 'https://s3.example.com/backups' }, /endpoint only/],
-    [{ 's3-bucket': 'Bad_Bucket' }, /must be an S3 bucket name/],
+    [{ 's3-bucket': 'Bad_Bucket' }, /"s3-bucket" has a bucket name that may contain only lowercase letters.*got "Bad_Bucket"/],
     [{ 's3-secret-access-key': '' }, /destination's credentials/],
     [{ mode: 'prune' }, /needs a retention policy/],
     [{ mode: 'restore', sources: 'postgres:db' }, /decrypts the backup: set "age-identity"/],
@@ -77,6 +79,14 @@ describe('readBackupInputs', () => {
     [{ 'age-identity': 'AGE-SECRET-KEY-1nothex!' }, /must hold age identities/]
   ])('refuses %o', (override, message) => {
     expect(() => read({ ...base, ...override })).toThrow(message)
+  })
+
+  it('names every mode the action takes, migrate included, when the mode is unknown', async () => {
+    const refused = await run(inputsFrom({ ...base, mode: 'bakcup' })).catch((error: unknown) => error as Error)
+    expect(refused).toBeInstanceOf(ConfigurationError)
+    expect((refused as Error).message).toContain('"mode"')
+    expect((refused as Error).message).toContain('bakcup')
+    expect((refused as Error).message).toContain('Use one of: backup, restore, verify, prune, list, migrate.')
   })
 
   it('lets verify, prune and list run over every source under the prefix', () => {

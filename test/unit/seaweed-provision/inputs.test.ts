@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { readSeaweedInputs } from '../../../src/actions/seaweed-provision/inputs.js'
 import { ConfigurationError } from '../../../src/core/errors.js'
-import { bucketNameProblem, checkSeaweedImage, identityActions, identityPolicy, seaweedWrapper } from '../../../src/core/seaweed/recipe.js'
+import { bucketNameProblem } from '../../../src/core/s3/names.js'
+import { checkSeaweedImage, identityActions, identityPolicy, seaweedWrapper } from '../../../src/core/seaweed/recipe.js'
 import { inputsFrom } from '../../support/inputs.js'
 import { testKeyInputs } from '../../support/keys.js'
 
