@@ -3,7 +3,7 @@ import type { RetentionPolicy } from '../../core/backup/retention.js'
 import { COMPRESSIONS, type Compression, type DecryptionKeys, type Encryption } from '../../core/backup/streams.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
-import { APP_NAME, SERVICE_NAME } from '../../core/dokku/names.js'
+import { appNameProblem, serviceNameProblem } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
 import type { S3Settings } from '../../core/s3/client.js'
 import { bucketNameProblem } from '../../core/s3/names.js'
@@ -226,7 +226,7 @@ function readTarget(inputs: InputReader, mode: Mode, sources: SourceRef[]): Sour
 function checkSource(input: string, line: string): SourceRef {
   const source = parseSourceRef(line)
   if (!source) throw invalid(input, line, `must be <kind>:<name> with kind one of ${SOURCE_KINDS.join(', ')}`, 'For example postgres:db, redis:cache, config:uro, bucket:uploads or seaweed:seaweedfs/uploads.')
-  const ok = source.kind === 'config' || source.kind === 'cockroach' ? APP_NAME.test(source.name) : source.kind === 'bucket' ? bucketNameProblem(source.name) === undefined : SERVICE_NAME.test(source.name)
+  const ok = source.kind === 'config' || source.kind === 'cockroach' ? appNameProblem(source.name) === undefined : source.kind === 'bucket' ? bucketNameProblem(source.name) === undefined : serviceNameProblem(source.name) === undefined
   if (!ok) {
     const what = source.kind === 'config' || source.kind === 'cockroach' ? 'a Dokku app name' : source.kind === 'bucket' ? 'a bucket name' : 'a service name (letters, digits, _ and -)'
     throw invalid(input, line, `names ${JSON.stringify(source.name)}, which is not ${what}`, 'Check the name with dokku apps:list / postgres:list / redis:list.')

@@ -1,6 +1,7 @@
 import { listBackups, pickBackup, readManifest, type CatalogEntry } from '../../core/backup/catalog.js'
 import { sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import { fetchStream, formatBytes, Progress } from '../../core/backup/pipeline.js'
+import { MAX_SERVICE_NAME } from '../../core/dokku/names.js'
 import { errorMessage } from '../../core/errors.js'
 import { verifyMirror } from './bucket.js'
 import { restoreInto } from './restore.js'
@@ -100,8 +101,8 @@ async function drill(rt: Runtime, entry: CatalogEntry, manifest: Awaited<ReturnT
   }
 }
 
-/** `<name>-drill-<base36 time>`, within the 63 characters a service's DNS alias can carry. */
+/** `<name>-drill-<base36 time>`, within the length a service name can have (MAX_SERVICE_NAME). */
 export function scratchName(name: string, now: Date): string {
   const suffix = `-drill-${now.getTime().toString(36)}`
-  return `${name.slice(0, 63 - suffix.length)}${suffix}`
+  return `${name.slice(0, MAX_SERVICE_NAME - suffix.length)}${suffix}`
 }

@@ -3,7 +3,9 @@ import type { RunContext } from '../../core/github/context.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { CONFIG_KEY } from '../../core/dokku/names.js'
 import { checkAppName, hasEmptyHost, invalid, type InputReader } from '../../core/inputs/readers.js'
+import { configSetArgv } from '../../core/dokku/commands/config.js'
 import { unstorableConfigMessage } from '../../core/dokku/parse/config.js'
+import { buildRemoteCommand, forcedCommandArgumentProblem, UnsendableArgumentError } from '../../core/ssh/quote.js'
 import { registerConfigSecrets } from '../../core/secrets.js'
 import { parseImageReference } from '../../core/services/image.js'
 
@@ -157,7 +159,28 @@ function readAppConfig(inputs: InputReader): { config: Map<string, string>; mask
   // of the older godotenv are checked once the host's version is known.
   const unstorable = unstorableConfigMessage(Object.fromEntries(config), 'godotenv-1.5.1')
   if (unstorable) throw new ConfigurationError(`Input "${Inputs.config}": ${unstorable}`, Inputs.config)
+  if (config.size > 0) checkConfigSendable(config)
   return { config, masked }
+}
+
+const MAX_BRANCH_NAME = 255
+
+/** The values travel base64-encoded in one config:set (configSetArgv): each must fit one forced-command argument, all of them one command. */
+function checkConfigSendable(config: ReadonlyMap<string, string>): void {
+  const { argv } = configSetArgv('app', Object.fromEntries(config))
+  const refuse = (what: string, problem: string) =>
+    new ConfigurationError(`Input "${Inputs.config}": ${what} cannot be sent to Dokku in one config:set: ${problem}. Keep large files out of the config (in storage or the image).`, Inputs.config)
+  const encoded = argv.slice(argv.length - config.size)
+  for (const [i, key] of [...config.keys()].entries()) {
+    const problem = forcedCommandArgumentProblem(encoded[i] as string)
+    if (problem) throw refuse(`the value of ${key} (${Buffer.byteLength(config.get(key) as string)} bytes)`, problem)
+  }
+  try {
+    buildRemoteCommand('dokku-forced-command', argv)
+  } catch (error) {
+    if (error instanceof UnsendableArgumentError) throw refuse('the values together', error.message.replace(/^argument \d+ cannot be sent over SSH: /, ''))
+    throw error
+  }
 }
 
 /** A list of config keys, one a line or separated by commas or spaces; each must be a key `config` sets. */
@@ -178,6 +201,8 @@ function deployBranch(inputs: InputReader): string {
   // The branch travels in `git:set` and in a push refspec: no whitespace, nothing git refuses in a ref name.
   if (!/^[A-Za-z0-9._/-]+$/.test(branch) || branch.startsWith('-') || branch.includes('..') || branch.endsWith('/') || branch.endsWith('.lock'))
     throw invalid(Inputs.branch, branch, 'must be a branch name', 'For example main or master.')
+  // Git keeps a branch as a file under refs/heads: a longer name than a file name may have fails on the host.
+  if (branch.length > MAX_BRANCH_NAME) throw invalid(Inputs.branch, branch, `is ${branch.length} characters long; a branch name has at most ${MAX_BRANCH_NAME} here`, 'For example main or master.')
   return branch
 }
 

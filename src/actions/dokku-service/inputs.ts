@@ -1,7 +1,8 @@
 import { ConfigurationError } from '../../core/errors.js'
+import { forcedCommandArgumentProblem } from '../../core/ssh/quote.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { CONFIG_KEY } from '../../core/dokku/names.js'
-import { invalid, type InputReader } from '../../core/inputs/readers.js'
+import { checkArgument, invalid, type InputReader } from '../../core/inputs/readers.js'
 import {
   COCKROACH_DEFAULT_IMAGE,
   COCKROACH_DEFAULT_VERSION,
@@ -171,7 +172,7 @@ function readAlias(inputs: InputReader, engine: Engine): string {
   const fallback = engine === 'redis' ? SERVICE_PLUGIN_SOURCES.redis.defaultAlias : SERVICE_PLUGIN_SOURCES.postgres.defaultAlias
   const value = inputs.optional(Inputs.linkAlias)
   if (value === undefined) return fallback
-  const alias = normaliseAlias(value)
+  const alias = normaliseAlias(checkArgument(Inputs.linkAlias, value, `For example ${fallback} (the app gets ${fallback}_URL).`))
   if (!/^[A-Z_][A-Z0-9_]*$/.test(alias) || alias === '')
     throw invalid(Inputs.linkAlias, value, 'must be a variable name prefix (letters, digits and underscores)', `For example ${fallback} (the app gets ${fallback}_URL).`)
   return alias
@@ -180,7 +181,7 @@ function readAlias(inputs: InputReader, engine: Engine): string {
 function readQuerystring(inputs: InputReader): string | undefined {
   const value = inputs.optional(Inputs.querystring)
   if (value === undefined) return undefined
-  const query = value.replace(/^\?/, '')
+  const query = checkArgument(Inputs.querystring, value.replace(/^\?/, ''), 'For example pool_size=10.')
   // It travels as a plugin argument and ends in a URL: plain URL query characters only.
   if (!/^[A-Za-z0-9_.~%=&+,:-]+$/.test(query) || query.startsWith('-'))
     throw invalid(Inputs.querystring, value, 'must be a URL query string (key=value pairs joined by &)', 'For example pool_size=10 (percent-encode anything else).')
@@ -196,6 +197,9 @@ function readCustomEnv(inputs: InputReader, engine: Engine): Map<string, string>
       throw new ConfigurationError(`Input "${Inputs.customEnv}" sets ${key}, which the CockroachDB recipe manages itself. Remove it; use ${Inputs.configOptions} for extra start flags.`, Inputs.customEnv)
     if (!CONFIG_KEY.test(key)) throw invalid(Inputs.customEnv, key, 'has an invalid key', 'Keys start with a letter or underscore.')
   }
+  // The plugin takes the whole list as one --custom-env argument (values are not shown: they may be credentials).
+  const problem = env.size === 0 ? undefined : forcedCommandArgumentProblem([...env].map(([key, value]) => `${key}=${value}`).join(';'))
+  if (problem) throw new ConfigurationError(`Input "${Inputs.customEnv}" cannot be sent to Dokku as one argument: ${problem}.`, Inputs.customEnv)
   return env
 }
 
@@ -217,6 +221,7 @@ function readConfigOptions(inputs: InputReader, engine: Engine): string | undefi
   const value = inputs.optional(Inputs.configOptions)
   if (value === undefined) return undefined
   if (/\n/.test(value)) throw invalid(Inputs.configOptions, value, 'must be on one line', 'Separate the options with spaces.')
+  checkArgument(Inputs.configOptions, value.trim(), 'Write the options in full, e.g. --max_connections=200.')
   if (engine === 'cockroach') {
     // COCKROACH_ARGS is word-split unquoted by the image's entrypoint (docs/dokku-contract.md#cockroach-app): plain flags only,
     // nothing a shell would glob or quote.

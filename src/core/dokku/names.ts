@@ -15,6 +15,14 @@ export const MAX_APP_NAME = 200
 // Not starting with '-': the plugins and the forced command's echo would read it as an option.
 export const SERVICE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/
 
+/**
+ * The longest service name accepted: a linked app reaches the service by its network alias
+ * `dokku-postgres-<name>` (dokku-postgres common-functions service_dns_hostname; `dokku-redis-` for
+ * redis), and a DNS label carries at most 63 characters, so a longer name makes a service no app can
+ * resolve.
+ */
+export const MAX_SERVICE_NAME = 63 - 'dokku-postgres-'.length
+
 /** Dokku config keys (docs/dokku-contract.md#config): environment variable names, so also the rule for those. */
 export const CONFIG_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 
@@ -28,6 +36,8 @@ export function appNameProblem(value: string): string | undefined {
 
 /** Why `value` cannot be a dokku-postgres / dokku-redis service name, or undefined when it can. */
 export function serviceNameProblem(value: string): string | undefined {
+  if (value.length > MAX_SERVICE_NAME)
+    return `is ${value.length} characters long; a service name has at most ${MAX_SERVICE_NAME} (apps reach it as dokku-postgres-<name>, and a DNS label holds 63)`
   return SERVICE_NAME.test(value) ? undefined : 'must be a service name (letters, digits, underscores and hyphens)'
 }
 

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { appNameProblem, CONFIG_KEY, MAX_APP_NAME, serviceNameProblem } from '../dokku/names.js'
+import { forcedCommandArgumentProblem } from '../ssh/quote.js'
 import { ConfigurationError } from '../errors.js'
 import { formatDuration } from '../format.js'
 import { registerSecret } from '../secrets.js'
@@ -256,6 +257,13 @@ function show(value: string): string {
 
 function missing(name: string, hint?: string): ConfigurationError {
   return new ConfigurationError(`Input "${name}" is required and was not supplied. ${hint ?? `Add \`${name}:\` to the step's \`with:\` block.`}`, name)
+}
+
+/** Refuses, before connecting, a (non-secret) value that cannot reach the host as one argument of the dokku forced command. */
+export function checkArgument(name: string, value: string, fix: string): string {
+  const problem = forcedCommandArgumentProblem(value)
+  if (problem) throw invalid(name, value, `cannot be sent to Dokku as it is: ${problem}`, fix)
+  return value
 }
 
 export function invalid(name: string, value: string, problem: string, fix: string): ConfigurationError {

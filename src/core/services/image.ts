@@ -9,6 +9,8 @@ const REGISTRY = '(?:[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|localhost|[a-zA-Z0-9-]+(
 const REPOSITORY = new RegExp(`^(?:${REGISTRY}/)?${COMPONENT}(?:/${COMPONENT})*$`)
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 const DIGEST = /^sha256:[a-f0-9]{64}$/
+/** Docker's limit on a repository name, registry included (distribution/reference NameTotalLengthMax). */
+const MAX_REPOSITORY = 255
 
 export interface ImageName {
   readonly repository: string
@@ -31,7 +33,7 @@ export function parseImageReference(value: string): ImageReference | undefined {
   const hasTagPart = colon > named.lastIndexOf('/')
   const repository = hasTagPart ? named.slice(0, colon) : named
   const tag = hasTagPart ? named.slice(colon + 1) : undefined
-  if (!REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag))) return undefined
+  if (repository.length > MAX_REPOSITORY || !REPOSITORY.test(repository) || (tag !== undefined && !TAG.test(tag))) return undefined
   return { repository, tag, digest }
 }
 

@@ -106,17 +106,24 @@ function checkNoNul(argv: readonly string[]): void {
   if (position !== -1) throw new UnsendableArgumentError('it contains a NUL byte', position)
 }
 
+/**
+ * Why `arg` cannot travel as one argument of the dokku forced command byte for byte, or undefined
+ * when it can. The input readers ask this before connecting; joinForXargs refuses on it when sending.
+ */
+export function forcedCommandArgumentProblem(arg: string): string | undefined {
+  if (arg === '') return 'it is empty, and the dokku forced command may drop empty arguments'
+  if (arg.includes('\0')) return 'it contains a NUL byte'
+  if (arg.includes('\n')) return 'it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded'
+  if (ECHO_OPTION.test(arg)) return `the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`
+  if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT) return `it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`
+  return undefined
+}
+
 export function joinForXargs(argv: readonly string[]): string {
   return argv
     .map((arg, i) => {
-      if (arg === '') throw new UnsendableArgumentError('it is empty, and the dokku forced command may drop empty arguments', i)
-      if (arg.includes('\0')) throw new UnsendableArgumentError('it contains a NUL byte', i)
-      if (arg.includes('\n'))
-        throw new UnsendableArgumentError('it contains a newline, which the dokku forced command splits into two arguments; send such values over stdin or base64-encoded', i)
-      if (ECHO_OPTION.test(arg))
-        throw new UnsendableArgumentError(`the dokku forced command passes each argument through echo, which would swallow "${arg}"; use the long form of the flag`, i)
-      if (Buffer.byteLength(arg) > MAX_FORCED_COMMAND_ARGUMENT)
-        throw new UnsendableArgumentError(`it is longer than ${MAX_FORCED_COMMAND_ARGUMENT} bytes; send large values over stdin`, i)
+      const problem = forcedCommandArgumentProblem(arg)
+      if (problem) throw new UnsendableArgumentError(problem, i)
       return BARE_SAFE.test(arg) ? arg : posixQuote(arg)
     })
     .join(' ')

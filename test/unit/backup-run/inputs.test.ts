@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readBackupInputs } from '../../../src/actions/backup-run/inputs.ts'
 import { run } from '../../../src/actions/backup-run/main.ts'
+import { MAX_SERVICE_NAME } from '../../../src/core/dokku/names.ts'
 import { ConfigurationError } from '../../../src/core/errors.ts'
 import { scratchName } from '../../../src/actions/backup-run/verify.ts'
 import { mirrorName } from '../../../src/actions/backup-run/bucket.ts'
@@ -98,7 +99,7 @@ describe('readBackupInputs', () => {
 describe('names', () => {
   it('scratch services stay within 63 characters', () => {
     expect(scratchName('db', new Date(0))).toBe('db-drill-0')
-    expect(scratchName('x'.repeat(80), new Date('2026-11-24T00:00:00Z')).length).toBeLessThanOrEqual(63)
+    expect(scratchName('x'.repeat(80), new Date('2026-11-24T00:00:00Z')).length).toBe(MAX_SERVICE_NAME)
   })
 
   it('mirrored objects are named by source identity', () => {

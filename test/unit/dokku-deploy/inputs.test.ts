@@ -112,6 +112,18 @@ describe('what an empty variable would break', () => {
       expect(errorOf(() => read({ config: `URL=${value}` })).message, value).toMatch(/^Input "config" sets URL to a URL with no host, or an empty part in it/)
   })
 
+  it('refuses, before connecting, config values one config:set cannot carry, naming the key and its size but never the value', () => {
+    const large = 'v'.repeat(25 * 1024)
+    const one = errorOf(() => read({ config: `SMALL=1\nCERT=${large}` })).message
+    expect(one).toMatch(/^Input "config": the value of CERT \(25600 bytes\) cannot be sent to Dokku in one config:set: it is longer than 32768 bytes/)
+    expect(one).not.toContain('vvvv')
+    const many = Array.from({ length: 6 }, (_, i) => `K${i}=${'w'.repeat(20 * 1024)}`).join('\n')
+    const all = errorOf(() => read({ config: many })).message
+    expect(all).toMatch(/^Input "config": the values together cannot be sent to Dokku in one config:set: the whole command would be longer than/)
+    expect(all).not.toContain('wwww')
+    expect(() => read({ config: `CERT=${'v'.repeat(20 * 1024)}` })).not.toThrow()
+  })
+
   it('accepts URLs whose host is there, with or without credentials', () => {
     expect(() => read({ config: 'A=https://x.example/\nREDIS_URL=redis://:pw@redis:6379\nB=not a url\nC=http://[::1]:8080/\nD=http://127.0.0.1:4000' })).not.toThrow()
   })

@@ -27,6 +27,12 @@ describe('readServiceInputs', () => {
     expect(read({ engine: 'redis', service: 'cache' }).alias).toBe('REDIS')
   })
 
+  it('caps the service name where its network alias would no longer be a DNS label, and refuses option-like config options', () => {
+    expect(read({ engine: 'postgres', service: 's'.repeat(48) }).service).toBe('s'.repeat(48))
+    expect(refusal({ engine: 'postgres', service: 's'.repeat(49) }).message).toContain('is 49 characters long; a service name has at most 48 (apps reach it as dokku-postgres-<name>, and a DNS label holds 63)')
+    expect(refusal({ engine: 'postgres', service: 'uro-db', 'config-options': '-n' }).message).toMatch(/^Input "config-options" cannot be sent to Dokku as it is: .*echo, which would swallow "-n"/)
+  })
+
   it('requires the engine and names the allowed ones', () => {
     expect(refusal({ service: 'db' }).message).toBe('Input "engine" is required and was not supplied. Set it to one of: postgres, redis, cockroach.')
     expect(refusal({ engine: 'mysql', service: 'db' }).message).toContain('must be one of postgres, redis, cockroach; got "mysql"')

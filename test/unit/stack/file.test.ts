@@ -105,7 +105,7 @@ describe('schema errors', () => {
     expect(problems(text)).toEqual([
       'dokku-stack.yml:3:21: services.uro-db.engine: "postgress" is not an engine this toolkit knows — use one of: postgres, redis, cockroach (did you mean postgres?)',
       'dokku-stack.yml:3:40: services.uro-db.memory: 8 is less than 16 — use a memory limit from 16 to 1048576',
-      'dokku-stack.yml:4:3: services.-x: "-x" is not a valid service name: letters, digits, underscores and hyphens, not starting with a hyphen — e.g. uro-db',
+      'dokku-stack.yml:4:3: services.-x: "-x" is not a valid service name: letters, digits, underscores and hyphens, not starting with a hyphen; at most 48 characters (apps reach the service as dokku-postgres-<name>, a 63-character DNS label) — e.g. uro-db',
       'dokku-stack.yml:5:10: services.cache: engine is missing — add it, e.g. engine: postgres',
       'dokku-stack.yml:5:19: services.cache.image: "redis" is not a valid image reference: a Docker image with a version tag, optionally pinned by digest: repository:tag or repository:tag@sha256:DIGEST — e.g. postgres:18.4',
       'dokku-stack.yml:6:1: object_store: object_store is not a key at the top of the file — did you mean object-store? (the keys there are: version, services, object-store, proxy, apps)',
@@ -174,7 +174,7 @@ describe('schema errors', () => {
     ])
     expect(problems(withApp('deploy: { source: svn, branch: "-x" }'))).toEqual([
       'dokku-stack.yml:6:23: apps.uro.deploy.source: "svn" is not a source this toolkit reads — use source: git',
-      'dokku-stack.yml:6:36: apps.uro.deploy.branch: "-x" is not a valid deploy branch: the app\'s deploy branch on the host (absent: main): letters, digits, dots, underscores, slashes and hyphens, not starting with a hyphen, without .. and not ending in / or .lock — e.g. branch: main'
+      'dokku-stack.yml:6:36: apps.uro.deploy.branch: "-x" is not a valid deploy branch: the app\'s deploy branch on the host (absent: main): letters, digits, dots, underscores, slashes and hyphens, not starting with a hyphen, without .. and not ending in / or .lock; at most 255 characters — e.g. branch: main'
     ])
     expect(problems(withApp('deploy: { image: "ghcr.io/a/b:1", branch: main }'))).toEqual([
       'dokku-stack.yml:6:39: apps.uro.deploy.branch: branch is not a key here — use one of: image'

@@ -11,7 +11,7 @@ import { readDeployInputs } from '../../../src/actions/dokku-deploy/inputs.ts'
 import { ENGINES, readServiceInputs } from '../../../src/actions/dokku-service/inputs.ts'
 import { readSeaweedInputs } from '../../../src/actions/seaweed-provision/inputs.ts'
 import { checkDomain } from '../../../src/core/caddy/domain.ts'
-import { APP_NAME, CONFIG_KEY, MAX_APP_NAME, SERVICE_NAME } from '../../../src/core/dokku/names.ts'
+import { APP_NAME, CONFIG_KEY, MAX_APP_NAME, MAX_SERVICE_NAME, SERVICE_NAME } from '../../../src/core/dokku/names.ts'
 import { SEAWEED_DEFAULT_APP } from '../../../src/core/seaweed/recipe.ts'
 import { bucketNameProblem } from '../../../src/core/s3/names.ts'
 import { isTag, parseImageName, splitImageReference } from '../../../src/core/services/image.ts'
@@ -88,6 +88,7 @@ describe('the stack file schema', () => {
     expect(definitions.appName?.pattern).toBe(APP_NAME.source)
     expect(definitions.appName?.maxLength).toBe(MAX_APP_NAME)
     expect(definitions.serviceName?.pattern).toBe(SERVICE_NAME.source)
+    expect(definitions.serviceName?.maxLength).toBe(MAX_SERVICE_NAME)
     expect(definitions.configKey?.pattern).toBe(CONFIG_KEY.source)
     const service = definitions.service?.properties as Record<string, SchemaNode>
     expect(service.engine?.enum).toEqual([...ENGINES])
