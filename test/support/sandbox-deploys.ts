@@ -3,7 +3,7 @@
 // that ends when the test says so, and the state of the app's deploy lock.
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { deploy, type DeployHooks, type DeployResult } from '../../src/actions/dokku-deploy/deploy.js'
@@ -49,6 +49,24 @@ export interface BuildGate {
 export function buildGate(sandbox: Sandbox, name: string): BuildGate {
   const path = join(sandbox.root, 'tmp', `build-gate-${name}-${randomBytes(4).toString('hex')}`)
   return { files: { '.sandbox/build-until': path }, open: () => writeFile(path, '') }
+}
+
+/**
+ * The image form of a build gate (the simulator's `build-hold-<token>` knob): an image whose reference
+ * carries `build-hold-<token>` builds at once, but a build of it started after `hold()` waits until
+ * `release()`, so a test can keep a rebuild of a running image going while it collides with it.
+ */
+export interface ImageBuildHold {
+  /** Goes into the image's name, e.g. `registry.example/acme/web-${token}@sha256:…`. */
+  token: string
+  hold(): Promise<void>
+  release(): Promise<void>
+}
+
+export function imageBuildHold(sandbox: Sandbox): ImageBuildHold {
+  const token = `build-hold-${randomBytes(4).toString('hex')}`
+  const path = join(sandbox.root, 'tmp', token)
+  return { token, hold: () => writeFile(path, ''), release: () => rm(path, { force: true }) }
 }
 
 /**

@@ -258,6 +258,12 @@ async function buildFromRev(ctx: Ctx, app: string, rev: string, gitEnv?: NodeJS.
     // test decides when it ends instead of racing a fixed duration (at most 5 minutes)
     const until = tree.read('.sandbox/build-until')?.trim()
     for (let waited = 0; until && !existsSync(until) && waited < 300_000; waited += 100) await new Promise((r) => setTimeout(r, 100))
+    // The same for an image (whose reference cannot carry a path): an image named `…build-hold-<token>…`
+    // builds only while <sandbox>/tmp/build-hold-<token> does not exist, so a test deploys it at once,
+    // then holds a rebuild of it for as long as it needs (at most 5 minutes).
+    const hold = /build-hold-([a-z0-9]+)/.exec(image ?? '')?.[1]
+    const holdFile = hold ? ctx.path('tmp', `build-hold-${hold}`) : undefined
+    for (let waited = 0; holdFile && existsSync(holdFile) && waited < 300_000; waited += 100) await new Promise((r) => setTimeout(r, 100))
     if (tree.has('.sandbox/fail-build') || (image ?? '').includes('fail-build')) {
       if (state.release) ctx.warn(`Retagging old image ${state.release.sha.slice(0, 12)} as dokku/${app}:latest`)
       else ctx.warn(`Removing invalid image tag dokku/${app}:latest`)
