@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { httpGet, makeRepo, remoteLines, useSandbox } from './helpers.ts'
 import type { Repo } from './helpers.ts'
+import { buildGate } from '../support/sandbox-deploys.ts'
 
 const h = useSandbox({ plugins: [] })
 let repo: Repo
@@ -100,23 +101,23 @@ describe('[git-push, deploy-output, deploy-lock, deployed-state, logs-failed, ps
   })
 
   it('two concurrent pushes: the second fails at once with the lock lines, the first deploys', async () => {
-    const slow = await repo.commit({ '.sandbox/build-seconds': '4\n' }, 'slow')
+    // The first build runs until the test opens its gate, so the second push certainly meets its lock.
+    const gate = buildGate(h.sandbox, 'contract-web')
+    const slow = await repo.commit(gate.files, 'slow')
     const pushA = repo.push(h, 'web', 'main')
-    for (let i = 0; i < 100; i++) {
-      if ((await h.dokku('apps:locked web')).code === 0) break
-      await new Promise((r) => setTimeout(r, 100))
-    }
     const other = await makeRepo('main')
     try {
+      for (let i = 0; i < 1200 && (await h.dokku('apps:locked web')).code !== 0; i++) await new Promise((r) => setTimeout(r, 100))
       await other.commit({ 'other.txt': 'b\n' })
       const b = await other.push(h, 'web', 'main', ['--force'])
       expect(b.code).not.toBe(0)
       expect(remoteLines(b.stderr)).toEqual(expect.arrayContaining([' !     web currently has a deploy lock in place. Exiting...', " !     Run 'apps:unlock' to release the existing deploy lock"]))
     } finally {
+      await gate.open()
       await other.cleanup()
     }
     const a = await pushA
-    await repo.git('rm', '-q', '.sandbox/build-seconds')
+    await repo.git('rm', '-q', '.sandbox/build-until')
     expect(a.code).toBe(0)
     expect((await httpGet(await h.sandbox.appUrl('web'))).deployed).toBe(slow)
     expect((await h.dokku('apps:locked web')).code).toBe(1)

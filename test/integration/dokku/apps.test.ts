@@ -7,6 +7,7 @@ import { AppNotFoundError, DokkuArgumentError, DokkuCommandError, type DokkuClie
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { makeTestRepo, type TestRepo } from '../../support/git-repo.ts'
 import { connect, lastBuild, raw, rejection, unique } from './helpers.ts'
+import { buildGate } from '../../support/sandbox-deploys.ts'
 
 const exec = promisify(execFile)
 const sandbox = sharedSandbox()
@@ -213,10 +214,16 @@ describe('a deployed app: report, ps, run, logs and builds', () => {
     expect(await lastBuild(sandbox, app)).toMatchObject({ status: 'succeeded', exitCode: 0 })
     expect(await dokku.builds.cancel(app)).toEqual({ changed: false, reason: 'absent' })
 
-    await checkout.commit({ '.sandbox/build-seconds': '20' }, 'slow build')
+    // A build that never ends on its own (its gate is opened only after the cancel), so there is always one to cancel.
+    const gate = buildGate(sandbox, app)
+    await checkout.commit(gate.files, 'slow build')
     const pushing = push(checkout, app)
-    await waitFor('the slow build to hold the lock', async () => (await raw(sandbox, `builds:output ${app} current`)).stdout.includes('Building'))
-    expect(await dokku.builds.cancel(app)).toEqual({ changed: true })
+    try {
+      await waitFor('the slow build to hold the lock', async () => (await raw(sandbox, `builds:output ${app} current`)).stdout.includes('Building'))
+      expect(await dokku.builds.cancel(app)).toEqual({ changed: true })
+    } finally {
+      await gate.open()
+    }
     expect((await pushing).code).not.toBe(0)
     expect((await lastBuild(sandbox, app)).status).toBe('canceled')
     expect(await dokku.apps.locked(app)).toBe(false)

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DeployLockedError, DokkuArgumentError, DokkuCommandError, type DokkuClient } from '../../../src/core/dokku/index.js'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { connect, raw, rejection, unique } from './helpers.ts'
+import { buildGate } from '../../support/sandbox-deploys.ts'
 
 const sandbox = sharedSandbox()
 let dokku: DokkuClient
@@ -100,10 +101,16 @@ describe.concurrent('git:* on the sandbox host', () => {
 
   it('fails a second deploy at once with DeployLockedError while a build holds the lock', async () => {
     const app = await newApp('locked')
-    const slow = dokku.git.fromArchive(app, await tarStream({ 'index.txt': 'slow', '.sandbox/build-seconds': '4' }))
-    for (let i = 0; i < 200 && (await raw(sandbox, `apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 50))
-    const second = await connect(sandbox)
-    const error = await rejection(second.dokku.git.fromImage(app, 'ghcr.io/acme/web:2'))
+    const gate = buildGate(sandbox, app)
+    const slow = dokku.git.fromArchive(app, await tarStream({ 'index.txt': 'slow', ...gate.files }))
+    let error: Error
+    try {
+      for (let i = 0; i < 2400 && (await raw(sandbox, `apps:locked ${app}`)).code !== 0; i++) await new Promise((r) => setTimeout(r, 50))
+      const second = await connect(sandbox)
+      error = await rejection(second.dokku.git.fromImage(app, 'ghcr.io/acme/web:2'))
+    } finally {
+      await gate.open()
+    }
     expect(error).toBeInstanceOf(DeployLockedError)
     expect((error as DeployLockedError).app).toBe(app)
     expect(error.message).toContain(`another deploy of "${app}" holds its deploy lock`)
