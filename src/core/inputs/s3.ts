@@ -1,0 +1,26 @@
+// The S3 inputs more than one mode reads (backup-run's destination, migrate's uploads bucket): one
+// reading of each, so that a bucket name or an endpoint is refused the same way wherever it is given.
+import { invalid, type InputReader } from './readers.js'
+
+/** An S3 bucket name as SeaweedFS, MinIO and AWS all take it (3–63 lowercase letters, digits, dots, hyphens). */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+
+/** An S3 endpoint: scheme, host and port only (path-style addressing puts the bucket in the path). Undefined when empty (AWS). */
+export function readS3Endpoint(inputs: InputReader, name: string): string | undefined {
+  const url = inputs.url(name, { protocols: ['https:', 'http:'] })
+  if (!url) return undefined
+  if (url.pathname !== '/' || url.search || url.username) throw invalid(name, url.toString(), 'must be the endpoint only (scheme, host, port)', 'For example https://s3.example.com; the bucket goes in its own input.')
+  return url.origin
+}
+
+/**
+ * A key prefix: letters, digits, `. _ - /`, ending in `/` once normalized (`uploads` → `uploads/`),
+ * no empty or `..` segment. Narrow on purpose: a prefix is pasted into keys, listings and logs.
+ */
+export function readKeyPrefix(inputs: InputReader, name: string, fallback: string, example: string): string {
+  const given = inputs.string(name, fallback).replace(/^\/+/, '')
+  const prefix = given === '' || given.endsWith('/') ? given : `${given}/`
+  if (!/^[A-Za-z0-9._\-/]*$/.test(prefix) || prefix.includes('//') || prefix.split('/').includes('..'))
+    throw invalid(name, prefix, 'must be a key prefix of letters, digits, . _ - and /', `For example ${example}.`)
+  return prefix
+}
