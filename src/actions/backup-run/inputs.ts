@@ -5,7 +5,7 @@ import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { APP_NAME, SERVICE_NAME } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
-import { BUCKET_NAME, readKeyPrefix, readS3Endpoint } from '../../core/inputs/s3.js'
+import { BUCKET_NAME, readKeyPrefix, readS3Endpoint, readS3Region } from '../../core/inputs/s3.js'
 import type { S3Settings } from '../../core/s3/client.js'
 import { MigrateInputs, MigrateOutputs } from './migrate-inputs.js'
 import { parseSeaweedSource } from './seaweed.js'
@@ -103,7 +103,7 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
     )
   const destination: S3Settings = {
     endpoint: readS3Endpoint(inputs, Inputs.s3Endpoint),
-    region: inputs.string(Inputs.s3Region, 'us-east-1'),
+    region: readS3Region(inputs, Inputs.s3Region),
     bucket,
     accessKeyId,
     secretAccessKey
@@ -118,7 +118,7 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
         `bucket: sources need "${Inputs.sourceS3AccessKeyId}" and "${Inputs.sourceS3SecretAccessKey}" (and "${Inputs.sourceS3Endpoint}"): the credentials of the S3 store the buckets are read from (SeaweedFS on the host).`,
         Inputs.sourceS3AccessKeyId
       )
-    sourceS3 = { endpoint: readS3Endpoint(inputs, Inputs.sourceS3Endpoint), region: inputs.string(Inputs.sourceS3Region, 'us-east-1'), accessKeyId: sourceKeyId, secretAccessKey: sourceSecret }
+    sourceS3 = { endpoint: readS3Endpoint(inputs, Inputs.sourceS3Endpoint), region: readS3Region(inputs, Inputs.sourceS3Region), accessKeyId: sourceKeyId, secretAccessKey: sourceSecret }
   }
   if (seaweedSources.size > 0 && mode !== 'backup')
     throw new ConfigurationError(`seaweed: sources are for mode backup; for mode ${mode} name the bucket as bucket:<name> (its backups are stored under that name).`, Inputs.sources)

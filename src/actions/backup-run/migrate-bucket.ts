@@ -98,6 +98,8 @@ export class BucketWriter extends TarReader {
   /** Bytes of file data that went into objects. */
   bytes = 0
   private readonly pending = new Set<Promise<void>>()
+  /** Handlers still reading an entry: settle() waits for them too, so no put starts after it. */
+  private readonly active = new Set<Promise<void>>()
   private readonly uploads = new Map<string, Promise<void>>()
   private failure: Error | undefined
 
@@ -108,6 +110,10 @@ export class BucketWriter extends TarReader {
       if (!wanted.has(entry.path) || (entry.type !== 'file' && entry.type !== 'hardlink')) return
       const upload = entry.type === 'hardlink' ? this.copyLink(store, prefix, entry) : entry.size <= partSize ? this.putSmall(store, prefix, entry, body, options.concurrency) : this.putLarge(store, prefix, entry, body, partSize)
       this.uploads.set(entry.path, upload)
+      const tracked = upload.finally(() => this.active.delete(tracked))
+      // Reported through `await upload` below; this copy only marks it done.
+      tracked.catch(() => undefined)
+      this.active.add(tracked)
       await upload
     })
   }
@@ -121,7 +127,7 @@ export class BucketWriter extends TarReader {
 
   /** Resolves once every put started has ended; rejects with the first failure. */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending])
+    for (let round = 0; round < 1000 && this.pending.size + this.active.size > 0; round++) await Promise.allSettled([...this.pending, ...this.active])
     if (this.failure) throw this.failure
   }
 
@@ -137,6 +143,8 @@ export class BucketWriter extends TarReader {
     const data = Buffer.concat(chunks)
     while (this.pending.size >= concurrency) await Promise.race(this.pending)
     if (this.failure) throw this.failure
+    // The archive failed meanwhile: nothing is started once the copy is over.
+    if (this.destroyed) throw new Error(`The archive stopped before ${JSON.stringify(entry.path)} was stored`)
     const sha256 = createHash('sha256').update(data).digest('hex')
     const put: Promise<void> = store.put(objectKey(prefix, entry.path), data).then(
       ({ etag }) => this.record(entry.path, data.length, sha256, etag),

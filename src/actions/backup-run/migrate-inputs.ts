@@ -2,7 +2,7 @@ import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { CONFIG_KEY } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
-import { BUCKET_NAME, readKeyPrefix, readS3Endpoint } from '../../core/inputs/s3.js'
+import { BUCKET_NAME, readKeyPrefix, readS3Endpoint, readS3Region } from '../../core/inputs/s3.js'
 import type { S3Settings } from '../../core/s3/client.js'
 import { K8S_NAME, POD_TARGET, type PodTarget } from '../../core/k8s/kubectl.js'
 import { URO_SECRET_MAP } from '../../core/k8s/secret.js'
@@ -117,7 +117,7 @@ export function readMigrateInputs(inputs: InputReader): MigrateConfig {
   return {
     ...common,
     kubeconfig,
-    kubectl: inputs.string(MigrateInputs.kubectl, 'kubectl'),
+    kubectl: readKubectl(inputs),
     namespace,
     app,
     secret,
@@ -127,6 +127,14 @@ export function readMigrateInputs(inputs: InputReader): MigrateConfig {
     concurrency: inputs.integer(MigrateInputs.concurrency, { fallback: 8, min: 1, max: 64 }),
     timeoutMs: inputs.duration(MigrateInputs.timeout, { fallbackMs: 6 * 3_600_000, maxMs: 48 * 3_600_000 })
   }
+}
+
+/** The kubectl binary: a name on PATH or a path, run without a shell; a control character in it is a mistake. */
+function readKubectl(inputs: InputReader): string {
+  const binary = inputs.string(MigrateInputs.kubectl, 'kubectl')
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(binary)) throw invalid(MigrateInputs.kubectl, binary, 'must be a program name or path, without control characters', 'For example kubectl or /usr/local/bin/kubectl.')
+  return binary
 }
 
 /** `<Secret key>=<CONFIG_KEY>` lines; empty: Uro's mapping (URO_SECRET_MAP). */
@@ -140,6 +148,7 @@ function readSecretKeys(inputs: InputReader): ReadonlyMap<string, string> {
     const configKey = match[2] as string
     if (!CONFIG_KEY.test(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps to ${JSON.stringify(configKey)}, which is not a config key`, 'Config keys start with a letter or underscore and hold only letters, digits and underscores.')
     if ([...map.values()].includes(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps a second Secret key to ${configKey}`, 'Map each config key once.')
+    if (map.has(match[1] as string)) throw invalid(MigrateInputs.secretKeys, line, `maps ${match[1] as string} a second time`, 'Map each Secret key once.')
     map.set(match[1] as string, configKey)
   }
   return map
@@ -173,6 +182,8 @@ function readDatabase(inputs: InputReader): DatabaseSource | undefined {
   const user = inputs.string(MigrateInputs.databaseUser, 'postgres')
   if (!PG_NAME.test(user)) throw invalid(MigrateInputs.databaseUser, user, 'must be a role name', 'For example postgres.')
   const service = inputs.serviceName(MigrateInputs.databaseService, { required: true })
+  // dokku-postgres names the service's database after it, and Postgres keeps 63 bytes of a name.
+  if (service.length > 63) throw invalid(MigrateInputs.databaseService, service, 'must be a postgres service name of at most 63 characters', 'For example uro-db.')
   return { ...pod, name, user, service }
 }
 
@@ -209,6 +220,6 @@ function readUploadsBucket(inputs: InputReader, bucket: string, credentials: { a
       `Input "${MigrateInputs.uploadsBucket}" needs "${MigrateInputs.s3AccessKeyId}" and "${MigrateInputs.s3SecretAccessKey}" (and "${MigrateInputs.s3Endpoint}" unless it is AWS): a key allowed to list, read and write ${bucket}, from secrets. For a store made by seaweed-provision, its app's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
       accessKeyId ? MigrateInputs.s3SecretAccessKey : MigrateInputs.s3AccessKeyId
     )
-  const s3: S3Settings = { endpoint: readS3Endpoint(inputs, MigrateInputs.s3Endpoint), region: inputs.string(MigrateInputs.s3Region, 'us-east-1'), bucket, accessKeyId, secretAccessKey }
+  const s3: S3Settings = { endpoint: readS3Endpoint(inputs, MigrateInputs.s3Endpoint), region: readS3Region(inputs, MigrateInputs.s3Region), bucket, accessKeyId, secretAccessKey }
   return { kind: 'bucket', s3, prefix: readKeyPrefix(inputs, MigrateInputs.uploadsPrefix, '', 'uploads/ (what Uro\'s S3 fork writes under)') }
 }

@@ -580,9 +580,11 @@ async function copyUploadsToBucket(
   const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
   const wanted = new Set(step.files.map((f) => f.path))
   const writers: BucketWriter[] = []
-  const moved = (): number => writers.reduce((n, w) => n + w.bytes, 0)
   const counter = new Progress(`uploads → ${step.into}`, (line) => logger.info(line), options.progressIntervalMs)
-  counter.start(moved, moved)
+  counter.start(
+    () => writers.reduce((n, w) => n + w.bytesRead, 0),
+    () => writers.reduce((n, w) => n + w.bytes, 0)
+  )
   try {
     await logger.group(`Copying ${step.files.length} file(s) into ${step.into}`, async () => {
       for (const batch of batches) {

@@ -42,6 +42,8 @@ interface PendingMeta {
 export class TarReader extends Writable {
   /** Entries read so far (all types). */
   entries = 0
+  /** Bytes of the archive read so far. */
+  bytesRead = 0
   private readonly handler: TarEntryHandler
   private header: Buffer = Buffer.alloc(0)
   /** The body being passed on: bytes of data left, then padding left. */
@@ -80,6 +82,7 @@ export class TarReader extends Writable {
   }
 
   private async consume(chunk: Buffer): Promise<void> {
+    this.bytesRead += chunk.length
     let offset = 0
     while (offset < chunk.length) {
       if (this.ended) return
@@ -216,6 +219,8 @@ export class TarReader extends Writable {
       stream.once('close', resolve)
       stream.once('error', reject)
     })
+    // Observed from the start: a body destroyed with the archive must not become an unhandled rejection.
+    ended.catch(() => undefined)
     // What the handler leaves unread is drained, so the archive can go on.
     const done = handled.then(() => {
       if (!stream.readableEnded && stream.readableFlowing !== true) stream.resume()

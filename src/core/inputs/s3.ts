@@ -24,3 +24,13 @@ export function readKeyPrefix(inputs: InputReader, name: string, fallback: strin
     throw invalid(name, prefix, 'must be a key prefix of letters, digits, . _ - and /', `For example ${example}.`)
   return prefix
 }
+
+/**
+ * A region name (`us-east-1`, `auto`, `garage`): it goes into the request signature and, for AWS
+ * itself (no endpoint), into the host name the SDK builds, so nothing but a DNS label is taken.
+ */
+export function readS3Region(inputs: InputReader, name: string): string {
+  const region = inputs.string(name, 'us-east-1')
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(region)) throw invalid(name, region, 'must be a region name (lowercase letters, digits and hyphens)', 'For example us-east-1, or what your S3 server calls its region.')
+  return region
+}

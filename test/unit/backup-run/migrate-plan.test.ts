@@ -164,6 +164,13 @@ describe('mode migrate inputs: the uploads bucket', () => {
     expect(() => read({ 'uploads-bucket': 'Not_A_Bucket', ...credentials })).toThrow(/uploads-bucket.*must be an S3 bucket name/)
     expect(() => read({ 'uploads-bucket': 'uploads', 'uploads-prefix': '../up', ...credentials })).toThrow(/uploads-prefix.*must be a key prefix/)
     expect(() => read({ 'uploads-bucket': 'uploads', 's3-endpoint': 'https://s3.example.org/uploads', ...credentials })).toThrow(/s3-endpoint.*endpoint only/)
+    expect(() => read({ 'uploads-bucket': 'uploads', 's3-region': 'evil.example.com/x', ...credentials })).toThrow(/s3-region.*must be a region name/)
+  })
+
+  it('refuses a Secret key mapped twice (the first mapping would be lost), a kubectl path with a control character, an overlong service', () => {
+    expect(() => read({ 'k8s-secret': 'uro-prod', 'k8s-secret-keys': 'pass=DATABASE_PASS\npass=OTHER_PASS' })).toThrow(/maps pass a second time/)
+    expect(() => read({ kubectl: 'kubectl\n--help' })).toThrow(/kubectl.*without control characters/)
+    expect(() => read({ 'database-pod': 'postgres-0', 'database-name': 'uro', 'database-service': 'a'.repeat(64) })).toThrow(/database-service.*at most 63/)
   })
 
   it('plans no app and no storage for a bucket, and copies only the objects missing or different', () => {
