@@ -3,6 +3,7 @@
 // uploads into its storage or a bucket (migrate-bucket.ts), each verified on both sides. Every copy
 // can be run again after a kill: the database is restored with --clean into a target marked as
 // this action's, the uploads skip files (objects) already present with the same SHA-256.
+import { sweepAbandonedUploads } from '../../core/backup/abandoned-uploads.js'
 import { parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
 import type { TableCount } from '../../core/backup/manifest.js'
 import { formatBytes, Progress } from '../../core/backup/pipeline.js'
@@ -95,6 +96,8 @@ export interface MigrateOptions {
   progressIntervalMs?: number
   /** Part size of the uploads bucket's multipart uploads (tests: small, to cross it with small files). */
   partSize?: number
+  /** The clock that says how old an abandoned multipart upload is (tests: a later one). */
+  now?: () => Date
 }
 
 export async function migrate(config: MigrateConfig, logger: Logger, options: MigrateOptions = {}): Promise<MigrateReport> {
@@ -577,6 +580,7 @@ async function copyUploadsToBucket(
   const target = uploads.target as Extract<UploadsTarget, { kind: 'bucket' }>
   const seen = observed.uploads as NonNullable<Observed['uploads']>
   const before = seen.source
+  await abortAbandonedUploads(store, target.prefix, before, options.now?.() ?? new Date(), logger)
   const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
   const wanted = new Set(step.files.map((f) => f.path))
   const writers: BucketWriter[] = []
@@ -631,4 +635,14 @@ async function copyUploadsToBucket(
       `${copied.size} file(s), ${formatBytes(section.copiedBytes)} copied; all ${before.size} files in ${step.into} match the pod's SHA-256 (read back)` +
       `; ${state.objects.size} object(s) under the prefix${extra > 0 ? `, ${extra} of them not in the pod (left in place)` : ''}`
   })
+}
+
+/**
+ * Aborts the multipart uploads of the pod's files that a killed run left (abandoned-uploads.ts
+ * says when an upload is taken for a dead run's). Housekeeping: never fails the copy.
+ */
+async function abortAbandonedUploads(store: ObjectStore, prefix: string, files: ReadonlyMap<string, FileEntry>, now: Date, logger: Logger): Promise<void> {
+  const sweep = await sweepAbandonedUploads(store, prefix, { now, dryRun: false, owns: (key) => key.startsWith(prefix) && files.has(key.slice(prefix.length)) })
+  for (const upload of sweep.abandoned) logger.info(`aborted the multipart upload of ${upload.key} left by a run that ended before completing it (nothing written to it since ${upload.lastActivity?.toISOString() ?? '?'})`)
+  if (sweep.problem) logger.warning(`Could not look for multipart uploads left by earlier runs (parts may be left on the server): ${sweep.problem}`)
 }

@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
 import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
+import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { createBucket, directS3, dokku, psql, sandbox, unique } from '../backup-run/helpers.ts'
 import { startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
@@ -93,9 +94,17 @@ async function bucketSums(): Promise<Map<string, string>> {
   return sums
 }
 
-async function pendingUploads(): Promise<number> {
-  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: PREFIX }))
-  return (out.Uploads ?? []).length
+/** The multipart uploads in progress under the prefix: their keys and ids. */
+async function pendingUploads(): Promise<{ key: string; uploadId: string }[]> {
+  const box = sandbox()
+  const store = new ObjectStore({ endpoint: box.s3.endpoint, region: box.s3.region, bucket, accessKeyId: box.s3.accessKeyId, secretAccessKey: box.s3.secretAccessKey })
+  try {
+    const all: { key: string; uploadId: string }[] = []
+    for await (const upload of store.listMultipartUploads(PREFIX)) all.push({ key: upload.key, uploadId: upload.uploadId })
+    return all
+  } finally {
+    store.destroy()
+  }
 }
 
 describe('backup-run mode migrate, uploads into a bucket', () => {
@@ -118,7 +127,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     // Files whose bytes had all arrived may be stored (how many depends on what was still buffered when tar died).
     const stored = (await keys()).length
     expect(stored).toBeLessThan(49)
-    expect(await pendingUploads()).toBe(0)
+    expect(await pendingUploads()).toEqual([])
 
     const rerun = await migrate(inputs())
     expect(rerun.error).toBeUndefined()
@@ -143,7 +152,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     expect(await keys()).toEqual([...source.keys()].map((path) => PREFIX + path).sort())
     expect(await bucketSums()).toEqual(source)
     expect(source.get('empty')).toBe(createHash('sha256').digest('hex'))
-    expect(await pendingUploads()).toBe(0)
+    expect(await pendingUploads()).toEqual([])
     expect(rerun.everything).not.toContain(sandbox().s3.secretAccessKey)
 
     const again = await migrate(inputs())
@@ -174,6 +183,22 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     expect(report(settled).uploads?.detail).toMatch(/all 50 files .* 51 object\(s\) under the prefix, 1 of them not in the pod \(left in place\)/)
     expect(await keys()).toContain(`${PREFIX}not-from-the-pod.txt`)
   }, 300_000)
+
+  it('aborts the multipart uploads a killed run left on the pod\'s keys, and no one else\'s', async () => {
+    const orphan = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}large.bin` }))
+    const stranger = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}someone-else.bin` }))
+    expect((await pendingUploads()).map((u) => u.uploadId).sort()).toEqual([orphan.UploadId, stranger.UploadId].sort())
+    // Something to copy, so that the copy (and its housekeeping) runs.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}empty`, Body: 'not empty' }))
+    const twoHoursLater = () => new Date(Date.now() + 2 * 3_600_000)
+    const result = await runAction(async (reader, _context, logger) => {
+      await runMigrate(reader, logger, { progressIntervalMs: 50, now: twoHoursLater })
+    }, inputs())
+    expect(result.error).toBeUndefined()
+    expect(result.log).toContain(`aborted the multipart upload of ${PREFIX}large.bin left by a run that ended before completing it`)
+    expect(await pendingUploads()).toEqual([{ key: `${PREFIX}someone-else.bin`, uploadId: stranger.UploadId }])
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}someone-else.bin`, UploadId: stranger.UploadId }))
+  }, 180_000)
 
   it('fails before copying anything when the bucket does not exist', async () => {
     const missing = unique('no-such-bucket')
