@@ -1,7 +1,7 @@
 // backup-run mode migrate with the uploads going into a bucket (uploads-bucket) instead of a storage
 // entry: the kubectl stand-in's tar streams the odd-named tree through the runner into the sandbox's
-// real S3 server, one object a file. A 12 MiB file crosses the 8 MiB part size (multipart); the
-// benchmark runs the 100 MB one.
+// real S3 server, one object a file. A 12 MiB file crosses the 8 MiB part size (multipart);
+// MIGRATE_LARGE_FILE_BYTES=104857600 runs it with issue 15's 100 MB file.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,7 +15,7 @@ import { createBucket, directS3, dokku, psql, sandbox, unique } from '../backup-
 import { startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
 import { execFileSync } from 'node:child_process'
 
-const LARGE_FILE = 12 * 1024 * 1024
+const LARGE_FILE = Number(process.env.MIGRATE_LARGE_FILE_BYTES ?? 12 * 1024 * 1024)
 const PREFIX = 'uploads/'
 let cluster: Cluster
 const app = unique('uro')
@@ -111,7 +111,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
   it('dry run: plans the copy into the bucket, needs no app or storage, and writes nothing', async () => {
     const result = await migrate(inputs({ 'dry-run': 'true' }))
     expect(result.error).toBeUndefined()
-    expect(result.log).toMatch(new RegExp(`copy 49 file\\(s\\), 12\\.\\d+ MiB, into bucket s3://${bucket}/uploads/ — 49 object\\(s\\) missing`))
+    expect(result.log).toMatch(new RegExp(`copy 49 file\\(s\\), \\d+\\.\\d+ MiB, into bucket s3://${bucket}/uploads/ — 49 object\\(s\\) missing`))
     expect(report(result)).toMatchObject({ changed: false, steps: ['copy-uploads'], uploads: { outcome: 'would copy', files: 49 } })
     expect(await keys()).toEqual([])
     expect((await dokku(`apps:exists ${app}`)).code).not.toBe(0)
