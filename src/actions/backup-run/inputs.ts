@@ -1,10 +1,11 @@
-import { normalizePrefix, parseSourceRef, SOURCE_KINDS, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
+import { parseSourceRef, SOURCE_KINDS, sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { RetentionPolicy } from '../../core/backup/retention.js'
 import { COMPRESSIONS, type Compression, type DecryptionKeys, type Encryption } from '../../core/backup/streams.js'
 import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { appNameProblem, serviceNameProblem } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
+import { checkBucketName, readKeyPrefix, readS3Endpoint, readS3Region } from '../../core/inputs/s3.js'
 import type { S3Settings } from '../../core/s3/client.js'
 import { bucketNameProblem } from '../../core/s3/names.js'
 import { MigrateInputs, MigrateOutputs } from './migrate-inputs.js'
@@ -97,16 +98,15 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
   const target = readTarget(inputs, mode, sources)
 
   const bucket = inputs.required(Inputs.s3Bucket, 'Set it to the bucket that holds the backups, e.g. s3-bucket: backups.')
-  const bucketProblem = bucketNameProblem(bucket)
-  if (bucketProblem) throw invalid(Inputs.s3Bucket, bucket, `has a bucket name that ${bucketProblem}`, 'Use 3–63 lowercase letters, digits, dots and hyphens, e.g. backups.')
+  checkBucketName(Inputs.s3Bucket, bucket, 'backups')
   if (!accessKeyId || !secretAccessKey)
     throw new ConfigurationError(
       `Inputs "${Inputs.s3AccessKeyId}" and "${Inputs.s3SecretAccessKey}" are required: the destination's credentials, from secrets. They stay on the runner and never reach the Dokku host.`,
       accessKeyId ? Inputs.s3SecretAccessKey : Inputs.s3AccessKeyId
     )
   const destination: S3Settings = {
-    endpoint: readEndpoint(inputs, Inputs.s3Endpoint),
-    region: inputs.string(Inputs.s3Region, 'us-east-1'),
+    endpoint: readS3Endpoint(inputs, Inputs.s3Endpoint),
+    region: readS3Region(inputs, Inputs.s3Region),
     bucket,
     accessKeyId,
     secretAccessKey
@@ -121,7 +121,7 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
         `bucket: sources need "${Inputs.sourceS3AccessKeyId}" and "${Inputs.sourceS3SecretAccessKey}" (and "${Inputs.sourceS3Endpoint}"): the credentials of the S3 store the buckets are read from (SeaweedFS on the host).`,
         Inputs.sourceS3AccessKeyId
       )
-    sourceS3 = { endpoint: readEndpoint(inputs, Inputs.sourceS3Endpoint), region: inputs.string(Inputs.sourceS3Region, 'us-east-1'), accessKeyId: sourceKeyId, secretAccessKey: sourceSecret }
+    sourceS3 = { endpoint: readS3Endpoint(inputs, Inputs.sourceS3Endpoint), region: readS3Region(inputs, Inputs.sourceS3Region), accessKeyId: sourceKeyId, secretAccessKey: sourceSecret }
   }
   if (seaweedSources.size > 0 && mode !== 'backup')
     throw new ConfigurationError(`seaweed: sources are for mode backup; for mode ${mode} name the bucket as bucket:<name> (its backups are stored under that name).`, Inputs.sources)
@@ -176,7 +176,7 @@ export function readBackupInputs(inputs: InputReader): BackupConfig {
     overwrite: inputs.boolean(Inputs.overwrite, false),
     drill: inputs.boolean(Inputs.drill, false),
     destination,
-    prefix: readPrefix(inputs),
+    prefix: readKeyPrefix(inputs, Inputs.s3Prefix, DEFAULT_PREFIX, `${DEFAULT_PREFIX} or backups/prod/`),
     sourceS3,
     seaweedSources,
     encryption,
@@ -234,16 +234,3 @@ function checkSource(input: string, line: string): SourceRef {
   return source
 }
 
-function readEndpoint(inputs: InputReader, name: string): string | undefined {
-  const url = inputs.url(name, { protocols: ['https:', 'http:'] })
-  if (!url) return undefined
-  if (url.pathname !== '/' || url.search || url.username) throw invalid(name, url.toString(), 'must be the endpoint only (scheme, host, port)', 'For example https://s3.example.com; the bucket goes in its own input.')
-  return url.origin
-}
-
-function readPrefix(inputs: InputReader): string {
-  const prefix = normalizePrefix(inputs.string(Inputs.s3Prefix, DEFAULT_PREFIX))
-  if (!/^[A-Za-z0-9._\-/]*$/.test(prefix) || prefix.includes('//') || prefix.split('/').includes('..'))
-    throw invalid(Inputs.s3Prefix, prefix, 'must be a key prefix of letters, digits, . _ - and /', `For example ${DEFAULT_PREFIX} or backups/prod/.`)
-  return prefix
-}

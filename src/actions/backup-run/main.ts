@@ -34,12 +34,12 @@ export interface RunReport {
 }
 
 export const run: ActionRun = async (inputs = new InputReader(), _context, logger = actionsLogger) => {
-  // Mode migrate (Kubernetes → Dokku) reads its own inputs: no backup destination is involved.
-  if (inputs.oneOf(Inputs.mode, ACTION_MODES, 'backup') === 'migrate') return void (await runMigrate(inputs, logger, {}))
-  // A cancelled job gets SIGINT (then SIGTERM): abort the uploads in flight so that no orphan
-  // parts stay on the server, then exit as the signal would have.
+  const migrating = inputs.oneOf(Inputs.mode, ACTION_MODES, 'backup') === 'migrate'
+  // A cancelled job gets SIGINT (then SIGTERM): abort the uploads in flight (a backup's, or mode
+  // migrate's into an uploads bucket) so that no orphan parts stay on the server, then exit as the
+  // signal would have.
   const onSignal = (signal: NodeJS.Signals): void => {
-    logger.warning(`${signal} received: aborting the uploads in progress; no backup of this run is complete.`)
+    logger.warning(`${signal} received: aborting the uploads in progress; ${migrating ? 'a file whose upload is aborted is copied by the next run' : 'no backup of this run is complete'}.`)
     void abortActiveUploads(new Error(`the run was cancelled (${signal})`)).then((n) => {
       if (n > 0) logger.info(`Aborted ${n} multipart upload(s).`)
       process.exit(signal === 'SIGINT' ? 130 : 143)
@@ -48,7 +48,9 @@ export const run: ActionRun = async (inputs = new InputReader(), _context, logge
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    await runWithReport(inputs, logger)
+    // Mode migrate (Kubernetes → Dokku) reads its own inputs: no backup destination is involved.
+    if (migrating) await runMigrate(inputs, logger, {})
+    else await runWithReport(inputs, logger)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

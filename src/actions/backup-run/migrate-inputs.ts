@@ -2,6 +2,8 @@ import { ConfigurationError } from '../../core/errors.js'
 import { readCommonInputs, type CommonSettings } from '../../core/inputs/common.js'
 import { CONFIG_KEY } from '../../core/dokku/names.js'
 import { invalid, type InputReader } from '../../core/inputs/readers.js'
+import { checkBucketName, readKeyPrefix, readS3Endpoint, readS3Region } from '../../core/inputs/s3.js'
+import type { S3Settings } from '../../core/s3/client.js'
 import { K8S_NAME, POD_TARGET, type PodTarget } from '../../core/k8s/kubectl.js'
 import { URO_SECRET_MAP } from '../../core/k8s/secret.js'
 
@@ -23,6 +25,14 @@ export const MigrateInputs = {
   uploadsContainer: 'uploads-container',
   uploadsPath: 'uploads-path',
   uploadsStorage: 'uploads-storage',
+  uploadsBucket: 'uploads-bucket',
+  uploadsPrefix: 'uploads-prefix',
+  // The S3 store of uploads-bucket: the same inputs backup-run's other modes read for the destination.
+  s3Endpoint: 's3-endpoint',
+  s3Region: 's3-region',
+  s3AccessKeyId: 's3-access-key-id',
+  s3SecretAccessKey: 's3-secret-access-key',
+  concurrency: 'concurrency',
   overwrite: 'overwrite',
   timeout: 'timeout'
 } as const
@@ -41,11 +51,17 @@ export interface DatabaseSource extends PodTarget {
   readonly service: string
 }
 
+/** Where the uploads go: a Dokku storage entry mounted into the app, or a bucket (Uro's S3 fork, SeaweedFS). */
+export type UploadsTarget =
+  /** The Dokku storage entry the files go into, mounted into the app at the same path. */
+  | { readonly kind: 'storage'; readonly storage: string }
+  /** One object a file, key = prefix + the file's path under the uploads directory. */
+  | { readonly kind: 'bucket'; readonly s3: S3Settings; readonly prefix: string }
+
 export interface UploadsSource extends PodTarget {
   /** The directory in the pod (Uro: /app/uploads). */
   readonly path: string
-  /** The Dokku storage entry the files go into, mounted into the app at the same path. */
-  readonly storage: string
+  readonly target: UploadsTarget
 }
 
 export interface MigrateConfig extends CommonSettings {
@@ -59,6 +75,8 @@ export interface MigrateConfig extends CommonSettings {
   readonly uploads: UploadsSource | undefined
   /** Replace a target database that holds data this action did not put there. */
   readonly overwrite: boolean
+  /** Objects uploaded (small files) or read back at once, for an uploads bucket. */
+  readonly concurrency: number
   readonly timeoutMs: number
 }
 
@@ -72,6 +90,8 @@ export function readMigrateInputs(inputs: InputReader): MigrateConfig {
     required: true,
     hint: 'Store the cluster\'s kubeconfig as a secret and pass it with `kubeconfig: ${{ secrets.KUBECONFIG }}`; it is written to a mode-600 file for the run and removed after.'
   })
+  const s3SecretAccessKey = inputs.secret(MigrateInputs.s3SecretAccessKey)
+  const s3AccessKeyId = inputs.secret(MigrateInputs.s3AccessKeyId)
   const common = readCommonInputs(inputs)
   const app = inputs.appName(MigrateInputs.app, { required: true })
   const namespace = inputs.string(MigrateInputs.namespace, 'default')
@@ -87,7 +107,7 @@ export function readMigrateInputs(inputs: InputReader): MigrateConfig {
   }
 
   const database = readDatabase(inputs)
-  const uploads = readUploads(inputs, app)
+  const uploads = readUploads(inputs, app, { accessKeyId: s3AccessKeyId, secretAccessKey: s3SecretAccessKey })
   if (!secret && !database && !uploads)
     throw new ConfigurationError(
       `Nothing to migrate: set at least one of "${MigrateInputs.secret}" (a Secret to map into ${app}'s config), "${MigrateInputs.databasePod}" (the pod to pg_dump from) or "${MigrateInputs.uploadsPod}" (the pod whose ${MigrateInputs.uploadsPath} to copy).`,
@@ -97,15 +117,24 @@ export function readMigrateInputs(inputs: InputReader): MigrateConfig {
   return {
     ...common,
     kubeconfig,
-    kubectl: inputs.string(MigrateInputs.kubectl, 'kubectl'),
+    kubectl: readKubectl(inputs),
     namespace,
     app,
     secret,
     database,
     uploads,
     overwrite: inputs.boolean(MigrateInputs.overwrite, false),
+    concurrency: inputs.integer(MigrateInputs.concurrency, { fallback: 8, min: 1, max: 64 }),
     timeoutMs: inputs.duration(MigrateInputs.timeout, { fallbackMs: 6 * 3_600_000, maxMs: 48 * 3_600_000 })
   }
+}
+
+/** The kubectl binary: a name on PATH or a path, run without a shell; a control character in it is a mistake. */
+function readKubectl(inputs: InputReader): string {
+  const binary = inputs.string(MigrateInputs.kubectl, 'kubectl')
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(binary)) throw invalid(MigrateInputs.kubectl, binary, 'must be a program name or path, without control characters', 'For example kubectl or /usr/local/bin/kubectl.')
+  return binary
 }
 
 /** `<Secret key>=<CONFIG_KEY>` lines; empty: Uro's mapping (URO_SECRET_MAP). */
@@ -119,6 +148,7 @@ function readSecretKeys(inputs: InputReader): ReadonlyMap<string, string> {
     const configKey = match[2] as string
     if (!CONFIG_KEY.test(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps to ${JSON.stringify(configKey)}, which is not a config key`, 'Config keys start with a letter or underscore and hold only letters, digits and underscores.')
     if ([...map.values()].includes(configKey)) throw invalid(MigrateInputs.secretKeys, line, `maps a second Secret key to ${configKey}`, 'Map each config key once.')
+    if (map.has(match[1] as string)) throw invalid(MigrateInputs.secretKeys, line, `maps ${match[1] as string} a second time`, 'Map each Secret key once.')
     map.set(match[1] as string, configKey)
   }
   return map
@@ -155,12 +185,39 @@ function readDatabase(inputs: InputReader): DatabaseSource | undefined {
   return { ...pod, name, user, service }
 }
 
-function readUploads(inputs: InputReader, app: string): UploadsSource | undefined {
+function readUploads(inputs: InputReader, app: string, credentials: { accessKeyId: string | undefined; secretAccessKey: string | undefined }): UploadsSource | undefined {
   const pod = readPod(inputs, MigrateInputs.uploadsPod, MigrateInputs.uploadsContainer)
-  if (!pod) return undefined
+  const storage = inputs.optional(MigrateInputs.uploadsStorage)
+  const bucket = inputs.optional(MigrateInputs.uploadsBucket)
+  if (!pod) {
+    if (bucket !== undefined)
+      throw new ConfigurationError(
+        `Input "${MigrateInputs.uploadsBucket}" says where the uploads go, but "${MigrateInputs.uploadsPod}" names no pod to copy them from. Set ${MigrateInputs.uploadsPod} (e.g. deploy/uro-deployment) or remove ${MigrateInputs.uploadsBucket}.`,
+        MigrateInputs.uploadsBucket
+      )
+    return undefined
+  }
   const path = inputs.string(MigrateInputs.uploadsPath, '/app/uploads').replace(/\/+$/, '') || '/'
   if (!ABSOLUTE_PATH.test(path) || path.split('/').includes('..') || /[\s:]/.test(path)) throw invalid(MigrateInputs.uploadsPath, path, 'must be an absolute directory path without spaces or colons', 'For example /app/uploads.')
-  const storage = inputs.string(MigrateInputs.uploadsStorage, `${app.replace(/\./g, '-')}-uploads`.slice(0, 45))
-  if (!STORAGE_ENTRY.test(storage)) throw invalid(MigrateInputs.uploadsStorage, storage, 'must be a storage entry name (lowercase letters, digits and dashes, at most 45)', 'For example uro-uploads.')
-  return { ...pod, path, storage }
+  if (bucket !== undefined && storage !== undefined)
+    throw new ConfigurationError(
+      `Inputs "${MigrateInputs.uploadsStorage}" and "${MigrateInputs.uploadsBucket}" are both set: the uploads go into one of them, a Dokku storage entry mounted into ${app} or an S3 bucket. Remove one.`,
+      MigrateInputs.uploadsBucket
+    )
+  if (bucket !== undefined) return { ...pod, path, target: readUploadsBucket(inputs, bucket, credentials) }
+  const entry = storage ?? `${app.replace(/\./g, '-')}-uploads`.slice(0, 45)
+  if (!STORAGE_ENTRY.test(entry)) throw invalid(MigrateInputs.uploadsStorage, entry, 'must be a storage entry name (lowercase letters, digits and dashes, at most 45)', 'For example uro-uploads.')
+  return { ...pod, path, target: { kind: 'storage', storage: entry } }
+}
+
+function readUploadsBucket(inputs: InputReader, bucket: string, credentials: { accessKeyId: string | undefined; secretAccessKey: string | undefined }): UploadsTarget {
+  checkBucketName(MigrateInputs.uploadsBucket, bucket, 'uploads')
+  const { accessKeyId, secretAccessKey } = credentials
+  if (!accessKeyId || !secretAccessKey)
+    throw new ConfigurationError(
+      `Input "${MigrateInputs.uploadsBucket}" needs "${MigrateInputs.s3AccessKeyId}" and "${MigrateInputs.s3SecretAccessKey}" (and "${MigrateInputs.s3Endpoint}" unless it is AWS): a key allowed to list, read and write ${bucket}, from secrets. For a store made by seaweed-provision, its app's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
+      accessKeyId ? MigrateInputs.s3SecretAccessKey : MigrateInputs.s3AccessKeyId
+    )
+  const s3: S3Settings = { endpoint: readS3Endpoint(inputs, MigrateInputs.s3Endpoint), region: readS3Region(inputs, MigrateInputs.s3Region), bucket, accessKeyId, secretAccessKey }
+  return { kind: 'bucket', s3, prefix: readKeyPrefix(inputs, MigrateInputs.uploadsPrefix, '', 'uploads/ (what Uro\'s S3 fork writes under)') }
 }

@@ -1,8 +1,9 @@
 // Off Kubernetes with the data: observe the cluster and the Dokku host, plan, print, and (unless
 // dry-run) copy the Secret into the app's config, the database into its Postgres service and the
-// uploads into its storage, each verified on both sides. Every copy can be run again after a
-// kill: the database is restored with --clean into a target marked as this action's, the uploads
-// skip files already present with the same SHA-256.
+// uploads into its storage or a bucket (migrate-bucket.ts), each verified on both sides. Every copy
+// can be run again after a kill: the database is restored with --clean into a target marked as
+// this action's, the uploads skip files (objects) already present with the same SHA-256.
+import { sweepAbandonedUploads } from '../../core/backup/abandoned-uploads.js'
 import { parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
 import type { TableCount } from '../../core/backup/manifest.js'
 import { formatBytes, Progress } from '../../core/backup/pipeline.js'
@@ -13,8 +14,10 @@ import { batchPaths, describeChange, diffInventories, inventoryCommand, parseInv
 import { withKubeconfig, type Kubectl } from '../../core/k8s/kubectl.js'
 import { planSecretMapping, type SecretPlan } from '../../core/k8s/secret.js'
 import type { Logger } from '../../core/log.js'
-import { connectSsh } from '../../core/ssh/connection.js'
-import type { MigrateConfig } from './migrate-inputs.js'
+import { connectSsh, type SshExecutor } from '../../core/ssh/connection.js'
+import { ObjectStore } from '../../core/s3/client.js'
+import { BucketWriter, extraObjects, objectKey, observeBucket, type BucketState, type CopiedObject } from './migrate-bucket.js'
+import type { MigrateConfig, UploadsTarget } from './migrate-inputs.js'
 
 /** The container directory `storage:exec` mounts the entry at (scheduler-docker-local storage_exec.go). */
 const STORAGE_EXEC_ROOT = '/data'
@@ -34,13 +37,21 @@ export type Step =
   | { kind: 'create-service'; service: string; reason: string }
   | { kind: 'copy-database'; service: string; tables: number; rows: number; largeObjects: number; reason: string }
   | { kind: 'mount-storage'; storage: string; path: string; reason: string }
-  | { kind: 'copy-uploads'; storage: string; files: FileEntry[]; everything: boolean; reason: string }
+  /** `into`: where, in words ("storage uro-uploads", "bucket s3://uploads/prefix/"). */
+  | { kind: 'copy-uploads'; into: string; files: FileEntry[]; everything: boolean; reason: string }
 
 export interface Observed {
   appExists: boolean
   secret?: { plan: SecretPlan }
   database?: { source: DatabaseCounts; target: TargetDatabase }
-  uploads?: { source: Map<string, FileEntry>; target: Map<string, FileEntry>; entryExists: boolean; mounted: boolean }
+  uploads?: {
+    source: Map<string, FileEntry>
+    target: Map<string, FileEntry>
+    /** A storage target: whether the entry exists and is mounted into the app. */
+    storage?: { entryExists: boolean; mounted: boolean }
+    /** A bucket target: the objects under the prefix, and their read-back checksums. */
+    bucket?: BucketState
+  }
 }
 
 export interface DatabaseCounts extends RowCounts {
@@ -83,30 +94,38 @@ export class MigrationRefusedError extends Error {
 
 export interface MigrateOptions {
   progressIntervalMs?: number
+  /** Part size of the uploads bucket's multipart uploads (tests: small, to cross it with small files). */
+  partSize?: number
+  /** The clock that says how old an abandoned multipart upload is (tests: a later one). */
+  now?: () => Date
 }
 
 export async function migrate(config: MigrateConfig, logger: Logger, options: MigrateOptions = {}): Promise<MigrateReport> {
   return withKubeconfig(config.kubeconfig, { binary: config.kubectl, namespace: config.namespace, logger }, async (kubectl) => {
-    const executor = await connectSsh(config.ssh, { logger })
+    const target = config.uploads?.target
+    const store = target?.kind === 'bucket' ? new ObjectStore(target.s3, { maxSockets: Math.max(32, config.concurrency * 2) }) : undefined
+    let executor: SshExecutor | undefined
     try {
+      executor = await connectSsh(config.ssh, { logger })
       const dokku = await DokkuClient.create(executor, logger)
-      const observed = await observe(config, kubectl, dokku)
+      const observed = await observe(config, kubectl, dokku, store)
       const plan = planMigration(config, observed)
       printPlan(plan, logger, config.dryRun)
       const report: MigrateReport = { plan, changed: false }
       describeObserved(config, observed, report)
       if (config.dryRun) return report
-      await apply(config, plan, observed, kubectl, dokku, logger, report, options)
+      await apply(config, plan, observed, { kubectl, dokku, store }, logger, report, options)
       return report
     } finally {
-      await executor.close()
+      await executor?.close()
+      store?.destroy()
     }
   })
 }
 
 // ---- observe ----------------------------------------------------------------------------
 
-export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient): Promise<Observed> {
+export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient, store?: ObjectStore): Promise<Observed> {
   // The cluster's reads start at once, beside the host's: they share nothing but the wall clock.
   const pod: PodReads = {
     secret: config.secret ? kubectl.secretData(config.secret.name) : undefined,
@@ -128,7 +147,7 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
   const [secret, database, uploads] = await Promise.all([
     config.secret ? observeSecret(config, pod, dokku, appExists) : undefined,
     config.database ? observeDatabase(config, pod, dokku) : undefined,
-    config.uploads ? observeUploads(config, pod, dokku, appExists) : undefined
+    config.uploads ? observeUploads(config, pod, dokku, appExists, store) : undefined
   ])
   if (secret) observed.secret = secret
   if (database) observed.database = database
@@ -201,22 +220,35 @@ async function podInventory(config: MigrateConfig, kubectl: Kubectl): Promise<Ma
   return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs }))
 }
 
-async function storageInventory(config: MigrateConfig, dokku: DokkuClient): Promise<Map<string, FileEntry>> {
-  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
-  const result = await dokku.storage.exec(uploads.storage, inventoryCommand(STORAGE_EXEC_ROOT), { timeoutMs: config.timeoutMs })
-  if (result.exitCode !== 0) throw new Error(`Listing the files of storage ${uploads.storage} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`)
+async function storageInventory(config: MigrateConfig, dokku: DokkuClient, storage: string): Promise<Map<string, FileEntry>> {
+  const result = await dokku.storage.exec(storage, inventoryCommand(STORAGE_EXEC_ROOT), { timeoutMs: config.timeoutMs })
+  if (result.exitCode !== 0) throw new Error(`Listing the files of storage ${storage} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(-500)}`)
   return parseInventory(result.stdout)
 }
 
-async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['uploads']> {
+/** Where the uploads go, in words: "storage uro-uploads" or "bucket s3://uploads/prefix/". */
+export function uploadsTargetName(target: UploadsTarget): string {
+  return target.kind === 'storage' ? `storage ${target.storage}` : `bucket s3://${target.s3.bucket}/${target.prefix}`
+}
+
+async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean, store: ObjectStore | undefined): Promise<Observed['uploads']> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const target = uploads.target
+  if (target.kind === 'bucket') {
+    const bucketStore = store as ObjectStore
+    // The bucket is checked while the pod lists its files: a missing bucket fails before any read.
+    const [source] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, bucketStore.checkBucket('uploads')])
+    const bucket = await observeBucket(bucketStore, target.prefix, source, { concurrency: config.concurrency })
+    const extra = extraObjects(bucket, target.prefix, source).map((key): FileEntry => ({ path: key.slice(target.prefix.length), size: bucket.objects.get(key)?.size ?? 0, sha256: '' }))
+    return { source, target: new Map([...bucket.files, ...extra.map((f) => [f.path, f] as const)]), bucket }
+  }
   const [source, entries, mounts] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
-  const entry = entries.get(uploads.storage)
+  const entry = entries.get(target.storage)
   if (entry && entry.scheduler !== 'docker-local')
-    throw new MigrationRefusedError(`Storage entry ${uploads.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)
-  const target = entry ? await storageInventory(config, dokku) : new Map<string, FileEntry>()
-  const mounted = mounts.some((m) => (m.entryName === uploads.storage || m.hostPath === entry?.hostPath) && m.containerPath === uploads.path)
-  return { source, target, entryExists: entry !== undefined, mounted }
+    throw new MigrationRefusedError(`Storage entry ${target.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)
+  const files = entry ? await storageInventory(config, dokku, target.storage) : new Map<string, FileEntry>()
+  const mounted = mounts.some((m) => (m.entryName === target.storage || m.hostPath === entry?.hostPath) && m.containerPath === uploads.path)
+  return { source, target: files, storage: { entryExists: entry !== undefined, mounted } }
 }
 
 // ---- plan -------------------------------------------------------------------------------
@@ -249,7 +281,8 @@ export function countDifferences(a: DatabaseCounts, b: DatabaseCounts, inA: stri
 export function planMigration(config: MigrateConfig, observed: Observed): Plan {
   const steps: Step[] = []
   const notes: string[] = []
-  if (!observed.appExists && (config.secret || config.uploads)) steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist; its ${config.secret ? 'config' : 'storage'} needs it` })
+  const intoStorage = config.uploads?.target.kind === 'storage'
+  if (!observed.appExists && (config.secret || intoStorage)) steps.push({ kind: 'create-app', reason: `app ${config.app} does not exist; its ${config.secret ? 'config' : 'storage'} needs it` })
 
   const secretPlan = observed.secret?.plan
   if (secretPlan && config.secret) {
@@ -291,20 +324,25 @@ export function planMigration(config: MigrateConfig, observed: Observed): Plan {
 
   const uploads = observed.uploads
   if (uploads && config.uploads) {
-    const { storage, path } = config.uploads
-    if (!uploads.mounted) steps.push({ kind: 'mount-storage', storage, path, reason: uploads.entryExists ? `storage ${storage} is not mounted at ${path} in ${config.app}` : `storage ${storage} does not exist yet` })
+    const { target, path } = config.uploads
+    const into = uploadsTargetName(target)
+    if (target.kind === 'storage' && !uploads.storage?.mounted) {
+      const storage = target.storage
+      steps.push({ kind: 'mount-storage', storage, path, reason: uploads.storage?.entryExists ? `storage ${storage} is not mounted at ${path} in ${config.app}` : `storage ${storage} does not exist yet` })
+    }
     const diff = diffInventories(uploads.source, uploads.target)
     const files = [...diff.missing, ...diff.different]
+    const unit = target.kind === 'bucket' ? 'object(s)' : 'file(s)'
     if (files.length > 0)
       steps.push({
         kind: 'copy-uploads',
-        storage,
+        into,
         files,
         everything: uploads.target.size === 0,
-        reason: `${diff.missing.length} file(s) missing${diff.different.length > 0 ? ` and ${diff.different.length} different` : ''} in storage ${storage}${diff.same.length > 0 ? `; ${diff.same.length} already there with the same SHA-256 are skipped` : ''}`
+        reason: `${diff.missing.length} ${unit} missing${diff.different.length > 0 ? ` and ${diff.different.length} different` : ''} in ${into}${diff.same.length > 0 ? `; ${diff.same.length} already there with the same SHA-256 are skipped` : ''}`
       })
-    else notes.push(`uploads: storage ${storage} already holds all ${uploads.source.size} files with the same SHA-256`)
-    if (diff.extra.length > 0) notes.push(`uploads: ${diff.extra.length} file(s) in storage ${storage} are not in the pod; left in place`)
+    else notes.push(`uploads: ${into} already holds all ${uploads.source.size} files with the same SHA-256`)
+    if (diff.extra.length > 0) notes.push(`uploads: ${diff.extra.length} ${unit} in ${into} are not in the pod; left in place`)
   }
   return { steps, notes }
 }
@@ -322,7 +360,7 @@ export function describeStep(step: Step): string {
     case 'mount-storage':
       return `create and mount storage ${step.storage} at ${step.path} — ${step.reason}`
     case 'copy-uploads':
-      return `copy ${step.files.length} file(s), ${formatBytes(totalBytes(step.files))}, into storage ${step.storage} — ${step.reason}`
+      return `copy ${step.files.length} file(s), ${formatBytes(totalBytes(step.files))}, into ${step.into} — ${step.reason}`
   }
 }
 
@@ -369,7 +407,15 @@ function describeObserved(config: MigrateConfig, observed: Observed, report: Mig
 
 // ---- apply ------------------------------------------------------------------------------
 
-async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
+/** The systems a migration talks to: the cluster, the Dokku host and (uploads into a bucket) the S3 store. */
+interface Sides {
+  kubectl: Kubectl
+  dokku: DokkuClient
+  store: ObjectStore | undefined
+}
+
+async function apply(config: MigrateConfig, plan: Plan, observed: Observed, sides: Sides, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
+  const { kubectl, dokku } = sides
   for (const step of plan.steps) {
     switch (step.kind) {
       case 'create-app':
@@ -396,7 +442,9 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kube
         report.changed = true
         break
       case 'copy-uploads':
-        await guard(report, 'uploads', logger, () => copyUploads(config, step, observed, kubectl, dokku, logger, report, options))
+        await guard(report, 'uploads', logger, () =>
+          config.uploads?.target.kind === 'bucket' ? copyUploadsToBucket(config, step, observed, kubectl, sides.store as ObjectStore, logger, report, options) : copyUploads(config, step, observed, kubectl, dokku, logger, report, options)
+        )
         break
     }
   }
@@ -465,24 +513,25 @@ async function copyUploads(
   options: MigrateOptions
 ): Promise<void> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const storage = (uploads.target as Extract<UploadsTarget, { kind: 'storage' }>).storage
   const before = (observed.uploads as NonNullable<Observed['uploads']>).source
   // An empty target gets the whole tree in one stream; otherwise only the files it lacks, named
   // one per argument (kubectl passes argv to the container runtime intact: no quoting, any name).
   const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
-  const counter = new Progress(`uploads → storage ${uploads.storage}`, (line) => logger.info(line), options.progressIntervalMs)
+  const counter = new Progress(`uploads → storage ${storage}`, (line) => logger.info(line), options.progressIntervalMs)
   let moved = 0
   const streams: HashingStream[] = []
   counter.start(() => moved + streams.reduce((n, s) => n + s.bytes, 0), () => moved + streams.reduce((n, s) => n + s.bytes, 0))
   try {
-    await logger.group(`Copying ${step.files.length} file(s) into storage ${uploads.storage}`, async () => {
+    await logger.group(`Copying ${step.files.length} file(s) into storage ${storage}`, async () => {
       for (const batch of batches) {
         const stream = new HashingStream()
         streams.push(stream)
         const [, extract] = await Promise.all([
           kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }),
-          dokku.storage.exec(uploads.storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
+          dokku.storage.exec(storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
         ])
-        if (extract.exitCode !== 0) throw new Error(`tar in storage ${uploads.storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+        if (extract.exitCode !== 0) throw new Error(`tar in storage ${storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
       }
     })
   } finally {
@@ -490,7 +539,7 @@ async function copyUploads(
   }
   moved = streams.reduce((n, s) => n + s.bytes, 0)
   report.changed = true
-  const [target, after] = await Promise.all([storageInventory(config, dokku), podInventory(config, kubectl)])
+  const [target, after] = await Promise.all([storageInventory(config, dokku, storage), podInventory(config, kubectl)])
   const section = report.uploads as NonNullable<MigrateReport['uploads']>
   section.copied = step.files.length
   section.copiedBytes = totalBytes(step.files)
@@ -507,6 +556,93 @@ async function copyUploads(
   }
   Object.assign(section, {
     outcome: 'copied',
-    detail: `${step.files.length} file(s), ${formatBytes(section.copiedBytes)} copied (${formatBytes(moved)} tar stream); all ${before.size} files in storage ${uploads.storage} match the pod's SHA-256`
+    detail: `${step.files.length} file(s), ${formatBytes(section.copiedBytes)} copied (${formatBytes(moved)} tar stream); all ${before.size} files in storage ${storage} match the pod's SHA-256`
   })
+}
+
+/**
+ * The pod's files into the bucket (migrate-bucket.ts): `tar` in the pod, parsed on the runner,
+ * one object a file. Then the proof: every file of the pod has an object of the same size and
+ * SHA-256 (the objects written now are read back; the others were read back by observe and are
+ * trusted only while their ETag is unchanged), and the pod's tree did not change meanwhile.
+ */
+async function copyUploadsToBucket(
+  config: MigrateConfig,
+  step: Extract<Step, { kind: 'copy-uploads' }>,
+  observed: Observed,
+  kubectl: Kubectl,
+  store: ObjectStore,
+  logger: Logger,
+  report: MigrateReport,
+  options: MigrateOptions
+): Promise<void> {
+  const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
+  const target = uploads.target as Extract<UploadsTarget, { kind: 'bucket' }>
+  const seen = observed.uploads as NonNullable<Observed['uploads']>
+  const before = seen.source
+  await abortAbandonedUploads(store, target.prefix, before, options.now?.() ?? new Date(), logger)
+  const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
+  const wanted = new Set(step.files.map((f) => f.path))
+  const writers: BucketWriter[] = []
+  const counter = new Progress(`uploads → ${step.into}`, (line) => logger.info(line), options.progressIntervalMs)
+  counter.start(
+    () => writers.reduce((n, w) => n + w.bytesRead, 0),
+    () => writers.reduce((n, w) => n + w.bytes, 0)
+  )
+  try {
+    await logger.group(`Copying ${step.files.length} file(s) into ${step.into}`, async () => {
+      for (const batch of batches) {
+        const writer = new BucketWriter(store, target.prefix, wanted, { concurrency: config.concurrency, ...(options.partSize ? { partSize: options.partSize } : {}) })
+        writers.push(writer)
+        try {
+          await kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], writer, { timeoutMs: config.timeoutMs })
+        } finally {
+          // Puts still in flight when the stream failed end before the error is reported.
+          await writer.settle().catch(() => undefined)
+        }
+      }
+    })
+  } finally {
+    counter.stop()
+  }
+  report.changed = true
+  const copied = new Map(writers.flatMap((w) => [...w.copied]))
+  // Known: what observe read back and is unchanged (same ETag); what was written now is read back again.
+  const known = new Map<string, CopiedObject>()
+  for (const [path, file] of seen.target) {
+    const object = seen.bucket?.objects.get(objectKey(target.prefix, path))
+    if (object && file.sha256 !== '' && !copied.has(path)) known.set(path, { ...file, etag: object.etag })
+  }
+  const [after, state] = await Promise.all([podInventory(config, kubectl), observeBucket(store, target.prefix, before, { concurrency: config.concurrency, known })])
+  const section = report.uploads as NonNullable<MigrateReport['uploads']>
+  section.copied = copied.size
+  section.copiedBytes = totalBytes(copied.values())
+  const change = describeChange(before, after)
+  if (change !== undefined) {
+    Object.assign(section, { outcome: 'source changed', failed: true, detail: `the pod's ${uploads.path} changed while it was copied (${change}); stop the writers and run again: objects already copied are skipped` })
+    return
+  }
+  const diff = diffInventories(before, state.files)
+  if (diff.missing.length + diff.different.length > 0) {
+    const bad = [...diff.missing.map((f) => `${JSON.stringify(f.path)} missing`), ...diff.different.map((f) => `${JSON.stringify(f.path)} differs`)]
+    Object.assign(section, { outcome: 'mismatch', failed: true, detail: `after the copy: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? ` and ${bad.length - 20} more` : ''}` })
+    return
+  }
+  const extra = extraObjects(state, target.prefix, before).length
+  Object.assign(section, {
+    outcome: 'copied',
+    detail:
+      `${copied.size} file(s), ${formatBytes(section.copiedBytes)} copied; all ${before.size} files in ${step.into} match the pod's SHA-256 (read back)` +
+      `; ${state.objects.size} object(s) under the prefix${extra > 0 ? `, ${extra} of them not in the pod (left in place)` : ''}`
+  })
+}
+
+/**
+ * Aborts the multipart uploads of the pod's files that a killed run left (abandoned-uploads.ts
+ * says when an upload is taken for a dead run's). Housekeeping: never fails the copy.
+ */
+async function abortAbandonedUploads(store: ObjectStore, prefix: string, files: ReadonlyMap<string, FileEntry>, now: Date, logger: Logger): Promise<void> {
+  const sweep = await sweepAbandonedUploads(store, prefix, { now, dryRun: false, owns: (key) => key.startsWith(prefix) && files.has(key.slice(prefix.length)) })
+  for (const upload of sweep.abandoned) logger.info(`aborted the multipart upload of ${upload.key} left by a run that ended before completing it (nothing written to it since ${upload.lastActivity?.toISOString() ?? '?'})`)
+  if (sweep.problem) logger.warning(`Could not look for multipart uploads left by earlier runs (parts may be left on the server): ${sweep.problem}`)
 }

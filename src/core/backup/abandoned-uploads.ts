@@ -10,7 +10,7 @@
 // with no part written, and not created, for ABANDONED_AFTER_MS belongs to no live run. A concurrent
 // run backing up beside this one keeps writing, and its upload is left alone. Only keys laid out
 // by backup-run (`<prefix><kind>/<name>/<id>/<file>`) are considered: anything else under the
-// prefix is someone else's.
+// prefix is someone else's. Mode migrate passes its own rule (the keys of the pod's files).
 import { errorMessage } from '../errors.js'
 import { s3ErrorCode, type ObjectStore } from '../s3/client.js'
 import { MANIFEST_NAME, normalizePrefix, parseKey } from './keys.js'
@@ -41,14 +41,18 @@ export interface AbandonedSweep {
 export async function sweepAbandonedUploads(
   store: ObjectStore,
   prefix: string,
-  options: { now: Date; dryRun: boolean; abandonedAfterMs?: number }
+  options: { now: Date; dryRun: boolean; abandonedAfterMs?: number; owns?: (key: string) => boolean }
 ): Promise<AbandonedSweep> {
   const cutoff = options.now.getTime() - (options.abandonedAfterMs ?? ABANDONED_AFTER_MS)
   const sweep: AbandonedSweep = { abandoned: [], live: 0, problem: undefined }
   try {
     for await (const upload of store.listMultipartUploads(normalizePrefix(prefix))) {
-      const parsed = parseKey(prefix, upload.key)
-      if (!parsed || parsed.file === MANIFEST_NAME) continue
+      if (options.owns) {
+        if (!options.owns(upload.key)) continue
+      } else {
+        const parsed = parseKey(prefix, upload.key)
+        if (!parsed || parsed.file === MANIFEST_NAME) continue
+      }
       let lastPart: Date | undefined
       try {
         lastPart = await store.lastPartWritten(upload.key, upload.uploadId)

@@ -1,6 +1,7 @@
 // Every action's inputs that reach the host, the runner's shell or a URL. A new action adds its
 // table in a file beside these and one line here; the hostile-input tests pick it up.
 import { backupRunInputs } from './backup-run.ts'
+import { backupRunMigrateInputs } from './backup-run-migrate.ts'
 import { caddyConfigInputs } from './caddy-config.ts'
 import { commonInputs } from './common.ts'
 import { dokkuDeployInputs } from './dokku-deploy.ts'
@@ -16,6 +17,7 @@ export const INPUT_TABLES: readonly ActionInputTable[] = [
   dokkuDeployInputs,
   dokkuServiceInputs,
   backupRunInputs,
+  backupRunMigrateInputs,
   seaweedProvisionInputs,
   caddyConfigInputs
   // the stack file: add its table here.

@@ -63,7 +63,7 @@ function observed(overrides: Partial<Observed> = {}): Observed {
     appExists: true,
     secret: { plan: { encoded: {}, plain: {}, unchanged: ['PHOENIX_KEY_BASE'], unmapped: [], absent: [] } },
     database: { source: counts(10), target: { exists: true, relations: 3, marker: MARKER.complete, counts: counts(10) } },
-    uploads: { source: new Map([['a', file('a', '1')]]), target: new Map([['a', file('a', '1')]]), entryExists: true, mounted: true },
+    uploads: { source: new Map([['a', file('a', '1')]]), target: new Map([['a', file('a', '1')]]), storage: { entryExists: true, mounted: true } },
     ...overrides
   }
 }
@@ -104,8 +104,7 @@ describe('the migration planner', () => {
             ['b', file('b', '9')],
             ['z', file('z', '4')]
           ]),
-          entryExists: true,
-          mounted: true
+          storage: { entryExists: true, mounted: true }
         }
       })
     )
@@ -140,5 +139,58 @@ describe('mode migrate inputs', () => {
         )
       )
     ).toThrow(/cockroach is not copied .*docs\/scale-out\.md/)
+  })
+})
+
+describe('mode migrate inputs: the uploads bucket', () => {
+  const base = { host: 'h.example.org', ...testKeyInputs(), kubeconfig: 'k', app: 'uro', 'uploads-pod': 'deploy/uro-deployment' }
+  const read = (values: Record<string, string>) => readMigrateInputs(new InputReader((name) => ({ ...base, ...values })[name] ?? ''))
+  const credentials = { 's3-access-key-id': 'AKIAMIGRATE', 's3-secret-access-key': 'migrate-secret-key-never-shown' }
+
+  it('reads the bucket, the endpoint, the credentials and the prefix', () => {
+    const config = read({ 'uploads-bucket': 'uploads', 'uploads-prefix': 'uploads', 's3-endpoint': 'https://s3.example.org', ...credentials })
+    expect(config.uploads?.target).toEqual({
+      kind: 'bucket',
+      prefix: 'uploads/',
+      s3: { endpoint: 'https://s3.example.org', region: 'us-east-1', bucket: 'uploads', accessKeyId: 'AKIAMIGRATE', secretAccessKey: 'migrate-secret-key-never-shown' }
+    })
+    expect(read({}).uploads?.target).toEqual({ kind: 'storage', storage: 'uro-uploads' })
+  })
+
+  it('refuses both targets at once, a bucket without credentials or without a pod, and a bad prefix', () => {
+    expect(() => read({ 'uploads-bucket': 'uploads', 'uploads-storage': 'uro-uploads', ...credentials })).toThrow(/"uploads-storage" and "uploads-bucket" are both set/)
+    expect(() => read({ 'uploads-bucket': 'uploads' })).toThrow(/"uploads-bucket" needs "s3-access-key-id" and "s3-secret-access-key"/)
+    expect(() => read({ 'uploads-bucket': 'uploads', 'uploads-pod': '', 'k8s-secret': 'uro-prod', ...credentials })).toThrow(/"uploads-pod" names no pod/)
+    expect(() => read({ 'uploads-bucket': 'Not_A_Bucket', ...credentials })).toThrow(/uploads-bucket" has a bucket name that may contain only lowercase letters/)
+    expect(() => read({ 'uploads-bucket': 'uploads', 'uploads-prefix': '../up', ...credentials })).toThrow(/uploads-prefix.*must be a key prefix/)
+    expect(() => read({ 'uploads-bucket': 'uploads', 's3-endpoint': 'https://s3.example.org/uploads', ...credentials })).toThrow(/s3-endpoint.*endpoint only/)
+    expect(() => read({ 'uploads-bucket': 'uploads', 's3-region': 'evil.example.com/x', ...credentials })).toThrow(/s3-region.*must be a region name/)
+  })
+
+  it('refuses a Secret key mapped twice (the first mapping would be lost), a kubectl path with a control character, an overlong service', () => {
+    expect(() => read({ 'k8s-secret': 'uro-prod', 'k8s-secret-keys': 'pass=DATABASE_PASS\npass=OTHER_PASS' })).toThrow(/maps pass a second time/)
+    expect(() => read({ kubectl: 'kubectl\n--help' })).toThrow(/kubectl.*without control characters/)
+    expect(() => read({ 'database-pod': 'postgres-0', 'database-name': 'uro', 'database-service': 'a'.repeat(49) })).toThrow(/database-service" is 49 characters long; a service name has at most 48/)
+  })
+
+  it('plans no app and no storage for a bucket, and copies only the objects missing or different', () => {
+    const bucketConfig = read({ 'uploads-bucket': 'uploads', 'uploads-prefix': 'uploads/', ...credentials })
+    const plan = planMigration(bucketConfig, {
+      appExists: false,
+      uploads: {
+        source: new Map([
+          ['a', file('a', '1')],
+          ['b', file('b', '2')]
+        ]),
+        target: new Map([
+          ['a', file('a', '1')],
+          ['z', file('z', '4')]
+        ])
+      }
+    })
+    expect(plan.steps.map((s) => s.kind)).toEqual(['copy-uploads'])
+    const step = plan.steps[0]
+    expect(step?.kind === 'copy-uploads' && [step.into, step.files.map((f) => f.path), step.everything]).toEqual(['bucket s3://uploads/uploads/', ['b'], false])
+    expect(plan.notes.join('\n')).toMatch(/1 object\(s\) in bucket s3:\/\/uploads\/uploads\/ are not in the pod; left in place/)
   })
 })
