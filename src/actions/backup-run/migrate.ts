@@ -115,21 +115,26 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
   }
   // Awaited below; a failure meanwhile must not be an unhandled rejection.
   for (const read of [pod.secret, pod.counts, pod.files]) read?.catch(() => undefined)
-  const appExists = await dokku.apps.exists(config.app)
-  if (appExists) {
+  // Each section's host reads start beside the app's: only those that name the app wait for it.
+  const app = dokku.apps.exists(config.app)
+  app.catch(() => undefined)
+  const schedulerChecked = app.then(async (exists) => {
+    if (!exists) return
     const scheduler = await dokku.scheduler.selected(config.app)
     if (scheduler !== 'docker-local')
       throw new MigrationRefusedError(
         `App ${config.app} is scheduled with ${scheduler}: its pods cannot reach the Dokku services the database is copied into, and its storage is a PersistentVolumeClaim, not a host directory. ` +
           'Migrate onto docker-local first (dokku scheduler:set <app> selected docker-local); docs/scale-out.md says what changes on k3s.'
       )
-  }
-  const observed: Observed = { appExists }
-  const [secret, database, uploads] = await Promise.all([
-    config.secret ? observeSecret(config, pod, dokku, appExists) : undefined,
+  })
+  const [appExists, , secret, database, uploads] = await Promise.all([
+    app,
+    schedulerChecked,
+    config.secret ? observeSecret(config, pod, dokku, app) : undefined,
     config.database ? observeDatabase(config, pod, dokku) : undefined,
-    config.uploads ? observeUploads(config, pod, dokku, appExists) : undefined
+    config.uploads ? observeUploads(config, pod, dokku, app) : undefined
   ])
+  const observed: Observed = { appExists }
   if (secret) observed.secret = secret
   if (database) observed.database = database
   if (uploads) observed.uploads = uploads
@@ -143,9 +148,9 @@ interface PodReads {
   files: Promise<Map<string, FileEntry>> | undefined
 }
 
-async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['secret']> {
+async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, app: Promise<boolean>): Promise<Observed['secret']> {
   const secret = config.secret as NonNullable<MigrateConfig['secret']>
-  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, appExists ? dokku.config.export(config.app) : {}])
+  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, app.then((exists) => (exists ? dokku.config.export(config.app) : {}))])
   return { plan: planSecretMapping(data, secret.keys, current) }
 }
 
@@ -190,9 +195,18 @@ async function sourceCounts(config: MigrateConfig, kubectl: Kubectl): Promise<Da
 
 async function observeDatabase(config: MigrateConfig, pod: PodReads, dokku: DokkuClient): Promise<Observed['database']> {
   const db = config.database as NonNullable<MigrateConfig['database']>
-  const [source, exists] = await Promise.all([pod.counts as Promise<DatabaseCounts>, dokku.postgres.exists(db.service)])
+  const [source, exists, read] = await Promise.all([
+    pod.counts as Promise<DatabaseCounts>,
+    dokku.postgres.exists(db.service),
+    // Asked beside `exists`, a round trip sooner: when the service is absent its failure means nothing.
+    dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }).then(
+      (output) => ({ output }),
+      (error: unknown) => ({ error })
+    )
+  ])
   if (!exists) return { source, target: { exists, relations: 0, marker: '', counts: undefined } }
-  const state = parseDatabaseState(await dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }))
+  if ('error' in read) throw read.error
+  const state = parseDatabaseState(read.output)
   return { source, target: { exists, relations: state.relations, marker: state.marker, counts: state.counts } }
 }
 
@@ -208,13 +222,17 @@ async function storageInventory(config: MigrateConfig, dokku: DokkuClient): Prom
   return parseInventory(result.stdout)
 }
 
-async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['uploads']> {
+async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, app: Promise<boolean>): Promise<Observed['uploads']> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
-  const [source, entries, mounts] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
+  const entries = await dokku.storage.entries()
   const entry = entries.get(uploads.storage)
   if (entry && entry.scheduler !== 'docker-local')
     throw new MigrationRefusedError(`Storage entry ${uploads.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)
-  const target = entry ? await storageInventory(config, dokku) : new Map<string, FileEntry>()
+  const [source, target, mounts] = await Promise.all([
+    pod.files as Promise<Map<string, FileEntry>>,
+    entry ? storageInventory(config, dokku) : new Map<string, FileEntry>(),
+    app.then((exists) => (exists ? dokku.storage.list(config.app) : []))
+  ])
   const mounted = mounts.some((m) => (m.entryName === uploads.storage || m.hostPath === entry?.hostPath) && m.containerPath === uploads.path)
   return { source, target, entryExists: entry !== undefined, mounted }
 }
@@ -370,10 +388,24 @@ function describeObserved(config: MigrateConfig, observed: Observed, report: Mig
 // ---- apply ------------------------------------------------------------------------------
 
 async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
-  for (const step of plan.steps) {
+  // Steps whose result no later step needs run beside those after them, and are awaited at the end.
+  const meanwhile: Promise<unknown>[] = []
+  let stepFailed: { error: unknown } | undefined
+  try {
+    for (const step of plan.steps) await applyStep(step)
+  } catch (error) {
+    stepFailed = { error }
+  }
+  // Awaited whatever happened to the steps (the connection closes after apply); a step's error comes first.
+  const beside = await Promise.allSettled(meanwhile)
+  if (stepFailed) throw stepFailed.error
+  for (const result of beside) if (result.status === 'rejected') throw result.reason
+
+  async function applyStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'create-app':
-        await dokku.apps.ensure(config.app)
+        // Observed absent: created without asking again (a concurrent creation is `unchanged`).
+        await dokku.apps.create(config.app)
         report.changed = true
         break
       case 'set-config': {
@@ -391,10 +423,16 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kube
       case 'copy-database':
         await guard(report, 'database', logger, () => copyDatabase(config, observed, kubectl, dokku, logger, report, options))
         break
-      case 'mount-storage':
-        await dokku.storage.ensureMount(config.app, step.storage, step.path)
+      case 'mount-storage': {
+        // The copy needs the entry, not the mount: the mount (a deploy-time setting) is made while
+        // the files stream. Observe listed the entries and the app's mounts, so neither is read again.
+        if (!(observed.uploads as NonNullable<Observed['uploads']>).entryExists) await dokku.storage.ensureDirectory(step.storage)
         report.changed = true
+        const mounting = dokku.storage.mount(config.app, step.storage, step.path)
+        mounting.catch(() => undefined)
+        meanwhile.push(mounting)
         break
+      }
       case 'copy-uploads':
         await guard(report, 'uploads', logger, () => copyUploads(config, step, observed, kubectl, dokku, logger, report, options))
         break
@@ -416,17 +454,27 @@ async function guard(report: MigrateReport, section: 'database' | 'uploads', log
 async function copyDatabase(config: MigrateConfig, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
   const db = config.database as NonNullable<MigrateConfig['database']>
   const before = (observed.database as NonNullable<Observed['database']>).source
-  await dokku.postgres.connect(db.service, markerScript(MARKER.copying))
-  report.changed = true
   // Custom format: what postgres:import (pg_restore --clean --if-exists) takes; large objects included.
   const dump = ['pg_dump', '-Fc', '--no-owner', '--no-acl', '-U', db.user, '-d', db.name]
   const stream = new HashingStream()
   const progress = new Progress(`database ${db.name} → ${db.service}`, (line) => logger.info(line), options.progressIntervalMs)
   progress.start(() => stream.bytes, () => stream.bytes)
   try {
-    await logger.group(`Copying database ${db.name} into postgres:${db.service}`, () =>
-      Promise.all([kubectl.execTo(db, dump, stream, { timeoutMs: config.timeoutMs }), dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
-    )
+    await logger.group(`Copying database ${db.name} into postgres:${db.service}`, async () => {
+      // The dump starts (kubectl exec, pg_dump's snapshot) while the target is marked; it waits in
+      // the stream's buffer, since nothing reaches the target before the marker says "copying".
+      const dumping = kubectl.execTo(db, dump, stream, { timeoutMs: config.timeoutMs })
+      dumping.catch(() => undefined)
+      try {
+        await dokku.postgres.connect(db.service, markerScript(MARKER.copying))
+      } catch (error) {
+        stream.destroy(error as Error)
+        await dumping.catch(() => undefined)
+        throw error
+      }
+      report.changed = true
+      await Promise.all([dumping, dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
+    })
   } finally {
     progress.stop()
   }
