@@ -9,7 +9,7 @@ import { formatBytes, Progress } from '../../core/backup/pipeline.js'
 import { HashingStream } from '../../core/backup/streams.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
-import { batchPaths, describeChange, diffInventories, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
+import { batchPaths, describeChange, diffInventories, INVENTORY_SCRIPT, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
 import { withKubeconfig, type Kubectl } from '../../core/k8s/kubectl.js'
 import { planSecretMapping, type SecretPlan } from '../../core/k8s/secret.js'
 import type { Logger } from '../../core/log.js'
@@ -25,6 +25,12 @@ const MARK = 'dokku-stack'
  * that exited before the padding arrived would cut the stream the pod is still writing.
  */
 const EXTRACT_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && exec cat >/dev/null', 'sh', STORAGE_EXEC_ROOT]
+/**
+ * The last extraction, then the entry's inventory (INVENTORY_SCRIPT: every file read back from the
+ * disk once tar has exited) in the same container: the target's list after the copy on the
+ * extraction's stdout, without another storage:exec.
+ */
+const EXTRACT_THEN_LIST_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && cat >/dev/null && exec sh -c "$2" sh "$1"', 'sh', STORAGE_EXEC_ROOT, INVENTORY_SCRIPT]
 /** The target database's comment while this action copies into it, and once the copy is verified. */
 export const MARKER = { copying: 'dokku-stack backup-run migrate: copying', complete: 'dokku-stack backup-run migrate: complete' } as const
 
@@ -87,34 +93,47 @@ export interface MigrateOptions {
 
 export async function migrate(config: MigrateConfig, logger: Logger, options: MigrateOptions = {}): Promise<MigrateReport> {
   return withKubeconfig(config.kubeconfig, { binary: config.kubectl, namespace: config.namespace, logger }, async (kubectl) => {
-    const executor = await connectSsh(config.ssh, { logger })
+    // The cluster's reads need no SSH: they start first, beside the connection and `dokku version`.
+    const reading = new AbortController()
+    const pod = readPod(config, kubectl, reading.signal)
     try {
-      const dokku = await DokkuClient.create(executor, logger)
-      const observed = await observe(config, kubectl, dokku)
-      const plan = planMigration(config, observed)
-      printPlan(plan, logger, config.dryRun)
-      const report: MigrateReport = { plan, changed: false }
-      describeObserved(config, observed, report)
-      if (config.dryRun) return report
-      await apply(config, plan, observed, kubectl, dokku, logger, report, options)
-      return report
+      const executor = await connectSsh(config.ssh, { logger })
+      try {
+        const dokku = await DokkuClient.create(executor, logger)
+        const observed = await observe(config, pod, dokku)
+        const plan = planMigration(config, observed)
+        printPlan(plan, logger, config.dryRun)
+        const report: MigrateReport = { plan, changed: false }
+        describeObserved(config, observed, report)
+        if (config.dryRun) return report
+        await apply(config, plan, observed, kubectl, dokku, logger, report, options)
+        return report
+      } finally {
+        await executor.close()
+      }
     } finally {
-      await executor.close()
+      // Done by now unless the run failed before observe waited for them (an inventory can take minutes).
+      reading.abort()
     }
   })
 }
 
 // ---- observe ----------------------------------------------------------------------------
 
-export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient): Promise<Observed> {
-  // The cluster's reads start at once, beside the host's: they share nothing but the wall clock.
+/** Starts what observe reads in the cluster; `signal` stops what is still running. */
+export function readPod(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): PodReads {
   const pod: PodReads = {
-    secret: config.secret ? kubectl.secretData(config.secret.name) : undefined,
-    counts: config.database ? sourceCounts(config, kubectl) : undefined,
-    files: config.uploads ? podInventory(config, kubectl) : undefined
+    secret: config.secret ? kubectl.secretData(config.secret.name, signal ? { signal } : {}) : undefined,
+    counts: config.database ? sourceCounts(config, kubectl, signal) : undefined,
+    files: config.uploads ? podInventory(config, kubectl, signal) : undefined
   }
-  // Awaited below; a failure meanwhile must not be an unhandled rejection.
+  // Awaited by observe; a failure meanwhile must not be an unhandled rejection.
   for (const read of [pod.secret, pod.counts, pod.files]) read?.catch(() => undefined)
+  return pod
+}
+
+/** The host's reads, beside the cluster's (`pod`, started earlier): they share nothing but the wall clock. */
+export async function observe(config: MigrateConfig, pod: PodReads, dokku: DokkuClient): Promise<Observed> {
   // Each section's host reads start beside the app's: only those that name the app wait for it.
   const app = dokku.apps.exists(config.app)
   app.catch(() => undefined)
@@ -142,7 +161,7 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
 }
 
 /** What observe reads in the cluster, started before the host is asked anything. */
-interface PodReads {
+export interface PodReads {
   secret: Promise<Record<string, string>> | undefined
   counts: Promise<DatabaseCounts> | undefined
   files: Promise<Map<string, FileEntry>> | undefined
@@ -187,9 +206,9 @@ function psqlInPod(config: MigrateConfig): string[] {
   return ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', db.user, '-d', db.name]
 }
 
-async function sourceCounts(config: MigrateConfig, kubectl: Kubectl): Promise<DatabaseCounts> {
+async function sourceCounts(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): Promise<DatabaseCounts> {
   const db = config.database as NonNullable<MigrateConfig['database']>
-  const out = await kubectl.execOk(db, psqlInPod(config), { stdin: databaseStateScript(), timeoutMs: config.timeoutMs })
+  const out = await kubectl.execOk(db, psqlInPod(config), { stdin: databaseStateScript(), timeoutMs: config.timeoutMs, ...(signal ? { signal } : {}) })
   return parseDatabaseState(out).counts
 }
 
@@ -210,9 +229,9 @@ async function observeDatabase(config: MigrateConfig, pod: PodReads, dokku: Dokk
   return { source, target: { exists, relations: state.relations, marker: state.marker, counts: state.counts } }
 }
 
-async function podInventory(config: MigrateConfig, kubectl: Kubectl): Promise<Map<string, FileEntry>> {
+async function podInventory(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): Promise<Map<string, FileEntry>> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
-  return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs }))
+  return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs, ...(signal ? { signal } : {}) }))
 }
 
 async function storageInventory(config: MigrateConfig, dokku: DokkuClient): Promise<Map<string, FileEntry>> {
@@ -390,6 +409,8 @@ function describeObserved(config: MigrateConfig, observed: Observed, report: Mig
 async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
   // Steps whose result no later step needs run beside those after them, and are awaited at the end.
   const meanwhile: Promise<unknown>[] = []
+  /** Settles once the app exists: what names the app waits for it, what does not (a service, a storage entry, the copies) goes ahead. */
+  let appCreated: Promise<unknown> = Promise.resolve()
   let stepFailed: { error: unknown } | undefined
   try {
     for (const step of plan.steps) await applyStep(step)
@@ -405,10 +426,13 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kube
     switch (step.kind) {
       case 'create-app':
         // Observed absent: created without asking again (a concurrent creation is `unchanged`).
-        await dokku.apps.create(config.app)
+        appCreated = dokku.apps.create(config.app)
+        appCreated.catch(() => undefined)
+        meanwhile.push(appCreated)
         report.changed = true
         break
       case 'set-config': {
+        await appCreated
         const secretPlan = (observed.secret as NonNullable<Observed['secret']>).plan
         await dokku.config.setEncoded(config.app, secretPlan.encoded)
         if (step.plainKeys.length > 0) await dokku.config.set(config.app, secretPlan.plain)
@@ -424,11 +448,11 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, kube
         await guard(report, 'database', logger, () => copyDatabase(config, observed, kubectl, dokku, logger, report, options))
         break
       case 'mount-storage': {
-        // The copy needs the entry, not the mount: the mount (a deploy-time setting) is made while
-        // the files stream. Observe listed the entries and the app's mounts, so neither is read again.
+        // The copy needs the entry, not the app nor the mount (a deploy-time setting): those are made
+        // while the files stream. Observe listed the entries and the app's mounts: neither is read again.
         if (!(observed.uploads as NonNullable<Observed['uploads']>).entryExists) await dokku.storage.ensureDirectory(step.storage)
         report.changed = true
-        const mounting = dokku.storage.mount(config.app, step.storage, step.path)
+        const mounting = appCreated.then(() => dokku.storage.mount(config.app, step.storage, step.path))
         mounting.catch(() => undefined)
         meanwhile.push(mounting)
         break
@@ -521,16 +545,26 @@ async function copyUploads(
   let moved = 0
   const streams: HashingStream[] = []
   counter.start(() => moved + streams.reduce((n, s) => n + s.bytes, 0), () => moved + streams.reduce((n, s) => n + s.bytes, 0))
+  // Both lists after the copy start as soon as their side is done with it: the pod's once its last
+  // tar has exited (while the host still extracts), the entry's in the last extraction's container.
+  let podListed: Promise<Map<string, FileEntry>> | undefined
+  let targetListed = ''
   try {
     await logger.group(`Copying ${step.files.length} file(s) into storage ${uploads.storage}`, async () => {
-      for (const batch of batches) {
+      for (const [i, batch] of batches.entries()) {
+        const last = i === batches.length - 1
         const stream = new HashingStream()
         streams.push(stream)
         const [, extract] = await Promise.all([
-          kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }),
-          dokku.storage.exec(uploads.storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
+          kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }).then(() => {
+            if (!last) return
+            podListed = podInventory(config, kubectl)
+            podListed.catch(() => undefined)
+          }),
+          dokku.storage.exec(uploads.storage, last ? EXTRACT_THEN_LIST_COMMAND : EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
         ])
-        if (extract.exitCode !== 0) throw new Error(`tar in storage ${uploads.storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+        if (extract.exitCode !== 0) throw new Error(`tar in storage ${uploads.storage} (or the list of its files after it) exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+        if (last) targetListed = extract.stdout
       }
     })
   } finally {
@@ -538,7 +572,8 @@ async function copyUploads(
   }
   moved = streams.reduce((n, s) => n + s.bytes, 0)
   report.changed = true
-  const [target, after] = await Promise.all([storageInventory(config, dokku), podInventory(config, kubectl)])
+  const target = parseInventory(targetListed)
+  const after = await (podListed as Promise<Map<string, FileEntry>>)
   const section = report.uploads as NonNullable<MigrateReport['uploads']>
   section.copied = step.files.length
   section.copiedBytes = totalBytes(step.files)
