@@ -14,6 +14,9 @@
 //
 //   npm run bench:migrate                         # sizes small,large; 2 rounds each
 //   npm run bench:migrate -- --sizes small --rounds 1
+//   … -- --variants files-direct,files-migrate      # a subset while iterating
+//   … -- --trace /tmp/t --cpu-prof /tmp/p            # where the time goes: each migrate run's log with
+//                                                   # every line stamped (ms since start), and a V8 profile
 //
 // Needs root (the sandbox host runs sshd and PostgreSQL).
 import { execFile, spawn } from 'node:child_process'
