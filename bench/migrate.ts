@@ -14,11 +14,14 @@
 //
 //   npm run bench:migrate                         # sizes small,large; 2 rounds each
 //   npm run bench:migrate -- --sizes small --rounds 1
+//   … -- --variants files-direct,files-migrate      # a subset while iterating
+//   … -- --trace /tmp/t --cpu-prof /tmp/p            # where the time goes: each migrate run's log with
+//                                                   # every line stamped (ms since start), and a V8 profile
 //
 // Needs root (the sandbox host runs sshd and PostgreSQL).
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +45,12 @@ const SIZES = {
 type Size = keyof typeof SIZES
 const sizes = arg('sizes', 'small,large').split(',') as Size[]
 const rounds = Number(arg('rounds', '2'))
+/** `--trace <dir>`: each migrate run's log, every line stamped with the ms since the action started. */
+const traceDir = arg('trace', '')
+/** `--cpu-prof <dir>`: a V8 CPU profile of each migrate run (the runner's process). */
+const cpuProfDir = arg('cpu-prof', '')
+/** `--variants db-direct,db-migrate,…`: a subset, while iterating (the default is all four). */
+const only = arg('variants', 'db-direct,db-migrate,files-direct,files-migrate').split(',')
 
 type Variant = 'db-direct' | 'db-migrate' | 'files-direct' | 'files-migrate'
 interface Sample {
@@ -54,10 +63,21 @@ interface Sample {
   load: number
 }
 
-function timed(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+function timed(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; trace?: string } = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', options.trace ? 'pipe' : 'ignore', 'pipe'] })
+    if (options.trace) {
+      // Each line of the action's log with the milliseconds since the spawn: where the time goes.
+      const trace = options.trace
+      let partial = ''
+      child.stdout?.on('data', (d: Buffer) => {
+        const lines = (partial + d.toString()).split('\n')
+        partial = lines.pop() ?? ''
+        const at = (performance.now() - started).toFixed(0).padStart(7)
+        appendFileSync(trace, lines.map((line) => `${at} ${line}\n`).join(''))
+      })
+    }
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
     child.on('error', reject)
@@ -91,7 +111,7 @@ async function main(): Promise<void> {
       notes[size] = { databaseMiB: round(dbBytes / MIB), files: spec.files + 1, filesMiB: spec.filesMiB + spec.largeFileMiB }
       const cluster = writeStandIn(work, size, { PGHOST: u.hostname, PGPORT: u.port, PGPASSWORD: decodeURIComponent(u.password) }, tree)
 
-      const variants: Variant[] = ['db-direct', 'db-migrate', 'files-direct', 'files-migrate']
+      const variants = (['db-direct', 'db-migrate', 'files-direct', 'files-migrate'] as Variant[]).filter((v) => only.includes(v))
       for (let round = 1; round <= rounds; round++) {
         const order = variants.map((_, i) => variants[(i + round - 1) % variants.length] as Variant)
         for (const variant of order) {
@@ -192,7 +212,10 @@ async function measure(variant: Variant, box: Sandbox, tag: string, sourceDb: st
     writeFileSync(outputFile, '')
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, GITHUB_OUTPUT: outputFile, RUNNER_TEMP: work }
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-    const seconds = await timed(process.execPath, [join(work, 'backup-run', 'index.js')], { env })
+    const trace = traceDir ? join(traceDir, `${variant}-${tag}-${attempt}.log`) : undefined
+    if (trace) mkdirSync(traceDir, { recursive: true })
+    const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${variant}-${tag}-${attempt}.cpuprofile`] : []
+    const seconds = await timed(process.execPath, [...profile, join(work, 'backup-run', 'index.js')], { env, ...(trace ? { trace } : {}) })
     const outputs = readFileSync(outputFile, 'utf8')
     const migration = JSON.parse(/migration<<(\S+)\n([\s\S]*?)\n\1/.exec(outputs)?.[2] ?? '{}') as { database?: { outcome: string }; uploads?: { outcome: string } }
     const outcome = variant === 'db-migrate' ? migration.database?.outcome : migration.uploads?.outcome

@@ -10,7 +10,7 @@ import { formatBytes, Progress } from '../../core/backup/pipeline.js'
 import { HashingStream } from '../../core/backup/streams.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
-import { batchPaths, describeChange, diffInventories, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
+import { batchPaths, describeChange, diffInventories, INVENTORY_SCRIPT, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
 import { withKubeconfig, type Kubectl } from '../../core/k8s/kubectl.js'
 import { planSecretMapping, type SecretPlan } from '../../core/k8s/secret.js'
 import type { Logger } from '../../core/log.js'
@@ -28,6 +28,12 @@ const MARK = 'dokku-stack'
  * that exited before the padding arrived would cut the stream the pod is still writing.
  */
 const EXTRACT_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && exec cat >/dev/null', 'sh', STORAGE_EXEC_ROOT]
+/**
+ * The last extraction, then the entry's inventory (INVENTORY_SCRIPT: every file read back from the
+ * disk once tar has exited) in the same container: the target's list after the copy on the
+ * extraction's stdout, without another storage:exec.
+ */
+const EXTRACT_THEN_LIST_COMMAND = ['sh', '-c', 'cd "$1" && tar -x -f - && cat >/dev/null && exec sh -c "$2" sh "$1"', 'sh', STORAGE_EXEC_ROOT, INVENTORY_SCRIPT]
 /** The target database's comment while this action copies into it, and once the copy is verified. */
 export const MARKER = { copying: 'dokku-stack backup-run migrate: copying', complete: 'dokku-stack backup-run migrate: complete' } as const
 
@@ -104,11 +110,14 @@ export async function migrate(config: MigrateConfig, logger: Logger, options: Mi
   return withKubeconfig(config.kubeconfig, { binary: config.kubectl, namespace: config.namespace, logger }, async (kubectl) => {
     const target = config.uploads?.target
     const store = target?.kind === 'bucket' ? new ObjectStore(target.s3, { maxSockets: Math.max(32, config.concurrency * 2) }) : undefined
+    // The cluster's reads need no SSH: they start first, beside the connection and `dokku version`.
+    const reading = new AbortController()
+    const pod = readPod(config, kubectl, reading.signal)
     let executor: SshExecutor | undefined
     try {
       executor = await connectSsh(config.ssh, { logger })
       const dokku = await DokkuClient.create(executor, logger)
-      const observed = await observe(config, kubectl, dokku, store)
+      const observed = await observe(config, pod, dokku, store)
       const plan = planMigration(config, observed)
       printPlan(plan, logger, config.dryRun)
       const report: MigrateReport = { plan, changed: false }
@@ -117,6 +126,8 @@ export async function migrate(config: MigrateConfig, logger: Logger, options: Mi
       await apply(config, plan, observed, { kubectl, dokku, store }, logger, report, options)
       return report
     } finally {
+      // Done by now unless the run failed before observe waited for them (an inventory can take minutes).
+      reading.abort()
       await executor?.close()
       store?.destroy()
     }
@@ -125,30 +136,40 @@ export async function migrate(config: MigrateConfig, logger: Logger, options: Mi
 
 // ---- observe ----------------------------------------------------------------------------
 
-export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: DokkuClient, store?: ObjectStore): Promise<Observed> {
-  // The cluster's reads start at once, beside the host's: they share nothing but the wall clock.
+/** Starts what observe reads in the cluster; `signal` stops what is still running. */
+export function readPod(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): PodReads {
   const pod: PodReads = {
-    secret: config.secret ? kubectl.secretData(config.secret.name) : undefined,
-    counts: config.database ? sourceCounts(config, kubectl) : undefined,
-    files: config.uploads ? podInventory(config, kubectl) : undefined
+    secret: config.secret ? kubectl.secretData(config.secret.name, signal ? { signal } : {}) : undefined,
+    counts: config.database ? sourceCounts(config, kubectl, signal) : undefined,
+    files: config.uploads ? podInventory(config, kubectl, signal) : undefined
   }
-  // Awaited below; a failure meanwhile must not be an unhandled rejection.
+  // Awaited by observe; a failure meanwhile must not be an unhandled rejection.
   for (const read of [pod.secret, pod.counts, pod.files]) read?.catch(() => undefined)
-  const appExists = await dokku.apps.exists(config.app)
-  if (appExists) {
+  return pod
+}
+
+/** The host's reads, beside the cluster's (`pod`, started earlier): they share nothing but the wall clock. */
+export async function observe(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, store?: ObjectStore): Promise<Observed> {
+  // Each section's host reads start beside the app's: only those that name the app wait for it.
+  const app = dokku.apps.exists(config.app)
+  app.catch(() => undefined)
+  const schedulerChecked = app.then(async (exists) => {
+    if (!exists) return
     const scheduler = await dokku.scheduler.selected(config.app)
     if (scheduler !== 'docker-local')
       throw new MigrationRefusedError(
         `App ${config.app} is scheduled with ${scheduler}: its pods cannot reach the Dokku services the database is copied into, and its storage is a PersistentVolumeClaim, not a host directory. ` +
           'Migrate onto docker-local first (dokku scheduler:set <app> selected docker-local); docs/scale-out.md says what changes on k3s.'
       )
-  }
-  const observed: Observed = { appExists }
-  const [secret, database, uploads] = await Promise.all([
-    config.secret ? observeSecret(config, pod, dokku, appExists) : undefined,
+  })
+  const [appExists, , secret, database, uploads] = await Promise.all([
+    app,
+    schedulerChecked,
+    config.secret ? observeSecret(config, pod, dokku, app) : undefined,
     config.database ? observeDatabase(config, pod, dokku) : undefined,
-    config.uploads ? observeUploads(config, pod, dokku, appExists, store) : undefined
+    config.uploads ? observeUploads(config, pod, dokku, app, store) : undefined
   ])
+  const observed: Observed = { appExists }
   if (secret) observed.secret = secret
   if (database) observed.database = database
   if (uploads) observed.uploads = uploads
@@ -156,15 +177,15 @@ export async function observe(config: MigrateConfig, kubectl: Kubectl, dokku: Do
 }
 
 /** What observe reads in the cluster, started before the host is asked anything. */
-interface PodReads {
+export interface PodReads {
   secret: Promise<Record<string, string>> | undefined
   counts: Promise<DatabaseCounts> | undefined
   files: Promise<Map<string, FileEntry>> | undefined
 }
 
-async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean): Promise<Observed['secret']> {
+async function observeSecret(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, app: Promise<boolean>): Promise<Observed['secret']> {
   const secret = config.secret as NonNullable<MigrateConfig['secret']>
-  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, appExists ? dokku.config.export(config.app) : {}])
+  const [data, current] = await Promise.all([pod.secret as Promise<Record<string, string>>, app.then((exists) => (exists ? dokku.config.export(config.app) : {}))])
   return { plan: planSecretMapping(data, secret.keys, current) }
 }
 
@@ -201,23 +222,32 @@ function psqlInPod(config: MigrateConfig): string[] {
   return ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', db.user, '-d', db.name]
 }
 
-async function sourceCounts(config: MigrateConfig, kubectl: Kubectl): Promise<DatabaseCounts> {
+async function sourceCounts(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): Promise<DatabaseCounts> {
   const db = config.database as NonNullable<MigrateConfig['database']>
-  const out = await kubectl.execOk(db, psqlInPod(config), { stdin: databaseStateScript(), timeoutMs: config.timeoutMs })
+  const out = await kubectl.execOk(db, psqlInPod(config), { stdin: databaseStateScript(), timeoutMs: config.timeoutMs, ...(signal ? { signal } : {}) })
   return parseDatabaseState(out).counts
 }
 
 async function observeDatabase(config: MigrateConfig, pod: PodReads, dokku: DokkuClient): Promise<Observed['database']> {
   const db = config.database as NonNullable<MigrateConfig['database']>
-  const [source, exists] = await Promise.all([pod.counts as Promise<DatabaseCounts>, dokku.postgres.exists(db.service)])
+  const [source, exists, read] = await Promise.all([
+    pod.counts as Promise<DatabaseCounts>,
+    dokku.postgres.exists(db.service),
+    // Asked beside `exists`, a round trip sooner: when the service is absent its failure means nothing.
+    dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }).then(
+      (output) => ({ output }),
+      (error: unknown) => ({ error })
+    )
+  ])
   if (!exists) return { source, target: { exists, relations: 0, marker: '', counts: undefined } }
-  const state = parseDatabaseState(await dokku.postgres.connect(db.service, databaseStateScript(), { timeoutMs: config.timeoutMs }))
+  if ('error' in read) throw read.error
+  const state = parseDatabaseState(read.output)
   return { source, target: { exists, relations: state.relations, marker: state.marker, counts: state.counts } }
 }
 
-async function podInventory(config: MigrateConfig, kubectl: Kubectl): Promise<Map<string, FileEntry>> {
+async function podInventory(config: MigrateConfig, kubectl: Kubectl, signal?: AbortSignal): Promise<Map<string, FileEntry>> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
-  return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs }))
+  return parseInventory(await kubectl.execOk(uploads, inventoryCommand(uploads.path), { timeoutMs: config.timeoutMs, ...(signal ? { signal } : {}) }))
 }
 
 async function storageInventory(config: MigrateConfig, dokku: DokkuClient, storage: string): Promise<Map<string, FileEntry>> {
@@ -231,7 +261,7 @@ export function uploadsTargetName(target: UploadsTarget): string {
   return target.kind === 'storage' ? `storage ${target.storage}` : `bucket s3://${target.s3.bucket}/${target.prefix}`
 }
 
-async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, appExists: boolean, store: ObjectStore | undefined): Promise<Observed['uploads']> {
+async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: DokkuClient, app: Promise<boolean>, store: ObjectStore | undefined): Promise<Observed['uploads']> {
   const uploads = config.uploads as NonNullable<MigrateConfig['uploads']>
   const target = uploads.target
   if (target.kind === 'bucket') {
@@ -242,11 +272,15 @@ async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: Dokku
     const extra = extraObjects(bucket, target.prefix, source).map((key): FileEntry => ({ path: key.slice(target.prefix.length), size: bucket.objects.get(key)?.size ?? 0, sha256: '' }))
     return { source, target: new Map([...bucket.files, ...extra.map((f) => [f.path, f] as const)]), bucket }
   }
-  const [source, entries, mounts] = await Promise.all([pod.files as Promise<Map<string, FileEntry>>, dokku.storage.entries(), appExists ? dokku.storage.list(config.app) : []])
+  const entries = await dokku.storage.entries()
   const entry = entries.get(target.storage)
   if (entry && entry.scheduler !== 'docker-local')
     throw new MigrationRefusedError(`Storage entry ${target.storage} belongs to the ${entry.scheduler} scheduler; this action fills docker-local entries (a host directory). Name another entry in uploads-storage.`)
-  const files = entry ? await storageInventory(config, dokku, target.storage) : new Map<string, FileEntry>()
+  const [source, files, mounts] = await Promise.all([
+    pod.files as Promise<Map<string, FileEntry>>,
+    entry ? storageInventory(config, dokku, target.storage) : new Map<string, FileEntry>(),
+    app.then((exists) => (exists ? dokku.storage.list(config.app) : []))
+  ])
   const mounted = mounts.some((m) => (m.entryName === target.storage || m.hostPath === entry?.hostPath) && m.containerPath === uploads.path)
   return { source, target: files, storage: { entryExists: entry !== undefined, mounted } }
 }
@@ -416,13 +450,32 @@ interface Sides {
 
 async function apply(config: MigrateConfig, plan: Plan, observed: Observed, sides: Sides, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
   const { kubectl, dokku } = sides
-  for (const step of plan.steps) {
+  // Steps whose result no later step needs run beside those after them, and are awaited at the end.
+  const meanwhile: Promise<unknown>[] = []
+  /** Settles once the app exists: what names the app waits for it, what does not (a service, a storage entry, the copies) goes ahead. */
+  let appCreated: Promise<unknown> = Promise.resolve()
+  let stepFailed: { error: unknown } | undefined
+  try {
+    for (const step of plan.steps) await applyStep(step)
+  } catch (error) {
+    stepFailed = { error }
+  }
+  // Awaited whatever happened to the steps (the connection closes after apply); a step's error comes first.
+  const beside = await Promise.allSettled(meanwhile)
+  if (stepFailed) throw stepFailed.error
+  for (const result of beside) if (result.status === 'rejected') throw result.reason
+
+  async function applyStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'create-app':
-        await dokku.apps.ensure(config.app)
+        // Observed absent: created without asking again (a concurrent creation is `unchanged`).
+        appCreated = dokku.apps.create(config.app)
+        appCreated.catch(() => undefined)
+        meanwhile.push(appCreated)
         report.changed = true
         break
       case 'set-config': {
+        await appCreated
         const secretPlan = (observed.secret as NonNullable<Observed['secret']>).plan
         await dokku.config.setEncoded(config.app, secretPlan.encoded)
         if (step.plainKeys.length > 0) await dokku.config.set(config.app, secretPlan.plain)
@@ -437,10 +490,16 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, side
       case 'copy-database':
         await guard(report, 'database', logger, () => copyDatabase(config, observed, kubectl, dokku, logger, report, options))
         break
-      case 'mount-storage':
-        await dokku.storage.ensureMount(config.app, step.storage, step.path)
+      case 'mount-storage': {
+        // The copy needs the entry, not the app nor the mount (a deploy-time setting): those are made
+        // while the files stream. Observe listed the entries and the app's mounts: neither is read again.
+        if (!(observed.uploads as NonNullable<Observed['uploads']>).storage?.entryExists) await dokku.storage.ensureDirectory(step.storage)
         report.changed = true
+        const mounting = appCreated.then(() => dokku.storage.mount(config.app, step.storage, step.path))
+        mounting.catch(() => undefined)
+        meanwhile.push(mounting)
         break
+      }
       case 'copy-uploads':
         await guard(report, 'uploads', logger, () =>
           config.uploads?.target.kind === 'bucket' ? copyUploadsToBucket(config, step, observed, kubectl, sides.store as ObjectStore, logger, report, options) : copyUploads(config, step, observed, kubectl, dokku, logger, report, options)
@@ -464,17 +523,27 @@ async function guard(report: MigrateReport, section: 'database' | 'uploads', log
 async function copyDatabase(config: MigrateConfig, observed: Observed, kubectl: Kubectl, dokku: DokkuClient, logger: Logger, report: MigrateReport, options: MigrateOptions): Promise<void> {
   const db = config.database as NonNullable<MigrateConfig['database']>
   const before = (observed.database as NonNullable<Observed['database']>).source
-  await dokku.postgres.connect(db.service, markerScript(MARKER.copying))
-  report.changed = true
   // Custom format: what postgres:import (pg_restore --clean --if-exists) takes; large objects included.
   const dump = ['pg_dump', '-Fc', '--no-owner', '--no-acl', '-U', db.user, '-d', db.name]
   const stream = new HashingStream()
   const progress = new Progress(`database ${db.name} → ${db.service}`, (line) => logger.info(line), options.progressIntervalMs)
   progress.start(() => stream.bytes, () => stream.bytes)
   try {
-    await logger.group(`Copying database ${db.name} into postgres:${db.service}`, () =>
-      Promise.all([kubectl.execTo(db, dump, stream, { timeoutMs: config.timeoutMs }), dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
-    )
+    await logger.group(`Copying database ${db.name} into postgres:${db.service}`, async () => {
+      // The dump starts (kubectl exec, pg_dump's snapshot) while the target is marked; it waits in
+      // the stream's buffer, since nothing reaches the target before the marker says "copying".
+      const dumping = kubectl.execTo(db, dump, stream, { timeoutMs: config.timeoutMs })
+      dumping.catch(() => undefined)
+      try {
+        await dokku.postgres.connect(db.service, markerScript(MARKER.copying))
+      } catch (error) {
+        stream.destroy(error as Error)
+        await dumping.catch(() => undefined)
+        throw error
+      }
+      report.changed = true
+      await Promise.all([dumping, dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
+    })
   } finally {
     progress.stop()
   }
@@ -522,16 +591,26 @@ async function copyUploads(
   let moved = 0
   const streams: HashingStream[] = []
   counter.start(() => moved + streams.reduce((n, s) => n + s.bytes, 0), () => moved + streams.reduce((n, s) => n + s.bytes, 0))
+  // Both lists after the copy start as soon as their side is done with it: the pod's once its last
+  // tar has exited (while the host still extracts), the entry's in the last extraction's container.
+  let podListed: Promise<Map<string, FileEntry>> | undefined
+  let targetListed = ''
   try {
     await logger.group(`Copying ${step.files.length} file(s) into storage ${storage}`, async () => {
-      for (const batch of batches) {
+      for (const [i, batch] of batches.entries()) {
+        const last = i === batches.length - 1
         const stream = new HashingStream()
         streams.push(stream)
         const [, extract] = await Promise.all([
-          kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }),
-          dokku.storage.exec(storage, EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
+          kubectl.execTo(uploads, ['tar', '-c', '-f', '-', '-C', uploads.path, ...batch], stream, { timeoutMs: config.timeoutMs }).then(() => {
+            if (!last) return
+            podListed = podInventory(config, kubectl)
+            podListed.catch(() => undefined)
+          }),
+          dokku.storage.exec(storage, last ? EXTRACT_THEN_LIST_COMMAND : EXTRACT_COMMAND, { stdin: stream, timeoutMs: config.timeoutMs })
         ])
-        if (extract.exitCode !== 0) throw new Error(`tar in storage ${storage} exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+        if (extract.exitCode !== 0) throw new Error(`tar in storage ${storage} (or the list of its files after it) exited ${extract.exitCode}: ${extract.stderr.trim().slice(-500)}`)
+        if (last) targetListed = extract.stdout
       }
     })
   } finally {
@@ -539,7 +618,8 @@ async function copyUploads(
   }
   moved = streams.reduce((n, s) => n + s.bytes, 0)
   report.changed = true
-  const [target, after] = await Promise.all([storageInventory(config, dokku, storage), podInventory(config, kubectl)])
+  const target = parseInventory(targetListed)
+  const after = await (podListed as Promise<Map<string, FileEntry>>)
   const section = report.uploads as NonNullable<MigrateReport['uploads']>
   section.copied = step.files.length
   section.copiedBytes = totalBytes(step.files)

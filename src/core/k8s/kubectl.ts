@@ -35,6 +35,8 @@ export interface ExecStreamOptions {
   /** Fed to the command's stdin (`kubectl exec -i`); without it the command gets no stdin. */
   readonly stdin?: Readable | string
   readonly timeoutMs?: number
+  /** Stops the command (SIGTERM to kubectl) when aborted: a read nobody waits for any more. */
+  readonly signal?: AbortSignal
 }
 
 /** A Kubernetes object name, or `kind/name` for a workload (DNS-1123 subdomain rules). */
@@ -76,8 +78,8 @@ export class Kubectl {
    * `kubectl get secret <name> -o json`: the Secret's `.data`, values as Kubernetes keeps them
    * (base64). They are registered as secrets and never decoded here.
    */
-  async secretData(name: string): Promise<Record<string, string>> {
-    const result = await this.run(['get', 'secret', name, '-o', 'json'])
+  async secretData(name: string, options: { signal?: AbortSignal } = {}): Promise<Record<string, string>> {
+    const result = await this.run(['get', 'secret', name, '-o', 'json'], { signal: options.signal })
     if (result.code !== 0) throw this.failure(['get', 'secret', name, '-o', 'json'], result)
     let parsed: unknown
     try {
@@ -99,7 +101,7 @@ export class Kubectl {
   /** `kubectl exec [-i] <pod> [-c c] -- argv…`, output collected (bounded): the stdout; throws unless it exits 0. */
   async execOk(target: PodTarget, argv: readonly string[], options: ExecStreamOptions = {}): Promise<string> {
     const args = this.execArgs(target, argv, options.stdin !== undefined)
-    const result = await this.run(args, { stdin: options.stdin, timeoutMs: options.timeoutMs })
+    const result = await this.run(args, { stdin: options.stdin, timeoutMs: options.timeoutMs, signal: options.signal })
     if (result.code !== 0) throw this.failure(args, result)
     return result.stdout
   }
@@ -145,20 +147,25 @@ export class Kubectl {
     return ['exec', ...(stdin ? ['-i'] : []), target.pod, ...(target.container ? ['-c', target.container] : []), '--', ...argv]
   }
 
-  private async run(args: readonly string[], options: { stdin?: Readable | string | undefined; timeoutMs?: number | undefined } = {}): Promise<KubectlResult> {
+  private async run(args: readonly string[], options: { stdin?: Readable | string | undefined; timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<KubectlResult> {
+    options.signal?.throwIfAborted()
     this.settings.logger.debug(`running kubectl ${args.join(' ')}`)
     const child = this.spawn(args, options.stdin !== undefined)
     const stdout = collect(child.stdout, MAX_COLLECTED)
     const stderr = collect(child.stderr, STDERR_TAIL)
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined
+    const stop = (): void => void child.kill('SIGTERM')
+    options.signal?.addEventListener('abort', stop, { once: true })
     feed(child.stdin, options.stdin)
     try {
       const code = await exitOf(child)
       await Promise.all([stdout.done, stderr.done])
+      options.signal?.throwIfAborted()
       if (stdout.truncated) throw new Error(`kubectl ${args[0]} printed more than ${MAX_COLLECTED} bytes`)
       return { code, stdout: stdout.text(), stderr: stderr.text() }
     } finally {
       if (timer) clearTimeout(timer)
+      options.signal?.removeEventListener('abort', stop)
     }
   }
 
