@@ -14,11 +14,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../support/actions.ts'
 import { ageKeys, psql, type AgeKeys } from './backup-run/helpers.ts'
 import { startSandbox, type Sandbox } from '../sandbox/harness/sandbox.ts'
+import { createSandboxBucket } from '../support/sandbox-s3.ts'
 
 /** How long a failed run may take to end once it has reported its failure. */
 const ENDS_WITHIN_MS = 30_000
@@ -167,17 +167,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'failed-run-ends-'))
   sandbox = await startSandbox({ plugins: ['postgres'] })
   ;[keys, otherKeys] = await Promise.all([ageKeys(), ageKeys()])
-  const s3 = new S3Client({
-    endpoint: sandbox.s3.directEndpoint,
-    region: sandbox.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sandbox.s3.accessKeyId, secretAccessKey: sandbox.s3.secretAccessKey }
-  })
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
-  } finally {
-    s3.destroy()
-  }
+  await createSandboxBucket(sandbox, bucket)
   expect((await sandbox.ssh('dokku', `postgres:create ${service}`)).code).toBe(0)
   // One complete backup, for the restore with the wrong key.
   const backup = await runBundle('backup-run', backupInputs({ 'age-recipients': keys.recipient }))

@@ -3,11 +3,12 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import type { Sandbox } from '../../sandbox/harness/sandbox.ts'
 import { InputReader } from '../../../src/core/inputs/readers.ts'
 import { registerTestSecret } from '../../support/secret-registry.ts'
+import { createSandboxBucket, sandboxS3 } from '../../support/sandbox-s3.ts'
 
 export const exec = promisify(execFile)
 
@@ -22,24 +23,11 @@ export function unique(base: string): string {
 
 /** An S3 client straight to the S3 server (not recorded): for test set-up and inspection. */
 export function directS3(): S3Client {
-  const s3 = sandbox().s3
-  return new S3Client({
-    endpoint: s3.directEndpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED'
-  })
+  return sandboxS3(sandbox())
 }
 
-export async function createBucket(name: string): Promise<void> {
-  const client = directS3()
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: name }))
-  } finally {
-    client.destroy()
-  }
+export function createBucket(name: string): Promise<void> {
+  return createSandboxBucket(sandbox(), name)
 }
 
 export interface AgeKeys {

@@ -2,7 +2,7 @@
 // plan (and fails that source alone), and a dry run connects and reads but writes nothing — not to
 // the destination bucket (its requests recorded), not to the host (the simulator's argv log). A
 // sandbox of its own, so that both records hold this file's requests only.
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run } from '../../../src/actions/backup-run/main.ts'
 import { clearSecretsForTest } from '../../../src/core/secrets.ts'
@@ -10,6 +10,7 @@ import { startSandbox, type Sandbox } from '../../sandbox/harness/sandbox.ts'
 import { readArgvLog } from '../../sandbox/simulator/core/argv-log.ts'
 import { runAction } from '../../support/action-run.ts'
 import { ageKeys, type AgeKeys } from './helpers.ts'
+import { sandboxS3 } from '../../support/sandbox-s3.ts'
 
 let sandbox: Sandbox
 let s3: S3Client
@@ -23,14 +24,7 @@ const READS = new Set(['version', 'postgres:list', 'redis:list', 'apps:list'])
 
 beforeAll(async () => {
   sandbox = await startSandbox()
-  s3 = new S3Client({
-    endpoint: sandbox.s3.directEndpoint,
-    region: sandbox.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sandbox.s3.accessKeyId, secretAccessKey: sandbox.s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED'
-  })
+  s3 = sandboxS3(sandbox)
   await s3.send(new CreateBucketCommand({ Bucket: bucket }))
   keys = await ageKeys()
   for (const command of [`apps:create ${app}`, `postgres:create ${service}`]) expect((await sandbox.ssh('dokku', command)).code).toBe(0)

@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { run as backupRun } from '../../../src/actions/backup-run/main.ts'
 import { run as caddyConfig } from '../../../src/actions/caddy-config/main.ts'
@@ -26,6 +25,7 @@ import { argvLogPath, readArgvLog } from '../../sandbox/simulator/core/argv-log.
 import { startSandbox, type Sandbox } from '../../sandbox/harness/sandbox.ts'
 import { recordReliability } from '../../support/reliability.ts'
 import { ageKeys, type AgeKeys } from '../backup-run/helpers.ts'
+import { createSandboxBucket } from '../../support/sandbox-s3.ts'
 
 const exec = promisify(execFile)
 const PROMISE = 'host-key-changed'
@@ -68,17 +68,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'dokku-stack.yml'), 'version: 1\nservices:\n  hostkey_pg: { engine: postgres }\n')
   sandbox = await startSandbox({ plugins: ['postgres'] })
   keys = await ageKeys()
-  const s3 = new S3Client({
-    endpoint: sandbox.s3.directEndpoint,
-    region: sandbox.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sandbox.s3.accessKeyId, secretAccessKey: sandbox.s3.secretAccessKey }
-  })
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
-  } finally {
-    s3.destroy()
-  }
+  await createSandboxBucket(sandbox, bucket)
   await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', join(work, 'other')])
   const publicKey = readFileSync(join(work, 'other.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ')
   const fingerprint = (await exec('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(work, 'other.pub')])).stdout.split(/\s+/)[1] as string
