@@ -171,13 +171,20 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
  */
 async function restoreInOneTransaction(rt: Runtime, dokku: DokkuClient, service: string, archive: Readable, tool: PgRestoreTool, server: TargetServer): Promise<void> {
   const restore = singleTransactionScript(archive, tool, server)
+  let output: string
   try {
-    const [output] = await Promise.all([dokku.postgres.connect(service, restore.script, { timeoutMs: rt.config.timeoutMs }), restore.converted])
-    if (!output.split('\n').some((line) => line.trim() === restore.marker))
-      throw new Error(`postgres:connect ${service} ended without committing the restore, so postgres:${service} keeps its previous data (psql printed: ${JSON.stringify(output.slice(-300))})`)
+    ;[output] = await Promise.all([dokku.postgres.connect(service, restore.script, { timeoutMs: rt.config.timeoutMs }), restore.converted])
+  } catch (error) {
+    // What the operator needs first: whether the target changed.
+    const state = restore.commitSent()
+      ? `the COMMIT had been sent, so check postgres:${service}: it holds either its previous data or the whole backup`
+      : `postgres:${service} keeps its previous data (the restore is one transaction, and its COMMIT was never sent)`
+    throw new Error(`${errorMessage(error)}; ${state}`, { cause: error })
   } finally {
     restore.stop()
   }
+  if (!output.split('\n').some((line) => line.trim() === restore.marker))
+    throw new Error(`postgres:connect ${service} ended without committing the restore, so postgres:${service} keeps its previous data (psql printed: ${JSON.stringify(output.slice(-300))})`)
 }
 
 function requireObject(manifest: Manifest): StoredObjectEntry {

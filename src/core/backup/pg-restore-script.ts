@@ -101,6 +101,8 @@ const HEAD_LIMIT = 64 * 1024
  */
 export class ScriptStream extends Transform {
   readonly marker: string
+  /** True once the end of the script, with its COMMIT, has been passed on. */
+  commitReleased = false
   private readonly server: TargetServer
   private readonly ready: Promise<void>
   private head: Buffer[] = []
@@ -126,7 +128,9 @@ export class ScriptStream extends Transform {
       const text = Buffer.concat(this.head).toString('latin1')
       const end = text.indexOf(`\n${LAST_FIXED_SETTING}\n`)
       if (end === -1 && this.headBytes < HEAD_LIMIT) return callback()
-      const cut = end === -1 ? text.length : end + LAST_FIXED_SETTING.length + 2
+      // No fixed settings where pg_restore always writes them: nothing is adapted (psql then fails
+      // before BEGIN on what it does not know, which changes nothing).
+      const cut = end === -1 ? 0 : end + LAST_FIXED_SETTING.length + 2
       this.head = []
       this.headDone = true
       this.hold(Buffer.concat([Buffer.from(this.adaptHead(text.slice(0, cut)), 'latin1'), Buffer.from(text.slice(cut), 'latin1')]))
@@ -139,12 +143,13 @@ export class ScriptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     if (!this.headDone) {
       this.headDone = true
-      this.hold(Buffer.from(this.adaptHead(Buffer.concat(this.head).toString('latin1')), 'latin1'))
+      this.hold(Buffer.concat(this.head))
     }
     this.ready.then(
       () => {
         let end = this.tail.toString('latin1')
         if (this.restrictKey !== undefined && !understandsRestrict(this.server)) end = end.split('\n').filter((line) => line !== `\\unrestrict ${this.restrictKey}`).join('\n')
+        this.commitReleased = true
         this.push(Buffer.from(end, 'latin1'))
         this.push(`\nSELECT '${this.marker}';\n`)
         callback()
@@ -184,6 +189,8 @@ export interface SingleTransactionScript {
   script: Readable
   /** Printed by psql only after the COMMIT ran. */
   marker: string
+  /** Whether the COMMIT has gone out: until then, a failure leaves the target as it was. */
+  commitSent(): boolean
   /** Resolves once pg_restore has exited 0; rejects with its error output otherwise. */
   converted: Promise<void>
   /** Stops pg_restore (after a failure elsewhere). */
@@ -231,6 +238,7 @@ export function singleTransactionScript(archive: Readable, tool: PgRestoreTool, 
   return {
     script,
     marker: script.marker,
+    commitSent: () => script.commitReleased,
     converted,
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

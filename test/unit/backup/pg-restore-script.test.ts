@@ -140,6 +140,12 @@ describe('the script sent to psql', () => {
     expect(text).not.toContain('dokku-stack restore committed')
   })
 
+  it('passes a script without the fixed settings through unadapted (psql then stops before BEGIN)', async () => {
+    const odd = PG_RESTORE_OUTPUT.replace('SET row_security = off;\n', '')
+    const { text } = await scriptFor(150013, odd)
+    expect(text).toContain(odd)
+  })
+
   it('waits for the archive to be proven before the end of the script goes out', async () => {
     let prove!: () => void
     const proven = new Promise<void>((resolve) => (prove = resolve))
@@ -149,8 +155,10 @@ describe('the script sent to psql', () => {
     stream.end(Buffer.from(PG_RESTORE_OUTPUT, 'latin1'))
     await new Promise((resolve) => setImmediate(resolve))
     expect(Buffer.concat(parts).toString('latin1')).not.toContain('COMMIT;')
+    expect(stream.commitReleased).toBe(false)
     prove()
     await new Promise((resolve) => stream.once('end', resolve))
     expect(Buffer.concat(parts).toString('latin1')).toContain('COMMIT;')
+    expect(stream.commitReleased).toBe(true)
   })
 })
