@@ -191,7 +191,7 @@ export interface SingleTransactionScript {
   marker: string
   /** Whether the COMMIT has gone out: until then, a failure leaves the target as it was. */
   commitSent(): boolean
-  /** Resolves once pg_restore has exited 0; rejects with its error output otherwise. */
+  /** Resolves once pg_restore has exited 0; rejects with the archive's failure or pg_restore's error output otherwise. */
   converted: Promise<void>
   /** Stops pg_restore (after a failure elsewhere). */
   stop(): void
@@ -209,7 +209,10 @@ export function singleTransactionScript(archive: Readable, tool: PgRestoreTool, 
     child.once('error', () => resolve(null))
     child.once('close', (code) => resolve(code))
   })
+  let archiveError: Error | undefined
   const converted = exited.then((code) => {
+    // A failed archive (a checksum, the decryption) killed pg_restore: that failure is the cause.
+    if (archiveError) throw archiveError
     if (code !== 0) throw new Error(`pg_restore ${tool.version} on the runner could not turn the backup into a script (exit ${code ?? 'error'}): ${stderr.trim() || 'no error output'}`)
   })
   const archiveEnded = once(archive, 'end').then(() => undefined)
@@ -220,6 +223,9 @@ export function singleTransactionScript(archive: Readable, tool: PgRestoreTool, 
   // Awaited only if pg_restore's output ends; a restore stopped before that reports its own error.
   ready.catch(() => undefined)
   const script = new ScriptStream(server, ready)
+  // The script can fail before its reader (the SSH channel, once open) listens; the failure
+  // reaches the caller through `converted` then.
+  script.on('error', () => undefined)
   // pg_restore may stop reading after the last data block (or on an error, which `converted`
   // reports): the rest of the archive is still read to its end, where its checksum is proven.
   const drain = (): void => {
@@ -230,6 +236,7 @@ export function singleTransactionScript(archive: Readable, tool: PgRestoreTool, 
   child.stdin.on('error', drain)
   child.stdin.on('close', drain)
   archive.on('error', (error: Error) => {
+    archiveError ??= error
     child.kill('SIGKILL')
     script.destroy(error)
   })

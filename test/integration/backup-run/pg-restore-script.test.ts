@@ -124,6 +124,19 @@ describe('the single-transaction restore script', () => {
     expect(text).not.toContain(converted.marker)
   }, 60_000)
 
+  it('from an archive that fails at once, before anything reads the script, reports that failure and throws nothing unhandled', async () => {
+    const failing = new Readable({ read() {} })
+    const restore = singleTransactionScript(failing, tool, server)
+    failing.destroy(new Error("no identity matched any of the file's recipients"))
+    const error = await restore.converted.then(
+      () => undefined,
+      (e: Error) => e
+    )
+    restore.stop()
+    expect(error?.message).toBe("no identity matched any of the file's recipients")
+    expect(restore.commitSent()).toBe(false)
+  }, 60_000)
+
   it('from an archive the runner\'s pg_restore cannot read, sends nothing past the opening settings', async () => {
     // The header's version bytes (after "PGDMP") as a pg_dump from the future would write them.
     const future = Buffer.from(archive)
