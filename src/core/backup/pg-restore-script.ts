@@ -61,7 +61,9 @@ const OLDEST_PG_RESTORE = 12
 export function pgRestoreProblem(tool: PgRestoreTool | undefined, pgDumpVersion: string | undefined): string | undefined {
   const dumpMajor = pgDumpVersion === undefined ? undefined : postgresMajor(pgDumpVersion)
   const wanted = Math.max(dumpMajor ?? OLDEST_PG_RESTORE, OLDEST_PG_RESTORE)
-  const install = `install PostgreSQL ${wanted}'s client tools on the runner before this step (Debian/Ubuntu: \`sudo apt-get install -y postgresql-client-${wanted}\`, from apt.postgresql.org where the distribution has no such package)`
+  const install =
+    `install PostgreSQL ${wanted}'s client tools on the runner before this step (Debian/Ubuntu: \`sudo apt-get install -y postgresql-client-${wanted}\`, ` +
+    `from apt.postgresql.org where the distribution has no such package; if an older pg_restore still comes first, put /usr/lib/postgresql/${wanted}/bin first on PATH)`
   if (!tool) return `a Postgres restore needs pg_restore on the runner (it turns the backup into one transaction, so that a restore stopped half-way changes nothing), and there is none on PATH: ${install}.`
   if (tool.major < OLDEST_PG_RESTORE) return `the runner's pg_restore is ${tool.version}, older than ${OLDEST_PG_RESTORE}: ${install}.`
   if (dumpMajor !== undefined && tool.major < dumpMajor)
