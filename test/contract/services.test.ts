@@ -74,6 +74,21 @@ describe('[postgres, service-create, service-exists, service-info, service-link,
     expect(psql(real, 'select count(*) from t')).toBe('2')
   })
 
+  it('connect reads a script on stdin without a TTY: ON_ERROR_STOP exits 3 at the first error; an input that ends inside a transaction commits nothing', async () => {
+    // functions:13-21: docker exec -i (-t only with a TTY) … psql -v ON_ERROR_STOP=1; the exit is psql's.
+    const real = await h.sandbox.realPostgresUrl('db-two')
+    psql(real, 'create table c(id int)')
+    const failed = await h.sandbox.ssh('dokku', 'postgres:connect db-two', { stdin: 'insert into c values (1);\nselect no_such_column from c;\ninsert into c values (2);\n' })
+    expect(failed.code).toBe(3)
+    expect(failed.stderr).toContain('no_such_column')
+    expect(psql(real, 'select string_agg(id::text, \',\') from c')).toBe('1')
+    // The end of the input before COMMIT: psql exits 0, and the server rolls the transaction back.
+    const cut = await h.sandbox.ssh('dokku', 'postgres:connect db-two', { stdin: 'BEGIN;\ndelete from c;\ninsert into c values (3);\n' })
+    expect(cut.code).toBe(0)
+    expect(psql(real, 'select string_agg(id::text, \',\') from c')).toBe('1')
+    psql(real, 'drop table c')
+  })
+
   it('expose is not idempotent; destroy with force', async () => {
     const e = await h.dokku('postgres:expose db-two 54321')
     expect(e.stdout).toBe('-----> Service db-two exposed on port(s) [container->host]: 5432->54321 \n')

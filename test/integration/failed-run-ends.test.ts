@@ -206,9 +206,9 @@ describe('a failed run ends, with no SSH session left on the host', () => {
     }
   }, TEST_TIMEOUT_MS)
 
-  it('backup-run: the age identity does not open the backup, found while postgres:import waits for it', async () => {
+  it('backup-run: the age identity does not open the backup, found while postgres:connect waits for the restore script', async () => {
     const run = await runBundle('backup-run', backupInputs({ mode: 'restore', target: `postgres:${service}_copy`, 'age-identity': otherKeys.identity }))
-    expect(run.log).toContain(`running dokku postgres:import ${service}_copy`)
+    expect(run.log).toContain(`running dokku postgres:connect ${service}_copy`)
     await expectEnded('encryption key invalid', run, /^backup-run failed: 1 of 1 source\(s\) failed:\npostgres:ends_pg: no identity matched any of the file's recipients/)
   }, TEST_TIMEOUT_MS)
 

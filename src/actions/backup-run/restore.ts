@@ -1,16 +1,20 @@
 import { listBackups, pickBackup, readManifest, type CatalogEntry } from '../../core/backup/catalog.js'
+import type { Readable } from 'node:stream'
 import {
   compareTableCounts,
   parseRedisInfo,
   parseRelationCount,
   parseRowCounts,
+  parseServerVersionNum,
   REDIS_INFO_SCRIPT,
   relationCountScript,
   rowCountScript,
+  serverVersionScript,
   totalKeys
 } from '../../core/backup/databases.js'
 import { sourceLabel, type SourceRef } from '../../core/backup/keys.js'
 import type { Manifest, StoredObjectEntry } from '../../core/backup/manifest.js'
+import { findPgRestore, pgRestoreProblem, singleTransactionScript, type PgRestoreTool, type TargetServer } from '../../core/backup/pg-restore-script.js'
 import { fetchStream, formatBytes, Progress } from '../../core/backup/pipeline.js'
 import type { DokkuClient } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
@@ -49,8 +53,8 @@ export async function runRestores(rt: Runtime): Promise<TaskResult[]> {
  * Proves the stored object intact before the target is touched: a first pass reads it from the
  * bucket and checks size and SHA-256 against the manifest (nothing decrypted, nothing kept). Only
  * then does the second pass stream it into the target, checking again as it goes. A corrupt backup
- * is thus refused with the target untouched — pg_restore --clean would otherwise have dropped the
- * target's tables before reaching the damaged bytes.
+ * is thus refused with the target untouched, before any of its data reaches the target. (The Postgres
+ * restore is one transaction besides, committed only once this second pass proved the bytes too.)
  */
 export async function checkStoredObject(rt: Runtime, entry: StoredObjectEntry, label: string): Promise<void> {
   await fetchStream(undefined, {
@@ -90,10 +94,15 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
   switch (target.kind) {
     case 'postgres': {
       const object = requireObject(manifest)
+      // Before anything on the host: the runner must be able to read this archive.
+      const tool = await findPgRestore()
+      const problem = pgRestoreProblem(tool, manifest.database?.dump?.pgDumpVersion)
+      if (problem || !tool) throw new RestoreRefusedError(`Cannot restore ${label} ${entry.id} into ${sourceLabel(target)}, which is left untouched: ${problem}`)
       const dokku = await rt.dokku()
       await prepareService(rt, dokku, 'postgres', target.name, options, async () => parseRelationCount(await dokku.postgres.connect(target.name, relationCountScript())), 'relations')
+      const server = { versionNum: parseServerVersionNum(await dokku.postgres.connect(target.name, serverVersionScript())) }
       await checkStoredObject(rt, object, label)
-      await streamInto(rt, object, label, (plain) => dokku.postgres.import(target.name, plain, { timeoutMs: rt.config.timeoutMs }))
+      await streamInto(rt, object, label, (plain) => restoreInOneTransaction(rt, dokku, target.name, plain, tool, server))
       const after = parseRowCounts(await dokku.postgres.connect(target.name, rowCountScript(), { timeoutMs: rt.config.timeoutMs }))
       const expected = manifest.database?.tables
       const differences = expected ? compareTableCounts(expected, after.tables) : []
@@ -154,6 +163,28 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
     case 'cockroach':
       throw new RestoreRefusedError('cockroach: sources have no backups to restore (see the backup error for what to do instead).')
   }
+}
+
+/**
+ * The archive as one transaction through `postgres:connect` (pg-restore-script.ts): the target
+ * keeps its data until the COMMIT, and the COMMIT is sent only for an archive proven whole.
+ */
+async function restoreInOneTransaction(rt: Runtime, dokku: DokkuClient, service: string, archive: Readable, tool: PgRestoreTool, server: TargetServer): Promise<void> {
+  const restore = singleTransactionScript(archive, tool, server)
+  let output: string
+  try {
+    ;[output] = await Promise.all([dokku.postgres.connect(service, restore.script, { timeoutMs: rt.config.timeoutMs }), restore.converted])
+  } catch (error) {
+    // What the operator needs first: whether the target changed.
+    const state = restore.commitSent()
+      ? `the COMMIT had been sent, so check postgres:${service}: it holds either its previous data or the whole backup`
+      : `postgres:${service} keeps its previous data (the restore is one transaction, and its COMMIT was never sent)`
+    throw new Error(`${errorMessage(error)}; ${state}`, { cause: error })
+  } finally {
+    restore.stop()
+  }
+  if (!output.split('\n').some((line) => line.trim() === restore.marker))
+    throw new Error(`postgres:connect ${service} ended without committing the restore, so postgres:${service} keeps its previous data (psql printed: ${JSON.stringify(output.slice(-300))})`)
 }
 
 function requireObject(manifest: Manifest): StoredObjectEntry {

@@ -63,6 +63,18 @@ export function parseRelationCount(output: string): number {
   return Number(line.split('\t')[1])
 }
 
+/** psql script: the server's `server_version_num` (e.g. 150018), which says what its psql and SQL accept. */
+export function serverVersionScript(): string {
+  return ['\\pset format unaligned', '\\pset tuples_only on', `SELECT '${MARK}-version-num' || chr(9) || current_setting('server_version_num');`, ''].join('\n')
+}
+
+export function parseServerVersionNum(output: string): number {
+  const line = output.split('\n').find((l) => l.startsWith(`${MARK}-version-num\t`))
+  const value = Number(line?.split('\t')[1]?.trim())
+  if (!line || !Number.isSafeInteger(value) || value <= 0) throw new Error(`postgres:connect did not answer the server version (got ${JSON.stringify(output.slice(0, 200))})`)
+  return value
+}
+
 /** Compares restored counts with the manifest's; returns one line per difference. */
 export function compareTableCounts(expected: readonly TableCount[], actual: readonly TableCount[]): string[] {
   const name = (t: TableCount) => `${t.schema}.${t.name}`

@@ -1,11 +1,13 @@
 // backup-run against the sandbox host: a real pg_dump over real SSH into the real S3 server, then
 // restored into a new service with the real pg_restore, and compared with pg_dump.
 import { execFile } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { GetObjectCommand, PutObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseRowCounts, rowCountScript } from '../../../src/core/backup/databases.ts'
 import { RecordingLogger } from '../../../src/core/log.ts'
 import { runWithReport } from '../../../src/actions/backup-run/main.ts'
+import { argvLogPath, readArgvLog } from '../../sandbox/simulator/core/argv-log.ts'
 import { ageKeys, createBucket, directS3, dokku, plainDump, psql, reader, sandbox, stepInputs, unique, type AgeKeys } from './helpers.ts'
 
 let keys: AgeKeys
@@ -144,4 +146,35 @@ describe('postgres backup and restore', () => {
     ).rejects.toThrow(/Checksum mismatch/)
     expect((await psql(url, 'select x from keep_me')).trim()).toBe('7')
   })
+
+  it('refuses a backup from a newer pg_dump than the runner\'s pg_restore before sending anything for the target', async () => {
+    const logger = new RecordingLogger()
+    const backup = await runWithReport(inputs({ mode: 'backup', sources: `postgres:${service}` }), logger)
+    const manifestKey = (backup.results[0]?.key as string).replace(/[^/]+$/, 'manifest.json')
+    const s3 = directS3()
+    const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey }))).Body!.transformToString())
+    manifest.database.dump.pgDumpVersion = '99.1'
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: JSON.stringify(manifest) }))
+    s3.destroy()
+
+    const target = `${service}_newer`
+    const argvFrom = sizeOf(argvLogPath(sandbox().root))
+    expect((await dokku(`postgres:create ${target}`)).code).toBe(0)
+    const url = await sandbox().realPostgresUrl(target)
+    await psql(url, 'create table keep_me (x int); insert into keep_me values (7)')
+    await expect(
+      runWithReport(inputs({ mode: 'restore', sources: `postgres:${service}`, target: `postgres:${target}`, overwrite: 'true', 'age-identity': keys.identity }), logger)
+    ).rejects.toThrow(/which is left untouched: this backup was written by pg_dump 99\.1, and the runner's pg_restore .* postgresql-client-99/)
+    // The host saw the test's own create, and nothing else naming the target.
+    expect(readArgvLog(sandbox().root, argvFrom).filter((record) => record.argv.includes(target)).map((record) => record.argv[0])).toEqual(['postgres:create'])
+    expect((await psql(url, 'select x from keep_me')).trim()).toBe('7')
+  })
 })
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}

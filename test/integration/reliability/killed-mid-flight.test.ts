@@ -1,11 +1,12 @@
 // Faults mid-flight, on the host side (issue 17): the action process killed with SIGKILL (nothing of
 // it runs afterwards: no finally, no signal handler) and the SSH connection cut (sshd's child for
 // the action's connection killed), each at an observable point of the work, never after a guessed
-// sleep: a backup once its first UploadPart reaches the S3 endpoint, a restore once pg_restore is
+// sleep: a backup once its first UploadPart reaches the S3 endpoint, a restore once its psql session is
 // copying rows into the target, a deploy once the host runs git:from-image. Then: nothing is taken
-// for complete that is not (no manifest, the previous backup still the newest), and the next run
-// recovers on its own — it aborts the upload the killed run left, takes over the deploy lock once
-// its recorded expiry has passed, restores the target whole.
+// for complete that is not (no manifest, the previous backup still the newest; the restore's target
+// keeps exactly its previous rows), and the next run recovers on its own — it aborts the upload the
+// killed run left, takes over the deploy lock once its recorded expiry has passed, restores the
+// target whole.
 //
 // A sandbox of its own: the sshd children, the argv log and the database sessions watched here are
 // this file's alone. The killed processes are the committed bundles, spawned as the runner does.
@@ -285,48 +286,52 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
   }, 180_000)
 
   for (const how of ['SIGKILL', 'connection cut'] as const) {
-    it(`restore: ${how} while pg_restore copies rows into the target — the next restore run restores it whole`, async () => {
+    it(`restore: ${how} while rows are copied into the target — the target keeps exactly its previous rows; the next restore run restores it whole`, async () => {
       // The target holds other data first: the restore overwrites it.
       await sandbox.ssh('dokku', `postgres:destroy ${target} --force`)
       expect((await sandbox.ssh('dokku', `postgres:create ${target}`)).code).toBe(0)
       const targetUrl = await sandbox.realPostgresUrl(target)
-      // The same table with other rows: pg_restore --clean drops and recreates it, so a whole restore equals the source.
+      // The same table with other rows: the restore drops and recreates it, so a whole restore equals the source.
       await psql(targetUrl, `create table big (id int primary key, payload text); insert into big select g, 'old' from generate_series(1, 100) g;`)
       const before = await content(targetUrl)
       const database = new URL(targetUrl).pathname.slice(1)
-      const copying = async () =>
-        (await psql(sandbox.postgresAdminUrl, `select count(*) from pg_stat_activity where datname = '${database}' and application_name = 'pg_restore' and query ilike 'copy%'`)).trim() !== '0'
-      const restoring = async () => (await psql(sandbox.postgresAdminUrl, `select count(*) from pg_stat_activity where datname = '${database}' and application_name = 'pg_restore'`)).trim() !== '0'
+      // The restore is psql (postgres:connect) reading the script the runner's pg_restore wrote.
+      const sessions = (where: string) => psql(sandbox.postgresAdminUrl, `select count(*) from pg_stat_activity where datname = '${database}' and application_name = 'psql'${where}`)
+      const copying = async () => (await sessions(` and query ilike 'copy%'`)).trim() !== '0'
+      const restoring = async () => (await sessions('')).trim() !== '0'
       const inputs = backupInputs({ mode: 'restore', target: `postgres:${target}`, overwrite: 'true', 'age-identity': keys.identity })
       let outcome: string
+      let stopped: boolean
       if (how === 'SIGKILL') {
         const killed = spawnBundle('backup-run', inputs)
-        await until('pg_restore copying rows', copying)
+        await until('rows being copied into the target', copying)
         killed.child.kill('SIGKILL')
-        outcome = `exit ${JSON.stringify(await killed.exited)}`
+        const exit = await killed.exited
+        stopped = exit.signal === 'SIGKILL'
+        outcome = `exit ${JSON.stringify(exit)}`
       } else {
         const running = runWithReport(reader(inputs), new RecordingLogger()).then(() => undefined, (e: Error) => e)
-        await until('pg_restore copying rows', copying)
-        cutConnections()
+        await until('rows being copied into the target', copying)
+        const cut = cutConnections()
         const failed = await running
+        stopped = cut > 0 && failed instanceof Error
         outcome = failed ? failed.message : 'it did not fail'
       }
-      await until('pg_restore to end', async () => !(await restoring()), 60_000)
+      // psql sees its input end before the COMMIT; the server rolls the transaction back.
+      await until('the restore session to end', async () => !(await restoring()), 60_000)
       const after = await content(targetUrl)
       const source = await content(await sandbox.realPostgresUrl(service))
       const state = after === before ? 'untouched' : after === source ? 'fully restored' : 'half-restored'
+      console.log(`restore ${how}: ${outcome}; the target was ${state} afterwards`)
       // The next run recovers: the same restore again (overwrite) restores the target whole.
       const again = await runWithReport(reader(inputs), new RecordingLogger()).catch((e: Error) => e)
       const recovered = (await content(targetUrl)) === source
-      recordReliability(PROMISE, `restore ${how} mid-copy: the target is untouched or fully restored`, { tried: 1, held: state === 'half-restored' ? 0 : 1 })
-      recordReliability(PROMISE, `restore ${how} mid-copy: the next restore run restores it whole`, { tried: 1, held: recovered ? 1 : 0 })
-      console.log(`restore ${how}: ${outcome}; the target was ${state} afterwards`)
+      recordReliability(PROMISE, `restore ${how} mid-copy: the target keeps exactly its previous rows`, { tried: 1, held: stopped && state === 'untouched' ? 1 : 0 })
+      recordReliability(PROMISE, `restore ${how} mid-copy: the next restore run restores it whole`, { tried: 1, held: recovered && !(again instanceof Error) ? 1 : 0 })
+      expect(stopped, outcome).toBe(true)
+      expect(state, outcome).toBe('untouched')
       expect(again instanceof Error ? again.message : again.results[0]?.outcome).toBe('restored')
       expect(recovered).toBe(true)
-      // Known gap (RELIABILITY.md): dokku postgres:import runs pg_restore --clean without
-      // --single-transaction, so a restore stopped mid-copy leaves the target half-restored. This
-      // expectation fails once that is fixed, so that the gap is taken off the list.
-      expect(state).toBe('half-restored')
     }, 240_000)
   }
 

@@ -178,8 +178,9 @@ export class ServiceCommands {
   /**
    * `<plugin>:connect <svc>` with `input` on stdin (no TTY): psql (`-v ON_ERROR_STOP=1`) or redis-cli
    * reads it as a script and prints the results on stdout (docs/dokku-contract.md#service-export-import, #redis).
+   * A stream is piped with backpressure; if it fails, the channel closes without EOF.
    */
-  async connect(service: string, input: string, options: { timeoutMs?: number } = {}): Promise<string> {
+  async connect(service: string, input: string | Readable, options: { timeoutMs?: number } = {}): Promise<string> {
     const invocation: Invocation = { argv: [this.command('connect'), checkService(service)], stdin: input, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
     return (await this.serviceOk(invocation, service)).stdout
   }
