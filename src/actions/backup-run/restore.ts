@@ -94,15 +94,22 @@ export async function restoreInto(rt: Runtime, entry: CatalogEntry, manifest: Ma
   switch (target.kind) {
     case 'postgres': {
       const object = requireObject(manifest)
-      // Before anything on the host: the runner must be able to read this archive.
       const tool = await findPgRestore()
       const problem = pgRestoreProblem(tool, manifest.database?.dump?.pgDumpVersion)
-      if (problem || !tool) throw new RestoreRefusedError(`Cannot restore ${label} ${entry.id} into ${sourceLabel(target)}, which is left untouched: ${problem}`)
       const dokku = await rt.dokku()
-      await prepareService(rt, dokku, 'postgres', target.name, options, async () => parseRelationCount(await dokku.postgres.connect(target.name, relationCountScript())), 'relations')
-      const server = { versionNum: parseServerVersionNum(await dokku.postgres.connect(target.name, serverVersionScript())) }
-      await checkStoredObject(rt, object, label)
-      await streamInto(rt, object, label, (plain) => restoreInOneTransaction(rt, dokku, target.name, plain, tool, server))
+      const held = await prepareService(rt, dokku, 'postgres', target.name, options, async () => parseRelationCount(await dokku.postgres.connect(target.name, relationCountScript())), 'relations')
+      if (problem || !tool) {
+        // Data to lose: refused before anything on the host changed (prepareService only read it).
+        if (held > 0) throw new RestoreRefusedError(`Cannot restore ${label} ${entry.id} into ${sourceLabel(target)}, which is left untouched: ${problem} Or restore into a new service (target: postgres:${target.name}-restored), which does not need it.`)
+        // Nothing to lose (a new or empty service, a drill's scratch service): Dokku's own import, which needs nothing on the runner.
+        rt.logger.info(`${problem} ${sourceLabel(target)} holds nothing yet, so the backup goes through dokku postgres:import instead of one transaction.`)
+        await checkStoredObject(rt, object, label)
+        await streamInto(rt, object, label, (plain) => dokku.postgres.import(target.name, plain, { timeoutMs: rt.config.timeoutMs }))
+      } else {
+        const server = { versionNum: parseServerVersionNum(await dokku.postgres.connect(target.name, serverVersionScript())) }
+        await checkStoredObject(rt, object, label)
+        await streamInto(rt, object, label, (plain) => restoreInOneTransaction(rt, dokku, target.name, plain, tool, server))
+      }
       const after = parseRowCounts(await dokku.postgres.connect(target.name, rowCountScript(), { timeoutMs: rt.config.timeoutMs }))
       const expected = manifest.database?.tables
       const differences = expected ? compareTableCounts(expected, after.tables) : []
@@ -192,7 +199,7 @@ function requireObject(manifest: Manifest): StoredObjectEntry {
   return manifest.object
 }
 
-/** Creates a missing target service, or refuses one that holds data unless overwrite is set. */
+/** Creates a missing target service, or refuses one that holds data unless overwrite is set; what it held (0 for a new one). */
 async function prepareService(
   rt: Runtime,
   dokku: DokkuClient,
@@ -201,13 +208,13 @@ async function prepareService(
   options: RestoreOptions,
   measure: () => Promise<number>,
   unit: string
-): Promise<void> {
+): Promise<number> {
   const commands = plugin === 'postgres' ? dokku.postgres : dokku.redis
   if (!(await commands.exists(service))) {
     if (!options.create) throw new RestoreRefusedError(`${plugin} service ${service} does not exist.`)
     rt.logger.info(`Creating ${plugin} service ${service} to restore into`)
     await commands.create(service)
-    return
+    return 0
   }
   const held = await measure()
   if (held > 0 && !rt.config.overwrite)
@@ -215,4 +222,5 @@ async function prepareService(
       `${plugin}:${service} already holds data (${held} ${unit}); restoring would replace it. Restore into a new service (target: ${plugin}:${service}-restored), or set overwrite: true.`
     )
   if (held > 0) rt.logger.warning(`${plugin}:${service} holds ${held} ${unit}; overwrite: true, so the restore replaces them.`)
+  return held
 }

@@ -164,10 +164,19 @@ describe('postgres backup and restore', () => {
     await psql(url, 'create table keep_me (x int); insert into keep_me values (7)')
     await expect(
       runWithReport(inputs({ mode: 'restore', sources: `postgres:${service}`, target: `postgres:${target}`, overwrite: 'true', 'age-identity': keys.identity }), logger)
-    ).rejects.toThrow(/which is left untouched: this backup was written by pg_dump 99\.1, and the runner's pg_restore .* postgresql-client-99/)
-    // The host saw the test's own create, and nothing else naming the target.
-    expect(readArgvLog(sandbox().root, argvFrom).filter((record) => record.argv.includes(target)).map((record) => record.argv[0])).toEqual(['postgres:create'])
+    ).rejects.toThrow(/which is left untouched: this backup was written by pg_dump 99\.1, and the runner's pg_restore .* postgresql-client-99.* Or restore into a new service/)
+    // The host saw the test's own create, then only the reads that found the target holding data.
+    const naming = readArgvLog(sandbox().root, argvFrom).filter((record) => record.argv.includes(target)).map((record) => record.argv[0])
+    expect(naming[0]).toBe('postgres:create')
+    expect(new Set(naming.slice(1))).toEqual(new Set(['postgres:exists', 'postgres:connect']))
     expect((await psql(url, 'select x from keep_me')).trim()).toBe('7')
+
+    // A new service has nothing to lose: the same backup goes through Dokku's own import (what a drill's scratch service gets).
+    const fresh = `${service}_fresh`
+    const restored = await runWithReport(inputs({ mode: 'restore', sources: `postgres:${service}`, target: `postgres:${fresh}`, 'age-identity': keys.identity }), logger)
+    expect(restored.results[0]).toMatchObject({ outcome: 'restored', detail: expect.stringMatching(/row counts match the backup/) })
+    expect(logger.text()).toContain(`postgres:${fresh} holds nothing yet, so the backup goes through dokku postgres:import instead of one transaction.`)
+    expect(readArgvLog(sandbox().root, argvFrom).some((record) => record.argv[0] === 'postgres:import' && record.argv.includes(fresh))).toBe(true)
   })
 })
 
