@@ -15,7 +15,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execute, runWithReport } from '../../../src/actions/backup-run/main.ts'
 import { readBackupInputs } from '../../../src/actions/backup-run/inputs.ts'
@@ -34,6 +33,7 @@ import { repoRoot } from '../../support/actions.ts'
 import { recordReliability } from '../../support/reliability.ts'
 import { S3FaultProxy } from '../../support/s3-fault-proxy.ts'
 import { ageKeys, exec, psql, type AgeKeys } from '../backup-run/helpers.ts'
+import { createSandboxBucket } from '../../support/sandbox-s3.ts'
 
 const MIB = 1024 * 1024
 const PROMISE = 'killed-mid-flight'
@@ -54,17 +54,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'killed-mid-flight-'))
   sandbox = await startSandbox()
   keys = await ageKeys()
-  const s3 = new S3Client({
-    endpoint: sandbox.s3.directEndpoint,
-    region: sandbox.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: sandbox.s3.accessKeyId, secretAccessKey: sandbox.s3.secretAccessKey }
-  })
-  try {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }))
-  } finally {
-    s3.destroy()
-  }
+  await createSandboxBucket(sandbox, bucket)
   expect((await sandbox.ssh('dokku', `postgres:create ${service}`)).code).toBe(0)
   // ~12 MB stored: three 5 MiB parts, and a restore that copies rows for a few seconds.
   await psql(
@@ -349,9 +339,10 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     const expiresAt = early.acquired ? undefined : early.heldBy?.expiresAt
     const late = expiresAt ? await probe.tryAcquire(new Date(Date.parse(expiresAt) + 1_000)) : early
     if (late.acquired) await probe.release()
-    // The next deploy (lock-timeout 20 s: it must not wait for anything the killed run left).
+    // The next deploy: the killed run's build may still hold Dokku's lock for its last seconds (its
+    // mutex ref was taken over and released above); lock-timeout only bounds that wait generously.
     const logger = new RecordingLogger()
-    const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:2', 'lock-timeout': '20s' }
+    const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:2', 'lock-timeout': '120s' }
     const nextStarted = performance.now()
     const next = await deployRun(reader(values), undefined, logger).then(() => undefined, (e: Error) => e)
     console.log(`the deploy after the killed one took ${Math.round(performance.now() - nextStarted)} ms${logger.text().includes('waiting up to') ? ', waiting for the lock' : ''}`)
@@ -370,7 +361,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
   it('deploy: the SSH connection cut during git:from-image — a clear failure; its lock blocks no longer than its recorded expiry; the next deploy succeeds', async () => {
     const argvFrom = sizeOf(argvLogPath(sandbox.root))
     const logger = new RecordingLogger()
-    const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6', 'lock-timeout': '20s' }
+    const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6', 'lock-timeout': '120s' }
     const running = deployRun(reader(values), undefined, logger).then(() => undefined, (e: Error) => e)
     await until('git:from-image on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('git:from-image')))
     const cut = cutConnections()
