@@ -6,11 +6,12 @@
 //   stack, from nothing   the committed bundle dist/stack/index.js on a fresh sandbox host
 //   ssh per command        every command that run sent (the simulator's argv log), replayed in the
 //                          same order, one OpenSSH process each, on a second fresh host
-//   stack, nothing to do   the bundle again on the converged host
+//   stack, nothing to do   the bundle again on the converged host (the fastest of --noop-pairs runs)
 //   ssh per command        the no-op run's commands replayed the same way
-//   stack, nothing to do   once more with no added latency: the difference to the run above,
-//   at 0 ms                divided by the round-trip time, is the number of round trips the no-op
-//                          run waited for, which the issue bounds at three per resource
+//   stack, nothing to do   the same with no added latency, alternating with the runs above: the
+//   at 0 ms                difference of the two fastest, divided by the round-trip time, is the
+//                          number of round trips the no-op run waited for, which the issue bounds
+//                          at three per resource
 //
 //   npm run bench:converge                       # 50 ms, 3 apps, 3 rounds
 //   npm run bench:converge -- --rtt 100 --apps 5 --runs 1
@@ -37,6 +38,7 @@ const rttMs = Number(arg('rtt', '50'))
 const appCount = Number(arg('apps', '3'))
 const runs = Number(arg('runs', '3'))
 const bundleSource = arg('bundle', join(root, 'dist', 'stack', 'index.js'))
+const NOOP_PAIRS = Number(arg('noop-pairs', '3'))
 
 /** The stack the benchmark converges: two services shared by N apps with config, secrets and storage, each deployed from an image. */
 export function benchStack(apps: number): { yaml: string; secrets: Record<string, string>; resources: number } {
@@ -166,8 +168,17 @@ async function main(): Promise<void> {
     const b = await startHost()
     try {
       const full = await runStack(a, a.proxy, stackFile, secrets, bundle)
-      const noop = await runStack(a, a.proxy, stackFile, secrets, bundle)
-      const noopDirect = await runStack(a, a.direct, stackFile, secrets, bundle)
+      // The no-op, alternately through the latency proxy and directly, NOOP_PAIRS times each: the
+      // fastest of each is the one least slowed by whatever else the machine was doing, so their
+      // difference counts round trips rather than load (one pair on a busy machine was off by 25).
+      const noops: { seconds: number; commands: string[][] }[] = []
+      const directs: { seconds: number; commands: string[][] }[] = []
+      for (let pair = 0; pair < NOOP_PAIRS; pair++) {
+        noops.push(await runStack(a, a.proxy, stackFile, secrets, bundle))
+        directs.push(await runStack(a, a.direct, stackFile, secrets, bundle))
+      }
+      const noop = { seconds: Math.min(...noops.map((r) => r.seconds)), commands: noops[0]!.commands }
+      const noopDirect = { seconds: Math.min(...directs.map((r) => r.seconds)) }
       const replayable = full.commands.filter((argv) => !(argv[0] ?? '').startsWith('git-'))
       const fullSsh = await replayOneSshPerCommand(b, replayable)
       const noopSsh = await replayOneSshPerCommand(a, noop.commands)

@@ -87,7 +87,7 @@ export async function convergeDeploy(host: DokkuHost, config: DeployConfig, sour
   // Values the host's Dokku cannot store are refused before anything changes (issue 13, M2).
   const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile)
   if (unstorable !== undefined) throw new ConfigurationError(`Input "config": ${unstorable}`, 'config')
-  let observed = await observe(dokku, config, targetSha)
+  let observed = await observeDeploy(dokku, config, targetSha)
   let plan = makePlan(config, observed)
   await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
     for (const line of renderPlan(config.app, plan)) logger.info(line)
@@ -117,7 +117,7 @@ export async function convergeDeploy(host: DokkuHost, config: DeployConfig, sour
       const waited = await acquireLock(run)
       if (waited || plan.steps.some(isCreation)) {
         // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
-        observed = await observe(dokku, config, targetSha)
+        observed = await observeDeploy(dokku, config, targetSha)
         const fresh = makePlan(config, observed)
         if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
           await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
@@ -165,7 +165,8 @@ async function prepareCheckout(git: LocalGit, ref: string, logger: Logger): Prom
   return sha
 }
 
-async function observe(dokku: DokkuClient, config: DeployConfig, targetSha: string | undefined): Promise<DeployObservation> {
+/** What the deploy plan is made from: whether the app exists, what it runs, its deploy branch and config. */
+export async function observeDeploy(dokku: DokkuClient, config: DeployConfig, targetSha: string | undefined): Promise<DeployObservation> {
   const appExists = await dokku.apps.exists(config.app)
   const baseAppExists = config.reviewApp === 'create' && !appExists ? await dokku.apps.exists(config.baseApp) : true
   // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (docs/dokku-contract.md#apps-clone).
@@ -296,6 +297,8 @@ async function pushCommit(run: DeployRun, sha: string, branch: string, force = t
   const deadline = Date.now() + config.lockTimeoutMs
   for (;;) {
     const pushed = await pushToDokku(run.git, credentials, { app: config.app, sha, branch, force, onRemoteLine: (line) => logger.info(line) })
+    // The push deployed (or tried to) without going through the client: what it remembers may be stale.
+    dokku.forgetReads()
     // Dokku's deploy deletes the lock file when it finishes (docs/dokku-contract.md#deploy-lock): take our marker back at once.
     await relock(run)
     switch (pushed.outcome) {

@@ -51,7 +51,7 @@ export async function provisionService(config: ServiceConfig, logger: Logger): P
 export async function convergeService(host: DokkuHost, config: ServiceConfig, logger: Logger): Promise<ServiceResult> {
   const started = Date.now()
   const { dokku } = host
-  const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, canRunAsRoot(host))
+  const observed = await observeService(host, config)
   const plan = planOrExplain(() => planService(config, observed))
   await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
     for (const line of renderPlan(config, plan)) logger.info(line)
@@ -94,6 +94,11 @@ function touchesApp(step: ServiceStep, app: string | undefined): boolean {
 }
 
 // ---- observe: few reads, in parallel over the one connection -------------------------------------
+
+/** What the plan is made from: the service, its plugin and the app it is linked to, as the host has them now. */
+export function observeService(host: DokkuHost, config: ServiceConfig): Promise<ServiceObservation> {
+  return config.engine === 'cockroach' ? observeCockroach(host.dokku, config) : observePlugin(host.dokku, config, canRunAsRoot(host))
+}
 
 function pluginCommands(dokku: DokkuClient, config: ServiceConfig): ServiceCommands {
   if (config.engine === 'cockroach') throw new Error('cockroach has no plugin')

@@ -4,7 +4,12 @@
 // already do; the proxy with its health check. Every converger observes before it plans, so in
 // `apply` each one sees what the ones before it did. In `dry-run` and `check` nothing changes, so
 // a converger that cannot plan before an earlier one has applied is noted, not failed.
-import { convergeCaddy, readCaddySettings } from '../../core/caddy/converge.js'
+//
+// The whole stack is observed once, up front: every converger's reads are sent at once (the
+// connection keeps up to 8 in flight) and the client remembers their answers (read-memo.ts), so
+// when each converger observes for itself it finds them answered, unless a step written since has
+// made them stale. A converged host is read once, in a few round trips, whatever its size.
+import { convergeCaddy, observeCaddy, readCaddySettings } from '../../core/caddy/converge.js'
 import { applyAppStep, observeApp, planApp, type AppStep } from '../../core/converge/app.js'
 import { applySteps, DriftError, printPlan, type ConvergeMode } from '../../core/converge/apply.js'
 import type { DokkuHost } from '../../core/converge/host.js'
@@ -14,10 +19,10 @@ import { findUnmanaged, observeInventory } from '../../core/converge/unmanaged.j
 import { ConfigurationError, errorMessage } from '../../core/errors.js'
 import type { Logger } from '../../core/log.js'
 import type { CaddyConfig } from '../caddy-config/inputs.js'
-import { convergeDeploy, type DeploySourceCheck } from '../dokku-deploy/deploy.js'
+import { convergeDeploy, observeDeploy, type DeploySourceCheck } from '../dokku-deploy/deploy.js'
 import { stepTitle as deployStepTitle } from '../dokku-deploy/plan.js'
 import type { ServiceConfig } from '../dokku-service/inputs.js'
-import { convergeService } from '../dokku-service/service.js'
+import { convergeService, observeService } from '../dokku-service/service.js'
 import { convergeSeaweed } from '../seaweed-provision/provision.js'
 import { Inputs } from './inputs.js'
 import type { StackResources } from './resources.js'
@@ -64,7 +69,9 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     result.changed ||= outcome.changed
   }
 
-  const inventory = await observeInventory(dokku)
+  dokku.rememberReads()
+  const proxies = [...resources.apps.flatMap((app) => (app.proxy ? [app.proxy] : [])), ...(resources.proxyOnly ? [resources.proxyOnly] : [])]
+  const [inventory] = await Promise.all([observeInventory(dokku), observeAhead(host, resources, sources, proxies)])
   result.plan.unmanaged.push(
     ...findUnmanaged(inventory, {
       apps: resources.ownedApps,
@@ -77,7 +84,6 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
 
   // The proxy stage comes last, but what it would refuse for want of the file's own setting must
   // stop the run before the first change, not after every other stage has applied.
-  const proxies = [...resources.apps.flatMap((app) => (app.proxy ? [app.proxy] : [])), ...(resources.proxyOnly ? [resources.proxyOnly] : [])]
   if (proxies.length > 0 && proxies.every((proxy) => proxy.letsencryptEmail === undefined)) {
     const settings = await readCaddySettings(dokku, inventory.apps[0])
     if (settings.letsencryptEmail === '')
@@ -90,14 +96,18 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
 
   /** Apps whose settings changed and that still owe a restart (unless a deploy restarts them). */
   const owedRestarts = new Map<string, AppStep>()
+  // Within a stage, what does not depend on the rest runs at once: services, apps, deploys and
+  // restarts each touch their own. Links stay in order (two links of one service write its LINKS
+  // file, two of one app its config); the first proxy goes alone, since it is the one that sets
+  // the host-wide Caddy settings, then the other apps' routing at once.
   const stages: [string, () => Promise<Outcome[]>][] = [
-    ['services', () => inOrder(resources.services, provisionService)],
+    ['services', () => together(resources.services, provisionService)],
     ['apps', () => convergeApps()],
     ['object store', async () => (resources.objectStore ? [await convergeStore()] : [])],
     ['links', () => inOrder(resources.apps.flatMap((app) => app.links), provisionService)],
-    ['deploys', () => inOrder(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
+    ['deploys', () => together(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
     ['restarts', () => restartOwed()],
-    ['proxy', () => inOrder(proxies, route)]
+    ['proxy', () => firstThenTogether(proxies, route)]
   ]
 
   async function provisionService(config: ServiceConfig): Promise<Outcome> {
@@ -121,9 +131,28 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     return outcomes
   }
 
+  /**
+   * Each item's converger at once; the outcomes in the items' order. A failure stops none of the
+   * others, which are already under way: the stage ends when all have, and the first error thrown
+   * (a refusal, a lost connection) is the stage's.
+   */
+  async function together<T>(items: readonly T[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+    const settled = await Promise.allSettled(items.map(fn))
+    const thrown = settled.find((s) => s.status === 'rejected')
+    if (thrown) throw thrown.reason
+    return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value)
+  }
+
+  async function firstThenTogether<T>(items: readonly T[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+    const [first, ...rest] = items
+    if (first === undefined) return []
+    const outcome = await fn(first)
+    return outcome.failure ? [outcome] : [outcome, ...(await together(rest, fn))]
+  }
+
   async function convergeApps(): Promise<Outcome[]> {
     const observed = await Promise.all(resources.apps.map((app) => observeApp(dokku, app.name, Object.keys(app.request.secrets))))
-    return inOrder(resources.apps, async (app) => {
+    return together(resources.apps, async (app) => {
       const plan = planApp(app.request, observed[resources.apps.indexOf(app)]!)
       await printPlan(plan, `Plan for app ${app.name}${mode === 'apply' ? '' : ' (nothing will change)'}`, logger)
       const outcome: Outcome = { steps: plan.steps, notes: plan.notes, notices: plan.notices, done: [], changed: false, failure: undefined }
@@ -158,7 +187,7 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
   }
 
   async function restartOwed(): Promise<Outcome[]> {
-    return inOrder([...owedRestarts], async ([name, step]) => {
+    return together([...owedRestarts], async ([name, step]) => {
       const app = resources.apps.find((a) => a.name === name)!
       const applied = await applySteps([step], (s) => applyAppStep(dokku, app.request, s, logger), logger)
       // Already listed in the plan by the apps stage.
@@ -190,6 +219,22 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
   if (!result.failure && mode === 'check' && result.plan.steps.length > 0) result.failure = new DriftError(result.plan.steps.map(stepLine))
   result.durationMs = Date.now() - started
   return result
+}
+
+/**
+ * Every converger's observation at once, for the client to remember (see the top of this file).
+ * What is observed here is thrown away: each converger observes again and gets the remembered
+ * answers. A read that fails here fails again, in its converger's context, where it is reported.
+ */
+async function observeAhead(host: DokkuHost, resources: StackResources, sources: DeploySources, proxies: readonly CaddyConfig[]): Promise<void> {
+  const { dokku } = host
+  await Promise.allSettled([
+    ...resources.services.map((config) => observeService(host, config)),
+    ...resources.apps.map((app) => observeApp(dokku, app.name, Object.keys(app.request.secrets))),
+    ...resources.apps.flatMap((app) => app.links.map((config) => observeService(host, config))),
+    ...resources.apps.flatMap((app) => (app.deploy ? [observeDeploy(dokku, app.deploy, sources.get(app.name)?.targetSha)] : [])),
+    ...proxies.map((config) => observeCaddy(dokku, config))
+  ])
 }
 
 /** A planner's refusal (a PlanError turned into the user's error), as opposed to a failed command or connection. */

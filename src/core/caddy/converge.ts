@@ -66,7 +66,7 @@ export interface ConvergeOptions {
 export async function convergeCaddy(dokku: DokkuClient, config: CaddyRequest, logger: Logger, options: ConvergeOptions = {}): Promise<CaddyResult> {
   const inputs = options.inputs ?? {}
   const started = Date.now()
-  const observed = await observe(dokku, config)
+  const observed = await observeCaddy(dokku, config)
   const plan = planOrExplain(() => planCaddy(config, observed), inputs)
   const caddyfile = join(await mkdtemp(join(process.env.RUNNER_TEMP || tmpdir(), 'caddy-config-')), 'Caddyfile')
   await writeFile(caddyfile, plan.host.caddyfile)
@@ -126,17 +126,20 @@ function droppedRefusals(plan: CaddyPlan, validation: ValidationResult): Refusal
 
 // ---- observe: few reads, in parallel over the one connection --------------------------------------------
 
-async function observe(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyObservation> {
+/** Caddy's state and every app it routes (plus the one asked for), read at once; the channel limit of the connection queues the rest. */
+export async function observeCaddy(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyObservation> {
   const target = config.app?.app
   const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)])
   const targetExists = target === undefined ? undefined : apps.includes(target)
-  const proxies = await inBatches(apps, READS_AT_ONCE, async (app) => ({ app, proxy: await dokku.proxy.report(app) }))
+  const [proxies, settings] = await Promise.all([
+    Promise.all(apps.map(async (app) => ({ app, proxy: await dokku.proxy.report(app) }))),
+    readCaddySettings(dokku, target ?? apps[0])
+  ])
   const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target)
-  // One app at a time, its six reads at once: sshd allows 10 sessions per connection by default.
-  const observedApps: CaddyAppObservation[] = await inBatches(
-    relevant,
-    1,
-    async ({ app, proxy }) => {
+  // Every app's six reads at once: the connection opens at most DEFAULT_MAX_CHANNELS channels
+  // (below sshd's default of 10 sessions) and queues the rest.
+  const observedApps: CaddyAppObservation[] = await Promise.all(
+    relevant.map(async ({ app, proxy }) => {
       const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
         dokku.domains.report(app),
         dokku.ports.report(app),
@@ -158,18 +161,9 @@ async function observe(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyO
         initialNetwork: network['computed-initial-network'] ?? network['initial-network'] ?? '',
         scheduler
       }
-    }
+    })
   )
-  return { settings: await readCaddySettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists }
-}
-
-/** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
-const READS_AT_ONCE = 6
-
-async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = []
-  for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(fn))))
-  return results
+  return { settings, caddyRunning: logs.running, apps: observedApps, targetExists }
 }
 
 /** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */

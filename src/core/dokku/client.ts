@@ -130,6 +130,20 @@ export class DokkuClient {
   }
 
   /**
+   * From now on, within this run, a read command sent twice is answered once, until anything is
+   * written through this client (see read-memo.ts). For a run that observes the same host from
+   * several convergers; the root stack action turns it on.
+   */
+  rememberReads(): void {
+    this.dokku.rememberReads()
+  }
+
+  /** Drops every remembered read: call after changing the host other than through this client (a git push). */
+  forgetReads(): void {
+    this.dokku.forgetReads()
+  }
+
+  /**
    * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
    * app's repository already names it. That happens after a `git:from-image` collided with another
    * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes

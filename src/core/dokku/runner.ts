@@ -14,6 +14,7 @@ import {
 import { GLOBAL, parseReport, reportRequest, type ReportKind, type Target } from './forms.js'
 import { ConfigEchoFilter, LineEmitter, maskUrlCredentials, mentions, sanitizeOutput } from './output.js'
 import { appNameProblem, configKeyProblem, serviceNameProblem } from './names.js'
+import { readKind, ReadMemo } from './read-memo.js'
 import type { Report } from './parse/report.js'
 import type { DokkuFeatures } from './version.js'
 
@@ -73,6 +74,8 @@ export class DokkuRunner {
   readonly features: DokkuFeatures
   readonly logger: Logger
   private readonly executor: RemoteExecutor
+  /** Set while a run remembers its reads (see read-memo.ts). */
+  #memo: ReadMemo | undefined
 
   constructor(executor: RemoteExecutor, logger: Logger, features: DokkuFeatures) {
     this.executor = executor
@@ -80,8 +83,33 @@ export class DokkuRunner {
     this.features = features
   }
 
+  /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+  rememberReads(): void {
+    this.#memo ??= new ReadMemo()
+  }
+
+  /** Drops every remembered answer: the host was changed by something other than this runner (a git push). */
+  forgetReads(): void {
+    this.#memo?.forget()
+  }
+
   /** Runs the command; never throws for an exit code (callers decide what each code means). */
   async run(invocation: Invocation): Promise<ExecResult> {
+    const memo = this.#memo
+    if (memo === undefined) return this.send(invocation)
+    const kind = readKind(invocation.argv)
+    const plain = invocation.stdin === undefined && invocation.stdout === undefined && invocation.onOutput === undefined && !invocation.deploy
+    if (kind === 'remember' && plain) return memo.read(invocation.argv, () => this.send(invocation))
+    if (kind === 'read') return this.send(invocation)
+    memo.forget()
+    try {
+      return await this.send(invocation)
+    } finally {
+      memo.forget()
+    }
+  }
+
+  private async send(invocation: Invocation): Promise<ExecResult> {
     if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command') throw new RootRequiredError(invocation.argv.join(' '))
     this.logger.debug(`running ${this.display(invocation)}`)
     const options: ExecOptions = {}

@@ -30,6 +30,13 @@ export function writesSince(sandbox: Sandbox, offset: number, names: readonly st
     .map((argv) => argv.join(' '))
 }
 
+/** The read commands from byte `offset` of the argv log, in the order the simulator received them. */
+export function readsSince(sandbox: Sandbox, offset: number): string[][] {
+  return readArgvLog(sandbox.root, offset)
+    .map((record) => record.argv.filter((arg) => arg !== '--quiet'))
+    .filter((argv) => READS.test(argv[0] ?? ''))
+}
+
 export function argvOffset(sandbox: Sandbox): number {
   try {
     return statSync(argvLogPath(sandbox.root)).size

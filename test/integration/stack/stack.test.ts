@@ -6,7 +6,7 @@ import { ConfigurationError } from '../../../src/core/errors.js'
 import { prepareWorkspace } from '../../sandbox/main-job.ts'
 import { sharedSandbox } from '../../sandbox/global-setup.ts'
 import { config, dokku } from '../dokku-service/helpers.js'
-import { argvOffset, runStack, writesSince, writeStackFile } from './fixture.js'
+import { argvOffset, readsSince, runStack, writesSince, writeStackFile } from './fixture.js'
 
 const sandbox = sharedSandbox()
 const APP = 'stk-uro'
@@ -108,13 +108,17 @@ describe('the root action on a stack file', () => {
     expect(result.summary).toMatch(/Done on the host/)
   }, 600_000)
 
-  it('a second run plans nothing and sends no write command', async () => {
+  it('a second run plans nothing, sends no write command and no read twice', async () => {
     const offset = argvOffset(sandbox)
     const result = await stack()
     expect(result.error).toBeUndefined()
     expect(planOf(result.outputs.plan).steps).toEqual([])
     expect(result.outputs.changed).toBe('false')
     expect(writesSince(sandbox, offset, NAMES)).toEqual([])
+    // The stack is observed once: every converger's reads are answered from that one observation.
+    const reads = readsSince(sandbox, offset).filter((argv) => argv[0] !== 'caddy:logs')
+    expect(reads.length).toBeGreaterThan(10)
+    expect(reads.map((argv) => argv.join(' ')).filter((read, i, all) => all.indexOf(read) !== i)).toEqual([])
   }, 300_000)
 
   it('a changed config value changes only that, and restarts the app once', async () => {
