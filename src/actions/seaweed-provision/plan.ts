@@ -10,6 +10,7 @@ import {
   SEAWEED_DATA_DIR,
   SEAWEED_KEYS,
   SEAWEED_S3_PORT,
+  SEAWEED_UID,
   seaweedNames,
   type AppVariable
 } from '../../core/seaweed/recipe.js'
@@ -245,7 +246,7 @@ export function stepTitle(config: SeaweedConfig, step: SeaweedStep): string {
     case 'create-app':
       return `create the app ${config.app}`
     case 'mount-storage':
-      return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid 1000)`
+      return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid ${SEAWEED_UID})`
     case 'set-store-config':
       return `set ${step.keys.join(', ')} on ${config.app}`
     case 'disable-checks':

@@ -268,7 +268,7 @@ async function runStep(run: ApplyRun, step: SeaweedStep): Promise<boolean> {
     case 'create-app':
       return (await dokku.apps.ensure(store)).changed
     case 'mount-storage':
-      // uid 1000: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
+      // Dokku's `heroku` preset is uid 1000, SEAWEED_UID: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
       return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed
     case 'set-store-config':
       return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k] as string])), { restart: false })).changed

@@ -9,7 +9,7 @@ import { formatPortMap } from '../dokku/parse/ports.js'
 import type { StorageMount } from '../dokku/parse/storage.js'
 import type { Logger } from '../log.js'
 import { looksLikeCredentialKey, registerSecret } from '../secrets.js'
-import { ABSENT, emptyPlan, SECRET_CHANGED, SECRET_SET, type Plan, type Step } from './plan.js'
+import { ABSENT, emptyPlan, secretTransition, type Plan, type Step } from './plan.js'
 
 export interface AppRequest {
   app: string
@@ -64,11 +64,13 @@ export function planApp(request: AppRequest, observed: AppObservation): Plan<App
     Object.keys(values).filter((key) => observed.config[key] !== storedConfigValue(values[key] as string, observed.envFile))
   const plain = differs(request.config)
   if (plain.length > 0) {
-    const show = (key: string, value: string | undefined) => (value === undefined ? ABSENT : looksLikeCredentialKey(key) ? SECRET_SET : value)
+    // A plain value under a credential's name is shown as a secret is.
+    const shown = (key: string) =>
+      looksLikeCredentialKey(key) ? secretTransition(observed.config[key]) : { current: observed.config[key] ?? ABSENT, wanted: request.config[key] as string }
     plan.steps.push({
       resource: `${resource} config`,
-      current: plain.map((key) => `${key}=${show(key, observed.config[key])}`).join(' '),
-      wanted: plain.map((key) => `${key}=${looksLikeCredentialKey(key) ? SECRET_CHANGED : request.config[key]}`).join(' '),
+      current: plain.map((key) => `${key}=${shown(key).current}`).join(' '),
+      wanted: plain.map((key) => `${key}=${shown(key).wanted}`).join(' '),
       action: `set ${plain.join(', ')}`,
       reason: `${plain.length === 1 ? 'this value differs' : 'these values differ'} from the stack file`,
       detail: { kind: 'set-config', keys: plain }
@@ -78,8 +80,8 @@ export function planApp(request: AppRequest, observed: AppObservation): Plan<App
   if (secrets.length > 0)
     plan.steps.push({
       resource: `${resource} secrets`,
-      current: secrets.map((key) => `${key}=${observed.config[key] === undefined ? ABSENT : SECRET_SET}`).join(' '),
-      wanted: secrets.map((key) => `${key}=${SECRET_CHANGED}`).join(' '),
+      current: secrets.map((key) => `${key}=${secretTransition(observed.config[key]).current}`).join(' '),
+      wanted: secrets.map((key) => `${key}=${secretTransition(observed.config[key]).wanted}`).join(' '),
       action: `set ${secrets.join(', ')}`,
       reason: `${secrets.length === 1 ? 'this secret differs' : 'these secrets differ'} from the step's environment`,
       detail: { kind: 'set-config', keys: secrets }

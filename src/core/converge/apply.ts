@@ -62,17 +62,6 @@ export async function applySteps<S extends Step>(steps: readonly S[], runStep: (
   return result
 }
 
-/**
- * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
- * `check` changes nothing and fails with a DriftError listing every step when there is one.
- */
-export async function applyPlan<S extends Step>(plan: Plan<S>, mode: ConvergeMode, runStep: (step: S) => Promise<boolean | void>, logger: Logger): Promise<ApplyResult<S>> {
-  if (mode === 'apply') return applySteps(plan.steps, runStep, logger)
-  const result: ApplyResult<S> = { changed: false, done: [], failed: undefined, failure: undefined }
-  if (mode === 'check' && plan.steps.length > 0) result.failure = new DriftError(plan.steps.map(stepLine))
-  return result
-}
-
 /** Prints a plan under one heading, then its notices as warnings. */
 export async function printPlan(plan: Plan, heading: string, logger: Logger, render: (plan: Plan) => string[] = renderPlanLines): Promise<void> {
   await logger.group(heading, async () => {

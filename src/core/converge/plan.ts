@@ -40,20 +40,10 @@ export function emptyPlan<S extends Step = Step>(): Plan<S> {
   return { steps: [], notes: [], notices: [], unmanaged: [] }
 }
 
-/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
-export function concatPlans<S extends Step>(plans: readonly Plan<S>[]): Plan<S> {
-  return {
-    steps: plans.flatMap((p) => p.steps),
-    notes: plans.flatMap((p) => p.notes),
-    notices: plans.flatMap((p) => p.notices),
-    unmanaged: plans.flatMap((p) => p.unmanaged)
-  }
-}
-
 /** The words a plan uses for a value that is absent, and for a secret. */
 export const ABSENT = '(absent)'
-export const SECRET_SET = '(secret)'
-export const SECRET_CHANGED = '(secret, changed)'
+const SECRET_SET = '(secret)'
+const SECRET_CHANGED = '(secret, changed)'
 
 /** current/wanted of a secret value: whether it is there, and that it changes — never the value. */
 export function secretTransition(current: string | undefined): { current: string; wanted: string } {

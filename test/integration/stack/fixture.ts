@@ -13,11 +13,11 @@ import { inputsFor } from '../dokku-service/helpers.js'
 /** Commands that only read: everything else the simulator received changes something. */
 const READS = /^(version|plugin:list|apps:(exists|list|report)|network:(exists|report)|config:(export|get|show|keys)|storage:(list|report)|[a-z-]+:report|(postgres|redis):(exists|info|list|links)|caddy:(labels:show|logs)|scheduler:.*report|git:report)$/
 
-/** The commands from byte `offset` of the argv log that change something and name one of `names`. */
-export function writesSince(sandbox: Sandbox, offset: number, names: readonly string[]): string[] {
+/** The commands from byte `offset` of the argv log that change something and name one of `names` (without `names`: every one). */
+export function writesSince(sandbox: Sandbox, offset: number, names?: readonly string[]): string[] {
   return readArgvLog(sandbox.root, offset)
     .map((record) => record.argv.filter((arg) => arg !== '--quiet'))
-    .filter((argv) => argv.some((arg) => names.some((name) => arg.includes(name))))
+    .filter((argv) => names === undefined || argv.some((arg) => names.some((name) => arg.includes(name))))
     .filter((argv) => {
       const command = argv[0] ?? ''
       if (READS.test(command)) return false
@@ -55,7 +55,7 @@ export async function writeStackFile(text: string): Promise<string> {
 export async function runStack(
   sandbox: Sandbox,
   extra: Record<string, string>,
-  workspace: { dir: string; sha: string },
+  workspace: { dir: string; sha?: string },
   env: Record<string, string> = {}
 ): Promise<ActionRun> {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { applyPlan, convergeMode, DriftError, printPlan } from '../../../src/core/converge/apply.js'
-import { concatPlans, emptyPlan, PlanError, planErrorAsUserError, planOrExplain, secretTransition, type Plan, type Step } from '../../../src/core/converge/plan.js'
-import { planJson, planTable, renderPlanLines } from '../../../src/core/converge/render.js'
+import { applySteps, convergeMode, DriftError, printPlan } from '../../../src/core/converge/apply.js'
+import { emptyPlan, PlanError, planErrorAsUserError, planOrExplain, secretTransition, type Plan, type Step } from '../../../src/core/converge/plan.js'
+import { planJson, planTable, renderPlanLines, stepLine } from '../../../src/core/converge/render.js'
 import { ConfigurationError } from '../../../src/core/errors.js'
 import { RecordingLogger } from '../../../src/core/log.js'
 import { registerSecret } from '../../../src/core/secrets.js'
@@ -14,10 +14,10 @@ function planOf(...steps: Step<string>[]): Plan<Step<string>> {
   return { ...emptyPlan<Step<string>>(), steps }
 }
 
-describe('applyPlan', () => {
+describe('applySteps', () => {
   it('runs the steps in order and records each that changed the host', async () => {
     const ran: string[] = []
-    const result = await applyPlan(planOf(step('a', 'A'), step('b', 'B'), step('c', 'C')), 'apply', async (s) => {
+    const result = await applySteps([step('a', 'A'), step('b', 'B'), step('c', 'C')], async (s) => {
       ran.push(s.detail)
       return s.detail !== 'B'
     }, new RecordingLogger())
@@ -30,7 +30,7 @@ describe('applyPlan', () => {
   it('stops at the first failure, keeps what was done and says a next run finishes the job', async () => {
     const logger = new RecordingLogger()
     const ran: string[] = []
-    const result = await applyPlan(planOf(step('a', 'A'), step('b', 'B'), step('c', 'C')), 'apply', async (s) => {
+    const result = await applySteps([step('a', 'A'), step('b', 'B'), step('c', 'C')], async (s) => {
       ran.push(s.detail)
       if (s.detail === 'B') throw new Error('the host said no')
     }, logger)
@@ -41,21 +41,11 @@ describe('applyPlan', () => {
     expect(logger.text()).toContain('Stopped at a failed step after 1 change(s); the next run observes what is there and finishes the job: the host said no')
   })
 
-  it('dry-run runs nothing and succeeds; check runs nothing and fails listing the drift', async () => {
-    const plan = planOf(step('app uro config URL', 'x', { current: 'a', wanted: 'b', action: 'set' }))
-    let ran = 0
-    const count = async () => { ran++ }
-    const dry = await applyPlan(plan, 'dry-run', count, new RecordingLogger())
-    expect(dry.failure).toBeUndefined()
-    const check = await applyPlan(plan, 'check', count, new RecordingLogger())
-    expect(check.failure).toBeInstanceOf(DriftError)
-    expect(check.failure?.message).toContain('app uro config URL: set (a → b)')
-    expect(ran).toBe(0)
-    expect(check.changed).toBe(false)
-  })
-
-  it('check passes on a plan with nothing to do', async () => {
-    expect((await applyPlan(planOf(), 'check', async () => true, new RecordingLogger())).failure).toBeUndefined()
+  it('a DriftError lists each differing step as the plan says it', () => {
+    const drift = new DriftError([stepLine(step('app uro config URL', 'x', { current: 'a', wanted: 'b', action: 'set' }))])
+    expect(drift.name).toBe('DriftError')
+    expect(drift.message).toContain('differs from what was asked in 1 place(s); nothing was changed (check mode)')
+    expect(drift.message).toContain('- app uro config URL: set (a → b)')
   })
 
   it('picks check over dry-run, and apply when neither is asked', () => {
@@ -103,12 +93,6 @@ describe('rendering', () => {
     expect(parsed.steps[0]).toEqual({ resource: 'app uro secret KEY', current: '(absent)', wanted: '(secret, changed)', action: 'set', reason: 'app uro secret KEY does not exist yet' })
     expect(parsed.steps[1]?.reason).toBe('leaked ***')
     expect(Object.keys(parsed.steps[0] ?? {})).not.toContain('detail')
-  })
-
-  it('concatenates plans in the order given', () => {
-    const all = concatPlans([planOf(step('a', 'A')), { ...planOf(step('b', 'B')), notes: ['n'] }])
-    expect(all.steps.map((s) => s.detail)).toEqual(['A', 'B'])
-    expect(all.notes).toEqual(['n'])
   })
 })
 
