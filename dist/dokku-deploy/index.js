@@ -60797,7 +60797,69 @@ function configKeyProblem(value) {
     return CONFIG_KEY.test(value) ? undefined : 'must be a config key: a letter or underscore, then letters, digits and underscores';
 }
 
+;// CONCATENATED MODULE: ./src/core/dokku/read-memo.ts
+/**
+ * Commands that only read the host, whose answer stands until something is written: reports,
+ * lists, existence checks, exports, `ps:scale` without counts.
+ */
+const REMEMBERED = new Set(['apps:exists', 'apps:list', 'config:export', 'storage:list', 'storage:list-entries', 'caddy:labels:show', 'plugin:list', 'network:exists']);
+const SERVICE_READS = /^(postgres|redis):(exists|info|list)$/;
+/**
+ * Commands that read without changing what Dokku reports, but whose answer moves on by itself, so
+ * it is sent each time: `apps:locked` (polled while another deploy runs), `caddy:logs` and `logs`
+ * (read for what was logged since a change), `builds:*`, and `enter` (a health probe run inside a
+ * container: what it changes there, Dokku does not report).
+ */
+const UNREMEMBERED = new Set(['apps:locked', 'caddy:logs', 'logs', 'builds:list', 'builds:output', 'builds:report', 'enter']);
+/** The subcommand of an argv: its first word that is not a global flag (`--quiet apps:list`). */
+function subcommand(argv) {
+    return argv.find((word) => !word.startsWith('-')) ?? '';
+}
+/** `remember`: a read answered once per observation; `read`: sent each time, changes nothing; `write`: anything else. */
+function readKind(argv) {
+    const command = subcommand(argv);
+    if (UNREMEMBERED.has(command))
+        return 'read';
+    if (REMEMBERED.has(command) || SERVICE_READS.test(command) || command.endsWith(':report'))
+        return 'remember';
+    // `ps:scale <app>` with no `type=count` prints the scale and changes nothing (docs/dokku-contract.md, ps:scale).
+    if (command === 'ps:scale' && !argv.some((word) => word.includes('=')))
+        return 'remember';
+    return 'write';
+}
+class ReadMemo {
+    #answers = new Map();
+    /**
+     * Runs `argv` through `run`, or returns the answer of the same read sent earlier in this
+     * observation. A read that failed to run at all (the connection dropped) is not remembered.
+     */
+    read(argv, run) {
+        const key = JSON.stringify(argv);
+        const known = this.#answers.get(key);
+        if (known)
+            return known;
+        const answer = run();
+        this.#answers.set(key, answer);
+        answer.catch(() => {
+            if (this.#answers.get(key) === answer)
+                this.#answers.delete(key);
+        });
+        return answer;
+    }
+    /**
+     * Something is about to change (or just changed) the host: every answer may be stale. Called
+     * both before and after a write, so that a read sent while the write ran is not kept either.
+     */
+    forget() {
+        this.#answers.clear();
+    }
+    get size() {
+        return this.#answers.size;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
 
 
 
@@ -60813,13 +60875,41 @@ class DokkuRunner {
     features;
     logger;
     executor;
+    /** Set while a run remembers its reads (see read-memo.ts). */
+    #memo;
     constructor(executor, logger, features) {
         this.executor = executor;
         this.logger = logger;
         this.features = features;
     }
+    /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+    rememberReads() {
+        this.#memo ??= new ReadMemo();
+    }
+    /** Drops every remembered answer: the host was changed by something other than this runner (a git push). */
+    forgetReads() {
+        this.#memo?.forget();
+    }
     /** Runs the command; never throws for an exit code (callers decide what each code means). */
     async run(invocation) {
+        const memo = this.#memo;
+        if (memo === undefined)
+            return this.send(invocation);
+        const kind = readKind(invocation.argv);
+        const plain = invocation.stdin === undefined && invocation.stdout === undefined && invocation.onOutput === undefined && !invocation.deploy;
+        if (kind === 'remember' && plain)
+            return memo.read(invocation.argv, () => this.send(invocation));
+        if (kind === 'read')
+            return this.send(invocation);
+        memo.forget();
+        try {
+            return await this.send(invocation);
+        }
+        finally {
+            memo.forget();
+        }
+    }
+    async send(invocation) {
         if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
             throw new RootRequiredError(invocation.argv.join(' '));
         this.logger.debug(`running ${this.display(invocation)}`);
@@ -62536,6 +62626,18 @@ class DokkuClient {
         this.builds = new BuildsCommands(dokku);
         this.nginx = new NginxCommands(dokku);
         this.scheduler = new SchedulerCommands(dokku);
+    }
+    /**
+     * From now on, within this run, a read command sent twice is answered once, until anything is
+     * written through this client (see read-memo.ts). For a run that observes the same host from
+     * several convergers; the root stack action turns it on.
+     */
+    rememberReads() {
+        this.dokku.rememberReads();
+    }
+    /** Drops every remembered read: call after changing the host other than through this client (a git push). */
+    forgetReads() {
+        this.dokku.forgetReads();
     }
     /**
      * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
@@ -68492,15 +68594,6 @@ class RecordingLogger {
 function emptyPlan() {
     return { steps: [], notes: [], notices: [], unmanaged: [] };
 }
-/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
-function concatPlans(plans) {
-    return {
-        steps: plans.flatMap((p) => p.steps),
-        notes: plans.flatMap((p) => p.notes),
-        notices: plans.flatMap((p) => p.notices),
-        unmanaged: plans.flatMap((p) => p.unmanaged)
-    };
-}
 /** The words a plan uses for a value that is absent, and for a secret. */
 const ABSENT = '(absent)';
 const SECRET_SET = '(secret)';
@@ -69060,7 +69153,7 @@ async function convergeDeploy(host, config, source, logger, hooks = {}) {
     const unstorable = unstorableConfigMessage(Object.fromEntries(config.config), dokku.features.envFile);
     if (unstorable !== undefined)
         throw new ConfigurationError(`Input "config": ${unstorable}`, 'config');
-    let observed = await observe(dokku, config, targetSha);
+    let observed = await observeDeploy(dokku, config, targetSha);
     let plan = makePlan(config, observed);
     await logger.group(`Plan for ${config.app}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
         for (const line of renderPlan(config.app, plan))
@@ -69092,7 +69185,7 @@ async function convergeDeploy(host, config, source, logger, hooks = {}) {
             const waited = await acquireLock(run);
             if (waited || plan.steps.some(isCreation)) {
                 // The plan must describe the host as it is once we hold the lock: another deploy may have run meanwhile.
-                observed = await observe(dokku, config, targetSha);
+                observed = await observeDeploy(dokku, config, targetSha);
                 const fresh = makePlan(config, observed);
                 if (JSON.stringify(fresh.steps) !== JSON.stringify(plan.steps.filter((step) => !isCreation(step))))
                     await logger.group(`The host changed while waiting; new plan for ${config.app}`, async () => {
@@ -69139,7 +69232,8 @@ async function prepareCheckout(git, ref, logger) {
         throw new ConfigurationError(`Input "ref" names no commit in the checkout; got ${JSON.stringify(ref)}. Use a commit SHA, branch or tag that actions/checkout fetched.`, 'ref');
     return sha;
 }
-async function observe(dokku, config, targetSha) {
+/** What the deploy plan is made from: whether the app exists, what it runs, its deploy branch and config. */
+async function observeDeploy(dokku, config, targetSha) {
     const appExists = await dokku.apps.exists(config.app);
     const baseAppExists = config.reviewApp === 'create' && !appExists ? await dokku.apps.exists(config.baseApp) : true;
     // A review app that does not exist yet will be a clone: it inherits the base app's deploy branch and config (docs/dokku-contract.md#apps-clone).
@@ -69250,6 +69344,8 @@ async function pushCommit(run, sha, branch, force = true) {
     const deadline = Date.now() + config.lockTimeoutMs;
     for (;;) {
         const pushed = await pushToDokku(run.git, credentials, { app: config.app, sha, branch, force, onRemoteLine: (line) => logger.info(line) });
+        // The push deployed (or tried to) without going through the client: what it remembers may be stale.
+        dokku.forgetReads();
         // Dokku's deploy deletes the lock file when it finishes (docs/dokku-contract.md#deploy-lock): take our marker back at once.
         await relock(run);
         switch (pushed.outcome) {
@@ -69573,18 +69669,6 @@ async function applySteps(steps, runStep, logger) {
             break;
         }
     }
-    return result;
-}
-/**
- * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
- * `check` changes nothing and fails with a DriftError listing every step when there is one.
- */
-async function applyPlan(plan, mode, runStep, logger) {
-    if (mode === 'apply')
-        return applySteps(plan.steps, runStep, logger);
-    const result = { changed: false, done: [], failed: undefined, failure: undefined };
-    if (mode === 'check' && plan.steps.length > 0)
-        result.failure = new DriftError(plan.steps.map(stepLine));
     return result;
 }
 /** Prints a plan under one heading, then its notices as warnings. */

@@ -59405,18 +59405,6 @@ async function applySteps(steps, runStep, logger) {
     }
     return result;
 }
-/**
- * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
- * `check` changes nothing and fails with a DriftError listing every step when there is one.
- */
-async function applyPlan(plan, mode, runStep, logger) {
-    if (mode === 'apply')
-        return applySteps(plan.steps, runStep, logger);
-    const result = { changed: false, done: [], failed: undefined, failure: undefined };
-    if (mode === 'check' && plan.steps.length > 0)
-        result.failure = new DriftError(plan.steps.map(stepLine));
-    return result;
-}
 /** Prints a plan under one heading, then its notices as warnings. */
 async function printPlan(plan, heading, logger, render = renderPlanLines) {
     await logger.group(heading, async () => {
@@ -60390,15 +60378,6 @@ function readConfigOptions(inputs, engine) {
 
 function emptyPlan() {
     return { steps: [], notes: [], notices: [], unmanaged: [] };
-}
-/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
-function concatPlans(plans) {
-    return {
-        steps: plans.flatMap((p) => p.steps),
-        notes: plans.flatMap((p) => p.notes),
-        notices: plans.flatMap((p) => p.notices),
-        unmanaged: plans.flatMap((p) => p.unmanaged)
-    };
 }
 /** The words a plan uses for a value that is absent, and for a secret. */
 const ABSENT = '(absent)';
@@ -61467,7 +61446,69 @@ function configuredDeployBranch(report, features) {
     return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/core/dokku/read-memo.ts
+/**
+ * Commands that only read the host, whose answer stands until something is written: reports,
+ * lists, existence checks, exports, `ps:scale` without counts.
+ */
+const REMEMBERED = new Set(['apps:exists', 'apps:list', 'config:export', 'storage:list', 'storage:list-entries', 'caddy:labels:show', 'plugin:list', 'network:exists']);
+const SERVICE_READS = /^(postgres|redis):(exists|info|list)$/;
+/**
+ * Commands that read without changing what Dokku reports, but whose answer moves on by itself, so
+ * it is sent each time: `apps:locked` (polled while another deploy runs), `caddy:logs` and `logs`
+ * (read for what was logged since a change), `builds:*`, and `enter` (a health probe run inside a
+ * container: what it changes there, Dokku does not report).
+ */
+const UNREMEMBERED = new Set(['apps:locked', 'caddy:logs', 'logs', 'builds:list', 'builds:output', 'builds:report', 'enter']);
+/** The subcommand of an argv: its first word that is not a global flag (`--quiet apps:list`). */
+function subcommand(argv) {
+    return argv.find((word) => !word.startsWith('-')) ?? '';
+}
+/** `remember`: a read answered once per observation; `read`: sent each time, changes nothing; `write`: anything else. */
+function readKind(argv) {
+    const command = subcommand(argv);
+    if (UNREMEMBERED.has(command))
+        return 'read';
+    if (REMEMBERED.has(command) || SERVICE_READS.test(command) || command.endsWith(':report'))
+        return 'remember';
+    // `ps:scale <app>` with no `type=count` prints the scale and changes nothing (docs/dokku-contract.md, ps:scale).
+    if (command === 'ps:scale' && !argv.some((word) => word.includes('=')))
+        return 'remember';
+    return 'write';
+}
+class ReadMemo {
+    #answers = new Map();
+    /**
+     * Runs `argv` through `run`, or returns the answer of the same read sent earlier in this
+     * observation. A read that failed to run at all (the connection dropped) is not remembered.
+     */
+    read(argv, run) {
+        const key = JSON.stringify(argv);
+        const known = this.#answers.get(key);
+        if (known)
+            return known;
+        const answer = run();
+        this.#answers.set(key, answer);
+        answer.catch(() => {
+            if (this.#answers.get(key) === answer)
+                this.#answers.delete(key);
+        });
+        return answer;
+    }
+    /**
+     * Something is about to change (or just changed) the host: every answer may be stale. Called
+     * both before and after a write, so that a read sent while the write ran is not kept either.
+     */
+    forget() {
+        this.#answers.clear();
+    }
+    get size() {
+        return this.#answers.size;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
 
 
 
@@ -61483,13 +61524,41 @@ class DokkuRunner {
     features;
     logger;
     executor;
+    /** Set while a run remembers its reads (see read-memo.ts). */
+    #memo;
     constructor(executor, logger, features) {
         this.executor = executor;
         this.logger = logger;
         this.features = features;
     }
+    /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+    rememberReads() {
+        this.#memo ??= new ReadMemo();
+    }
+    /** Drops every remembered answer: the host was changed by something other than this runner (a git push). */
+    forgetReads() {
+        this.#memo?.forget();
+    }
     /** Runs the command; never throws for an exit code (callers decide what each code means). */
     async run(invocation) {
+        const memo = this.#memo;
+        if (memo === undefined)
+            return this.send(invocation);
+        const kind = readKind(invocation.argv);
+        const plain = invocation.stdin === undefined && invocation.stdout === undefined && invocation.onOutput === undefined && !invocation.deploy;
+        if (kind === 'remember' && plain)
+            return memo.read(invocation.argv, () => this.send(invocation));
+        if (kind === 'read')
+            return this.send(invocation);
+        memo.forget();
+        try {
+            return await this.send(invocation);
+        }
+        finally {
+            memo.forget();
+        }
+    }
+    async send(invocation) {
         if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
             throw new RootRequiredError(invocation.argv.join(' '));
         this.logger.debug(`running ${this.display(invocation)}`);
@@ -63143,6 +63212,18 @@ class DokkuClient {
         this.scheduler = new SchedulerCommands(dokku);
     }
     /**
+     * From now on, within this run, a read command sent twice is answered once, until anything is
+     * written through this client (see read-memo.ts). For a run that observes the same host from
+     * several convergers; the root stack action turns it on.
+     */
+    rememberReads() {
+        this.dokku.rememberReads();
+    }
+    /** Drops every remembered read: call after changing the host other than through this client (a git push). */
+    forgetReads() {
+        this.dokku.forgetReads();
+    }
+    /**
      * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
      * app's repository already names it. That happens after a `git:from-image` collided with another
      * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
@@ -63255,7 +63336,7 @@ async function provisionService(config, logger) {
 async function convergeService(host, config, logger) {
     const started = Date.now();
     const { dokku } = host;
-    const observed = config.engine === 'cockroach' ? await observeCockroach(dokku, config) : await observePlugin(dokku, config, canRunAsRoot(host));
+    const observed = await observeService(host, config);
     const plan = planOrExplain(() => planService(config, observed));
     await logger.group(`Plan for ${config.engine} service ${config.service}${config.dryRun ? ' (dry run: nothing will change)' : ''}`, async () => {
         for (const line of renderPlan(config, plan))
@@ -63301,6 +63382,10 @@ function touchesApp(step, app) {
     return step.kind === 'clean-link' || step.kind === 'link' || step.kind === 'set-url' || step.kind === 'upgrade-service' || (step.kind === 'attach-network' && step.app === app);
 }
 // ---- observe: few reads, in parallel over the one connection -------------------------------------
+/** What the plan is made from: the service, its plugin and the app it is linked to, as the host has them now. */
+function observeService(host, config) {
+    return config.engine === 'cockroach' ? observeCockroach(host.dokku, config) : observePlugin(host.dokku, config, canRunAsRoot(host));
+}
 function pluginCommands(dokku, config) {
     if (config.engine === 'cockroach')
         throw new Error('cockroach has no plugin');

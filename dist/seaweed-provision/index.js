@@ -92541,18 +92541,6 @@ async function applySteps(steps, runStep, logger) {
     }
     return result;
 }
-/**
- * The mode applied to a plan that is already printed: `apply` runs it; `dry-run` returns at once;
- * `check` changes nothing and fails with a DriftError listing every step when there is one.
- */
-async function applyPlan(plan, mode, runStep, logger) {
-    if (mode === 'apply')
-        return applySteps(plan.steps, runStep, logger);
-    const result = { changed: false, done: [], failed: undefined, failure: undefined };
-    if (mode === 'check' && plan.steps.length > 0)
-        result.failure = new DriftError(plan.steps.map(stepLine));
-    return result;
-}
 /** Prints a plan under one heading, then its notices as warnings. */
 async function printPlan(plan, heading, logger, render = renderPlanLines) {
     await logger.group(heading, async () => {
@@ -94463,15 +94451,6 @@ function readRegion(inputs) {
 function emptyPlan() {
     return { steps: [], notes: [], notices: [], unmanaged: [] };
 }
-/** Several resources' plans as one, in the order given (the dependency order is the caller's). */
-function concatPlans(plans) {
-    return {
-        steps: plans.flatMap((p) => p.steps),
-        notes: plans.flatMap((p) => p.notes),
-        notices: plans.flatMap((p) => p.notices),
-        unmanaged: plans.flatMap((p) => p.unmanaged)
-    };
-}
 /** The words a plan uses for a value that is absent, and for a secret. */
 const ABSENT = '(absent)';
 const SECRET_SET = '(secret)';
@@ -94670,7 +94649,7 @@ function stepTitle(config, step) {
         case 'create-app':
             return `create the app ${config.app}`;
         case 'mount-storage':
-            return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid 1000)`;
+            return `mount storage ${step.storage} at ${SEAWEED_DATA_DIR} (owned by uid ${SEAWEED_UID})`;
         case 'set-store-config':
             return `set ${step.keys.join(', ')} on ${config.app}`;
         case 'disable-checks':
@@ -95022,7 +95001,69 @@ function configuredDeployBranch(report, features) {
     return (report['global-deploy-branch'] || 'master') === 'master' ? branch : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/core/dokku/read-memo.ts
+/**
+ * Commands that only read the host, whose answer stands until something is written: reports,
+ * lists, existence checks, exports, `ps:scale` without counts.
+ */
+const REMEMBERED = new Set(['apps:exists', 'apps:list', 'config:export', 'storage:list', 'storage:list-entries', 'caddy:labels:show', 'plugin:list', 'network:exists']);
+const SERVICE_READS = /^(postgres|redis):(exists|info|list)$/;
+/**
+ * Commands that read without changing what Dokku reports, but whose answer moves on by itself, so
+ * it is sent each time: `apps:locked` (polled while another deploy runs), `caddy:logs` and `logs`
+ * (read for what was logged since a change), `builds:*`, and `enter` (a health probe run inside a
+ * container: what it changes there, Dokku does not report).
+ */
+const UNREMEMBERED = new Set(['apps:locked', 'caddy:logs', 'logs', 'builds:list', 'builds:output', 'builds:report', 'enter']);
+/** The subcommand of an argv: its first word that is not a global flag (`--quiet apps:list`). */
+function subcommand(argv) {
+    return argv.find((word) => !word.startsWith('-')) ?? '';
+}
+/** `remember`: a read answered once per observation; `read`: sent each time, changes nothing; `write`: anything else. */
+function readKind(argv) {
+    const command = subcommand(argv);
+    if (UNREMEMBERED.has(command))
+        return 'read';
+    if (REMEMBERED.has(command) || SERVICE_READS.test(command) || command.endsWith(':report'))
+        return 'remember';
+    // `ps:scale <app>` with no `type=count` prints the scale and changes nothing (docs/dokku-contract.md, ps:scale).
+    if (command === 'ps:scale' && !argv.some((word) => word.includes('=')))
+        return 'remember';
+    return 'write';
+}
+class ReadMemo {
+    #answers = new Map();
+    /**
+     * Runs `argv` through `run`, or returns the answer of the same read sent earlier in this
+     * observation. A read that failed to run at all (the connection dropped) is not remembered.
+     */
+    read(argv, run) {
+        const key = JSON.stringify(argv);
+        const known = this.#answers.get(key);
+        if (known)
+            return known;
+        const answer = run();
+        this.#answers.set(key, answer);
+        answer.catch(() => {
+            if (this.#answers.get(key) === answer)
+                this.#answers.delete(key);
+        });
+        return answer;
+    }
+    /**
+     * Something is about to change (or just changed) the host: every answer may be stale. Called
+     * both before and after a write, so that a read sent while the write ran is not kept either.
+     */
+    forget() {
+        this.#answers.clear();
+    }
+    get size() {
+        return this.#answers.size;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
+
 
 
 
@@ -95038,13 +95079,41 @@ class DokkuRunner {
     features;
     logger;
     executor;
+    /** Set while a run remembers its reads (see read-memo.ts). */
+    #memo;
     constructor(executor, logger, features) {
         this.executor = executor;
         this.logger = logger;
         this.features = features;
     }
+    /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+    rememberReads() {
+        this.#memo ??= new ReadMemo();
+    }
+    /** Drops every remembered answer: the host was changed by something other than this runner (a git push). */
+    forgetReads() {
+        this.#memo?.forget();
+    }
     /** Runs the command; never throws for an exit code (callers decide what each code means). */
     async run(invocation) {
+        const memo = this.#memo;
+        if (memo === undefined)
+            return this.send(invocation);
+        const kind = readKind(invocation.argv);
+        const plain = invocation.stdin === undefined && invocation.stdout === undefined && invocation.onOutput === undefined && !invocation.deploy;
+        if (kind === 'remember' && plain)
+            return memo.read(invocation.argv, () => this.send(invocation));
+        if (kind === 'read')
+            return this.send(invocation);
+        memo.forget();
+        try {
+            return await this.send(invocation);
+        }
+        finally {
+            memo.forget();
+        }
+    }
+    async send(invocation) {
         if (invocation.rootOnly && this.executor.shell === 'dokku-forced-command')
             throw new RootRequiredError(invocation.argv.join(' '));
         this.logger.debug(`running ${this.display(invocation)}`);
@@ -96681,6 +96750,18 @@ class DokkuClient {
         this.scheduler = new SchedulerCommands(dokku);
     }
     /**
+     * From now on, within this run, a read command sent twice is answered once, until anything is
+     * written through this client (see read-memo.ts). For a run that observes the same host from
+     * several convergers; the root stack action turns it on.
+     */
+    rememberReads() {
+        this.dokku.rememberReads();
+    }
+    /** Drops every remembered read: call after changing the host other than through this client (a git push). */
+    forgetReads() {
+        this.dokku.forgetReads();
+    }
+    /**
      * Deploys `image` with `git:from-image` so that `apps:report` ends up recording it, also when the
      * app's repository already names it. That happens after a `git:from-image` collided with another
      * deploy's lock: git-from-directory fetches the new commit into the app repository before it takes
@@ -97609,7 +97690,7 @@ const VERIFY_INTERVAL_MS = 3_000;
 async function convergeCaddy(dokku, config, logger, options = {}) {
     const inputs = options.inputs ?? {};
     const started = Date.now();
-    const observed = await observe(dokku, config);
+    const observed = await observeCaddy(dokku, config);
     const plan = planOrExplain(() => planCaddy(config, observed), inputs);
     const caddyfile = (0,external_node_path_.join)(await (0,promises_.mkdtemp)((0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(), 'caddy-config-')), 'Caddyfile');
     await (0,promises_.writeFile)(caddyfile, plan.host.caddyfile);
@@ -97676,14 +97757,19 @@ function droppedRefusals(plan, validation) {
     });
 }
 // ---- observe: few reads, in parallel over the one connection --------------------------------------------
-async function observe(dokku, config) {
+/** Caddy's state and every app it routes (plus the one asked for), read at once; the channel limit of the connection queues the rest. */
+async function observeCaddy(dokku, config) {
     const target = config.app?.app;
     const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)]);
     const targetExists = target === undefined ? undefined : apps.includes(target);
-    const proxies = await inBatches(apps, READS_AT_ONCE, async (app) => ({ app, proxy: await dokku.proxy.report(app) }));
+    const [proxies, settings] = await Promise.all([
+        Promise.all(apps.map(async (app) => ({ app, proxy: await dokku.proxy.report(app) }))),
+        readCaddySettings(dokku, target ?? apps[0])
+    ]);
     const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target);
-    // One app at a time, its six reads at once: sshd allows 10 sessions per connection by default.
-    const observedApps = await inBatches(relevant, 1, async ({ app, proxy }) => {
+    // Every app's six reads at once: the connection opens at most DEFAULT_MAX_CHANNELS channels
+    // (below sshd's default of 10 sessions) and queues the rest.
+    const observedApps = await Promise.all(relevant.map(async ({ app, proxy }) => {
         const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
             dokku.domains.report(app),
             dokku.ports.report(app),
@@ -97705,16 +97791,8 @@ async function observe(dokku, config) {
             initialNetwork: network['computed-initial-network'] ?? network['initial-network'] ?? '',
             scheduler
         };
-    });
-    return { settings: await readCaddySettings(dokku, target ?? apps[0]), caddyRunning: logs.running, apps: observedApps, targetExists };
-}
-/** Reads in flight at once over the one SSH connection (OpenSSH's MaxSessions defaults to 10). */
-const READS_AT_ONCE = 6;
-async function inBatches(items, size, fn) {
-    const results = [];
-    for (let i = 0; i < items.length; i += size)
-        results.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
-    return results;
+    }));
+    return { settings, caddyRunning: logs.running, apps: observedApps, targetExists };
 }
 /** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */
 function listenerHosts(listeners) {
@@ -98208,7 +98286,7 @@ async function convergeSeaweed(host, config, logger) {
         const { dokku } = host;
         const wrapper = seaweedWrapper(config.image.reference, { adminUi: config.adminPassword !== undefined });
         const route = config.domain ? storeRoute(config.app, config.domain, config.tls) : undefined;
-        const observed = await provision_observe(dokku, config, wrapper.digest, logger);
+        const observed = await observe(dokku, config, wrapper.digest, logger);
         // The store's route, planned by Caddy's planner and printed before anything changes; refused now, not halfway.
         if (route) {
             const preview = await previewStoreRoute(dokku, route, logger, ROUTE_INPUTS, observed.store !== undefined);
@@ -98293,7 +98371,7 @@ async function appKey(dokku, config, app) {
     return key;
 }
 // ---- observe ----------------------------------------------------------------------------------------
-async function provision_observe(dokku, config, wrapperDigest, logger) {
+async function observe(dokku, config, wrapperDigest, logger) {
     const names = seaweedNames(config.app);
     const [storeExists, networkExists, ...appsExist] = await Promise.all([
         dokku.apps.exists(config.app),
@@ -98392,7 +98470,7 @@ async function provision_runStep(run, step) {
         case 'create-app':
             return (await dokku.apps.ensure(store)).changed;
         case 'mount-storage':
-            // uid 1000: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
+            // Dokku's `heroku` preset is uid 1000, SEAWEED_UID: the image's user (docs/seaweedfs.md#image); its entrypoint would chown /data itself, as root.
             return (await dokku.storage.ensureMount(store, step.storage, SEAWEED_DATA_DIR, { chown: 'heroku' })).changed;
         case 'set-store-config':
             return (await dokku.config.set(store, Object.fromEntries(step.keys.map((k) => [k, plan.storeConfig[k]])), { restart: false })).changed;
