@@ -37,7 +37,10 @@ let hostEmail = ''
 async function globalEmail(): Promise<string> {
   const report = await dokku(sandbox, 'caddy:report --global --format json')
   expect(report.code).toBe(0)
-  return (JSON.parse(report.stdout) as Record<string, string>)['caddy-global-letsencrypt-email'] ?? ''
+  const fields = JSON.parse(report.stdout) as Record<string, string>
+  // The key is there whether or not it is set: a misspelt key would read as "no email" for ever.
+  expect(Object.keys(fields)).toContain('global-letsencrypt-email')
+  return fields['global-letsencrypt-email'] as string
 }
 
 beforeAll(async () => {
