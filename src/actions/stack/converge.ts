@@ -105,6 +105,7 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     ['apps', () => convergeApps()],
     ['object store', async () => (resources.objectStore ? [await convergeStore()] : [])],
     ['links', () => inOrder(resources.apps.flatMap((app) => app.links), provisionService)],
+    ['routing before first deploys', () => routeBeforeFirstDeploy()],
     ['deploys', () => together(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
     ['restarts', () => restartOwed()],
     ['proxy', () => firstThenTogether(proxies, route)]
@@ -119,6 +120,23 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
     // What the host refuses is fixed in the stack file (the proxy's email, the app's domains).
     const routed = await convergeCaddy(dokku, config, logger, { inputs: { 'letsencrypt-email': Inputs.stackFile, app: Inputs.stackFile, caddy: Inputs.stackFile } })
     return { ...fromAction(routed, caddySteps(routed.plan)), notes: routed.plan.notes, notices: routed.notices }
+  }
+
+  /**
+   * Caddy reads an app's routing from labels Dokku puts on its containers when it deploys them: an
+   * app routed before its first deploy starts with them, where routed after it would be deployed
+   * and then rebuilt for the proxy. Probed through the proxy later, in the proxy stage, once it runs.
+   */
+  async function routeBeforeFirstDeploy(): Promise<Outcome[]> {
+    if (mode !== 'apply') return []
+    const deployedBy = new Set(resources.apps.filter((app) => app.deploy !== undefined).map((app) => app.name))
+    const undeployed = await Promise.all(
+      proxies.map(async (proxy) => proxy.app !== undefined && deployedBy.has(proxy.app.app) && !(await dokku.ps.report(proxy.app.app)).deployed)
+    )
+    return firstThenTogether(
+      proxies.filter((_, i) => undeployed[i]).map((proxy) => ({ ...proxy, verify: false })),
+      route
+    )
   }
 
   async function inOrder<T>(items: readonly T[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {

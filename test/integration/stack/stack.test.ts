@@ -89,9 +89,15 @@ describe('the root action on a stack file', () => {
   }, 120_000)
 
   it('converges the stack from nothing: services, app config and secrets, the store, links, storage, the deploy, the proxy', async () => {
+    const offset = argvOffset(sandbox)
     const result = await stack()
     expect(result.error).toBeUndefined()
     expect(result.outputs.changed).toBe('true')
+    // Routed before its first deploy, the app starts once, with Caddy's labels: no rebuild for the proxy.
+    const appWrites = writesSince(sandbox, offset, [APP]).map((line) => line.split(' ')[0])
+    expect(appWrites).toContain('caddy:labels:add')
+    expect(appWrites).not.toContain('ps:rebuild')
+    expect(appWrites.indexOf('caddy:labels:add')).toBeLessThan(appWrites.indexOf('git-receive-pack'))
     const env = await config(sandbox, APP)
     expect(env.URL).toBe('https://stk-uro.sandbox.test/api/v1/')
     expect(env.STK_KEY_BASE).toBe(SECRETS.STK_KEY_BASE)
