@@ -10,7 +10,8 @@
 //   npm run reliability -- --bounded --only F[,F…] --write
 //                                            runs only those test files and rewrites only the rows
 //                                            of the promises they prove (the others are kept as they are)
-//   node scripts/reliability.ts --report F   prints the table from a results file (CI: after npm test)
+//   node scripts/reliability.ts --report F   prints the table from a results file (CI: after npm test);
+//                                            with --write, also writes it into RELIABILITY.md
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -138,8 +139,18 @@ function report(records: readonly ReliabilityRecord[], command: string): string 
   return `<!-- figures:start (written by \`npm run reliability -- [--bounded] --write\`; do not edit by hand) -->\n\nFigures of \`${command}\`, run on ${new Date().toISOString().slice(0, 10)}:\n\n${table}\n\n<!-- figures:end -->`
 }
 
+function writeFigures(block: string): void {
+  const path = join(root, 'RELIABILITY.md')
+  const doc = readFileSync(path, 'utf8')
+  const updated = doc.replace(/<!-- figures:start[\s\S]*?<!-- figures:end -->/, (current: string) => (only ? mergeRows(current, block) : block))
+  if (updated === doc && !doc.includes(block)) throw new Error('RELIABILITY.md has no <!-- figures:start … figures:end --> block')
+  writeFileSync(path, updated)
+  process.stdout.write('\nRELIABILITY.md: figures written.\n')
+}
+
 if (reportIndex !== -1) {
-  report(readRecords(args[reportIndex + 1] as string), 'npm test')
+  const block = report(readRecords(args[reportIndex + 1] as string), 'npm test` — as `.ci/run` runs it, with RELIABILITY_RESULTS set, then `node scripts/reliability.ts --report <file> --write')
+  if (write) writeFigures(block)
   process.exit(0)
 }
 
@@ -161,12 +172,5 @@ rmSync(dir, { recursive: true, force: true })
 const command = bounded ? 'npm run reliability -- --bounded' : 'npm run reliability'
 // (with --only, the rows of the other promises keep the figures of the last run of the same command)
 const block = report(records, command)
-if (write) {
-  const path = join(root, 'RELIABILITY.md')
-  const doc = readFileSync(path, 'utf8')
-  const updated = doc.replace(/<!-- figures:start[\s\S]*?<!-- figures:end -->/, (current: string) => (only ? mergeRows(current, block) : block))
-  if (updated === doc && !doc.includes(block)) throw new Error('RELIABILITY.md has no <!-- figures:start … figures:end --> block')
-  writeFileSync(path, updated)
-  process.stdout.write('\nRELIABILITY.md: figures written.\n')
-}
+if (write) writeFigures(block)
 process.exit(child.status ?? 1)
