@@ -60,6 +60,10 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
     promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore or mid-deploy, killed mid-config change, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
     test: 'test/integration/reliability/killed-mid-flight.test.ts'
   },
+  'failed-run-ends': {
+    promise: 'A failed run ends within seconds of its error, exit 1 with the error named, and no SSH session left on the host (bucket missing, credentials refused, upload refused, key invalid, remote command failing, source missing, host version unsupported, build failing, a recipe failing)',
+    test: 'test/integration/failed-run-ends.test.ts'
+  },
   'host-key-changed': {
     promise: 'A changed host key is refused before authentication, naming both fingerprints, with no command sent, in every action',
     test: 'test/integration/reliability/host-key.test.ts'

@@ -19,6 +19,7 @@ import { repoRoot } from '../support/actions.ts'
 import { ageKeys, psql, type AgeKeys } from './backup-run/helpers.ts'
 import { startSandbox, type Sandbox } from '../sandbox/harness/sandbox.ts'
 import { createSandboxBucket } from '../support/sandbox-s3.ts'
+import { recordReliability } from '../support/reliability.ts'
 
 /** How long a failed run may take to end once it has reported its failure. */
 const ENDS_WITHIN_MS = 30_000
@@ -119,10 +120,12 @@ async function noSessionLeft(): Promise<number[]> {
 /** The assertions every failed run must pass; prints the time it took to end. */
 async function expectEnded(what: string, run: Ended, message: RegExp): Promise<void> {
   console.log(`${what}: exit ${run.code ?? run.signal} ${run.endedAfterErrorMs ?? '?'} ms after its error`)
+  const left = await noSessionLeft()
+  recordReliability('failed-run-ends', what, { tried: 1, held: !run.killed && run.code === 1 && message.test(run.error) && left.length === 0 ? 1 : 0 })
   expect(run.killed, `${what} did not end by itself within ${ENDS_WITHIN_MS / 1000} s of its error:\n${run.log.slice(-3000)}`).toBe(false)
   expect(run.code, run.log.slice(-3000)).toBe(1)
   expect(run.error).toMatch(message)
-  expect(await noSessionLeft(), 'SSH sessions still open on the host').toEqual([])
+  expect(left, 'SSH sessions still open on the host').toEqual([])
 }
 
 function sshInputs(): Record<string, string> {
