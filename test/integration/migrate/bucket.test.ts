@@ -12,7 +12,7 @@ import { inventoryCommand, parseInventory } from '../../../src/core/files/invent
 import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { createBucket, directS3, dokku, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
+import { migrateInputs, startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
 import { execFileSync } from 'node:child_process'
 
 const LARGE_FILE = Number(process.env.MIGRATE_LARGE_FILE_BYTES ?? 12 * 1024 * 1024)
@@ -35,15 +35,7 @@ afterAll(async () => {
 function inputs(extra: Record<string, string> = {}): Record<string, string> {
   const box = sandbox()
   return {
-    host: '127.0.0.1',
-    'ssh-port': String(box.port),
-    'ssh-private-key': box.users.dokku.privateKey,
-    'ssh-host-key': box.knownHostsLine,
-    kubeconfig: cluster.kubeconfig,
-    kubectl: cluster.kubectl,
-    mode: 'migrate',
-    'k8s-namespace': 'uro',
-    app,
+    ...migrateInputs(cluster, app),
     'uploads-pod': UPLOADS_POD,
     'uploads-bucket': bucket,
     'uploads-prefix': PREFIX,

@@ -15,6 +15,22 @@ import { psql, sandbox, unique } from '../backup-run/helpers.ts'
 export const DATABASE_POD = 'postgres-0'
 export const UPLOADS_POD = 'deploy/uro-deployment'
 
+/** The inputs every migrate step gives: the sandbox host over SSH, and the stand-in cluster. */
+export function migrateInputs(cluster: Cluster, app: string): Record<string, string> {
+  const box = sandbox()
+  return {
+    host: '127.0.0.1',
+    'ssh-port': String(box.port),
+    'ssh-private-key': box.users.dokku.privateKey,
+    'ssh-host-key': box.knownHostsLine,
+    kubeconfig: cluster.kubeconfig,
+    kubectl: cluster.kubectl,
+    mode: 'migrate',
+    'k8s-namespace': 'uro',
+    app
+  }
+}
+
 export interface Cluster {
   dir: string
   /** The wrapper script to give as the kubectl input. */

@@ -10,7 +10,7 @@ import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
 import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { dokku, plainDump, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { DATABASE_POD, startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
+import { DATABASE_POD, migrateInputs, startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
 import { execFileSync } from 'node:child_process'
 
 const LARGE_FILE = 5 * 1024 * 1024
@@ -30,15 +30,7 @@ afterAll(async () => {
 function inputs(extra: Record<string, string> = {}): Record<string, string> {
   const box = sandbox()
   return {
-    host: '127.0.0.1',
-    'ssh-port': String(box.port),
-    'ssh-private-key': box.users.dokku.privateKey,
-    'ssh-host-key': box.knownHostsLine,
-    kubeconfig: cluster.kubeconfig,
-    kubectl: cluster.kubectl,
-    mode: 'migrate',
-    'k8s-namespace': 'uro',
-    app,
+    ...migrateInputs(cluster, app),
     'k8s-secret': 'uro-prod',
     'database-pod': DATABASE_POD,
     'database-name': cluster.sourceDb,
