@@ -7,7 +7,7 @@ import { sweepAbandonedUploads } from '../../core/backup/abandoned-uploads.js'
 import { parseRowCounts, rowCountScript, type RowCounts } from '../../core/backup/databases.js'
 import type { TableCount } from '../../core/backup/manifest.js'
 import { formatBytes, Progress } from '../../core/backup/pipeline.js'
-import { HashingStream } from '../../core/backup/streams.js'
+import { consumeAllowingEarlyEnd, HashingStream } from '../../core/backup/streams.js'
 import { DokkuClient } from '../../core/dokku/client.js'
 import { errorMessage } from '../../core/errors.js'
 import { batchPaths, describeChange, diffInventories, INVENTORY_SCRIPT, inventoryCommand, parseInventory, totalBytes, type FileEntry } from '../../core/files/inventory.js'
@@ -542,7 +542,7 @@ async function copyDatabase(config: MigrateConfig, observed: Observed, kubectl: 
         throw error
       }
       report.changed = true
-      await Promise.all([dumping, dokku.postgres.import(db.service, stream, { timeoutMs: config.timeoutMs })])
+      await Promise.all([dumping, consumeAllowingEarlyEnd(stream, (input) => dokku.postgres.import(db.service, input, { timeoutMs: config.timeoutMs }))])
     })
   } finally {
     progress.stop()

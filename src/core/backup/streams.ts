@@ -184,3 +184,30 @@ export class HeaderPeek extends Transform {
     }
   }
 }
+
+/**
+ * Feeds `source` to a consumer that may stop reading before EOF because it has all it needs
+ * (pg_restore ends after a custom archive's last entry), while the producer's end is still on its
+ * way (kubectl exec holds stdout open until its remote process is reaped). The SSH layer destroys
+ * an input its command left unread, so the consumer gets its own stream: once `consume` resolves,
+ * whatever the producer still sends is drained, so the producer exits and reports its own status;
+ * once it rejects, `source` is destroyed with that error, which stops the producer.
+ */
+export async function consumeAllowingEarlyEnd(source: Readable, consume: (input: Readable) => Promise<void>): Promise<void> {
+  const input = new PassThrough()
+  const forward = (error: Error): void => {
+    input.destroy(error)
+  }
+  source.once('error', forward)
+  source.pipe(input)
+  try {
+    await consume(input)
+  } catch (error) {
+    if (!source.destroyed) source.destroy(error as Error)
+    throw error
+  } finally {
+    source.off('error', forward)
+    source.unpipe(input)
+  }
+  source.resume()
+}

@@ -1,11 +1,11 @@
 // The pipeline's stream stages, in memory: compression, age encryption (the npm age-encryption
 // library, by age's author), checksum checks that fail before the end of the stream is passed on.
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { describe, expect, it } from 'vitest'
 import { devNull } from '../../../src/core/backup/pipeline.ts'
-import { COMPRESSIONS, createCompressor, createDecompressor, createDecryptor, createEncryptor, HashingStream, HeaderPeek } from '../../../src/core/backup/streams.ts'
+import { COMPRESSIONS, consumeAllowingEarlyEnd, createCompressor, createDecompressor, createDecryptor, createEncryptor, HashingStream, HeaderPeek } from '../../../src/core/backup/streams.ts'
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = []
@@ -57,5 +57,53 @@ describe('HashingStream', () => {
     let seen = ''
     await pipeline(Readable.from([Buffer.from('PGD'), Buffer.from('MP rest')]), new HeaderPeek(5, (h) => (seen = h.toString())), devNull())
     expect(seen).toBe('PGDMP')
+  })
+})
+
+describe('consumeAllowingEarlyEnd', () => {
+  // What the SSH layer does when its command exits before reading all its input: destroy the input.
+  const stopsAfterFirstChunk = (input: Readable): Promise<void> =>
+    new Promise((resolve) => {
+      input.once('data', () => {
+        input.destroy()
+        resolve()
+      })
+    })
+
+  async function producerAfterConsumer(consume: (hashing: HashingStream) => Promise<void>): Promise<{ produced: Promise<void>; hashing: HashingStream }> {
+    const producer = new PassThrough()
+    const hashing = new HashingStream()
+    const produced = pipeline(producer, hashing)
+    produced.catch(() => undefined)
+    producer.write(Buffer.from('PGDMP archive'))
+    await consume(hashing)
+    // The producer's end arrives after the consumer finished, with more than a buffer's worth first.
+    producer.end(Buffer.alloc(1024 * 1024))
+    return { produced, hashing }
+  }
+
+  it('drains what the producer still sends once the consumer is done, so the producer ends cleanly', async () => {
+    const { produced, hashing } = await producerAfterConsumer((hashing) => consumeAllowingEarlyEnd(hashing, stopsAfterFirstChunk))
+    await produced
+    expect(hashing.bytes).toBe(13 + 1024 * 1024)
+  })
+
+  it('without it the producer fails with a premature close (what it guards against)', async () => {
+    const { produced } = await producerAfterConsumer(stopsAfterFirstChunk)
+    await expect(produced).rejects.toThrow(/Premature close/)
+  })
+
+  it('a failing consumer stops the producer with its error', async () => {
+    const producer = new PassThrough()
+    const hashing = new HashingStream()
+    const produced = pipeline(producer, hashing)
+    produced.catch(() => undefined)
+    producer.write('partial')
+    const failure = new Error('pg_restore: error: could not read input file')
+    await expect(consumeAllowingEarlyEnd(hashing, async (input) => {
+      await new Promise((resolve) => input.once('data', resolve))
+      throw failure
+    })).rejects.toBe(failure)
+    await expect(produced).rejects.toBe(failure)
   })
 })
