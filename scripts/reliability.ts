@@ -64,6 +64,10 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
     promise: 'A failed run ends within seconds of its error, exit 1 with the error named, and no SSH session left on the host (bucket missing, credentials refused, upload refused, key invalid, remote command failing, source missing, host version unsupported, build failing, a recipe failing)',
     test: 'test/integration/failed-run-ends.test.ts'
   },
+  'failing-test-leaves-nothing': {
+    promise: 'A failing test run leaves no sandbox process or directory behind (a failed assertion or a timed-out test with a session in flight: torn down before the runner exits; the runner killed: gone within 30 s)',
+    test: 'test/integration/sandbox/failing-run-leaves-nothing.test.ts'
+  },
   'host-key-changed': {
     promise: 'A changed host key is refused before authentication, naming both fingerprints, with no command sent, in every action',
     test: 'test/integration/reliability/host-key.test.ts'
