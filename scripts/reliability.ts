@@ -57,8 +57,8 @@ const PROMISES: Record<string, { promise: string; test: string }> = {
     test: 'test/integration/reliability/s3-faults.test.ts'
   },
   'killed-mid-flight': {
-    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore or mid-deploy, killed mid-config change, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
-    test: 'test/integration/reliability/killed-mid-flight.test.ts'
+    promise: 'Action killed (SIGKILL) or SSH connection cut mid-backup, mid-restore, mid-deploy, mid-config change or mid-migration, services stopped or the disk full under a backup: nothing taken for complete that is not, and the next run recovers',
+    test: 'test/integration/reliability/killed-mid-*.test.ts'
   },
   'failed-run-ends': {
     promise: 'A failed run ends within seconds of its error, exit 1 with the error named, and no SSH session left on the host (bucket missing, credentials refused, upload refused, key invalid, remote command failing, source missing, host version unsupported, build failing, a recipe failing)',

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,4 +50,36 @@ export async function runBundle(
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+export interface SpawnedBundle {
+  child: ChildProcess
+  log: () => string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/**
+ * dist/<action>/index.js started as the runner does (INPUT_* variables, output and summary files
+ * in a directory of its own under `workDir`), left running for the test to kill or cut. Bounded:
+ * it is SIGKILLed after `limitMs` should it neither be killed nor end by itself.
+ */
+export function spawnBundle(workDir: string, action: string, inputs: Record<string, string>, limitMs = 120_000): SpawnedBundle {
+  const dir = mkdtempSync(join(workDir, 'run-'))
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary') }
+  writeFileSync(join(dir, 'output'), '')
+  writeFileSync(join(dir, 'summary'), '')
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()))
+  const limit = setTimeout(() => child.kill('SIGKILL'), limitMs)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(limit)
+      captureTestOutput(`bundle-${action}`, log)
+      resolve({ code, signal })
+    })
+  )
+  return { child, log: () => log, exited }
 }

@@ -66,14 +66,27 @@ export function reader(values: Record<string, string>): InputReader {
   return new InputReader((name) => values[name] ?? '')
 }
 
+/**
+ * A connection URL without its password, and the password in PGPASSWORD: a failing command's error
+ * (which quotes its argv) then shows no secret in the test output.
+ */
+function withoutPassword(url: string): { url: string; env: NodeJS.ProcessEnv } {
+  const parsed = new URL(url)
+  const password = decodeURIComponent(parsed.password)
+  parsed.password = ''
+  return { url: parsed.toString(), env: password === '' ? process.env : { ...process.env, PGPASSWORD: password } }
+}
+
 export async function psql(url: string, sql: string): Promise<string> {
-  const { stdout } = await exec('psql', [url, '-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', sql])
+  const target = withoutPassword(url)
+  const { stdout } = await exec('psql', [target.url, '-X', '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: target.env })
   return stdout
 }
 
 /** A plain-SQL dump without owner/ACL lines: equal for two databases with the same content. */
 export async function plainDump(url: string): Promise<string> {
-  const { stdout } = await exec('pg_dump', ['--no-owner', '--no-acl', '--no-comments', url], { maxBuffer: 256 * 1024 * 1024 })
+  const target = withoutPassword(url)
+  const { stdout } = await exec('pg_dump', ['--no-owner', '--no-acl', '--no-comments', target.url], { maxBuffer: 256 * 1024 * 1024, env: target.env })
   // \restrict / \unrestrict carry a random key per dump (pg_dump 15.14+).
   return stdout.replace(/^-- Dumped (from|by) .*$/gm, '').replace(/^\\(un)?restrict .*$/gm, '')
 }

@@ -10,9 +10,8 @@
 //
 // A sandbox of its own: the sshd children, the argv log and the database sessions watched here are
 // this file's alone. The killed processes are the committed bundles, spawned as the runner does.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -29,7 +28,8 @@ import { RecordingLogger } from '../../../src/core/log.ts'
 import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { readArgvLog, argvLogPath } from '../../sandbox/simulator/core/argv-log.ts'
 import { startSandbox, type Sandbox } from '../../sandbox/harness/sandbox.ts'
-import { repoRoot } from '../../support/actions.ts'
+import { spawnBundle } from '../../support/bundle-run.ts'
+import { cutConnections } from '../../support/host-faults.ts'
 import { recordReliability } from '../../support/reliability.ts'
 import { S3FaultProxy } from '../../support/s3-fault-proxy.ts'
 import { ageKeys, exec, psql, type AgeKeys } from '../backup-run/helpers.ts'
@@ -93,75 +93,6 @@ function backupInputs(extra: Record<string, string>): Record<string, string> {
 
 const reader = (values: Record<string, string>) => new InputReader((name) => values[name] ?? '')
 
-interface Spawned {
-  child: ChildProcess
-  log: () => string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-/** dist/<action>/index.js with INPUT_* variables, as the runner starts it. */
-function spawnBundle(action: string, inputs: Record<string, string>): Spawned {
-  const dir = mkdtempSync(join(work, 'run-'))
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary') }
-  writeFileSync(join(dir, 'output'), '')
-  writeFileSync(join(dir, 'summary'), '')
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', action, 'index.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let log = ''
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()))
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()))
-  // A bound on every spawned run: it is killed by the test, or ends by itself well within this.
-  const limit = setTimeout(() => child.kill('SIGKILL'), 120_000)
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => {
-      clearTimeout(limit)
-      resolve({ code, signal })
-    })
-  )
-  return { child, log: () => log, exited }
-}
-
-interface ProcessInfo {
-  pid: number
-  ppid: number
-  comm: string
-}
-
-function processes(): ProcessInfo[] {
-  const all: ProcessInfo[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (fields[0] === 'Z') continue
-      all.push({ pid: Number(entry), ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) })
-    } catch {
-      // gone while we looked
-    }
-  }
-  return all
-}
-
-/**
- * Cuts every SSH connection on the host (only this file's): the sshd processes of each connection —
- * the listener's child and the session processes under it, which hold the socket — killed, as a
- * network drop or an OOM kill of sshd would end them. The command they ran is not touched: it sees
- * its input end and its output go nowhere, as on a real host. Returns how many were killed.
- */
-function cutConnections(): number {
-  const listener = Number(readFileSync(join(sandbox.root, 'sshd', 'sshd.pid'), 'utf8').trim())
-  const all = processes()
-  const sshd = new Set<number>()
-  let frontier = all.filter((p) => p.ppid === listener).map((p) => p.pid)
-  while (frontier.length > 0) {
-    for (const pid of frontier) sshd.add(pid)
-    frontier = all.filter((p) => frontier.includes(p.ppid) && p.comm.startsWith('sshd')).map((p) => p.pid)
-  }
-  for (const pid of sshd) process.kill(pid, 'SIGKILL')
-  return sshd.size
-}
-
 async function until(what: string, test: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await test())) {
@@ -219,7 +150,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
 
   it('backup: the action SIGKILLed during its upload — no manifest; the next run aborts the upload it left and completes', async () => {
     proxy.reset()
-    const killed = spawnBundle('backup-run', backupInputs({ mode: 'backup' }))
+    const killed = spawnBundle(work, 'backup-run', backupInputs({ mode: 'backup' }))
     const part = await firstPart()
     killed.child.kill('SIGKILL')
     const exit = await killed.exited
@@ -255,7 +186,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     const part = await firstPart()
     const database = new URL(await sandbox.realPostgresUrl(service)).pathname.slice(1)
     await until('pg_dump running on the host', async () => (await psql(sandbox.postgresAdminUrl, `select count(*) from pg_stat_activity where datname = '${database}' and application_name = 'pg_dump'`)).trim() !== '0')
-    const cut = cutConnections()
+    const cut = cutConnections(sandbox.root)
     const failed = await running
     const left = await pendingUploads()
     const afterCut = await completeBackups()
@@ -293,7 +224,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
       let outcome: string
       let stopped: boolean
       if (how === 'SIGKILL') {
-        const killed = spawnBundle('backup-run', inputs)
+        const killed = spawnBundle(work, 'backup-run', inputs)
         await until('rows being copied into the target', copying)
         killed.child.kill('SIGKILL')
         const exit = await killed.exited
@@ -302,7 +233,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
       } else {
         const running = runWithReport(reader(inputs), new RecordingLogger()).then(() => undefined, (e: Error) => e)
         await until('rows being copied into the target', copying)
-        const cut = cutConnections()
+        const cut = cutConnections(sandbox.root)
         const failed = await running
         stopped = cut > 0 && failed instanceof Error
         outcome = failed ? failed.message : 'it did not fail'
@@ -328,7 +259,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
   it('deploy: the action SIGKILLed during git:from-image — its lock blocks no longer than its recorded expiry, then the next deploy takes it over and deploys', async () => {
     expect((await sandbox.ssh('dokku', `apps:create ${app}`)).code).toBe(0)
     const argvFrom = sizeOf(argvLogPath(sandbox.root))
-    const killed = spawnBundle('dokku-deploy', { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6' })
+    const killed = spawnBundle(work, 'dokku-deploy', { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6' })
     await until('git:from-image on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('git:from-image')))
     killed.child.kill('SIGKILL')
     await killed.exited
@@ -364,7 +295,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     const values = { ...sshInputs(), app, source: 'image', image: 'ghcr.io/acme/app:build-seconds-6', 'lock-timeout': '120s' }
     const running = deployRun(reader(values), undefined, logger).then(() => undefined, (e: Error) => e)
     await until('git:from-image on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('git:from-image')))
-    const cut = cutConnections()
+    const cut = cutConnections(sandbox.root)
     const failed = await running
     // The run cannot release its lock over the lost connection (it asks apps:exists first, so that
     // its release push cannot create a destroyed app): the lock stays until its recorded expiry.
@@ -393,7 +324,7 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
     const linkService = 'killed_link'
     const inputs = { ...sshInputs(), engine: 'postgres', service: linkService, app: linked }
     const argvFrom = sizeOf(argvLogPath(sandbox.root))
-    const killed = spawnBundle('dokku-service', inputs)
+    const killed = spawnBundle(work, 'dokku-service', inputs)
     await until('postgres:link on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('postgres:link')))
     killed.child.kill('SIGKILL')
     const exit = await killed.exited
@@ -412,6 +343,32 @@ describe('killed or cut mid-flight, and the next run recovers', () => {
         'a further run succeeds too': again === undefined
       },
       `${next?.message ?? ''}\n${logger.text().slice(-2000)}\n${killed.log().slice(-1500)}`
+    )
+  }, 180_000)
+
+  it('config change: dokku-service\'s SSH connection cut once postgres:link runs on the host — a clear failure, or done before the cut; the next run converges', async () => {
+    const linked = 'killed-linked-cut'
+    const linkService = 'killed_link_cut'
+    const inputs = { ...sshInputs(), engine: 'postgres', service: linkService, app: linked }
+    const argvFrom = sizeOf(argvLogPath(sandbox.root))
+    const logger = new RecordingLogger()
+    const running = serviceRun(reader(inputs), undefined, logger).then(() => undefined, (e: Error) => e)
+    await until('postgres:link on the host', () => readArgvLog(sandbox.root, argvFrom).some((r) => r.argv.includes('postgres:link')))
+    const cut = cutConnections(sandbox.root)
+    const first = await running
+    const next = await serviceRun(reader(inputs), undefined, new RecordingLogger()).then(() => undefined, (e: Error) => e)
+    const isLinked = (await sandbox.ssh('dokku', `postgres:linked ${linkService} ${linked}`)).code === 0
+    const url = (await sandbox.ssh('dokku', `config:get ${linked} DATABASE_URL`)).stdout.trim()
+    settle(
+      'dokku-service with its SSH connection cut during postgres:link',
+      {
+        'the connection was cut': cut > 0,
+        // The link runs on regardless (a cut does not stop a host command); the run either saw the cut or had finished.
+        'the run failed naming the lost connection, or had already finished': first === undefined || /connection|closed|lost|ended|signal/i.test(first.message),
+        'the next run succeeded': next === undefined,
+        'the app is linked to the service and holds its URL': isLinked && url.startsWith('postgres://')
+      },
+      `${first?.message ?? 'the first run finished'}\n${next?.message ?? ''}\n${logger.text().slice(-2000)}`
     )
   }, 180_000)
 
