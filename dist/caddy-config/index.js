@@ -61500,24 +61500,24 @@ function droppedRefusals(plan, validation) {
 /** Caddy's state and every app it routes (plus the one asked for), read at once; the channel limit of the connection queues the rest. */
 async function observeCaddy(dokku, config) {
     const target = config.app?.app;
-    const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)]);
+    // The target's reads go out with the first round, not after the app list: two round trips, not
+    // three. Should the app not exist, they fail unread (it is not in the list).
+    const early = target === undefined ? undefined : { proxy: dokku.proxy.report(target), app: readRoutingOf(dokku, target) };
+    early?.proxy.catch(() => undefined);
+    early?.app.catch(() => undefined);
+    const globalSettings = dokku.features.caddyComputedReport ? readCaddySettings(dokku, undefined) : undefined;
+    globalSettings?.catch(() => undefined);
+    const [apps, caddyRunning] = await Promise.all([dokku.apps.list(), dokku.caddy.running()]);
     const targetExists = target === undefined ? undefined : apps.includes(target);
     const [proxies, settings] = await Promise.all([
-        Promise.all(apps.map(async (app) => ({ app, proxy: await dokku.proxy.report(app) }))),
-        readCaddySettings(dokku, target ?? apps[0])
+        Promise.all(apps.map(async (app) => ({ app, proxy: await (app === target && early ? early.proxy : dokku.proxy.report(app)) }))),
+        globalSettings ?? readCaddySettings(dokku, target ?? apps[0])
     ]);
     const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target);
     // Every app's six reads at once: the connection opens at most DEFAULT_MAX_CHANNELS channels
     // (below sshd's default of 10 sessions) and queues the rest.
     const observedApps = await Promise.all(relevant.map(async ({ app, proxy }) => {
-        const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
-            dokku.domains.report(app),
-            dokku.ports.report(app),
-            dokku.caddy.labels(app),
-            dokku.ps.report(app),
-            dokku.network.report(app),
-            dokku.scheduler.selected(app)
-        ]);
+        const { domains, ports, labels, ps, network, scheduler } = await (app === target && early ? early.app : readRoutingOf(dokku, app));
         return {
             app,
             proxyType: proxy.type,
@@ -61532,7 +61532,19 @@ async function observeCaddy(dokku, config) {
             scheduler
         };
     }));
-    return { settings, caddyRunning: logs.running, apps: observedApps, targetExists };
+    return { settings, caddyRunning, apps: observedApps, targetExists };
+}
+/** What routing reads of one app, at once. */
+async function readRoutingOf(dokku, app) {
+    const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
+        dokku.domains.report(app),
+        dokku.ports.report(app),
+        dokku.caddy.labels(app),
+        dokku.ps.report(app),
+        dokku.network.report(app),
+        dokku.scheduler.selected(app)
+    ]);
+    return { domains, ports, labels, ps, network, scheduler };
 }
 /** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */
 function listenerHosts(listeners) {
@@ -61640,9 +61652,79 @@ const UNREMEMBERED = new Set(['apps:locked', 'caddy:logs', 'logs', 'builds:list'
 function subcommand(argv) {
     return argv.find((word) => !word.startsWith('-')) ?? '';
 }
+/**
+ * Writes whose effect Dokku reports only under the names they are given (the app; for a link,
+ * the service and the app; for a volume, the volume) and in host-wide lists and reports. A write
+ * with `--global`, a destroy, a rename, a host-wide setting, anything not listed: everything.
+ */
+const SCOPED_WRITES = new Set([
+    'apps:create',
+    'apps:lock',
+    'apps:unlock',
+    'config:set',
+    'config:unset',
+    'config:clear',
+    'caddy:labels:add',
+    'caddy:labels:remove',
+    'checks:disable',
+    'domains:set',
+    'ports:set',
+    'proxy:set',
+    'proxy:enable',
+    'proxy:disable',
+    'git:set',
+    'git:from-image',
+    'git:from-archive',
+    'network:create',
+    'network:set',
+    'ps:rebuild',
+    'ps:restart',
+    'ps:scale',
+    'ps:set',
+    'ps:stop',
+    'resource:limit',
+    'storage:create',
+    'storage:ensure-directory',
+    'storage:mount',
+    'storage:unmount'
+]);
+const SCOPED_SERVICE_WRITES = /^(postgres|redis):(create|link|unlink)$/;
+/** Reads only a host-wide change moves (a plugin installed): kept across scoped writes. */
+const HOST_STATIC_READS = new Set(['plugin:list']);
+/** Flags of read commands that take the next word as their value (not a name). */
+const VALUE_FLAGS = new Set(['--format', '--num']);
+/** The words after the subcommand that name something: neither flags nor a flag's value. */
+function namesIn(argv) {
+    const start = argv.findIndex((word) => !word.startsWith('-'));
+    const names = [];
+    for (let i = start + 1; i < argv.length; i++) {
+        const word = argv[i];
+        if (VALUE_FLAGS.has(word))
+            i++;
+        else if (!word.startsWith('-'))
+            names.push(word);
+    }
+    return names;
+}
+/**
+ * What a write can make stale: `{ names }` for a write scoped to the app or service it names
+ * (its every word after the subcommand counts, so a value that happens to be a name only makes
+ * the memo forget more), or `'everything'`.
+ */
+function scopeOf(argv) {
+    const command = subcommand(argv);
+    if (argv.includes('--global') || !(SCOPED_WRITES.has(command) || SCOPED_SERVICE_WRITES.test(command)))
+        return 'everything';
+    const names = namesIn(argv);
+    return names.length === 0 ? 'everything' : { names: new Set(names) };
+}
 /** `remember`: a read answered once per observation; `read`: sent each time, changes nothing; `write`: anything else. */
 function readKind(argv) {
     const command = subcommand(argv);
+    // One line of Caddy's log is asked only for whether its container exists (DokkuCaddy.running):
+    // that changes with caddy:start / caddy:stop, both writes.
+    if (command === 'caddy:logs' && argv.length === 3 && argv[1] === '--num' && argv[2] === '1')
+        return 'remember';
     if (UNREMEMBERED.has(command))
         return 'read';
     if (REMEMBERED.has(command) || SERVICE_READS.test(command) || command.endsWith(':report'))
@@ -61662,21 +61744,34 @@ class ReadMemo {
         const key = JSON.stringify(argv);
         const known = this.#answers.get(key);
         if (known)
-            return known;
+            return known.answer;
         const answer = run();
-        this.#answers.set(key, answer);
+        this.#answers.set(key, { argv: [...argv], answer });
         answer.catch(() => {
-            if (this.#answers.get(key) === answer)
+            if (this.#answers.get(key)?.answer === answer)
                 this.#answers.delete(key);
         });
         return answer;
     }
     /**
-     * Something is about to change (or just changed) the host: every answer may be stale. Called
-     * both before and after a write, so that a read sent while the write ran is not kept either.
+     * `write` is about to change (or just changed) the host: every answer it may have made stale is
+     * dropped — for a scoped write, the reads naming what it names and the host-wide reads (which
+     * name nothing); otherwise all. Called both before and after a write, so that a read sent while
+     * the write ran is not kept either. Without `write`: all (the host changed some other way).
      */
-    forget() {
-        this.#answers.clear();
+    forget(write) {
+        const scope = write === undefined ? 'everything' : scopeOf(write);
+        if (scope === 'everything') {
+            this.#answers.clear();
+            return;
+        }
+        for (const [key, { argv }] of this.#answers) {
+            if (HOST_STATIC_READS.has(subcommand(argv)))
+                continue;
+            const names = namesIn(argv);
+            if (names.length === 0 || names.some((name) => scope.names.has(name)))
+                this.#answers.delete(key);
+        }
     }
     get size() {
         return this.#answers.size;
@@ -61726,12 +61821,12 @@ class DokkuRunner {
             return memo.read(invocation.argv, () => this.send(invocation));
         if (kind === 'read')
             return this.send(invocation);
-        memo.forget();
+        memo.forget(invocation.argv);
         try {
             return await this.send(invocation);
         }
         finally {
-            memo.forget();
+            memo.forget(invocation.argv);
         }
     }
     async send(invocation) {
@@ -62074,6 +62169,10 @@ class CaddyCommands {
         if (mentions(result, 'No such container'))
             return { running: false, text: '' };
         throw this.dokku.failure(invocation, result);
+    }
+    /** Whether Caddy's container exists: one line of its log (remembered within an observation, read-memo.ts). */
+    async running() {
+        return (await this.logs(1)).running;
     }
     requireLabels() {
         if (!this.dokku.features.caddyLabels)

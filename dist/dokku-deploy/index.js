@@ -60815,9 +60815,79 @@ const UNREMEMBERED = new Set(['apps:locked', 'caddy:logs', 'logs', 'builds:list'
 function subcommand(argv) {
     return argv.find((word) => !word.startsWith('-')) ?? '';
 }
+/**
+ * Writes whose effect Dokku reports only under the names they are given (the app; for a link,
+ * the service and the app; for a volume, the volume) and in host-wide lists and reports. A write
+ * with `--global`, a destroy, a rename, a host-wide setting, anything not listed: everything.
+ */
+const SCOPED_WRITES = new Set([
+    'apps:create',
+    'apps:lock',
+    'apps:unlock',
+    'config:set',
+    'config:unset',
+    'config:clear',
+    'caddy:labels:add',
+    'caddy:labels:remove',
+    'checks:disable',
+    'domains:set',
+    'ports:set',
+    'proxy:set',
+    'proxy:enable',
+    'proxy:disable',
+    'git:set',
+    'git:from-image',
+    'git:from-archive',
+    'network:create',
+    'network:set',
+    'ps:rebuild',
+    'ps:restart',
+    'ps:scale',
+    'ps:set',
+    'ps:stop',
+    'resource:limit',
+    'storage:create',
+    'storage:ensure-directory',
+    'storage:mount',
+    'storage:unmount'
+]);
+const SCOPED_SERVICE_WRITES = /^(postgres|redis):(create|link|unlink)$/;
+/** Reads only a host-wide change moves (a plugin installed): kept across scoped writes. */
+const HOST_STATIC_READS = new Set(['plugin:list']);
+/** Flags of read commands that take the next word as their value (not a name). */
+const VALUE_FLAGS = new Set(['--format', '--num']);
+/** The words after the subcommand that name something: neither flags nor a flag's value. */
+function namesIn(argv) {
+    const start = argv.findIndex((word) => !word.startsWith('-'));
+    const names = [];
+    for (let i = start + 1; i < argv.length; i++) {
+        const word = argv[i];
+        if (VALUE_FLAGS.has(word))
+            i++;
+        else if (!word.startsWith('-'))
+            names.push(word);
+    }
+    return names;
+}
+/**
+ * What a write can make stale: `{ names }` for a write scoped to the app or service it names
+ * (its every word after the subcommand counts, so a value that happens to be a name only makes
+ * the memo forget more), or `'everything'`.
+ */
+function scopeOf(argv) {
+    const command = subcommand(argv);
+    if (argv.includes('--global') || !(SCOPED_WRITES.has(command) || SCOPED_SERVICE_WRITES.test(command)))
+        return 'everything';
+    const names = namesIn(argv);
+    return names.length === 0 ? 'everything' : { names: new Set(names) };
+}
 /** `remember`: a read answered once per observation; `read`: sent each time, changes nothing; `write`: anything else. */
 function readKind(argv) {
     const command = subcommand(argv);
+    // One line of Caddy's log is asked only for whether its container exists (DokkuCaddy.running):
+    // that changes with caddy:start / caddy:stop, both writes.
+    if (command === 'caddy:logs' && argv.length === 3 && argv[1] === '--num' && argv[2] === '1')
+        return 'remember';
     if (UNREMEMBERED.has(command))
         return 'read';
     if (REMEMBERED.has(command) || SERVICE_READS.test(command) || command.endsWith(':report'))
@@ -60837,21 +60907,34 @@ class ReadMemo {
         const key = JSON.stringify(argv);
         const known = this.#answers.get(key);
         if (known)
-            return known;
+            return known.answer;
         const answer = run();
-        this.#answers.set(key, answer);
+        this.#answers.set(key, { argv: [...argv], answer });
         answer.catch(() => {
-            if (this.#answers.get(key) === answer)
+            if (this.#answers.get(key)?.answer === answer)
                 this.#answers.delete(key);
         });
         return answer;
     }
     /**
-     * Something is about to change (or just changed) the host: every answer may be stale. Called
-     * both before and after a write, so that a read sent while the write ran is not kept either.
+     * `write` is about to change (or just changed) the host: every answer it may have made stale is
+     * dropped — for a scoped write, the reads naming what it names and the host-wide reads (which
+     * name nothing); otherwise all. Called both before and after a write, so that a read sent while
+     * the write ran is not kept either. Without `write`: all (the host changed some other way).
      */
-    forget() {
-        this.#answers.clear();
+    forget(write) {
+        const scope = write === undefined ? 'everything' : scopeOf(write);
+        if (scope === 'everything') {
+            this.#answers.clear();
+            return;
+        }
+        for (const [key, { argv }] of this.#answers) {
+            if (HOST_STATIC_READS.has(subcommand(argv)))
+                continue;
+            const names = namesIn(argv);
+            if (names.length === 0 || names.some((name) => scope.names.has(name)))
+                this.#answers.delete(key);
+        }
     }
     get size() {
         return this.#answers.size;
@@ -60901,12 +60984,12 @@ class DokkuRunner {
             return memo.read(invocation.argv, () => this.send(invocation));
         if (kind === 'read')
             return this.send(invocation);
-        memo.forget();
+        memo.forget(invocation.argv);
         try {
             return await this.send(invocation);
         }
         finally {
-            memo.forget();
+            memo.forget(invocation.argv);
         }
     }
     async send(invocation) {
@@ -61249,6 +61332,10 @@ class CaddyCommands {
         if (mentions(result, 'No such container'))
             return { running: false, text: '' };
         throw this.dokku.failure(invocation, result);
+    }
+    /** Whether Caddy's container exists: one line of its log (remembered within an observation, read-memo.ts). */
+    async running() {
+        return (await this.logs(1)).running;
     }
     requireLabels() {
         if (!this.dokku.features.caddyLabels)
@@ -69568,13 +69655,21 @@ async function releaseLock(run) {
  * health-check address is reported apart.
  */
 async function appUrl(dokku, config) {
-    if (!(await dokku.apps.exists(config.app)))
+    // At once (one round trip, not three): the reports of an app that does not exist fail, unread.
+    const [exists, domainsRead, portsRead] = await Promise.allSettled([dokku.apps.exists(config.app), dokku.domains.report(config.app), dokku.ports.report(config.app)]);
+    if (exists.status === 'rejected')
+        throw exists.reason;
+    if (!exists.value)
         return undefined;
-    const domains = await dokku.domains.report(config.app);
+    if (domainsRead.status === 'rejected')
+        throw domainsRead.reason;
+    const domains = domainsRead.value;
     const host = domains.appEnabled ? domains.appVhosts[0] : undefined;
     if (!host)
         return undefined;
-    const ports = await dokku.ports.report(config.app);
+    if (portsRead.status === 'rejected')
+        throw portsRead.reason;
+    const ports = portsRead.value;
     const https = [...ports.map, ...ports.detected].some((map) => map.scheme === 'https');
     return `${https ? 'https' : 'http'}://${host}`;
 }

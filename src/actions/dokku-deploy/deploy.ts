@@ -513,11 +513,16 @@ async function releaseLock(run: DeployRun): Promise<void> {
  * health-check address is reported apart.
  */
 async function appUrl(dokku: DokkuClient, config: DeployConfig): Promise<string | undefined> {
-  if (!(await dokku.apps.exists(config.app))) return undefined
-  const domains = await dokku.domains.report(config.app)
+  // At once (one round trip, not three): the reports of an app that does not exist fail, unread.
+  const [exists, domainsRead, portsRead] = await Promise.allSettled([dokku.apps.exists(config.app), dokku.domains.report(config.app), dokku.ports.report(config.app)])
+  if (exists.status === 'rejected') throw exists.reason
+  if (!exists.value) return undefined
+  if (domainsRead.status === 'rejected') throw domainsRead.reason
+  const domains = domainsRead.value
   const host = domains.appEnabled ? domains.appVhosts[0] : undefined
   if (!host) return undefined
-  const ports = await dokku.ports.report(config.app)
+  if (portsRead.status === 'rejected') throw portsRead.reason
+  const ports = portsRead.value
   const https = [...ports.map, ...ports.detected].some((map) => map.scheme === 'https')
   return `${https ? 'https' : 'http'}://${host}`
 }

@@ -108,22 +108,22 @@ function pluginCommands(dokku: DokkuClient, config: ServiceConfig): ServiceComma
 async function observePlugin(dokku: DokkuClient, config: ServiceConfig, canInstallPlugins: boolean): Promise<PluginObservation> {
   const commands = pluginCommands(dokku, config)
   const app = config.app
+  // Every read at once, one round trip: the service's and the app's are sent before it is known
+  // that they exist, and left unread (their failure unseen) when they do not.
+  const exists = unlessAbsent(commands.exists(config.service))
+  const info = unlessAbsent(commands.info(config.service))
+  const appReads = app === undefined ? undefined : unlessAbsent(Promise.all([dokku.config.export(app), dokku.dockerOptions.report(app), dokku.ps.report(app), dokku.scheduler.selected(app)]))
   const [plugins, appExists] = await Promise.all([dokku.plugins.list(), app === undefined ? Promise.resolve(false) : dokku.apps.exists(app)])
   const entry = plugins.find((p) => p.name === commands.plugin)
   const plugin = entry === undefined ? 'missing' : entry.enabled ? 'enabled' : 'disabled'
-  const exists = plugin === 'enabled' ? await commands.exists(config.service) : false
-  const [info, appConfig, dockerOptions, ps, scheduler] = await Promise.all([
-    exists ? commands.info(config.service) : undefined,
-    app !== undefined && appExists ? dokku.config.export(app) : {},
-    app !== undefined && appExists ? dokku.dockerOptions.report(app) : undefined,
-    app !== undefined && appExists ? dokku.ps.report(app) : undefined,
-    app !== undefined && appExists ? dokku.scheduler.selected(app) : undefined
-  ])
+  const serviceExists = plugin === 'enabled' ? await exists : false
+  const [serviceInfo, appState] = await Promise.all([serviceExists ? info : undefined, appExists ? appReads : undefined])
+  const [appConfig, dockerOptions, ps, scheduler] = appState ?? [{}, undefined, undefined, undefined]
   return {
     kind: 'plugin',
     plugin,
     canInstallPlugins,
-    service: info ? { dsn: info.dsn, version: info.version, status: info.status, links: info.links, configOptions: info.configOptions } : undefined,
+    service: serviceInfo ? { dsn: serviceInfo.dsn, version: serviceInfo.version, status: serviceInfo.status, links: serviceInfo.links, configOptions: serviceInfo.configOptions } : undefined,
     app:
       app === undefined
         ? undefined
@@ -136,6 +136,12 @@ async function observePlugin(dokku: DokkuClient, config: ServiceConfig, canInsta
             dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
           }
   }
+}
+
+/** A read sent before it is known that what it reads exists: its failure is seen only if it is awaited. */
+function unlessAbsent<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined)
+  return read
 }
 
 async function observeCockroach(dokku: DokkuClient, config: ServiceConfig): Promise<CockroachObservation> {

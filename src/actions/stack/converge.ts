@@ -97,18 +97,19 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
   /** Apps whose settings changed and that still owe a restart (unless a deploy restarts them). */
   const owedRestarts = new Map<string, AppStep>()
   // Within a stage, what does not depend on the rest runs at once: services, apps, deploys and
-  // restarts each touch their own. Links stay in order (two links of one service write its LINKS
-  // file, two of one app its config); the first proxy goes alone, since it is the one that sets
-  // the host-wide Caddy settings, then the other apps' routing at once.
+  // restarts each touch their own. Links run in rounds in which no two share a service (they would
+  // both write its LINKS file) or an app (its config), in the file's order where they do; the
+  // first proxy goes alone, since it is the one that sets the host-wide Caddy settings, then the
+  // other apps' routing at once, every app's routing observed up front.
   const stages: [string, () => Promise<Outcome[]>][] = [
     ['services', () => together(resources.services, provisionService)],
     ['apps', () => convergeApps()],
     ['object store', async () => (resources.objectStore ? [await convergeStore()] : [])],
-    ['links', () => inOrder(resources.apps.flatMap((app) => app.links), provisionService)],
+    ['links', () => inRounds(resources.apps.flatMap((app) => app.links), (link) => [`service ${link.engine} ${link.service}`, `app ${link.app}`], provisionService)],
     ['routing before first deploys', () => routeBeforeFirstDeploy()],
     ['deploys', () => together(resources.apps.filter((app) => app.deploy !== undefined), (app) => deployApp(app.name))],
     ['restarts', () => restartOwed()],
-    ['proxy', () => firstThenTogether(proxies, route)]
+    ['proxy', () => observedFirst(proxies, (proxy) => observeCaddy(dokku, proxy), route)]
   ]
 
   async function provisionService(config: ServiceConfig): Promise<Outcome> {
@@ -130,23 +131,47 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
   async function routeBeforeFirstDeploy(): Promise<Outcome[]> {
     if (mode !== 'apply') return []
     const deployedBy = new Set(resources.apps.filter((app) => app.deploy !== undefined).map((app) => app.name))
-    const undeployed = await Promise.all(
-      proxies.map(async (proxy) => proxy.app !== undefined && deployedBy.has(proxy.app.app) && !(await dokku.ps.report(proxy.app.app)).deployed)
-    )
+    // Each app's routing observed meanwhile (its ps:report is among those reads): the first proxy
+    // and the rest then find their reads answered.
+    const [undeployed] = await Promise.all([
+      Promise.all(proxies.map(async (proxy) => proxy.app !== undefined && deployedBy.has(proxy.app.app) && !(await dokku.ps.report(proxy.app.app)).deployed)),
+      Promise.allSettled(proxies.map((proxy) => observeCaddy(dokku, proxy)))
+    ])
     return firstThenTogether(
       proxies.filter((_, i) => undeployed[i]).map((proxy) => ({ ...proxy, verify: false })),
       route
     )
   }
 
-  async function inOrder<T>(items: readonly T[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
-    const outcomes: Outcome[] = []
-    for (const item of items) {
-      const outcome = await fn(item)
-      outcomes.push(outcome)
-      if (outcome.failure) break
+  /**
+   * Items that share no key at once, in rounds: an item sharing a key with an earlier one waits
+   * for a later round than it, so those keep the file's order. A failure ends the stage with its round.
+   */
+  async function inRounds<T>(items: readonly T[], keysOf: (item: T) => string[], fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+    const outcomes = new Map<T, Outcome>()
+    let pending = [...items]
+    while (pending.length > 0) {
+      const taken = new Set<string>()
+      const round: T[] = []
+      const later: T[] = []
+      for (const item of pending) {
+        const keys = keysOf(item)
+        // A waiting item still holds its keys for this round, so no later item that shares one passes it.
+        ;(keys.some((key) => taken.has(key)) ? later : round).push(item)
+        for (const key of keys) taken.add(key)
+      }
+      const done = await together(round, fn)
+      round.forEach((item, i) => outcomes.set(item, done[i] as Outcome))
+      if (done.some((outcome) => outcome.failure)) break
+      pending = later
     }
-    return outcomes
+    return items.flatMap((item) => (outcomes.has(item) ? [outcomes.get(item) as Outcome] : []))
+  }
+
+  /** Every item observed at once (remembered reads), then the first alone and the rest together. */
+  async function observedFirst<T>(items: readonly T[], observe: (item: T) => Promise<unknown>, fn: (item: T) => Promise<Outcome>): Promise<Outcome[]> {
+    await Promise.allSettled(items.map(observe))
+    return firstThenTogether(items, fn)
   }
 
   /**

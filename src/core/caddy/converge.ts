@@ -129,25 +129,25 @@ function droppedRefusals(plan: CaddyPlan, validation: ValidationResult): Refusal
 /** Caddy's state and every app it routes (plus the one asked for), read at once; the channel limit of the connection queues the rest. */
 export async function observeCaddy(dokku: DokkuClient, config: CaddyRequest): Promise<CaddyObservation> {
   const target = config.app?.app
-  const [apps, logs] = await Promise.all([dokku.apps.list(), dokku.caddy.logs(1)])
+  // The target's reads go out with the first round, not after the app list: two round trips, not
+  // three. Should the app not exist, they fail unread (it is not in the list).
+  const early = target === undefined ? undefined : { proxy: dokku.proxy.report(target), app: readRoutingOf(dokku, target) }
+  early?.proxy.catch(() => undefined)
+  early?.app.catch(() => undefined)
+  const globalSettings = dokku.features.caddyComputedReport ? readCaddySettings(dokku, undefined) : undefined
+  globalSettings?.catch(() => undefined)
+  const [apps, caddyRunning] = await Promise.all([dokku.apps.list(), dokku.caddy.running()])
   const targetExists = target === undefined ? undefined : apps.includes(target)
   const [proxies, settings] = await Promise.all([
-    Promise.all(apps.map(async (app) => ({ app, proxy: await dokku.proxy.report(app) }))),
-    readCaddySettings(dokku, target ?? apps[0])
+    Promise.all(apps.map(async (app) => ({ app, proxy: await (app === target && early ? early.proxy : dokku.proxy.report(app)) }))),
+    globalSettings ?? readCaddySettings(dokku, target ?? apps[0])
   ])
   const relevant = proxies.filter(({ app, proxy }) => proxy.type === 'caddy' || app === target)
   // Every app's six reads at once: the connection opens at most DEFAULT_MAX_CHANNELS channels
   // (below sshd's default of 10 sessions) and queues the rest.
   const observedApps: CaddyAppObservation[] = await Promise.all(
     relevant.map(async ({ app, proxy }) => {
-      const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
-        dokku.domains.report(app),
-        dokku.ports.report(app),
-        dokku.caddy.labels(app),
-        dokku.ps.report(app),
-        dokku.network.report(app),
-        dokku.scheduler.selected(app)
-      ])
+      const { domains, ports, labels, ps, network, scheduler } = await (app === target && early ? early.app : readRoutingOf(dokku, app))
       return {
         app,
         proxyType: proxy.type,
@@ -163,7 +163,20 @@ export async function observeCaddy(dokku: DokkuClient, config: CaddyRequest): Pr
       }
     })
   )
-  return { settings, caddyRunning: logs.running, apps: observedApps, targetExists }
+  return { settings, caddyRunning, apps: observedApps, targetExists }
+}
+
+/** What routing reads of one app, at once. */
+async function readRoutingOf(dokku: DokkuClient, app: string) {
+  const [domains, ports, labels, ps, network, scheduler] = await Promise.all([
+    dokku.domains.report(app),
+    dokku.ports.report(app),
+    dokku.caddy.labels(app),
+    dokku.ps.report(app),
+    dokku.network.report(app),
+    dokku.scheduler.selected(app)
+  ])
+  return { domains, ports, labels, ps, network, scheduler }
 }
 
 /** `172.17.0.5:5000 172.17.0.6:5000` → the container addresses. */

@@ -101,11 +101,11 @@ export class DokkuRunner {
     const plain = invocation.stdin === undefined && invocation.stdout === undefined && invocation.onOutput === undefined && !invocation.deploy
     if (kind === 'remember' && plain) return memo.read(invocation.argv, () => this.send(invocation))
     if (kind === 'read') return this.send(invocation)
-    memo.forget()
+    memo.forget(invocation.argv)
     try {
       return await this.send(invocation)
     } finally {
-      memo.forget()
+      memo.forget(invocation.argv)
     }
   }
 

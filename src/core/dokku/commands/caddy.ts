@@ -78,6 +78,11 @@ export class CaddyCommands {
     throw this.dokku.failure(invocation, result)
   }
 
+  /** Whether Caddy's container exists: one line of its log (remembered within an observation, read-memo.ts). */
+  async running(): Promise<boolean> {
+    return (await this.logs(1)).running
+  }
+
   private requireLabels(): void {
     if (!this.dokku.features.caddyLabels) throw new DokkuFeatureUnavailableError('`caddy:labels:*`', '0.37.0', this.dokku.features.version.raw)
   }
