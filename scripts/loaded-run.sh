@@ -6,6 +6,9 @@
 #
 #   bash scripts/loaded-run.sh                  3 runs, 2 hogs
 #   RUNS=1 HOGS=4 bash scripts/loaded-run.sh    one run beside 4 hogs
+#   RESULTS_DIR=/tmp/r bash scripts/loaded-run.sh
+#                                               also keeps each run's reliability counts there
+#                                               (run-N.jsonl, for `node scripts/reliability.ts --report`)
 #
 # Each clone lives in its own mode-700 directory under /root (the sandbox's logins must not read it),
 # removed after a passing run and kept, with its log, after a failing one. Every run is bounded
@@ -50,7 +53,12 @@ for run in $(seq 1 "$RUNS"); do
   git -C "$dir/repo" checkout --quiet --detach "$SHA"
   echo "loaded-run: run $run of $RUNS in $dir/repo (log: $log)"
   status=0
-  (cd "$dir/repo" && timeout --kill-after=60 "$RUN_TIMEOUT" npm test) >"$log" 2>&1 || status=$?
+  results_env=()
+  if [ -n "${RESULTS_DIR:-}" ]; then
+    mkdir -p "$RESULTS_DIR"
+    results_env=(RELIABILITY_RESULTS="$RESULTS_DIR/run-$run.jsonl")
+  fi
+  (cd "$dir/repo" && env "${results_env[@]}" timeout --kill-after=60 "$RUN_TIMEOUT" npm test) >"$log" 2>&1 || status=$?
   seconds=$(( $(date +%s) - started ))
   if [ "$status" -eq 0 ]; then
     results+=("run $run: passed in ${seconds} s")
