@@ -95169,7 +95169,7 @@ class DokkuRunner {
         this.logger = logger;
         this.features = features;
     }
-    /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+    /** From now on, a read sent twice is answered once until a write could change it (read-memo.ts). */
     rememberReads() {
         this.#memo ??= new ReadMemo();
     }
@@ -96837,9 +96837,9 @@ class DokkuClient {
         this.scheduler = new SchedulerCommands(dokku);
     }
     /**
-     * From now on, within this run, a read command sent twice is answered once, until anything is
-     * written through this client (see read-memo.ts). For a run that observes the same host from
-     * several convergers; the root stack action turns it on.
+     * From now on, within this run, a read command sent twice is answered once, until something
+     * written through this client could change its answer (see read-memo.ts). For a run that
+     * observes the same host from several convergers; the root stack action turns it on.
      */
     rememberReads() {
         this.dokku.rememberReads();

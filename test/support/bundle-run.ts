@@ -81,5 +81,6 @@ export function spawnBundle(workDir: string, action: string, inputs: Record<stri
       resolve({ code, signal })
     })
   )
-  return { child, log: () => log, exited }
+  // Without the runner's mask commands, which carry the very values they mask (a slice of the log in a message must show none).
+  return { child, log: () => log.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n'), exited }
 }

@@ -452,6 +452,11 @@ async function apply(config: MigrateConfig, plan: Plan, observed: Observed, side
   const { kubectl, dokku } = sides
   // Steps whose result no later step needs run beside those after them, and are awaited at the end.
   const meanwhile: Promise<unknown>[] = []
+  // Housekeeping beside the steps, whether or not anything is left to copy: a killed run's
+  // multipart uploads are aborted once they are old enough to be no live run's (the copy's own
+  // uploads are new, so the sweep never takes them).
+  const target = config.uploads?.target
+  if (sides.store && target?.kind === 'bucket' && observed.uploads) meanwhile.push(abortAbandonedUploads(sides.store, target.prefix, observed.uploads.source, options.now?.() ?? new Date(), logger))
   /** Settles once the app exists: what names the app waits for it, what does not (a service, a storage entry, the copies) goes ahead. */
   let appCreated: Promise<unknown> = Promise.resolve()
   let stepFailed: { error: unknown } | undefined
@@ -660,7 +665,6 @@ async function copyUploadsToBucket(
   const target = uploads.target as Extract<UploadsTarget, { kind: 'bucket' }>
   const seen = observed.uploads as NonNullable<Observed['uploads']>
   const before = seen.source
-  await abortAbandonedUploads(store, target.prefix, before, options.now?.() ?? new Date(), logger)
   const batches = step.everything ? [['.']] : batchPaths(step.files.map((f) => `./${f.path}`))
   const wanted = new Set(step.files.map((f) => f.path))
   const writers: BucketWriter[] = []

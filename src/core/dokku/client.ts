@@ -130,9 +130,9 @@ export class DokkuClient {
   }
 
   /**
-   * From now on, within this run, a read command sent twice is answered once, until anything is
-   * written through this client (see read-memo.ts). For a run that observes the same host from
-   * several convergers; the root stack action turns it on.
+   * From now on, within this run, a read command sent twice is answered once, until something
+   * written through this client could change its answer (see read-memo.ts). For a run that
+   * observes the same host from several convergers; the root stack action turns it on.
    */
   rememberReads(): void {
     this.dokku.rememberReads()

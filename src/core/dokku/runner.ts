@@ -83,7 +83,7 @@ export class DokkuRunner {
     this.features = features
   }
 
-  /** From now on, a read sent twice is answered once until something is written (read-memo.ts). */
+  /** From now on, a read sent twice is answered once until a write could change it (read-memo.ts). */
   rememberReads(): void {
     this.#memo ??= new ReadMemo()
   }

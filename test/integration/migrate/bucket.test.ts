@@ -8,12 +8,9 @@ import { join } from 'node:path'
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
-import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
-import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { createBucket, directS3, dokku, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { migrateInputs, startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
-import { execFileSync } from 'node:child_process'
+import { bucketSums, migrateInputs, pendingUploads, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
 
 const LARGE_FILE = Number(process.env.MIGRATE_LARGE_FILE_BYTES ?? 12 * 1024 * 1024)
 const PREFIX = 'uploads/'
@@ -56,12 +53,6 @@ function report(result: ActionRun): { changed: boolean; steps: string[]; uploads
   return JSON.parse(result.outputs.migration as string)
 }
 
-/** path → SHA-256 of the pod's tree (the stand-in's directory). */
-function treeSums(root: string): Map<string, string> {
-  const out = execFileSync(inventoryCommand(root)[0] as string, inventoryCommand(root).slice(1))
-  return new Map([...parseInventory(out).values()].map((f) => [f.path, f.sha256]))
-}
-
 /** Every key under the prefix, from the server itself (url-encoded listing: any byte of a key survives). */
 async function keys(): Promise<string[]> {
   const all: string[] = []
@@ -73,30 +64,6 @@ async function keys(): Promise<string[]> {
     token = out.NextContinuationToken
   }
   return all.sort()
-}
-
-/** key (without the prefix) → SHA-256 of the object, read back from the server. */
-async function bucketSums(): Promise<Map<string, string>> {
-  const sums = new Map<string, string>()
-  for (const path of [...treeSums(cluster.uploadsDir).keys()]) {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: PREFIX + path })).catch(() => undefined)
-    if (!object) continue
-    sums.set(path, createHash('sha256').update(Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).digest('hex'))
-  }
-  return sums
-}
-
-/** The multipart uploads in progress under the prefix: their keys and ids. */
-async function pendingUploads(): Promise<{ key: string; uploadId: string }[]> {
-  const box = sandbox()
-  const store = new ObjectStore({ endpoint: box.s3.endpoint, region: box.s3.region, bucket, accessKeyId: box.s3.accessKeyId, secretAccessKey: box.s3.secretAccessKey })
-  try {
-    const all: { key: string; uploadId: string }[] = []
-    for await (const upload of store.listMultipartUploads(PREFIX)) all.push({ key: upload.key, uploadId: upload.uploadId })
-    return all
-  } finally {
-    store.destroy()
-  }
 }
 
 describe('backup-run mode migrate, uploads into a bucket', () => {
@@ -119,7 +86,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     // Files whose bytes had all arrived may be stored (how many depends on what was still buffered when tar died).
     const stored = (await keys()).length
     expect(stored).toBeLessThan(49)
-    expect(await pendingUploads()).toEqual([])
+    expect(await pendingUploads(bucket, PREFIX)).toEqual([])
 
     const rerun = await migrate(inputs())
     expect(rerun.error).toBeUndefined()
@@ -142,9 +109,9 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     // Every odd name is a key as it is (spaces, Unicode, leading dashes, a newline, quotes, nested).
     const source = treeSums(cluster.uploadsDir)
     expect(await keys()).toEqual([...source.keys()].map((path) => PREFIX + path).sort())
-    expect(await bucketSums()).toEqual(source)
+    expect(await bucketSums(bucket, PREFIX, cluster.uploadsDir)).toEqual(source)
     expect(source.get('empty')).toBe(createHash('sha256').digest('hex'))
-    expect(await pendingUploads()).toEqual([])
+    expect(await pendingUploads(bucket, PREFIX)).toEqual([])
     expect(rerun.everything).not.toContain(sandbox().s3.secretAccessKey)
 
     const again = await migrate(inputs())
@@ -179,7 +146,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
   it('aborts the multipart uploads a killed run left on the pod\'s keys, and no one else\'s', async () => {
     const orphan = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}large.bin` }))
     const stranger = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}someone-else.bin` }))
-    expect((await pendingUploads()).map((u) => u.uploadId).sort()).toEqual([orphan.UploadId, stranger.UploadId].sort())
+    expect((await pendingUploads(bucket, PREFIX)).map((u) => u.uploadId).sort()).toEqual([orphan.UploadId, stranger.UploadId].sort())
     // Something to copy, so that the copy (and its housekeeping) runs.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${PREFIX}empty`, Body: 'not empty' }))
     const twoHoursLater = () => new Date(Date.now() + 2 * 3_600_000)
@@ -188,7 +155,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     }, inputs())
     expect(result.error).toBeUndefined()
     expect(result.log).toContain(`aborted the multipart upload of ${PREFIX}large.bin left by a run that ended before completing it`)
-    expect(await pendingUploads()).toEqual([{ key: `${PREFIX}someone-else.bin`, uploadId: stranger.UploadId }])
+    expect(await pendingUploads(bucket, PREFIX)).toEqual([{ key: `${PREFIX}someone-else.bin`, uploadId: stranger.UploadId }])
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: `${PREFIX}someone-else.bin`, UploadId: stranger.UploadId }))
   }, 180_000)
 

@@ -2,15 +2,19 @@
 // sandbox's cluster (hostile shapes: NUL bytes in bytea, control characters and every quote in
 // text, the types Uro's schema uses, large objects), an uploads tree with odd names, a Secret,
 // and the kubectl stand-in (test/support/kubectl-stand-in.ts) that serves them.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
+import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { repoRoot } from '../../support/actions.ts'
 import type { StandInConfig } from '../../support/kubectl-stand-in.ts'
 import { registerTestSecret } from '../../support/secret-registry.ts'
-import { psql, sandbox, unique } from '../backup-run/helpers.ts'
+import { directS3, psql, sandbox, unique } from '../backup-run/helpers.ts'
 
 export const DATABASE_POD = 'postgres-0'
 export const UPLOADS_POD = 'deploy/uro-deployment'
@@ -170,5 +174,40 @@ export function makeUploads(root: string, largeFileBytes: number): void {
     const full = join(root, path)
     mkdirSync(join(full, '..'), { recursive: true })
     writeFileSync(full, content)
+  }
+}
+
+/** path → SHA-256 of every file under `root` (the pod's tree, or a storage entry on the host). */
+export function treeSums(root: string): Map<string, string> {
+  const out = execFileSync(inventoryCommand(root)[0] as string, inventoryCommand(root).slice(1))
+  return new Map([...parseInventory(out).values()].map((f) => [f.path, f.sha256]))
+}
+
+/** path → SHA-256 of the object `prefix + path`, read back from the sandbox's S3 server, for each file of `tree` that has one. */
+export async function bucketSums(bucket: string, prefix: string, tree: string): Promise<Map<string, string>> {
+  const s3 = directS3()
+  try {
+    const sums = new Map<string, string>()
+    for (const path of [...treeSums(tree).keys()]) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + path })).catch(() => undefined)
+      if (!object) continue
+      sums.set(path, createHash('sha256').update(Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).digest('hex'))
+    }
+    return sums
+  } finally {
+    s3.destroy()
+  }
+}
+
+/** The multipart uploads in progress under `prefix`: their keys and ids. */
+export async function pendingUploads(bucket: string, prefix: string): Promise<{ key: string; uploadId: string }[]> {
+  const box = sandbox()
+  const store = new ObjectStore({ endpoint: box.s3.endpoint, region: box.s3.region, bucket, accessKeyId: box.s3.accessKeyId, secretAccessKey: box.s3.secretAccessKey })
+  try {
+    const all: { key: string; uploadId: string }[] = []
+    for await (const upload of store.listMultipartUploads(prefix)) all.push({ key: upload.key, uploadId: upload.uploadId })
+    return all
+  } finally {
+    store.destroy()
   }
 }

@@ -7,11 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
-import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { dokku, plainDump, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { DATABASE_POD, migrateInputs, startCluster, UPLOADS_POD, type Cluster } from './fixture.ts'
-import { execFileSync } from 'node:child_process'
+import { DATABASE_POD, migrateInputs, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
 
 const LARGE_FILE = 5 * 1024 * 1024
 let cluster: Cluster
@@ -50,11 +48,6 @@ function migrate(values: Record<string, string>): Promise<ActionRun> {
 
 function report(result: ActionRun): { changed: boolean; steps: string[]; config?: { outcome: string; set: string[]; unmapped: string[] }; database?: { outcome: string; detail: string; tables: { rows: number }[] }; uploads?: { outcome: string; detail: string; files: number; bytes: number; copied: number } } {
   return JSON.parse(result.outputs.migration as string)
-}
-
-function treeSums(root: string): Map<string, string> {
-  const out = execFileSync(inventoryCommand(root)[0] as string, inventoryCommand(root).slice(1))
-  return new Map([...parseInventory(out).values()].map((f) => [f.path, f.sha256]))
 }
 
 function storageDir(): string {

@@ -2,7 +2,7 @@
 // directory (also processes the simulator left in the background), an interrupted or killed
 // test process leaves nothing behind, the globalSetup, and `npm run sandbox`. Every sandbox-owning
 // child is spawned tied to the test process, so one a failing test did not stop dies with it.
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -46,7 +46,27 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return condition()
 }
 
-describe('sandbox lifecycle', () => {
+/**
+ * The first line a child prints, or a clear failure: it exited first, or printed nothing within
+ * 120 s (then its processes are listed, to tell a stuck start from a slow one).
+ */
+async function firstLine(child: ChildProcess, exited: Promise<unknown>, what: () => string): Promise<string> {
+  let timer: NodeJS.Timeout | undefined
+  const line = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]().next().then((r) => r.value as string | undefined)
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 120_000)))
+  try {
+    const first = await Promise.race([line, exited.then(() => 'exited' as const), late])
+    if (first === 'late') throw new Error(`${what()}: no line within 120 s; its processes: ${execFileSync('ps', ['-o', 'pid,stat,etime,args', '--ppid', String(child.pid), '--pid', String(child.pid)], { encoding: 'utf8' })}`)
+    if (first === 'exited' || first === undefined) throw new Error(`${what()}: exited before printing a line`)
+    return first
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// Each test starts one or two whole sandbox hosts (a few seconds each on an idle machine): bounded
+// generously, so that a loaded machine slows them without failing them.
+describe('sandbox lifecycle', { timeout: 240_000 }, () => {
   it('runs two sandboxes side by side and stops each completely', async () => {
     const started = performance.now()
     const [a, b] = await Promise.all([startSandbox(), startSandbox({ dokkuVersion: '0.37.5', plugins: ['postgres'] })])
@@ -134,8 +154,7 @@ describe('sandbox lifecycle', () => {
     const script = [`import { startSandbox } from ${JSON.stringify(HARNESS)}`, 'const sandbox = await startSandbox()', 'console.log(JSON.stringify({ root: sandbox.root }))', 'setInterval(() => {}, 1000)'].join('\n')
     const child = spawn(...tiedToThisProcess(node24(), ['--no-warnings', '--input-type=module', '-e', script]), { stdio: ['ignore', 'pipe', 'inherit'] })
     const exited = new Promise<unknown>((resolve) => child.once('exit', resolve))
-    const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()
-    const { root } = JSON.parse(first.value as string) as { root: string }
+    const { root } = JSON.parse(await firstLine(child, exited, () => 'the sandbox started in a child process')) as { root: string }
     // a background process the kernel will not take down with the test process
     await run('bash', ['-c', `DOKKU_SANDBOX_ROOT=${root} setsid sleep 302 </dev/null >/dev/null 2>&1 &`])
     const pids = sandboxPids({ root })
@@ -177,8 +196,7 @@ describe('sandbox lifecycle', () => {
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (chunk: string) => (stderr += chunk))
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
-    const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next()
-    const printed = JSON.parse(first.value as string) as Record<string, string | number>
+    const printed = JSON.parse(await firstLine(child, exited, () => `npm run sandbox (its stderr: ${JSON.stringify(stderr.slice(-2000))})`)) as Record<string, string | number>
     expect(Object.keys(printed)).toEqual(
       expect.arrayContaining(['host', 'port', 'user', 'privateKeyPath', 'knownHostsLine', 'postgresAdminUrl', 's3Endpoint', 's3AccessKeyId', 's3SecretAccessKey'])
     )
