@@ -60940,6 +60940,14 @@ class ReadMemo {
         return this.#answers.size;
     }
 }
+/**
+ * A read sent before it is known that what it reads exists (to save a round trip): its failure
+ * is seen only by a caller that awaits it, once the read turns out to be wanted.
+ */
+function unlessAbsent(read) {
+    read.catch(() => undefined);
+    return read;
+}
 
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
 

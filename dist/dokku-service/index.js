@@ -61589,6 +61589,14 @@ class ReadMemo {
         return this.#answers.size;
     }
 }
+/**
+ * A read sent before it is known that what it reads exists (to save a round trip): its failure
+ * is seen only by a caller that awaits it, once the read turns out to be wanted.
+ */
+function unlessAbsent(read) {
+    read.catch(() => undefined);
+    return read;
+}
 
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
 
@@ -63415,6 +63423,7 @@ function canRunAsRoot(host) {
 
 
 
+
 /** dokku-service over its own connection. */
 async function provisionService(config, logger) {
     return withDokkuHost(config.ssh, logger, (host) => convergeService(host, config, logger));
@@ -63508,11 +63517,6 @@ async function observePlugin(dokku, config, canInstallPlugins) {
                 dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
             }
     };
-}
-/** A read sent before it is known that what it reads exists: its failure is seen only if it is awaited. */
-function unlessAbsent(read) {
-    read.catch(() => undefined);
-    return read;
 }
 async function observeCockroach(dokku, config) {
     const names = cockroachNames(config.service);

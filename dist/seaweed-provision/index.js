@@ -95144,6 +95144,14 @@ class ReadMemo {
         return this.#answers.size;
     }
 }
+/**
+ * A read sent before it is known that what it reads exists (to save a round trip): its failure
+ * is seen only by a caller that awaits it, once the read turns out to be wanted.
+ */
+function unlessAbsent(read) {
+    read.catch(() => undefined);
+    return read;
+}
 
 ;// CONCATENATED MODULE: ./src/core/dokku/runner.ts
 
@@ -97756,6 +97764,7 @@ function invalidBlockLines(logs, since) {
 
 
 
+
 /** Refused before any change: names each app and why. */
 class RoutingRefusedError extends Error {
     refusals;
@@ -97849,11 +97858,8 @@ async function observeCaddy(dokku, config) {
     const target = config.app?.app;
     // The target's reads go out with the first round, not after the app list: two round trips, not
     // three. Should the app not exist, they fail unread (it is not in the list).
-    const early = target === undefined ? undefined : { proxy: dokku.proxy.report(target), app: readRoutingOf(dokku, target) };
-    early?.proxy.catch(() => undefined);
-    early?.app.catch(() => undefined);
-    const globalSettings = dokku.features.caddyComputedReport ? readCaddySettings(dokku, undefined) : undefined;
-    globalSettings?.catch(() => undefined);
+    const early = target === undefined ? undefined : { proxy: unlessAbsent(dokku.proxy.report(target)), app: unlessAbsent(readRoutingOf(dokku, target)) };
+    const globalSettings = dokku.features.caddyComputedReport ? unlessAbsent(readCaddySettings(dokku, undefined)) : undefined;
     const [apps, caddyRunning] = await Promise.all([dokku.apps.list(), dokku.caddy.running()]);
     const targetExists = target === undefined ? undefined : apps.includes(target);
     const [proxies, settings] = await Promise.all([

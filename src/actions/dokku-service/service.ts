@@ -4,6 +4,7 @@ import { canRunAsRoot, withDokkuHost, type DokkuHost } from '../../core/converge
 import type { DokkuClient } from '../../core/dokku/client.js'
 import type { ServiceCommands } from '../../core/dokku/commands/services.js'
 import { UnfulfilledCommandError } from '../../core/dokku/errors.js'
+import { unlessAbsent } from '../../core/dokku/read-memo.js'
 import { hasDockerOption } from '../../core/dokku/parse/docker-options.js'
 import type { Report } from '../../core/dokku/parse/report.js'
 import type { Outcome } from '../../core/dokku/runner.js'
@@ -136,12 +137,6 @@ async function observePlugin(dokku: DokkuClient, config: ServiceConfig, canInsta
             dockerLink: dockerOptions ? hasDockerOption(dockerOptions.deploy, serviceLinkOption(commands.plugin, config.service)) : false
           }
   }
-}
-
-/** A read sent before it is known that what it reads exists: its failure is seen only if it is awaited. */
-function unlessAbsent<T>(read: Promise<T>): Promise<T> {
-  read.catch(() => undefined)
-  return read
 }
 
 async function observeCockroach(dokku: DokkuClient, config: ServiceConfig): Promise<CockroachObservation> {

@@ -156,8 +156,9 @@ export async function convergeStack(host: DokkuHost, resources: StackResources, 
       const later: T[] = []
       for (const item of pending) {
         const keys = keysOf(item)
-        // A waiting item still holds its keys for this round, so no later item that shares one passes it.
-        ;(keys.some((key) => taken.has(key)) ? later : round).push(item)
+        if (keys.some((key) => taken.has(key))) later.push(item)
+        else round.push(item)
+        // A waiting item holds its keys too, so no later item that shares one passes it.
         for (const key of keys) taken.add(key)
       }
       const done = await together(round, fn)

@@ -10,6 +10,7 @@ import { validateBlocks, type ValidationResult } from './validate.js'
 import { planOrExplain } from '../converge/plan.js'
 import type { DokkuClient } from '../dokku/client.js'
 import { GLOBAL } from '../dokku/forms.js'
+import { unlessAbsent } from '../dokku/read-memo.js'
 import { errorMessage } from '../errors.js'
 import type { Logger } from '../log.js'
 import { planCaddy, type CaddyRequest, type PlanSubject, renderPlan, stepTitle, type CaddyAppObservation, type CaddyObservation, type CaddyPlan, type CaddyStep } from './plan.js'
@@ -131,11 +132,8 @@ export async function observeCaddy(dokku: DokkuClient, config: CaddyRequest): Pr
   const target = config.app?.app
   // The target's reads go out with the first round, not after the app list: two round trips, not
   // three. Should the app not exist, they fail unread (it is not in the list).
-  const early = target === undefined ? undefined : { proxy: dokku.proxy.report(target), app: readRoutingOf(dokku, target) }
-  early?.proxy.catch(() => undefined)
-  early?.app.catch(() => undefined)
-  const globalSettings = dokku.features.caddyComputedReport ? readCaddySettings(dokku, undefined) : undefined
-  globalSettings?.catch(() => undefined)
+  const early = target === undefined ? undefined : { proxy: unlessAbsent(dokku.proxy.report(target)), app: unlessAbsent(readRoutingOf(dokku, target)) }
+  const globalSettings = dokku.features.caddyComputedReport ? unlessAbsent(readCaddySettings(dokku, undefined)) : undefined
   const [apps, caddyRunning] = await Promise.all([dokku.apps.list(), dokku.caddy.running()])
   const targetExists = target === undefined ? undefined : apps.includes(target)
   const [proxies, settings] = await Promise.all([

@@ -146,3 +146,12 @@ export class ReadMemo {
     return this.#answers.size
   }
 }
+
+/**
+ * A read sent before it is known that what it reads exists (to save a round trip): its failure
+ * is seen only by a caller that awaits it, once the read turns out to be wanted.
+ */
+export function unlessAbsent<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined)
+  return read
+}

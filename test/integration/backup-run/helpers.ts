@@ -44,14 +44,17 @@ export async function ageKeys(): Promise<AgeKeys> {
   return { identity, recipient }
 }
 
+/** The SSH inputs of any action against the sandbox host, its key pinned. */
+export function sandboxSshInputs(): Record<string, string> {
+  const box = sandbox()
+  return { host: '127.0.0.1', 'ssh-port': String(box.port), 'ssh-private-key': box.users.dokku.privateKey, 'ssh-host-key': box.knownHostsLine }
+}
+
 /** The inputs of a backup-run step against the sandbox host and its S3 server. */
 export function stepInputs(bucket: string, keys: AgeKeys, extra: Record<string, string>): Record<string, string> {
   const box = sandbox()
   return {
-    host: '127.0.0.1',
-    'ssh-port': String(box.port),
-    'ssh-private-key': box.users.dokku.privateKey,
-    'ssh-host-key': box.knownHostsLine,
+    ...sandboxSshInputs(),
     // http://localhost:PORT on purpose: a client without path-style would ask for bucket.localhost.
     's3-endpoint': box.s3.endpoint,
     's3-bucket': bucket,

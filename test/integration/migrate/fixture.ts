@@ -14,19 +14,15 @@ import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { repoRoot } from '../../support/actions.ts'
 import type { StandInConfig } from '../../support/kubectl-stand-in.ts'
 import { registerTestSecret } from '../../support/secret-registry.ts'
-import { directS3, psql, sandbox, unique } from '../backup-run/helpers.ts'
+import { directS3, psql, sandbox, sandboxSshInputs, unique } from '../backup-run/helpers.ts'
 
 export const DATABASE_POD = 'postgres-0'
 export const UPLOADS_POD = 'deploy/uro-deployment'
 
 /** The inputs every migrate step gives: the sandbox host over SSH, and the stand-in cluster. */
 export function migrateInputs(cluster: Cluster, app: string): Record<string, string> {
-  const box = sandbox()
   return {
-    host: '127.0.0.1',
-    'ssh-port': String(box.port),
-    'ssh-private-key': box.users.dokku.privateKey,
-    'ssh-host-key': box.knownHostsLine,
+    ...sandboxSshInputs(),
     kubeconfig: cluster.kubeconfig,
     kubectl: cluster.kubectl,
     mode: 'migrate',
