@@ -195,6 +195,9 @@ export class HeaderPeek extends Transform {
  */
 export async function consumeAllowingEarlyEnd(source: Readable, consume: (input: Readable) => Promise<void>): Promise<void> {
   const input = new PassThrough()
+  // The consumer hears of a failing source through its own listener while it reads; once it has
+  // stopped reading (the SSH layer removes its listener), the error is the producer's to report.
+  input.on('error', () => undefined)
   const forward = (error: Error): void => {
     input.destroy(error)
   }
