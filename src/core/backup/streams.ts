@@ -95,9 +95,18 @@ function webTransform(transform: (input: WebBytes) => Promise<WebBytes>): Duplex
   return duplex
 }
 
-/** Counts and hashes (SHA-256) what passes through; optionally checks the result at the end. */
-export class HashingStream extends Transform {
+/** Counts what passes through: progress and sizes, where no digest of the whole stream is checked. */
+export class CountingStream extends Transform {
   bytes = 0
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length
+    callback(null, chunk)
+  }
+}
+
+/** Counts and hashes (SHA-256) what passes through; optionally checks the result at the end. */
+export class HashingStream extends CountingStream {
   private readonly hash: Hash = createHash('sha256')
   private digestHex: string | undefined
   private readonly expected: { sha256: string; size?: number; what: string } | undefined
@@ -107,10 +116,9 @@ export class HashingStream extends Transform {
     this.expected = expected
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk)
-    callback(null, chunk)
+    super._transform(chunk, encoding, callback)
   }
 
   /** A mismatch errors here, before the end of the stream is passed on: a consumer never gets EOF for bad data. */

@@ -26,9 +26,24 @@ export const INVENTORY_SCRIPT =
   `find . -type f -printf '%s %p\\0' && find . -type f -exec sha256sum -z {} +; else ` +
   `find . -type f -exec sh -c 'for f do h=$(sha256sum < "$f") || exit 1; s=$(wc -c < "$f") || exit 1; printf "%s %s %s\\0" "\${h%% *}" $s "$f"; done' sh {} +; fi`
 
-/** `sh -c INVENTORY_SCRIPT sh <root>`: the argv to run in a container. */
-export function inventoryCommand(root: string): string[] {
-  return ['sh', '-c', INVENTORY_SCRIPT, 'sh', root]
+/**
+ * LISTING_SCRIPT: INVENTORY_SCRIPT without the SHA-256 — `<size> ./<path>` records, the sizes from
+ * `find -printf` (GNU: no file is read) or `wc -c` (BusyBox). For a tree whose files are all to be
+ * copied anyway, where hashing it before the copy would be one more full read of every file.
+ */
+export const LISTING_SCRIPT =
+  `cd "$1" && if find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then find . -type f -printf '%s %p\\0'; else ` +
+  `find . -type f -exec sh -c 'for f do s=$(wc -c < "$f") || exit 1; printf "%s %s\\0" $s "$f"; done' sh {} +; fi`
+
+/** `sh -c INVENTORY_SCRIPT sh <root>` (or LISTING_SCRIPT without `checksums`): the argv to run in a container. */
+export function inventoryCommand(root: string, options: { checksums?: boolean } = {}): string[] {
+  return ['sh', '-c', options.checksums === false ? LISTING_SCRIPT : INVENTORY_SCRIPT, 'sh', root]
+}
+
+/** Whether every entry of an inventory carries its SHA-256 (LISTING_SCRIPT's carry none). */
+export function hasChecksums(files: ReadonlyMap<string, FileEntry>): boolean {
+  for (const file of files.values()) if (file.sha256 === '') return false
+  return true
 }
 
 export class InventoryParseError extends Error {
@@ -38,8 +53,11 @@ export class InventoryParseError extends Error {
   }
 }
 
-/** Parses INVENTORY_SCRIPT's output, either form (paths decoded as UTF-8, as the tar stream carries them). */
-export function parseInventory(output: Buffer | string): Map<string, FileEntry> {
+/**
+ * Parses INVENTORY_SCRIPT's output, either form (paths decoded as UTF-8, as the tar stream carries
+ * them); with `checksums: false`, LISTING_SCRIPT's, whose entries have an empty `sha256`.
+ */
+export function parseInventory(output: Buffer | string, options: { checksums?: boolean } = {}): Map<string, FileEntry> {
   const text = typeof output === 'string' ? output : output.toString('utf8')
   const files = new Map<string, FileEntry>()
   if (text === '') return files
@@ -56,6 +74,11 @@ export function parseInventory(output: Buffer | string): Map<string, FileEntry> 
     } else if (sum) sums.set(sum[2] as string, sum[1] as string)
     else if (size) sizes.set(size[2] as string, Number(size[1]))
     else throw new InventoryParseError(`unexpected record in the file list: ${JSON.stringify(record.slice(0, 120))}`)
+  }
+  if (options.checksums === false) {
+    if (sums.size > 0) throw new InventoryParseError('the file list has checksums where only names and sizes were asked for')
+    for (const [path, size] of sizes) files.set(path, { path, size, sha256: '' })
+    return files
   }
   for (const [path, sha256] of sums) {
     const size = sizes.get(path)
@@ -120,9 +143,13 @@ export function batchPaths(paths: readonly string[], maxBytes = 96 * 1024): stri
   return batches
 }
 
-/** What changed in a tree between two inventories of it (a source written to during a copy). */
+/**
+ * What changed in a tree between two inventories of it (a source written to during a copy). A
+ * `before` without checksums (LISTING_SCRIPT's) is compared by names and sizes only.
+ */
 export function describeChange(before: ReadonlyMap<string, FileEntry>, after: ReadonlyMap<string, FileEntry>): string | undefined {
-  const diff = diffInventories(after, before)
+  const comparable = hasChecksums(before) ? after : new Map([...after].map(([path, file]) => [path, { ...file, sha256: '' }]))
+  const diff = diffInventories(comparable, before)
   const removed = diff.extra.length
   if (diff.missing.length + diff.different.length + removed === 0) return undefined
   return [

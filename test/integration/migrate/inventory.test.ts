@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { diffInventories, INVENTORY_SCRIPT, inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
+import { describeChange, diffInventories, INVENTORY_SCRIPT, inventoryCommand, LISTING_SCRIPT, parseInventory } from '../../../src/core/files/inventory.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'inventory-'))
 const files: Record<string, Buffer> = {
@@ -61,5 +61,32 @@ describe('file inventory', () => {
     expect(diff.different.map((f) => f.path)).toEqual(['tab\there'])
     expect(diff.extra.map((f) => f.path)).toEqual(['only-here'])
     expect(diff.same).toHaveLength(Object.keys(files).length - 2)
+  })
+
+  it('the listing (names and sizes, no checksum) names the same files, in both forms', () => {
+    const names = new Map([...expected].map(([path, file]) => [path, { ...file, sha256: '' }]))
+    const listing = inventoryCommand(root, { checksums: false })
+    expect(listing[2]).toBe(LISTING_SCRIPT)
+    expect(parseInventory(execFileSync('sh', listing.slice(1)), { checksums: false })).toEqual(names)
+    const portable = LISTING_SCRIPT.replace("-printf ''", '-no-such-test')
+    expect(portable).not.toBe(LISTING_SCRIPT)
+    expect(parseInventory(execFileSync('sh', ['-c', portable, 'sh', root]), { checksums: false })).toEqual(names)
+    // Either parser refuses the other's output: a list with checksums is never taken for a listing.
+    expect(() => parseInventory(execFileSync('sh', inventoryCommand(root).slice(1)), { checksums: false })).toThrow(/only names and sizes/)
+    expect(() => parseInventory(execFileSync('sh', listing.slice(1)))).toThrow(/sizes but 0 checksums/)
+  })
+
+  it('a change between a listing and an inventory is told by names and sizes', () => {
+    const before = parseInventory(execFileSync('sh', inventoryCommand(root, { checksums: false }).slice(1)), { checksums: false })
+    const after = new Map(expected)
+    expect(describeChange(before, after)).toBeUndefined()
+    after.set('tab\there', { path: 'tab\there', size: 2, sha256: '0'.repeat(64) })
+    after.set('added', { path: 'added', size: 1, sha256: '1'.repeat(64) })
+    after.delete('-n')
+    expect(describeChange(before, after)).toBe('1 file(s) added, 1 changed, 1 removed')
+    // Against an inventory with checksums, the same size with other bytes is a change.
+    const rewritten = new Map(expected)
+    rewritten.set('-n', { ...(expected.get('-n') as { path: string; size: number; sha256: string }), sha256: '2'.repeat(64) })
+    expect(describeChange(expected, rewritten)).toBe('1 changed')
   })
 })

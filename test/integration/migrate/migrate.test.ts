@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
+import { INVENTORY_SCRIPT, LISTING_SCRIPT } from '../../../src/core/files/inventory.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { dokku, plainDump, psql, sandbox, unique } from '../backup-run/helpers.ts'
 import { DATABASE_POD, migrateInputs, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
@@ -152,6 +153,37 @@ describe('backup-run mode migrate', () => {
     expect(result.error?.message).toMatch(/source changed/)
     // What was copied is still right: the tampered file is the pod's again.
     expect(createHash('sha256').update(readFileSync(join(storageDir(), 'avatar 1.png'))).digest('hex')).toBe(treeSums(cluster.uploadsDir).get('avatar 1.png'))
+  }, 180_000)
+
+  it('into a new storage entry, hashes the pod once, after the copy; a file rewritten at the same size meanwhile is reported', async () => {
+    const firstApp = unique('uro-first')
+    const firstStorage = unique('uro-first-uploads')
+    const values = { ...migrateInputs(cluster, firstApp), 'uploads-pod': UPLOADS_POD, 'uploads-storage': firstStorage }
+    const victim = join(cluster.uploadsDir, 'avatar 1.png')
+    const original = readFileSync(victim)
+    const rewrite = join(cluster.uploadsDir, '..', 'rewrite.bin')
+    writeFileSync(rewrite, Buffer.alloc(original.length, 'x'))
+    const callsBefore = cluster.calls().length
+    cluster.fault({ command: 'tar', kind: 'mutate', shell: `cp '${rewrite}' '${victim}'` })
+    try {
+      const result = await migrate(values)
+      const r = report(result)
+      // Names and sizes alone before the copy (no file read), every file hashed once after it.
+      const uploadsCalls = cluster.calls().slice(callsBefore).filter((argv) => argv.includes(UPLOADS_POD))
+      const kinds = uploadsCalls.map((argv) => (argv.includes(LISTING_SCRIPT) ? 'listing' : argv.includes(INVENTORY_SCRIPT) ? 'inventory' : argv.includes('tar') ? 'tar' : argv.join(' ')))
+      expect(kinds).toEqual(['listing', 'tar', 'inventory'])
+      // Same names, same sizes: only the checksums after the copy can tell, and they do.
+      expect(r.uploads?.outcome).toBe('mismatch')
+      expect(r.uploads?.detail).toMatch(/"avatar 1\.png" differs .*if the app still writes to \/app\/uploads, stop it and run again/)
+      expect(result.error?.message).toMatch(/uploads: mismatch/)
+      // The entry exists now: the rerun compares checksums on both sides and copies that one file.
+      const rerun = await migrate(values)
+      expect(rerun.error).toBeUndefined()
+      expect(report(rerun).uploads).toMatchObject({ outcome: 'copied', copied: 1 })
+      expect(treeSums(join(sandbox().root, 'storage', firstStorage))).toEqual(treeSums(cluster.uploadsDir))
+    } finally {
+      writeFileSync(victim, original)
+    }
   }, 180_000)
 
   it('refuses a target database that holds data it did not copy there, unless overwrite is set', async () => {
