@@ -1,16 +1,20 @@
 // The migration benchmark (issue 15): backup-run `mode: migrate` against the direct pipes it
 // replaces, between the same two servers, in one run, at two sizes, alternating the order:
 //   database  direct   pg_dump -Fc <source> | pg_restore -cO --if-exists -d <fresh target>
+//             direct-z1  the same with pg_dump -Z1, the level migrate dumps at (the pipe at its best)
 //             migrate  backup-run (a bundle built from src/ into a temp dir) with only the database
 //                      inputs: kubectl stand-in → pg_dump in the "pod" → the runner → SSH →
 //                      postgres:import into a fresh service, with the verification it always does
 //                      (row counts and large objects of the source before and after, of the target)
 //   uploads   direct   tar -c -f - -C <tree> . | ssh root@host 'tar -x -f - -C <fresh dir>'
+//             direct-verified  the same, then the check migrate makes done by hand: every file's
+//                      SHA-256 on both sides (the two `find -exec sha256sum` at once), compared
 //             migrate  backup-run with only the uploads inputs: tar over the kubectl stand-in →
 //                      storage:exec tar into a fresh storage entry, with SHA-256 of every file
-//                      computed on both sides before and after
+//                      computed on both sides after it (names and sizes before: the entry is new)
 // Data that does not compress to nothing: random bytes (bytea and files), text, a few large rows,
-// one large file (100 MB at the larger size). It prints a table and writes bench/migrate-results.json.
+// one large file (100 MB at the larger size, among 1 GiB of files). It prints a table and writes
+// bench/migrate-results.json.
 //
 //   npm run bench:migrate                         # sizes small,large; 2 rounds each
 //   npm run bench:migrate -- --sizes small --rounds 1
@@ -40,19 +44,20 @@ function arg(name: string, fallback: string): string {
 /** Per size: random bytea MiB, text MiB, large rows (1 MiB each), files (count, MiB in all) and the large file's MiB. */
 const SIZES = {
   small: { byteaMiB: 8, textMiB: 4, largeRows: 4, files: 200, filesMiB: 8, largeFileMiB: 10 },
-  large: { byteaMiB: 48, textMiB: 16, largeRows: 8, files: 1000, filesMiB: 40, largeFileMiB: 100 }
+  medium: { byteaMiB: 48, textMiB: 16, largeRows: 8, files: 1000, filesMiB: 40, largeFileMiB: 100 },
+  large: { byteaMiB: 160, textMiB: 48, largeRows: 16, files: 2000, filesMiB: 924, largeFileMiB: 100 }
 } as const
 type Size = keyof typeof SIZES
-const sizes = arg('sizes', 'small,large').split(',') as Size[]
+const sizes = arg('sizes', 'small,medium,large').split(',') as Size[]
 const rounds = Number(arg('rounds', '2'))
 /** `--trace <dir>`: each migrate run's log, every line stamped with the ms since the action started. */
 const traceDir = arg('trace', '')
 /** `--cpu-prof <dir>`: a V8 CPU profile of each migrate run (the runner's process). */
 const cpuProfDir = arg('cpu-prof', '')
-/** `--variants db-direct,db-migrate,…`: a subset, while iterating (the default is all four). */
-const only = arg('variants', 'db-direct,db-migrate,files-direct,files-migrate').split(',')
-
-type Variant = 'db-direct' | 'db-migrate' | 'files-direct' | 'files-migrate'
+const ALL_VARIANTS = ['db-direct', 'db-direct-z1', 'db-migrate', 'files-direct', 'files-direct-verified', 'files-migrate'] as const
+type Variant = (typeof ALL_VARIANTS)[number]
+/** `--variants db-direct,db-migrate,…`: a subset, while iterating (the default is all of them). */
+const only = arg('variants', ALL_VARIANTS.join(',')).split(',')
 interface Sample {
   variant: Variant
   size: Size
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
       notes[size] = { databaseMiB: round(dbBytes / MIB), files: spec.files + 1, filesMiB: spec.filesMiB + spec.largeFileMiB }
       const cluster = writeStandIn(work, size, { PGHOST: u.hostname, PGPORT: u.port, PGPASSWORD: decodeURIComponent(u.password) }, tree)
 
-      const variants = (['db-direct', 'db-migrate', 'files-direct', 'files-migrate'] as Variant[]).filter((v) => only.includes(v))
+      const variants = ALL_VARIANTS.filter((v) => only.includes(v))
       for (let round = 1; round <= rounds; round++) {
         const order = variants.map((_, i) => variants[(i + round - 1) % variants.length] as Variant)
         for (const variant of order) {
@@ -172,19 +177,25 @@ function writeStandIn(work: string, size: Size, env: Record<string, string>, tre
 
 async function measure(variant: Variant, box: Sandbox, tag: string, sourceDb: string, sourceUrl: string, tree: string, cluster: { kubectl: string; kubeconfig: string }, work: string): Promise<{ seconds: number; convergedSeconds?: number }> {
   const u = new URL(box.postgresAdminUrl)
-  if (variant === 'db-direct') {
-    const target = `bench_direct_${tag}`
+  if (variant === 'db-direct' || variant === 'db-direct-z1') {
+    const target = `bench_direct_${variant === 'db-direct' ? '' : 'z1_'}${tag}`
     await psql(box.postgresAdminUrl, `create database ${target}`)
     const targetUrl = box.postgresAdminUrl.replace(/\/postgres$/, `/${target}`)
-    const seconds = await timed('bash', ['-c', 'set -o pipefail; pg_dump -Fc --no-owner --no-acl "$1" | pg_restore -cO --if-exists -d "$2"', 'direct', sourceUrl, targetUrl])
+    const level = variant === 'db-direct' ? '' : '-Z1 '
+    const seconds = await timed('bash', ['-c', `set -o pipefail; pg_dump -Fc ${level}--no-owner --no-acl "$1" | pg_restore -cO --if-exists -d "$2"`, 'direct', sourceUrl, targetUrl])
     await psql(box.postgresAdminUrl, `drop database ${target}`)
     return { seconds }
   }
-  if (variant === 'files-direct') {
-    const target = join(box.root, 'storage', `direct-${tag}`)
+  if (variant === 'files-direct' || variant === 'files-direct-verified') {
+    const target = join(box.root, 'storage', `${variant}-${tag}`)
     mkdirSync(target, { recursive: true })
     const ssh = ['ssh', '-i', box.users.root.privateKeyPath, '-p', String(box.port), '-o', `UserKnownHostsFile=${box.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1']
-    const script = `set -o pipefail; tar -c -f - -C "$1" . | ${ssh.map((a) => `'${a}'`).join(' ')} "tar -x -f - -C '$2'"`
+      .map((a) => `'${a}'`)
+      .join(' ')
+    const sums = 'find . -type f -exec sha256sum {} + | LC_ALL=C sort'
+    // The check by hand: both lists at once (process substitutions run side by side), then compared.
+    const check = variant === 'files-direct' ? '' : ` && cmp <(cd "$1" && ${sums}) <(${ssh} "cd '$2' && ${sums}")`
+    const script = `set -o pipefail; tar -c -f - -C "$1" . | ${ssh} "tar -x -f - -C '$2'"${check}`
     const seconds = await timed('bash', ['-c', script, 'direct', tree, target])
     rmSync(target, { recursive: true, force: true })
     return { seconds }
@@ -234,16 +245,22 @@ function median(values: number[]): number {
 
 function summarize(samples: Sample[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
+  const camel = (variant: Variant) => variant.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())
   for (const size of [...new Set(samples.map((s) => s.size))]) {
-    const med = (variant: Variant) => median(samples.filter((s) => s.size === size && s.variant === variant).map((s) => s.seconds))
-    const medConverged = (variant: Variant) => median(samples.filter((s) => s.size === size && s.variant === variant).map((s) => s.convergedSeconds ?? 0))
-    const min = (variant: Variant) => Math.min(...samples.filter((s) => s.size === size && s.variant === variant).map((s) => s.seconds))
+    const of = (variant: Variant) => samples.filter((s) => s.size === size && s.variant === variant)
+    const measured = ALL_VARIANTS.filter((v) => of(v).length > 0)
+    const med = (variant: Variant) => median(of(variant).map((s) => s.seconds))
+    const min = (variant: Variant) => Math.min(...of(variant).map((s) => s.seconds))
+    const ratios = (pick: (variant: Variant) => number) => {
+      const ratio = (a: Variant, b: Variant) => (measured.includes(a) && measured.includes(b) ? round(pick(a) / pick(b)) : undefined)
+      return { database: ratio('db-migrate', 'db-direct'), databaseAgainstZ1: ratio('db-migrate', 'db-direct-z1'), uploads: ratio('files-migrate', 'files-direct'), uploadsAgainstVerified: ratio('files-migrate', 'files-direct-verified') }
+    }
     out[size] = {
-      medianSeconds: { dbDirect: round(med('db-direct')), dbMigrate: round(med('db-migrate')), filesDirect: round(med('files-direct')), filesMigrate: round(med('files-migrate')) },
-      medianConvergedSeconds: { dbMigrate: round(medConverged('db-migrate')), filesMigrate: round(medConverged('files-migrate')) },
-      minSeconds: { dbDirect: round(min('db-direct')), dbMigrate: round(min('db-migrate')), filesDirect: round(min('files-direct')), filesMigrate: round(min('files-migrate')) },
-      ratioOfMedians: { database: round(med('db-migrate') / med('db-direct')), uploads: round(med('files-migrate') / med('files-direct')) },
-      ratioOfMinimums: { database: round(min('db-migrate') / min('db-direct')), uploads: round(min('files-migrate') / min('files-direct')) }
+      medianSeconds: Object.fromEntries(measured.map((v) => [camel(v), round(med(v))])),
+      medianConvergedSeconds: Object.fromEntries(measured.filter((v) => v.endsWith('migrate')).map((v) => [camel(v), round(median(of(v).map((s) => s.convergedSeconds ?? 0)))])),
+      minSeconds: Object.fromEntries(measured.map((v) => [camel(v), round(min(v))])),
+      ratioOfMedians: ratios(med),
+      ratioOfMinimums: ratios(min)
     }
   }
   return out

@@ -96,10 +96,14 @@ function execInPod(config: StandInConfig, args: string[]): void {
   const argv = command.map((word) => mapPath(target, word))
   const fault = (config.faults ?? []).find((f) => f.command === command[0] && existsSync(f.onceFile))
   if (fault) rmSync(fault.onceFile)
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: [interactive ? 'inherit' : 'ignore', 'pipe', 'inherit'], env: { ...process.env, ...target.env } })
+  // Without a cut to make, the command writes to this process's stdout itself: real kubectl's relay
+  // runs in Go, and one in this stand-in's JavaScript would be charged to the action (and to the
+  // benchmark, whose direct pipes have no kubectl at all).
+  const relay = fault?.kind === 'cut'
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: [interactive ? 'inherit' : 'ignore', relay ? 'pipe' : 'inherit', 'inherit'], env: { ...process.env, ...target.env } })
   let sent = 0
   let cut = false
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     if (cut) return
     if (fault?.kind === 'cut' && sent + chunk.length >= (fault.afterBytes ?? 0)) {
       process.stdout.write(chunk.subarray(0, Math.max(0, (fault.afterBytes ?? 0) - sent)))
@@ -109,8 +113,8 @@ function execInPod(config: StandInConfig, args: string[]): void {
     }
     sent += chunk.length
     if (!process.stdout.write(chunk)) {
-      child.stdout.pause()
-      process.stdout.once('drain', () => child.stdout.resume())
+      child.stdout?.pause()
+      process.stdout.once('drain', () => child.stdout?.resume())
     }
   })
   child.on('error', () => fail(`exec: "${command[0]}": executable file not found in $PATH`, 126))
