@@ -16,7 +16,7 @@
 // one large file (100 MB at the larger size, among 1 GiB of files). It prints a table and writes
 // bench/migrate-results.json.
 //
-//   npm run bench:migrate                         # sizes small,large; 2 rounds each
+//   npm run bench:migrate                         # sizes small,medium,large; 2 rounds each
 //   npm run bench:migrate -- --sizes small --rounds 1
 //   … -- --variants files-direct,files-migrate      # a subset while iterating
 //   … -- --trace /tmp/t --cpu-prof /tmp/p            # where the time goes: each migrate run's log with
