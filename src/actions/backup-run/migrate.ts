@@ -142,17 +142,16 @@ export function readPod(config: MigrateConfig, kubectl: Kubectl, signal?: AbortS
   const pod: PodReads = {
     secret: config.secret ? kubectl.secretData(config.secret.name, signal ? { signal } : {}) : undefined,
     counts: config.database ? sourceCounts(config, kubectl, signal) : undefined,
-    // Into a storage entry that may not exist yet, whose every file is then copied: names and sizes
-    // plan that copy, and the files are hashed once, after it. The checksums are read only where
-    // something may already be there to compare with (a bucket; an entry observe finds).
-    listing: config.uploads?.target.kind === 'storage' ? podInventory(config, kubectl, signal, { checksums: false }) : undefined,
+    // Into a destination with nothing there yet (a storage entry that does not exist, a prefix
+    // with no object), every file is copied: names and sizes plan that copy, and the files are
+    // hashed once, after it. The checksums are read only where there is something to compare with.
+    listing: config.uploads ? podInventory(config, kubectl, signal, { checksums: false }) : undefined,
     inventory: () => {
       inventory ??= podInventory(config, kubectl, signal)
       inventory.catch(() => undefined)
       return inventory
     }
   }
-  if (config.uploads?.target.kind === 'bucket') void pod.inventory()
   // Awaited by observe; a failure meanwhile must not be an unhandled rejection.
   for (const read of [pod.secret, pod.counts, pod.listing]) read?.catch(() => undefined)
   return pod
@@ -190,9 +189,9 @@ export async function observe(config: MigrateConfig, pod: PodReads, dokku: Dokku
 export interface PodReads {
   secret: Promise<Record<string, string>> | undefined
   counts: Promise<DatabaseCounts> | undefined
-  /** The uploads' names and sizes, without SHA-256 (uploads into a storage entry only). */
+  /** The uploads' names and sizes, without SHA-256. */
   listing: Promise<Map<string, FileEntry>> | undefined
-  /** The uploads with their SHA-256: read on the first call (at once for a bucket), the same read after. */
+  /** The uploads with their SHA-256: read on the first call, the same read after. */
   inventory: () => Promise<Map<string, FileEntry>>
 }
 
@@ -280,8 +279,12 @@ async function observeUploads(config: MigrateConfig, pod: PodReads, dokku: Dokku
   if (target.kind === 'bucket') {
     const bucketStore = store as ObjectStore
     // The bucket is checked while the pod lists its files: a missing bucket fails before any read.
-    const [source] = await Promise.all([pod.inventory(), bucketStore.checkBucket('uploads')])
-    const bucket = await observeBucket(bucketStore, target.prefix, source, { concurrency: config.concurrency })
+    await bucketStore.checkBucket('uploads')
+    const objects = bucketStore.list(target.prefix)
+    const empty = (await objects.next()).done === true
+    await objects.return(undefined)
+    const source = await (empty ? (pod.listing as Promise<Map<string, FileEntry>>) : pod.inventory())
+    const bucket = empty ? { objects: new Map(), files: new Map() } : await observeBucket(bucketStore, target.prefix, source, { concurrency: config.concurrency })
     const extra = extraObjects(bucket, target.prefix, source).map((key): FileEntry => ({ path: key.slice(target.prefix.length), size: bucket.objects.get(key)?.size ?? 0, sha256: '' }))
     return { source, target: new Map([...bucket.files, ...extra.map((f) => [f.path, f] as const)]), bucket }
   }
@@ -644,26 +647,37 @@ async function copyUploads(
   const section = report.uploads as NonNullable<MigrateReport['uploads']>
   section.copied = step.files.length
   section.copiedBytes = totalBytes(step.files)
-  const change = describeChange(before, after)
-  // Against the pod as it is after the copy: the same as `before` when nothing changed, and the only
-  // checksums there are when observe listed names and sizes alone.
-  const diff = diffInventories(after, target)
-  if (change !== undefined) {
-    Object.assign(section, { outcome: 'source changed', failed: true, detail: `the pod's ${uploads.path} changed while it was copied (${change}); stop the writers and run again: files already copied are skipped` })
-    return
-  }
-  if (diff.missing.length + diff.different.length > 0) {
-    const bad = [...diff.missing.map((f) => `${JSON.stringify(f.path)} missing`), ...diff.different.map((f) => `${JSON.stringify(f.path)} differs`)]
-    // Without checksums from before the copy, a file rewritten at the same size while it was copied
-    // shows only here: the hint names that cause beside a damaged copy.
-    const hint = hasChecksums(before) ? '' : ` (compared with the pod's files as they are after the copy: if the app still writes to ${uploads.path}, stop it and run again)`
-    Object.assign(section, { outcome: 'mismatch', failed: true, detail: `after the copy: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? ` and ${bad.length - 20} more` : ''}${hint}` })
-    return
-  }
+  const failure = checkCopiedUploads(uploads.path, before, after, target, 'files')
+  if (failure) return void Object.assign(section, failure)
   Object.assign(section, {
     outcome: 'copied',
     detail: `${step.files.length} file(s), ${formatBytes(section.copiedBytes)} copied (${formatBytes(moved)} tar stream); all ${before.size} files in storage ${storage} match the pod's SHA-256`
   })
+}
+
+/**
+ * The verdict on a copy of the uploads, or undefined when it is whole: the pod's tree must not have
+ * changed between `before` (observe's) and `after` (hashed once the copy ended), and every file of
+ * the pod after the copy must be in `copied` (read back from the destination) with its size and
+ * SHA-256. `after` is the reference: it equals `before` when nothing changed, and it has the only
+ * checksums when observe listed names and sizes alone (a destination with nothing there yet).
+ */
+export function checkCopiedUploads(
+  path: string,
+  before: ReadonlyMap<string, FileEntry>,
+  after: ReadonlyMap<string, FileEntry>,
+  copied: ReadonlyMap<string, FileEntry>,
+  unit: 'files' | 'objects'
+): Pick<SectionResult, 'outcome' | 'detail' | 'failed'> | undefined {
+  const change = describeChange(before, after)
+  if (change !== undefined) return { outcome: 'source changed', failed: true, detail: `the pod's ${path} changed while it was copied (${change}); stop the writers and run again: ${unit} already copied are skipped` }
+  const diff = diffInventories(after, copied)
+  if (diff.missing.length + diff.different.length === 0) return undefined
+  const bad = [...diff.missing.map((f) => `${JSON.stringify(f.path)} missing`), ...diff.different.map((f) => `${JSON.stringify(f.path)} differs`)]
+  // Without checksums from before the copy, a file rewritten at the same size while it was copied
+  // shows only here: the hint names that cause beside a damaged copy.
+  const hint = hasChecksums(before) ? '' : ` (compared with the pod's files as they are after the copy: if the app still writes to ${path}, stop it and run again)`
+  return { outcome: 'mismatch', failed: true, detail: `after the copy: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? ` and ${bad.length - 20} more` : ''}${hint}` }
 }
 
 /**
@@ -722,17 +736,8 @@ async function copyUploadsToBucket(
   const section = report.uploads as NonNullable<MigrateReport['uploads']>
   section.copied = copied.size
   section.copiedBytes = totalBytes(copied.values())
-  const change = describeChange(before, after)
-  if (change !== undefined) {
-    Object.assign(section, { outcome: 'source changed', failed: true, detail: `the pod's ${uploads.path} changed while it was copied (${change}); stop the writers and run again: objects already copied are skipped` })
-    return
-  }
-  const diff = diffInventories(before, state.files)
-  if (diff.missing.length + diff.different.length > 0) {
-    const bad = [...diff.missing.map((f) => `${JSON.stringify(f.path)} missing`), ...diff.different.map((f) => `${JSON.stringify(f.path)} differs`)]
-    Object.assign(section, { outcome: 'mismatch', failed: true, detail: `after the copy: ${bad.slice(0, 20).join('; ')}${bad.length > 20 ? ` and ${bad.length - 20} more` : ''}` })
-    return
-  }
+  const failure = checkCopiedUploads(uploads.path, before, after, state.files, 'objects')
+  if (failure) return void Object.assign(section, failure)
   const extra = extraObjects(state, target.prefix, before).length
   Object.assign(section, {
     outcome: 'copied',
