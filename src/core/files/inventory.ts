@@ -10,6 +10,13 @@ export interface FileEntry {
 }
 
 /**
+ * `s=` the size of the file `$f`, for the BusyBox forms below: `stat -c %s` reads no byte of it;
+ * BusyBox's `wc -c` reads the whole file (its wc.c dropped the stat shortcut on purpose), so it is
+ * only the fallback for a BusyBox built without stat's format option.
+ */
+const SIZE_OF_F = `s=$(stat -c %s "$f" 2>/dev/null) || s=$(wc -c < "$f") || exit 1`
+
+/**
  * A POSIX `sh -c` script (one line: Dokku's forced command carries no newlines) that lists every
  * regular file under `$1` as NUL-terminated records. NUL cannot occur in a path, so any name
  * parses: spaces, newlines, leading dashes (`find` prints every path with a leading `./`), any
@@ -24,16 +31,16 @@ export interface FileEntry {
 export const INVENTORY_SCRIPT =
   `cd "$1" && if sha256sum -z /dev/null >/dev/null 2>&1 && find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then ` +
   `find . -type f -printf '%s %p\\0' && find . -type f -exec sha256sum -z {} +; else ` +
-  `find . -type f -exec sh -c 'for f do h=$(sha256sum < "$f") || exit 1; s=$(wc -c < "$f") || exit 1; printf "%s %s %s\\0" "\${h%% *}" $s "$f"; done' sh {} +; fi`
+  `find . -type f -exec sh -c 'for f do h=$(sha256sum < "$f") || exit 1; ${SIZE_OF_F}; printf "%s %s %s\\0" "\${h%% *}" $s "$f"; done' sh {} +; fi`
 
 /**
  * LISTING_SCRIPT: INVENTORY_SCRIPT without the SHA-256 — `<size> ./<path>` records, the sizes from
- * `find -printf` (GNU: no file is read) or `wc -c` (BusyBox). For a tree whose files are all to be
+ * `find -printf` or `stat` (BusyBox): no file is read. For a tree whose files are all to be
  * copied anyway, where hashing it before the copy would be one more full read of every file.
  */
 export const LISTING_SCRIPT =
   `cd "$1" && if find /dev/null -maxdepth 0 -printf '' >/dev/null 2>&1; then find . -type f -printf '%s %p\\0'; else ` +
-  `find . -type f -exec sh -c 'for f do s=$(wc -c < "$f") || exit 1; printf "%s %s\\0" $s "$f"; done' sh {} +; fi`
+  `find . -type f -exec sh -c 'for f do ${SIZE_OF_F}; printf "%s %s\\0" $s "$f"; done' sh {} +; fi`
 
 /** `sh -c INVENTORY_SCRIPT sh <root>` (or LISTING_SCRIPT without `checksums`): the argv to run in a container. */
 export function inventoryCommand(root: string, options: { checksums?: boolean } = {}): string[] {

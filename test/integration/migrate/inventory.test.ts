@@ -26,7 +26,13 @@ for (const [path, content] of Object.entries(files)) {
 }
 mkdirSync(join(root, 'empty dir'))
 
-afterAll(() => rmSync(root, { recursive: true, force: true }))
+/** Stand-in commands for the portable forms' test (outside the listed tree). */
+const bins = mkdtempSync(join(tmpdir(), 'inventory-bin-'))
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true })
+  rmSync(bins, { recursive: true, force: true })
+})
 
 const expected = new Map(Object.entries(files).map(([path, content]) => [path, { path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') }]))
 
@@ -88,5 +94,22 @@ describe('file inventory', () => {
     const rewritten = new Map(expected)
     rewritten.set('-n', { ...(expected.get('-n') as { path: string; size: number; sha256: string }), sha256: '2'.repeat(64) })
     expect(describeChange(expected, rewritten)).toBe('1 changed')
+  })
+
+  it('the portable forms take sizes from stat, reading no file for them, and from wc -c only where stat fails', () => {
+    const portableInventory = INVENTORY_SCRIPT.replace('sha256sum -z /dev/null', 'false')
+    const portableListing = LISTING_SCRIPT.replace("-printf ''", '-no-such-test')
+    const names = new Map([...expected].map(([path, file]) => [path, { ...file, sha256: '' }]))
+    // A command that fails stands in for the one each form must not need.
+    const withFailing = (command: string) => {
+      const bin = join(bins, `no-${command}`)
+      mkdirSync(bin, { recursive: true })
+      writeFileSync(join(bin, command), '#!/bin/sh\nexit 1\n', { mode: 0o755 })
+      return { ...process.env, PATH: `${bin}:${process.env.PATH}` }
+    }
+    for (const env of [withFailing('wc'), withFailing('stat')]) {
+      expect(parseInventory(execFileSync('sh', ['-c', portableInventory, 'sh', root], { env }))).toEqual(expected)
+      expect(parseInventory(execFileSync('sh', ['-c', portableListing, 'sh', root], { env }), { checksums: false })).toEqual(names)
+    }
   })
 })
