@@ -99,14 +99,14 @@ function execInPod(config: StandInConfig, args: string[]): void {
   // Without a cut to make, the command writes to this process's stdout itself: real kubectl's relay
   // runs in Go, and one in this stand-in's JavaScript would be charged to the action (and to the
   // benchmark, whose direct pipes have no kubectl at all).
-  const relay = fault?.kind === 'cut'
-  const child = spawn(argv[0] as string, argv.slice(1), { stdio: [interactive ? 'inherit' : 'ignore', relay ? 'pipe' : 'inherit', 'inherit'], env: { ...process.env, ...target.env } })
+  const cutAfter = fault?.kind === 'cut' ? (fault.afterBytes ?? 0) : undefined
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: [interactive ? 'inherit' : 'ignore', cutAfter === undefined ? 'inherit' : 'pipe', 'inherit'], env: { ...process.env, ...target.env } })
   let sent = 0
   let cut = false
   child.stdout?.on('data', (chunk: Buffer) => {
-    if (cut) return
-    if (fault?.kind === 'cut' && sent + chunk.length >= (fault.afterBytes ?? 0)) {
-      process.stdout.write(chunk.subarray(0, Math.max(0, (fault.afterBytes ?? 0) - sent)))
+    if (cut || cutAfter === undefined) return
+    if (sent + chunk.length >= cutAfter) {
+      process.stdout.write(chunk.subarray(0, Math.max(0, cutAfter - sent)))
       cut = true
       child.kill('SIGKILL')
       return

@@ -3,15 +3,14 @@
 // real S3 server, one object a file. A 12 MiB file crosses the 8 MiB part size (multipart);
 // MIGRATE_LARGE_FILE_BYTES=104857600 runs it with issue 15's 100 MB file.
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
-import { INVENTORY_SCRIPT, LISTING_SCRIPT } from '../../../src/core/files/inventory.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { createBucket, directS3, dokku, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { bucketSums, migrateInputs, pendingUploads, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
+import { bucketSums, migrateInputs, pendingUploads, podCalls, rewriteAtSameSizeAfterTar, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
 
 const LARGE_FILE = Number(process.env.MIGRATE_LARGE_FILE_BYTES ?? 12 * 1024 * 1024)
 const PREFIX = 'uploads/'
@@ -67,15 +66,6 @@ async function keys(): Promise<string[]> {
   return all.sort()
 }
 
-/** What the runs since call `from` asked the uploads pod: a listing, an inventory (hashed) or a tar. */
-function podCalls(from: number): string[] {
-  return cluster
-    .calls()
-    .slice(from)
-    .filter((argv) => argv.includes(UPLOADS_POD))
-    .map((argv) => (argv.includes(LISTING_SCRIPT) ? 'listing' : argv.includes(INVENTORY_SCRIPT) ? 'inventory' : argv.includes('tar') ? 'tar' : argv.join(' ')))
-}
-
 describe('backup-run mode migrate, uploads into a bucket', () => {
   it('dry run: plans the copy into the bucket, needs no app or storage, and writes nothing', async () => {
     const result = await migrate(inputs({ 'dry-run': 'true' }))
@@ -95,7 +85,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
     const cut = await migrate(inputs())
     expect(cut.error?.message).toMatch(/uploads: failed/)
     // Nothing under the prefix yet: planned from names and sizes, no file of the pod read before the copy.
-    expect(podCalls(callsBefore)).toEqual(['listing', 'tar'])
+    expect(podCalls(cluster, callsBefore)).toEqual(['listing', 'tar'])
     // Files whose bytes had all arrived may be stored (how many depends on what was still buffered when tar died).
     const stored = (await keys()).length
     expect(stored).toBeLessThan(49)
@@ -158,15 +148,11 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
 
   it('into an empty prefix, hashes the pod once, after the copy; a file rewritten at the same size meanwhile is reported', async () => {
     const values = inputs({ 'uploads-prefix': 'first/' })
-    const victim = join(cluster.uploadsDir, 'avatar 1.png')
-    const original = readFileSync(victim)
-    const rewrite = join(cluster.uploadsDir, '..', 'rewrite-bucket.bin')
-    writeFileSync(rewrite, Buffer.alloc(original.length, 'y'))
     const callsBefore = cluster.calls().length
-    cluster.fault({ command: 'tar', kind: 'mutate', shell: `cp '${rewrite}' '${victim}'` })
+    const restore = rewriteAtSameSizeAfterTar(cluster, 'avatar 1.png')
     try {
       const result = await migrate(values)
-      expect(podCalls(callsBefore)).toEqual(['listing', 'tar', 'inventory'])
+      expect(podCalls(cluster, callsBefore)).toEqual(['listing', 'tar', 'inventory'])
       expect(report(result).uploads?.outcome).toBe('mismatch')
       expect(report(result).uploads?.detail).toMatch(/"avatar 1\.png" differs .*if the app still writes to \/app\/uploads, stop it and run again/)
       // Objects under the prefix now: the rerun compares checksums on both sides and copies that one file.
@@ -175,7 +161,7 @@ describe('backup-run mode migrate, uploads into a bucket', () => {
       expect(report(rerun).uploads).toMatchObject({ outcome: 'copied', copied: 1 })
       expect(await bucketSums(bucket, 'first/', cluster.uploadsDir)).toEqual(treeSums(cluster.uploadsDir))
     } finally {
-      writeFileSync(victim, original)
+      restore()
     }
   }, 300_000)
 

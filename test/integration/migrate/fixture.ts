@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inventoryCommand, parseInventory } from '../../../src/core/files/inventory.ts'
+import { INVENTORY_SCRIPT, inventoryCommand, LISTING_SCRIPT, parseInventory } from '../../../src/core/files/inventory.ts'
 import { ObjectStore } from '../../../src/core/s3/client.ts'
 import { repoRoot } from '../../support/actions.ts'
 import type { StandInConfig } from '../../support/kubectl-stand-in.ts'
@@ -206,4 +206,26 @@ export async function pendingUploads(bucket: string, prefix: string): Promise<{ 
   } finally {
     store.destroy()
   }
+}
+
+/** What the kubectl calls since call `from` asked the uploads pod: a listing, an inventory (hashed) or a tar. */
+export function podCalls(cluster: Cluster, from: number): string[] {
+  return cluster
+    .calls()
+    .slice(from)
+    .filter((argv) => argv.includes(UPLOADS_POD))
+    .map((argv) => (argv.includes(LISTING_SCRIPT) ? 'listing' : argv.includes(INVENTORY_SCRIPT) ? 'inventory' : argv.includes('tar') ? 'tar' : argv.join(' ')))
+}
+
+/**
+ * Arms a writer that rewrites the pod's `name` with other bytes of the same size once the next
+ * `tar` has read it; the returned function puts the original back.
+ */
+export function rewriteAtSameSizeAfterTar(cluster: Cluster, name: string): () => void {
+  const victim = join(cluster.uploadsDir, name)
+  const original = readFileSync(victim)
+  const rewrite = join(cluster.uploadsDir, '..', `rewrite-${cluster.calls().length}.bin`)
+  writeFileSync(rewrite, Buffer.alloc(original.length, 'x'))
+  cluster.fault({ command: 'tar', kind: 'mutate', shell: `cp '${rewrite}' '${victim}'` })
+  return () => writeFileSync(victim, original)
 }

@@ -7,10 +7,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runMigrate } from '../../../src/actions/backup-run/migrate-main.ts'
-import { INVENTORY_SCRIPT, LISTING_SCRIPT } from '../../../src/core/files/inventory.ts'
 import { runAction, type ActionRun } from '../../support/action-run.ts'
 import { dokku, plainDump, psql, sandbox, unique } from '../backup-run/helpers.ts'
-import { DATABASE_POD, migrateInputs, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
+import { DATABASE_POD, migrateInputs, podCalls, rewriteAtSameSizeAfterTar, startCluster, treeSums, UPLOADS_POD, type Cluster } from './fixture.ts'
 
 const LARGE_FILE = 5 * 1024 * 1024
 let cluster: Cluster
@@ -159,19 +158,13 @@ describe('backup-run mode migrate', () => {
     const firstApp = unique('uro-first')
     const firstStorage = unique('uro-first-uploads')
     const values = { ...migrateInputs(cluster, firstApp), 'uploads-pod': UPLOADS_POD, 'uploads-storage': firstStorage }
-    const victim = join(cluster.uploadsDir, 'avatar 1.png')
-    const original = readFileSync(victim)
-    const rewrite = join(cluster.uploadsDir, '..', 'rewrite.bin')
-    writeFileSync(rewrite, Buffer.alloc(original.length, 'x'))
     const callsBefore = cluster.calls().length
-    cluster.fault({ command: 'tar', kind: 'mutate', shell: `cp '${rewrite}' '${victim}'` })
+    const restore = rewriteAtSameSizeAfterTar(cluster, 'avatar 1.png')
     try {
       const result = await migrate(values)
       const r = report(result)
       // Names and sizes alone before the copy (no file read), every file hashed once after it.
-      const uploadsCalls = cluster.calls().slice(callsBefore).filter((argv) => argv.includes(UPLOADS_POD))
-      const kinds = uploadsCalls.map((argv) => (argv.includes(LISTING_SCRIPT) ? 'listing' : argv.includes(INVENTORY_SCRIPT) ? 'inventory' : argv.includes('tar') ? 'tar' : argv.join(' ')))
-      expect(kinds).toEqual(['listing', 'tar', 'inventory'])
+      expect(podCalls(cluster, callsBefore)).toEqual(['listing', 'tar', 'inventory'])
       // Same names, same sizes: only the checksums after the copy can tell, and they do.
       expect(r.uploads?.outcome).toBe('mismatch')
       expect(r.uploads?.detail).toMatch(/"avatar 1\.png" differs .*if the app still writes to \/app\/uploads, stop it and run again/)
@@ -182,7 +175,7 @@ describe('backup-run mode migrate', () => {
       expect(report(rerun).uploads).toMatchObject({ outcome: 'copied', copied: 1 })
       expect(treeSums(join(sandbox().root, 'storage', firstStorage))).toEqual(treeSums(cluster.uploadsDir))
     } finally {
-      writeFileSync(victim, original)
+      restore()
     }
   }, 180_000)
 
